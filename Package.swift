@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+// Airlock: a confined runtime for local AI agents. See README.md and docs/.
+import PackageDescription
+
+let package = Package(
+    name: "Airlock",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "airlock", targets: ["AirlockCLI"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries (Debian: libseccomp-dev, libcap-dev, libsqlite3-dev, libssl-dev).
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+
+        // The child side of a confined run: C only, async-signal-safe after clone.
+        .target(
+            name: "CSandbox",
+            path: "Sources/CSandbox",
+            exclude: ["README.md"],
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]),
+
+        // Shared value types: JSON, digests, canonical encoding. No I/O beyond hashing.
+        .target(name: "AirlockCore", dependencies: ["CCrypto"], exclude: ["README.md"]),
+        .target(name: "Sandbox", dependencies: ["CSandbox", "AirlockCore"], exclude: ["README.md"]),
+        .target(
+            name: "Tools",
+            dependencies: ["AirlockCore", "Sandbox", "CSQLite", .product(name: "Yams", package: "Yams")],
+            exclude: ["README.md"]),
+        .target(
+            name: "Policy", dependencies: ["AirlockCore", .product(name: "Yams", package: "Yams")],
+            exclude: ["README.md"]),
+        .target(name: "Trace", dependencies: ["AirlockCore", "CSQLite", "CCrypto"], exclude: ["README.md"]),
+        .executableTarget(
+            name: "AirlockCLI",
+            dependencies: [
+                "AirlockCore", "Sandbox", "Tools", "Policy", "Trace",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "ToolsTests", dependencies: ["Tools"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "TraceTests", dependencies: ["Trace"]),
+        .testTarget(name: "CLITests", dependencies: ["AirlockCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `airlock` executable: one subcommand group per user-facing concern.
+@main
+struct Airlock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "airlock",
+        abstract: "Run local AI agents with confined tools and a tamper-evident trace.",
+        version: "0.1.0",
+        subcommands: [SandboxCommand.self]
+    )
+}

@@ -1,0 +1,5 @@
+import ArgumentParser
+
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sandbox", abstract: "Run programs confined.")
+}

@@ -1,0 +1,103 @@
+/// Serialises ``JSONValue`` in Airlock's canonical form or indented for people.
+///
+/// Canonical form (what is hashed and signed): object keys sorted by their UTF-8 bytes, no
+/// insignificant whitespace, strings escaped minimally (`"`, `\`, and control characters as
+/// `\b \f \n \r \t` or `\u00XX`), integers in plain decimal, other numbers in Swift's shortest
+/// round-trip form with whole finite values written as integers. One value has one byte form.
+extension JSONValue {
+    /// The canonical UTF-8 bytes of this value.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        JSONWriter.write(self, into: &out, indent: nil, level: 0)
+        return out
+    }
+
+    /// The canonical form as a string.
+    public var canonicalString: String {
+        String(decoding: canonicalBytes, as: UTF8.self)
+    }
+
+    /// An indented rendering with sorted keys, for people and for `--json` output.
+    public var prettyString: String {
+        var out: [UInt8] = []
+        JSONWriter.write(self, into: &out, indent: "  ", level: 0)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+enum JSONWriter {
+    static func write(_ value: JSONValue, into out: inout [UInt8], indent: String?, level: Int) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .integer(let i): out.append(contentsOf: String(i).utf8)
+        case .number(let d): out.append(contentsOf: formatNumber(d).utf8)
+        case .string(let s): writeString(s, into: &out)
+        case .array(let items):
+            if items.isEmpty {
+                out.append(contentsOf: "[]".utf8)
+                return
+            }
+            out.append(UInt8(ascii: "["))
+            for (n, item) in items.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                newline(into: &out, indent: indent, level: level + 1)
+                write(item, into: &out, indent: indent, level: level + 1)
+            }
+            newline(into: &out, indent: indent, level: level)
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            if members.isEmpty {
+                out.append(contentsOf: "{}".utf8)
+                return
+            }
+            out.append(UInt8(ascii: "{"))
+            let keys = members.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            for (n, key) in keys.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                newline(into: &out, indent: indent, level: level + 1)
+                writeString(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                if indent != nil { out.append(UInt8(ascii: " ")) }
+                // Keys come from the dictionary itself, so the lookup cannot miss.
+                write(members[key] ?? .null, into: &out, indent: indent, level: level + 1)
+            }
+            newline(into: &out, indent: indent, level: level)
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static func newline(into out: inout [UInt8], indent: String?, level: Int) {
+        guard let indent else { return }
+        out.append(UInt8(ascii: "\n"))
+        for _ in 0..<level { out.append(contentsOf: indent.utf8) }
+    }
+
+    static func formatNumber(_ d: Double) -> String {
+        guard d.isFinite else { return "null" }
+        if d.rounded() == d, abs(d) < 9.007_199_254_740_992e15, let i = Int64(exactly: d) { return String(i) }
+        return String(d)
+    }
+
+    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

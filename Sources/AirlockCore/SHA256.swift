@@ -1,0 +1,94 @@
+import CCrypto
+
+/// SHA-256 through OpenSSL's libcrypto: pins, BPF program digests, trace hash chains.
+public enum SHA256 {
+    /// The SHA-256 of `bytes`.
+    public static func hash<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+        var out = [UInt8](repeating: 0, count: 32)
+        let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            _ = CCrypto.SHA256(buffer.baseAddress, buffer.count, &out)
+        }
+        if done == nil {
+            let copy = Array(bytes)
+            copy.withUnsafeBufferPointer { _ = CCrypto.SHA256($0.baseAddress, $0.count, &out) }
+        }
+        return out
+    }
+
+    /// The SHA-256 of `bytes` as 64 lowercase hex digits.
+    public static func hex<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        Hex.encode(hash(bytes))
+    }
+}
+
+/// An incremental SHA-256, for files and streams too large to hold at once.
+public final class SHA256Hasher {
+    private var context: OpaquePointer?
+
+    /// Starts a new digest.
+    public init() {
+        context = EVP_MD_CTX_new()
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    /// Feeds bytes into the digest.
+    public func update(_ buffer: UnsafeRawBufferPointer) {
+        _ = EVP_DigestUpdate(context, buffer.baseAddress, buffer.count)
+    }
+
+    /// Feeds bytes into the digest.
+    public func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// Finishes the digest and returns its 32 bytes; the hasher starts afresh afterwards.
+    public func finalize() -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 32
+        EVP_DigestFinal_ex(context, &out, &length)
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        return out
+    }
+}
+
+/// Lowercase hexadecimal encoding and decoding.
+public enum Hex {
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Encodes bytes as lowercase hex.
+    public static func encode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes hex (either case); `nil` for odd length or a non-hex character.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(chars.count / 2)
+        var i = 0
+        while i < chars.count {
+            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

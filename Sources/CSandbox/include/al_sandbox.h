@@ -1,0 +1,2 @@
+#pragma once
+int al_placeholder(void);

@@ -1,0 +1,1 @@
+int al_placeholder(void) { return 0; }

@@ -1,0 +1,36 @@
+/// Why Airlock could not set up or supervise a confined run.
+///
+/// A program's own failure is never this error: it is an ``ExecutionRecord`` outcome. This error
+/// means the sandbox itself could not be built as asked, and names the stage that failed
+/// (`mount(bind /usr → /newroot/usr): EPERM`).
+public struct SandboxError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public enum Code: String, Sendable, Hashable, Codable {
+        /// The spec itself is wrong (a relative mount target, a missing host path).
+        case invalidSpec = "invalid-spec"
+        /// A confinement layer could not be applied in the child.
+        case setupFailed = "setup-failed"
+        /// The program could not be executed inside the sandbox.
+        case execFailed = "exec-failed"
+        /// A confinement layer is not available on this host and was not allowed to be missing.
+        case layerUnavailable = "layer-unavailable"
+        /// Supervising the running child failed (reading its output, waiting for it).
+        case supervisionFailed = "supervision-failed"
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// What failed, for a person: the stage, the path, and the error.
+    public var message: String
+    /// The errno behind it, when there is one.
+    public var errno: Int32?
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, errno: Int32? = nil) {
+        self.code = code
+        self.message = message
+        self.errno = errno
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,149 @@
+/// What to run in a confined child and how tightly to hold it.
+///
+/// A spec names the program, its arguments, the only environment it sees, the host paths it may
+/// see (read-only or read-write), where its standard input comes from, and the limits. Everything
+/// not named is absent: no host file, no network, no inherited variable.
+public struct SandboxSpec: Sendable, Hashable {
+    /// The program: an absolute path inside the sandbox, or a name looked up on the sandbox's `PATH`.
+    public var program: String
+    /// Arguments after `argv[0]` (which is `program` itself).
+    public var arguments: [String]
+    /// The complete environment of the child; nothing of the host's is added.
+    public var environment: [String: String]
+    /// Host paths made visible inside, each read-only or read-write.
+    public var mounts: [BindMount]
+    /// The directory the program starts in, as seen inside the sandbox.
+    public var workingDirectory: String
+    /// Where the program's standard input comes from.
+    public var stdin: StandardInput
+    /// Time, CPU, memory, process, file and output limits.
+    public var limits: SandboxLimits
+    /// Extra syscall groups beyond the default allowlist (a tool manifest's `seccomp` field).
+    public var syscallGroups: Set<SyscallGroup>
+    /// The sandbox's hostname (its own UTS namespace).
+    public var hostname: String
+    /// Whether `/dev/tty` is made available (off by default).
+    public var allowTTY: Bool
+    /// Confinement layers the caller explicitly accepts to run without; each one missing is recorded.
+    public var allowDegraded: Set<ConfinementLayer>
+
+    /// Creates a spec; every parameter but the program has a closed default.
+    public init(
+        program: String,
+        arguments: [String] = [],
+        environment: [String: String] = ["PATH": SandboxSpec.defaultPath],
+        mounts: [BindMount] = [],
+        workingDirectory: String = "/",
+        stdin: StandardInput = .null,
+        limits: SandboxLimits = SandboxLimits(),
+        syscallGroups: Set<SyscallGroup> = [],
+        hostname: String = "airlock",
+        allowTTY: Bool = false,
+        allowDegraded: Set<ConfinementLayer> = []
+    ) {
+        self.program = program
+        self.arguments = arguments
+        self.environment = environment
+        self.mounts = mounts
+        self.workingDirectory = workingDirectory
+        self.stdin = stdin
+        self.limits = limits
+        self.syscallGroups = syscallGroups
+        self.hostname = hostname
+        self.allowTTY = allowTTY
+        self.allowDegraded = allowDegraded
+    }
+
+    /// The `PATH` a sandboxed program gets when the caller does not set one.
+    public static let defaultPath = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+}
+
+/// A host path bound into the sandbox.
+public struct BindMount: Sendable, Hashable, Codable {
+    /// Absolute host path (file or directory).
+    public var source: String
+    /// Absolute path inside the sandbox.
+    public var target: String
+    /// Whether the child may write through this mount.
+    public var writable: Bool
+
+    /// Binds `source` at `target` (the same path when `target` is omitted).
+    public init(source: String, target: String? = nil, writable: Bool) {
+        self.source = source
+        self.target = target ?? source
+        self.writable = writable
+    }
+}
+
+/// Where a sandboxed program reads its standard input from.
+public enum StandardInput: Sendable, Hashable {
+    /// `/dev/null`.
+    case null
+    /// A host file, opened read-only by Airlock before the child starts.
+    case file(String)
+    /// Bytes written to a pipe by Airlock (bounded by the pipe's buffer is not assumed: written as read).
+    case bytes([UInt8])
+}
+
+/// The limits applied to one run. Every bound is named and has a documented default.
+public struct SandboxLimits: Sendable, Hashable, Codable {
+    /// Wall-clock time before the whole sandbox is killed. Default 30 s.
+    public var wallTimeSeconds: Double
+    /// CPU seconds (`RLIMIT_CPU`, per process). Default none.
+    public var cpuSeconds: Int?
+    /// Memory in bytes for the whole sandbox (cgroup `memory.max` / `memory.limit_in_bytes`). Default none.
+    public var memoryBytes: UInt64?
+    /// Processes and threads in the whole sandbox (cgroup `pids.max`, and `RLIMIT_NPROC` inside the
+    /// sandbox's own user namespace). Default 256.
+    public var maxProcesses: Int
+    /// Largest file the program may write (`RLIMIT_FSIZE`). Default 64 MiB.
+    public var fileSizeBytes: UInt64
+    /// Open file descriptors per process (`RLIMIT_NOFILE`). Default 256.
+    public var openFiles: Int
+    /// Bytes of standard output and of standard error kept; the rest is read, counted and dropped.
+    /// Default 1 MiB per stream.
+    public var outputBytesPerStream: Int
+    /// Size of the private `/tmp` (tmpfs). Default 64 MiB.
+    public var tmpSizeBytes: UInt64
+
+    /// Creates limits with the documented defaults.
+    public init(
+        wallTimeSeconds: Double = 30,
+        cpuSeconds: Int? = nil,
+        memoryBytes: UInt64? = nil,
+        maxProcesses: Int = 256,
+        fileSizeBytes: UInt64 = 64 << 20,
+        openFiles: Int = 256,
+        outputBytesPerStream: Int = 1 << 20,
+        tmpSizeBytes: UInt64 = 64 << 20
+    ) {
+        self.wallTimeSeconds = wallTimeSeconds
+        self.cpuSeconds = cpuSeconds
+        self.memoryBytes = memoryBytes
+        self.maxProcesses = maxProcesses
+        self.fileSizeBytes = fileSizeBytes
+        self.openFiles = openFiles
+        self.outputBytesPerStream = outputBytesPerStream
+        self.tmpSizeBytes = tmpSizeBytes
+    }
+}
+
+/// Named groups of syscalls a tool may ask for beyond the default allowlist.
+public enum SyscallGroup: String, Sendable, Hashable, Codable, CaseIterable {
+    /// `ptrace`-free process introspection is already allowed; this adds `personality`, `mlock*`,
+    /// `sched_setscheduler` and friends some runtimes (JVMs, databases) need.
+    case processTuning = "process-tuning"
+    /// `chroot` for tools that confine themselves further.
+    case selfConfine = "self-confine"
+}
+
+/// One layer of confinement, as named in errors, evidence and `--allow-degraded`.
+public enum ConfinementLayer: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+    case userNamespace = "user-namespace"
+    case seccomp
+    case seccompNotify = "seccomp-notify"
+    case landlock
+    case cgroups
+
+    public static func < (lhs: ConfinementLayer, rhs: ConfinementLayer) -> Bool { lhs.rawValue < rhs.rawValue }
+}

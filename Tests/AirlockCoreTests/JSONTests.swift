@@ -1,0 +1,63 @@
+import Testing
+
+@testable import AirlockCore
+
+@Suite struct JSONParserTests {
+    @Test func parsesNestedDocument() throws {
+        let v = try JSONParser().parse(#"{"a": [1, 2.5, "x", true, null], "b": {"c": -3}}"#)
+        #expect(v.value(at: "/a/0") == .integer(1))
+        #expect(v.value(at: "/a/1") == .number(2.5))
+        #expect(v.value(at: "/b/c") == .integer(-3))
+        #expect(v.value(at: "/a/9") == nil)
+    }
+
+    @Test func rejectsDuplicateKeys() {
+        #expect(throws: JSONParseError.self) { try JSONParser().parse(#"{"path": "a", "path": "/etc"}"#) }
+        do {
+            _ = try JSONParser().parse("{\"a\": 1,\n \"a\": 2}")
+        } catch {
+            #expect(error.line == 2)
+            #expect(error.reason.contains("duplicate key"))
+        }
+    }
+
+    @Test func rejectsMalformedInput() {
+        for bad in ["", "{", "[1,]", "01", "1.", "\"\\x\"", "tru", "{\"a\" 1}", "1 2", "\"\u{01}\"", "\"\\ud800\""] {
+            #expect(throws: JSONParseError.self, "\(bad)") { try JSONParser().parse(bad) }
+        }
+    }
+
+    @Test func boundsNesting() {
+        let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        #expect(throws: JSONParseError.self) { try JSONParser(maxDepth: 128).parse(deep) }
+    }
+
+    @Test func canonicalFormIsSortedAndCompact() throws {
+        let v = try JSONParser().parse(#"{ "b": 1, "a": [true, "x\n\"y\""], "c": 1.5e2, "d": 0.1 }"#)
+        #expect(v.canonicalString == #"{"a":[true,"x\n\"y\""],"b":1,"c":150,"d":0.1}"#)
+        let reparsed = try JSONParser().parse(v.canonicalString)
+        #expect(reparsed.canonicalBytes == v.canonicalBytes)
+    }
+
+    @Test func unicodeEscapesDecode() throws {
+        let v = try JSONParser().parse(#""\u00e9\ud83d\ude00""#)
+        #expect(v == .string("é😀"))
+    }
+}
+
+@Suite struct DigestTests {
+    @Test func sha256KnownAnswers() {
+        #expect(SHA256.hex(Array("".utf8)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let h = SHA256Hasher()
+        h.update(Array("a".utf8))
+        h.update(Array("bc".utf8))
+        #expect(Hex.encode(h.finalize()) == SHA256.hex(Array("abc".utf8)))
+    }
+
+    @Test func hexRoundTrip() {
+        #expect(Hex.decode("00ff10") == [0, 255, 16])
+        #expect(Hex.decode("0") == nil)
+        #expect(Hex.decode("zz") == nil)
+    }
+}
