@@ -30,7 +30,9 @@ let package = Package(
             linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]),
 
         // Shared value types: JSON, digests, canonical encoding. No I/O beyond hashing.
-        .target(name: "AirlockCore", dependencies: ["CCrypto"], exclude: ["README.md"]),
+        .target(
+            name: "AirlockCore", dependencies: ["CCrypto", .product(name: "Yams", package: "Yams")],
+            exclude: ["README.md"]),
         .target(name: "Sandbox", dependencies: ["CSandbox", "AirlockCore"], exclude: ["README.md"]),
         .target(
             name: "Tools",

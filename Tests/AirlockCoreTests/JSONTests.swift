@@ -61,3 +61,36 @@ import Testing
         #expect(Hex.decode("zz") == nil)
     }
 }
+
+@Suite struct YAMLDocumentTests {
+    @Test func convertsScalarsAndRecordsLines() throws {
+        let doc = try YAMLDocument(
+            text: """
+                name: logs.search
+                version: 3
+                ratio: 0.5
+                enabled: true
+                nothing: null
+                paths:
+                  - /var/log
+                  - "42"
+                """)
+        #expect(doc.value["name"] == .string("logs.search"))
+        #expect(doc.value["version"] == .integer(3))
+        #expect(doc.value["ratio"] == .number(0.5))
+        #expect(doc.value["enabled"] == .bool(true))
+        #expect(doc.value["nothing"] == .null)
+        #expect(doc.value.value(at: "/paths/1") == .string("42"))
+        #expect(doc.line(for: "/paths/1") == 8)
+        #expect(doc.line(for: "/version") == 2)
+    }
+
+    @Test func rejectsDuplicateKeysWithLine() {
+        do {
+            _ = try YAMLDocument(text: "a: 1\nb: 2\na: 3\n")
+            Issue.record("duplicate key accepted")
+        } catch {
+            #expect(error.reason.contains("a"))
+        }
+    }
+}
