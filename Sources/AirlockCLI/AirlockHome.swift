@@ -1,0 +1,35 @@
+import Foundation
+
+/// Where Airlock keeps everything: `AIRLOCK_HOME`, default `~/.local/share/airlock`.
+///
+/// The CLI resolves it once and hands explicit paths to the modules; no module reads the
+/// environment itself.
+struct AirlockHome {
+    /// The root directory.
+    let root: URL
+
+    /// The tool registry database.
+    var registryDatabase: URL { root.appendingPathComponent("registry.sqlite") }
+    /// The trace database.
+    var traceDatabase: URL { root.appendingPathComponent("trace.sqlite") }
+    /// Keys, one per purpose, mode 0600.
+    var keys: URL { root.appendingPathComponent("keys", isDirectory: true) }
+    /// Scratch workspaces of runs.
+    var workspaces: URL { root.appendingPathComponent("workspaces", isDirectory: true) }
+
+    /// Resolves `AIRLOCK_HOME` (or the default) and creates it with mode 0700 if missing.
+    static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AirlockHome {
+        let path: String
+        if let explicit = environment["AIRLOCK_HOME"], !explicit.isEmpty {
+            path = explicit
+        } else if let dataHome = environment["XDG_DATA_HOME"], !dataHome.isEmpty {
+            path = dataHome + "/airlock"
+        } else {
+            path = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/airlock"
+        }
+        let root = URL(fileURLWithPath: path, isDirectory: true)
+        try FileManager.default.createDirectory(
+            at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return AirlockHome(root: root)
+    }
+}

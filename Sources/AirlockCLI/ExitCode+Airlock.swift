@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// The exit codes every `airlock` command uses (documented in docs/cli.md).
+///
+/// Follows sysexits(3) where it has a name for the case, and the container runtimes'
+/// convention (125) for "the sandbox could not be set up".
+extension ExitCode {
+    /// A check found a problem: verification failed, a policy test failed, a lint found issues.
+    static let checkFailed = ExitCode(1)
+    /// Bad usage: unknown flag, malformed value (EX_USAGE).
+    static let usage = ExitCode(64)
+    /// The input file is malformed: manifest, policy, workflow, call (EX_DATAERR).
+    static let dataError = ExitCode(65)
+    /// An input file or named object does not exist (EX_NOINPUT).
+    static let noInput = ExitCode(66)
+    /// Airlock's own state could not be read or written (EX_IOERR).
+    static let ioError = ExitCode(74)
+    /// The sandbox could not be set up; nothing ran.
+    static let sandboxSetup = ExitCode(125)
+}
