@@ -1,0 +1,157 @@
+import AirlockCore
+import Foundation
+
+/// A compiled JSON Schema in the subset tools need, and its validator.
+///
+/// Supported: `type` (a name or an array of names; `integer` is a whole number, `number` any
+/// number), `properties`, `required`, `additionalProperties` (boolean or schema), `items` (one
+/// schema), `enum`, `const`, `minLength`/`maxLength` (in Unicode scalars), `pattern` (searched,
+/// not anchored), `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum` (numbers),
+/// `minItems`/`maxItems`, `allOf`/`anyOf`/`oneOf`, local `$ref` to `#/$defs/NAME`, boolean
+/// schemas. `format` and `title`, `description`, `default`, `examples`, `$comment`, `$schema`,
+/// `$id` are annotations. Every other keyword is refused when the schema is compiled, so a
+/// manifest never carries a constraint that is silently not enforced.
+public struct JSONSchema: Sendable {
+    /// The schema as written.
+    public let document: JSONValue
+    let root: SchemaNode
+    let definitions: [String: SchemaNode]
+    /// How deep `$ref`s and nested schemas may go while validating one instance. Default 64.
+    public var maxDepth: Int
+
+    /// The keywords Airlock understands, in the order the documentation lists them.
+    public static let supportedKeywords: [String] = [
+        "type", "properties", "required", "additionalProperties", "items", "enum", "const", "minLength",
+        "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems",
+        "maxItems", "allOf", "anyOf", "oneOf", "$ref", "$defs",
+    ]
+
+    /// Keywords accepted and ignored for validation.
+    public static let annotationKeywords: Set<String> = [
+        "format", "title", "description", "default", "examples", "$comment", "$schema", "$id",
+    ]
+
+    /// Compiles `document`; every keyword outside the subset and every malformed value is reported.
+    /// - Parameters:
+    ///   - document: the schema.
+    ///   - maxDepth: the deepest nesting of schemas and `$ref`s followed while validating (default 64).
+    /// - Returns: the schema, or every problem found (pointers relative to the schema's root).
+    public static func compile(_ document: JSONValue, maxDepth: Int = 64) -> Result<JSONSchema, SchemaProblems> {
+        var compiler = SchemaCompiler()
+        var definitions: [String: SchemaNode] = [:]
+        if case .object(let members) = document, let defs = members["$defs"] {
+            if case .object(let entries) = defs {
+                for (name, schema) in entries {
+                    definitions[name] = compiler.compile(schema, pointer: JSONPointer.appending("/$defs", name))
+                }
+            } else {
+                compiler.problem("/$defs", "must be an object of named schemas")
+            }
+        }
+        let root = compiler.compile(document, pointer: "", isRoot: true)
+        for (pointer, name) in compiler.references where definitions[name] == nil {
+            compiler.problem(pointer, "refers to #/$defs/\(name), which is not defined")
+        }
+        guard compiler.problems.isEmpty else { return .failure(SchemaProblems(problems: compiler.problems)) }
+        return .success(JSONSchema(document: document, root: root, definitions: definitions, maxDepth: maxDepth))
+    }
+
+    /// Validates `instance`; an empty result means it is valid.
+    /// - Returns: every violation, each with the instance's JSON pointer (`/paths/2: must be a string`).
+    public func validate(_ instance: JSONValue) -> [FieldProblem] {
+        var problems: [FieldProblem] = []
+        SchemaValidator(definitions: definitions, maxDepth: maxDepth)
+            .check(root, instance, pointer: "", depth: 0, into: &problems)
+        return problems
+    }
+
+    /// The property names of the root schema and the subschema of each (empty when the root is no object schema).
+    public var rootProperties: [String: JSONValue] {
+        document["properties"]?.objectValue ?? [:]
+    }
+}
+
+/// Every problem found while compiling a schema.
+public struct SchemaProblems: Error, Sendable, Hashable {
+    /// The problems, pointers relative to the schema's root.
+    public var problems: [FieldProblem]
+}
+
+/// A regular expression compiled once; `NSRegularExpression` is immutable and documented as
+/// safe to use from several threads, which is what makes the `@unchecked Sendable` sound.
+final class CompiledPattern: @unchecked Sendable {
+    let source: String
+    private let regex: NSRegularExpression
+
+    init(_ source: String) throws {
+        self.source = source
+        regex = try NSRegularExpression(pattern: source)
+    }
+
+    func matches(_ text: String) -> Bool {
+        regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+}
+
+/// One compiled schema node. Immutable after compilation.
+final class SchemaNode: Sendable {
+    enum Additional: Sendable {
+        case allowed
+        case forbidden
+        case schema(SchemaNode)
+    }
+
+    let alwaysValid: Bool?
+    let types: [String]?
+    let properties: [(String, SchemaNode)]
+    let required: [String]
+    let additional: Additional
+    let items: SchemaNode?
+    let enumValues: [JSONValue]?
+    let constValue: JSONValue?
+    let minLength: Int?
+    let maxLength: Int?
+    let pattern: CompiledPattern?
+    let minimum: Double?
+    let maximum: Double?
+    let exclusiveMinimum: Double?
+    let exclusiveMaximum: Double?
+    let minItems: Int?
+    let maxItems: Int?
+    let allOf: [SchemaNode]
+    let anyOf: [SchemaNode]
+    let oneOf: [SchemaNode]
+    let reference: String?
+
+    init(
+        alwaysValid: Bool? = nil, types: [String]? = nil, properties: [(String, SchemaNode)] = [],
+        required: [String] = [], additional: Additional = .allowed, items: SchemaNode? = nil,
+        enumValues: [JSONValue]? = nil, constValue: JSONValue? = nil, minLength: Int? = nil, maxLength: Int? = nil,
+        pattern: CompiledPattern? = nil, minimum: Double? = nil, maximum: Double? = nil,
+        exclusiveMinimum: Double? = nil, exclusiveMaximum: Double? = nil, minItems: Int? = nil,
+        maxItems: Int? = nil, allOf: [SchemaNode] = [], anyOf: [SchemaNode] = [], oneOf: [SchemaNode] = [],
+        reference: String? = nil
+    ) {
+        self.alwaysValid = alwaysValid
+        self.types = types
+        self.properties = properties
+        self.required = required
+        self.additional = additional
+        self.items = items
+        self.enumValues = enumValues
+        self.constValue = constValue
+        self.minLength = minLength
+        self.maxLength = maxLength
+        self.pattern = pattern
+        self.minimum = minimum
+        self.maximum = maximum
+        self.exclusiveMinimum = exclusiveMinimum
+        self.exclusiveMaximum = exclusiveMaximum
+        self.minItems = minItems
+        self.maxItems = maxItems
+        self.allOf = allOf
+        self.anyOf = anyOf
+        self.oneOf = oneOf
+        self.reference = reference
+    }
+}

@@ -1,0 +1,115 @@
+import AirlockCore
+import Foundation
+
+/// A manifest read from a file, with its executable located and hashed.
+///
+/// A relative `executable.path` is relative to the manifest file's directory.
+public struct ManifestFile: Sendable {
+    /// The manifest file.
+    public var url: URL
+    /// The file's text (with the pin written in, when ``pinned(_:decoder:)`` produced it).
+    public var text: String
+    /// The decoded manifest.
+    public var manifest: ToolManifest
+    /// The executable on the host.
+    public var executableURL: URL
+    /// The executable's actual SHA-256.
+    public var executableSHA256: String
+
+    /// Reads, decodes and checks a manifest file: the executable must exist, be a regular file,
+    /// and match its pin.
+    /// - Throws: ``ToolsError``: `io`, `invalid-manifest` (every problem), `executable-missing`,
+    ///   `digest-mismatch` (both digests).
+    public static func load(_ url: URL, decoder: ManifestDecoder = ManifestDecoder()) throws(ToolsError) -> ManifestFile {
+        try load(url, text: read(url), decoder: decoder)
+    }
+
+    /// Like ``load(_:decoder:)``, but first computes the executable's digest and writes it into the
+    /// manifest text as `executable.sha256` (the file itself is written by ``writePin()``).
+    /// - Throws: ``ToolsError`` as ``load(_:decoder:)``, or `invalid-manifest` when the pin cannot be
+    ///   placed (flow-style YAML or JSON: the message gives the digest to write by hand).
+    public static func pinned(_ url: URL, decoder: ManifestDecoder = ManifestDecoder()) throws(ToolsError) -> ManifestFile {
+        let text = try read(url)
+        let document: YAMLDocument
+        do {
+            document = try YAMLDocument(text: text)
+        } catch {
+            // Let the normal path report it with its line.
+            return try load(url, text: text, decoder: decoder)
+        }
+        guard let path = document.value["executable"]?["path"]?.stringValue else {
+            return try load(url, text: text, decoder: decoder)
+        }
+        let executable = resolve(path, relativeTo: url)
+        let digest = try digest(of: executable, label: "executable \(path)")
+        let newText = try PinWriter.write(digest, into: text, document: document, file: url.path)
+        return try load(url, text: newText, decoder: decoder)
+    }
+
+    /// Writes ``text`` back to ``url`` if it differs from the file (after `--pin`).
+    /// - Returns: whether the file changed.
+    /// - Throws: ``ToolsError`` (`io`).
+    @discardableResult
+    public func writePin() throws(ToolsError) -> Bool {
+        guard (try? Self.read(url)) != text else { return false }
+        do {
+            try Data(text.utf8).write(to: url, options: .atomic)
+        } catch {
+            throw ToolsError(.io, "\(url.path): cannot write the pin", cause: "\(error)")
+        }
+        return true
+    }
+
+    static func load(_ url: URL, text: String, decoder: ManifestDecoder) throws(ToolsError) -> ManifestFile {
+        var manifest: ToolManifest
+        do {
+            manifest = try decoder.decode(text: text)
+        } catch var error {
+            error.message = "\(url.path): \(error.message)"
+            throw error
+        }
+        let executable = resolve(manifest.executable.path, relativeTo: url)
+        let actual = try digest(of: executable, label: "\(url.path): executable \(manifest.executable.path)")
+        guard actual == manifest.executable.sha256 else {
+            throw ToolsError(
+                .digestMismatch,
+                "\(url.path): executable \(executable.path) has sha256 \(actual) but the manifest pins \(manifest.executable.sha256); rebuild the executable or re-pin with --pin (and bump version)",
+                threats: ["maestro:L4", "maestro:L7", "asi:04"])
+        }
+        manifest.executable.sha256 = actual
+        return ManifestFile(url: url, text: text, manifest: manifest, executableURL: executable, executableSHA256: actual)
+    }
+
+    static func read(_ url: URL) throws(ToolsError) -> String {
+        do {
+            return try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ToolsError(.io, "\(url.path): cannot read the manifest", cause: "\(error)")
+        }
+    }
+
+    static func resolve(_ path: String, relativeTo manifest: URL) -> URL {
+        if path.hasPrefix("/") { return URL(fileURLWithPath: path).standardizedFileURL }
+        return manifest.deletingLastPathComponent().appendingPathComponent(path).standardizedFileURL
+    }
+
+    /// The SHA-256 of a regular file, read in chunks.
+    /// - Parameter chunkBytes: bytes read per step (default 1 MiB).
+    static func digest(of url: URL, label: String, chunkBytes: Int = 1 << 20) throws(ToolsError) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw ToolsError(.executableMissing, "\(label): \(url.path) does not exist or is not a regular file")
+        }
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            let hasher = SHA256Hasher()
+            while let chunk = try handle.read(upToCount: chunkBytes), !chunk.isEmpty {
+                chunk.withUnsafeBytes { hasher.update($0) }
+            }
+            return Hex.encode(hasher.finalize())
+        } catch {
+            throw ToolsError(.io, "\(label): cannot read \(url.path)", cause: "\(error)")
+        }
+    }
+}

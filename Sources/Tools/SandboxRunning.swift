@@ -1,0 +1,11 @@
+import Sandbox
+
+/// Something that runs a ``SandboxSpec``: the real ``Sandbox``, or a recording fake in tests of
+/// what Tools asks the sandbox to do.
+public protocol SandboxRunning: Sendable {
+    /// Runs `spec` and returns what happened.
+    /// - Throws: ``SandboxError`` when the sandbox could not be set up.
+    func run(_ spec: SandboxSpec) async throws(SandboxError) -> ExecutionRecord
+}
+
+extension Sandbox: SandboxRunning {}

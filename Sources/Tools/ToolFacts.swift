@@ -1,0 +1,49 @@
+import AirlockCore
+
+/// What the policy engine needs to know about a tool, as a plain value: identity, pinned digest,
+/// risk, data labels, what it may touch, and its threat tags.
+public struct ToolFacts: Sendable, Hashable, Codable {
+    /// The tool's namespaced name.
+    public var name: String
+    /// The manifest's version.
+    public var version: String
+    /// The SHA-256 of the canonical manifest document.
+    public var manifestSHA256: String
+    /// The pinned SHA-256 of the executable.
+    public var executableSHA256: String
+    /// How much harm a call can do.
+    public var risk: RiskLevel
+    /// Data labels the tool reads.
+    public var readsLabels: [String]
+    /// Data labels its output carries.
+    public var outputLabels: [String]
+    /// Datasets it mounts (read-only).
+    public var datasets: [String]
+    /// Whether it can write to the run's workspace (the only writable place it can have).
+    public var writesWorkspace: Bool
+    /// Threat tags from THREATS.md.
+    public var threats: [String]
+}
+
+extension ToolManifest {
+    /// The facts the policy engine decides on.
+    public var facts: ToolFacts {
+        ToolFacts(
+            name: name, version: version, manifestSHA256: manifestSHA256, executableSHA256: executable.sha256,
+            risk: risk, readsLabels: readsLabels, outputLabels: outputLabels,
+            datasets: mounts.compactMap { if case .dataset(let d) = $0.variable { d } else { nil } },
+            writesWorkspace: mounts.contains { $0.writable && $0.variable == .workspace }, threats: threats)
+    }
+
+    /// The OpenAI-style tool description the agent offers the model:
+    /// `{"type": "function", "function": {"name", "description", "parameters"}}`, where
+    /// `parameters` is the input schema as written.
+    public var modelToolDescription: JSONValue {
+        [
+            "type": "function",
+            "function": [
+                "name": .string(name), "description": .string(description), "parameters": input.document,
+            ],
+        ]
+    }
+}

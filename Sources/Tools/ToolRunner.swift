@@ -1,0 +1,139 @@
+import AirlockCore
+import Foundation
+import Sandbox
+
+/// Where a run's variables point on the host.
+public struct ToolRunContext: Sendable {
+    /// The run's scratch directory (`${workspace}`), or `nil` when the run has none.
+    public var workspace: URL?
+    /// Dataset name → host directory (`${dataset:NAME}`).
+    public var datasets: [String: URL]
+
+    /// Creates a context.
+    public init(workspace: URL?, datasets: [String: URL] = [:]) {
+        self.workspace = workspace
+        self.datasets = datasets
+    }
+}
+
+/// Turns a registered tool and a call's arguments into a confined run: validate the arguments,
+/// render argv, resolve mounts, re-verify the executable's digest, and ask the sandbox.
+public struct ToolRunner: Sendable {
+    /// The registry the tools come from (for digest verification).
+    public let registry: ToolRegistry
+    /// What runs the spec.
+    public let sandbox: any SandboxRunning
+
+    /// Where the executable appears inside the sandbox: `/opt/airlock/tool/<name>`.
+    public static let programDirectory = "/opt/airlock/tool"
+
+    /// The environment every tool gets before the manifest's own variables.
+    public static let baseEnvironment = ["PATH": SandboxSpec.defaultPath, "LANG": "C.UTF-8", "HOME": "/tmp"]
+
+    /// Creates a runner.
+    public init(registry: ToolRegistry, sandbox: any SandboxRunning = Sandbox()) {
+        self.registry = registry
+        self.sandbox = sandbox
+    }
+
+    /// Builds the sandbox spec for one call, after every check.
+    /// - Throws: ``ToolsError``: `invalid-arguments` (every schema violation), `invalid-path`,
+    ///   `digest-mismatch`, `executable-missing`.
+    public func prepare(_ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext) throws(ToolsError)
+        -> SandboxSpec
+    {
+        let manifest = tool.manifest
+        let violations = manifest.input.validate(arguments)
+        guard violations.isEmpty else {
+            throw ToolsError(
+                .invalidArguments, "\(tool.reference): the arguments do not match the input schema",
+                problems: violations, threats: ["maestro:L3", "asi:02"])
+        }
+        let argv = try ArgvElement.render(manifest.argv, arguments: arguments)
+        var mounts: [BindMount] = []
+        for mount in manifest.mounts {
+            mounts.append(try resolve(mount, context: context, tool: tool.reference))
+        }
+        let executable = try registry.verifiedExecutable(of: tool)
+        let program = Self.programDirectory + "/" + manifest.name
+        mounts.insert(BindMount(source: executable.path, target: program, writable: false), at: 0)
+        var environment = Self.baseEnvironment
+        environment.merge(manifest.environment) { _, new in new }
+        let workspaceMounted = manifest.mounts.contains { $0.variable == .workspace && $0.subpath.isEmpty }
+        return SandboxSpec(
+            program: program, arguments: argv, environment: environment, mounts: mounts,
+            workingDirectory: workspaceMounted ? PathVariable.workspace.insidePath : "/",
+            stdin: manifest.argumentsOnStdin ? .bytes(arguments.canonicalBytes) : .null,
+            limits: manifest.limits.sandboxLimits(outputBytes: manifest.output.maxBytes),
+            syscallGroups: Set(manifest.syscallGroups))
+    }
+
+    /// Runs one call in the sandbox.
+    /// - Returns: the result; a non-zero exit or a timeout is an outcome in it, not an error.
+    /// - Throws: ``ToolsError`` as ``prepare(_:arguments:context:)``, or `sandbox` when the sandbox
+    ///   could not be set up (nothing ran).
+    public func run(_ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext) async throws(ToolsError)
+        -> ToolRunResult
+    {
+        let spec = try prepare(tool, arguments: arguments, context: context)
+        let record: ExecutionRecord
+        do {
+            record = try await sandbox.run(spec)
+        } catch {
+            throw ToolsError(.sandbox, "\(tool.reference): the sandbox could not be set up; nothing ran", cause: error.message)
+        }
+        var result = ToolRunResult(
+            tool: tool.reference, arguments: spec.arguments, record: record, output: record.stdout.text,
+            outputTruncated: record.stdout.truncated)
+        if tool.manifest.output.format == .json {
+            if record.stdout.truncated {
+                result.outputProblem = "output exceeded \(tool.manifest.output.maxBytes) bytes and was cut; not parsed as JSON"
+            } else {
+                do {
+                    result.json = try JSONParser().parse(record.stdout.bytes)
+                } catch {
+                    result.outputProblem = "output is not valid JSON: \(error)"
+                }
+            }
+        }
+        return result
+    }
+
+    /// Resolves a mount to a host directory that cannot escape its variable's directory, even
+    /// through symlinks; a missing read-write directory under the workspace is created.
+    private func resolve(_ mount: MountSpec, context: ToolRunContext, tool: String) throws(ToolsError) -> BindMount {
+        let base: URL
+        switch mount.variable {
+        case .workspace:
+            guard let workspace = context.workspace else {
+                throw ToolsError(.invalidPath, "\(tool): mount \(mount.text) needs a workspace, and this run has none")
+            }
+            base = workspace
+        case .dataset(let name):
+            guard let dataset = context.datasets[name] else {
+                throw ToolsError(
+                    .invalidPath,
+                    "\(tool): mount \(mount.text): dataset \"\(name)\" is not configured (add it to AIRLOCK_HOME/site.yaml under datasets, or pass --dataset \(name)=PATH)")
+            }
+            base = dataset
+        }
+        let fm = FileManager.default
+        var host = base
+        for component in mount.subpath { host.appendPathComponent(component) }
+        if mount.writable, mount.variable == .workspace, !fm.fileExists(atPath: host.path) {
+            try? fm.createDirectory(at: host, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let realBase = base.resolvingSymlinksInPath().path
+        let realHost = host.resolvingSymlinksInPath().path
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: realHost, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ToolsError(.invalidPath, "\(tool): mount \(mount.text): \(host.path) is not an existing directory")
+        }
+        guard realHost == realBase || realHost.hasPrefix(realBase.hasSuffix("/") ? realBase : realBase + "/") else {
+            throw ToolsError(
+                .invalidPath, "\(tool): mount \(mount.text): \(host.path) resolves to \(realHost), outside \(realBase)",
+                threats: ["maestro:L4", "asi:02"])
+        }
+        return BindMount(source: realHost, target: mount.insidePath, writable: mount.writable)
+    }
+}
