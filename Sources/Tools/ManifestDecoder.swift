@@ -57,7 +57,10 @@ public struct ManifestDecoder: Sendable {
         let owner = r.string(root, "", "owner") { $0.trimmingCharacters(in: .whitespaces).isEmpty ? "must not be empty" : nil }
 
         // executable
-        let exe = r.object(root?["executable"], "/executable", allowed: ["path", "sha256"], required: ["path", "sha256"])
+        let exe = r.object(root?["executable"], "/executable", allowed: ["path", "sha256"], required: ["path"])
+        if let exe, exe["sha256"] == nil {
+            r.problem("/executable", "missing required field \"sha256\" (run `airlock tools add --pin FILE` to compute and write it)")
+        }
         let path = r.string(exe, "/executable", "path") { $0.isEmpty || $0.utf8.contains(0) ? "must be a non-empty path without NUL" : nil }
         let sha = r.string(exe, "/executable", "sha256") {
             $0.count == 64 && Hex.decode($0) != nil && $0 == $0.lowercased() ? nil

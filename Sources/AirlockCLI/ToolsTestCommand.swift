@@ -1,0 +1,112 @@
+import AirlockCore
+import ArgumentParser
+import Foundation
+import Sandbox
+import Tools
+
+/// `airlock tools test NAME --args JSON`: the developer's inner loop. Validates the arguments,
+/// renders argv, runs the tool in the sandbox with its manifest's mounts and limits, and prints
+/// the execution record.
+///
+/// Exit code: the tool's own (128 + signal when killed) when it ran; 65 for invalid arguments;
+/// 66 for an unknown tool; 1 for a drifted executable; 125 when the sandbox could not be set up.
+struct ToolsTestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run a registered tool once in the sandbox and print the execution record.",
+        discussion: "Exits with the tool's own exit code when it ran, 65 for invalid arguments, 125 when the sandbox could not be set up.")
+
+    @Argument(help: "NAME or NAME@VERSION.")
+    var reference: String
+
+    @Option(name: .customLong("args"), help: "The call's arguments as a JSON object.")
+    var arguments: String = "{}"
+
+    @Option(name: .customLong("dataset"), help: "NAME=PATH: a dataset directory (overrides AIRLOCK_HOME/site.yaml).")
+    var datasets: [String] = []
+
+    @Option(help: "Use this directory as ${workspace} (default: a new AIRLOCK_HOME/workspaces/test-…).")
+    var workspace: String?
+
+    @Flag(help: "Print the result and execution record as JSON.")
+    var json = false
+
+    func run() async throws {
+        let (home, registry) = try ToolsCLI.registry()
+        let parsed: JSONValue
+        do {
+            parsed = try JSONParser().parse(arguments)
+        } catch {
+            ToolsCLI.printError("error: --args: not valid JSON: \(error)")
+            throw ExitCode.dataError
+        }
+        do {
+            var context = ToolRunContext(workspace: nil)
+            context.datasets = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml")).datasets
+            let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            for entry in datasets {
+                let (name, url) = try SiteConfiguration.parseDataset(entry, base: cwd)
+                context.datasets[name] = url
+            }
+            let tool = try registry.resolve(reference)
+            context.workspace = try workspaceURL(home)
+            let result = try await ToolRunner(registry: registry).run(tool, arguments: parsed, context: context)
+            report(result, workspace: context.workspace)
+            throw ExitCode(result.exitCode)
+        } catch let error as ToolsError {
+            throw ToolsCLI.fail(error)
+        }
+    }
+
+    private func workspaceURL(_ home: AirlockHome) throws(ToolsError) -> URL {
+        let url: URL
+        if let workspace {
+            url = ToolsCLI.url(workspace)
+        } else {
+            let stamp = Int(Date().timeIntervalSince1970)
+            url = home.workspaces.appendingPathComponent("test-\(stamp)-\(UUID().uuidString.prefix(8).lowercased())")
+        }
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ToolsError(.io, "cannot create the workspace \(url.path)", cause: "\(error)")
+        }
+        return url
+    }
+
+    private func report(_ result: ToolRunResult, workspace: URL?) {
+        let record = result.record
+        if json {
+            let document: JSONValue = [
+                "tool": .string(result.tool), "argv": .array(result.arguments.map(JSONValue.string)),
+                "exitCode": .integer(Int64(result.exitCode)), "workspace": workspace.map { .string($0.path) } ?? .null,
+                "output": .string(result.output), "outputTruncated": .bool(result.outputTruncated),
+                "outputJSON": result.json ?? .null, "outputProblem": result.outputProblem.map(JSONValue.string) ?? .null,
+                "record": ToolsCLI.json(record),
+            ]
+            print(document.prettyString)
+            return
+        }
+        let ending: String
+        switch record.termination {
+        case .exited(let code): ending = "exited \(code)"
+        case .signaled(let signal): ending = "killed by signal \(signal)"
+        }
+        print("tool:      \(result.tool)")
+        print("argv:      \(result.arguments.map { "\"\($0)\"" }.joined(separator: " "))")
+        print("result:    \(ending)\(record.timedOut ? " (timed out)" : "")\(record.oomKilled ? " (out of memory)" : "") in \(record.wallSeconds)s, cpu \(record.userCPUSeconds)s user \(record.systemCPUSeconds)s sys, peak memory \(record.peakMemoryBytes) B")
+        if let workspace { print("workspace: \(workspace.path)") }
+        print("stdout (\(record.stdout.totalBytes) bytes\(result.outputTruncated ? ", truncated" : "")):")
+        print(result.output, terminator: result.output.hasSuffix("\n") || result.output.isEmpty ? "" : "\n")
+        if let problem = result.outputProblem { print("output problem: \(problem)") }
+        if record.stderr.totalBytes > 0 {
+            print("stderr (\(record.stderr.totalBytes) bytes):")
+            print(record.stderr.text, terminator: record.stderr.text.hasSuffix("\n") ? "" : "\n")
+        }
+        for denied in record.deniedSyscalls {
+            print("denied:    \(denied.name) ×\(denied.count)\(denied.detail.map { " (\($0))" } ?? "")")
+        }
+        let c = record.confinement
+        print("confined:  namespaces \(c.namespaces.joined(separator: ",")); seccomp \(c.seccompInstructions) insns; landlock ABI \(c.landlockABI); cgroup \(c.cgroupVersion)\(c.degradedLayers.isEmpty ? "" : "; DEGRADED: " + c.degradedLayers.map(\.rawValue).joined(separator: ","))")
+    }
+}
