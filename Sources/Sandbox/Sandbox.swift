@@ -1,11 +1,415 @@
+import CSandbox
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Runs programs in confined child processes.
+///
+/// Each run gets new user, mount, PID, network, IPC, UTS and cgroup namespaces; a fresh read-only
+/// root holding only the system directories, a minimal `/etc`, a new `/proc`, a small `/dev`, a
+/// private `/tmp` and the caller's mounts; an unprivileged uid with every capability dropped and
+/// `no_new_privs`; Landlock rules for the same paths; a default-deny seccomp filter whose refusals
+/// are recorded; rlimits and, where the host allows, a cgroup. When the run ends, its PID
+/// namespace takes every process with it and its cgroup is removed.
 public struct Sandbox: Sendable {
+    /// How the sandbox maps identities and where it stages its root.
+    public struct Configuration: Sendable, Hashable {
+        /// The uid and gid the program runs as, inside the sandbox. Default 1000.
+        public var innerUID: UInt32
+        public var innerGID: UInt32
+        /// The host uid and gid the sandbox user maps to when Airlock runs as root (never 0).
+        /// Default 65534 (`nobody`). Unprivileged, the sandbox user is always the caller's own uid.
+        public var hostUIDWhenRoot: UInt32
+        public var hostGIDWhenRoot: UInt32
+        /// After the sandbox is gone, how long to keep reading pipes a stray holder keeps open. 1 s.
+        public var drainGraceSeconds: Double
+
+        /// Creates a configuration with the documented defaults.
+        public init(
+            innerUID: UInt32 = 1000, innerGID: UInt32 = 1000, hostUIDWhenRoot: UInt32 = 65534,
+            hostGIDWhenRoot: UInt32 = 65534, drainGraceSeconds: Double = 1
+        ) {
+            self.innerUID = innerUID
+            self.innerGID = innerGID
+            self.hostUIDWhenRoot = hostUIDWhenRoot
+            self.hostGIDWhenRoot = hostGIDWhenRoot
+            self.drainGraceSeconds = drainGraceSeconds
+        }
+    }
+
+    /// The configuration in force.
+    public var configuration: Configuration
+
     /// Creates a sandbox runner.
-    public init() {}
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// The host uid and gid sandboxed programs run as (what a read-write mount must let write).
+    public var hostIdentity: (uid: UInt32, gid: UInt32) {
+        geteuid() == 0
+            ? (configuration.hostUIDWhenRoot, configuration.hostGIDWhenRoot) : (geteuid(), getegid())
+    }
 
     /// Runs `spec` to completion and returns what happened.
-    /// - Throws: ``SandboxError`` when the sandbox could not be set up.
+    ///
+    /// A non-zero exit, a signal, a timeout or an OOM kill are outcomes in the record. Cancelling
+    /// the calling task kills the sandbox.
+    /// - Throws: ``SandboxError`` when the sandbox could not be set up or supervised.
     public func run(_ spec: SandboxSpec) async throws(SandboxError) -> ExecutionRecord {
-        throw SandboxError(.setupFailed, "sandbox: under construction")
+        let cancel = try Posix.pipe()
+        defer {
+            Posix.close(cancel.read)
+            Posix.close(cancel.write)
+        }
+        let configuration = self.configuration
+        let result: Result<ExecutionRecord, SandboxError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                // The supervising thread must outlive the child: the child's parent-death signal
+                // is tied to the thread that cloned it.
+                let thread = Thread {
+                    continuation.resume(
+                        returning: Result { () throws(SandboxError) -> ExecutionRecord in
+                            try SandboxRun(spec: spec, configuration: configuration, cancelFD: cancel.read).execute()
+                        })
+                }
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+        } onCancel: {
+            _ = write(cancel.write, "x", 1)
+        }
+        return try result.get()
+    }
+
+    /// Runs `spec` on the calling thread, blocking until the sandbox is gone. For benchmarks and
+    /// callers that manage their own threads; prefer ``run(_:)``.
+    public func runBlocking(_ spec: SandboxSpec) throws(SandboxError) -> ExecutionRecord {
+        try SandboxRun(spec: spec, configuration: configuration, cancelFD: -1).execute()
+    }
+}
+
+/// One run, from plan to record. Lives on the supervising thread.
+private struct SandboxRun {
+    let spec: SandboxSpec
+    let configuration: Sandbox.Configuration
+    let cancelFD: Int32
+
+    func execute() throws(SandboxError) -> ExecutionRecord {
+        let probe = SandboxProbe.current
+        var degraded: [ConfinementLayer] = []
+
+        func require(_ layer: ConfinementLayer, _ available: Bool, _ why: String) throws(SandboxError) -> Bool {
+            if available { return true }
+            guard spec.allowDegraded.contains(layer) else {
+                throw SandboxError(
+                    .layerUnavailable,
+                    "\(layer.rawValue): \(why) (pass --allow-degraded \(layer.rawValue) to run without it; the record will say so)")
+            }
+            degraded.append(layer)
+            return false
+        }
+
+        let seccompFeature = probe.features.first { $0.name == "seccomp-filter" }
+        _ = try require(.seccomp, seccompFeature?.available ?? false, seccompFeature?.detail ?? "unknown")
+        let notify = try require(.seccompNotify, probe.seccompUserNotif, "SECCOMP_RET_USER_NOTIF is not available")
+        let landlockABI = try require(.landlock, probe.landlockABI > 0, "Landlock is not available on this kernel")
+            ? probe.landlockABI : 0
+        let useCgroup = try require(.cgroups, probe.cgroup.usable, probe.cgroup.detail)
+        if degraded.contains(.seccomp) {
+            // Running without any syscall filter is not a degraded mode Airlock offers.
+            throw SandboxError(.layerUnavailable, "seccomp: the kernel has no seccomp filter support")
+        }
+
+        let filter = try SeccompProfile.compiled(groups: spec.syscallGroups, notify: notify)
+        let inner = (uid: configuration.innerUID, gid: configuration.innerGID)
+        let plan = try MountPlan(spec: spec, inner: inner, landlockABI: landlockABI)
+        let isRoot = geteuid() == 0
+        let host = isRoot
+            ? (uid: configuration.hostUIDWhenRoot, gid: configuration.hostGIDWhenRoot) : (uid: geteuid(), gid: getegid())
+        guard host.uid != 0 else {
+            throw SandboxError(.invalidSpec, "sandbox identity: the sandbox user may not map to host root")
+        }
+        let uidMap = "\(inner.uid) \(host.uid) 1\n"
+        let gidMap = "\(inner.gid) \(host.gid) 1\n"
+
+        let cgroup = useCgroup ? try RunCgroup(support: probe.cgroup, limits: spec.limits) : nil
+        defer { cgroup?.destroy() }
+        if spec.limits.memoryBytes != nil && cgroup == nil && !degraded.contains(.cgroups) {
+            throw SandboxError(.layerUnavailable, "cgroups: a memory limit needs a cgroup")
+        }
+
+        // Standard streams.
+        let stdinFD: Int32
+        var stdinWriter: Int32 = -1
+        switch spec.stdin {
+        case .null: stdinFD = try Posix.open("/dev/null", O_RDONLY)
+        case .file(let path):
+            do {
+                stdinFD = try Posix.open(path, O_RDONLY)
+            } catch {
+                throw SandboxError(.invalidSpec, "stdin \(path): \(error.message)", errno: error.errno)
+            }
+        case .bytes:
+            let p = try Posix.pipe()
+            stdinFD = p.read
+            stdinWriter = p.write
+        }
+        defer { Posix.close(stdinFD) }
+        let out = try Posix.pipe()
+        let err: (read: Int32, write: Int32)
+        do { err = try Posix.pipe() } catch {
+            Posix.close(out.read)
+            Posix.close(out.write)
+            throw error
+        }
+        defer {
+            Posix.close(out.read)
+            Posix.close(err.read)
+        }
+        var childWriteEnds = [out.write, err.write]
+        defer { for fd in childWriteEnds { Posix.close(fd) } }
+
+        // Everything the child reads, in memory that stays put until al_spawn returns.
+        let arena = CStringArena()
+        let argv = [spec.program] + spec.arguments
+        let envp = spec.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let candidates = Self.executableCandidates(spec.program, path: spec.environment["PATH"] ?? SandboxSpec.defaultPath)
+        let ops = plan.steps.map { step in
+            al_mount_op(
+                kind: Int32(step.kind.rawValue), flags: step.flags, mode: step.mode,
+                source: step.source.isEmpty ? nil : UnsafePointer(arena.string(step.source)),
+                target: UnsafePointer(arena.string(step.target)),
+                data: step.data.isEmpty ? nil : UnsafePointer(arena.string(step.data)),
+                data_len: step.data.utf8.count)
+        }
+        let access = LandlockAccess(abi: landlockABI)
+        let rules = plan.landlockRules.map {
+            al_landlock_rule(path: UnsafePointer(arena.string($0.path)), access: $0.access)
+        }
+        let files = UInt64(spec.limits.openFiles)
+        let processes = UInt64(spec.limits.maxProcesses)
+        var rlimits: [al_rlimit] = [
+            al_rlimit(resource: al_rlimit_fsize, soft: spec.limits.fileSizeBytes, hard: spec.limits.fileSizeBytes),
+            al_rlimit(resource: al_rlimit_nofile, soft: files, hard: files),
+            al_rlimit(resource: al_rlimit_nproc, soft: processes, hard: processes),
+            al_rlimit(resource: al_rlimit_core, soft: 0, hard: 0),
+        ]
+        if let cpu = spec.limits.cpuSeconds {
+            // SIGXCPU at the soft limit, SIGKILL one second later.
+            rlimits.append(al_rlimit(resource: al_rlimit_cpu, soft: UInt64(cpu), hard: UInt64(cpu + 1)))
+        }
+        if spec.limits.memoryBytes != nil && cgroup == nil, let memory = spec.limits.memoryBytes {
+            // Degraded: no cgroup, so bound each process's address space instead.
+            rlimits.append(al_rlimit(resource: al_rlimit_as, soft: memory, hard: memory))
+        }
+        let candidatePointers = candidates.map { UnsafePointer(arena.string($0)) }
+        let filterBytes = arena.array(filter.bytes)
+
+        var childPlan = al_child_plan()
+        childPlan.clone_flags = al_sandbox_namespaces
+        childPlan.inner_uid = inner.uid
+        childPlan.inner_gid = inner.gid
+        childPlan.drop_groups = isRoot ? 1 : 0
+        childPlan.cap_last_cap = Int32(probe.capLastCap)
+        childPlan.stdin_fd = stdinFD
+        childPlan.stdout_fd = out.write
+        childPlan.stderr_fd = err.write
+        childPlan.staging_dir = UnsafePointer(arena.string(MountPlan.stagingDirectory))
+        childPlan.old_root_name = UnsafePointer(arena.string(MountPlan.oldRoot))
+        childPlan.root_tmpfs_options = UnsafePointer(arena.string("mode=0755,size=1m"))
+        childPlan.ops = UnsafePointer(arena.array(ops))
+        childPlan.op_count = ops.count
+        childPlan.hostname = UnsafePointer(arena.string(spec.hostname))
+        childPlan.workdir = UnsafePointer(arena.string(spec.workingDirectory))
+        childPlan.rlimits = UnsafePointer(arena.array(rlimits))
+        childPlan.rlimit_count = rlimits.count
+        childPlan.landlock_abi = Int32(landlockABI)
+        childPlan.landlock_handled_fs = access.handledFilesystem
+        childPlan.landlock_handled_net = access.handledNetwork
+        childPlan.landlock_scoped = access.scoped
+        childPlan.landlock_rules = UnsafePointer(arena.array(rules))
+        childPlan.landlock_rule_count = rules.count
+        childPlan.seccomp = al_bpf_program(length: UInt16(filter.instructionCount), filter: UnsafeRawPointer(filterBytes))
+        childPlan.seccomp_listener = notify ? 1 : 0
+        childPlan.exec_paths = UnsafePointer(arena.array(candidatePointers.map { Optional($0) }))
+        childPlan.exec_path_count = candidates.count
+        childPlan.argv = UnsafePointer(arena.stringArray(argv))
+        childPlan.envp = UnsafePointer(arena.stringArray(envp))
+
+        var steps = al_parent_steps()
+        steps.uid_map = UnsafePointer(arena.string(uidMap))
+        steps.gid_map = UnsafePointer(arena.string(gidMap))
+        steps.deny_setgroups = isRoot ? 0 : 1
+        let cgroupFDs = cgroup?.procsDescriptors ?? []
+        steps.cgroup_procs_fds = UnsafePointer(arena.array(cgroupFDs))
+        steps.cgroup_procs_count = cgroupFDs.count
+
+        let started = DispatchTime.now().uptimeNanoseconds
+        var spawned = al_spawn_result()
+        var failure = al_child_failure()
+        let rc = withUnsafePointer(to: &childPlan) { planPointer in
+            withUnsafePointer(to: &steps) { stepsPointer in
+                al_spawn(planPointer, stepsPointer, &spawned, &failure)
+            }
+        }
+        for fd in childWriteEnds { Posix.close(fd) }
+        childWriteEnds = []
+        guard rc == 0 else {
+            Posix.close(stdinWriter)
+            throw describe(failure, plan: plan, candidates: candidates)
+        }
+        defer {
+            Posix.close(spawned.pidfd)
+            Posix.close(spawned.notify_fd)
+        }
+        if notify && spawned.notify_fd < 0 {
+            // The child reached execve without handing over its listener: kill it rather than run unrecorded.
+            _ = kill(spawned.pid, SIGKILL)
+        }
+        if case .bytes(let bytes) = spec.stdin {
+            Self.feed(bytes, to: stdinWriter)
+        }
+
+        // Supervise.
+        let keepOut = max(spec.limits.outputBytesPerStream, 0)
+        let outBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(keepOut, 1))
+        let errBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(keepOut, 1))
+        defer {
+            outBuffer.deallocate()
+            errBuffer.deallocate()
+        }
+        var config = al_supervise_config(
+            pid: spawned.pid, pidfd: spawned.pidfd, stdout_fd: out.read, stderr_fd: err.read,
+            notify_fd: spawned.notify_fd, cancel_fd: cancelFD,
+            timeout_ns: Int64(spec.limits.wallTimeSeconds * 1e9),
+            drain_grace_ns: Int64(configuration.drainGraceSeconds * 1e9),
+            stdout_buf: outBuffer, stdout_cap: keepOut, stderr_buf: errBuffer, stderr_cap: keepOut)
+        var outcome = al_supervise_result()
+        let supervised = al_supervise(&config, &outcome)
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        guard supervised == 0 else {
+            throw SandboxError(.supervisionFailed, "supervise: \(Posix.describe(-supervised))", errno: -supervised)
+        }
+
+        let termination: Termination = outcome.kind == 1 ? .exited(outcome.code) : .signaled(outcome.code)
+        var denied: [DeniedSyscall] = []
+        withUnsafeBytes(of: outcome.denied) { raw in
+            let entries = raw.bindMemory(to: al_denied_syscall.self)
+            for i in 0..<min(outcome.denied_count, entries.count) {
+                let entry = entries[i]
+                let name = SeccompProfile.name(of: entry.number)
+                denied.append(
+                    DeniedSyscall(name: name, number: entry.number, count: Int(entry.count),
+                                  detail: Self.detail(name: name, args: entry.args)))
+            }
+        }
+        let usage = outcome.usage
+        let oomKills = cgroup?.oomKills ?? 0
+        let limits = AppliedLimits(
+            wallTimeSeconds: spec.limits.wallTimeSeconds, cpuSeconds: spec.limits.cpuSeconds,
+            memoryBytes: spec.limits.memoryBytes, maxProcesses: spec.limits.maxProcesses,
+            fileSizeBytes: spec.limits.fileSizeBytes, openFiles: spec.limits.openFiles,
+            outputBytesPerStream: spec.limits.outputBytesPerStream, tmpSizeBytes: spec.limits.tmpSizeBytes,
+            enforcement: cgroup.map { "cgroup \($0.version) (memory, pids) + rlimits" }
+                ?? "rlimits (RLIMIT_NPROC in the sandbox's user namespace\(spec.limits.memoryBytes != nil ? ", RLIMIT_AS" : ""))")
+        let evidence = ConfinementEvidence(
+            namespaces: ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"],
+            uidMap: uidMap.trimmingWhitespace, gidMap: gidMap.trimmingWhitespace, uid: inner.uid, gid: inner.gid,
+            mounts: plan.records, seccompBPFSHA256: filter.sha256, seccompDenyAction: filter.denyAction,
+            seccompInstructions: filter.instructionCount, landlockABI: landlockABI,
+            capabilities: "none (bounding, ambient, inheritable, permitted, effective all empty)",
+            noNewPrivs: true, limits: limits, cgroupVersion: cgroup?.version ?? "none",
+            degradedLayers: degraded.sorted())
+        return ExecutionRecord(
+            argv: argv, termination: termination, timedOut: outcome.timed_out != 0,
+            oomKilled: oomKills > 0, wallSeconds: wall,
+            userCPUSeconds: Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
+            systemCPUSeconds: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6,
+            peakMemoryBytes: cgroup?.peakMemoryBytes ?? UInt64(usage.ru_maxrss) * 1024,
+            stdout: CapturedOutput(bytes: Array(UnsafeBufferPointer(start: outBuffer, count: outcome.stdout_kept)),
+                                   totalBytes: outcome.stdout_total),
+            stderr: CapturedOutput(bytes: Array(UnsafeBufferPointer(start: errBuffer, count: outcome.stderr_kept)),
+                                   totalBytes: outcome.stderr_total),
+            deniedSyscalls: denied, confinement: evidence)
+    }
+
+    /// Absolute candidates for `program`: itself when it has a slash, else each `PATH` entry.
+    static func executableCandidates(_ program: String, path: String) -> [String] {
+        if program.contains("/") { return [program] }
+        return path.split(separator: ":").filter { $0.hasPrefix("/") }.map { "\($0)/\(program)" }
+    }
+
+    /// Writes stdin bytes on a helper thread so a program that never reads cannot block us.
+    static func feed(_ bytes: [UInt8], to fd: Int32) {
+        let thread = Thread {
+            signal(SIGPIPE, SIG_IGN)
+            bytes.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    offset += n
+                }
+            }
+            Posix.close(fd)
+        }
+        thread.start()
+    }
+
+    /// A note on the first refused call's arguments where they say something.
+    static func detail(name: String, args: (UInt64, UInt64)) -> String? {
+        switch name {
+        case "socket", "socketpair":
+            let families: [UInt64: String] = [2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK", 17: "AF_PACKET", 40: "AF_VSOCK"]
+            return "family=\(families[args.0 & 0xFFFF_FFFF] ?? String(args.0 & 0xFFFF_FFFF))"
+        case "clone", "unshare":
+            return "flags=0x\(String(args.0, radix: 16))"
+        case "ioctl":
+            return "request=0x\(String(args.1 & 0xFFFF_FFFF, radix: 16))"
+        default:
+            return nil
+        }
+    }
+
+    /// Turns a child or parent failure into an error naming the stage, the path and the errno.
+    func describe(_ failure: al_child_failure, plan: MountPlan, candidates: [String]) -> SandboxError {
+        let stage = al_stage(rawValue: UInt32(failure.stage))
+        let errnoText = Posix.describe(failure.err)
+        if stage == AL_STAGE_NONE {
+            let steps = ["clone", "write uid_map", "write setgroups", "write gid_map", "join cgroup", "release child",
+                         "read child status"]
+            let step = steps.indices.contains(Int(failure.index)) ? steps[Int(failure.index)] : "parent"
+            return SandboxError(.setupFailed, "sandbox setup: \(step): \(errnoText)", errno: failure.err)
+        }
+        if stage == AL_STAGE_EXEC {
+            let path = candidates.indices.contains(Int(failure.index)) ? candidates[Int(failure.index)] : spec.program
+            let what = spec.program.contains("/") ? path : "\(spec.program) (searched PATH inside the sandbox)"
+            return SandboxError(.execFailed, "execve(\(what)): \(errnoText)", errno: failure.err)
+        }
+        var name = String(cString: al_stage_name(failure.stage))
+        if stage == AL_STAGE_OP || stage == AL_STAGE_OP_SETATTR, plan.steps.indices.contains(Int(failure.index)) {
+            let step = plan.steps[Int(failure.index)]
+            let source = step.source.replacingOccurrences(of: "/" + MountPlan.oldRoot, with: "")
+            switch step.kind {
+            case AL_OP_BIND: name += "(bind \(source) → \(step.target))"
+            case AL_OP_MKDIR: name = "mkdir(\(step.target))"
+            case AL_OP_TOUCH, AL_OP_FILE: name = "create(\(step.target))"
+            case AL_OP_SYMLINK: name = "symlink(\(step.target) → \(step.source))"
+            case AL_OP_TMPFS: name += "(tmpfs \(step.target))"
+            case AL_OP_PROC: name += "(proc \(step.target))"
+            default: name += "(\(step.target))"
+            }
+        } else if stage == AL_STAGE_CHDIR_WORKDIR {
+            name = "chdir(\(spec.workingDirectory))"
+        } else if stage == AL_STAGE_LANDLOCK_OPEN || stage == AL_STAGE_LANDLOCK_RULE,
+            plan.landlockRules.indices.contains(Int(failure.index))
+        {
+            name += "(\(plan.landlockRules[Int(failure.index)].path))"
+        }
+        return SandboxError(.setupFailed, "\(name): \(errnoText)", errno: failure.err)
     }
 }

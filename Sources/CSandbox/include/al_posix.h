@@ -1,0 +1,29 @@
+/* Small POSIX calls and constants Swift's Glibc module does not expose (they need
+ * _GNU_SOURCE or live in kernel headers). Parent side. */
+#pragma once
+#include <linux/sched.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* pipe2(fds, O_CLOEXEC). Returns 0 or -1 with errno set. */
+int al_pipe_cloexec(int fds[2]);
+
+/* Every namespace a sandbox is created in: user, mnt, pid, net, ipc, uts, cgroup. */
+static const uint64_t al_sandbox_namespaces =
+    CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+static const uint64_t al_clone_newuser = CLONE_NEWUSER;
+
+/* Resource numbers for prlimit64 (glibc exposes them only as an enum Swift cannot name). */
+static const int32_t al_rlimit_cpu = 0;
+static const int32_t al_rlimit_fsize = 1;
+static const int32_t al_rlimit_core = 4;
+static const int32_t al_rlimit_nproc = 6;
+static const int32_t al_rlimit_nofile = 7;
+static const int32_t al_rlimit_as = 9;
+
+#ifdef __cplusplus
+}
+#endif

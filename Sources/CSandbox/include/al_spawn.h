@@ -1,0 +1,201 @@
+/*
+ * al_spawn: start one confined child.
+ *
+ * The parent (Swift) prepares everything that allocates: path strings, the mount plan, the
+ * seccomp BPF program, the Landlock rules, argv and envp. al_spawn clones the child into new
+ * user, mount, PID, network, IPC, UTS and cgroup namespaces, sharing the parent's memory until
+ * execve (like posix_spawn), writes its uid/gid maps, joins it to its cgroups, and then lets it
+ * run. The child applies the plan with raw syscalls only (no allocation, no errno, no Swift) and
+ * execs the program. A failure in the child is reported as (stage, index, errno) over a
+ * close-on-exec pipe; success is that pipe reaching EOF at execve.
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What one step of the child's mount plan does. */
+enum al_op_kind {
+    AL_OP_MKDIR = 1,   /* mkdir target (mode) */
+    AL_OP_BIND = 2,    /* bind source onto target (recursive); AL_MNT_* flags apply */
+    AL_OP_TMPFS = 3,   /* mount tmpfs on target with data as options */
+    AL_OP_PROC = 4,    /* mount a new proc on target */
+    AL_OP_SYMLINK = 5, /* symlink target -> source */
+    AL_OP_FILE = 6,    /* create target (mode) and write data_len bytes of data */
+    AL_OP_TOUCH = 7,   /* create an empty file target (a mount point for a file bind) */
+    AL_OP_SETATTR = 8, /* set AL_MNT_* flags on the mount at target (not recursive) */
+};
+
+/* Flags of a mount step. */
+#define AL_MNT_RDONLY 0x1u
+#define AL_MNT_NOEXEC 0x2u
+#define AL_MNT_NOSUID 0x4u
+#define AL_MNT_NODEV 0x8u
+
+/* One step of the mount plan; all strings are owned by the parent and outlive the spawn. */
+struct al_mount_op {
+    int32_t kind;
+    uint32_t flags;
+    uint32_t mode;
+    const char *source;
+    const char *target;
+    const char *data;
+    size_t data_len;
+};
+
+/* One Landlock path-beneath rule: a path inside the new root and the access it grants. */
+struct al_landlock_rule {
+    const char *path;
+    uint64_t access;
+};
+
+/* One resource limit (RLIMIT_*), applied with prlimit64 in the child. */
+struct al_rlimit {
+    int32_t resource;
+    uint64_t soft;
+    uint64_t hard;
+};
+
+/* A BPF program as the kernel takes it (struct sock_fprog). */
+struct al_bpf_program {
+    uint16_t length;
+    const void *filter;
+};
+
+/* Everything the child needs; owned by the parent for the whole spawn. */
+struct al_child_plan {
+    /* Namespaces to create (CLONE_NEW* flags). */
+    uint64_t clone_flags;
+    /* The uid/gid the program runs as, inside the user namespace. */
+    uint32_t inner_uid;
+    uint32_t inner_gid;
+    /* Whether setgroups(0, NULL) is allowed (the parent could map gids; false when unprivileged). */
+    int32_t drop_groups;
+    /* Highest capability number on this kernel (/proc/sys/kernel/cap_last_cap). */
+    int32_t cap_last_cap;
+
+    /* The standard streams of the program (dup'd to 0, 1, 2). */
+    int32_t stdin_fd;
+    int32_t stdout_fd;
+    int32_t stderr_fd;
+
+    /* Where the new root is staged before pivot_root (an existing host directory, e.g. "/tmp"). */
+    const char *staging_dir;
+    /* The name (inside the staging tmpfs) where the host root is parked during setup. */
+    const char *old_root_name;
+    /* Options of the root tmpfs ("mode=0755,size=…"). */
+    const char *root_tmpfs_options;
+    const struct al_mount_op *ops;
+    size_t op_count;
+
+    const char *hostname;
+    const char *workdir;
+    const struct al_rlimit *rlimits;
+    size_t rlimit_count;
+
+    /* Landlock: ABI to use (0 = do not apply), handled accesses, scopes, and rules. */
+    int32_t landlock_abi;
+    uint64_t landlock_handled_fs;
+    uint64_t landlock_handled_net;
+    uint64_t landlock_scoped;
+    const struct al_landlock_rule *landlock_rules;
+    size_t landlock_rule_count;
+
+    /* Seccomp: the program, and whether to ask for a user-notification listener. */
+    struct al_bpf_program seccomp;
+    int32_t seccomp_listener;
+
+    /* Candidate absolute paths for the program, tried in order (PATH search done by the parent). */
+    const char *const *exec_paths;
+    size_t exec_path_count;
+    char *const *argv;
+    char *const *envp;
+};
+
+/* The stage at which the child failed. */
+enum al_stage {
+    AL_STAGE_NONE = 0,
+    AL_STAGE_SYNC,
+    AL_STAGE_SETRESGID,
+    AL_STAGE_SETRESUID,
+    AL_STAGE_SETGROUPS,
+    AL_STAGE_MOUNT_PRIVATE,
+    AL_STAGE_ROOT_TMPFS,
+    AL_STAGE_MKDIR_OLDROOT,
+    AL_STAGE_PIVOT_ROOT,
+    AL_STAGE_CHDIR_ROOT,
+    AL_STAGE_OP,
+    AL_STAGE_OP_SETATTR,
+    AL_STAGE_UMOUNT_OLDROOT,
+    AL_STAGE_RMDIR_OLDROOT,
+    AL_STAGE_ROOT_READONLY,
+    AL_STAGE_HOSTNAME,
+    AL_STAGE_CHDIR_WORKDIR,
+    AL_STAGE_RLIMIT,
+    AL_STAGE_STDIO,
+    AL_STAGE_CLOSE_FDS,
+    AL_STAGE_CAP_BOUNDING,
+    AL_STAGE_CAP_AMBIENT,
+    AL_STAGE_CAPSET,
+    AL_STAGE_NO_NEW_PRIVS,
+    AL_STAGE_LANDLOCK_CREATE,
+    AL_STAGE_LANDLOCK_OPEN,
+    AL_STAGE_LANDLOCK_RULE,
+    AL_STAGE_LANDLOCK_RESTRICT,
+    AL_STAGE_SECCOMP,
+    AL_STAGE_SEND_LISTENER,
+    AL_STAGE_SIGNALS,
+    AL_STAGE_EXEC,
+};
+
+/* What the child reports when a stage fails. */
+struct al_child_failure {
+    int32_t stage; /* enum al_stage */
+    int32_t index; /* the op, rlimit or rule index for indexed stages, else -1 */
+    int32_t err;   /* errno */
+};
+
+/* What the parent learns from a successful spawn. */
+struct al_spawn_result {
+    pid_t pid;
+    int32_t pidfd;
+    /* The seccomp user-notification listener received from the child, or -1. */
+    int32_t notify_fd;
+};
+
+/* Writes uid/gid maps and joins cgroups for a child that is waiting; called by al_spawn. */
+struct al_parent_steps {
+    /* "inner outer 1\n" map lines, written to /proc/PID/uid_map and gid_map. */
+    const char *uid_map;
+    const char *gid_map;
+    /* Write "deny" to /proc/PID/setgroups before gid_map (required when unprivileged). */
+    int32_t deny_setgroups;
+    /* Open cgroup.procs files (one per hierarchy) to write the child's pid into, or none. */
+    const int32_t *cgroup_procs_fds;
+    size_t cgroup_procs_count;
+};
+
+/*
+ * Starts a confined child.
+ *
+ * `plan` and `steps` are owned by the caller and must stay valid until al_spawn returns; the
+ * caller's fds in `plan` stay open (the caller closes them after the call). On success returns 0
+ * and fills `result` (pid, a pidfd, and the seccomp listener); the child has executed the program.
+ * On failure returns -1 and fills `failure`: stage AL_STAGE_NONE means the parent side failed
+ * (index names the parent step: 0 clone, 1 uid_map, 2 setgroups, 3 gid_map, 4 cgroup, 5 sync,
+ * 6 status read), anything else is the child's stage. The child has been reaped on failure.
+ * Not async-signal-safe (parent side); thread-safe.
+ */
+int al_spawn(const struct al_child_plan *plan, const struct al_parent_steps *steps, struct al_spawn_result *result,
+             struct al_child_failure *failure);
+
+/* A short name for a stage ("pivot_root", "mount"), for error messages. */
+const char *al_stage_name(int32_t stage);
+
+#ifdef __cplusplus
+}
+#endif

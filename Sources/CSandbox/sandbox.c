@@ -1,1 +1,0 @@
-int al_placeholder(void) { return 0; }

@@ -1,0 +1,237 @@
+import CSandbox
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The child's new root, as an ordered list of steps the C side applies after `pivot_root`,
+/// with the evidence (mount table) and the Landlock rules that go with it.
+///
+/// The host root is parked at ``oldRoot`` during setup, so every bind source is read through it.
+struct MountPlan {
+    /// One step for the C side.
+    struct Step {
+        var kind: al_op_kind
+        var target: String
+        var source: String = ""
+        var data: String = ""
+        var flags: UInt32 = 0
+        var mode: UInt32 = 0o755
+    }
+
+    /// One Landlock path rule (a path inside the sandbox and the access bits).
+    struct LandlockRule {
+        var path: String
+        var access: UInt64
+    }
+
+    /// Where the host root is parked while the new root is built (inside the staging tmpfs).
+    static let oldRoot = ".oldroot"
+    /// An existing host directory the new root's tmpfs is mounted over (in the child's namespace only).
+    static let stagingDirectory = "/tmp"
+
+    private(set) var steps: [Step] = []
+    private(set) var records: [MountRecord] = []
+    private(set) var landlockRules: [LandlockRule] = []
+    private var createdDirectories: Set<String> = ["/"]
+
+    /// Host directories made visible read-only when present (or recreated as the same symlink).
+    static let systemPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
+    /// Single host files copied into the minimal `/etc` by bind mount, when present.
+    static let etcFiles = ["/etc/ld.so.cache", "/etc/localtime"]
+    /// Host directories of `/etc` programs need (Debian's alternatives symlinks), when present.
+    static let etcDirectories = ["/etc/alternatives"]
+    /// Device nodes bound from the host.
+    static let devices = ["null", "zero", "full", "random", "urandom"]
+
+    /// Paths a caller's mount may not land on or under: they are the sandbox's own.
+    static let reservedTargets = ["/proc", "/dev", "/etc", "/tmp", "/" + oldRoot]
+
+    /// Builds the plan for `spec`, checking every host path up front so errors name the path.
+    init(spec: SandboxSpec, inner: (uid: UInt32, gid: UInt32), landlockABI: Int) throws(SandboxError) {
+        let ll = LandlockAccess(abi: landlockABI)
+        landlockRules.append(LandlockRule(path: "/", access: ll.listDirectory))
+
+        for path in Self.systemPaths {
+            guard let st = Posix.lstatPath(path) else { continue }
+            if (st.st_mode & S_IFMT) == S_IFLNK, let link = Posix.readlink(path) {
+                add(Step(kind: AL_OP_SYMLINK, target: path, source: link), record: ("symlink", link, "-"))
+            } else if (st.st_mode & S_IFMT) == S_IFDIR {
+                bind(host: path, target: path, writable: false, isDirectory: true)
+                landlockRules.append(LandlockRule(path: path, access: ll.readExecute))
+            }
+        }
+
+        // A minimal /etc: identity files naming only the sandbox user, plus what the loader needs.
+        mkdir("/etc")
+        let files: [(String, String)] = [
+            ("/etc/passwd", "airlock:x:\(inner.uid):\(inner.gid):Airlock sandbox:/tmp:/bin/sh\n"),
+            ("/etc/group", "airlock:x:\(inner.gid):\n"),
+            ("/etc/hostname", spec.hostname + "\n"),
+            ("/etc/hosts", "127.0.0.1\tlocalhost \(spec.hostname)\n::1\tlocalhost\n"),
+            ("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n"),
+        ]
+        for (path, content) in files {
+            add(Step(kind: AL_OP_FILE, target: path, data: content, mode: 0o644), record: ("file", "generated", "ro"))
+        }
+        for path in Self.etcFiles {
+            guard let st = Posix.statPath(path), (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            bind(host: path, target: path, writable: false, isDirectory: false)
+        }
+        for path in Self.etcDirectories {
+            guard let st = Posix.statPath(path), (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+            bind(host: path, target: path, writable: false, isDirectory: true)
+        }
+        landlockRules.append(LandlockRule(path: "/etc", access: ll.readOnly))
+
+        mkdir("/proc")
+        add(Step(kind: AL_OP_PROC, target: "/proc"), record: ("proc", "proc", "rw,nosuid,nodev,noexec"))
+        landlockRules.append(LandlockRule(path: "/proc", access: ll.readOnly))
+
+        mkdir("/dev")
+        add(Step(kind: AL_OP_TMPFS, target: "/dev", data: "mode=0755,size=64k", flags: AL_MNT_NOEXEC),
+            record: ("tmpfs", "size=64k", "ro,nosuid,nodev,noexec"))
+        var deviceNames = Self.devices
+        if spec.allowTTY { deviceNames.append("tty") }
+        for name in deviceNames {
+            let path = "/dev/" + name
+            add(Step(kind: AL_OP_TOUCH, target: path, mode: 0o666), record: nil)
+            add(Step(kind: AL_OP_BIND, target: path, source: "/" + Self.oldRoot + path,
+                     flags: AL_MNT_NOSUID | AL_MNT_NOEXEC),
+                record: ("dev", path, "rw,nosuid,noexec"))
+        }
+        for (name, link) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                             ("stderr", "/proc/self/fd/2")]
+        {
+            add(Step(kind: AL_OP_SYMLINK, target: "/dev/" + name, source: link), record: nil)
+        }
+        add(Step(kind: AL_OP_SETATTR, target: "/dev", flags: AL_MNT_RDONLY | AL_MNT_NOSUID | AL_MNT_NODEV | AL_MNT_NOEXEC),
+            record: nil)
+        landlockRules.append(LandlockRule(path: "/dev", access: ll.devices))
+
+        mkdir("/tmp")
+        add(Step(kind: AL_OP_TMPFS, target: "/tmp", data: "mode=1777,size=\(spec.limits.tmpSizeBytes)"),
+            record: ("tmpfs", "size=\(spec.limits.tmpSizeBytes)", "rw,nosuid,nodev"))
+        landlockRules.append(LandlockRule(path: "/tmp", access: ll.all))
+
+        // The caller's mounts, shallowest first so a mount inside another lands on top of it.
+        let ordered = spec.mounts.enumerated().sorted {
+            ($0.element.target.split(separator: "/").count, $0.offset)
+                < ($1.element.target.split(separator: "/").count, $1.offset)
+        }
+        for (_, mount) in ordered {
+            let target = try Self.validateTarget(mount.target)
+            guard mount.source.hasPrefix("/") else {
+                throw SandboxError(.invalidSpec, "mount source \(mount.source): must be an absolute host path")
+            }
+            guard let st = Posix.statPath(mount.source) else {
+                throw SandboxError(
+                    .invalidSpec, "mount source \(mount.source): \(Posix.describe(errno))", errno: errno)
+            }
+            let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+            bind(host: mount.source, target: target, writable: mount.writable, isDirectory: isDirectory)
+            let access: UInt64
+            switch (mount.writable, isDirectory) {
+            case (true, true): access = ll.all
+            case (true, false): access = ll.fileReadWrite
+            case (false, true): access = ll.readExecute
+            case (false, false): access = ll.fileReadExecute
+            }
+            landlockRules.append(LandlockRule(path: target, access: access))
+        }
+
+        let workdir = spec.workingDirectory
+        guard workdir.hasPrefix("/") else {
+            throw SandboxError(.invalidSpec, "working directory \(workdir): must be an absolute path inside the sandbox")
+        }
+    }
+
+    /// Rejects relative, `..`-bearing, NUL-bearing and reserved mount targets.
+    static func validateTarget(_ target: String) throws(SandboxError) -> String {
+        guard target.hasPrefix("/") else {
+            throw SandboxError(.invalidSpec, "mount target \(target): must be an absolute path inside the sandbox")
+        }
+        let components = target.split(separator: "/")
+        guard !components.contains(".."), !components.contains("."), !target.utf8.contains(0) else {
+            throw SandboxError(.invalidSpec, "mount target \(target): '.', '..' and NUL are not allowed")
+        }
+        let normalised = "/" + components.joined(separator: "/")
+        guard normalised != "/" else { throw SandboxError(.invalidSpec, "mount target /: the root is the sandbox's own") }
+        for reserved in reservedTargets where normalised == reserved || normalised.hasPrefix(reserved + "/") {
+            throw SandboxError(.invalidSpec, "mount target \(normalised): \(reserved) is the sandbox's own")
+        }
+        return normalised
+    }
+
+    private mutating func add(_ step: Step, record: (kind: String, source: String, options: String)?) {
+        steps.append(step)
+        if let record {
+            records.append(MountRecord(target: step.target, kind: record.kind, source: record.source, options: record.options))
+        }
+    }
+
+    private mutating func mkdir(_ path: String) {
+        // Parents first; each directory once.
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if createdDirectories.insert(prefix).inserted {
+                steps.append(Step(kind: AL_OP_MKDIR, target: prefix, mode: 0o755))
+            }
+        }
+    }
+
+    private mutating func bind(host: String, target: String, writable: Bool, isDirectory: Bool) {
+        if isDirectory {
+            mkdir(target)
+        } else {
+            if let slash = target.lastIndex(of: "/"), slash != target.startIndex { mkdir(String(target[..<slash])) }
+            if createdDirectories.insert(target).inserted {
+                steps.append(Step(kind: AL_OP_TOUCH, target: target, mode: 0o644))
+            }
+        }
+        let flags = AL_MNT_NOSUID | AL_MNT_NODEV | (writable ? 0 : AL_MNT_RDONLY)
+        add(Step(kind: AL_OP_BIND, target: target, source: "/" + Self.oldRoot + host, flags: flags),
+            record: ("bind", host, writable ? "rw,nosuid,nodev" : "ro,nosuid,nodev"))
+    }
+}
+
+/// Landlock access bits for the ABI in use (rights a kernel does not know are never asked for).
+struct LandlockAccess {
+    static let execute: UInt64 = 1 << 0
+    static let writeFile: UInt64 = 1 << 1
+    static let readFile: UInt64 = 1 << 2
+    static let readDir: UInt64 = 1 << 3
+    static let refer: UInt64 = 1 << 13
+    static let truncate: UInt64 = 1 << 14
+    static let ioctlDev: UInt64 = 1 << 15
+
+    let abi: Int
+
+    /// Every filesystem right this ABI can restrict.
+    var handledFilesystem: UInt64 {
+        guard abi > 0 else { return 0 }
+        var bits: UInt64 = (1 << 13) - 1
+        if abi >= 2 { bits |= Self.refer }
+        if abi >= 3 { bits |= Self.truncate }
+        if abi >= 5 { bits |= Self.ioctlDev }
+        return bits
+    }
+
+    /// TCP bind and connect, restricted with no rule granting them (ABI 4+).
+    var handledNetwork: UInt64 { abi >= 4 ? 0b11 : 0 }
+    /// Abstract unix sockets and signals scoped to the sandbox (ABI 6+).
+    var scoped: UInt64 { abi >= 6 ? 0b11 : 0 }
+
+    var all: UInt64 { handledFilesystem }
+    var listDirectory: UInt64 { Self.readDir & handledFilesystem }
+    var readOnly: UInt64 { (Self.readFile | Self.readDir) & handledFilesystem }
+    var readExecute: UInt64 { (Self.execute | Self.readFile | Self.readDir) & handledFilesystem }
+    var fileReadExecute: UInt64 { (Self.execute | Self.readFile) & handledFilesystem }
+    var fileReadWrite: UInt64 {
+        (Self.execute | Self.readFile | Self.writeFile | Self.truncate | Self.ioctlDev) & handledFilesystem
+    }
+    var devices: UInt64 {
+        (Self.readFile | Self.writeFile | Self.readDir | Self.truncate | Self.ioctlDev) & handledFilesystem
+    }
+}

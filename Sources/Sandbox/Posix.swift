@@ -1,0 +1,119 @@
+import CSandbox
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The few POSIX calls the Swift side of the sandbox makes, each wrapped once: EINTR is retried
+/// here and failures become ``SandboxError`` values naming the call and the path.
+enum Posix {
+    /// `strerror` plus the symbolic name, e.g. `Permission denied (EACCES)`.
+    static func describe(_ code: Int32) -> String {
+        let text = String(cString: strerror(code))
+        if let name = errnoNames[code] { return "\(text) (\(name))" }
+        return "\(text) (errno \(code))"
+    }
+
+    private static let errnoNames: [Int32: String] = [
+        EPERM: "EPERM", ENOENT: "ENOENT", EACCES: "EACCES", EEXIST: "EEXIST", ENOTDIR: "ENOTDIR",
+        EISDIR: "EISDIR", EINVAL: "EINVAL", ENOSPC: "ENOSPC", EROFS: "EROFS", EBUSY: "EBUSY",
+        ENOSYS: "ENOSYS", ENOMEM: "ENOMEM", EAGAIN: "EAGAIN", ENOEXEC: "ENOEXEC", E2BIG: "E2BIG",
+        EOVERFLOW: "EOVERFLOW", ELOOP: "ELOOP", ENAMETOOLONG: "ENAMETOOLONG", EMFILE: "EMFILE",
+        EBADF: "EBADF", EFAULT: "EFAULT", EIO: "EIO", ESRCH: "ESRCH", EUSERS: "EUSERS",
+    ]
+
+    /// `pipe2(O_CLOEXEC)`, with both ends moved to descriptors >= 3 so the child's dup3 onto
+    /// 0, 1 and 2 never clobbers one before it is used.
+    /// The corresponding C function is `pipe2`.
+    static func pipe() throws(SandboxError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard al_pipe_cloexec(&fds) == 0 else { throw failure("pipe2", errno) }
+        return (try aboveStdio(fds[0]), try aboveStdio(fds[1]))
+    }
+
+    /// Opens `path` close-on-exec, at a descriptor >= 3.
+    /// The corresponding C function is `open`.
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(SandboxError) -> Int32 {
+        var fd: Int32
+        repeat { fd = Glibc.open(path, flags | O_CLOEXEC, mode) } while fd < 0 && errno == EINTR
+        guard fd >= 0 else { throw failure("open(\(path))", errno) }
+        return try aboveStdio(fd)
+    }
+
+    /// Closes a descriptor, ignoring errors (there is nothing useful to do about them here).
+    static func close(_ fd: Int32) {
+        if fd >= 0 { _ = Glibc.close(fd) }
+    }
+
+    /// Writes all of `text` to `path` (an existing file, e.g. under /sys/fs/cgroup).
+    static func writeFile(_ path: String, _ text: String) throws(SandboxError) {
+        let fd = try open(path, O_WRONLY)
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { buffer -> Int in
+            var n: Int
+            repeat { n = Glibc.write(fd, buffer.baseAddress, buffer.count) } while n < 0 && errno == EINTR
+            return n
+        }
+        guard written == bytes.count else { throw failure("write(\(path))", written < 0 ? errno : EIO) }
+    }
+
+    /// Reads a small file (cgroup counters, /proc entries); `nil` when it cannot be read.
+    static func readSmallFile(_ path: String, limit: Int = 65536) -> String? {
+        guard let fd = try? open(path, O_RDONLY) else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: limit)
+        var total = 0
+        while total < limit {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, limit - total) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            total += n
+        }
+        return String(decoding: buffer[..<total], as: UTF8.self)
+    }
+
+    /// `lstat`; `nil` when the path does not exist.
+    static func lstatPath(_ path: String) -> Glibc.stat? {
+        var st = Glibc.stat()
+        return Glibc.lstat(path, &st) == 0 ? st : nil
+    }
+
+    /// `stat` (following links); `nil` when the path does not exist.
+    static func statPath(_ path: String) -> Glibc.stat? {
+        var st = Glibc.stat()
+        return stat(path, &st) == 0 ? st : nil
+    }
+
+    /// The target of a symbolic link.
+    static func readlink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = Glibc.readlink(path, &buffer, Int(PATH_MAX))
+        guard n >= 0 else { return nil }
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `mkdir`, treating an existing directory as success.
+    static func mkdir(_ path: String, mode: mode_t = 0o755) throws(SandboxError) {
+        if Glibc.mkdir(path, mode) != 0 && errno != EEXIST { throw failure("mkdir(\(path))", errno) }
+    }
+
+    /// `rmdir`; returns the errno on failure.
+    @discardableResult
+    static func rmdir(_ path: String) -> Int32 {
+        Glibc.rmdir(path) == 0 ? 0 : errno
+    }
+
+    static func failure(_ what: String, _ code: Int32) -> SandboxError {
+        SandboxError(.setupFailed, "\(what): \(describe(code))", errno: code)
+    }
+
+    private static func aboveStdio(_ fd: Int32) throws(SandboxError) -> Int32 {
+        guard fd < 3 else { return fd }
+        let moved = fcntl(fd, F_DUPFD_CLOEXEC, 3)
+        let code = errno
+        _ = Glibc.close(fd)
+        guard moved >= 0 else { throw failure("fcntl(F_DUPFD_CLOEXEC)", code) }
+        return moved
+    }
+}
