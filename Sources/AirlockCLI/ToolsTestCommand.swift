@@ -67,6 +67,8 @@ struct ToolsTestCommand: AsyncParsableCommand {
             url = home.workspaces.appendingPathComponent("test-\(stamp)-\(UUID().uuidString.prefix(8).lowercased())")
         }
         do {
+            // The sandbox's unprivileged user must be able to pass through to its workspace.
+            try FileManager.default.createDirectory(at: home.workspaces, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw ToolsError(.io, "cannot create the workspace \(url.path)", cause: "\(error)")

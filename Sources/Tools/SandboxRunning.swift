@@ -6,6 +6,10 @@ public protocol SandboxRunning: Sendable {
     /// Runs `spec` and returns what happened.
     /// - Throws: ``SandboxError`` when the sandbox could not be set up.
     func run(_ spec: SandboxSpec) async throws(SandboxError) -> ExecutionRecord
+
+    /// The host uid and gid sandboxed programs run as: read-write mounts must let them write, and
+    /// every mount source must be reachable by them.
+    var hostIdentity: (uid: UInt32, gid: UInt32) { get }
 }
 
 extension Sandbox: SandboxRunning {}

@@ -138,7 +138,10 @@ public struct ToolRegistry: Sendable {
         }
         let temporary = objectsURL.appendingPathComponent(".incoming-\(UUID().uuidString)")
         do {
-            try fm.createDirectory(at: objectsURL, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // Traversable (not listable) by the sandbox's unprivileged user, which must reach the
+            // object it bind-mounts; the objects are executables, read-only for everyone.
+            try fm.createDirectory(at: objectsURL, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            try fm.setAttributes([.posixPermissions: 0o711], ofItemAtPath: objectsURL.deletingLastPathComponent().path)
             try fm.copyItem(at: source, to: temporary)
         } catch {
             throw ToolsError(.io, "registry: cannot copy \(source.path) into \(objectsURL.path)", cause: "\(error)")

@@ -27,6 +27,9 @@ public struct ToolRunner: Sendable {
     /// Where the executable appears inside the sandbox: `/opt/airlock/tool/<name>`.
     public static let programDirectory = "/opt/airlock/tool"
 
+    /// `EACCES`, as the sandbox reports it in ``SandboxError/errno``.
+    static let permissionDenied: Int32 = 13
+
     /// The environment every tool gets before the manifest's own variables.
     public static let baseEnvironment = ["PATH": SandboxSpec.defaultPath, "LANG": "C.UTF-8", "HOME": "/tmp"]
 
@@ -80,12 +83,17 @@ public struct ToolRunner: Sendable {
         do {
             record = try await sandbox.run(spec)
         } catch {
-            throw ToolsError(.sandbox, "\(tool.reference): the sandbox could not be set up; nothing ran", cause: error.message)
+            var message = "\(tool.reference): the sandbox could not be set up; nothing ran"
+            if error.errno == Self.permissionDenied {
+                let (uid, gid) = sandbox.hostIdentity
+                message += " (the sandbox runs tools as \(uid):\(gid); every mount source and each directory above it, AIRLOCK_HOME included, must be traversable by that user)"
+            }
+            throw ToolsError(.sandbox, message, cause: error.message)
         }
         var result = ToolRunResult(
             tool: tool.reference, arguments: spec.arguments, record: record, output: record.stdout.text,
             outputTruncated: record.stdout.truncated)
-        if tool.manifest.output.format == .json {
+        if tool.manifest.output.format == .json, record.termination == .exited(0) {
             if record.stdout.truncated {
                 result.outputProblem = "output exceeded \(tool.manifest.output.maxBytes) bytes and was cut; not parsed as JSON"
             } else {
@@ -123,6 +131,9 @@ public struct ToolRunner: Sendable {
         if mount.writable, mount.variable == .workspace, !fm.fileExists(atPath: host.path) {
             try? fm.createDirectory(at: host, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
+        if mount.writable {
+            try handOver(host, tool: tool, mount: mount)
+        }
         let realBase = base.resolvingSymlinksInPath().path
         let realHost = host.resolvingSymlinksInPath().path
         var isDirectory: ObjCBool = false
@@ -135,5 +146,26 @@ public struct ToolRunner: Sendable {
                 threats: ["maestro:L4", "asi:02"])
         }
         return BindMount(source: realHost, target: mount.insidePath, writable: mount.writable)
+    }
+
+    /// Makes a read-write directory owned by the sandbox's host identity, which is not the
+    /// caller's when Airlock runs as root (the sandbox then runs tools as an unprivileged uid).
+    private func handOver(_ directory: URL, tool: String, mount: MountSpec) throws(ToolsError) {
+        let (uid, gid) = sandbox.hostIdentity
+        let fm = FileManager.default
+        let attributes = try? fm.attributesOfItem(atPath: directory.path)
+        let owner = (attributes?[.ownerAccountID] as? NSNumber)?.uint32Value
+        let group = (attributes?[.groupOwnerAccountID] as? NSNumber)?.uint32Value
+        guard owner != uid || group != gid else { return }
+        do {
+            try fm.setAttributes(
+                [.ownerAccountID: NSNumber(value: uid), .groupOwnerAccountID: NSNumber(value: gid)],
+                ofItemAtPath: directory.path)
+        } catch {
+            throw ToolsError(
+                .invalidPath,
+                "\(tool): mount \(mount.text): \(directory.path) must be writable by the sandbox user \(uid):\(gid) and could not be handed over",
+                cause: "\(error)")
+        }
     }
 }
