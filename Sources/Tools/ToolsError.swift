@@ -79,7 +79,7 @@ public struct FieldProblem: Sendable, Hashable, Codable, CustomStringConvertible
 
     /// `/limits/memory (line 14): must be …`.
     public var description: String {
-        let at = pointer.isEmpty ? "(document)" : pointer
+        let at = pointer.isEmpty ? "(root)" : pointer
         if let line { return "\(at) (line \(line)): \(message)" }
         return "\(at): \(message)"
     }
