@@ -96,6 +96,8 @@ public struct ToolRegistry: Sendable {
             [.text(m.name)])
         let retired = try db.query("SELECT retired_at FROM tool_status WHERE name = ?", [.text(m.name)]).first?.first?.text
         if let latest = rows.last, latest[2].text == m.manifestSHA256 {
+            // Re-storing is a no-op for an intact object and repairs one that drifted.
+            try storeObject(file.executableURL, sha256: file.executableSHA256)
             if retired != nil {
                 try db.query("UPDATE tool_status SET retired_at = NULL WHERE name = ?", [.text(m.name)])
                 return .reactivated(name: m.name, version: m.version)
