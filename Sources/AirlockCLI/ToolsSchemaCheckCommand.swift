@@ -39,7 +39,9 @@ struct ToolsSchemaCheckCommand: ParsableCommand {
             case .success(let schema):
                 let results = instances.map { instance -> JSONValue in
                     let problems = schema.validate(instance)
-                    return ["valid": .bool(problems.isEmpty), "problems": .array(problems.map { .string($0.description) })]
+                    return [
+                        "valid": .bool(problems.isEmpty), "problems": .array(problems.map { .string($0.description) }),
+                    ]
                 }
                 out.append(["case": .integer(Int64(index)), "compiled": true, "results": .array(results)])
             }

@@ -40,17 +40,27 @@ struct ToolsShowCommand: ParsableCommand {
         print("  description: \(m.description)")
         print("  owner:       \(m.owner)")
         print("  executable:  sha256 \(m.executable.sha256)")
-        print("  argv:        \(m.argv.map(Self.describe).joined(separator: " "))\(m.argumentsOnStdin ? "  (arguments also on stdin)" : "")")
+        print(
+            "  argv:        \(m.argv.map(Self.describe).joined(separator: " "))\(m.argumentsOnStdin ? "  (arguments also on stdin)" : "")"
+        )
         print("  input:       \(m.input.document.canonicalString)")
         print("  output:      \(m.output.format.rawValue), at most \(m.output.maxBytes) bytes to the model")
         let mounts = m.mounts.map { "\($0.insidePath) ← \($0.text) (\($0.writable ? "rw" : "ro"))" }
         print("  mounts:      \(mounts.isEmpty ? "none" : mounts.joined(separator: ", "))")
         let l = m.limits
-        print("  limits:      timeout \(l.timeoutSeconds)s, cpu \(l.cpuSeconds)s, memory \(l.memoryBytes) B, processes \(l.processes), file size \(l.fileSizeBytes) B")
-        print("  seccomp:     default\(m.syscallGroups.isEmpty ? "" : " + " + m.syscallGroups.map(\.rawValue).joined(separator: ", "))")
-        print("  risk:        \(m.risk.rawValue); reads [\(m.readsLabels.joined(separator: ", "))]; output [\(m.outputLabels.joined(separator: ", "))]")
+        print(
+            "  limits:      timeout \(l.timeoutSeconds)s, cpu \(l.cpuSeconds)s, memory \(l.memoryBytes) B, processes \(l.processes), file size \(l.fileSizeBytes) B"
+        )
+        print(
+            "  seccomp:     default\(m.syscallGroups.isEmpty ? "" : " + " + m.syscallGroups.map(\.rawValue).joined(separator: ", "))"
+        )
+        print(
+            "  risk:        \(m.risk.rawValue); reads [\(m.readsLabels.joined(separator: ", "))]; output [\(m.outputLabels.joined(separator: ", "))]"
+        )
         print("  threats:     \(m.threats.joined(separator: " "))")
-        print("  versions:    \(versions.map { "\($0.manifest.version) (rev \($0.revision), \($0.addedAt))" }.joined(separator: ", "))")
+        print(
+            "  versions:    \(versions.map { "\($0.manifest.version) (rev \($0.revision), \($0.addedAt))" }.joined(separator: ", "))"
+        )
     }
 
     static func describe(_ element: ArgvElement) -> String {

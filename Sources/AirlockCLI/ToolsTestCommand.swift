@@ -14,7 +14,9 @@ struct ToolsTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
         abstract: "Run a registered tool once in the sandbox and print the execution record.",
-        discussion: "Exits with the tool's own exit code when it ran, 65 for invalid arguments, 125 when the sandbox could not be set up.")
+        discussion:
+            "Exits with the tool's own exit code when it ran, 65 for invalid arguments, 125 when the sandbox could not be set up."
+    )
 
     @Argument(help: "NAME or NAME@VERSION.")
     var reference: String
@@ -68,8 +70,10 @@ struct ToolsTestCommand: AsyncParsableCommand {
         }
         do {
             // The sandbox's unprivileged user must be able to pass through to its workspace.
-            try FileManager.default.createDirectory(at: home.workspaces, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                at: home.workspaces, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            try FileManager.default.createDirectory(
+                at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw ToolsError(.io, "cannot create the workspace \(url.path)", cause: "\(error)")
         }
@@ -83,7 +87,8 @@ struct ToolsTestCommand: AsyncParsableCommand {
                 "tool": .string(result.tool), "argv": .array(result.arguments.map(JSONValue.string)),
                 "exitCode": .integer(Int64(result.exitCode)), "workspace": workspace.map { .string($0.path) } ?? .null,
                 "output": .string(result.output), "outputTruncated": .bool(result.outputTruncated),
-                "outputJSON": result.json ?? .null, "outputProblem": result.outputProblem.map(JSONValue.string) ?? .null,
+                "outputJSON": result.json ?? .null,
+                "outputProblem": result.outputProblem.map(JSONValue.string) ?? .null,
                 "record": ToolsCLI.json(record),
             ]
             print(document.prettyString)
@@ -96,7 +101,9 @@ struct ToolsTestCommand: AsyncParsableCommand {
         }
         print("tool:      \(result.tool)")
         print("argv:      \(result.arguments.map { "\"\($0)\"" }.joined(separator: " "))")
-        print("result:    \(ending)\(record.timedOut ? " (timed out)" : "")\(record.oomKilled ? " (out of memory)" : "") in \(record.wallSeconds)s, cpu \(record.userCPUSeconds)s user \(record.systemCPUSeconds)s sys, peak memory \(record.peakMemoryBytes) B")
+        print(
+            "result:    \(ending)\(record.timedOut ? " (timed out)" : "")\(record.oomKilled ? " (out of memory)" : "") in \(record.wallSeconds)s, cpu \(record.userCPUSeconds)s user \(record.systemCPUSeconds)s sys, peak memory \(record.peakMemoryBytes) B"
+        )
         if let workspace { print("workspace: \(workspace.path)") }
         print("stdout (\(record.stdout.totalBytes) bytes\(result.outputTruncated ? ", truncated" : "")):")
         print(result.output, terminator: result.output.hasSuffix("\n") || result.output.isEmpty ? "" : "\n")
@@ -109,6 +116,8 @@ struct ToolsTestCommand: AsyncParsableCommand {
             print("denied:    \(denied.name) ×\(denied.count)\(denied.detail.map { " (\($0))" } ?? "")")
         }
         let c = record.confinement
-        print("confined:  namespaces \(c.namespaces.joined(separator: ",")); seccomp \(c.seccompInstructions) insns; landlock ABI \(c.landlockABI); cgroup \(c.cgroupVersion)\(c.degradedLayers.isEmpty ? "" : "; DEGRADED: " + c.degradedLayers.map(\.rawValue).joined(separator: ","))")
+        print(
+            "confined:  namespaces \(c.namespaces.joined(separator: ",")); seccomp \(c.seccompInstructions) insns; landlock ABI \(c.landlockABI); cgroup \(c.cgroupVersion)\(c.degradedLayers.isEmpty ? "" : "; DEGRADED: " + c.degradedLayers.map(\.rawValue).joined(separator: ","))"
+        )
     }
 }

@@ -64,11 +64,6 @@ public struct JSONSchema: Sendable {
             .check(root, instance, pointer: "", depth: 0, into: &problems)
         return problems
     }
-
-    /// The property names of the root schema and the subschema of each (empty when the root is no object schema).
-    public var rootProperties: [String: JSONValue] {
-        document["properties"]?.objectValue ?? [:]
-    }
 }
 
 /// Every problem found while compiling a schema.

@@ -46,24 +46,40 @@ public struct ManifestDecoder: Sendable {
     /// - Throws: ``ToolsError`` (`invalid-manifest`) listing every problem.
     public func decode(_ document: JSONValue, lines: [String: Int] = [:]) throws(ToolsError) -> ToolManifest {
         var r = ManifestReader(lines: lines)
-        let root = r.object(document, "", allowed: Self.fields, required: ["name", "version", "description", "owner", "executable", "input", "risk"])
+        let root = r.object(
+            document, "", allowed: Self.fields,
+            required: ["name", "version", "description", "owner", "executable", "input", "risk"])
 
-        let name = r.string(root, "", "name") { ToolManifestRules.isToolName($0) ? nil : "must be lowercase dotted segments such as logs.search (each segment a-z, 0-9, '_' or '-', starting with a letter; at most 64 characters)" }
-        let version = r.string(root, "", "version") { ToolManifestRules.parseVersion($0) == nil ? "must be MAJOR.MINOR.PATCH, e.g. 1.0.0" : nil }
+        let name = r.string(root, "", "name") {
+            ToolManifestRules.isToolName($0)
+                ? nil
+                : "must be lowercase dotted segments such as logs.search (each segment a-z, 0-9, '_' or '-', starting with a letter; at most 64 characters)"
+        }
+        let version = r.string(root, "", "version") {
+            ToolManifestRules.parseVersion($0) == nil ? "must be MAJOR.MINOR.PATCH, e.g. 1.0.0" : nil
+        }
         let description = r.string(root, "", "description") { [maxDescriptionLength] in
-            $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "must not be empty"
+            $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+                ? "must not be empty"
                 : $0.count > maxDescriptionLength ? "must be at most \(maxDescriptionLength) characters" : nil
         }
-        let owner = r.string(root, "", "owner") { $0.trimmingCharacters(in: .whitespaces).isEmpty ? "must not be empty" : nil }
+        let owner = r.string(root, "", "owner") {
+            $0.trimmingCharacters(in: .whitespaces).isEmpty ? "must not be empty" : nil
+        }
 
         // executable
         let exe = r.object(root?["executable"], "/executable", allowed: ["path", "sha256"], required: ["path"])
         if let exe, exe["sha256"] == nil {
-            r.problem("/executable", "missing required field \"sha256\" (run `airlock tools add --pin FILE` to compute and write it)")
+            r.problem(
+                "/executable",
+                "missing required field \"sha256\" (run `airlock tools add --pin FILE` to compute and write it)")
         }
-        let path = r.string(exe, "/executable", "path") { $0.isEmpty || $0.utf8.contains(0) ? "must be a non-empty path without NUL" : nil }
+        let path = r.string(exe, "/executable", "path") {
+            $0.isEmpty || $0.utf8.contains(0) ? "must be a non-empty path without NUL" : nil
+        }
         let sha = r.string(exe, "/executable", "sha256") {
-            $0.count == 64 && Hex.decode($0) != nil && $0 == $0.lowercased() ? nil
+            $0.count == 64 && Hex.decode($0) != nil && $0 == $0.lowercased()
+                ? nil
                 : "must be 64 lowercase hex digits (run `airlock tools add --pin FILE` to write it)"
         }
 
@@ -84,11 +100,14 @@ public struct ManifestDecoder: Sendable {
         // output
         let out = r.object(root?["output"], "/output", allowed: ["format", "maxBytes"], required: [], optional: true)
         let format = r.enumeration(out, "/output", "format", OutputFormat.self) ?? .text
-        let maxBytes = r.size(out, "/output", "maxBytes", range: 1...UInt64(maxOutputBytes)).map(Int.init) ?? ToolManifest.Output.defaultMaxBytes
+        let maxBytes =
+            r.size(out, "/output", "maxBytes", range: 1...UInt64(maxOutputBytes)).map(Int.init)
+            ?? ToolManifest.Output.defaultMaxBytes
 
         // filesystem
         var mounts: [MountSpec] = []
-        let fs = r.object(root?["filesystem"], "/filesystem", allowed: ["readOnly", "readWrite"], required: [], optional: true)
+        let fs = r.object(
+            root?["filesystem"], "/filesystem", allowed: ["readOnly", "readWrite"], required: [], optional: true)
         for (key, writable) in [("readOnly", false), ("readWrite", true)] {
             for (index, entry) in r.strings(fs, "/filesystem", key).enumerated() {
                 let pointer = "/filesystem/\(key)/\(index)"
@@ -125,7 +144,9 @@ public struct ManifestDecoder: Sendable {
                 }
                 continue
             }
-            guard let m = r.object(element, pointer, allowed: ["arg", "option", "flag"], required: ["arg"]) else { continue }
+            guard let m = r.object(element, pointer, allowed: ["arg", "option", "flag"], required: ["arg"]) else {
+                continue
+            }
             guard let arg = r.string(m, pointer, "arg", check: { _ in nil }) else { continue }
             let argType = properties[arg]?["type"]
             if properties[arg] == nil {
@@ -136,14 +157,23 @@ public struct ManifestDecoder: Sendable {
                 if afterSeparator {
                     argv.append(.positional(argument: arg))
                 } else {
-                    r.problem(pointer, "a positional argument must come after a literal \"--\" (or use option: --NAME for --NAME=VALUE), so that no value can be read as an option")
+                    r.problem(
+                        pointer,
+                        "a positional argument must come after a literal \"--\" (or use option: --NAME for --NAME=VALUE), so that no value can be read as an option"
+                    )
                 }
             case (_?, nil):
-                if let option = r.string(m, pointer, "option", check: { ArgvElement.isOptionName($0) ? nil : "must be --NAME (letters, digits, '-', '_')" }) {
+                if let option = r.string(
+                    m, pointer, "option",
+                    check: { ArgvElement.isOptionName($0) ? nil : "must be --NAME (letters, digits, '-', '_')" })
+                {
                     argv.append(.option(name: option, argument: arg))
                 }
             case (nil, _?):
-                if let flag = r.string(m, pointer, "flag", check: { ArgvElement.isOptionName($0) ? nil : "must be --NAME (letters, digits, '-', '_')" }) {
+                if let flag = r.string(
+                    m, pointer, "flag",
+                    check: { ArgvElement.isOptionName($0) ? nil : "must be --NAME (letters, digits, '-', '_')" })
+                {
                     if properties[arg] != nil && argType != .string("boolean") {
                         r.problem(pointer + "/arg", "a flag needs a property of type boolean; \"\(arg)\" is not")
                     }
@@ -169,7 +199,9 @@ public struct ManifestDecoder: Sendable {
         if let env = r.object(root?["environment"], "/environment", allowed: nil, required: [], optional: true) {
             for key in env.keys.sorted() {
                 let pointer = JSONPointer.appending("/environment", key)
-                if !ToolManifestRules.isEnvironmentName(key) { r.problem(pointer, "\"\(key)\" is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)") }
+                if !ToolManifestRules.isEnvironmentName(key) {
+                    r.problem(pointer, "\"\(key)\" is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)")
+                }
                 guard let value = r.string(env, "/environment", key, check: { _ in nil }) else { continue }
                 switch TextTemplate.parse(value) {
                 case .success(let template):
@@ -181,7 +213,9 @@ public struct ManifestDecoder: Sendable {
         }
 
         // limits
-        let lim = r.object(root?["limits"], "/limits", allowed: ["timeoutSeconds", "cpuSeconds", "memory", "processes", "fileSize"], required: [], optional: true)
+        let lim = r.object(
+            root?["limits"], "/limits", allowed: ["timeoutSeconds", "cpuSeconds", "memory", "processes", "fileSize"],
+            required: [], optional: true)
         var limits = ToolLimits()
         if let t = r.number(lim, "/limits", "timeoutSeconds", range: 0.1...3600) { limits.timeoutSeconds = t }
         if let c = r.number(lim, "/limits", "cpuSeconds", range: 1...3600, integer: true) { limits.cpuSeconds = Int(c) }
@@ -195,7 +229,10 @@ public struct ManifestDecoder: Sendable {
             if let group = SyscallGroup(rawValue: text) {
                 groups.append(group)
             } else {
-                r.problem("/seccomp/\(index)", "unknown syscall group \"\(text)\" (known: \(SyscallGroup.allCases.map(\.rawValue).joined(separator: ", ")))")
+                r.problem(
+                    "/seccomp/\(index)",
+                    "unknown syscall group \"\(text)\" (known: \(SyscallGroup.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
         }
 
@@ -211,14 +248,18 @@ public struct ManifestDecoder: Sendable {
         }
         let threats = r.strings(root, "", "threats")
         for (index, tag) in threats.enumerated() where !ThreatTag.all.contains(tag) {
-            r.problem("/threats/\(index)", "unknown threat tag \"\(tag)\" (see THREATS.md: maestro:L1–L7, asi:01–10, nhi:01–10)")
+            r.problem(
+                "/threats/\(index)",
+                "unknown threat tag \"\(tag)\" (see THREATS.md: maestro:L1–L7, asi:01–10, nhi:01–10)")
         }
 
-        guard r.problems.isEmpty, let name, let version, let description, let owner, let path, let sha, let schema, let risk
+        guard r.problems.isEmpty, let name, let version, let description, let owner, let path, let sha, let schema,
+            let risk
         else {
             let label = name.map { "manifest \($0)" } ?? "manifest"
             let count = max(r.problems.count, 1)
-            throw ToolsError(.invalidManifest, "\(label): \(count) problem\(count == 1 ? "" : "s")", problems: r.problems)
+            throw ToolsError(
+                .invalidManifest, "\(label): \(count) problem\(count == 1 ? "" : "s")", problems: r.problems)
         }
         return ToolManifest(
             name: name, version: version, description: description, owner: owner,

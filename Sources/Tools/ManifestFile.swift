@@ -20,7 +20,8 @@ public struct ManifestFile: Sendable {
     /// and match its pin.
     /// - Throws: ``ToolsError``: `io`, `invalid-manifest` (every problem), `executable-missing`,
     ///   `digest-mismatch` (both digests).
-    public static func load(_ url: URL, decoder: ManifestDecoder = ManifestDecoder()) throws(ToolsError) -> ManifestFile {
+    public static func load(_ url: URL, decoder: ManifestDecoder = ManifestDecoder()) throws(ToolsError) -> ManifestFile
+    {
         try load(url, text: read(url), decoder: decoder)
     }
 
@@ -28,7 +29,9 @@ public struct ManifestFile: Sendable {
     /// manifest text as `executable.sha256` (the file itself is written by ``writePin()``).
     /// - Throws: ``ToolsError`` as ``load(_:decoder:)``, or `invalid-manifest` when the pin cannot be
     ///   placed (flow-style YAML or JSON: the message gives the digest to write by hand).
-    public static func pinned(_ url: URL, decoder: ManifestDecoder = ManifestDecoder()) throws(ToolsError) -> ManifestFile {
+    public static func pinned(_ url: URL, decoder: ManifestDecoder = ManifestDecoder()) throws(ToolsError)
+        -> ManifestFile
+    {
         let text = try read(url)
         let document: YAMLDocument
         do {
@@ -77,7 +80,8 @@ public struct ManifestFile: Sendable {
                 threats: ["maestro:L4", "maestro:L7", "asi:04"])
         }
         manifest.executable.sha256 = actual
-        return ManifestFile(url: url, text: text, manifest: manifest, executableURL: executable, executableSHA256: actual)
+        return ManifestFile(
+            url: url, text: text, manifest: manifest, executableURL: executable, executableSHA256: actual)
     }
 
     static func read(_ url: URL) throws(ToolsError) -> String {

@@ -34,7 +34,9 @@ struct ManifestReader {
         }
         if let allowed {
             for key in members.keys.sorted() where !allowed.contains(key) {
-                problem(JSONPointer.appending(pointer, key), "unknown field \"\(key)\" (allowed: \(allowed.joined(separator: ", ")))")
+                problem(
+                    JSONPointer.appending(pointer, key),
+                    "unknown field \"\(key)\" (allowed: \(allowed.joined(separator: ", ")))")
             }
         }
         for key in required where members[key] == nil {
@@ -104,14 +106,19 @@ struct ManifestReader {
         guard let value = m?[key] else { return nil }
         let at = JSONPointer.appending(pointer, key)
         guard let d = integer ? value.integerValue.map(Double.init) : value.doubleValue, range.contains(d) else {
-            problem(at, "must be \(integer ? "an integer" : "a number") from \(Self.show(range.lowerBound)) to \(Self.show(range.upperBound))")
+            problem(
+                at,
+                "must be \(integer ? "an integer" : "a number") from \(Self.show(range.lowerBound)) to \(Self.show(range.upperBound))"
+            )
             return nil
         }
         return d
     }
 
     /// A byte size (integer, or a string such as `64MiB`) within `range`.
-    mutating func size(_ m: [String: JSONValue]?, _ pointer: String, _ key: String, range: ClosedRange<UInt64>) -> UInt64? {
+    mutating func size(_ m: [String: JSONValue]?, _ pointer: String, _ key: String, range: ClosedRange<UInt64>)
+        -> UInt64?
+    {
         guard let value = m?[key] else { return nil }
         let at = JSONPointer.appending(pointer, key)
         let bytes: UInt64?
@@ -121,7 +128,10 @@ struct ManifestReader {
         default: bytes = nil
         }
         guard let bytes, range.contains(bytes) else {
-            problem(at, "must be a size from \(range.lowerBound) to \(range.upperBound) bytes (an integer, or e.g. 64KiB, 256MiB, 1GiB)")
+            problem(
+                at,
+                "must be a size from \(range.lowerBound) to \(range.upperBound) bytes (an integer, or e.g. 64KiB, 256MiB, 1GiB)"
+            )
             return nil
         }
         return bytes

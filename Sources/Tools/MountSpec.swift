@@ -45,7 +45,8 @@ public struct MountSpec: Sendable, Hashable {
                     !component.contains("${")
                 else {
                     return .failure(
-                        TemplateError("component \"\(component)\" is not allowed (no '..', '.', empty, NUL or variables)"))
+                        TemplateError(
+                            "component \"\(component)\" is not allowed (no '..', '.', empty, NUL or variables)"))
                 }
                 subpath.append(String(component))
             }

@@ -42,7 +42,9 @@ public enum PathVariable: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// Whether `name` can name a dataset: 1–64 of `A-Z a-z 0-9 _ -`.
     public static func isDatasetName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 64
-            && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
+            && name.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
+            }
     }
 }
 

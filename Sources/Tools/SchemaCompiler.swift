@@ -45,12 +45,16 @@ struct SchemaCompiler {
             types = [name]
         case .array(let names)?:
             types = names.compactMap(\.stringValue)
-            if types?.count != names.count || names.isEmpty { problem(at("type"), "must be a type name or a non-empty array of them") }
+            if types?.count != names.count || names.isEmpty {
+                problem(at("type"), "must be a type name or a non-empty array of them")
+            }
         default:
             problem(at("type"), "must be a type name or an array of type names")
         }
         for name in types ?? [] where !Self.typeNames.contains(name) {
-            problem(at("type"), "unknown type \"\(name)\" (expected one of \(Self.typeNames.sorted().joined(separator: ", ")))")
+            problem(
+                at("type"),
+                "unknown type \"\(name)\" (expected one of \(Self.typeNames.sorted().joined(separator: ", ")))")
         }
 
         var properties: [(String, SchemaNode)] = []
@@ -58,7 +62,12 @@ struct SchemaCompiler {
             if case .object(let entries) = value {
                 for name in entries.keys.sorted() {
                     // Lookups of keys taken from the dictionary itself.
-                    properties.append((name, compile(entries[name] ?? .bool(true), pointer: JSONPointer.appending(at("properties"), name))))
+                    properties.append(
+                        (
+                            name,
+                            compile(
+                                entries[name] ?? .bool(true), pointer: JSONPointer.appending(at("properties"), name))
+                        ))
                 }
             } else {
                 problem(at("properties"), "must be an object of property schemas")
@@ -79,7 +88,8 @@ struct SchemaCompiler {
         switch m["additionalProperties"] {
         case nil, .bool(true)?: break
         case .bool(false)?: additional = .forbidden
-        case .object?: additional = .schema(compile(m["additionalProperties"] ?? .bool(true), pointer: at("additionalProperties")))
+        case .object?:
+            additional = .schema(compile(m["additionalProperties"] ?? .bool(true), pointer: at("additionalProperties")))
         default: problem(at("additionalProperties"), "must be a boolean or a schema")
         }
 

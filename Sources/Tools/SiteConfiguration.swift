@@ -27,7 +27,9 @@ public struct SiteConfiguration: Sendable, Hashable {
         do {
             document = try YAMLDocument(text: text)
         } catch {
-            throw ToolsError(.invalidManifest, "\(url.path): not valid YAML", problems: [FieldProblem(pointer: "", line: error.line, message: error.reason)])
+            throw ToolsError(
+                .invalidManifest, "\(url.path): not valid YAML",
+                problems: [FieldProblem(pointer: "", line: error.line, message: error.reason)])
         }
         var reader = ManifestReader(lines: document.lines)
         var config = SiteConfiguration()
@@ -42,7 +44,8 @@ public struct SiteConfiguration: Sendable, Hashable {
             }
         }
         guard reader.problems.isEmpty else {
-            throw ToolsError(.invalidManifest, "\(url.path): \(reader.problems.count) problem(s)", problems: reader.problems)
+            throw ToolsError(
+                .invalidManifest, "\(url.path): \(reader.problems.count) problem(s)", problems: reader.problems)
         }
         return config
     }
@@ -56,7 +59,8 @@ public struct SiteConfiguration: Sendable, Hashable {
         let name = String(text[..<equals])
         let path = String(text[text.index(after: equals)...])
         guard PathVariable.isDatasetName(name), !path.isEmpty, !path.utf8.contains(0) else {
-            throw ToolsError(.invalidPath, "--dataset \(text): NAME must be letters, digits, '_' or '-' and PATH non-empty")
+            throw ToolsError(
+                .invalidPath, "--dataset \(text): NAME must be letters, digits, '_' or '-' and PATH non-empty")
         }
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
         return (name, url.standardizedFileURL)
@@ -65,7 +69,9 @@ public struct SiteConfiguration: Sendable, Hashable {
     private static func checkPath(_ path: String) -> String? {
         guard path.hasPrefix("/"), !path.utf8.contains(0) else { return "must be an absolute path" }
         let components = path.split(separator: "/")
-        guard !components.contains(".."), !components.contains(".") else { return "must not contain . or .. components" }
+        guard !components.contains(".."), !components.contains(".") else {
+            return "must not contain . or .. components"
+        }
         return nil
     }
 }

@@ -6,7 +6,9 @@ public enum ToolManifestRules {
         guard name.utf8.count <= 64, segments.count >= 2 else { return false }
         return segments.allSatisfy { segment in
             guard let first = segment.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
-            return segment.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+            return segment.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+            }
         }
     }
 
@@ -15,7 +17,9 @@ public enum ToolManifestRules {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else { return nil }
         let numbers = parts.compactMap { part -> Int? in
-            guard !part.isEmpty, part.count <= 9, part.allSatisfy(\.isASCII), part == "0" || !part.hasPrefix("0") else { return nil }
+            guard !part.isEmpty, part.count <= 9, part.allSatisfy(\.isASCII), part == "0" || !part.hasPrefix("0") else {
+                return nil
+            }
             return Int(part)
         }
         return numbers.count == 3 ? numbers : nil
@@ -29,7 +33,9 @@ public enum ToolManifestRules {
 
     /// A data label: `pii`, `secret`, `internal`, `customer-data`.
     public static func isLabel(_ label: String) -> Bool {
-        guard let first = label.unicodeScalars.first, ("a"..."z").contains(first), label.utf8.count <= 64 else { return false }
+        guard let first = label.unicodeScalars.first, ("a"..."z").contains(first), label.utf8.count <= 64 else {
+            return false
+        }
         return label.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
     }
 

@@ -53,7 +53,8 @@ public struct ToolRegistry: Sendable {
                 at: databaseURL.deletingLastPathComponent(), withIntermediateDirectories: true,
                 attributes: [.posixPermissions: 0o700])
         } catch {
-            throw ToolsError(.io, "registry: cannot create \(databaseURL.deletingLastPathComponent().path)", cause: "\(error)")
+            throw ToolsError(
+                .io, "registry: cannot create \(databaseURL.deletingLastPathComponent().path)", cause: "\(error)")
         }
         let db = try SQLiteConnection(path: databaseURL.path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         try db.execute(Self.schema)
@@ -74,7 +75,8 @@ public struct ToolRegistry: Sendable {
             if let other = seen[file.manifest.name] {
                 throw ToolsError(
                     .invalidManifest,
-                    "duplicate name \(file.manifest.name): both \(other) and \(file.url.path) declare it; nothing registered")
+                    "duplicate name \(file.manifest.name): both \(other) and \(file.url.path) declare it; nothing registered"
+                )
             }
             seen[file.manifest.name] = file.url.path
         }
@@ -94,7 +96,8 @@ public struct ToolRegistry: Sendable {
         let rows = try db.query(
             "SELECT version, revision, manifest_sha256 FROM tool_versions WHERE name = ? ORDER BY revision",
             [.text(m.name)])
-        let retired = try db.query("SELECT retired_at FROM tool_status WHERE name = ?", [.text(m.name)]).first?.first?.text
+        let retired = try db.query("SELECT retired_at FROM tool_status WHERE name = ?", [.text(m.name)]).first?.first?
+            .text
         if let latest = rows.last, latest[2].text == m.manifestSHA256 {
             // Re-storing is a no-op for an intact object and repairs one that drifted.
             try storeObject(file.executableURL, sha256: file.executableSHA256)
@@ -107,7 +110,8 @@ public struct ToolRegistry: Sendable {
         if let same = rows.first(where: { $0[0].text == m.version }) {
             throw ToolsError(
                 .versionConflict,
-                "\(file.url.path): \(m.name)@\(m.version) is already registered with different content (revision \(same[1].integer ?? 0)); bump version to register the change")
+                "\(file.url.path): \(m.name)@\(m.version) is already registered with different content (revision \(same[1].integer ?? 0)); bump version to register the change"
+            )
         }
         if let latest = rows.last?[0].text, !ToolManifestRules.isHigher(m.version, than: latest) {
             throw ToolsError(
@@ -142,7 +146,8 @@ public struct ToolRegistry: Sendable {
         do {
             // Traversable (not listable) by the sandbox's unprivileged user, which must reach the
             // object it bind-mounts; the objects are executables, read-only for everyone.
-            try fm.createDirectory(at: objectsURL, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            try fm.createDirectory(
+                at: objectsURL, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
             try fm.setAttributes([.posixPermissions: 0o711], ofItemAtPath: objectsURL.deletingLastPathComponent().path)
             try fm.copyItem(at: source, to: temporary)
         } catch {
@@ -199,16 +204,22 @@ public struct ToolRegistry: Sendable {
         let name = parts.first ?? reference
         let all = try versions(of: name)
         guard let latest = all.last else {
-            throw ToolsError(.unknownTool, "unknown tool \(name): it is not registered (see `airlock tools list`)", threats: ["maestro:L3", "asi:02"])
+            throw ToolsError(
+                .unknownTool, "unknown tool \(name): it is not registered (see `airlock tools list`)",
+                threats: ["maestro:L3", "asi:02"])
         }
         if latest.retiredAt != nil && !allowRetired {
-            throw ToolsError(.unknownTool, "tool \(name) was retired at \(latest.retiredAt ?? ""); add its manifest again to reactivate it", threats: ["nhi:01"])
+            throw ToolsError(
+                .unknownTool,
+                "tool \(name) was retired at \(latest.retiredAt ?? ""); add its manifest again to reactivate it",
+                threats: ["nhi:01"])
         }
         guard parts.count == 2 else { return latest }
         guard let match = all.first(where: { $0.manifest.version == parts[1] }) else {
             throw ToolsError(
                 .unknownTool,
-                "tool \(name) has no version \(parts[1]) (registered: \(all.map(\.manifest.version).joined(separator: ", ")))")
+                "tool \(name) has no version \(parts[1]) (registered: \(all.map(\.manifest.version).joined(separator: ", ")))"
+            )
         }
         return match
     }
@@ -220,11 +231,13 @@ public struct ToolRegistry: Sendable {
     public func remove(_ name: String) throws(ToolsError) -> Bool {
         let db = try open()
         return try db.transaction { () throws(ToolsError) -> Bool in
-            guard let row = try db.query("SELECT retired_at FROM tool_status WHERE name = ?", [.text(name)]).first else {
+            guard let row = try db.query("SELECT retired_at FROM tool_status WHERE name = ?", [.text(name)]).first
+            else {
                 throw ToolsError(.unknownTool, "unknown tool \(name): it is not registered")
             }
             guard row.first?.text == nil else { return false }
-            try db.query("UPDATE tool_status SET retired_at = ? WHERE name = ?", [.text(Self.timestamp()), .text(name)])
+            try db.query(
+                "UPDATE tool_status SET retired_at = ? WHERE name = ?", [.text(Self.timestamp()), .text(name)])
             return true
         }
     }

@@ -86,7 +86,8 @@ public struct ToolRunner: Sendable {
             var message = "\(tool.reference): the sandbox could not be set up; nothing ran"
             if error.errno == Self.permissionDenied {
                 let (uid, gid) = sandbox.hostIdentity
-                message += " (the sandbox runs tools as \(uid):\(gid); every mount source and each directory above it, AIRLOCK_HOME included, must be traversable by that user)"
+                message +=
+                    " (the sandbox runs tools as \(uid):\(gid); every mount source and each directory above it, AIRLOCK_HOME included, must be traversable by that user)"
             }
             throw ToolsError(.sandbox, message, cause: error.message)
         }
@@ -95,7 +96,8 @@ public struct ToolRunner: Sendable {
             outputTruncated: record.stdout.truncated)
         if tool.manifest.output.format == .json, record.termination == .exited(0) {
             if record.stdout.truncated {
-                result.outputProblem = "output exceeded \(tool.manifest.output.maxBytes) bytes and was cut; not parsed as JSON"
+                result.outputProblem =
+                    "output exceeded \(tool.manifest.output.maxBytes) bytes and was cut; not parsed as JSON"
             } else {
                 do {
                     result.json = try JSONParser().parse(record.stdout.bytes)
@@ -121,7 +123,8 @@ public struct ToolRunner: Sendable {
             guard let dataset = context.datasets[name] else {
                 throw ToolsError(
                     .invalidPath,
-                    "\(tool): mount \(mount.text): dataset \"\(name)\" is not configured (add it to AIRLOCK_HOME/site.yaml under datasets, or pass --dataset \(name)=PATH)")
+                    "\(tool): mount \(mount.text): dataset \"\(name)\" is not configured (add it to AIRLOCK_HOME/site.yaml under datasets, or pass --dataset \(name)=PATH)"
+                )
             }
             base = dataset
         }

@@ -84,7 +84,9 @@ struct ToolsCLITests {
         #expect(detail["facts"]?["executableSHA256"] == .string(Self.scriptSHA))
         #expect(detail["facts"]?["risk"] == "low")
         #expect(detail["modelTool"]?["function"]?["name"] == "demo.run")
-        #expect(try CLI.run(["tools", "show", "demo.run"], environment: env).stdout.contains("argv:        --n=<n> -- <words>"))
+        #expect(
+            try CLI.run(["tools", "show", "demo.run"], environment: env).stdout.contains(
+                "argv:        --n=<n> -- <words>"))
 
         #expect(try CLI.run(["tools", "remove", "demo.run"], environment: env).stdout == "retired demo.run\n")
         #expect(try CLI.run(["tools", "list"], environment: env).stdout.contains("no tools registered"))
@@ -99,9 +101,13 @@ struct ToolsCLITests {
         let bad = try write(manifest(pin: String(repeating: "ab", count: 32)), "bad.yaml")
         let result = try CLI.run(["tools", "add", good, bad], environment: env)
         #expect(result.status == 1)
-        #expect(result.stderr.contains("has sha256 \(Self.scriptSHA) but the manifest pins \(String(repeating: "ab", count: 32))"))
+        #expect(
+            result.stderr.contains(
+                "has sha256 \(Self.scriptSHA) but the manifest pins \(String(repeating: "ab", count: 32))"))
         #expect(result.stderr.contains("nothing registered"))
-        #expect(try CLI.run(["tools", "list", "--json"], environment: env).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        #expect(
+            try CLI.run(["tools", "list", "--json"], environment: env).stdout.trimmingCharacters(
+                in: .whitespacesAndNewlines) == "[]")
     }
 
     @Test func pinWritesTheDigestIntoTheManifest() throws {
@@ -115,12 +121,15 @@ struct ToolsCLITests {
 
     @Test func testRunsTheToolAndExitsWithItsCode() throws {
         #expect(try CLI.run(["tools", "add", write(manifest(), "demo.yaml")], environment: env).status == 0)
-        let ok = try CLI.run(["tools", "test", "demo.run", "--args", #"{"words": ["-rf", "x"], "n": 3}"#], environment: env)
+        let ok = try CLI.run(
+            ["tools", "test", "demo.run", "--args", #"{"words": ["-rf", "x"], "n": 3}"#], environment: env)
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("args: --n=3 -- -rf x"))
         #expect(ok.stdout.contains("result:    exited 0"))
 
-        #expect(try CLI.run(["tools", "add", write(manifest(version: "1.1.0", exit: 3), "demo.yaml")], environment: env).status == 0)
+        #expect(
+            try CLI.run(["tools", "add", write(manifest(version: "1.1.0", exit: 3), "demo.yaml")], environment: env)
+                .status == 0)
         let json = try CLI.run(["tools", "test", "demo.run", "--args", "{}", "--json"], environment: env)
         #expect(json.status == 3)
         let document = try JSONParser().parse(json.stdout)

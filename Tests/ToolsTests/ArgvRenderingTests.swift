@@ -27,7 +27,10 @@ struct ArgvRenderingTests {
 
     @Test func scalarsAndObjectsAreRenderedCanonically() throws {
         let argv = try ArgvElement.render(
-            [.option(name: "--n", argument: "n"), .option(name: "--f", argument: "f"), .option(name: "--o", argument: "o")],
+            [
+                .option(name: "--n", argument: "n"), .option(name: "--f", argument: "f"),
+                .option(name: "--o", argument: "o"),
+            ],
             arguments: ["n": 2.5, "f": false, "o": ["b": 1, "a": [true]]])
         #expect(argv == ["--n=2.5", "--f=false", #"--o={"a":[true],"b":1}"#])
     }
@@ -63,7 +66,10 @@ struct ArgvRenderingTests {
 
     @Test func mountsCannotEscape() throws {
         #expect(try MountSpec.parse("${workspace}/notes/a", writable: true).get().insidePath == "/workspace/notes/a")
-        for bad in ["${workspace}/..", "${workspace}/./x", "${workspace}//x", "${workspace}x", "/srv/data", "${dataset:a}/${workspace}", "relative/path"] {
+        for bad in [
+            "${workspace}/..", "${workspace}/./x", "${workspace}//x", "${workspace}x", "/srv/data",
+            "${dataset:a}/${workspace}", "relative/path",
+        ] {
             #expect(throws: TemplateError.self, "\(bad)") { try MountSpec.parse(bad, writable: false).get() }
         }
     }

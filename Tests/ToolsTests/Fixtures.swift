@@ -14,7 +14,8 @@ enum Fixtures {
     /// A fresh directory, traversable by the sandbox's unprivileged user.
     static func directory(_ label: String = "airlock-tools") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+        try FileManager.default.createDirectory(
+            at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         return url
     }
 

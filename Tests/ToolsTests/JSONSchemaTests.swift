@@ -19,7 +19,8 @@ struct JSONSchemaTests {
         #expect(try errors(#"{"type": "integer"}"#, "3.5") == ["(root): must be an integer, not number"])
         #expect(try errors(#"{"type": "number"}"#, "3").isEmpty)
         #expect(try errors(#"{"type": ["string", "null"]}"#, "null").isEmpty)
-        #expect(try errors(#"{"type": ["string", "null"]}"#, "true") == ["(root): must be a string or null, not boolean"])
+        #expect(
+            try errors(#"{"type": ["string", "null"]}"#, "true") == ["(root): must be a string or null, not boolean"])
     }
 
     @Test func everyErrorCarriesTheInstancePointer() throws {
@@ -30,15 +31,20 @@ struct JSONSchemaTests {
     }
 
     @Test func objectKeywords() throws {
-        let s = #"{"type":"object","required":["a"],"properties":{"a":{"type":"string"}},"additionalProperties":{"type":"integer"}}"#
+        let s =
+            #"{"type":"object","required":["a"],"properties":{"a":{"type":"string"}},"additionalProperties":{"type":"integer"}}"#
         #expect(try errors(s, #"{"a": "x", "b": 2}"#).isEmpty)
-        #expect(try errors(s, #"{"b": "no"}"#) == ["(root): missing required property \"a\"", "/b: must be an integer, not string"])
+        #expect(
+            try errors(s, #"{"b": "no"}"#) == [
+                "(root): missing required property \"a\"", "/b: must be an integer, not string",
+            ])
         let closed = #"{"properties":{"a":true},"additionalProperties":false}"#
         #expect(try errors(closed, #"{"a": 1, "z": 2}"#) == ["/z: is not an allowed property"])
     }
 
     @Test func stringAndNumberBounds() throws {
-        #expect(try errors(#"{"minLength": 2, "maxLength": 3}"#, #""é""#) == ["(root): must be at least 2 characters long"])
+        #expect(
+            try errors(#"{"minLength": 2, "maxLength": 3}"#, #""é""#) == ["(root): must be at least 2 characters long"])
         #expect(try errors(#"{"maxLength": 2}"#, #""😀😀""#).isEmpty)
         #expect(try errors(#"{"pattern": "^[a-z]+$"}"#, #""abc""#).isEmpty)
         #expect(try errors(#"{"pattern": "b"}"#, #""abc""#).isEmpty)
@@ -70,11 +76,16 @@ struct JSONSchemaTests {
     }
 
     @Test func localReferences() throws {
-        let s = ##"{"$defs": {"name": {"type": "string", "minLength": 1}}, "properties": {"n": {"$ref": "#/$defs/name"}}}"##
+        let s =
+            ##"{"$defs": {"name": {"type": "string", "minLength": 1}}, "properties": {"n": {"$ref": "#/$defs/name"}}}"##
         #expect(try errors(s, #"{"n": "x"}"#).isEmpty)
         #expect(try errors(s, #"{"n": ""}"#) == ["/n: must be at least 1 characters long"])
-        let tree = ##"{"$defs": {"node": {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}}, "$ref": "#/$defs/node"}"##
-        #expect(try errors(tree, #"{"kids": [{"kids": []}, {"kids": [1]}]}"#) == ["/kids/1/kids/0: must be an object, not integer"])
+        let tree =
+            ##"{"$defs": {"node": {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}}, "$ref": "#/$defs/node"}"##
+        #expect(
+            try errors(tree, #"{"kids": [{"kids": []}, {"kids": [1]}]}"#) == [
+                "/kids/1/kids/0: must be an object, not integer"
+            ])
     }
 
     @Test func aReferenceCycleIsBoundedNotEndless() throws {
@@ -84,7 +95,8 @@ struct JSONSchemaTests {
     }
 
     @Test func anythingOutsideTheSubsetIsRefusedWithItsPointer() throws {
-        let text = ##"{"type": "object", "properties": {"a": {"type": "string", "contentEncoding": "base64"}}, "patternProperties": {}, "items": [{}], "$ref": "other.json#/x", "minLength": -1, "pattern": "(", "type2": 1}"##
+        let text =
+            ##"{"type": "object", "properties": {"a": {"type": "string", "contentEncoding": "base64"}}, "patternProperties": {}, "items": [{}], "$ref": "other.json#/x", "minLength": -1, "pattern": "(", "type2": 1}"##
         guard case .failure(let failure) = JSONSchema.compile(try JSONParser().parse(text)) else {
             Issue.record("compiled a schema outside the subset")
             return
@@ -97,7 +109,9 @@ struct JSONSchemaTests {
         #expect(pointers.contains("/minLength"))
         #expect(pointers.contains("/pattern"))
         #expect(pointers.contains("/type2"))
-        #expect(failure.problems.first { $0.pointer == "/patternProperties" }?.message.contains("outside Airlock's schema subset") == true)
+        #expect(
+            failure.problems.first { $0.pointer == "/patternProperties" }?.message.contains(
+                "outside Airlock's schema subset") == true)
     }
 
     @Test func undefinedReferencesAndBadTypesAreRefused() throws {
@@ -110,7 +124,8 @@ struct JSONSchemaTests {
     }
 
     @Test func annotationsAreAccepted() throws {
-        let s = try schema(#"{"title": "t", "description": "d", "format": "date", "default": 1, "examples": [1], "$comment": "c"}"#)
+        let s = try schema(
+            #"{"title": "t", "description": "d", "format": "date", "default": 1, "examples": [1], "$comment": "c"}"#)
         #expect(s.validate("not a date").isEmpty)
     }
 }

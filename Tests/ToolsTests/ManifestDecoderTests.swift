@@ -11,7 +11,11 @@ struct ManifestDecoderTests {
         let m = try Fixtures.decode(Fixtures.manifest())
         #expect(m.name == "demo.echo")
         #expect(m.version == "1.0.0")
-        #expect(m.argv == [.option(name: "--count", argument: "count"), .literal(TextTemplate(segments: [.text("--")])), .positional(argument: "words")])
+        #expect(
+            m.argv == [
+                .option(name: "--count", argument: "count"), .literal(TextTemplate(segments: [.text("--")])),
+                .positional(argument: "words"),
+            ])
         #expect(m.output.format == .text)
         #expect(m.output.maxBytes == 64 << 10)
         #expect(m.limits == ToolLimits())
@@ -56,7 +60,8 @@ struct ManifestDecoderTests {
         func has(_ pointer: String, line: Int, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(
                 problems.contains { $0.pointer == pointer && $0.line == line && $0.message.contains(fragment) },
-                "no problem at \(pointer) line \(line) containing \(fragment); got \(problems)", sourceLocation: sourceLocation)
+                "no problem at \(pointer) line \(line) containing \(fragment); got \(problems)",
+                sourceLocation: sourceLocation)
         }
         has("/name", line: 1, "lowercase dotted segments")
         has("/version", line: 2, "MAJOR.MINOR.PATCH")
@@ -115,7 +120,8 @@ struct ManifestDecoderTests {
 
     @Test func variablesMustBeMountedBeforeUse() throws {
         let extra = "filesystem:\n  readOnly: [\"${dataset:logs}/2026\"]"
-        var text = Fixtures.manifest(extra: extra).replacingOccurrences(of: "argv:\n", with: "argv:\n  - --root=${dataset:logs}\n")
+        var text = Fixtures.manifest(extra: extra).replacingOccurrences(
+            of: "argv:\n", with: "argv:\n  - --root=${dataset:logs}\n")
         // A subdirectory mount does not make the variable's root available.
         #expect(Fixtures.problems(text).contains { $0.pointer == "/argv/0" && $0.message.contains("not mounted") })
         text = text.replacingOccurrences(of: "${dataset:logs}/2026", with: "${dataset:logs}")
@@ -125,7 +131,8 @@ struct ManifestDecoderTests {
     }
 
     @Test func sizesAcceptUnits() throws {
-        let m = try Fixtures.decode(Fixtures.manifest(extra: "limits: {memory: 64MiB, fileSize: 1024}\noutput: {maxBytes: 4KiB, format: json}"))
+        let m = try Fixtures.decode(
+            Fixtures.manifest(extra: "limits: {memory: 64MiB, fileSize: 1024}\noutput: {maxBytes: 4KiB, format: json}"))
         #expect(m.limits.memoryBytes == 64 << 20)
         #expect(m.limits.fileSizeBytes == 1024)
         #expect(m.output.maxBytes == 4096)

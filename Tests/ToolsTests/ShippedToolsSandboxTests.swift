@@ -9,7 +9,9 @@ import Testing
 /// sandbox over the sample data in `tools/sample-data/`.
 @Suite(
     "Shipped tools in the sandbox", .serialized,
-    .enabled(if: SandboxProbe.current.allLayersAvailable, "this host lacks a confinement layer (see `airlock sandbox probe`)"))
+    .enabled(
+        if: SandboxProbe.current.allLayersAvailable, "this host lacks a confinement layer (see `airlock sandbox probe`)"
+    ))
 struct ShippedToolsSandboxTests {
     let registry: ToolRegistry
     let context: ToolRunContext
@@ -19,7 +21,8 @@ struct ShippedToolsSandboxTests {
         let home = try Fixtures.directory("airlock-home")
         registry = ToolRegistry(home: home)
         let manifests = Fixtures.repository.appendingPathComponent("manifests/tools")
-        let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }
+            .sorted()
         _ = try registry.add(files.map { try ManifestFile.load(manifests.appendingPathComponent($0)) })
 
         let warehouse = try Fixtures.directory("warehouse")
@@ -71,7 +74,8 @@ struct ShippedToolsSandboxTests {
     }
 
     @Test func sqlSelectReadsWithARowCapAndRefusesWrites() async throws {
-        let result = try await run("sql.select", ["query": "SELECT sku, quantity FROM items ORDER BY sku", "max_rows": 3])
+        let result = try await run(
+            "sql.select", ["query": "SELECT sku, quantity FROM items ORDER BY sku", "max_rows": 3])
         #expect(result.exitCode == 0, "\(result.record.stderr.text)")
         let json = try #require(result.json)
         #expect(json["columns"] == ["sku", "quantity"])

@@ -47,9 +47,10 @@ struct ToolRegistryTests {
             #expect(error.code == .versionConflict)
             #expect(error.message.contains("bump version"))
         }
-        #expect(try registry.add([try load(Fixtures.manifest(version: "1.1.0", extra: "threats: [\"asi:02\"]"))]) == [
-            .added(name: "demo.echo", version: "1.1.0", revision: 2)
-        ])
+        #expect(
+            try registry.add([try load(Fixtures.manifest(version: "1.1.0", extra: "threats: [\"asi:02\"]"))]) == [
+                .added(name: "demo.echo", version: "1.1.0", revision: 2)
+            ])
         do {
             _ = try registry.add([try load(Fixtures.manifest(version: "1.0.5", extra: "risk2: x"))])
         } catch let error as ToolsError {
@@ -134,17 +135,22 @@ struct ToolRegistryTests {
     }
 
     @Test func pinWritesTheDigestIntoTheFileKeepingComments() throws {
-        let text = Fixtures.manifest().replacingOccurrences(of: "  sha256: \(SHA256.hex(Array(Fixtures.script.utf8)))\n", with: "")
-            .replacingOccurrences(of: "  path: echo.sh", with: "  path: echo.sh   # the script")
+        let text = Fixtures.manifest().replacingOccurrences(
+            of: "  sha256: \(SHA256.hex(Array(Fixtures.script.utf8)))\n", with: ""
+        )
+        .replacingOccurrences(of: "  path: echo.sh", with: "  path: echo.sh   # the script")
         let (_, url) = try Fixtures.manifestDirectory("# header comment\n" + text)
         let pinned = try ManifestFile.pinned(url)
         #expect(try pinned.writePin())
         let written = try String(contentsOf: url, encoding: .utf8)
         #expect(written.hasPrefix("# header comment\n"))
-        #expect(written.contains("  path: echo.sh   # the script\n  sha256: \(SHA256.hex(Array(Fixtures.script.utf8)))\n"))
+        #expect(
+            written.contains("  path: echo.sh   # the script\n  sha256: \(SHA256.hex(Array(Fixtures.script.utf8)))\n"))
         #expect(try ManifestFile.load(url).manifest.executable.sha256 == pinned.executableSHA256)
         // An existing (stale) pin is replaced in place.
-        try Data(written.replacingOccurrences(of: pinned.executableSHA256, with: String(repeating: "0", count: 64)).utf8).write(to: url)
+        try Data(
+            written.replacingOccurrences(of: pinned.executableSHA256, with: String(repeating: "0", count: 64)).utf8
+        ).write(to: url)
         #expect(try ManifestFile.pinned(url).writePin())
         #expect(try String(contentsOf: url, encoding: .utf8) == written)
     }

@@ -38,19 +38,28 @@ struct ToolRunnerTests {
         let sandbox = RecordingSandbox(stdout: "hello")
         let runner = ToolRunner(registry: registry, sandbox: sandbox)
         let arguments: JSONValue = ["words": ["-x", "y"], "count": 2]
-        let result = try await runner.run(tool, arguments: arguments, context: ToolRunContext(workspace: workspace, datasets: ["logs": logs]))
+        let result = try await runner.run(
+            tool, arguments: arguments, context: ToolRunContext(workspace: workspace, datasets: ["logs": logs]))
         let spec = try #require(sandbox.lastSpec)
         #expect(spec.program == "/opt/airlock/tool/demo.echo")
         #expect(spec.arguments == ["--count=2", "--", "-x", "y"])
-        #expect(spec.mounts.first == BindMount(source: tool.objectURL.path, target: "/opt/airlock/tool/demo.echo", writable: false))
+        #expect(
+            spec.mounts.first
+                == BindMount(source: tool.objectURL.path, target: "/opt/airlock/tool/demo.echo", writable: false))
         #expect(spec.mounts.dropFirst().map(\.target) == ["/data/logs", "/workspace/out"])
         #expect(spec.mounts.last?.writable == true)
         #expect(FileManager.default.fileExists(atPath: workspace.appendingPathComponent("out").path))
-        #expect(spec.environment == ["PATH": SandboxSpec.defaultPath, "LANG": "C.UTF-8", "HOME": "/tmp", "LOGS": "/data/logs", "MODE": "strict"])
+        #expect(
+            spec.environment == [
+                "PATH": SandboxSpec.defaultPath, "LANG": "C.UTF-8", "HOME": "/tmp", "LOGS": "/data/logs",
+                "MODE": "strict",
+            ])
         #expect(spec.stdin == .bytes(arguments.canonicalBytes))
         #expect(spec.workingDirectory == "/")
         #expect(spec.limits.wallTimeSeconds == 3 && spec.limits.cpuSeconds == 2 && spec.limits.memoryBytes == 64 << 20)
-        #expect(spec.limits.maxProcesses == 2 && spec.limits.fileSizeBytes == 1 << 20 && spec.limits.outputBytesPerStream == 1024)
+        #expect(
+            spec.limits.maxProcesses == 2 && spec.limits.fileSizeBytes == 1 << 20
+                && spec.limits.outputBytesPerStream == 1024)
         #expect(spec.syscallGroups == [.processTuning])
         #expect(result.output == "hello" && result.exitCode == 0 && result.json == nil)
     }
@@ -64,7 +73,10 @@ struct ToolRunnerTests {
             Issue.record("invalid arguments ran")
         } catch {
             #expect(error.code == .invalidArguments)
-            #expect(error.problems.map(\.description) == ["/words/0: must be a string, not integer", "/extra: is not an allowed property"])
+            #expect(
+                error.problems.map(\.description) == [
+                    "/words/0: must be a string, not integer", "/extra: is not an allowed property",
+                ])
         }
         #expect(sandbox.lastSpec == nil)
     }
@@ -84,7 +96,8 @@ struct ToolRunnerTests {
     @Test func aSymlinkCannotLeadAMountOutOfItsDirectory() async throws {
         let tool = try register(extra: "filesystem: {readOnly: [\"${dataset:logs}/current\"]}")
         let logs = try Fixtures.directory("logs")
-        try FileManager.default.createSymbolicLink(atPath: logs.appendingPathComponent("current").path, withDestinationPath: "/etc")
+        try FileManager.default.createSymbolicLink(
+            atPath: logs.appendingPathComponent("current").path, withDestinationPath: "/etc")
         do {
             _ = try ToolRunner(registry: registry, sandbox: RecordingSandbox()).prepare(
                 tool, arguments: ["words": []], context: ToolRunContext(workspace: nil, datasets: ["logs": logs]))
