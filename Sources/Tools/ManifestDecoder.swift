@@ -28,24 +28,35 @@ public struct ManifestDecoder: Sendable {
     /// Decodes manifest text (YAML; JSON is YAML too).
     /// - Throws: ``ToolsError`` (`invalid-manifest`) listing every problem.
     public func decode(text: String) throws(ToolsError) -> ToolManifest {
-        let document: YAMLDocument
-        do {
-            document = try YAMLDocument(text: text)
-        } catch {
-            throw ToolsError(
-                .invalidManifest, "manifest: not valid YAML",
-                problems: [FieldProblem(pointer: "", line: error.line, message: error.reason)])
-        }
-        return try decode(document.value, lines: document.lines)
+        try decode(Self.parseYAML(text, label: "manifest"))
     }
 
-    /// Decodes a manifest document.
-    /// - Parameters:
-    ///   - document: the manifest as JSON.
-    ///   - lines: the source line of each JSON pointer, when the document came from a file.
+    /// Decodes a parsed YAML manifest; problems carry its source lines.
     /// - Throws: ``ToolsError`` (`invalid-manifest`) listing every problem.
-    public func decode(_ document: JSONValue, lines: [String: Int] = [:]) throws(ToolsError) -> ToolManifest {
-        var r = ManifestReader(lines: lines)
+    public func decode(_ yaml: YAMLDocument) throws(ToolsError) -> ToolManifest {
+        try decode(yaml.value, source: yaml)
+    }
+
+    /// Decodes a manifest document (as the registry stores it; problems carry no lines).
+    /// - Throws: ``ToolsError`` (`invalid-manifest`) listing every problem.
+    public func decode(_ document: JSONValue) throws(ToolsError) -> ToolManifest {
+        try decode(document, source: nil)
+    }
+
+    /// Parses YAML text; a syntax error becomes one problem with its line.
+    /// - Parameter label: what the text is, for the message (`manifest`, a file path).
+    static func parseYAML(_ text: String, label: String) throws(ToolsError) -> YAMLDocument {
+        do {
+            return try YAMLDocument(text: text)
+        } catch {
+            throw ToolsError(
+                .invalidManifest, "\(label): not valid YAML",
+                problems: [FieldProblem(pointer: "", line: error.line, message: error.reason)])
+        }
+    }
+
+    private func decode(_ document: JSONValue, source: YAMLDocument?) throws(ToolsError) -> ToolManifest {
+        var r = ManifestReader(source: source)
         let root = r.object(
             document, "", allowed: Self.fields,
             required: ["name", "version", "description", "owner", "executable", "input", "risk"])

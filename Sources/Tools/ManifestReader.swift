@@ -3,22 +3,14 @@ import AirlockCore
 /// Typed reads from a manifest document that record a ``FieldProblem`` (pointer and line) for
 /// every missing, mistyped or out-of-range field instead of stopping at the first.
 struct ManifestReader {
-    let lines: [String: Int]
+    /// The parsed file, for line numbers; `nil` for documents read back from the registry.
+    let source: YAMLDocument?
     private(set) var problems: [FieldProblem] = []
 
-    init(lines: [String: Int]) { self.lines = lines }
-
-    private func line(_ pointer: String) -> Int? {
-        var p = pointer
-        while true {
-            if let line = lines[p] { return line }
-            guard let slash = p.lastIndex(of: "/") else { return nil }
-            p = String(p[..<slash])
-        }
-    }
+    init(source: YAMLDocument?) { self.source = source }
 
     mutating func problem(_ pointer: String, _ message: String) {
-        problems.append(FieldProblem(pointer: pointer, line: line(pointer), message: message))
+        problems.append(FieldProblem(pointer: pointer, line: source?.line(for: pointer), message: message))
     }
 
     /// An object whose keys are checked against `allowed` (nil: any key) and `required`.

@@ -23,15 +23,8 @@ public struct SiteConfiguration: Sendable, Hashable {
     public static func load(_ url: URL) throws(ToolsError) -> SiteConfiguration {
         guard FileManager.default.fileExists(atPath: url.path) else { return SiteConfiguration() }
         let text = try ManifestFile.read(url)
-        let document: YAMLDocument
-        do {
-            document = try YAMLDocument(text: text)
-        } catch {
-            throw ToolsError(
-                .invalidManifest, "\(url.path): not valid YAML",
-                problems: [FieldProblem(pointer: "", line: error.line, message: error.reason)])
-        }
-        var reader = ManifestReader(lines: document.lines)
+        let document = try ManifestDecoder.parseYAML(text, label: url.path)
+        var reader = ManifestReader(source: document)
         var config = SiteConfiguration()
         let datasets = reader.object(document.value["datasets"], "/datasets", allowed: nil, required: [])
         for name in (datasets ?? [:]).keys.sorted() {

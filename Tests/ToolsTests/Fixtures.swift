@@ -19,6 +19,11 @@ enum Fixtures {
         return url
     }
 
+    /// A registry in a fresh `AIRLOCK_HOME`.
+    static func registry() throws -> ToolRegistry {
+        ToolRegistry(home: try directory("airlock-home"))
+    }
+
     /// Writes `text` to `directory/name` and returns its URL.
     @discardableResult
     static func write(_ text: String, to directory: URL, _ name: String, mode: Int = 0o644) throws -> URL {

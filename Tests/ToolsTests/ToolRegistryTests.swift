@@ -6,13 +6,9 @@ import Testing
 
 @Suite("Tool registry (real SQLite)")
 struct ToolRegistryTests {
-    let home: URL
     let registry: ToolRegistry
 
-    init() throws {
-        home = try Fixtures.directory("airlock-home")
-        registry = ToolRegistry(home: home)
-    }
+    init() throws { registry = try Fixtures.registry() }
 
     func load(_ text: String = Fixtures.manifest()) throws -> ManifestFile {
         try ManifestFile.load(Fixtures.manifestDirectory(text).1)

@@ -9,13 +9,9 @@ import Testing
 /// suite runs the same path through the real sandbox.
 @Suite("Tool runner: spec building")
 struct ToolRunnerTests {
-    let home: URL
     let registry: ToolRegistry
 
-    init() throws {
-        home = try Fixtures.directory("airlock-home")
-        registry = ToolRegistry(home: home)
-    }
+    init() throws { registry = try Fixtures.registry() }
 
     func register(extra: String) throws -> RegisteredTool {
         let file = try ManifestFile.load(Fixtures.manifestDirectory(Fixtures.manifest(extra: extra)).1)
