@@ -69,6 +69,7 @@ public struct ManifestFile: Sendable {
             manifest = try decoder.decode(text: text)
         } catch var error {
             error.message = "\(url.path): \(error.message)"
+            if let problem = missingExecutable(text: text, manifest: url) { error.problems.append(problem) }
             throw error
         }
         let executable = resolve(manifest.executable.path, relativeTo: url)
@@ -82,6 +83,18 @@ public struct ManifestFile: Sendable {
         manifest.executable.sha256 = actual
         return ManifestFile(
             url: url, text: text, manifest: manifest, executableURL: executable, executableSHA256: actual)
+    }
+
+    /// A missing executable, reported together with a manifest's other problems.
+    private static func missingExecutable(text: String, manifest url: URL) -> FieldProblem? {
+        guard let yaml = try? YAMLDocument(text: text), let path = yaml.value["executable"]?["path"]?.stringValue,
+            !path.isEmpty
+        else { return nil }
+        let executable = resolve(path, relativeTo: url)
+        guard !FileManager.default.fileExists(atPath: executable.path) else { return nil }
+        return FieldProblem(
+            pointer: "/executable/path", line: yaml.line(for: "/executable/path"),
+            message: "\(executable.path) does not exist")
     }
 
     static func read(_ url: URL) throws(ToolsError) -> String {

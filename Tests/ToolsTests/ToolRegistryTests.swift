@@ -130,6 +130,19 @@ struct ToolRegistryTests {
         }
     }
 
+    @Test func aMissingExecutableIsReportedWithTheOtherProblems() throws {
+        let (dir, manifest) = try Fixtures.manifestDirectory(Fixtures.manifest(extra: "risk2: high"))
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("echo.sh"))
+        do {
+            _ = try ManifestFile.load(manifest)
+            Issue.record("a bad manifest was accepted")
+        } catch {
+            #expect(error.code == .invalidManifest)
+            #expect(error.problems.map(\.pointer) == ["/risk2", "/executable/path"])
+            #expect(error.problems.last?.line == 6)
+        }
+    }
+
     @Test func pinWritesTheDigestIntoTheFileKeepingComments() throws {
         let text = Fixtures.manifest().replacingOccurrences(
             of: "  sha256: \(SHA256.hex(Array(Fixtures.script.utf8)))\n", with: ""
