@@ -131,28 +131,57 @@ public struct ToolRunner: Sendable {
         let fm = FileManager.default
         var host = base
         for component in mount.subpath { host.appendPathComponent(component) }
+        // Containment is checked (symlinks followed) before anything is created or handed over:
+        // a tool could have left a symlink in the workspace for a later run to follow.
+        let realBase = try Self.resolvedPath(base, tool: tool, mount: mount)
+        func inside(_ path: String) -> Bool {
+            path == realBase || path.hasPrefix(realBase.hasSuffix("/") ? realBase : realBase + "/")
+        }
+        func escape(_ resolved: String) -> ToolsError {
+            ToolsError(
+                .invalidPath, "\(tool): mount \(mount.text): \(host.path) resolves to \(resolved), outside \(realBase)",
+                threats: ["maestro:L4", "asi:02"])
+        }
+        let planned = try Self.resolvedPath(host, tool: tool, mount: mount)
+        guard inside(planned) else { throw escape(planned) }
         if mount.writable, mount.variable == .workspace, !fm.fileExists(atPath: host.path) {
             try? fm.createDirectory(at: host, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        if mount.writable {
-            try handOver(host, tool: tool, mount: mount)
-        }
-        let realBase = base.resolvingSymlinksInPath().path
-        let realHost = host.resolvingSymlinksInPath().path
+        let realHost = try Self.resolvedPath(host, tool: tool, mount: mount)
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: realHost, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ToolsError(.invalidPath, "\(tool): mount \(mount.text): \(host.path) is not an existing directory")
         }
-        guard realHost == realBase || realHost.hasPrefix(realBase.hasSuffix("/") ? realBase : realBase + "/") else {
-            throw ToolsError(
-                .invalidPath, "\(tool): mount \(mount.text): \(host.path) resolves to \(realHost), outside \(realBase)",
-                threats: ["maestro:L4", "asi:02"])
-        }
+        guard inside(realHost) else { throw escape(realHost) }
+        // The run's workspace belongs to the run: the sandbox's user must be able to enter it.
+        if mount.variable == .workspace { try handOver(URL(fileURLWithPath: realBase), tool: tool, mount: mount) }
+        if mount.writable { try handOver(URL(fileURLWithPath: realHost), tool: tool, mount: mount) }
         return BindMount(source: realHost, target: mount.insidePath, writable: mount.writable)
     }
 
-    /// Makes a read-write directory owned by the sandbox's host identity, which is not the
+    /// The path with every symlink resolved, also when its last components do not exist yet
+    /// (they are resolved from their deepest existing ancestor). A dangling symlink is refused.
+    static func resolvedPath(_ url: URL, tool: String, mount: MountSpec) throws(ToolsError) -> String {
+        let fm = FileManager.default
+        var existing = url.standardizedFileURL
+        var tail: [String] = []
+        // `attributesOfItem` does not follow symlinks: a dangling link counts as existing.
+        while (try? fm.attributesOfItem(atPath: existing.path)) == nil, existing.path != "/" {
+            tail.insert(existing.lastPathComponent, at: 0)
+            existing.deleteLastPathComponent()
+        }
+        let resolved = existing.resolvingSymlinksInPath().path
+        if (try? fm.destinationOfSymbolicLink(atPath: resolved)) != nil {
+            throw ToolsError(
+                .invalidPath, "\(tool): mount \(mount.text): \(existing.path) is a dangling symbolic link",
+                threats: ["maestro:L4", "asi:02"])
+        }
+        return ([resolved == "/" ? "" : resolved] + tail).joined(separator: "/")
+    }
+
+    /// Makes a workspace directory owned by the sandbox's host identity, which is not the
     /// caller's when Airlock runs as root (the sandbox then runs tools as an unprivileged uid).
+    /// Only the directory itself changes owner, never what it contains.
     private func handOver(_ directory: URL, tool: String, mount: MountSpec) throws(ToolsError) {
         let (uid, gid) = sandbox.hostIdentity
         let fm = FileManager.default
@@ -167,7 +196,7 @@ public struct ToolRunner: Sendable {
         } catch {
             throw ToolsError(
                 .invalidPath,
-                "\(tool): mount \(mount.text): \(directory.path) must be writable by the sandbox user \(uid):\(gid) and could not be handed over",
+                "\(tool): mount \(mount.text): \(directory.path) must belong to the sandbox user \(uid):\(gid) and could not be handed over",
                 cause: "\(error)")
         }
     }

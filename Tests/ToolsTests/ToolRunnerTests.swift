@@ -104,6 +104,52 @@ struct ToolRunnerTests {
         }
     }
 
+    @Test func aSymlinkLeftInTheWorkspaceIsNeitherFollowedNorHandedOver() async throws {
+        let tool = try register(extra: "filesystem: {readWrite: [\"${workspace}/out/new\"]}")
+        let workspace = try Fixtures.directory("ws")
+        let outside = try Fixtures.directory("outside")
+        let before = try FileManager.default.attributesOfItem(atPath: outside.path)[.ownerAccountID] as? NSNumber
+        try FileManager.default.createSymbolicLink(
+            atPath: workspace.appendingPathComponent("out").path, withDestinationPath: outside.path)
+        do {
+            _ = try ToolRunner(registry: registry, sandbox: RecordingSandbox()).prepare(
+                tool, arguments: ["words": []], context: ToolRunContext(workspace: workspace))
+            Issue.record("a symlink in the workspace was followed")
+        } catch {
+            #expect(error.code == .invalidPath)
+            #expect(error.message.contains("outside"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: outside.appendingPathComponent("new").path))
+        let after = try FileManager.default.attributesOfItem(atPath: outside.path)[.ownerAccountID] as? NSNumber
+        #expect(before == after)
+    }
+
+    @Test func aDanglingSymlinkInTheWorkspaceIsRefused() async throws {
+        let tool = try register(extra: "filesystem: {readWrite: [\"${workspace}/out/new\"]}")
+        let workspace = try Fixtures.directory("ws")
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID().uuidString)")
+        try FileManager.default.createSymbolicLink(
+            atPath: workspace.appendingPathComponent("out").path, withDestinationPath: target.path)
+        do {
+            _ = try ToolRunner(registry: registry, sandbox: RecordingSandbox()).prepare(
+                tool, arguments: ["words": []], context: ToolRunContext(workspace: workspace))
+            Issue.record("a dangling symlink in the workspace was accepted")
+        } catch {
+            #expect(error.code == .invalidPath)
+        }
+        #expect(!FileManager.default.fileExists(atPath: target.path))
+    }
+
+    @Test func theWorkspaceIsHandedToTheSandboxUser() async throws {
+        let tool = try register(extra: "filesystem: {readOnly: [\"${workspace}\"]}")
+        let workspace = try Fixtures.directory("ws")
+        let sandbox = RecordingSandbox()
+        _ = try ToolRunner(registry: registry, sandbox: sandbox).prepare(
+            tool, arguments: ["words": []], context: ToolRunContext(workspace: workspace))
+        let owner = try FileManager.default.attributesOfItem(atPath: workspace.path)[.ownerAccountID] as? NSNumber
+        #expect(owner?.uint32Value == sandbox.hostIdentity.uid)
+    }
+
     @Test func aDriftedExecutableIsRefusedBeforeTheSandboxIsAsked() async throws {
         let tool = try register(extra: "")
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tool.objectURL.path)
