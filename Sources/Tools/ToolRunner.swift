@@ -33,10 +33,18 @@ public struct ToolRunner: Sendable {
     /// The environment every tool gets before the manifest's own variables.
     public static let baseEnvironment = ["PATH": SandboxSpec.defaultPath, "LANG": "C.UTF-8", "HOME": "/tmp"]
 
+    /// The largest call accepted, in bytes of canonical JSON arguments. Default 256 KiB.
+    public var maxArgumentBytes: Int
+
     /// Creates a runner.
-    public init(registry: ToolRegistry, sandbox: any SandboxRunning = Sandbox()) {
+    /// - Parameters:
+    ///   - registry: where tools and their stored executables come from.
+    ///   - sandbox: what runs the spec (default the real ``Sandbox``).
+    ///   - maxArgumentBytes: the largest call accepted (default 256 KiB of canonical JSON).
+    public init(registry: ToolRegistry, sandbox: any SandboxRunning = Sandbox(), maxArgumentBytes: Int = 256 << 10) {
         self.registry = registry
         self.sandbox = sandbox
+        self.maxArgumentBytes = maxArgumentBytes
     }
 
     /// Builds the sandbox spec for one call, after every check.
@@ -46,6 +54,13 @@ public struct ToolRunner: Sendable {
         -> SandboxSpec
     {
         let manifest = tool.manifest
+        let size = arguments.canonicalBytes.count
+        guard size <= maxArgumentBytes else {
+            throw ToolsError(
+                .invalidArguments,
+                "\(tool.reference): the arguments are \(size) bytes, more than the \(maxArgumentBytes) accepted",
+                threats: ["maestro:L3", "asi:02"])
+        }
         let violations = manifest.input.validate(arguments)
         guard violations.isEmpty else {
             throw ToolsError(

@@ -77,6 +77,22 @@ struct ToolRunnerTests {
         #expect(sandbox.lastSpec == nil)
     }
 
+    @Test func oversizedArgumentsAreRefused() async throws {
+        let tool = try register(extra: "")
+        let runner = ToolRunner(registry: registry, sandbox: RecordingSandbox(), maxArgumentBytes: 64)
+        let small: JSONValue = ["words": ["a"]]
+        _ = try runner.prepare(tool, arguments: small, context: ToolRunContext(workspace: nil))
+        do {
+            _ = try runner.prepare(
+                tool, arguments: ["words": [.string(String(repeating: "x", count: 100))]],
+                context: ToolRunContext(workspace: nil))
+            Issue.record("oversized arguments were accepted")
+        } catch {
+            #expect(error.code == .invalidArguments)
+            #expect(error.message.contains("more than the 64 accepted"))
+        }
+    }
+
     @Test func anUnconfiguredDatasetIsNamed() async throws {
         let tool = try register(extra: "filesystem: {readOnly: [\"${dataset:logs}\"]}")
         do {
