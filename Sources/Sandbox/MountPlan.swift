@@ -45,7 +45,9 @@ struct MountPlan {
     static let devices = ["null", "zero", "full", "random", "urandom"]
 
     /// Paths a caller's mount may not land on or under: they are the sandbox's own.
-    static let reservedTargets = ["/proc", "/dev", "/etc", "/tmp", "/" + oldRoot]
+    static let reservedTrees = ["/proc", "/dev", "/" + oldRoot]
+    /// Paths a caller's mount may not replace (though it may land inside them).
+    static let reservedPaths = ["/etc", "/tmp", "/usr"]
 
     /// Builds the plan for `spec`, checking every host path up front so errors name the path.
     init(spec: SandboxSpec, inner: (uid: UInt32, gid: UInt32), landlockABI: Int) throws(SandboxError) {
@@ -157,8 +159,11 @@ struct MountPlan {
         }
         let normalised = "/" + components.joined(separator: "/")
         guard normalised != "/" else { throw SandboxError(.invalidSpec, "mount target /: the root is the sandbox's own") }
-        for reserved in reservedTargets where normalised == reserved || normalised.hasPrefix(reserved + "/") {
+        for reserved in reservedTrees where normalised == reserved || normalised.hasPrefix(reserved + "/") {
             throw SandboxError(.invalidSpec, "mount target \(normalised): \(reserved) is the sandbox's own")
+        }
+        if reservedPaths.contains(normalised) {
+            throw SandboxError(.invalidSpec, "mount target \(normalised): \(normalised) is the sandbox's own (mount inside it instead)")
         }
         return normalised
     }
