@@ -185,8 +185,24 @@ public final class TraceStore: Sendable {
     /// Everything stored for one run, as export and verify need it.
     /// - Throws: ``TraceError`` `run-not-found`, or when the database cannot be read.
     public func bundle(runID: String) throws(TraceError) -> TraceRunBundle {
-        let summary = try run(runID)
         let events = try events(runID: runID)
+        // Counted from the events in hand: the counting query of runs() would read every body again.
+        let found: TraceRunSummary? = try withDatabase { db throws(TraceError) in
+            var out: TraceRunSummary?
+            try db.query(
+                "SELECT workflow, principal, started_ns, finished_status FROM runs WHERE run_id = ?", [.text(runID)],
+                stage: "read run \(runID)"
+            ) { row in
+                out = TraceRunSummary(
+                    runID: runID, workflow: row.text(0) ?? "", principal: row.text(1) ?? "", startedAt: row.int64(2),
+                    finishedStatus: row.isNull(3) ? nil : row.text(3), events: Int64(events.count),
+                    steps: Int64(events.count(where: { $0.type == TraceEventType.toolProposed.rawValue })))
+            }
+            return out
+        }
+        guard let summary = found else {
+            throw TraceError(.runNotFound, "no run '\(runID)' in \(path) (see: airlock trace list)")
+        }
         var blobs: [String: [UInt8]] = [:]
         for event in events {
             for digest in TracePayloadPreparer.blobReferences(in: event.body) where blobs[digest] == nil {

@@ -71,16 +71,4 @@ public struct TraceStoredEvent: Sendable, Hashable {
 
     /// The bytes every canonical body starts with: keys sort `payload` first.
     static let bodyPrefix: [UInt8] = Array(#"{"payload":"#.utf8)
-
-    /// The bytes a canonical body ends with, determined by the envelope alone (keys after
-    /// `payload` sort as `run`, `seq`, `time`, `type`, `v`). Lets the verifier check position and
-    /// type without parsing the payload.
-    static func bodySuffix(runID: String, seq: Int64, time: Int64, type: String) -> [UInt8] {
-        var out: [UInt8] = Array(#","run":"#.utf8)
-        out += JSONValue.string(runID).canonicalBytes
-        out += Array(#","seq":\#(seq),"time":\#(time),"type":"#.utf8)
-        out += JSONValue.string(type).canonicalBytes
-        out += Array(#","v":\#(TraceEventType.schemaVersion)}"#.utf8)
-        return out
-    }
 }

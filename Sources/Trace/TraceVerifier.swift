@@ -124,50 +124,64 @@ private struct ChainWalk {
 
     mutating func walk(checkpointHeads: [Int64: [UInt8]]) {
         var prev = TraceStoredEvent.genesisHash
-        var seen: [[UInt8]: Int64] = [:]
-        let present = Set(events.map(\.seq))
+        let hasher = SHA256Hasher()
+        // The envelope's run part is the same for every event; build it once.
+        let runPart = Array(#","run":"#.utf8) + JSONValue.string(runID).canonicalBytes
         for (index, event) in events.enumerated() {
             let expected = lastGoodSeq + 1
             if event.seq != expected {
-                problem = positionProblem(event, expected: expected, present: present, seen: seen)
+                problem = positionProblem(event, expected: expected, before: events[..<index])
                 return
             }
-            let computed = TraceStoredEvent.chainHash(prev: prev, body: event.body)
+            hasher.update(prev)
+            hasher.update(event.body)
+            let computed = hasher.finalize()
             bytesHashed += event.body.count
-            let suffix = TraceStoredEvent.bodySuffix(
-                runID: runID, seq: event.seq, time: event.time, type: event.type)
-            let wellFormed =
-                event.body.starts(with: TraceStoredEvent.bodyPrefix)
-                && event.body.count >= suffix.count && event.body.suffix(suffix.count).elementsEqual(suffix)
-            if !(computed == event.hash && event.prevHash == prev && wellFormed) {
+            if !(computed == event.hash && event.prevHash == prev && Self.wellFormed(event, runPart: runPart)) {
                 let next = index + 1 < events.count ? events[index + 1] : nil
                 let witness = next.flatMap { $0.seq == event.seq + 1 ? $0.prevHash : nil } ?? checkpointHeads[event.seq]
-                problem = contentProblem(event, prev: prev, computed: computed, witness: witness, seen: seen)
+                problem = contentProblem(
+                    event, prev: prev, computed: computed, witness: witness, before: events[..<index])
                 return
             }
             if let blobProblem = checkBlobs(event) {
                 problem = blobProblem
                 return
             }
-            seen[event.hash] = event.seq
-            heads[event.seq] = computed
+            if checkpointHeads[event.seq] != nil { heads[event.seq] = computed }
             prev = computed
             lastGoodSeq = event.seq
         }
     }
 
+    /// Whether the body starts with the payload key and ends with this row's envelope.
+    private static func wellFormed(_ event: TraceStoredEvent, runPart: [UInt8]) -> Bool {
+        guard event.body.starts(with: TraceStoredEvent.bodyPrefix) else { return false }
+        let rest = Array(#","seq":\#(event.seq),"time":\#(event.time),"type":"#.utf8)
+            + JSONValue.string(event.type).canonicalBytes + Array(#","v":\#(TraceEventType.schemaVersion)}"#.utf8)
+        let total = runPart.count + rest.count
+        guard event.body.count >= total else { return false }
+        let tail = event.body[(event.body.count - total)...]
+        return tail.prefix(runPart.count).elementsEqual(runPart) && tail.suffix(rest.count).elementsEqual(rest)
+    }
+
+    /// The sequence number of an earlier event with this hash, if any.
+    private static func earlier(_ hash: [UInt8], in before: ArraySlice<TraceStoredEvent>) -> Int64? {
+        before.first { $0.hash == hash }?.seq
+    }
+
     private func positionProblem(
-        _ event: TraceStoredEvent, expected: Int64, present: Set<Int64>, seen: [[UInt8]: Int64]
+        _ event: TraceStoredEvent, expected: Int64, before: ArraySlice<TraceStoredEvent>
     ) -> TraceProblem {
         if event.seq < expected {
-            if let original = seen[event.hash] {
+            if let original = Self.earlier(event.hash, in: before) {
                 return TraceProblem(
                     seq: expected, kind: .eventDuplicated, message: "event \(original) appears again at \(expected)")
             }
             return TraceProblem(
                 seq: expected, kind: .orderChanged, message: "event \(event.seq) appears where \(expected) belongs")
         }
-        if present.contains(expected) {
+        if events.contains(where: { $0.seq == expected }) {
             return TraceProblem(
                 seq: expected, kind: .orderChanged, message: "event \(event.seq) appears before event \(expected)")
         }
@@ -176,7 +190,8 @@ private struct ChainWalk {
     }
 
     private func contentProblem(
-        _ event: TraceStoredEvent, prev: [UInt8], computed: [UInt8], witness: [UInt8]?, seen: [[UInt8]: Int64]
+        _ event: TraceStoredEvent, prev: [UInt8], computed: [UInt8], witness: [UInt8]?,
+        before: ArraySlice<TraceStoredEvent>
     ) -> TraceProblem {
         let seq = event.seq
         guard let decoded = try? JSONParser().parse(event.body) else {
@@ -187,7 +202,7 @@ private struct ChainWalk {
                 seq: seq, kind: .orderChanged, message: "event \(seq) belongs to run '\(bodyRun)', not this run")
         }
         if let bodySeq = decoded["seq"]?.integerValue, bodySeq != seq {
-            if let original = seen[event.hash] {
+            if let original = Self.earlier(event.hash, in: before) {
                 return TraceProblem(
                     seq: seq, kind: .eventDuplicated, message: "event \(original) appears again at \(seq)")
             }
