@@ -11,7 +11,8 @@ struct BenchTraceCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Events per transaction in the batch phase.") var batchSize = 100
     @Option(name: .long, help: "Single durable appends timed.") var singles = 1000
     @Option(name: .long, help: "Approximate payload bytes per event.") var payloadBytes = 512
-    @Option(name: .long, help: "Directory for the benchmark database (default: a temporary one).") var directory: String?
+    @Option(name: .long, help: "Directory for the benchmark database (default: a temporary one).") var directory:
+        String?
     @Option(name: .long, help: "Append to DB forever (runs with checkpoints) until killed; for the crash test.")
     var appendLoop: String?
 

@@ -22,18 +22,26 @@ struct TraceDemoCommand: AsyncParsableCommand {
                     "workflow": "triage", "principal": "analyst@example.org", "policy_digest": "sha256:0f0f",
                     "model": ["name": "local-7b", "sha256": "ab12"],
                 ], options: TraceRecorderOptions(checkpointInterval: 4))
-            try recorder.append(.modelRequest, ["model": "local-7b", "messages": [["role": "user", "content": "find TODOs"]]])
-            try recorder.append(.modelResponse, ["model": "local-7b", "finish_reason": "tool_calls", "tool_calls": [["id": "c1"]]])
+            try recorder.append(
+                .modelRequest, ["model": "local-7b", "messages": [["role": "user", "content": "find TODOs"]]])
+            try recorder.append(
+                .modelResponse, ["model": "local-7b", "finish_reason": "tool_calls", "tool_calls": [["id": "c1"]]])
             try recorder.append(.toolProposed, ["call_id": "c1", "tool": "grep", "arguments": ["pattern": "TODO"]])
-            try recorder.append(.policyDecision, ["call_id": "c1", "decision": "allow", "rules": ["read-only"], "reasons": ["read-only tool"]])
+            try recorder.append(
+                .policyDecision,
+                ["call_id": "c1", "decision": "allow", "rules": ["read-only"], "reasons": ["read-only tool"]])
             try recorder.append(
                 .toolExecuted,
                 [
                     "call_id": "c1", "tool": "grep",
                     "record": [
                         "termination": ["exitCode": 0], "wallSeconds": 0.02,
-                        "stdout": ["text": .string(String(repeating: "src/a.swift: TODO\n", count: 400)), "totalBytes": 7600],
-                        "confinement": ["namespaces": ["user", "mount", "net"], "degradedLayers": [], "seccompInstructions": 42],
+                        "stdout": [
+                            "text": .string(String(repeating: "src/a.swift: TODO\n", count: 400)), "totalBytes": 7600,
+                        ],
+                        "confinement": [
+                            "namespaces": ["user", "mount", "net"], "degradedLayers": [], "seccompInstructions": 42,
+                        ],
                     ],
                 ])
             try recorder.append(.toolResult, ["call_id": "c1", "content": "400 matches", "truncated": false])

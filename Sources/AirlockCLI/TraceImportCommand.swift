@@ -18,7 +18,8 @@ struct TraceImportCommand: AsyncParsableCommand {
             throw TraceCLI.fail(TraceError(.runNotFound, "cannot read \(file)"))
         }
         guard data.count <= maxBytes else {
-            throw TraceCLI.fail(TraceError(.malformedExport, "\(file) is \(data.count) bytes, above --max-bytes \(maxBytes)"))
+            throw TraceCLI.fail(
+                TraceError(.malformedExport, "\(file) is \(data.count) bytes, above --max-bytes \(maxBytes)"))
         }
         let trusted = try TraceCLI.trustedKeys(key)
         let store = try options.store()

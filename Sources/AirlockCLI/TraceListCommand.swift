@@ -26,7 +26,9 @@ struct TraceListCommand: AsyncParsableCommand {
                 ).prettyString)
             return
         }
-        var lines = ["RUN                                   STATUS               WORKFLOW             PRINCIPAL        STEPS  EVENTS  STARTED"]
+        var lines = [
+            "RUN                                   STATUS               WORKFLOW             PRINCIPAL        STEPS  EVENTS  STARTED"
+        ]
         for r in runs {
             lines.append(
                 [

@@ -49,7 +49,9 @@ enum TraceCLI {
                 guard let data = FileManager.default.contents(atPath: file) else {
                     throw fail(TraceError(.keyInvalid, "cannot read public key file \(file)"))
                 }
-                return try run { () throws(TraceError) in try TracePublicKey(text: String(decoding: data, as: UTF8.self)) }
+                return try run { () throws(TraceError) in
+                    try TracePublicKey(text: String(decoding: data, as: UTF8.self))
+                }
             }
         }
         let path = try AirlockHome.resolve().keys.appendingPathComponent(TraceSigningKey.fileName).path

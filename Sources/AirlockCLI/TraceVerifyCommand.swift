@@ -22,7 +22,11 @@ struct TraceVerifyCommand: AsyncParsableCommand {
         let store = try options.store()
         let verifier = TraceVerifier(trustedKeys: try TraceCLI.trustedKeys(key))
         let ids: [String]
-        if let run { ids = [run] } else { ids = try TraceCLI.run { () throws(TraceError) in try store.runs().map(\.runID) } }
+        if let run {
+            ids = [run]
+        } else {
+            ids = try TraceCLI.run { () throws(TraceError) in try store.runs().map(\.runID) }
+        }
         var failed = false
         for id in ids {
             let result = try TraceCLI.run { () throws(TraceError) in verifier.verify(try store.bundle(runID: id)) }

@@ -200,7 +200,9 @@ public final class RunRecorder: Sendable {
                                     principal: started["principal"]?.stringValue ?? "", startedAt: first.time,
                                     finishedStatus: nil, events: 0, steps: 0), into: db)
                         }
-                        for (digest, bytes) in blobs { try TraceStore.insertBlob(sha256: digest, bytes: bytes, into: db) }
+                        for (digest, bytes) in blobs {
+                            try TraceStore.insertBlob(sha256: digest, bytes: bytes, into: db)
+                        }
                         for event in events { try TraceStore.insert(event, into: db) }
                         if let checkpoint { try TraceStore.insert(checkpoint, into: db) }
                         if let status { try TraceStore.markFinished(runID: runID, status: status, in: db) }

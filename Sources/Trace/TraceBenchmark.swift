@@ -36,7 +36,10 @@ public enum TraceBenchmark {
             "call_id": .string("call-\(n)"), "tool": "grep",
             "record": [
                 "argv": ["grep", "-r", "needle", "/workspace"], "termination": ["exitCode": 0],
-                "wallSeconds": 0.012, "stdout": ["text": .string(String(repeating: "x", count: bytes)), "totalBytes": .integer(Int64(bytes))],
+                "wallSeconds": 0.012,
+                "stdout": [
+                    "text": .string(String(repeating: "x", count: bytes)), "totalBytes": .integer(Int64(bytes)),
+                ],
                 "confinement": ["namespaces": ["user", "mount", "pid", "net", "ipc", "uts"], "degradedLayers": []],
             ],
         ]
@@ -123,7 +126,8 @@ public enum TraceBenchmark {
                 started: ["workflow": "append-loop", "principal": "crash-test"], options: options)
             for i in 0..<runLength {
                 if i % 5 == 4 {
-                    try recorder.append(batch: (0..<3).map { TraceEventDraft(.toolExecuted, payload(i + $0, bytes: 300)) })
+                    try recorder.append(
+                        batch: (0..<3).map { TraceEventDraft(.toolExecuted, payload(i + $0, bytes: 300)) })
                 } else {
                     try recorder.append(.toolExecuted, payload(i, bytes: 64))
                 }

@@ -13,7 +13,8 @@ public enum TraceImport {
     ) throws(TraceError) -> RunVerification {
         let bundle = try TraceJSONL.parse(text)
         guard !trustedKeys.isEmpty else {
-            throw TraceError(.importRejected, "import of run \(bundle.summary.runID): no trusted key (give --key PUBKEY)")
+            throw TraceError(
+                .importRejected, "import of run \(bundle.summary.runID): no trusted key (give --key PUBKEY)")
         }
         let result = TraceVerifier(trustedKeys: trustedKeys).verify(bundle)
         guard result.status == .intact else {

@@ -86,7 +86,9 @@ public enum TraceJSONL {
                 blobs[try line.string("sha256")] = Array(bytes)
             case "checkpoint":
                 guard let summary else { throw line.error("a checkpoint before the run header") }
-                guard let final = line.value["final"]?.boolValue else { throw line.error("field /final must be a boolean") }
+                guard let final = line.value["final"]?.boolValue else {
+                    throw line.error("field /final must be a boolean")
+                }
                 checkpoints.append(
                     TraceCheckpoint(
                         runID: summary.runID, seq: try line.integer("seq"), head: try line.hex("head"),

@@ -90,7 +90,9 @@ public enum TraceOTel {
                     "resource": ["attributes": .array([attribute("service.name", "airlock")])],
                     "scopeSpans": [
                         [
-                            "scope": ["name": "airlock.trace", "version": .string(String(TraceEventType.schemaVersion))],
+                            "scope": [
+                                "name": "airlock.trace", "version": .string(String(TraceEventType.schemaVersion)),
+                            ],
                             "spans": .array(spans),
                         ]
                     ],

@@ -47,7 +47,8 @@ public struct TracePublicKey: Sendable, Hashable {
         guard trimmed.hasPrefix("-----BEGIN PUBLIC KEY-----"), let der = Data(base64Encoded: body),
             der.count == 44, Array(der.prefix(12)) == Self.spkiPrefix
         else {
-            throw TraceError(.keyInvalid, "not an Ed25519 public key (expected PEM 'BEGIN PUBLIC KEY' or 64 hex digits)")
+            throw TraceError(
+                .keyInvalid, "not an Ed25519 public key (expected PEM 'BEGIN PUBLIC KEY' or 64 hex digits)")
         }
         try self.init(raw: Array(der.suffix(32)))
     }

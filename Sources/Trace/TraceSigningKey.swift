@@ -84,7 +84,8 @@ public final class TraceSigningKey: Sendable {
         guard mode & 0o077 == 0 else {
             throw TraceError(
                 .keyPermissions,
-                "trace signing key \(path) has mode \(String(mode, radix: 8)); it must be 0600 (run: chmod 600 \(path))")
+                "trace signing key \(path) has mode \(String(mode, radix: 8)); it must be 0600 (run: chmod 600 \(path))"
+            )
         }
         guard let data = FileManager.default.contents(atPath: path),
             let seed = Hex.decode(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))

@@ -61,7 +61,8 @@ public final class TraceStore: Sendable {
         guard version == String(Self.databaseSchemaVersion) else {
             throw TraceError(
                 .corrupt,
-                "trace database \(path) has schema '\(version)'; this airlock reads schema \(Self.databaseSchemaVersion)")
+                "trace database \(path) has schema '\(version)'; this airlock reads schema \(Self.databaseSchemaVersion)"
+            )
         }
         database = Mutex(db)
     }

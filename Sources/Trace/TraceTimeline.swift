@@ -122,7 +122,9 @@ public struct TraceTimeline: Sendable {
         if let instructions = c?["seccompInstructions"]?.integerValue { parts.append("seccomp \(instructions) insns") }
         if let degraded = c?["degradedLayers"]?.arrayValue {
             parts.append(
-                degraded.isEmpty ? "no degraded layers" : "DEGRADED " + degraded.map { $0.stringValue ?? $0.canonicalString }.joined(separator: ","))
+                degraded.isEmpty
+                    ? "no degraded layers"
+                    : "DEGRADED " + degraded.map { $0.stringValue ?? $0.canonicalString }.joined(separator: ","))
         }
         if let denied = record["deniedSyscalls"]?.arrayValue, !denied.isEmpty {
             parts.append("denied syscalls " + denied.compactMap { $0["name"]?.stringValue }.joined(separator: ","))

@@ -157,7 +157,8 @@ private struct ChainWalk {
     /// Whether the body starts with the payload key and ends with this row's envelope.
     private static func wellFormed(_ event: TraceStoredEvent, runPart: [UInt8]) -> Bool {
         guard event.body.starts(with: TraceStoredEvent.bodyPrefix) else { return false }
-        let rest = Array(#","seq":\#(event.seq),"time":\#(event.time),"type":"#.utf8)
+        let rest =
+            Array(#","seq":\#(event.seq),"time":\#(event.time),"type":"#.utf8)
             + JSONValue.string(event.type).canonicalBytes + Array(#","v":\#(TraceEventType.schemaVersion)}"#.utf8)
         let total = runPart.count + rest.count
         guard event.body.count >= total else { return false }
@@ -186,7 +187,8 @@ private struct ChainWalk {
                 seq: expected, kind: .orderChanged, message: "event \(event.seq) appears before event \(expected)")
         }
         return TraceProblem(
-            seq: expected, kind: .eventMissing, message: "event \(expected) is missing; the next present is \(event.seq)")
+            seq: expected, kind: .eventMissing,
+            message: "event \(expected) is missing; the next present is \(event.seq)")
     }
 
     private func contentProblem(
@@ -237,7 +239,8 @@ private struct ChainWalk {
         for digest in TracePayloadPreparer.blobReferences(in: event.body) {
             guard let bytes = blobs[digest] else {
                 return TraceProblem(
-                    seq: event.seq, kind: .blobMissing, message: "event \(event.seq)'s blob sha256:\(digest) is missing")
+                    seq: event.seq, kind: .blobMissing, message: "event \(event.seq)'s blob sha256:\(digest) is missing"
+                )
             }
             bytesHashed += bytes.count
             guard SHA256.hex(bytes) == digest else {

@@ -37,7 +37,9 @@ struct TraceCLITests {
     @Test func exportImportGateRefusesTamperedAndUntrusted() throws {
         #expect(try CLI.run(["trace", "demo", "--run-id", "r1"], environment: env).status == 0)
         let exported = home.appendingPathComponent("r1.jsonl")
-        #expect(try CLI.run(["trace", "export", "r1", "--format", "jsonl", "-o", exported.path], environment: env).status == 0)
+        #expect(
+            try CLI.run(["trace", "export", "r1", "--format", "jsonl", "-o", exported.path], environment: env).status
+                == 0)
         let pem = home.appendingPathComponent("producer.pem")
         try Data(try CLI.run(["trace", "key", "--export"], environment: env).stdout.utf8).write(to: pem)
 

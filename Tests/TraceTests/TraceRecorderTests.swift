@@ -34,7 +34,9 @@ struct TraceRecorderTests {
         #expect(throws: TraceError(.invalidEvent, "policy.decision: field /reasons must be array, not string")) {
             try recorder.append(.policyDecision, ["call_id": "c1", "decision": "deny", "reasons": "no"])
         }
-        #expect(throws: TraceError.self) { try recorder.append(.toolResult, ["call_id": "c", "content": "x", "$blob": "y"]) }
+        #expect(throws: TraceError.self) {
+            try recorder.append(.toolResult, ["call_id": "c", "content": "x", "$blob": "y"])
+        }
         #expect(throws: TraceError.self) {
             try RunRecorder(store: f.store, key: f.key, runID: "bad id!", started: ["workflow": "w", "principal": "p"])
         }
@@ -70,7 +72,8 @@ struct TraceRecorderTests {
         var failure: TraceError?
         for i in 0..<2000 {
             do {
-                try recorder.append(.toolResult, ["call_id": .string("c\(i)"), "content": .string(String(repeating: "z", count: 3000))])
+                try recorder.append(
+                    .toolResult, ["call_id": .string("c\(i)"), "content": .string(String(repeating: "z", count: 3000))])
             } catch {
                 failure = error
                 break
@@ -130,7 +133,8 @@ struct TraceRecorderTests {
         try recorder.append(.modelRequest, ["model": "m7"])
         try recorder.append(.modelResponse, ["model": "m7", "usage": ["input_tokens": 10, "output_tokens": 3]])
         try recorder.append(.toolProposed, ["call_id": "c1", "tool": "grep", "arguments": [:]])
-        try recorder.append(.toolExecuted, ["call_id": "c1", "tool": "grep", "record": ["termination": ["exitCode": 0]]])
+        try recorder.append(
+            .toolExecuted, ["call_id": "c1", "tool": "grep", "record": ["termination": ["exitCode": 0]]])
         try recorder.finish(["status": "succeeded"])
         let doc = try TraceOTel.export(try f.store.bundle(runID: "run-otel"))
         let spans = try #require(doc.value(at: "/resourceSpans/0/scopeSpans/0/spans")?.arrayValue)
