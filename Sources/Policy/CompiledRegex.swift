@@ -1,0 +1,41 @@
+import Foundation
+
+/// A regular expression compiled once at load and matched against the whole string.
+///
+/// Anchored with `\A(?:…)\z` so that a trailing newline or a prefix cannot slip past an allowlist
+/// pattern (`$` alone would accept `"ok\n"`). Uses `NSRegularExpression` (ICU), which measured
+/// faster than Swift `Regex` for these short arguments (see docs/policy.md, Performance).
+struct CompiledRegex: @unchecked Sendable, Hashable {
+    // NSRegularExpression is immutable after creation and documented thread-safe for matching.
+    private let regex: NSRegularExpression
+    /// The pattern as written in the policy.
+    let pattern: String
+
+    /// Compiles `pattern`, or returns the compiler's complaint.
+    static func compile(_ pattern: String) -> Result<CompiledRegex, RegexCompileError> {
+        do {
+            let regex = try NSRegularExpression(pattern: "\\A(?:" + pattern + ")\\z", options: [])
+            return .success(CompiledRegex(regex: regex, pattern: pattern))
+        } catch {
+            return .failure(RegexCompileError(reason: "\(error.localizedDescription)"))
+        }
+    }
+
+    private init(regex: NSRegularExpression, pattern: String) {
+        self.regex = regex
+        self.pattern = pattern
+    }
+
+    struct RegexCompileError: Error {
+        let reason: String
+    }
+
+    /// Whether the whole of `text` matches.
+    func matches(_ text: String) -> Bool {
+        let range = NSRange(location: 0, length: text.utf16.count)
+        return regex.firstMatch(in: text, options: [], range: range) != nil
+    }
+
+    static func == (lhs: CompiledRegex, rhs: CompiledRegex) -> Bool { lhs.pattern == rhs.pattern }
+    func hash(into hasher: inout Hasher) { hasher.combine(pattern) }
+}
