@@ -18,7 +18,8 @@ struct PolicyLintCommand: AsyncParsableCommand {
         let text = try PolicyFiles.read(file, what: "policy")
         let findings = PolicyLinter.lint(text)
         for finding in findings {
-            print("\(file):\(finding.line.map(String.init) ?? "-"): \(finding.severity.rawValue): \(finding)")
+            let path = finding.path.isEmpty ? "(document)" : finding.path
+            print("\(file):\(finding.line.map(String.init) ?? "-"): \(finding.severity.rawValue): \(path): \(finding.message)")
         }
         let errors = findings.filter { $0.severity == .error }.count
         let warnings = findings.filter { $0.severity == .warning }.count

@@ -17,7 +17,13 @@ struct CompiledRegex: @unchecked Sendable, Hashable {
             let regex = try NSRegularExpression(pattern: "\\A(?:" + pattern + ")\\z", options: [])
             return .success(CompiledRegex(regex: regex, pattern: pattern))
         } catch {
-            return .failure(RegexCompileError(reason: "\(error.localizedDescription)"))
+            // ICU's message says only "the value is invalid"; Swift's parser names the problem.
+            do {
+                _ = try Regex(pattern)
+                return .failure(RegexCompileError(reason: "rejected by ICU (\(error.localizedDescription))"))
+            } catch let detailed {
+                return .failure(RegexCompileError(reason: "\(detailed)"))
+            }
         }
     }
 

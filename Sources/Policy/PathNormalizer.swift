@@ -35,6 +35,8 @@ public struct PathNormalizer: Sendable, Hashable {
 
     /// Normalises `raw` into the sandbox's absolute view, or says why it is refused.
     public func normalize(_ raw: String) -> Outcome {
+        // Checked before joining: "" relative to the workspace would otherwise mean the workspace.
+        if raw.isEmpty { return .rejected("the path is empty") }
         if raw.hasPrefix("/") { return Self.normalizeAbsolute(raw, maxLength: maxLength) }
         if raw.hasPrefix("~") { return .rejected("'~' home shortcuts are not paths in the sandbox") }
         return Self.normalizeAbsolute(workspace + "/" + raw, maxLength: maxLength)

@@ -5,8 +5,8 @@ import AirlockCore
 /// Errors are what stops the policy from loading (malformed or unknown fields, bad values,
 /// unknown threat tags). Warnings are rules that load but cannot do what their author meant:
 /// rules that can never match, and rules shadowed by a forbid that matches every call they
-/// match. Notes are permits that overlap a forbid (often intended: "permit reads, forbid reads
-/// outside the workspace"), listed so a reviewer sees where forbid wins.
+/// match. Notes are permits that overlap a forbid naming the same tools (often intended: "permit
+/// queries, forbid queries that are not SELECT"), listed so a reviewer sees where forbid wins.
 public enum PolicyLinter {
     /// Lints a policy document.
     /// - Parameter text: the YAML or JSON text.
@@ -39,7 +39,9 @@ public enum PolicyLinter {
                 continue
             }
             guard rule.effect == .permit else { continue }
-            for f in policy.rules where f.effect == .forbid && overlaps(rule.when, f.when) {
+            // Forbids that name no tool are guards over every call by design; only a forbid that names
+            // the permit's tools is worth pointing at.
+            for f in policy.rules where f.effect == .forbid && f.when.hasToolSelector && overlaps(rule.when, f.when) {
                 report(.note, rule, "permit '\(rule.id)' overlaps forbid '\(f.id)': calls matching both are denied")
             }
         }

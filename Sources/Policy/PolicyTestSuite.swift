@@ -6,6 +6,9 @@ import AirlockCore
 /// ```yaml
 /// airlock_policy_test: 1
 /// policy: baseline.yaml          # relative to the test file
+/// principal: {user: ana, role: analyst, workflow: log-triage, agent: triage-agent}   # default
+/// tools:                         # default `facts` for inputs naming these tools
+///   file_read: {name: file_read, version: 1.0.0, risk: low, pinned_digest: ab…, current_digest: ab…}
 /// cases:
 ///   - name: unknown tools are denied
 ///     input: {tool: nope, arguments: {}}
@@ -67,7 +70,13 @@ public struct PolicyTestSuite: Sendable {
         var reader = DocumentReader(lines: document.lines)
         var policyPath = ""
         var cases: [Case] = []
-        if let top = reader.object(document.value, at: "", allowed: ["airlock_policy_test", "policy", "cases"]) {
+        if let top = reader.object(document.value, at: "", allowed: ["airlock_policy_test", "policy", "principal", "tools", "cases"]) {
+            var defaults = Defaults()
+            if let (v, p) = top("principal") {
+                _ = reader.object(v, at: p, allowed: ["user", "role", "workflow", "agent"])
+                defaults.principal = v
+            }
+            if let (v, p) = top("tools"), let tf = reader.object(v, at: p, allowed: nil) { defaults.tools = tf.members }
             if let (v, p) = top("airlock_policy_test") {
                 if let n = reader.integer(v, at: p), n != Self.documentVersion {
                     reader.fail(p, "unsupported test file version \(n) (this Airlock reads \(Self.documentVersion))")
@@ -84,7 +93,7 @@ public struct PolicyTestSuite: Sendable {
                 var names: Set<String> = []
                 for (n, item) in items.enumerated() {
                     let cp = JSONPointer.appending(p, n)
-                    guard let c = Self.readCase(item, at: cp, reader: &reader) else { continue }
+                    guard let c = Self.readCase(item, at: cp, defaults: defaults, reader: &reader) else { continue }
                     if !names.insert(c.name).inserted {
                         reader.fail(JSONPointer.appending(cp, "name"), "duplicate case name '\(c.name)'")
                     }
@@ -99,14 +108,31 @@ public struct PolicyTestSuite: Sendable {
         self.cases = cases
     }
 
-    private static func readCase(_ value: JSONValue, at pointer: String, reader: inout DocumentReader) -> Case? {
+    /// File-level values filled into every case input that lacks them.
+    private struct Defaults {
+        var principal: JSONValue?
+        var tools: [String: JSONValue] = [:]
+
+        func apply(to input: JSONValue) -> JSONValue {
+            guard case .object(var members) = input else { return input }
+            if members["principal"] == nil, let principal { members["principal"] = principal }
+            if members["facts"] == nil, let name = members["tool"]?.stringValue, let facts = tools[name] {
+                members["facts"] = facts
+            }
+            return .object(members)
+        }
+    }
+
+    private static func readCase(
+        _ value: JSONValue, at pointer: String, defaults: Defaults, reader: inout DocumentReader
+    ) -> Case? {
         guard let f = reader.object(value, at: pointer, allowed: ["name", "input", "expect"]) else { return nil }
         let before = reader.problems.count
         let name = f("name").flatMap { reader.string($0.value, at: $0.pointer) }
         if f("name") == nil { reader.fail(f.pointer("name"), "missing: a name for the case") }
         var input: PolicyInput?
         if let (v, p) = f("input") {
-            input = PolicyInput.read(v, at: p, reader: &reader)
+            input = PolicyInput.read(defaults.apply(to: v), at: p, reader: &reader)
         } else {
             reader.fail(f.pointer("input"), "missing: the decision input")
         }
