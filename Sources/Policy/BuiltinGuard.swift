@@ -53,7 +53,7 @@ public enum BuiltinGuard: String, Sendable, CaseIterable {
             fired.append(
                 (.schemaInvalid, "The arguments fail the manifest schema of '\(facts.name)': \(shown)."))
         }
-        if facts.pinnedDigest.lowercased() != facts.currentDigest.lowercased() {
+        if !sameDigest(facts.pinnedDigest, facts.currentDigest) {
             fired.append(
                 (
                     .digestDrift,
@@ -70,5 +70,11 @@ public enum BuiltinGuard: String, Sendable, CaseIterable {
                 ))
         }
         return fired
+    }
+
+    /// Hex digests compared without regard to case, without allocating.
+    private static func sameDigest(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        return zip(a.utf8, b.utf8).allSatisfy { x, y in x | 0x20 == y | 0x20 }
     }
 }

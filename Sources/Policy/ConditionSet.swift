@@ -43,8 +43,8 @@ struct ConditionSet: Sendable, Hashable {
     }
 
     /// Whether every condition holds. `facts` is non-nil here: unknown tools stop at the guards.
-    func holds(_ input: PolicyInput, facts: ToolFacts, paths: PathNormalizer) -> Bool {
-        if !matchesTool(input.toolName) { return false }
+    func holds(_ input: PolicyInput, facts: ToolFacts, paths: PathNormalizer, toolChecked: Bool) -> Bool {
+        if !toolChecked && !matchesTool(input.toolName) { return false }
         if let roles, !roles.contains(input.principal.role) { return false }
         if let users, !users.contains(input.principal.user) { return false }
         if let workflows, !workflows.contains(input.principal.workflow) { return false }

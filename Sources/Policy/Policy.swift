@@ -51,8 +51,8 @@ public struct Policy: Sendable {
         var forbids: [Rule] = []
         var gates: [Rule] = []
         var permits: [Rule] = []
-        let visit = { (rule: Rule) in
-            guard rule.matches(input, facts: facts, paths: paths) else { return }
+        func visit(_ rule: Rule, toolChecked: Bool) {
+            guard rule.matches(input, facts: facts, paths: paths, toolChecked: toolChecked) else { return }
             switch rule.effect {
             case .forbid: forbids.append(rule)
             case .requireApproval: gates.append(rule)
@@ -60,9 +60,9 @@ public struct Policy: Sendable {
             }
         }
         if let candidates = candidatesByTool[input.toolName] {
-            for index in candidates { visit(rules[index]) }
+            for index in candidates { visit(rules[index], toolChecked: true) }
         } else {
-            for index in wildcardRules { visit(rules[index]) }
+            for index in wildcardRules { visit(rules[index], toolChecked: false) }
         }
         if !forbids.isEmpty { return decision(.deny, rules: forbids, input: input) }
 

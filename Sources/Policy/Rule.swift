@@ -1,5 +1,8 @@
 /// One compiled policy rule.
-struct Rule: Sendable, Hashable {
+///
+/// A class so that evaluation passes one reference around instead of copying (and retaining) every
+/// field of a large struct per candidate rule; it is immutable, hence `Sendable`.
+final class Rule: Sendable {
     /// What a matching rule does.
     enum Effect: String, Sendable, Hashable, CaseIterable {
         /// Deny; overrides everything else.
@@ -27,9 +30,25 @@ struct Rule: Sendable, Hashable {
     /// JSON pointer of the rule in the document (`/rules/3`).
     let pointer: String
 
-    func matches(_ input: PolicyInput, facts: ToolFacts, paths: PathNormalizer) -> Bool {
-        guard when.holds(input, facts: facts, paths: paths) else { return false }
-        if let unless, unless.holds(input, facts: facts, paths: paths) { return false }
+    init(
+        id: String, effect: Effect, when: ConditionSet, unless: ConditionSet?, reason: ReasonTemplate, tags: [String],
+        index: Int, pointer: String
+    ) {
+        self.id = id
+        self.effect = effect
+        self.when = when
+        self.unless = unless
+        self.reason = reason
+        self.tags = tags
+        self.index = index
+        self.pointer = pointer
+    }
+
+    /// Whether the rule matches; `toolChecked` skips the tool selector for rules reached through
+    /// the exact-name index, which only lists rules that match that name.
+    func matches(_ input: PolicyInput, facts: ToolFacts, paths: PathNormalizer, toolChecked: Bool) -> Bool {
+        guard when.holds(input, facts: facts, paths: paths, toolChecked: toolChecked) else { return false }
+        if let unless, unless.holds(input, facts: facts, paths: paths, toolChecked: true) { return false }
         return true
     }
 }
