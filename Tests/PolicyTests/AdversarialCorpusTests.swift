@@ -13,7 +13,7 @@ struct AdversarialCorpusTests {
         for result in suite.run(policy) {
             #expect(result.testCase.effect != .allow, "\(result.testCase.name) expects allow")
             #expect(result.testCase.rules?.isEmpty == false, "\(result.testCase.name) names no rule")
-            #expect(result.passed, "\(result.text)")
+            if !result.passed { Issue.record(Comment(rawValue: result.text)) }
         }
     }
 
@@ -23,7 +23,9 @@ struct AdversarialCorpusTests {
             let suite = try PolicyTestSuite(yaml: try RepositoryFiles.text("manifests/policies/" + tests))
             #expect(suite.policyPath == policyFile)
             let policy = try Policy(yaml: try RepositoryFiles.text("manifests/policies/" + policyFile))
-            for result in suite.run(policy) { #expect(result.passed, "\(tests): \(result.text)") }
+            for result in suite.run(policy) where !result.passed {
+                Issue.record(Comment(rawValue: "\(tests): \(result.text)"))
+            }
         }
     }
 
