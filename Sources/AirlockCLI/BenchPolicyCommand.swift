@@ -31,7 +31,9 @@ struct BenchPolicyCommand: AsyncParsableCommand {
         print("  load  \(us(figures.load)) (parse + compile once)")
         let mix = figures.effects.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }
         print("  effects over the inputs: \(mix.joined(separator: ", "))")
-        print("  regex whole-match: NSRegularExpression \(us(figures.nsRegexMatch)), Swift Regex \(us(figures.swiftRegexMatch))")
+        print(
+            "  regex whole-match: NSRegularExpression \(us(figures.nsRegexMatch)), Swift Regex \(us(figures.swiftRegexMatch))"
+        )
         let met = figures.p50 <= 5000 && figures.p99 <= 50000
         print(met ? "  targets met" : "  TARGETS MISSED")
     }

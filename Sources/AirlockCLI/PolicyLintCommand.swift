@@ -19,7 +19,9 @@ struct PolicyLintCommand: AsyncParsableCommand {
         let findings = PolicyLinter.lint(text)
         for finding in findings {
             let path = finding.path.isEmpty ? "(document)" : finding.path
-            print("\(file):\(finding.line.map(String.init) ?? "-"): \(finding.severity.rawValue): \(path): \(finding.message)")
+            print(
+                "\(file):\(finding.line.map(String.init) ?? "-"): \(finding.severity.rawValue): \(path): \(finding.message)"
+            )
         }
         let errors = findings.filter { $0.severity == .error }.count
         let warnings = findings.filter { $0.severity == .warning }.count

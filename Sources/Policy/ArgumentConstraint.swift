@@ -30,7 +30,8 @@ struct ArgumentConstraint: Sendable, Hashable {
         self.source = source
         self.tokens =
             pointer.isEmpty
-            ? [] : pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
+            ? []
+            : pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
                 JSONPointer.unescape(String($0))
             }
     }

@@ -110,7 +110,8 @@ extension Policy {
         if let (v, p) = f("id"), let s = reader.string(v, at: p) {
             id = s
             if !isValidID(s) {
-                reader.fail(p, "rule id '\(s)' must be lowercase letters, digits, '.', '-' or '_', starting with a letter")
+                reader.fail(
+                    p, "rule id '\(s)' must be lowercase letters, digits, '.', '-' or '_', starting with a letter")
             } else if s.hasPrefix("builtin.") || s.hasPrefix("default.") {
                 reader.fail(p, "rule ids starting with 'builtin.' or 'default.' are reserved for Airlock's guards")
             }
@@ -259,7 +260,9 @@ extension Policy {
         guard let f = reader.object(value, at: pointer, allowed: allowed) else { return nil }
         let before = reader.problems.count
         guard let (pv, pp) = f("pointer"), let target = reader.string(pv, at: pp, nonEmpty: false) else {
-            if f("pointer") == nil { reader.fail(f.pointer("pointer"), "missing: the JSON pointer of the argument, e.g. /path") }
+            if f("pointer") == nil {
+                reader.fail(f.pointer("pointer"), "missing: the JSON pointer of the argument, e.g. /path")
+            }
             return nil
         }
         if !target.isEmpty && !target.hasPrefix("/") {
@@ -271,7 +274,8 @@ extension Policy {
             if ArgumentConstraint.typeNames.contains(t) {
                 c.type = t
             } else {
-                reader.fail(p, "unknown type '\(t)' (use \(ArgumentConstraint.typeNames.sorted().joined(separator: ", ")))")
+                reader.fail(
+                    p, "unknown type '\(t)' (use \(ArgumentConstraint.typeNames.sorted().joined(separator: ", ")))")
             }
         }
         if let (v, _) = f("equals") { c.equals = v }
@@ -288,20 +292,26 @@ extension Policy {
         if let (v, p) = f("range"), let rf = reader.object(v, at: p, allowed: ["min", "max"]) {
             if let (v, p) = rf("min") { c.minimum = reader.number(v, at: p, minimum: -.infinity) }
             if let (v, p) = rf("max") { c.maximum = reader.number(v, at: p, minimum: -.infinity) }
-            if let lo = c.minimum, let hi = c.maximum, lo > hi { reader.fail(p, "min \(lo) is above max \(hi): never matches") }
+            if let lo = c.minimum, let hi = c.maximum, lo > hi {
+                reader.fail(p, "min \(lo) is above max \(hi): never matches")
+            }
             if c.minimum == nil && c.maximum == nil { reader.fail(p, "give 'min', 'max' or both") }
         }
         if let (v, p) = f("length"), let lf = reader.object(v, at: p, allowed: ["min", "max"]) {
             if let (v, p) = lf("min") { c.minLength = reader.integer(v, at: p).map(Int.init) }
             if let (v, p) = lf("max") { c.maxLength = reader.integer(v, at: p).map(Int.init) }
-            if let lo = c.minLength, let hi = c.maxLength, lo > hi { reader.fail(p, "min \(lo) is above max \(hi): never matches") }
+            if let lo = c.minLength, let hi = c.maxLength, lo > hi {
+                reader.fail(p, "min \(lo) is above max \(hi): never matches")
+            }
             if c.minLength == nil && c.maxLength == nil { reader.fail(p, "give 'min', 'max' or both") }
         }
         if let (v, p) = f("path_within"), let roots = reader.strings(v, at: p) {
             var normalised: [String] = []
             for (n, root) in roots.enumerated() {
                 guard root.hasPrefix("/"), case .path(let r) = paths.normalize(root) else {
-                    reader.fail(JSONPointer.appending(p, n), "path roots must be absolute sandbox paths without '..', found '\(root)'")
+                    reader.fail(
+                        JSONPointer.appending(p, n),
+                        "path roots must be absolute sandbox paths without '..', found '\(root)'")
                     continue
                 }
                 normalised.append(r)

@@ -85,7 +85,8 @@ public struct PolicyBenchmark: Sendable {
             let tool = "tool_\(n * 7 % tools)"
             let path = ["/workspace/report.csv", "notes/today.md", "/data/logs/app.log", "/etc/passwd"][n % 4]
             let facts = ToolFacts(
-                name: tool, version: "1.0.0", risk: [.low, .medium, .high][n % 3], readsLabels: n % 5 == 0 ? ["pii"] : [],
+                name: tool, version: "1.0.0", risk: [.low, .medium, .high][n % 3],
+                readsLabels: n % 5 == 0 ? ["pii"] : [],
                 outputLabels: ["internal"], writesOutsideWorkspace: n % 7 == 0, pinnedDigest: digest,
                 currentDigest: digest)
             let context = PolicyInput.RunContext(
@@ -99,8 +100,10 @@ public struct PolicyBenchmark: Sendable {
                     "path": .string(path), "limit": .integer(Int64(n % 1200)), "query": "SELECT a, b FROM t",
                     "pattern": n % 9 == 0 ? "--exec" : "error", "mode": "read",
                 ],
-                tool: facts, principal: .init(user: "u\(n % 3)", role: n % 4 == 0 ? "guest" : "analyst",
-                workflow: "triage", agent: "agent-1"),
+                tool: facts,
+                principal: .init(
+                    user: "u\(n % 3)", role: n % 4 == 0 ? "guest" : "analyst",
+                    workflow: "triage", agent: "agent-1"),
                 context: context)
         }
     }
@@ -139,7 +142,8 @@ public struct PolicyBenchmark: Sendable {
         let pattern = "[A-Za-z0-9_ ,*=<>]{1,200}"
         let subject = "SELECT a, b FROM t"
         let clock = ContinuousClock()
-        guard case .success(let ns) = CompiledRegex.compile(pattern), let swift = try? Regex("\\A(?:" + pattern + ")\\z")
+        guard case .success(let ns) = CompiledRegex.compile(pattern),
+            let swift = try? Regex("\\A(?:" + pattern + ")\\z")
         else { return (0, 0) }
         var hits = 0
         var start = clock.now

@@ -40,7 +40,9 @@ extension PolicyInput {
             "context": context.json,
         ]
         if let tool { members["facts"] = tool.json }
-        if let workflowAllowedTools { members["workflow_allowed_tools"] = .array(workflowAllowedTools.map { .string($0) }) }
+        if let workflowAllowedTools {
+            members["workflow_allowed_tools"] = .array(workflowAllowedTools.map { .string($0) })
+        }
         return .object(members)
     }
 
@@ -62,12 +64,15 @@ extension PolicyInput {
             allowedTools = reader.strings(v, at: p, nonEmpty: false)
         }
         var principal = Principal()
-        if let (v, p) = f("principal"), let pf = reader.object(v, at: p, allowed: ["user", "role", "workflow", "agent"]) {
+        if let (v, p) = f("principal"),
+            let pf = reader.object(v, at: p, allowed: ["user", "role", "workflow", "agent"])
+        {
             func text(_ key: String) -> String {
                 guard let (v, p) = pf(key) else { return "" }
                 return reader.string(v, at: p, nonEmpty: false) ?? ""
             }
-            principal = Principal(user: text("user"), role: text("role"), workflow: text("workflow"), agent: text("agent"))
+            principal = Principal(
+                user: text("user"), role: text("role"), workflow: text("workflow"), agent: text("agent"))
         }
         var context = RunContext()
         if let (v, p) = f("context") { context = readContext(v, at: p, reader: &reader) ?? context }
@@ -113,7 +118,8 @@ extension PolicyInput {
             currentDigest: current, schemaErrors: list("schema_errors"))
     }
 
-    private static func readContext(_ value: JSONValue, at pointer: String, reader: inout DocumentReader) -> RunContext? {
+    private static func readContext(_ value: JSONValue, at pointer: String, reader: inout DocumentReader) -> RunContext?
+    {
         let allowed: Set = [
             "step", "calls_by_tool", "total_calls", "elapsed_seconds", "output_bytes", "labels", "approvals",
             "recent_calls", "now",

@@ -23,7 +23,8 @@ public enum PolicyLinter {
         var findings: [PolicyDiagnostic] = []
         func report(_ severity: PolicyDiagnostic.Severity, _ rule: Rule, _ message: String) {
             findings.append(
-                PolicyDiagnostic(severity, path: rule.pointer, line: document.line(for: rule.pointer), message: message))
+                PolicyDiagnostic(severity, path: rule.pointer, line: document.line(for: rule.pointer), message: message)
+            )
         }
         for rule in policy.rules {
             if let why = neverMatches(rule) { report(.warning, rule, "rule '\(rule.id)' can never match: \(why)") }
@@ -35,7 +36,8 @@ public enum PolicyLinter {
             }
             if let shadowing {
                 let what = rule.effect == .forbid ? "is redundant" : "never changes a decision"
-                report(.warning, rule, "rule '\(rule.id)' \(what): forbid '\(shadowing.id)' matches every call it matches")
+                report(
+                    .warning, rule, "rule '\(rule.id)' \(what): forbid '\(shadowing.id)' matches every call it matches")
                 continue
             }
             guard rule.effect == .permit else { continue }
@@ -63,7 +65,9 @@ public enum PolicyLinter {
                     return "\(pointer) must be absent and yet have a value"
                 }
                 if let value = equals.first {
-                    if let oneOf = c.oneOf, !oneOf.contains(value) { return "\(pointer) equals a value not in its one_of" }
+                    if let oneOf = c.oneOf, !oneOf.contains(value) {
+                        return "\(pointer) equals a value not in its one_of"
+                    }
                     if let regex = c.regex, case .string(let s) = value, !regex.matches(s) {
                         return "\(pointer) equals \(value.canonicalString), which its regex does not match"
                     }

@@ -65,12 +65,15 @@ public struct PolicyTestSuite: Sendable {
             document = try YAMLDocument(text: yaml)
         } catch {
             throw PolicyError(
-                .invalidTestFile, problems: [PolicyDiagnostic(.error, path: "", line: error.line, message: error.reason)])
+                .invalidTestFile,
+                problems: [PolicyDiagnostic(.error, path: "", line: error.line, message: error.reason)])
         }
         var reader = DocumentReader(lines: document.lines)
         var policyPath = ""
         var cases: [Case] = []
-        if let top = reader.object(document.value, at: "", allowed: ["airlock_policy_test", "policy", "principal", "tools", "cases"]) {
+        if let top = reader.object(
+            document.value, at: "", allowed: ["airlock_policy_test", "policy", "principal", "tools", "cases"])
+        {
             var defaults = Defaults()
             if let (v, p) = top("principal") {
                 _ = reader.object(v, at: p, allowed: ["user", "role", "workflow", "agent"])

@@ -72,7 +72,8 @@ struct PolicyCLITests {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let bad = dir.appendingPathComponent("bad.json")
-        try #"{"tool": "x", "facts": {"name": "x", "risk": "extreme"}}"#.write(to: bad, atomically: true, encoding: .utf8)
+        try #"{"tool": "x", "facts": {"name": "x", "risk": "extreme"}}"#.write(
+            to: bad, atomically: true, encoding: .utf8)
         let malformed = try CLI.run(["policy", "check", "--policy", Self.baseline, "--call", bad.path])
         #expect(malformed.status == 65)
         #expect(malformed.stderr.contains("/facts/risk"))
@@ -101,15 +102,16 @@ struct PolicyCLITests {
 
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try FileManager.default.copyItem(atPath: Self.baseline, toPath: dir.appendingPathComponent("baseline.yaml").path)
+        try FileManager.default.copyItem(
+            atPath: Self.baseline, toPath: dir.appendingPathComponent("baseline.yaml").path)
         let tests = dir.appendingPathComponent("t.yaml")
         try """
-            airlock_policy_test: 1
-            policy: baseline.yaml
-            cases:
-              - {name: unknown is denied, input: {tool: nope}, expect: {effect: deny, rules: [builtin.unknown-tool]}}
-              - {name: wrongly expects allow, input: {tool: nope}, expect: {effect: allow}}
-            """.write(to: tests, atomically: true, encoding: .utf8)
+        airlock_policy_test: 1
+        policy: baseline.yaml
+        cases:
+          - {name: unknown is denied, input: {tool: nope}, expect: {effect: deny, rules: [builtin.unknown-tool]}}
+          - {name: wrongly expects allow, input: {tool: nope}, expect: {effect: allow}}
+        """.write(to: tests, atomically: true, encoding: .utf8)
         let run = try CLI.run(["policy", "test", tests.path])
         #expect(run.status == 1)
         #expect(run.stdout.contains("PASS  unknown is denied"))
@@ -127,23 +129,23 @@ struct PolicyCLITests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let bad = dir.appendingPathComponent("bad.yaml")
         try """
-            airlock_policy: 1
-            name: bad
-            rules:
-              - {id: a, effect: forbid, when: {tools: [x]}, reason: r, tags: [asi:02]}
-              - {id: b, effect: permit, when: {tools: [x], roles: [r]}, reason: r, tags: [maestro:L3], extra: 1}
-            """.write(to: bad, atomically: true, encoding: .utf8)
+        airlock_policy: 1
+        name: bad
+        rules:
+          - {id: a, effect: forbid, when: {tools: [x]}, reason: r, tags: [asi:02]}
+          - {id: b, effect: permit, when: {tools: [x], roles: [r]}, reason: r, tags: [maestro:L3], extra: 1}
+        """.write(to: bad, atomically: true, encoding: .utf8)
         let broken = try CLI.run(["policy", "lint", bad.path])
         #expect(broken.status == 1)
         #expect(broken.stdout.contains("bad.yaml:5: error: /rules/1/extra: unknown field 'extra'"))
 
         try """
-            airlock_policy: 1
-            name: shadow
-            rules:
-              - {id: a, effect: forbid, when: {tools: [x]}, reason: r, tags: [asi:02]}
-              - {id: b, effect: permit, when: {tools: [x], roles: [r]}, reason: r, tags: [maestro:L3]}
-            """.write(to: bad, atomically: true, encoding: .utf8)
+        airlock_policy: 1
+        name: shadow
+        rules:
+          - {id: a, effect: forbid, when: {tools: [x]}, reason: r, tags: [asi:02]}
+          - {id: b, effect: permit, when: {tools: [x], roles: [r]}, reason: r, tags: [maestro:L3]}
+        """.write(to: bad, atomically: true, encoding: .utf8)
         let shadowed = try CLI.run(["policy", "lint", bad.path])
         #expect(shadowed.status == 1)
         #expect(shadowed.stdout.contains("bad.yaml:5: warning: /rules/1: rule 'b' never changes a decision"))

@@ -19,7 +19,9 @@ struct AdversarialCorpusTests {
 
     @Test("the tests written beside the shipped policies pass")
     func shippedTests() throws {
-        for (tests, policyFile) in [("baseline.tests.yaml", "baseline.yaml"), ("workflows.tests.yaml", "workflows.yaml")] {
+        for (tests, policyFile) in [
+            ("baseline.tests.yaml", "baseline.yaml"), ("workflows.tests.yaml", "workflows.yaml"),
+        ] {
             let suite = try PolicyTestSuite(yaml: try RepositoryFiles.text("manifests/policies/" + tests))
             #expect(suite.policyPath == policyFile)
             let policy = try Policy(yaml: try RepositoryFiles.text("manifests/policies/" + policyFile))
@@ -49,7 +51,8 @@ struct AdversarialCorpusTests {
 
     @Test("malformed test files name the field and line")
     func malformed() throws {
-        let text = "airlock_policy_test: 1\npolicy: p.yaml\ncases:\n  - name: a\n    input: {tool: t}\n    expect: {effect: maybe}\n"
+        let text =
+            "airlock_policy_test: 1\npolicy: p.yaml\ncases:\n  - name: a\n    input: {tool: t}\n    expect: {effect: maybe}\n"
         let error = try #require(throws: PolicyError.self) { try PolicyTestSuite(yaml: text) }
         #expect(error.code == .invalidTestFile)
         #expect(error.problems.first?.path == "/cases/0/expect/effect")

@@ -118,7 +118,9 @@ struct PolicyEvaluationTests {
 
     @Test("rate limits count recent calls of the same tool inside the window")
     func rateLimit() {
-        let calls = [PolicyInput.CallRecord(tool: "read", at: 95), .init(tool: "read", at: 99), .init(tool: "x", at: 99)]
+        let calls = [
+            PolicyInput.CallRecord(tool: "read", at: 95), .init(tool: "read", at: 99), .init(tool: "x", at: 99),
+        ]
         let burst = PolicyInput.RunContext(recentCalls: calls, now: 100)
         #expect(policy.evaluate(Self.input("read", ["path": "a"], context: burst)).rules == ["rate"])
         let later = PolicyInput.RunContext(recentCalls: calls, now: 106)
@@ -153,7 +155,8 @@ struct PolicyEvaluationTests {
 
     @Test("the same input gives byte-identical decision JSON")
     func deterministic() throws {
-        let input = Self.input("export_report", ["path": "/workspace/r.md", "n": 1.5], context: .init(labels: ["b", "a"]))
+        let input = Self.input(
+            "export_report", ["path": "/workspace/r.md", "n": 1.5], context: .init(labels: ["b", "a"]))
         let first = policy.evaluate(input).json.canonicalString
         for _ in 0..<50 { #expect(policy.evaluate(input).json.canonicalString == first) }
         let reloaded = try Policy(yaml: Self.policyText)

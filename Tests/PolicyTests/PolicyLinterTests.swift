@@ -58,7 +58,8 @@ struct PolicyLinterTests {
 
     @Test("load errors are lint errors with path and line")
     func errors() {
-        let findings = PolicyLinter.lint("airlock_policy: 1\nname: x\nrules:\n  - {id: a, effect: permit, reason: r, tags: [bogus]}\n")
+        let findings = PolicyLinter.lint(
+            "airlock_policy: 1\nname: x\nrules:\n  - {id: a, effect: permit, reason: r, tags: [bogus]}\n")
         #expect(findings.count == 1)
         #expect(findings.first?.severity == .error)
         #expect(findings.first?.path == "/rules/0/tags/0")

@@ -49,7 +49,8 @@ struct PolicyLoadingTests {
         let paths = Set(missing.problems.map(\.path))
         #expect(paths.isSuperset(of: ["/airlock_policy", "/rules/0/effect", "/rules/0/reason", "/rules/0/tags"]))
 
-        let reserved = "airlock_policy: 1\nname: x\nrules: [{id: builtin.mine, effect: forbid, reason: r, tags: [asi:02]}]\n"
+        let reserved =
+            "airlock_policy: 1\nname: x\nrules: [{id: builtin.mine, effect: forbid, reason: r, tags: [asi:02]}]\n"
         let r = try #require(throws: PolicyError.self) { try Policy(yaml: reserved) }
         #expect(r.problems.first?.message.contains("reserved") == true)
 
