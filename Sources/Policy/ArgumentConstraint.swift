@@ -28,36 +28,12 @@ struct ArgumentConstraint: Sendable, Hashable {
     init(pointer: String, source: JSONValue) {
         self.pointer = pointer
         self.source = source
-        self.tokens =
-            pointer.isEmpty
-            ? []
-            : pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
-                JSONPointer.unescape(String($0))
-            }
-    }
-
-    /// The value at the pointer, walked over the pre-split tokens.
-    func resolve(in arguments: JSONValue) -> JSONValue? {
-        var current = arguments
-        for token in tokens {
-            switch current {
-            case .object(let members):
-                guard let next = members[token] else { return nil }
-                current = next
-            case .array(let items):
-                guard let index = Int(token), String(index) == token, index >= 0, index < items.count else {
-                    return nil
-                }
-                current = items[index]
-            default:
-                return nil
-            }
-        }
-        return current
+        // The loader rejects pointers without a leading '/', so the fallback is never used.
+        self.tokens = JSONPointer.tokens(pointer) ?? []
     }
 
     func holds(_ arguments: JSONValue, paths: PathNormalizer) -> Bool {
-        guard let value = resolve(in: arguments) else { return present == false }
+        guard let value = arguments.value(atTokens: tokens) else { return present == false }
         if present == false { return false }
         if let type, !Self.hasType(value, type) { return false }
         if let equals, value != equals { return false }

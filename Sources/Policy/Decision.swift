@@ -6,7 +6,7 @@ import AirlockCore
 /// bytes (canonical JSON, sorted keys).
 public struct Decision: Sendable, Hashable {
     /// What happens to the call.
-    public enum Effect: String, Sendable, Hashable, Codable {
+    public enum Effect: String, Sendable, Hashable, Codable, CaseIterable {
         /// The call may run.
         case allow
         /// A person must approve this exact call first.

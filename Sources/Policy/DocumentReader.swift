@@ -14,6 +14,16 @@ struct DocumentReader {
         self.lines = lines
     }
 
+    /// Parses YAML text, turning a syntax error into a ``PolicyError`` of `code` with its line.
+    static func parse(_ text: String, as code: PolicyError.Code) throws(PolicyError) -> YAMLDocument {
+        do {
+            return try YAMLDocument(text: text)
+        } catch {
+            throw PolicyError(
+                code, problems: [PolicyDiagnostic(.error, path: "", line: error.line, message: error.reason)])
+        }
+    }
+
     /// The line of `pointer` or of its nearest ancestor that has one.
     func line(for pointer: String) -> Int? {
         var p = pointer
@@ -71,27 +81,37 @@ struct DocumentReader {
     }
 
     mutating func integer(_ value: JSONValue, at pointer: String, minimum: Int64 = 0) -> Int64? {
-        guard let i = value.integerValue else {
-            fail(pointer, "expected an integer, found \(value.typeName)")
-            return nil
-        }
-        guard i >= minimum else {
-            fail(pointer, "must be at least \(minimum), found \(i)")
-            return nil
-        }
-        return i
+        atLeast(value.integerValue, minimum, value, pointer, "an integer")
     }
 
     mutating func number(_ value: JSONValue, at pointer: String, minimum: Double = 0) -> Double? {
-        guard let d = value.doubleValue else {
-            fail(pointer, "expected a number, found \(value.typeName)")
+        atLeast(value.doubleValue, minimum, value, pointer, "a number")
+    }
+
+    private mutating func atLeast<T: Comparable>(
+        _ converted: T?, _ minimum: T, _ value: JSONValue, _ pointer: String, _ kind: String
+    ) -> T? {
+        guard let converted else {
+            fail(pointer, "expected \(kind), found \(value.typeName)")
             return nil
         }
-        guard d >= minimum else {
-            fail(pointer, "must be at least \(minimum), found \(d)")
+        guard converted >= minimum else {
+            fail(pointer, "must be at least \(minimum), found \(converted)")
             return nil
         }
-        return d
+        return converted
+    }
+
+    /// One of an enumeration's raw values; anything else is reported with the valid choices.
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ value: JSONValue, at pointer: String, what: String)
+        -> T? where T.RawValue == String
+    {
+        guard let s = string(value, at: pointer) else { return nil }
+        if let choice = T(rawValue: s) { return choice }
+        let names = T.allCases.map(\.rawValue)
+        let options = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+        fail(pointer, "unknown \(what) '\(s)' (use \(options))")
+        return nil
     }
 
     mutating func bool(_ value: JSONValue, at pointer: String) -> Bool? {

@@ -8,13 +8,7 @@ extension Policy {
     /// - Parameter yaml: the document text.
     /// - Throws: ``PolicyError`` (`invalid-policy`) listing every problem with its path and line.
     public init(yaml: String) throws(PolicyError) {
-        let document: YAMLDocument
-        do {
-            document = try YAMLDocument(text: yaml)
-        } catch {
-            throw PolicyError(
-                .invalidPolicy, problems: [PolicyDiagnostic(.error, path: "", line: error.line, message: error.reason)])
-        }
+        let document = try DocumentReader.parse(yaml, as: .invalidPolicy)
         let (policy, problems) = Self.compile(document)
         guard let policy, problems.isEmpty else { throw PolicyError(.invalidPolicy, problems: problems) }
         self = policy
@@ -119,10 +113,9 @@ extension Policy {
             reader.fail(f.pointer("id"), "missing: every rule needs a unique id")
         }
         var effect: Rule.Effect?
-        if let (v, p) = f("effect"), let s = reader.string(v, at: p) {
-            effect = Rule.Effect(rawValue: s)
-            if effect == nil { reader.fail(p, "unknown effect '\(s)' (use forbid, require_approval or permit)") }
-        } else if f("effect") == nil {
+        if let (v, p) = f("effect") {
+            effect = reader.choice(v, at: p, what: "effect")
+        } else {
             reader.fail(f.pointer("effect"), "missing: forbid, require_approval or permit")
         }
         if let (v, p) = f("description") { _ = reader.string(v, at: p, nonEmpty: false) }
@@ -200,10 +193,7 @@ extension Policy {
         set.toolReadsLabelsAny = names("tool_reads_labels_any")
         set.toolOutputLabelsAny = names("tool_output_labels_any")
         if let (v, p) = f("tool_writes_outside_workspace") { set.toolWritesOutsideWorkspace = reader.bool(v, at: p) }
-        if let (v, p) = f("risk_at_least"), let s = reader.string(v, at: p) {
-            set.riskAtLeast = RiskLevel(rawValue: s)
-            if set.riskAtLeast == nil { reader.fail(p, "unknown risk '\(s)' (use low, medium, high or critical)") }
-        }
+        if let (v, p) = f("risk_at_least") { set.riskAtLeast = reader.choice(v, at: p, what: "risk") }
         if let (v, p) = f("budget_exceeded") { set.budgetExceeded = readBudget(v, at: p, reader: &reader) }
         if let (v, p) = f("rate_exceeded") { set.rateExceeded = readRate(v, at: p, reader: &reader) }
         if let (v, p) = f("arguments"), let items = reader.array(v, at: p) {

@@ -102,10 +102,11 @@ extension PolicyInput {
         }
         let name = required("name")
         let version = required("version")
-        let riskText = required("risk")
-        let risk = RiskLevel(rawValue: riskText)
-        if risk == nil && !riskText.isEmpty {
-            reader.fail(f.pointer("risk"), "unknown risk '\(riskText)' (use low, medium, high or critical)")
+        var risk: RiskLevel?
+        if let (v, p) = f("risk") {
+            risk = reader.choice(v, at: p, what: "risk")
+        } else {
+            reader.fail(f.pointer("risk"), "missing: tool facts need 'risk' (from the tool's manifest)")
         }
         let pinned = required("pinned_digest")
         let current = required("current_digest")

@@ -14,9 +14,9 @@ public enum PolicyLinter {
     public static func lint(_ text: String) -> [PolicyDiagnostic] {
         let document: YAMLDocument
         do {
-            document = try YAMLDocument(text: text)
+            document = try DocumentReader.parse(text, as: .invalidPolicy)
         } catch {
-            return [PolicyDiagnostic(.error, path: "", line: error.line, message: error.reason)]
+            return error.problems
         }
         let (compiled, problems) = Policy.compile(document)
         guard let policy = compiled, problems.isEmpty else { return problems }

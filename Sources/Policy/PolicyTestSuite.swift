@@ -60,14 +60,7 @@ public struct PolicyTestSuite: Sendable {
     /// - Parameter yaml: the file's text.
     /// - Throws: ``PolicyError`` (`invalid-test-file`) naming every bad field's path and line.
     public init(yaml: String) throws(PolicyError) {
-        let document: YAMLDocument
-        do {
-            document = try YAMLDocument(text: yaml)
-        } catch {
-            throw PolicyError(
-                .invalidTestFile,
-                problems: [PolicyDiagnostic(.error, path: "", line: error.line, message: error.reason)])
-        }
+        let document = try DocumentReader.parse(yaml, as: .invalidTestFile)
         var reader = DocumentReader(lines: document.lines)
         var policyPath = ""
         var cases: [Case] = []
@@ -142,10 +135,9 @@ public struct PolicyTestSuite: Sendable {
         var effect: Decision.Effect?
         var rules: [String]?
         if let (v, p) = f("expect"), let ef = reader.object(v, at: p, allowed: ["effect", "rules"]) {
-            if let (v, p) = ef("effect"), let s = reader.string(v, at: p) {
-                effect = Decision.Effect(rawValue: s)
-                if effect == nil { reader.fail(p, "unknown effect '\(s)' (use allow, ask or deny)") }
-            } else if ef("effect") == nil {
+            if let (v, p) = ef("effect") {
+                effect = reader.choice(v, at: p, what: "effect")
+            } else {
                 reader.fail(ef.pointer("effect"), "missing: allow, ask or deny")
             }
             if let (v, p) = ef("rules") { rules = reader.strings(v, at: p, nonEmpty: false) }
