@@ -38,15 +38,17 @@ extension Policy {
         if let (v, p) = top("rules"), let items = reader.array(v, at: p) {
             for (index, item) in items.enumerated() {
                 let rp = JSONPointer.appending(p, index)
-                guard let rule = readRule(item, at: rp, index: rules.count, paths: paths, reader: &reader) else {
-                    continue
+                // Checked on the raw id so a duplicate is reported even when its first rule is broken.
+                if let id = item["id"]?.stringValue {
+                    if let earlier = seen[id] {
+                        reader.fail(JSONPointer.appending(rp, "id"), "duplicate rule id '\(id)' (first at \(earlier))")
+                        continue
+                    }
+                    seen[id] = rp
                 }
-                if let earlier = seen[rule.id] {
-                    reader.fail(JSONPointer.appending(rp, "id"), "duplicate rule id '\(rule.id)' (first at \(earlier))")
-                    continue
+                if let rule = readRule(item, at: rp, index: rules.count, paths: paths, reader: &reader) {
+                    rules.append(rule)
                 }
-                seen[rule.id] = rp
-                rules.append(rule)
             }
         } else if top("rules") == nil {
             reader.fail("/rules", "missing: a policy needs a list of rules (an empty list denies everything)")
