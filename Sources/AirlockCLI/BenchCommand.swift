@@ -7,6 +7,6 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure Airlock's hot paths (prints figures; used by tools/bench-*).",
         shouldDisplay: false,
-        subcommands: [BenchSandboxCommand.self, BenchTraceCommand.self]
+        subcommands: [BenchSandboxCommand.self, BenchPolicyCommand.self, BenchTraceCommand.self]
     )
 }
