@@ -50,7 +50,9 @@ struct MountPlan {
     static let reservedPaths = ["/etc", "/tmp", "/usr"]
 
     /// Builds the plan for `spec`, checking every host path up front so errors name the path.
-    init(spec: SandboxSpec, inner: (uid: UInt32, gid: UInt32), landlockABI: Int) throws(SandboxError) {
+    init(
+        spec: SandboxSpec, inner: (uid: UInt32, gid: UInt32), host: (uid: UInt32, gid: UInt32), landlockABI: Int
+    ) throws(SandboxError) {
         let ll = LandlockAccess(abi: landlockABI)
         landlockRules.append(LandlockRule(path: "/", access: ll.listDirectory))
 
@@ -131,6 +133,13 @@ struct MountPlan {
                     .invalidSpec, "mount source \(mount.source): \(Posix.describe(errno))", errno: errno)
             }
             let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+            if mount.writable && !Self.writable(st, by: host) {
+                throw SandboxError(
+                    .invalidSpec,
+                    "read-write mount \(mount.source): not writable by the sandbox's host user (uid \(host.uid), gid "
+                        + "\(host.gid)); it is owned by uid \(st.st_uid) with mode \(String(st.st_mode & 0o7777, radix: 8)). "
+                        + "chown it to \(host.uid) or make it group/other-writable")
+            }
             bind(host: mount.source, target: target, writable: mount.writable, isDirectory: isDirectory)
             let access: UInt64
             switch (mount.writable, isDirectory) {
@@ -146,6 +155,13 @@ struct MountPlan {
         guard workdir.hasPrefix("/") else {
             throw SandboxError(.invalidSpec, "working directory \(workdir): must be an absolute path inside the sandbox")
         }
+    }
+
+    /// Whether the host user can write to a file or directory with this status, by its mode bits.
+    static func writable(_ st: stat, by host: (uid: UInt32, gid: UInt32)) -> Bool {
+        if st.st_uid == host.uid { return st.st_mode & 0o200 != 0 }
+        if st.st_gid == host.gid { return st.st_mode & 0o020 != 0 }
+        return st.st_mode & 0o002 != 0
     }
 
     /// Rejects relative, `..`-bearing, NUL-bearing and reserved mount targets.

@@ -130,13 +130,13 @@ private struct SandboxRun {
 
         let filter = try SeccompProfile.compiled(groups: spec.syscallGroups, notify: notify)
         let inner = (uid: configuration.innerUID, gid: configuration.innerGID)
-        let plan = try MountPlan(spec: spec, inner: inner, landlockABI: landlockABI)
         let isRoot = geteuid() == 0
         let host = isRoot
             ? (uid: configuration.hostUIDWhenRoot, gid: configuration.hostGIDWhenRoot) : (uid: geteuid(), gid: getegid())
         guard host.uid != 0 else {
             throw SandboxError(.invalidSpec, "sandbox identity: the sandbox user may not map to host root")
         }
+        let plan = try MountPlan(spec: spec, inner: inner, host: host, landlockABI: landlockABI)
         let uidMap = "\(inner.uid) \(host.uid) 1\n"
         let gidMap = "\(inner.gid) \(host.gid) 1\n"
 
