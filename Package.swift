@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace"]),
         .testTarget(name: "CLITests", dependencies: ["AirlockCore"]),
     ],

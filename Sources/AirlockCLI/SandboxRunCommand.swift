@@ -77,7 +77,8 @@ struct SandboxRunCommand: AsyncParsableCommand {
             record = try await Sandbox().run(spec)
         } catch {
             printError("airlock sandbox run: \(error.message)")
-            throw ExitCode.sandboxSetup
+            // A spec the caller got wrong is a usage error; anything else means nothing could run.
+            throw error.code == .invalidSpec ? ExitCode.usage : ExitCode.sandboxSetup
         }
         if json {
             let encoder = JSONEncoder()

@@ -79,25 +79,8 @@ public enum JSONValue: Sendable, Hashable {
     ///
     /// - Returns: the value at the pointer, or `nil` when any step is missing or malformed.
     public func value(at pointer: String) -> JSONValue? {
-        guard !pointer.isEmpty else { return self }
-        guard pointer.hasPrefix("/") else { return nil }
-        var current = self
-        for raw in pointer.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let token = JSONPointer.unescape(String(raw))
-            switch current {
-            case .object(let members):
-                guard let next = members[token] else { return nil }
-                current = next
-            case .array(let items):
-                guard let index = Int(token), String(index) == token, index >= 0, index < items.count else {
-                    return nil
-                }
-                current = items[index]
-            default:
-                return nil
-            }
-        }
-        return current
+        guard let tokens = JSONPointer.tokens(pointer) else { return nil }
+        return value(atTokens: tokens)
     }
 }
 

@@ -235,6 +235,32 @@ static void al_child_seccomp(const struct al_child_context *ctx) {
     AL_SYS1(SYS_close, listener);
 }
 
+/*
+ * Closes every descriptor the child inherited except the ones it still needs: its standard
+ * streams, the status pipe and the listener socket. Other runs' pipes, cloned into this child's
+ * descriptor table, would otherwise stay open until execve (delaying their EOF) and count
+ * against RLIMIT_NOFILE.
+ */
+static void al_child_close_inherited(const struct al_child_context *ctx) {
+    const struct al_child_plan *plan = ctx->plan;
+    int keep[5] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd, ctx->status_fd, ctx->listener_sock};
+    /* Sort the few descriptors to keep, then close the gaps between them. */
+    for (int i = 1; i < 5; i++) {
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    }
+    unsigned int next = 3;
+    for (int i = 0; i < 5; i++) {
+        if (keep[i] < 3 || (unsigned int)keep[i] < next) continue;
+        if ((unsigned int)keep[i] > next) AL_SYS3(SYS_close_range, next, (unsigned int)keep[i] - 1, 0);
+        next = (unsigned int)keep[i] + 1;
+    }
+    AL_SYS3(SYS_close_range, next, ~0U, 0);
+}
+
 static void al_child_stdio(const struct al_child_context *ctx) {
     const struct al_child_plan *plan = ctx->plan;
     int32_t fds[3] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd};
@@ -279,6 +305,7 @@ static int al_child_main(void *arg) {
         r = AL_SYS3(SYS_read, ctx->sync_fd, &go, 1);
     } while (r == -EINTR);
     if (r != 1) al_child_fail(ctx, AL_STAGE_SYNC, -1, r < 0 ? r : -EPIPE);
+    al_child_close_inherited(ctx);
 
     /*
      * Become the unprivileged inner user first. Inner root is not mapped, so the kernel keeps our

@@ -45,10 +45,14 @@ struct MountPlan {
     static let devices = ["null", "zero", "full", "random", "urandom"]
 
     /// Paths a caller's mount may not land on or under: they are the sandbox's own.
-    static let reservedTargets = ["/proc", "/dev", "/etc", "/tmp", "/" + oldRoot]
+    static let reservedTrees = ["/proc", "/dev", "/" + oldRoot]
+    /// Paths a caller's mount may not replace (though it may land inside them).
+    static let reservedPaths = ["/etc", "/tmp", "/usr"]
 
     /// Builds the plan for `spec`, checking every host path up front so errors name the path.
-    init(spec: SandboxSpec, inner: (uid: UInt32, gid: UInt32), landlockABI: Int) throws(SandboxError) {
+    init(
+        spec: SandboxSpec, inner: (uid: UInt32, gid: UInt32), host: (uid: UInt32, gid: UInt32), landlockABI: Int
+    ) throws(SandboxError) {
         let ll = LandlockAccess(abi: landlockABI)
         landlockRules.append(LandlockRule(path: "/", access: ll.listDirectory))
 
@@ -129,6 +133,13 @@ struct MountPlan {
                     .invalidSpec, "mount source \(mount.source): \(Posix.describe(errno))", errno: errno)
             }
             let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+            if mount.writable && !Self.writable(st, by: host) {
+                throw SandboxError(
+                    .invalidSpec,
+                    "read-write mount \(mount.source): not writable by the sandbox's host user (uid \(host.uid), gid "
+                        + "\(host.gid)); it is owned by uid \(st.st_uid) with mode \(String(st.st_mode & 0o7777, radix: 8)). "
+                        + "chown it to \(host.uid) or make it group/other-writable")
+            }
             bind(host: mount.source, target: target, writable: mount.writable, isDirectory: isDirectory)
             let access: UInt64
             switch (mount.writable, isDirectory) {
@@ -146,6 +157,13 @@ struct MountPlan {
         }
     }
 
+    /// Whether the host user can write to a file or directory with this status, by its mode bits.
+    static func writable(_ st: stat, by host: (uid: UInt32, gid: UInt32)) -> Bool {
+        if st.st_uid == host.uid { return st.st_mode & 0o200 != 0 }
+        if st.st_gid == host.gid { return st.st_mode & 0o020 != 0 }
+        return st.st_mode & 0o002 != 0
+    }
+
     /// Rejects relative, `..`-bearing, NUL-bearing and reserved mount targets.
     static func validateTarget(_ target: String) throws(SandboxError) -> String {
         guard target.hasPrefix("/") else {
@@ -157,8 +175,11 @@ struct MountPlan {
         }
         let normalised = "/" + components.joined(separator: "/")
         guard normalised != "/" else { throw SandboxError(.invalidSpec, "mount target /: the root is the sandbox's own") }
-        for reserved in reservedTargets where normalised == reserved || normalised.hasPrefix(reserved + "/") {
+        for reserved in reservedTrees where normalised == reserved || normalised.hasPrefix(reserved + "/") {
             throw SandboxError(.invalidSpec, "mount target \(normalised): \(reserved) is the sandbox's own")
+        }
+        if reservedPaths.contains(normalised) {
+            throw SandboxError(.invalidSpec, "mount target \(normalised): \(normalised) is the sandbox's own (mount inside it instead)")
         }
         return normalised
     }

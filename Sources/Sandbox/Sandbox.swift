@@ -117,7 +117,12 @@ private struct SandboxRun {
         let notify = try require(.seccompNotify, probe.seccompUserNotif, "SECCOMP_RET_USER_NOTIF is not available")
         let landlockABI = try require(.landlock, probe.landlockABI > 0, "Landlock is not available on this kernel")
             ? probe.landlockABI : 0
-        let useCgroup = try require(.cgroups, probe.cgroup.usable, probe.cgroup.detail)
+        // A cgroup holds memory; processes are bounded without one by RLIMIT_NPROC in the sandbox's
+        // own user namespace, so runs without a memory limit skip the cgroup and its migration cost.
+        var useCgroup = false
+        if spec.limits.memoryBytes != nil {
+            useCgroup = try require(.cgroups, probe.cgroup.usable, probe.cgroup.detail)
+        }
         if degraded.contains(.seccomp) {
             // Running without any syscall filter is not a degraded mode Airlock offers.
             throw SandboxError(.layerUnavailable, "seccomp: the kernel has no seccomp filter support")
@@ -125,13 +130,13 @@ private struct SandboxRun {
 
         let filter = try SeccompProfile.compiled(groups: spec.syscallGroups, notify: notify)
         let inner = (uid: configuration.innerUID, gid: configuration.innerGID)
-        let plan = try MountPlan(spec: spec, inner: inner, landlockABI: landlockABI)
         let isRoot = geteuid() == 0
         let host = isRoot
             ? (uid: configuration.hostUIDWhenRoot, gid: configuration.hostGIDWhenRoot) : (uid: geteuid(), gid: getegid())
         guard host.uid != 0 else {
             throw SandboxError(.invalidSpec, "sandbox identity: the sandbox user may not map to host root")
         }
+        let plan = try MountPlan(spec: spec, inner: inner, host: host, landlockABI: landlockABI)
         let uidMap = "\(inner.uid) \(host.uid) 1\n"
         let gidMap = "\(inner.gid) \(host.gid) 1\n"
 
@@ -413,3 +418,4 @@ private struct SandboxRun {
         return SandboxError(.setupFailed, "\(name): \(errnoText)", errno: failure.err)
     }
 }
+

@@ -4,7 +4,7 @@ import Sandbox
 import Tools
 
 /// `airlock bench tools`: what Tools costs per call before and around the sandbox.
-struct ToolsBenchCommand: AsyncParsableCommand {
+struct BenchToolsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tools", abstract: "Measure manifest decode, validation, argv, registry and a sandboxed run.")
 

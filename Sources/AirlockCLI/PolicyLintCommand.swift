@@ -1,0 +1,32 @@
+import ArgumentParser
+import Policy
+
+/// `airlock policy lint`: malformed or unknown fields, rules that never match, shadowed rules,
+/// permits overlapping forbids.
+///
+/// Exit status: 0 clean (notes allowed), 1 any error or warning, 66 missing file.
+struct PolicyLintCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lint",
+        abstract: "Lint a policy file; exit 1 on any error or warning."
+    )
+
+    @Argument(help: "The policy file (YAML).")
+    var file: String
+
+    func run() async throws {
+        let text = try PolicyFiles.read(file, what: "policy")
+        let findings = PolicyLinter.lint(text)
+        for finding in findings {
+            let path = finding.path.isEmpty ? "(document)" : finding.path
+            print(
+                "\(file):\(finding.line.map(String.init) ?? "-"): \(finding.severity.rawValue): \(path): \(finding.message)"
+            )
+        }
+        let errors = findings.filter { $0.severity == .error }.count
+        let warnings = findings.filter { $0.severity == .warning }.count
+        let notes = findings.count - errors - warnings
+        print("\(errors) error(s), \(warnings) warning(s), \(notes) note(s)")
+        if errors + warnings > 0 { throw ExitCode.checkFailed }
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// `airlock trace …`: the reviewers' commands over the tamper-evident trace (docs/trace.md).
+struct TraceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "List, show, verify, export and import run traces.",
+        subcommands: [
+            TraceListCommand.self, TraceShowCommand.self, TraceVerifyCommand.self, TraceExportCommand.self,
+            TraceImportCommand.self, TraceKeyCommand.self, TraceDemoCommand.self,
+        ]
+    )
+}

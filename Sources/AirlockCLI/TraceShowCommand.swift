@@ -1,0 +1,26 @@
+import ArgumentParser
+import Trace
+
+/// `airlock trace show RUN [--json]`: a readable timeline of one run.
+struct TraceShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a run's timeline.")
+
+    @OptionGroup var options: TraceOptions
+    @Argument(help: "The run id.") var run: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let store = try options.store()
+        let (summary, timeline) = try TraceCLI.run { () throws(TraceError) in
+            let bundle = try store.bundle(runID: run)
+            return (bundle.summary, try TraceTimeline(bundle))
+        }
+        if json {
+            TraceCLI.print(timeline.json.prettyString)
+        } else {
+            TraceCLI.print(
+                "run \(summary.runID): \(summary.status), workflow \(summary.workflow), principal \(summary.principal)\n"
+                    + timeline.text)
+        }
+    }
+}

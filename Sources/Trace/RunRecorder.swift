@@ -1,0 +1,222 @@
+import AirlockCore
+import Foundation
+import Synchronization
+
+/// Options of a ``RunRecorder``.
+public struct TraceRecorderOptions: Sendable {
+    /// Sign a checkpoint after this many events (default 64); the end of a run is always signed.
+    public var checkpointInterval: Int
+    /// Strings longer than this many UTF-8 bytes go to the blob table (default 4096).
+    public var blobThreshold: Int
+    /// The largest canonical event, after blobs are split off, in bytes (default 1 MiB).
+    public var maxEventBytes: Int
+    /// Applied to every string before it is hashed or stored (default: identity).
+    public var redactor: TraceRedactor
+    /// Where event times come from (default: the system clock).
+    public var clock: TraceClock
+
+    /// Creates options.
+    /// - Parameters:
+    ///   - checkpointInterval: events between signed checkpoints (default 64).
+    ///   - blobThreshold: string size in bytes above which it becomes a blob (default 4096).
+    ///   - maxEventBytes: largest canonical event in bytes (default 1 MiB).
+    ///   - redactor: the redaction hook (default: identity).
+    ///   - clock: the time source (default: system clock).
+    public init(
+        checkpointInterval: Int = 64, blobThreshold: Int = 4096, maxEventBytes: Int = 1 << 20,
+        redactor: @escaping TraceRedactor = { $0 }, clock: TraceClock = .system
+    ) {
+        self.checkpointInterval = checkpointInterval
+        self.blobThreshold = blobThreshold
+        self.maxEventBytes = maxEventBytes
+        self.redactor = redactor
+        self.clock = clock
+    }
+}
+
+/// One event to append.
+public struct TraceEventDraft: Sendable, Hashable {
+    /// The event type.
+    public var type: TraceEventType
+    /// The payload, checked against the type's schema.
+    public var payload: JSONValue
+
+    /// Creates a draft.
+    public init(_ type: TraceEventType, _ payload: JSONValue) {
+        self.type = type
+        self.payload = payload
+    }
+}
+
+/// What an append returns once the event is committed to disk.
+public struct TraceReceipt: Sendable, Hashable {
+    /// The event's sequence number.
+    public var seq: Int64
+    /// The event's chain hash.
+    public var hash: [UInt8]
+}
+
+/// Appends the events of one run: redacts, splits blobs, hashes, commits, signs checkpoints.
+///
+/// Every append is one committed, fsynced transaction before it returns. After a storage
+/// failure (disk full, read-only database) the recorder stops: every later append throws
+/// `recorder-stopped`, so the run cannot continue unrecorded.
+public final class RunRecorder: Sendable {
+    /// The run's id.
+    public let runID: String
+    /// Where the events go.
+    public let store: TraceStore
+    private let key: TraceSigningKey
+    private let options: TraceRecorderOptions
+    private let state: Mutex<State>
+
+    private struct State {
+        var seq: Int64 = 0
+        var head: [UInt8] = TraceStoredEvent.genesisHash
+        var sinceCheckpoint = 0
+        var stopped: TraceError?
+    }
+
+    /// The longest run id accepted.
+    public static let maxRunIDLength = 128
+
+    /// Starts a run: validates `started` and appends it as event 1.
+    /// - Parameters:
+    ///   - store: the trace database.
+    ///   - key: the checkpoint signing key.
+    ///   - runID: the run's id (default: a new random UUID), `[A-Za-z0-9._-]`, at most 128 characters.
+    ///   - started: the `run.started` payload (`workflow`, `principal`, …).
+    ///   - options: checkpoint interval, blob threshold, redaction, clock.
+    /// - Throws: ``TraceError`` for an invalid id or payload, an existing run, or a storage failure.
+    public init(
+        store: TraceStore, key: TraceSigningKey, runID: String = UUID().uuidString.lowercased(),
+        started: JSONValue, options: TraceRecorderOptions = TraceRecorderOptions()
+    ) throws(TraceError) {
+        try Self.validate(runID: runID)
+        try TraceEventType.runStarted.validate(started)
+        self.runID = runID
+        self.store = store
+        self.key = key
+        self.options = options
+        self.state = Mutex(State())
+        _ = try commit([TraceEventDraft(.runStarted, started)], ending: nil)
+    }
+
+    /// Checks a run id: non-empty, at most ``maxRunIDLength`` characters of `[A-Za-z0-9._-]`.
+    /// - Throws: ``TraceError`` `invalid-run-id`.
+    public static func validate(runID: String) throws(TraceError) {
+        let allowed = runID.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E
+                || c == 0x5F || c == 0x2D
+        }
+        guard !runID.isEmpty, runID.utf8.count <= maxRunIDLength, allowed else {
+            throw TraceError(
+                .invalidRunID, "run id '\(runID)' must be 1-\(maxRunIDLength) characters of A-Z a-z 0-9 . _ -")
+        }
+    }
+
+    /// Appends one event; when it returns the event is committed to disk.
+    /// - Throws: ``TraceError`` for a payload that fails its schema, a storage failure, or a
+    ///   stopped recorder. `run.started` and `run.finished` are refused here (see ``finish(_:)``).
+    @discardableResult
+    public func append(_ type: TraceEventType, _ payload: JSONValue) throws(TraceError) -> TraceReceipt {
+        let receipts = try append(batch: [TraceEventDraft(type, payload)])
+        return receipts[receipts.count - 1]
+    }
+
+    /// Appends several events in one transaction (one fsync).
+    /// - Throws: as ``append(_:_:)``; on failure none of the batch is recorded.
+    @discardableResult
+    public func append(batch: [TraceEventDraft]) throws(TraceError) -> [TraceReceipt] {
+        for draft in batch where draft.type == .runStarted || draft.type == .runFinished {
+            throw TraceError(
+                .invalidEvent, "\(draft.type.rawValue) is recorded by RunRecorder.init and finish(_:), not append")
+        }
+        guard !batch.isEmpty else { return [] }
+        return try commit(batch, ending: nil)
+    }
+
+    /// Records `run.finished` and signs the final checkpoint in the same transaction.
+    /// - Parameter payload: `status` and optionally `answer`.
+    /// - Throws: ``TraceError``; afterwards the recorder accepts nothing more.
+    @discardableResult
+    public func finish(_ payload: JSONValue) throws(TraceError) -> TraceReceipt {
+        try TraceEventType.runFinished.validate(payload)
+        let status = payload["status"]?.stringValue ?? ""
+        let receipts = try commit([TraceEventDraft(.runFinished, payload)], ending: status)
+        state.withLock { $0.stopped = TraceError(.recorderStopped, "run \(runID) has finished") }
+        return receipts[receipts.count - 1]
+    }
+
+    private func commit(_ drafts: [TraceEventDraft], ending status: String?) throws(TraceError) -> [TraceReceipt] {
+        let preparer = TracePayloadPreparer(redact: options.redactor, blobThreshold: options.blobThreshold)
+        return try state.withLock { (state: inout State) throws(TraceError) -> [TraceReceipt] in
+            if let stopped = state.stopped {
+                throw TraceError(.recorderStopped, "run \(runID) records nothing more", cause: stopped.description)
+            }
+            var seq = state.seq
+            var head = state.head
+            var blobs: [String: [UInt8]] = [:]
+            var events: [TraceStoredEvent] = []
+            for draft in drafts {
+                try draft.type.validate(draft.payload)
+                let payload = try preparer.prepare(draft.payload, type: draft.type.rawValue, blobs: &blobs)
+                seq += 1
+                let time = options.clock.now()
+                let body = TraceStoredEvent.body(
+                    runID: runID, seq: seq, time: time, type: draft.type.rawValue, payload: payload)
+                guard body.count <= options.maxEventBytes else {
+                    throw TraceError(
+                        .invalidEvent,
+                        "\(draft.type.rawValue): event is \(body.count) bytes after blobs, above maxEventBytes \(options.maxEventBytes)"
+                    )
+                }
+                let hash = TraceStoredEvent.chainHash(prev: head, body: body)
+                events.append(
+                    TraceStoredEvent(
+                        runID: runID, seq: seq, type: draft.type.rawValue, time: time, body: body, prevHash: head,
+                        hash: hash))
+                head = hash
+            }
+            let since = state.sinceCheckpoint + drafts.count
+            let signNow = status != nil || since >= options.checkpointInterval
+            var checkpoint: TraceCheckpoint?
+            if signNow {
+                let final = status != nil
+                let signature = try key.sign(
+                    TraceCheckpoint.message(runID: runID, seq: seq, head: head, isFinal: final))
+                checkpoint = TraceCheckpoint(
+                    runID: runID, seq: seq, head: head, keyID: key.publicKey.keyID, signature: signature,
+                    isFinal: final)
+            }
+            let started = state.seq == 0 ? drafts.first?.payload : nil
+            do throws(TraceError) {
+                try store.withDatabase { db throws(TraceError) in
+                    try db.transaction(stage: "append to run \(runID)") { () throws(TraceError) in
+                        if let started, let first = events.first {
+                            try TraceStore.insertRun(
+                                TraceRunSummary(
+                                    runID: runID, workflow: started["workflow"]?.stringValue ?? "",
+                                    principal: started["principal"]?.stringValue ?? "", startedAt: first.time,
+                                    finishedStatus: nil, events: 0, steps: 0), into: db)
+                        }
+                        for (digest, bytes) in blobs {
+                            try TraceStore.insertBlob(sha256: digest, bytes: bytes, into: db)
+                        }
+                        for event in events { try TraceStore.insert(event, into: db) }
+                        if let checkpoint { try TraceStore.insert(checkpoint, into: db) }
+                        if let status { try TraceStore.markFinished(runID: runID, status: status, in: db) }
+                    }
+                }
+            } catch {
+                // A run must not continue unrecorded: any storage failure stops it for good.
+                if error.code != .runExists { state.stopped = error }
+                throw error
+            }
+            state.seq = seq
+            state.head = head
+            state.sinceCheckpoint = signNow ? 0 : since
+            return events.map { TraceReceipt(seq: $0.seq, hash: $0.hash) }
+        }
+    }
+}

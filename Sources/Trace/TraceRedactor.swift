@@ -1,0 +1,86 @@
+import AirlockCore
+
+/// Rewrites one string before it is hashed or stored; the identity by default.
+///
+/// Applied to every string in a payload, object keys included, so that the secrets work can
+/// guarantee that no secret reaches the trace in the clear.
+public typealias TraceRedactor = @Sendable (String) -> String
+
+/// Turns a caller's payload into what is hashed: redacted, with large strings moved to blobs.
+struct TracePayloadPreparer {
+    let redact: TraceRedactor
+    let blobThreshold: Int
+
+    /// The key that marks a blob reference; reserved in payloads.
+    static let blobKey = "$blob"
+
+    /// The redacted payload with every string longer than `blobThreshold` UTF-8 bytes replaced by
+    /// `{"$blob": "sha256:HEX", "bytes": N}`; the moved strings are added to `blobs`.
+    func prepare(
+        _ value: JSONValue, type: String, pointer: String = "", blobs: inout [String: [UInt8]]
+    ) throws(TraceError) -> JSONValue {
+        switch value {
+        case .string(let s):
+            let redacted = redact(s)
+            let bytes = Array(redacted.utf8)
+            guard bytes.count > blobThreshold else { return .string(redacted) }
+            let digest = SHA256.hex(bytes)
+            blobs[digest] = bytes
+            return .object([Self.blobKey: .string("sha256:" + digest), "bytes": .integer(Int64(bytes.count))])
+        case .array(let items):
+            var out: [JSONValue] = []
+            out.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() {
+                out.append(
+                    try prepare(item, type: type, pointer: JSONPointer.appending(pointer, index), blobs: &blobs))
+            }
+            return .array(out)
+        case .object(let members):
+            var out: [String: JSONValue] = [:]
+            for (key, member) in members {
+                let path = JSONPointer.appending(pointer, key)
+                guard key != Self.blobKey else {
+                    throw TraceError(.invalidEvent, "\(type): key \(path) is reserved for blob references")
+                }
+                let redactedKey = redact(key)
+                guard out[redactedKey] == nil else {
+                    throw TraceError(
+                        .invalidEvent, "\(type): redacting key \(path) collides with another key in the same object")
+                }
+                out[redactedKey] = try prepare(member, type: type, pointer: path, blobs: &blobs)
+            }
+            return .object(out)
+        default:
+            return value
+        }
+    }
+
+    /// The SHA-256 hex digests of every blob reference in a canonical body, found without parsing:
+    /// in canonical form `{"$blob":"sha256:` can only start a reference (quotes inside strings are
+    /// always escaped).
+    static func blobReferences(in body: [UInt8]) -> [String] {
+        let marker = Array(#"{"$blob":"sha256:"#.utf8)
+        var found: [String] = []
+        body.withUnsafeBufferPointer { bytes in
+            var i = 0
+            let last = bytes.count - marker.count - 64
+            while i <= last {
+                if bytes[i] == marker[0] && bytes[i + 1] == marker[1] && bytes[i + 2] == marker[2] {
+                    var match = true
+                    for j in 3..<marker.count where bytes[i + j] != marker[j] {
+                        match = false
+                        break
+                    }
+                    if match {
+                        let start = i + marker.count
+                        found.append(String(decoding: bytes[start..<start + 64], as: UTF8.self))
+                        i = start + 64
+                        continue
+                    }
+                }
+                i += 1
+            }
+        }
+        return found
+    }
+}

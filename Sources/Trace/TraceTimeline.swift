@@ -1,0 +1,135 @@
+import AirlockCore
+
+/// A run as a readable timeline: one line per event with what a reviewer needs from it.
+public struct TraceTimeline: Sendable {
+    /// One step of the timeline.
+    public struct Entry: Sendable, Hashable {
+        /// The event's sequence number.
+        public var seq: Int64
+        /// The event type's raw value.
+        public var type: String
+        /// Nanoseconds since the run's first event.
+        public var offset: Int64
+        /// One line for people: proposal, decision and reasons, confinement, result size.
+        public var summary: String
+        /// The stored payload (large strings as blob references).
+        public var payload: JSONValue
+        /// The event's hash, hex.
+        public var hash: String
+    }
+
+    /// The entries in sequence order.
+    public var entries: [Entry]
+    /// The longest argument or answer text shown inline, in characters (default 160).
+    public var maxInlineCharacters: Int
+
+    /// Builds the timeline of a bundle.
+    /// - Parameters:
+    ///   - bundle: the run.
+    ///   - maxInlineCharacters: inline text bound (default 160).
+    /// - Throws: ``TraceError`` `corrupt` when a body is not JSON.
+    public init(_ bundle: TraceRunBundle, maxInlineCharacters: Int = 160) throws(TraceError) {
+        self.maxInlineCharacters = maxInlineCharacters
+        let start = bundle.events.first?.time ?? 0
+        var entries: [Entry] = []
+        for event in bundle.events {
+            let payload = try event.payload()
+            entries.append(
+                Entry(
+                    seq: event.seq, type: event.type, offset: event.time - start,
+                    summary: Self.summary(type: event.type, payload, limit: maxInlineCharacters), payload: payload,
+                    hash: Hex.encode(event.hash)))
+        }
+        self.entries = entries
+    }
+
+    /// The text rendering: `#seq  +12.345ms  type  summary`.
+    public var text: String {
+        entries.map { e in
+            let micros = e.offset / 1000
+            let fraction = String(micros % 1000 + 1000).dropFirst()
+            let offset = "+\(micros / 1000).\(fraction)ms"
+            return "#\(e.seq)".padding(toLength: 6, withPad: " ", startingAt: 0) + " "
+                + offset.padding(toLength: 14, withPad: " ", startingAt: 0) + " "
+                + e.type.padding(toLength: 19, withPad: " ", startingAt: 0) + " " + e.summary
+        }.joined(separator: "\n")
+    }
+
+    /// The JSON rendering (`--json`).
+    public var json: JSONValue {
+        .array(
+            entries.map { e in
+                [
+                    "seq": .integer(e.seq), "type": .string(e.type), "offset_ns": .integer(e.offset),
+                    "summary": .string(e.summary), "payload": e.payload, "hash": .string(e.hash),
+                ]
+            })
+    }
+
+    private static func summary(type: String, _ p: JSONValue, limit: Int) -> String {
+        func s(_ key: String) -> String { p[key]?.stringValue ?? "?" }
+        func inline(_ value: JSONValue?) -> String {
+            let text = value.map { $0.stringValue ?? $0.canonicalString } ?? ""
+            return text.count > limit ? String(text.prefix(limit)) + "…" : text
+        }
+        switch TraceEventType(rawValue: type) {
+        case .runStarted:
+            return "workflow \(s("workflow")) by \(s("principal"))"
+                + (p["policy_digest"].map { ", policy \(inline($0))" } ?? "")
+                + (p["model"].map { ", model \(inline($0["name"] ?? $0))" } ?? "")
+        case .modelRequest:
+            return "model \(s("model"))" + (p["messages"]?.arrayValue.map { ", \($0.count) messages" } ?? "")
+        case .modelResponse:
+            return "model \(s("model"))" + (p["finish_reason"].map { ", finish \(inline($0))" } ?? "")
+                + (p["tool_calls"]?.arrayValue.map { ", \($0.count) tool calls" } ?? "")
+        case .toolProposed:
+            return "\(s("tool")) [\(s("call_id"))] \(inline(p["arguments"]))"
+        case .policyDecision:
+            let reasons = (p["reasons"]?.arrayValue ?? []).map { inline($0) }.joined(separator: "; ")
+            let rules = (p["rules"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",")
+            return "\(s("decision").uppercased()) [\(s("call_id"))]" + (rules.isEmpty ? "" : " rules \(rules)")
+                + (reasons.isEmpty ? "" : ": \(reasons)")
+        case .approvalRequested:
+            return "[\(s("call_id"))] arguments sha256:\(s("arguments_sha256").prefix(16))"
+        case .approvalGranted, .approvalDenied:
+            return "by \(s("approver")) [\(s("call_id"))] arguments sha256:\(s("arguments_sha256").prefix(16))"
+        case .toolExecuted:
+            return "\(s("tool")) [\(s("call_id"))] " + confinement(p["record"] ?? .null)
+        case .toolResult:
+            let content = p["content"]
+            let bytes = content?["bytes"]?.integerValue ?? Int64(content?.stringValue?.utf8.count ?? 0)
+            return "[\(s("call_id"))] \(bytes) bytes to the model"
+                + (p["truncated"]?.boolValue == true ? " (truncated)" : "")
+        case .runFinished:
+            return "status \(s("status"))" + (p["answer"].map { ": \(inline($0))" } ?? "")
+        case .error:
+            return "\(s("stage")): \(s("message"))"
+        case nil:
+            return inline(p)
+        }
+    }
+
+    private static func confinement(_ record: JSONValue) -> String {
+        var parts: [String] = []
+        if let code = record["termination"]?["exitCode"]?.integerValue { parts.append("exit \(code)") }
+        if let signal = record["termination"]?["signal"]?.integerValue { parts.append("signal \(signal)") }
+        if record["timedOut"]?.boolValue == true { parts.append("timed out") }
+        if let wall = record["wallSeconds"]?.doubleValue { parts.append("wall \(wall)s") }
+        let c = record["confinement"]
+        if let ns = c?["namespaces"]?.arrayValue {
+            parts.append("ns " + ns.compactMap(\.stringValue).joined(separator: ","))
+        }
+        if let instructions = c?["seccompInstructions"]?.integerValue { parts.append("seccomp \(instructions) insns") }
+        if let degraded = c?["degradedLayers"]?.arrayValue {
+            parts.append(
+                degraded.isEmpty
+                    ? "no degraded layers"
+                    : "DEGRADED " + degraded.map { $0.stringValue ?? $0.canonicalString }.joined(separator: ","))
+        }
+        if let denied = record["deniedSyscalls"]?.arrayValue, !denied.isEmpty {
+            parts.append("denied syscalls " + denied.compactMap { $0["name"]?.stringValue }.joined(separator: ","))
+        }
+        if let out = record["stdout"]?["totalBytes"]?.integerValue { parts.append("stdout \(out) B") }
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,254 @@
+import AirlockCore
+
+/// Recomputes a run's hash chain, blob digests and checkpoint signatures, offline.
+///
+/// Reports the first bad sequence number and what is wrong with it. Needs nothing but the
+/// run's bundle and the public keys it should trust.
+public struct TraceVerifier: Sendable {
+    /// The keys whose checkpoints are accepted, by key id.
+    public var trustedKeys: [String: TracePublicKey]
+
+    /// Creates a verifier.
+    /// - Parameter trustedKeys: the public keys to trust (usually the local trace key, or the
+    ///   producer's key given with `--key`).
+    public init(trustedKeys: [TracePublicKey]) {
+        var keys: [String: TracePublicKey] = [:]
+        for key in trustedKeys { keys[key.keyID] = key }
+        self.trustedKeys = keys
+    }
+
+    /// Verifies one run.
+    public func verify(_ bundle: TraceRunBundle) -> RunVerification {
+        let runID = bundle.summary.runID
+        var chain = ChainWalk(runID: runID, events: bundle.events, blobs: bundle.blobs)
+        chain.walk(checkpointHeads: Dictionary(bundle.checkpoints.map { ($0.seq, $0.head) }) { a, _ in a })
+        var problems: [TraceProblem] = chain.problem.map { [$0] } ?? []
+        let lastSeq = chain.lastGoodSeq
+        let lastPresent = bundle.events.last?.seq ?? 0
+        var signedThrough: Int64 = 0
+        var final: TraceCheckpoint?
+
+        for checkpoint in bundle.checkpoints.sorted(by: { $0.seq < $1.seq }) {
+            if let problem = check(checkpoint, heads: chain.heads, lastPresent: lastPresent) {
+                problems.append(problem)
+                break
+            }
+            signedThrough = max(signedThrough, checkpoint.seq)
+            if checkpoint.isFinal { final = checkpoint }
+        }
+        let finishedAt = bundle.events.last(where: { $0.type == TraceEventType.runFinished.rawValue })?.seq
+        if let final, final.seq < lastPresent {
+            problems.append(
+                TraceProblem(
+                    seq: final.seq + 1, kind: .eventAfterFinish,
+                    message: "event \(final.seq + 1) follows the final checkpoint at \(final.seq)"))
+        }
+        if let finishedAt, finishedAt < lastPresent {
+            problems.append(
+                TraceProblem(
+                    seq: finishedAt + 1, kind: .eventAfterFinish,
+                    message: "event \(finishedAt + 1) follows run.finished at \(finishedAt)"))
+        }
+        if let finishedAt, final == nil {
+            problems.append(
+                TraceProblem(
+                    seq: finishedAt, kind: .checkpointMissing,
+                    message: "run.finished at \(finishedAt) has no final signed checkpoint"))
+        }
+        if finishedAt == nil, bundle.summary.finishedStatus != nil || final != nil {
+            problems.append(
+                TraceProblem(
+                    seq: lastPresent + 1, kind: .truncated,
+                    message:
+                        "the run was recorded as finished but its events end at \(lastPresent): truncated after its last checkpoint"
+                ))
+        }
+        if bundle.events.isEmpty {
+            problems.append(TraceProblem(seq: 1, kind: .truncated, message: "the run has no events"))
+        }
+
+        if let first = problems.min(by: { $0.seq < $1.seq }) {
+            return RunVerification(
+                runID: runID, status: .broken, events: bundle.events.count, signedThrough: signedThrough,
+                unsignedTail: 0, problem: first, bytesHashed: chain.bytesHashed)
+        }
+        let intact = final != nil && finishedAt == lastSeq
+        return RunVerification(
+            runID: runID, status: intact ? .intact : .incomplete, events: bundle.events.count,
+            signedThrough: signedThrough, unsignedTail: lastSeq - signedThrough, problem: nil,
+            bytesHashed: chain.bytesHashed)
+    }
+
+    private func check(_ checkpoint: TraceCheckpoint, heads: [Int64: [UInt8]], lastPresent: Int64) -> TraceProblem? {
+        guard let key = trustedKeys[checkpoint.keyID] else {
+            return TraceProblem(
+                seq: checkpoint.seq, kind: .unknownKey,
+                message: "checkpoint at \(checkpoint.seq) is signed by \(checkpoint.keyID), which is not a trusted key")
+        }
+        guard key.isValidSignature(checkpoint.signature, for: checkpoint.message) else {
+            return TraceProblem(
+                seq: checkpoint.seq, kind: .signatureInvalid,
+                message: "the signature of checkpoint \(checkpoint.seq) does not verify with \(checkpoint.keyID)")
+        }
+        guard checkpoint.seq <= lastPresent else {
+            return TraceProblem(
+                seq: lastPresent + 1, kind: .truncated,
+                message: "a checkpoint signs event \(checkpoint.seq) but the events end at \(lastPresent)")
+        }
+        // A missing head means the chain broke earlier; that problem is already reported.
+        if let head = heads[checkpoint.seq], head != checkpoint.head {
+            return TraceProblem(
+                seq: checkpoint.seq, kind: .checkpointMismatch,
+                message: "events up to \(checkpoint.seq) do not hash to the signed head: history was rewritten")
+        }
+        return nil
+    }
+}
+
+/// One pass over a run's events: recomputes the chain, stops at the first problem and works out
+/// which kind it is.
+private struct ChainWalk {
+    let runID: String
+    let events: [TraceStoredEvent]
+    let blobs: [String: [UInt8]]
+    var heads: [Int64: [UInt8]] = [:]
+    var problem: TraceProblem?
+    var lastGoodSeq: Int64 = 0
+    var bytesHashed = 0
+
+    init(runID: String, events: [TraceStoredEvent], blobs: [String: [UInt8]]) {
+        self.runID = runID
+        self.events = events
+        self.blobs = blobs
+    }
+
+    mutating func walk(checkpointHeads: [Int64: [UInt8]]) {
+        var prev = TraceStoredEvent.genesisHash
+        let hasher = SHA256Hasher()
+        // The envelope's run part is the same for every event; build it once.
+        let runPart = Array(#","run":"#.utf8) + JSONValue.string(runID).canonicalBytes
+        for (index, event) in events.enumerated() {
+            let expected = lastGoodSeq + 1
+            if event.seq != expected {
+                problem = positionProblem(event, expected: expected, before: events[..<index])
+                return
+            }
+            hasher.update(prev)
+            hasher.update(event.body)
+            let computed = hasher.finalize()
+            bytesHashed += event.body.count
+            if !(computed == event.hash && event.prevHash == prev && Self.wellFormed(event, runPart: runPart)) {
+                let next = index + 1 < events.count ? events[index + 1] : nil
+                let witness = next.flatMap { $0.seq == event.seq + 1 ? $0.prevHash : nil } ?? checkpointHeads[event.seq]
+                problem = contentProblem(
+                    event, prev: prev, computed: computed, witness: witness, before: events[..<index])
+                return
+            }
+            if let blobProblem = checkBlobs(event) {
+                problem = blobProblem
+                return
+            }
+            if checkpointHeads[event.seq] != nil { heads[event.seq] = computed }
+            prev = computed
+            lastGoodSeq = event.seq
+        }
+    }
+
+    /// Whether the body starts with the payload key and ends with this row's envelope.
+    private static func wellFormed(_ event: TraceStoredEvent, runPart: [UInt8]) -> Bool {
+        guard event.body.starts(with: TraceStoredEvent.bodyPrefix) else { return false }
+        let rest =
+            Array(#","seq":\#(event.seq),"time":\#(event.time),"type":"#.utf8)
+            + JSONValue.string(event.type).canonicalBytes + Array(#","v":\#(TraceEventType.schemaVersion)}"#.utf8)
+        let total = runPart.count + rest.count
+        guard event.body.count >= total else { return false }
+        let tail = event.body[(event.body.count - total)...]
+        return tail.prefix(runPart.count).elementsEqual(runPart) && tail.suffix(rest.count).elementsEqual(rest)
+    }
+
+    /// The sequence number of an earlier event with this hash, if any.
+    private static func earlier(_ hash: [UInt8], in before: ArraySlice<TraceStoredEvent>) -> Int64? {
+        before.first { $0.hash == hash }?.seq
+    }
+
+    private func positionProblem(
+        _ event: TraceStoredEvent, expected: Int64, before: ArraySlice<TraceStoredEvent>
+    ) -> TraceProblem {
+        if event.seq < expected {
+            if let original = Self.earlier(event.hash, in: before) {
+                return TraceProblem(
+                    seq: expected, kind: .eventDuplicated, message: "event \(original) appears again at \(expected)")
+            }
+            return TraceProblem(
+                seq: expected, kind: .orderChanged, message: "event \(event.seq) appears where \(expected) belongs")
+        }
+        if events.contains(where: { $0.seq == expected }) {
+            return TraceProblem(
+                seq: expected, kind: .orderChanged, message: "event \(event.seq) appears before event \(expected)")
+        }
+        return TraceProblem(
+            seq: expected, kind: .eventMissing,
+            message: "event \(expected) is missing; the next present is \(event.seq)")
+    }
+
+    private func contentProblem(
+        _ event: TraceStoredEvent, prev: [UInt8], computed: [UInt8], witness: [UInt8]?,
+        before: ArraySlice<TraceStoredEvent>
+    ) -> TraceProblem {
+        let seq = event.seq
+        guard let decoded = try? JSONParser().parse(event.body) else {
+            return TraceProblem(seq: seq, kind: .payloadChanged, message: "event \(seq)'s body is not valid JSON")
+        }
+        if let bodyRun = decoded["run"]?.stringValue, bodyRun != runID {
+            return TraceProblem(
+                seq: seq, kind: .orderChanged, message: "event \(seq) belongs to run '\(bodyRun)', not this run")
+        }
+        if let bodySeq = decoded["seq"]?.integerValue, bodySeq != seq {
+            if let original = Self.earlier(event.hash, in: before) {
+                return TraceProblem(
+                    seq: seq, kind: .eventDuplicated, message: "event \(original) appears again at \(seq)")
+            }
+            return TraceProblem(
+                seq: seq, kind: .orderChanged, message: "the event stored at \(seq) is event \(bodySeq)")
+        }
+        if computed == event.hash {
+            if event.prevHash != prev {
+                return TraceProblem(
+                    seq: seq, kind: .hashChanged, message: "event \(seq)'s stored prev_hash was altered")
+            }
+            return TraceProblem(
+                seq: seq, kind: .payloadChanged,
+                message: "event \(seq)'s type or time columns differ from its hashed body")
+        }
+        if event.prevHash != prev, TraceStoredEvent.chainHash(prev: event.prevHash, body: event.body) == event.hash {
+            // This event is consistent with a predecessor that no longer exists: the previous
+            // event was changed and re-hashed.
+            return TraceProblem(
+                seq: seq - 1, kind: .payloadChanged,
+                message: "event \(seq - 1) was changed and re-hashed: event \(seq) links to its original hash")
+        }
+        if let witness, witness == computed {
+            return TraceProblem(
+                seq: seq, kind: .hashChanged, message: "event \(seq)'s stored hash was altered; its body is intact")
+        }
+        return TraceProblem(
+            seq: seq, kind: .payloadChanged, message: "event \(seq)'s body does not match its hash")
+    }
+
+    private mutating func checkBlobs(_ event: TraceStoredEvent) -> TraceProblem? {
+        for digest in TracePayloadPreparer.blobReferences(in: event.body) {
+            guard let bytes = blobs[digest] else {
+                return TraceProblem(
+                    seq: event.seq, kind: .blobMissing, message: "event \(event.seq)'s blob sha256:\(digest) is missing"
+                )
+            }
+            bytesHashed += bytes.count
+            guard SHA256.hex(bytes) == digest else {
+                return TraceProblem(
+                    seq: event.seq, kind: .blobChanged,
+                    message: "event \(event.seq)'s blob sha256:\(digest) no longer has that digest")
+            }
+        }
+        return nil
+    }
+}

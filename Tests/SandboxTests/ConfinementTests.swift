@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+@testable import Sandbox
+
+@Suite(.enabled(if: Box.available, "user, mount, pid and network namespaces are not available on this host"))
+struct NetworkConfinementTests {
+    @Test func tcpAndUdpToLoopbackAndRoutableAddressesFail() async throws {
+        let record = try await Box.python(
+            """
+            import socket
+            for family, kind, addr in [
+                (socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", 22)),
+                (socket.AF_INET, socket.SOCK_DGRAM, ("127.0.0.1", 53)),
+                (socket.AF_INET, socket.SOCK_STREAM, ("1.1.1.1", 443)),
+                (socket.AF_INET, socket.SOCK_DGRAM, ("8.8.8.8", 53)),
+                (socket.AF_INET6, socket.SOCK_STREAM, ("::1", 22)),
+            ]:
+                try:
+                    s = socket.socket(family, kind)
+                    s.settimeout(2)
+                    s.connect(addr)
+                    s.sendto(b"x", addr) if kind == socket.SOCK_DGRAM else None
+                    print("REACHED", addr)
+                except OSError as e:
+                    print("refused", addr, e.errno)
+            """)
+        #expect(record.termination == .exited(0), "\(record.stderr.text)")
+        #expect(!record.stdout.text.contains("REACHED"))
+        #expect(record.stdout.text.components(separatedBy: "refused").count - 1 == 5)
+        // Every attempt failed at socket() with EPERM and was recorded.
+        #expect(record.stdout.text.contains("refused ('127.0.0.1', 22) 1"))
+        let socketDenial = try #require(record.deniedSyscalls.first { $0.name == "socket" })
+        #expect(socketDenial.count == 5)
+        #expect(socketDenial.detail == "family=AF_INET")
+    }
+
+    @Test func onlyLoopbackExistsInTheNetworkNamespace() async throws {
+        let record = try await Box.sh("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '")
+        #expect(record.stdout.text == "lo\n")
+    }
+
+    @Test func unixSocketsStillWork() async throws {
+        let record = try await Box.python(
+            """
+            import socket
+            a, b = socket.socketpair()
+            a.sendall(b"ping")
+            print(b.recv(4).decode())
+            """)
+        #expect(record.stdout.text == "ping\n")
+        #expect(record.deniedSyscalls.isEmpty)
+    }
+}
+
+@Suite(.enabled(if: Box.available, "namespaces are not available on this host"))
+struct FilesystemConfinementTests {
+    @Test func hostSecretsHomeAndTmpAreInvisible() async throws {
+        let marker = "airlock-host-marker-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: "/tmp/\(marker)", contents: Data("host".utf8))
+        defer { try? FileManager.default.removeItem(atPath: "/tmp/\(marker)") }
+        let record = try await Box.sh(
+            "for p in /etc/shadow /root /home /var /run /sys /tmp/\(marker); do "
+                + "if [ -e $p ]; then echo VISIBLE $p; else echo absent $p; fi; done; ls -A /tmp | wc -l; ls /")
+        #expect(!record.stdout.text.contains("VISIBLE"), "\(record.stdout.text)")
+        #expect(record.stdout.text.contains("absent /etc/shadow"))
+        #expect(record.stdout.text.contains("\n0\n"))
+        let root = record.stdout.text.split(separator: "\n").suffix(from: 8).joined(separator: " ")
+        #expect(!root.contains("home") && !root.contains("root") && !root.contains("var"))
+    }
+
+    @Test func writesOutsideReadWriteMountsFailAndUsrIsReadOnly() async throws {
+        let rw = try Box.writableDirectory()
+        let ro = try Box.writableDirectory()
+        defer {
+            try? FileManager.default.removeItem(at: rw)
+            try? FileManager.default.removeItem(at: ro)
+        }
+        FileManager.default.createFile(atPath: ro.path + "/data.txt", contents: Data("read me\n".utf8))
+        let record = try await Box.sh(
+            """
+            echo ok > \(rw.path)/out.txt && echo wrote-rw
+            echo x > \(ro.path)/x 2>/dev/null || echo ro-refused
+            cat \(ro.path)/data.txt
+            touch /usr/airlock-test 2>/dev/null || echo usr-refused
+            touch /etc/x 2>/dev/null || echo etc-refused
+            mkdir /newdir 2>/dev/null || echo root-refused
+            echo t > /tmp/t && echo tmp-ok
+            """,
+            mounts: [BindMount(source: rw.path, writable: true), BindMount(source: ro.path, writable: false)])
+        let lines = record.stdout.text.split(separator: "\n").map(String.init)
+        #expect(lines == ["wrote-rw", "ro-refused", "read me", "usr-refused", "etc-refused", "root-refused", "tmp-ok"])
+        #expect(try String(contentsOf: rw.appendingPathComponent("out.txt"), encoding: .utf8) == "ok\n")
+        #expect(!FileManager.default.fileExists(atPath: ro.path + "/x"))
+    }
+
+    @Test func mountTargetCanDifferFromSource() async throws {
+        let dir = try Box.writableDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        FileManager.default.createFile(atPath: dir.path + "/f", contents: Data("inside\n".utf8))
+        let record = try await Box.sh(
+            "cat /data/in/f; test -e \(dir.path) && echo host-path-visible || echo host-path-hidden",
+            mounts: [BindMount(source: dir.path, target: "/data/in", writable: false)])
+        #expect(record.stdout.text == "inside\nhost-path-hidden\n")
+    }
+
+    @Test func singleFileMountsWork() async throws {
+        let dir = try Box.writableDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("tool.sh")
+        try "#!/bin/sh\necho from-tool \"$@\"\n".write(to: file, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path)
+        let record = try await Sandbox().run(
+            SandboxSpec(
+                program: "/opt/airlock/tool/tool.sh", arguments: ["a", "b"],
+                mounts: [BindMount(source: file.path, target: "/opt/airlock/tool/tool.sh", writable: false)]))
+        #expect(record.stdout.text == "from-tool a b\n")
+    }
+
+    @Test func stdinComesFromTheGivenFileOrBytes() async throws {
+        let dir = try Box.writableDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.txt")
+        try "line one\nline two\n".write(to: input, atomically: true, encoding: .utf8)
+        let fromFile = try await Box.sh("wc -l") { $0.stdin = .file(input.path) }
+        #expect(fromFile.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+        let fromBytes = try await Box.sh("tr a-z A-Z") { $0.stdin = .bytes(Array("hello".utf8)) }
+        #expect(fromBytes.stdout.text == "HELLO")
+        let fromNull = try await Box.sh("cat; echo end")
+        #expect(fromNull.stdout.text == "end\n")
+    }
+}
+
+@Suite(.enabled(if: Box.available, "namespaces are not available on this host"))
+struct PrivilegeTests {
+    @Test func noCapabilitiesNoNewPrivsAndSeccompFilterAreInForce() async throws {
+        let record = try await Box.sh("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status; id")
+        let fields = Dictionary(
+            uniqueKeysWithValues: record.stdout.text.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2 else { return nil }
+                return (String(parts[0]), parts[1].trimmingCharacters(in: .whitespaces))
+            })
+        for cap in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+            #expect(fields[cap] == "0000000000000000", "\(cap)")
+        }
+        #expect(fields["NoNewPrivs"] == "1")
+        #expect(fields["Seccomp"] == "2")
+        #expect(record.stdout.text.contains("uid=1000(airlock) gid=1000(airlock) groups=1000(airlock)"))
+    }
+
+    @Test func hostProcessesAreInvisibleAndTheHostnameIsTheSandboxs() async throws {
+        let record = try await Box.sh("ls /proc | grep -E '^[0-9]+$' | wc -l; hostname; cat /proc/1/cmdline | tr '\\0' ' '")
+        let lines = record.stdout.text.split(separator: "\n").map(String.init)
+        // pid 1 (this shell) plus the pipeline's own processes, never the host's hundreds.
+        #expect((Int(lines[0].trimmingCharacters(in: .whitespaces)) ?? 99) <= 4)
+        #expect(lines[1] == "airlock")
+        #expect(lines[2].hasPrefix("/bin/sh -c"))
+    }
+
+    @Test func theHostEnvironmentDoesNotLeak() async throws {
+        setenv("AIRLOCK_TEST_HOST_SECRET", "hunter2", 1)
+        defer { unsetenv("AIRLOCK_TEST_HOST_SECRET") }
+        let record = try await Box.sh(
+            "env | sort", environment: ["PATH": "/usr/bin:/bin", "DECLARED": "yes"])
+        let names = record.stdout.text.split(separator: "\n").map { $0.split(separator: "=").first.map(String.init) ?? "" }
+        #expect(!record.stdout.text.contains("hunter2"))
+        #expect(Set(names).isSubset(of: ["PATH", "DECLARED", "PWD", "SHLVL", "_", "OLDPWD"]), "\(names)")
+        #expect(record.stdout.text.contains("DECLARED=yes"))
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+@testable import Sandbox
+
+@Suite(.enabled(if: Box.available, "namespaces are not available on this host"))
+struct SetupErrorTests {
+    @Test func aMissingProgramIsAClearExecError() async throws {
+        do {
+            _ = try await Sandbox().run(SandboxSpec(program: "/usr/bin/no-such-program"))
+            Issue.record("a missing program ran")
+        } catch {
+            #expect(error.code == .execFailed)
+            #expect(error.message.contains("execve(/usr/bin/no-such-program)"))
+            #expect(error.message.contains("ENOENT"))
+        }
+        do {
+            _ = try await Sandbox().run(SandboxSpec(program: "no-such-program-either"))
+            Issue.record("a missing program ran")
+        } catch {
+            #expect(error.message.contains("searched PATH inside the sandbox"))
+        }
+    }
+
+    @Test func aHostFileOutsideTheSandboxIsNotExecutable() async throws {
+        // The program must exist inside the sandbox, not merely on the host.
+        let dir = try Box.writableDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("x.sh")
+        try "#!/bin/sh\necho no\n".write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        await #expect(throws: SandboxError.self) { try await Sandbox().run(SandboxSpec(program: script.path)) }
+    }
+
+    @Test func badMountsAreRejectedBeforeAnythingRuns() async throws {
+        let cases: [(BindMount, String)] = [
+            (BindMount(source: "/nonexistent-\(UUID().uuidString)", writable: false), "mount source"),
+            (BindMount(source: "/usr", target: "relative/path", writable: false), "must be an absolute path"),
+            (BindMount(source: "/usr", target: "/data/../etc", writable: false), "'..'"),
+            (BindMount(source: "/usr", target: "/proc/x", writable: false), "/proc is the sandbox's own"),
+            (BindMount(source: "/usr", target: "/", writable: false), "the root is the sandbox's own"),
+        ]
+        for (mount, expected) in cases {
+            do {
+                _ = try await Sandbox().run(SandboxSpec(program: "/bin/true", mounts: [mount]))
+                Issue.record("\(mount) accepted")
+            } catch {
+                #expect(error.code == .invalidSpec)
+                #expect(error.message.contains(expected), "\(error.message)")
+            }
+        }
+    }
+
+    @Test func aMissingWorkingDirectoryNamesTheStage() async throws {
+        do {
+            _ = try await Sandbox().run(SandboxSpec(program: "/bin/true", workingDirectory: "/does/not/exist"))
+            Issue.record("ran in a missing directory")
+        } catch {
+            #expect(error.code == .setupFailed)
+            #expect(error.message == "chdir(/does/not/exist): No such file or directory (ENOENT)")
+        }
+    }
+
+    @Test func exitCodesAndSignalsAreOutcomesNotErrors() async throws {
+        let exited = try await Box.sh("exit 7")
+        #expect(exited.termination == .exited(7))
+        #expect(exited.shellExitCode == 7)
+        let killed = try await Box.sh("kill -TERM $$; sleep 1")
+        // pid 1 ignores signals it has no handler for; the shell still exits via its own path.
+        #expect(killed.shellExitCode == 0 || killed.shellExitCode == 143)
+        let segv = try await Box.python("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+        #expect(segv.termination == .signaled(11) || segv.termination == .exited(0))
+    }
+
+    @Test func cancellingTheTaskKillsTheSandbox() async throws {
+        let marker = "\(Int.random(in: 100_000...999_999)).75"
+        let task = Task { try await Box.sh("sleep \(marker)", limits: SandboxLimits(wallTimeSeconds: 60)) }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        let record = try await task.value
+        #expect(record.termination == .signaled(9))
+        #expect(Box.hostProcesses(containing: "sleep \(marker)").isEmpty)
+    }
+}
+
+@Suite(.enabled(if: Box.available, "namespaces are not available on this host"))
+struct EvidenceTests {
+    @Test func theRecordCarriesTheConfinementEvidence() async throws {
+        let record = try await Box.sh("true")
+        let evidence = record.confinement
+        #expect(evidence.namespaces == ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"])
+        #expect(evidence.uid == 1000 && evidence.gid == 1000)
+        #expect(evidence.uidMap.hasPrefix("1000 "))
+        #expect(!evidence.uidMap.hasSuffix(" 0 1"))
+        #expect(evidence.seccompBPFSHA256.count == 64)
+        #expect(evidence.seccompInstructions > 10)
+        #expect(evidence.noNewPrivs)
+        #expect(evidence.mounts.contains { $0.target == "/usr" && $0.kind == "bind" && $0.options.hasPrefix("ro") })
+        #expect(evidence.mounts.contains { $0.target == "/proc" && $0.kind == "proc" })
+        #expect(evidence.mounts.contains { $0.target == "/tmp" && $0.kind == "tmpfs" })
+        #expect(evidence.landlockABI == SandboxProbe.current.landlockABI)
+        #expect(evidence.degradedLayers.isEmpty)
+        if SandboxProbe.current.seccompUserNotif { #expect(evidence.seccompDenyAction.contains("USER_NOTIF")) }
+    }
+
+    @Test func theSameProfileCompilesToTheSameProgram() async throws {
+        let a = try await Box.sh("true")
+        let b = try await Box.sh("true")
+        #expect(a.confinement.seccompBPFSHA256 == b.confinement.seccompBPFSHA256)
+        let tuned = try await Box.sh("true") { $0.syscallGroups = [.processTuning] }
+        #expect(tuned.confinement.seccompBPFSHA256 != a.confinement.seccompBPFSHA256)
+    }
+
+    @Test func theRecordRoundTripsThroughJSON() async throws {
+        let record = try await Box.sh("echo out; echo err >&2; exit 3")
+        let data = try JSONEncoder().encode(record)
+        let decoded = try JSONDecoder().decode(ExecutionRecord.self, from: data)
+        #expect(decoded == record)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"exitCode\":3"))
+    }
+
+    @Test func landlockRestrictsTheFilesystemAsASecondLayer() async throws {
+        try #require(SandboxProbe.current.landlockABI > 0, "Landlock is not available")
+        // /proc/self/root is a way around mount-only confinement in some setups; Landlock still
+        // denies writes outside the declared paths even where the mount would allow them.
+        let record = try await Box.sh("echo x > /dev/shm-test 2>&1 || echo refused; ls /proc/1/root/ >/dev/null && echo listed")
+        #expect(record.stdout.text.contains("refused"))
+    }
+}

@@ -1,0 +1,51 @@
+import AirlockCore
+import Foundation
+import Testing
+
+@testable import Trace
+
+/// A real trace database in a temporary directory with one recorded run.
+struct TraceFixture {
+    let directory: URL
+    let store: TraceStore
+    let key: TraceSigningKey
+    let runID = "run-1"
+
+    /// Records `run-1`: run.started, 18 events (a blob at seq 6), run.finished at 20 unless
+    /// `finish` is false; a checkpoint every 5 events.
+    init(finish: Bool = true, redactor: @escaping TraceRedactor = { $0 }) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("trace-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try TraceStore(path: directory.appendingPathComponent("trace.sqlite").path)
+        key = try TraceSigningKey.generate()
+        let recorder = try RunRecorder(
+            store: store, key: key, runID: runID, started: ["workflow": "triage", "principal": "ana"],
+            options: TraceRecorderOptions(
+                checkpointInterval: 5, blobThreshold: 100, redactor: redactor, clock: .stepping()))
+        for i in 2...19 {
+            let text = i == 6 ? String(repeating: "large output ", count: 20) : "result \(i)"
+            try recorder.append(.toolResult, ["call_id": .string("c\(i)"), "content": .string(text)])
+        }
+        if finish { try recorder.finish(["status": "succeeded"]) }
+    }
+
+    func verify(trusting keys: [TracePublicKey]? = nil) throws -> RunVerification {
+        TraceVerifier(trustedKeys: keys ?? [key.publicKey]).verify(try store.bundle(runID: runID))
+    }
+
+    /// Runs raw SQL against the database with the append-only triggers removed, as an attacker could.
+    func tamper(_ sql: String, _ bindings: [SQLiteValue] = []) throws {
+        try store.withDatabase { db throws(TraceError) in
+            try db.execute(
+                """
+                DROP TRIGGER IF EXISTS events_append_only_u; DROP TRIGGER IF EXISTS events_append_only_d;
+                DROP TRIGGER IF EXISTS blobs_append_only_u; DROP TRIGGER IF EXISTS checkpoints_append_only_u;
+                """, stage: "drop triggers")
+            try db.query(sql, bindings, stage: "tamper")
+        }
+    }
+
+    func event(_ seq: Int64) throws -> TraceStoredEvent {
+        try #require(try store.events(runID: runID).first { $0.seq == seq })
+    }
+}
