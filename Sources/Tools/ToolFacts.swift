@@ -2,6 +2,9 @@ import AirlockCore
 
 /// What the policy engine needs to know about a tool, as a plain value: identity, pinned digest,
 /// risk, data labels, what it may touch, and its threat tags.
+///
+/// The JSON keys (`reads_labels`, `pinned_digest`, …) are those of the policy engine's tool facts,
+/// so the shared fields carry over one to one; the caller adds the digest measured before the run.
 public struct ToolFacts: Sendable, Hashable, Codable {
     /// The tool's namespaced name.
     public var name: String
@@ -9,8 +12,8 @@ public struct ToolFacts: Sendable, Hashable, Codable {
     public var version: String
     /// The SHA-256 of the canonical manifest document.
     public var manifestSHA256: String
-    /// The pinned SHA-256 of the executable.
-    public var executableSHA256: String
+    /// The pinned SHA-256 of the executable (hex).
+    public var pinnedDigest: String
     /// How much harm a call can do.
     public var risk: RiskLevel
     /// Data labels the tool reads.
@@ -19,20 +22,34 @@ public struct ToolFacts: Sendable, Hashable, Codable {
     public var outputLabels: [String]
     /// Datasets it mounts (read-only).
     public var datasets: [String]
-    /// Whether it can write to the run's workspace (the only writable place it can have).
+    /// Whether it can write to the run's workspace.
     public var writesWorkspace: Bool
+    /// Whether it can write anywhere outside the run's workspace, from its mounts: `false` for every
+    /// valid manifest today, since only `${workspace}` can be mounted read-write.
+    public var writesOutsideWorkspace: Bool
     /// Threat tags from THREATS.md.
     public var threats: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case name, version, risk, datasets, threats
+        case manifestSHA256 = "manifest_sha256"
+        case pinnedDigest = "pinned_digest"
+        case readsLabels = "reads_labels"
+        case outputLabels = "output_labels"
+        case writesWorkspace = "writes_workspace"
+        case writesOutsideWorkspace = "writes_outside_workspace"
+    }
 }
 
 extension ToolManifest {
     /// The facts the policy engine decides on.
     public var facts: ToolFacts {
         ToolFacts(
-            name: name, version: version, manifestSHA256: manifestSHA256, executableSHA256: executable.sha256,
+            name: name, version: version, manifestSHA256: manifestSHA256, pinnedDigest: executable.sha256,
             risk: risk, readsLabels: readsLabels, outputLabels: outputLabels,
             datasets: mounts.compactMap { if case .dataset(let d) = $0.variable { d } else { nil } },
-            writesWorkspace: mounts.contains { $0.writable && $0.variable == .workspace }, threats: threats)
+            writesWorkspace: mounts.contains { $0.writable && $0.variable == .workspace },
+            writesOutsideWorkspace: mounts.contains { $0.writable && $0.variable != .workspace }, threats: threats)
     }
 
     /// The OpenAI-style tool description the agent offers the model:

@@ -81,7 +81,7 @@ struct ToolsCLITests {
         let show = try CLI.run(["tools", "show", "demo.run@1.0.0", "--json"], environment: env)
         #expect(show.status == 0)
         let detail = try JSONParser().parse(show.stdout)
-        #expect(detail["facts"]?["executableSHA256"] == .string(Self.scriptSHA))
+        #expect(detail["facts"]?["pinned_digest"] == .string(Self.scriptSHA))
         #expect(detail["facts"]?["risk"] == "low")
         #expect(detail["modelTool"]?["function"]?["name"] == "demo.run")
         #expect(

@@ -151,9 +151,9 @@ struct ManifestDecoderTests {
         let facts = m.facts
         #expect(facts.name == "demo.echo" && facts.version == "1.0.0" && facts.risk == .low)
         #expect(facts.readsLabels == ["pii"] && facts.outputLabels == ["pii", "internal"])
-        #expect(facts.datasets == ["logs"] && facts.writesWorkspace)
+        #expect(facts.datasets == ["logs"] && facts.writesWorkspace && !facts.writesOutsideWorkspace)
         #expect(facts.threats == ["asi:02", "maestro:L3"])
-        #expect(facts.executableSHA256 == SHA256.hex(Array(Fixtures.script.utf8)))
+        #expect(facts.pinnedDigest == SHA256.hex(Array(Fixtures.script.utf8)))
         #expect(facts.manifestSHA256 == SHA256.hex(m.document.canonicalBytes))
         let tool = m.modelToolDescription
         #expect(tool["type"] == "function")
