@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "al_syscall.h"
@@ -443,6 +444,12 @@ int al_spawn(const struct al_child_plan *plan, const struct al_parent_steps *ste
     struct al_child_context ctx = {
         .plan = plan, .sync_fd = sync_pipe[0], .status_fd = status_pipe[1], .listener_sock = sock[1]};
 
+    /* Borrow the network namespace for the child: it is inherited at clone. */
+    if (steps->join_netns_fd >= 0 && setns(steps->join_netns_fd, CLONE_NEWNET) != 0) {
+        failure->err = errno;
+        failure->index = 7;
+        goto out;
+    }
     /* No signal handler may run on the child's stack before it resets them. */
     sigset_t all, saved;
     sigfillset(&all);
@@ -452,6 +459,10 @@ int al_spawn(const struct al_child_plan *plan, const struct al_parent_steps *ste
                 &ctx, &pidfd);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (steps->join_netns_fd >= 0 && setns(steps->restore_netns_fd, CLONE_NEWNET) != 0) {
+        /* This thread must not stay in the sandbox's network: nothing safe is left to do. */
+        abort();
+    }
     if (pid < 0) {
         failure->err = clone_errno;
         failure->index = 0;

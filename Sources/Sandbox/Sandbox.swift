@@ -65,18 +65,17 @@ public struct Sandbox: Sendable {
             Posix.close(cancel.write)
         }
         let configuration = self.configuration
+        let cancelFD = cancel.read
         let result: Result<ExecutionRecord, SandboxError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                // The supervising thread must outlive the child: the child's parent-death signal
-                // is tied to the thread that cloned it.
-                let thread = Thread {
+                // Started and supervised on a spawner thread, which outlives the child (the child's
+                // parent-death signal is tied to the thread that cloned it).
+                SpawnerPool.shared.submit {
                     continuation.resume(
                         returning: Result { () throws(SandboxError) -> ExecutionRecord in
-                            try SandboxRun(spec: spec, configuration: configuration, cancelFD: cancel.read).execute()
+                            try SandboxRun(spec: spec, configuration: configuration, cancelFD: cancelFD).execute()
                         })
                 }
-                thread.stackSize = 1 << 20
-                thread.start()
             }
         } onCancel: {
             _ = write(cancel.write, "x", 1)
@@ -84,8 +83,9 @@ public struct Sandbox: Sendable {
         return try result.get()
     }
 
-    /// Runs `spec` on the calling thread, blocking until the sandbox is gone. For benchmarks and
-    /// callers that manage their own threads; prefer ``run(_:)``.
+    /// Runs `spec` on the calling thread, blocking until the sandbox is gone. For callers that
+    /// manage their own threads (benchmarks, a dedicated agent thread); prefer ``run(_:)``. The
+    /// thread must not exit while the call runs (it cannot: the call blocks).
     public func runBlocking(_ spec: SandboxSpec) throws(SandboxError) -> ExecutionRecord {
         try SandboxRun(spec: spec, configuration: configuration, cancelFD: -1).execute()
     }
@@ -214,7 +214,9 @@ private struct SandboxRun {
         let filterBytes = arena.array(filter.bytes)
 
         var childPlan = al_child_plan()
-        childPlan.clone_flags = al_sandbox_namespaces
+        let network = NetworkNamespacePool.shared.acquire()
+        defer { if let network { NetworkNamespacePool.shared.release(network) } }
+        childPlan.clone_flags = network == nil ? al_sandbox_namespaces : al_sandbox_namespaces & ~al_clone_newnet
         childPlan.inner_uid = inner.uid
         childPlan.inner_gid = inner.gid
         childPlan.drop_groups = isRoot ? 1 : 0
@@ -245,6 +247,8 @@ private struct SandboxRun {
         childPlan.envp = UnsafePointer(arena.stringArray(envp))
 
         var steps = al_parent_steps()
+        steps.join_netns_fd = network?.fd ?? -1
+        steps.restore_netns_fd = NetworkNamespacePool.shared.home ?? -1
         steps.uid_map = UnsafePointer(arena.string(uidMap))
         steps.gid_map = UnsafePointer(arena.string(gidMap))
         steps.deny_setgroups = isRoot ? 0 : 1
@@ -322,6 +326,7 @@ private struct SandboxRun {
                 ?? "rlimits (RLIMIT_NPROC in the sandbox's user namespace\(spec.limits.memoryBytes != nil ? ", RLIMIT_AS" : ""))")
         let evidence = ConfinementEvidence(
             namespaces: ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"],
+            networkNamespace: Self.describe(network),
             uidMap: uidMap.trimmingWhitespace, gidMap: gidMap.trimmingWhitespace, uid: inner.uid, gid: inner.gid,
             mounts: plan.records, seccompBPFSHA256: filter.sha256, seccompDenyAction: filter.denyAction,
             seccompInstructions: filter.instructionCount, landlockABI: landlockABI,
@@ -339,6 +344,12 @@ private struct SandboxRun {
             stderr: CapturedOutput(bytes: Array(UnsafeBufferPointer(start: errBuffer, count: outcome.stderr_kept)),
                                    totalBytes: outcome.stderr_total),
             deniedSyscalls: denied, confinement: evidence)
+    }
+
+    /// How the network namespace was provided, for the evidence.
+    static func describe(_ network: NetworkNamespacePool.Lease?) -> String {
+        guard let network else { return "new (CLONE_NEWNET): loopback only, down" }
+        return "lent to this run alone from Airlock's pool, reused sequentially (net:[\(network.inode)]): loopback only, down"
     }
 
     /// Absolute candidates for `program`: itself when it has a slash, else each `PATH` entry.

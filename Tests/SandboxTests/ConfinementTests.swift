@@ -40,6 +40,37 @@ struct NetworkConfinementTests {
         #expect(record.stdout.text == "lo\n")
     }
 
+    @Test func liveSandboxesNeverShareANetworkAndNothingOutlivesARun() async throws {
+        let name = "airlock-test-\(UUID().uuidString.prefix(8))"
+        let listen = """
+            import socket, time
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind("\\0\(name)"); s.listen(1)
+            print("listening", flush=True)
+            time.sleep(2)
+            """
+        let connect = """
+            import socket
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect("\\0\(name)"); print("CONNECTED")
+            except OSError as e:
+                print("isolated", e.errno)
+            """
+        async let listener = Box.python(listen)
+        try await Task.sleep(for: .milliseconds(500))
+        let concurrent = try await Box.python(connect)
+        let first = try await listener
+        #expect(first.stdout.text == "listening\n", "\(first.stderr.text)")
+        #expect(concurrent.stdout.text.hasPrefix("isolated"), "\(concurrent.stdout.text)")
+        #expect(first.confinement.networkNamespace != concurrent.confinement.networkNamespace)
+        // Whichever namespace the next runs get, the listener's socket did not survive its run.
+        for _ in 0..<3 {
+            let later = try await Box.python(connect)
+            #expect(later.stdout.text.hasPrefix("isolated"), "\(later.stdout.text)")
+        }
+    }
+
     @Test func unixSocketsStillWork() async throws {
         let record = try await Box.python(
             """

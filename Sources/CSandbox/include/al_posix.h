@@ -15,6 +15,7 @@ int al_pipe_cloexec(int fds[2]);
 static const uint64_t al_sandbox_namespaces =
     CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
 static const uint64_t al_clone_newuser = CLONE_NEWUSER;
+static const uint64_t al_clone_newnet = CLONE_NEWNET;
 
 /* Resource numbers for prlimit64 (glibc exposes them only as an enum Swift cannot name). */
 static const int32_t al_rlimit_cpu = 0;
@@ -23,6 +24,24 @@ static const int32_t al_rlimit_core = 4;
 static const int32_t al_rlimit_nproc = 6;
 static const int32_t al_rlimit_nofile = 7;
 static const int32_t al_rlimit_as = 9;
+
+#ifdef __cplusplus
+}
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Creates a new, empty network namespace and returns an open descriptor for it (close-on-exec)
+ * in `fd` and its inode in `inode`. The calling thread enters it only for the moment it takes to
+ * open it, then returns to its own. Needs CAP_SYS_ADMIN (root); returns 0 or -errno.
+ */
+int al_make_netns(int32_t *fd, uint64_t *inode);
+
+/* Opens the calling thread's current network namespace (close-on-exec); fd or -errno. */
+int al_open_current_netns(void);
 
 #ifdef __cplusplus
 }

@@ -174,6 +174,13 @@ struct al_parent_steps {
     const char *gid_map;
     /* Write "deny" to /proc/PID/setgroups before gid_map (required when unprivileged). */
     int32_t deny_setgroups;
+    /*
+     * A network namespace for the child to inherit instead of creating one (-1: the plan's
+     * clone_flags decide). The calling thread enters it just for the clone and then returns to
+     * `restore_netns_fd`; both stay owned by the caller.
+     */
+    int32_t join_netns_fd;
+    int32_t restore_netns_fd;
     /* Open cgroup.procs files (one per hierarchy) to write the child's pid into, or none. */
     const int32_t *cgroup_procs_fds;
     size_t cgroup_procs_count;
@@ -187,7 +194,7 @@ struct al_parent_steps {
  * and fills `result` (pid, a pidfd, and the seccomp listener); the child has executed the program.
  * On failure returns -1 and fills `failure`: stage AL_STAGE_NONE means the parent side failed
  * (index names the parent step: 0 clone, 1 uid_map, 2 setgroups, 3 gid_map, 4 cgroup, 5 sync,
- * 6 status read), anything else is the child's stage. The child has been reaped on failure.
+ * 6 status read, 7 setns(network)), anything else is the child's stage. The child has been reaped on failure.
  * Not async-signal-safe (parent side); thread-safe.
  */
 int al_spawn(const struct al_child_plan *plan, const struct al_parent_steps *steps, struct al_spawn_result *result,
