@@ -110,7 +110,7 @@ final class RecordingSandbox: SandboxRunning, @unchecked Sendable {
              "wallSeconds":0,"userCPUSeconds":0,"systemCPUSeconds":0,"peakMemoryBytes":0,
              "stdout":{"text":\(out),"totalBytes":\(stdout.utf8.count),"truncated":false,"keptBytes":\(stdout.utf8.count)},
              "stderr":{"text":"","totalBytes":0,"truncated":false,"keptBytes":0},"deniedSyscalls":[],
-             "confinement":{"namespaces":[],"uidMap":"","gidMap":"","uid":0,"gid":0,"mounts":[],"seccompBPFSHA256":"",
+             "confinement":{"namespaces":[],"networkNamespace":"new","uidMap":"","gidMap":"","uid":0,"gid":0,"mounts":[],"seccompBPFSHA256":"",
               "seccompDenyAction":"","seccompInstructions":0,"landlockABI":0,"capabilities":"","noNewPrivs":true,
               "limits":{"wallTimeSeconds":0,"maxProcesses":0,"fileSizeBytes":0,"openFiles":0,"outputBytesPerStream":0,
                         "tmpSizeBytes":0,"enforcement":"none"},

@@ -52,7 +52,7 @@ struct ShippedToolsSandboxTests {
         let result = try await run("logs.search", ["pattern": "timeout|LOCKED", "ignore_case": true, "max_matches": 2])
         #expect(result.exitCode == 0, "\(result.record.stderr.text)")
         let json = try #require(result.json)
-        #expect(json["truncated"] == true)
+        #expect(json["truncated"] == true, "\(result.output) \(result.record.argv)")
         #expect(json["matches"]?.arrayValue?.count == 2)
         #expect(json["matches"]?.arrayValue?.first?["file"] == "app.log")
         #expect(json["matches"]?.arrayValue?.first?["line"] == 4)
