@@ -1,9 +1,16 @@
 import Foundation
 
-/// Where Airlock keeps everything: `AIRLOCK_HOME`, default `~/.local/share/airlock`.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where Airlock keeps everything: `AIRLOCK_HOME`, default `~/.local/share/airlock`, or
+/// `/var/lib/airlock` when Airlock runs as root.
 ///
 /// The CLI resolves it once and hands explicit paths to the modules; no module reads the
-/// environment itself.
+/// environment itself. The directory is 0711: others may pass through it (the sandbox user must
+/// reach a run's workspace and the registry's stored executables inside it) but not list it;
+/// keys, databases and workspaces below it keep their own tighter modes.
 struct AirlockHome {
     /// The root directory.
     let root: URL
@@ -24,12 +31,16 @@ struct AirlockHome {
             path = explicit
         } else if let dataHome = environment["XDG_DATA_HOME"], !dataHome.isEmpty {
             path = dataHome + "/airlock"
+        } else if geteuid() == 0 {
+            // Root's home is 0700, which the sandbox user could not pass through; system state
+            // belongs under /var/lib anyway.
+            path = "/var/lib/airlock"
         } else {
             path = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/airlock"
         }
         let root = URL(fileURLWithPath: path, isDirectory: true)
         try FileManager.default.createDirectory(
-            at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         return AirlockHome(root: root)
     }
 }

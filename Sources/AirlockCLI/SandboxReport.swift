@@ -12,12 +12,12 @@ enum SandboxReport {
         var notes: [String] = []
         if record.timedOut { notes.append("timed out after \(record.confinement.limits.wallTimeSeconds)s") }
         if record.oomKilled { notes.append("OOM-killed") }
-        let wallMs = String(format: "%.1f", record.wallSeconds * 1000)
+
         // A clean run is silent, like the program itself would be; anything notable is reported.
         let notable = record.termination != .exited(0) || !notes.isEmpty || record.stdout.truncated
             || record.stderr.truncated || !record.deniedSyscalls.isEmpty || !record.confinement.degradedLayers.isEmpty
         guard notable else { return [] }
-        lines.append("airlock: \(ending)\(notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")") in \(wallMs) ms")
+        lines.append("airlock: \(ending)\(notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")") in \(Units.duration(record.wallSeconds))")
         for stream in [("stdout", record.stdout), ("stderr", record.stderr)] where stream.1.truncated {
             lines.append("airlock: \(stream.0) truncated: kept \(stream.1.bytes.count) of \(stream.1.totalBytes) bytes")
         }

@@ -49,7 +49,7 @@ struct ToolsShowCommand: ParsableCommand {
         print("  mounts:      \(mounts.isEmpty ? "none" : mounts.joined(separator: ", "))")
         let l = m.limits
         print(
-            "  limits:      timeout \(l.timeoutSeconds)s, cpu \(l.cpuSeconds)s, memory \(l.memoryBytes) B, processes \(l.processes), file size \(l.fileSizeBytes) B"
+            "  limits:      timeout \(Units.duration(l.timeoutSeconds)), cpu \(l.cpuSeconds) s, memory \(Units.bytes(l.memoryBytes)), processes \(l.processes), file size \(Units.bytes(l.fileSizeBytes))"
         )
         print(
             "  seccomp:     default\(m.syscallGroups.isEmpty ? "" : " + " + m.syscallGroups.map(\.rawValue).joined(separator: ", "))"

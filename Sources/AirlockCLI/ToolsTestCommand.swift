@@ -102,7 +102,7 @@ struct ToolsTestCommand: AsyncParsableCommand {
         print("tool:      \(result.tool)")
         print("argv:      \(result.arguments.map { "\"\($0)\"" }.joined(separator: " "))")
         print(
-            "result:    \(ending)\(record.timedOut ? " (timed out)" : "")\(record.oomKilled ? " (out of memory)" : "") in \(record.wallSeconds)s, cpu \(record.userCPUSeconds)s user \(record.systemCPUSeconds)s sys, peak memory \(record.peakMemoryBytes) B"
+            "result:    \(ending)\(record.timedOut ? " (timed out)" : "")\(record.oomKilled ? " (out of memory)" : "") in \(Units.duration(record.wallSeconds)), cpu \(Units.duration(record.userCPUSeconds)) user \(Units.duration(record.systemCPUSeconds)) sys, peak memory \(Units.bytes(record.peakMemoryBytes))"
         )
         if let workspace { print("workspace: \(workspace.path)") }
         print("stdout (\(record.stdout.totalBytes) bytes\(result.outputTruncated ? ", truncated" : "")):")

@@ -121,9 +121,10 @@ public struct DeniedSyscall: Sendable, Hashable, Codable {
 public struct ConfinementEvidence: Sendable, Hashable, Codable {
     /// Namespaces the child was created in (`user`, `mnt`, `pid`, `net`, `ipc`, `uts`, `cgroup`).
     public var namespaces: [String]
-    /// How the network namespace was provided: new for this run, or a spawner's private one
-    /// reused sequentially (never shared by two live sandboxes).
-    public var networkNamespace: String
+    /// How the network namespace was provided: new for this run, or lent from Airlock's pool
+    /// and reused sequentially (never shared by two live sandboxes). Added in schema 1; absent
+    /// in records written before it.
+    public var networkNamespace: String?
     /// `/proc/PID/uid_map` as written: inside, outside, count.
     public var uidMap: String
     /// `/proc/PID/gid_map` as written.

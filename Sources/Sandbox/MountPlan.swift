@@ -133,6 +133,13 @@ struct MountPlan {
                     .invalidSpec, "mount source \(mount.source): \(Posix.describe(errno))", errno: errno)
             }
             let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+            if let blocked = Self.firstUnsearchableAncestor(of: mount.source, by: host) {
+                throw SandboxError(
+                    .invalidSpec,
+                    "mount source \(mount.source): \(blocked) is not searchable by the sandbox's host user (uid "
+                        + "\(host.uid), gid \(host.gid)), which sets up the mounts; give it o+x or choose a path under a "
+                        + "directory that has it")
+            }
             if mount.writable && !Self.writable(st, by: host) {
                 throw SandboxError(
                     .invalidSpec,
@@ -155,6 +162,25 @@ struct MountPlan {
         guard workdir.hasPrefix("/") else {
             throw SandboxError(.invalidSpec, "working directory \(workdir): must be an absolute path inside the sandbox")
         }
+    }
+
+    /// The first directory on the way to `path` the host user may not pass through, or `nil`.
+    static func firstUnsearchableAncestor(of path: String, by host: (uid: UInt32, gid: UInt32)) -> String? {
+        var prefix = ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix += "/" + component
+            guard let st = Posix.statPath(prefix) else { return prefix }
+            let searchable: Bool
+            if st.st_uid == host.uid {
+                searchable = st.st_mode & 0o100 != 0
+            } else if st.st_gid == host.gid {
+                searchable = st.st_mode & 0o010 != 0
+            } else {
+                searchable = st.st_mode & 0o001 != 0
+            }
+            if !searchable { return prefix }
+        }
+        return nil
     }
 
     /// Whether the host user can write to a file or directory with this status, by its mode bits.

@@ -102,6 +102,17 @@ import Testing
         try FileManager.default.copyItem(at: CLI.binary, to: copy)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
         defer { try? FileManager.default.removeItem(at: dir) }
+        // A child cloned elsewhere in this test process while the copy was open for writing may
+        // briefly hold that descriptor, and execve then fails with ETXTBSY (setpriv exits 126).
+        for _ in 0..<20 {
+            let result = try Self.spawnSetpriv(copy: copy, arguments: arguments)
+            guard result.status == 126 && result.stderr.contains("Text file busy") else { return result }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return try Self.spawnSetpriv(copy: copy, arguments: arguments)
+    }
+
+    private static func spawnSetpriv(copy: URL, arguments: [String]) throws -> CLIResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", copy.path] + arguments
