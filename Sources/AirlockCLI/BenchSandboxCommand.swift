@@ -82,6 +82,7 @@ struct BenchSandboxCommand: ParsableCommand {
             ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).sorted()
         }
         _ = try Sandbox().runBlocking(SandboxSpec(program: program))  // warm-up: caches, lazily opened files
+        Sandbox.discardPrespawnedChildren()
         let before = descriptors()
         for n in 0..<runs {
             var spec = SandboxSpec(program: "/bin/sh", arguments: ["-c", "echo out; echo err >&2; sleep \(n % 3 == 0 ? 5 : 0)"])
@@ -89,15 +90,26 @@ struct BenchSandboxCommand: ParsableCommand {
             if n % 2 == 0, SandboxProbe.current.cgroup.usable { spec.limits.memoryBytes = 256 << 20 }
             _ = try Sandbox().runBlocking(spec)
         }
+        // Children waiting for future runs (and their descriptors) are not a run's leftovers.
+        Sandbox.discardPrespawnedChildren()
         let after = descriptors()
         let leaked = Set(after).subtracting(before)
-        let children = (try? String(contentsOfFile: "/proc/self/task/\(getpid())/children", encoding: .utf8)) ?? ""
-        print("descriptors before: \(before.count), after \(runs) runs: \(after.count); children left: \(children.isEmpty ? "none" : children)")
-        guard leaked.isEmpty, children.trimmingCharacters(in: .whitespaces).isEmpty else {
+        let children = Self.childrenOfThisProcess()
+        print("descriptors before: \(before.count), after \(runs) runs: \(after.count); children left: \(children.isEmpty ? "none" : children.joined(separator: " "))")
+        guard leaked.isEmpty, children.isEmpty else {
             let targets = leaked.map { "\($0) → " + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "?") }
             throw ValidationError("leaked: \(targets.joined(separator: ", "))")
         }
         print("no leaks")
+    }
+
+    /// Children of any thread of this process (`/proc/self/task/*/children`).
+    static func childrenOfThisProcess() -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.flatMap { task in
+            ((try? String(contentsOfFile: "/proc/self/task/\(task)/children", encoding: .utf8)) ?? "")
+                .split(separator: " ").map(String.init)
+        }
     }
 
     static func row(_ a: String, _ b: String, _ c: String, _ d: String) -> String {

@@ -84,12 +84,20 @@ struct al_kernel_sigaction {
     uint64_t mask;
 };
 
-/* The child's view of one spawn: the plan plus the ends of the parent's pipes. */
-struct al_child_context {
-    const struct al_child_plan *plan;
-    int sync_fd;
-    int status_fd;
-    int listener_sock;
+/* One child from prespawn to start: shared with the child (CLONE_VM) until it executes. */
+struct al_prespawned {
+    const struct al_base_plan *base;
+    /* Set by al_start before the run message; read by the child after receiving it. */
+    const struct al_run_plan *run;
+    /* The child's ends (numbers valid in its descriptor table, copied at clone). */
+    int status_child;
+    int sock_child;
+    /* The parent's ends and bookkeeping. */
+    int status_parent;
+    int sock_parent;
+    pid_t pid;
+    int pidfd;
+    void *stack;
 };
 
 enum { AL_CHILD_STACK_SIZE = 256 * 1024 };
@@ -100,10 +108,10 @@ static size_t al_strlen(const char *s) {
     return n;
 }
 
-__attribute__((noreturn)) static void al_child_fail(const struct al_child_context *ctx, int32_t stage, int32_t index,
+__attribute__((noreturn)) static void al_child_fail(const struct al_prespawned *ctx, int32_t stage, int32_t index,
                                                     long result) {
     struct al_child_failure failure = {.stage = stage, .index = index, .err = (int32_t)(result < 0 ? -result : EIO)};
-    AL_SYS3(SYS_write, ctx->status_fd, &failure, sizeof failure);
+    AL_SYS3(SYS_write, ctx->status_child, &failure, sizeof failure);
     for (;;) AL_SYS1(SYS_exit_group, 125);
 }
 
@@ -122,63 +130,64 @@ static uint64_t al_mount_attr_bits(uint32_t flags) {
     return bits;
 }
 
-static void al_child_mount_op(const struct al_child_context *ctx, const struct al_mount_op *op, int32_t index) {
+static void al_child_mount_op(const struct al_prespawned *ctx, const struct al_mount_op *op, int32_t stage,
+                              int32_t index) {
     long r;
     switch (op->kind) {
     case AL_OP_MKDIR:
         r = AL_SYS3(SYS_mkdirat, AT_FDCWD, op->target, op->mode);
         if (r == -EEXIST) r = 0;
-        AL_CHECK(ctx, r, AL_STAGE_OP, index);
+        AL_CHECK(ctx, r, stage, index);
         break;
     case AL_OP_TOUCH:
     case AL_OP_FILE: {
         long fd = AL_SYS4(SYS_openat, AT_FDCWD, op->target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, op->mode);
-        AL_CHECK(ctx, fd, AL_STAGE_OP, index);
+        AL_CHECK(ctx, fd, stage, index);
         size_t done = 0;
         while (op->kind == AL_OP_FILE && done < op->data_len) {
             long w = AL_SYS3(SYS_write, fd, op->data + done, op->data_len - done);
             if (w == -EINTR) continue;
-            AL_CHECK(ctx, w, AL_STAGE_OP, index);
+            AL_CHECK(ctx, w, stage, index);
             done += (size_t)w;
         }
         AL_SYS1(SYS_close, fd);
         break;
     }
     case AL_OP_BIND: {
-        AL_CHECK(ctx, AL_SYS5(SYS_mount, op->source, op->target, 0, MS_BIND | MS_REC, 0), AL_STAGE_OP, index);
+        AL_CHECK(ctx, AL_SYS5(SYS_mount, op->source, op->target, 0, MS_BIND | MS_REC, 0), stage, index);
         struct al_mount_attr attr = {.attr_set = al_mount_attr_bits(op->flags)};
         if (attr.attr_set != 0) {
             AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, op->target, AT_RECURSIVE, &attr, sizeof attr),
-                     AL_STAGE_OP_SETATTR, index);
+                     stage == AL_STAGE_OP ? AL_STAGE_OP_SETATTR : stage, index);
         }
         break;
     }
     case AL_OP_TMPFS: {
         unsigned long flags = MS_NOSUID | MS_NODEV;
         if (op->flags & AL_MNT_NOEXEC) flags |= MS_NOEXEC;
-        AL_CHECK(ctx, AL_SYS5(SYS_mount, "tmpfs", op->target, "tmpfs", flags, op->data), AL_STAGE_OP, index);
+        AL_CHECK(ctx, AL_SYS5(SYS_mount, "tmpfs", op->target, "tmpfs", flags, op->data), stage, index);
         break;
     }
     case AL_OP_PROC:
         AL_CHECK(ctx, AL_SYS5(SYS_mount, "proc", op->target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0),
-                 AL_STAGE_OP, index);
+                 stage, index);
         break;
     case AL_OP_SETATTR: {
         struct al_mount_attr attr = {.attr_set = al_mount_attr_bits(op->flags)};
-        AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, op->target, 0, &attr, sizeof attr), AL_STAGE_OP_SETATTR,
+        AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, op->target, 0, &attr, sizeof attr), stage == AL_STAGE_OP ? AL_STAGE_OP_SETATTR : stage,
                  index);
         break;
     }
     case AL_OP_SYMLINK:
-        AL_CHECK(ctx, AL_SYS3(SYS_symlinkat, op->source, AT_FDCWD, op->target), AL_STAGE_OP, index);
+        AL_CHECK(ctx, AL_SYS3(SYS_symlinkat, op->source, AT_FDCWD, op->target), stage, index);
         break;
     default:
-        al_child_fail(ctx, AL_STAGE_OP, index, -EINVAL);
+        al_child_fail(ctx, stage, index, -EINVAL);
     }
 }
 
-static void al_child_landlock(const struct al_child_context *ctx) {
-    const struct al_child_plan *plan = ctx->plan;
+static void al_child_landlock(const struct al_prespawned *ctx) {
+    const struct al_run_plan *plan = ctx->run;
     if (plan->landlock_abi <= 0) return;
     struct al_landlock_ruleset_attr attr = {
         .handled_access_fs = plan->landlock_handled_fs,
@@ -204,8 +213,8 @@ static void al_child_landlock(const struct al_child_context *ctx) {
     AL_SYS1(SYS_close, ruleset);
 }
 
-static void al_child_seccomp(const struct al_child_context *ctx) {
-    const struct al_child_plan *plan = ctx->plan;
+static void al_child_seccomp(const struct al_prespawned *ctx) {
+    const struct al_run_plan *plan = ctx->run;
     struct {
         unsigned short len;
         const void *filter;
@@ -232,49 +241,71 @@ static void al_child_seccomp(const struct al_child_context *ctx) {
     int fd = (int)listener;
     unsigned char *data = CMSG_DATA(cmsg);
     for (size_t i = 0; i < sizeof fd; i++) data[i] = ((unsigned char *)&fd)[i];
-    AL_CHECK(ctx, AL_SYS3(SYS_sendmsg, ctx->listener_sock, &msg, MSG_NOSIGNAL), AL_STAGE_SEND_LISTENER, -1);
+    AL_CHECK(ctx, AL_SYS3(SYS_sendmsg, ctx->sock_child, &msg, MSG_NOSIGNAL), AL_STAGE_SEND_LISTENER, -1);
     AL_SYS1(SYS_close, listener);
 }
 
 /*
- * Closes every descriptor the child inherited except the ones it still needs: its standard
- * streams, the status pipe and the listener socket. Other runs' pipes, cloned into this child's
- * descriptor table, would otherwise stay open until execve (delaying their EOF) and count
- * against RLIMIT_NOFILE.
+ * Closes every descriptor the child inherited except its two channels to the parent. Other
+ * runs' pipes, cloned into this child's descriptor table, would otherwise stay open until execve
+ * (delaying their EOF) and count against RLIMIT_NOFILE.
  */
-static void al_child_close_inherited(const struct al_child_context *ctx) {
-    const struct al_child_plan *plan = ctx->plan;
-    int keep[5] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd, ctx->status_fd, ctx->listener_sock};
-    /* Sort the few descriptors to keep, then close the gaps between them. */
-    for (int i = 1; i < 5; i++) {
-        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
-            int t = keep[j];
-            keep[j] = keep[j - 1];
-            keep[j - 1] = t;
-        }
-    }
-    unsigned int next = 3;
-    for (int i = 0; i < 5; i++) {
-        if (keep[i] < 3 || (unsigned int)keep[i] < next) continue;
-        if ((unsigned int)keep[i] > next) AL_SYS3(SYS_close_range, next, (unsigned int)keep[i] - 1, 0);
-        next = (unsigned int)keep[i] + 1;
-    }
-    AL_SYS3(SYS_close_range, next, ~0U, 0);
+static void al_child_close_inherited(const struct al_prespawned *ctx) {
+    int low = ctx->status_child < ctx->sock_child ? ctx->status_child : ctx->sock_child;
+    int high = ctx->status_child < ctx->sock_child ? ctx->sock_child : ctx->status_child;
+    if (low > 3) AL_SYS3(SYS_close_range, 3, (unsigned int)low - 1, 0);
+    if (high > low + 1) AL_SYS3(SYS_close_range, (unsigned int)low + 1, (unsigned int)high - 1, 0);
+    AL_SYS3(SYS_close_range, (unsigned int)high + 1, ~0U, 0);
 }
 
-static void al_child_stdio(const struct al_child_context *ctx) {
-    const struct al_child_plan *plan = ctx->plan;
-    int32_t fds[3] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd};
-    /* The parent guarantees these are all >= 3, so dup3 never clobbers one before it is used. */
+/* Receives one message from the parent; with `fds`, exactly `count` descriptors must come with it. */
+static long al_child_receive(const struct al_prespawned *ctx, int *fds, int count) {
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(3 * sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    for (size_t i = 0; i < sizeof control.buf; i++) control.buf[i] = 0;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    long r;
+    do {
+        r = AL_SYS3(SYS_recvmsg, ctx->sock_child, &msg, MSG_CMSG_CLOEXEC);
+    } while (r == -EINTR);
+    if (r < 0) return r;
+    if (r == 0) return -EPIPE;
+    if (count == 0) return 0;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (cmsg == NULL || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(count * sizeof(int))) return -EBADMSG;
+    unsigned char *data = CMSG_DATA(cmsg);
+    for (int i = 0; i < count; i++) {
+        int fd = 0;
+        for (size_t b = 0; b < sizeof fd; b++) ((unsigned char *)&fd)[b] = data[i * sizeof(int) + b];
+        fds[i] = fd;
+    }
+    return 0;
+}
+
+/* Makes the received streams the program's 0, 1 and 2; everything else closes at execve. */
+static void al_child_stdio(const struct al_prespawned *ctx, int fds[3]) {
+    /* Move any stream that landed on 0..2 out of the way first, so dup3 never clobbers one. */
+    for (int i = 0; i < 3; i++) {
+        if (fds[i] < 3) {
+            long moved = AL_SYS3(SYS_fcntl, fds[i], F_DUPFD_CLOEXEC, 3);
+            AL_CHECK(ctx, moved, AL_STAGE_STDIO, i);
+            fds[i] = (int)moved;
+        }
+    }
     for (int32_t target = 0; target < 3; target++) {
         AL_CHECK(ctx, AL_SYS3(SYS_dup3, fds[target], target, 0), AL_STAGE_STDIO, target);
     }
-    /* Everything else is closed at execve, including our status pipe (whose EOF means success). */
+    /* Our status pipe's EOF at execve is what tells the parent the program started. */
     AL_CHECK(ctx, AL_SYS3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC), AL_STAGE_CLOSE_FDS, -1);
 }
 
-static void al_child_drop_capabilities(const struct al_child_context *ctx) {
-    for (int cap = 0; cap <= ctx->plan->cap_last_cap; cap++) {
+static void al_child_drop_capabilities(const struct al_prespawned *ctx) {
+    for (int cap = 0; cap <= ctx->run->cap_last_cap; cap++) {
         long r = AL_SYS2(SYS_prctl, PR_CAPBSET_DROP, cap);
         if (r < 0 && r != -EINVAL) al_child_fail(ctx, AL_STAGE_CAP_BOUNDING, cap, r);
     }
@@ -286,9 +317,9 @@ static void al_child_drop_capabilities(const struct al_child_context *ctx) {
     AL_CHECK(ctx, AL_SYS2(SYS_capset, &header, data), AL_STAGE_CAPSET, -1);
 }
 
-static int al_child_main(void *arg) {
-    const struct al_child_context *ctx = arg;
-    const struct al_child_plan *plan = ctx->plan;
+/* Phase one: everything that does not depend on the run. */
+static void al_child_base(const struct al_prespawned *ctx) {
+    const struct al_base_plan *base = ctx->base;
 
     /* Signal handlers are the parent's (Swift's) until reset; the mask stays full until execve. */
     struct al_kernel_sigaction dfl = {.handler = SIG_DFL};
@@ -296,56 +327,59 @@ static int al_child_main(void *arg) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         AL_SYS4(SYS_rt_sigaction, sig, &dfl, 0, 8);
     }
-    /* If the supervising thread dies, so does the sandbox. */
+    /* If the thread that cloned us dies, so does the sandbox. */
     AL_SYS2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
 
-    /* Wait until the parent has written our uid/gid maps and joined us to our cgroups. */
-    char go = 0;
-    long r;
-    do {
-        r = AL_SYS3(SYS_read, ctx->sync_fd, &go, 1);
-    } while (r == -EINTR);
-    if (r != 1) al_child_fail(ctx, AL_STAGE_SYNC, -1, r < 0 ? r : -EPIPE);
+    /* Wait until the parent has written our uid/gid maps. */
+    AL_CHECK(ctx, al_child_receive(ctx, NULL, 0), AL_STAGE_SYNC, -1);
     al_child_close_inherited(ctx);
 
     /*
      * Become the unprivileged inner user first. Inner root is not mapped, so the kernel keeps our
-     * user-namespace capabilities across this change; they are dropped explicitly below once the
-     * mounts are done. Being mapped lets us create files in the new root's tmpfs.
+     * user-namespace capabilities across this change; they are dropped explicitly once the mounts
+     * are done. Being mapped lets us create files in the new root's tmpfs.
      */
-    if (plan->drop_groups) AL_CHECK(ctx, AL_SYS2(SYS_setgroups, 0, 0), AL_STAGE_SETGROUPS, -1);
-    AL_CHECK(ctx, AL_SYS3(SYS_setresgid, plan->inner_gid, plan->inner_gid, plan->inner_gid), AL_STAGE_SETRESGID, -1);
-    AL_CHECK(ctx, AL_SYS3(SYS_setresuid, plan->inner_uid, plan->inner_uid, plan->inner_uid), AL_STAGE_SETRESUID, -1);
+    if (base->drop_groups) AL_CHECK(ctx, AL_SYS2(SYS_setgroups, 0, 0), AL_STAGE_SETGROUPS, -1);
+    AL_CHECK(ctx, AL_SYS3(SYS_setresgid, base->inner_gid, base->inner_gid, base->inner_gid), AL_STAGE_SETRESGID, -1);
+    AL_CHECK(ctx, AL_SYS3(SYS_setresuid, base->inner_uid, base->inner_uid, base->inner_uid), AL_STAGE_SETRESUID, -1);
 
     /* A private mount tree, a tmpfs root staged over an existing directory, the host parked below. */
     AL_CHECK(ctx, AL_SYS5(SYS_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0), AL_STAGE_MOUNT_PRIVATE, -1);
-    AL_CHECK(ctx, AL_SYS5(SYS_mount, "tmpfs", plan->staging_dir, "tmpfs", MS_NOSUID | MS_NODEV, plan->root_tmpfs_options),
+    AL_CHECK(ctx, AL_SYS5(SYS_mount, "tmpfs", base->staging_dir, "tmpfs", MS_NOSUID | MS_NODEV, base->root_tmpfs_options),
              AL_STAGE_ROOT_TMPFS, -1);
-    AL_CHECK(ctx, AL_SYS1(SYS_chdir, plan->staging_dir), AL_STAGE_PIVOT_ROOT, -1);
-    AL_CHECK(ctx, AL_SYS3(SYS_mkdirat, AT_FDCWD, plan->old_root_name, 0700), AL_STAGE_MKDIR_OLDROOT, -1);
-    AL_CHECK(ctx, AL_SYS2(SYS_pivot_root, ".", plan->old_root_name), AL_STAGE_PIVOT_ROOT, -1);
+    AL_CHECK(ctx, AL_SYS1(SYS_chdir, base->staging_dir), AL_STAGE_PIVOT_ROOT, -1);
+    AL_CHECK(ctx, AL_SYS3(SYS_mkdirat, AT_FDCWD, base->old_root_name, 0700), AL_STAGE_MKDIR_OLDROOT, -1);
+    AL_CHECK(ctx, AL_SYS2(SYS_pivot_root, ".", base->old_root_name), AL_STAGE_PIVOT_ROOT, -1);
     AL_CHECK(ctx, AL_SYS1(SYS_chdir, "/"), AL_STAGE_CHDIR_ROOT, -1);
 
-    for (size_t i = 0; i < plan->op_count; i++) al_child_mount_op(ctx, &plan->ops[i], (int32_t)i);
+    for (size_t i = 0; i < base->op_count; i++) al_child_mount_op(ctx, &base->ops[i], AL_STAGE_OP, (int32_t)i);
+}
+
+/* Phase two: the run's mounts, every restriction, and the program. Does not return. */
+__attribute__((noreturn)) static void al_child_run(const struct al_prespawned *ctx, int stdio[3]) {
+    const struct al_base_plan *base = ctx->base;
+    const struct al_run_plan *run = ctx->run;
+
+    for (size_t i = 0; i < run->op_count; i++) al_child_mount_op(ctx, &run->ops[i], AL_STAGE_RUN_OPS, (int32_t)i);
 
     /* Detach the host, then make the root itself read-only (its submounts keep their own flags). */
-    AL_CHECK(ctx, AL_SYS2(SYS_umount2, plan->old_root_name, MNT_DETACH), AL_STAGE_UMOUNT_OLDROOT, -1);
-    AL_CHECK(ctx, AL_SYS3(SYS_unlinkat, AT_FDCWD, plan->old_root_name, AT_REMOVEDIR), AL_STAGE_RMDIR_OLDROOT, -1);
+    AL_CHECK(ctx, AL_SYS2(SYS_umount2, base->old_root_name, MNT_DETACH), AL_STAGE_UMOUNT_OLDROOT, -1);
+    AL_CHECK(ctx, AL_SYS3(SYS_unlinkat, AT_FDCWD, base->old_root_name, AT_REMOVEDIR), AL_STAGE_RMDIR_OLDROOT, -1);
     struct al_mount_attr root_attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
     AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, "/", 0, &root_attr, sizeof root_attr), AL_STAGE_ROOT_READONLY,
              -1);
 
-    AL_CHECK(ctx, AL_SYS2(SYS_sethostname, plan->hostname, al_strlen(plan->hostname)), AL_STAGE_HOSTNAME, -1);
-    AL_CHECK(ctx, AL_SYS1(SYS_chdir, plan->workdir), AL_STAGE_CHDIR_WORKDIR, -1);
+    AL_CHECK(ctx, AL_SYS2(SYS_sethostname, run->hostname, al_strlen(run->hostname)), AL_STAGE_HOSTNAME, -1);
+    AL_CHECK(ctx, AL_SYS1(SYS_chdir, run->workdir), AL_STAGE_CHDIR_WORKDIR, -1);
 
-    for (size_t i = 0; i < plan->rlimit_count; i++) {
+    for (size_t i = 0; i < run->rlimit_count; i++) {
         struct {
             uint64_t cur, max;
-        } limit = {plan->rlimits[i].soft, plan->rlimits[i].hard};
-        AL_CHECK(ctx, AL_SYS4(SYS_prlimit64, 0, plan->rlimits[i].resource, &limit, 0), AL_STAGE_RLIMIT, (int32_t)i);
+        } limit = {run->rlimits[i].soft, run->rlimits[i].hard};
+        AL_CHECK(ctx, AL_SYS4(SYS_prlimit64, 0, run->rlimits[i].resource, &limit, 0), AL_STAGE_RLIMIT, (int32_t)i);
     }
 
-    al_child_stdio(ctx);
+    al_child_stdio(ctx, stdio);
     al_child_drop_capabilities(ctx);
     AL_CHECK(ctx, AL_SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), AL_STAGE_NO_NEW_PRIVS, -1);
     al_child_landlock(ctx);
@@ -357,14 +391,23 @@ static int al_child_main(void *arg) {
     /* PATH search was done by the parent: try each candidate, report the most telling error. */
     long best = -ENOENT;
     int32_t best_index = 0;
-    for (size_t i = 0; i < plan->exec_path_count; i++) {
-        r = AL_SYS3(SYS_execve, plan->exec_paths[i], plan->argv, plan->envp);
+    for (size_t i = 0; i < run->exec_path_count; i++) {
+        long r = AL_SYS3(SYS_execve, run->exec_paths[i], run->argv, run->envp);
         if (r != -ENOENT && r != -ENOTDIR && best == -ENOENT) {
             best = r;
             best_index = (int32_t)i;
         }
     }
     al_child_fail(ctx, AL_STAGE_EXEC, best_index, best);
+}
+
+static int al_child_main(void *arg) {
+    const struct al_prespawned *ctx = arg;
+    al_child_base(ctx);
+    /* Wait for the run: it arrives with the program's three standard streams. */
+    int stdio[3] = {-1, -1, -1};
+    AL_CHECK(ctx, al_child_receive(ctx, stdio, 3), AL_STAGE_RECEIVE_RUN, -1);
+    al_child_run(ctx, stdio);
 }
 
 /* --- parent side ------------------------------------------------------------------------ */
@@ -414,95 +457,160 @@ static void al_kill_and_reap(pid_t pid, int pidfd) {
     }
 }
 
-int al_spawn(const struct al_child_plan *plan, const struct al_parent_steps *steps, struct al_spawn_result *result,
-             struct al_child_failure *failure) {
+/* Sends one message to the child, with descriptors when `count` > 0. Returns 0 or an errno. */
+static int al_send(int sock, const int32_t *fds, int count) {
+    char byte = 'g';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(3 * sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (count > 0) {
+        msg.msg_control = control.buf;
+        msg.msg_controllen = CMSG_SPACE(count * sizeof(int));
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(count * sizeof(int));
+        memcpy(CMSG_DATA(cmsg), fds, count * sizeof(int));
+    }
+    ssize_t n;
+    do {
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n == 1 ? 0 : (n < 0 ? errno : EIO);
+}
+
+static void al_free_prespawned(struct al_prespawned *ctx) {
+    if (ctx->stack != NULL && ctx->stack != MAP_FAILED) munmap(ctx->stack, AL_CHILD_STACK_SIZE);
+    int fds[] = {ctx->status_parent, ctx->sock_parent, ctx->pidfd};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+        if (fds[i] >= 0) close(fds[i]);
+    }
+    free(ctx);
+}
+
+int al_prespawn(const struct al_base_plan *base, const struct al_parent_steps *steps, struct al_prespawned **out,
+                struct al_child_failure *failure) {
     memset(failure, 0, sizeof *failure);
     failure->index = -1;
-    result->pid = -1;
-    result->pidfd = -1;
-    result->notify_fd = -1;
-
-    int sync_pipe[2] = {-1, -1}, status_pipe[2] = {-1, -1}, sock[2] = {-1, -1};
-    int ret = -1;
-    pid_t pid = -1;
-    int pidfd = -1;
-    void *stack = MAP_FAILED;
-
-    if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0 ||
-        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
+    *out = NULL;
+    struct al_prespawned *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL) {
+        failure->err = ENOMEM;
+        failure->index = 0;
+        return -1;
+    }
+    ctx->base = base;
+    ctx->pid = -1;
+    ctx->pidfd = -1;
+    ctx->stack = MAP_FAILED;
+    int status_pipe[2] = {-1, -1}, sock[2] = {-1, -1};
+    if (pipe2(status_pipe, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
         failure->err = errno;
         failure->index = 0;
-        goto out;
+        goto fail;
     }
-    stack = mmap(NULL, AL_CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) {
+    ctx->status_parent = status_pipe[0];
+    ctx->status_child = status_pipe[1];
+    ctx->sock_parent = sock[0];
+    ctx->sock_child = sock[1];
+    ctx->stack = mmap(NULL, AL_CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (ctx->stack == MAP_FAILED) {
         failure->err = errno;
         failure->index = 0;
-        goto out;
+        goto fail;
     }
-
-    struct al_child_context ctx = {
-        .plan = plan, .sync_fd = sync_pipe[0], .status_fd = status_pipe[1], .listener_sock = sock[1]};
 
     /* Borrow the network namespace for the child: it is inherited at clone. */
     if (steps->join_netns_fd >= 0 && setns(steps->join_netns_fd, CLONE_NEWNET) != 0) {
         failure->err = errno;
         failure->index = 7;
-        goto out;
+        goto fail;
     }
     /* No signal handler may run on the child's stack before it resets them. */
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     /* Exit signal 0: the child is invisible to waitpid(-1) reapers elsewhere in the process. */
-    pid = clone(al_child_main, (char *)stack + AL_CHILD_STACK_SIZE, CLONE_VM | CLONE_PIDFD | (int)plan->clone_flags,
-                &ctx, &pidfd);
+    /* A lent network namespace replaces the child's own. */
+    uint64_t namespaces = base->clone_flags;
+    if (steps->join_netns_fd >= 0) namespaces &= ~(uint64_t)CLONE_NEWNET;
+    ctx->pid = clone(al_child_main, (char *)ctx->stack + AL_CHILD_STACK_SIZE, CLONE_VM | CLONE_PIDFD | (int)namespaces,
+                     ctx, &ctx->pidfd);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (steps->join_netns_fd >= 0 && setns(steps->restore_netns_fd, CLONE_NEWNET) != 0) {
         /* This thread must not stay in the sandbox's network: nothing safe is left to do. */
         abort();
     }
-    if (pid < 0) {
+    if (ctx->pid < 0) {
         failure->err = clone_errno;
         failure->index = 0;
-        goto out;
+        goto fail;
     }
-    close(sync_pipe[0]);
-    sync_pipe[0] = -1;
     close(status_pipe[1]);
-    status_pipe[1] = -1;
     close(sock[1]);
-    sock[1] = -1;
 
     char path[64];
     int err;
-    snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+    snprintf(path, sizeof path, "/proc/%d/uid_map", ctx->pid);
     if ((err = al_write_file(path, steps->uid_map, strlen(steps->uid_map))) < 0) {
         failure->err = -err;
         failure->index = 1;
         goto kill;
     }
     if (steps->deny_setgroups) {
-        snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+        snprintf(path, sizeof path, "/proc/%d/setgroups", ctx->pid);
         if ((err = al_write_file(path, "deny", 4)) < 0) {
             failure->err = -err;
             failure->index = 2;
             goto kill;
         }
     }
-    snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+    snprintf(path, sizeof path, "/proc/%d/gid_map", ctx->pid);
     if ((err = al_write_file(path, steps->gid_map, strlen(steps->gid_map))) < 0) {
         failure->err = -err;
         failure->index = 3;
         goto kill;
     }
+    if ((err = al_send(ctx->sock_parent, NULL, 0)) != 0) {
+        failure->err = err;
+        failure->index = 5;
+        goto kill;
+    }
+    *out = ctx;
+    return 0;
+
+kill:
+    al_kill_and_reap(ctx->pid, ctx->pidfd);
+    al_free_prespawned(ctx);
+    return -1;
+fail:
+    if (status_pipe[1] >= 0 && ctx->pid < 0) close(status_pipe[1]);
+    if (sock[1] >= 0 && ctx->pid < 0) close(sock[1]);
+    al_free_prespawned(ctx);
+    return -1;
+}
+
+int al_start(struct al_prespawned *ctx, const struct al_run_plan *run, const int32_t stdio[3],
+             const int32_t *cgroup_procs_fds, size_t cgroup_procs_count, struct al_spawn_result *result,
+             struct al_child_failure *failure) {
+    memset(failure, 0, sizeof *failure);
+    failure->index = -1;
+    result->pid = -1;
+    result->pidfd = -1;
+    result->notify_fd = -1;
+    ctx->run = run;
+
     char pid_text[24];
-    int pid_length = snprintf(pid_text, sizeof pid_text, "%d\n", pid);
-    for (size_t i = 0; i < steps->cgroup_procs_count; i++) {
+    int pid_length = snprintf(pid_text, sizeof pid_text, "%d\n", ctx->pid);
+    for (size_t i = 0; i < cgroup_procs_count; i++) {
         ssize_t n;
         do {
-            n = pwrite(steps->cgroup_procs_fds[i], pid_text, (size_t)pid_length, 0);
+            n = pwrite(cgroup_procs_fds[i], pid_text, (size_t)pid_length, 0);
         } while (n < 0 && errno == EINTR);
         if (n < 0) {
             failure->err = errno;
@@ -510,22 +618,21 @@ int al_spawn(const struct al_child_plan *plan, const struct al_parent_steps *ste
             goto kill;
         }
     }
-    ssize_t n;
-    do {
-        n = write(sync_pipe[1], "g", 1);
-    } while (n < 0 && errno == EINTR);
-    if (n != 1) {
-        failure->err = n < 0 ? errno : EPIPE;
-        failure->index = 5;
-        goto kill;
-    }
+    /* The run message; if the child already failed its base phase, its report is in the pipe. */
+    int send_err = al_send(ctx->sock_parent, stdio, 3);
 
     struct al_child_failure reported;
+    ssize_t n;
     do {
-        n = read(status_pipe[0], &reported, sizeof reported);
+        n = read(ctx->status_parent, &reported, sizeof reported);
     } while (n < 0 && errno == EINTR);
     if (n == (ssize_t)sizeof reported) {
         *failure = reported;
+        goto kill;
+    }
+    if (send_err != 0) {
+        failure->err = send_err;
+        failure->index = 5;
         goto kill;
     }
     if (n != 0) {
@@ -534,25 +641,25 @@ int al_spawn(const struct al_child_plan *plan, const struct al_parent_steps *ste
         goto kill;
     }
     /* EOF: the child reached execve (its memory is its own now) or died; the supervisor sees which. */
-    if (plan->seccomp_listener) {
-        result->notify_fd = al_receive_fd(sock[0]);
-    }
-    result->pid = pid;
-    result->pidfd = pidfd;
-    ret = 0;
-    goto out;
+    if (run->seccomp_listener) result->notify_fd = al_receive_fd(ctx->sock_parent);
+    result->pid = ctx->pid;
+    result->pidfd = ctx->pidfd;
+    ctx->pidfd = -1; /* now the caller's */
+    al_free_prespawned(ctx);
+    return 0;
 
 kill:
-    al_kill_and_reap(pid, pidfd);
-    if (pidfd >= 0) close(pidfd);
-out:
-    if (stack != MAP_FAILED) munmap(stack, AL_CHILD_STACK_SIZE);
-    int fds[] = {sync_pipe[0], sync_pipe[1], status_pipe[0], status_pipe[1], sock[0], sock[1]};
-    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
-        if (fds[i] >= 0) close(fds[i]);
-    }
-    return ret;
+    al_kill_and_reap(ctx->pid, ctx->pidfd);
+    al_free_prespawned(ctx);
+    return -1;
 }
+
+void al_discard(struct al_prespawned *ctx) {
+    al_kill_and_reap(ctx->pid, ctx->pidfd);
+    al_free_prespawned(ctx);
+}
+
+pid_t al_prespawned_pid(const struct al_prespawned *ctx) { return ctx->pid; }
 
 const char *al_stage_name(int32_t stage) {
     switch (stage) {
@@ -588,6 +695,8 @@ const char *al_stage_name(int32_t stage) {
     case AL_STAGE_SEND_LISTENER: return "sendmsg(seccomp listener)";
     case AL_STAGE_SIGNALS: return "rt_sigprocmask";
     case AL_STAGE_EXEC: return "execve";
+    case AL_STAGE_RUN_OPS: return "mount";
+    case AL_STAGE_RECEIVE_RUN: return "recvmsg(run)";
     default: return "unknown stage";
     }
 }

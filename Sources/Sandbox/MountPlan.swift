@@ -14,7 +14,7 @@ struct MountPlan {
         var kind: al_op_kind
         var target: String
         var source: String = ""
-        var data: String = ""
+        var data: [UInt8] = []
         var flags: UInt32 = 0
         var mode: UInt32 = 0o755
     }
@@ -37,8 +37,6 @@ struct MountPlan {
 
     /// Host directories made visible read-only when present (or recreated as the same symlink).
     static let systemPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
-    /// Single host files copied into the minimal `/etc` by bind mount, when present.
-    static let etcFiles = ["/etc/ld.so.cache", "/etc/localtime"]
     /// Host directories of `/etc` programs need (Debian's alternatives symlinks), when present.
     static let etcDirectories = ["/etc/alternatives"]
     /// Device nodes bound from the host.
@@ -49,41 +47,40 @@ struct MountPlan {
     /// Paths a caller's mount may not replace (though it may land inside them).
     static let reservedPaths = ["/etc", "/tmp", "/usr"]
 
-    /// Builds the plan for `spec`, checking every host path up front so errors name the path.
-    init(
-        spec: SandboxSpec, inner: (uid: UInt32, gid: UInt32), host: (uid: UInt32, gid: UInt32), landlockABI: Int
-    ) throws(SandboxError) {
+    /// The part of every sandbox's root that does not depend on the run: the system directories,
+    /// the minimal `/etc`, `/proc`, `/dev` and the `/tmp` mount point. Built once per shape and
+    /// applied by prespawned children before their run is known.
+    init(baseFor inner: (uid: UInt32, gid: UInt32), landlockABI: Int) {
         let ll = LandlockAccess(abi: landlockABI)
         landlockRules.append(LandlockRule(path: "/", access: ll.listDirectory))
 
-        for path in Self.systemPaths {
-            guard let st = Posix.lstatPath(path) else { continue }
-            if (st.st_mode & S_IFMT) == S_IFLNK, let link = Posix.readlink(path) {
+        for entry in HostLayout.current.system {
+            switch entry {
+            case .symlink(let path, let link):
                 add(Step(kind: AL_OP_SYMLINK, target: path, source: link), record: ("symlink", link, "-"))
-            } else if (st.st_mode & S_IFMT) == S_IFDIR {
+            case .directory(let path):
                 bind(host: path, target: path, writable: false, isDirectory: true)
                 landlockRules.append(LandlockRule(path: path, access: ll.readExecute))
             }
         }
 
         // A minimal /etc: identity files naming only the sandbox user, plus what the loader needs.
+        // Small files are written into the (soon read-only) root rather than bind-mounted: a write
+        // costs less than a mount, and nothing of the host's /etc is reachable through them.
         mkdir("/etc")
-        let files: [(String, String)] = [
-            ("/etc/passwd", "airlock:x:\(inner.uid):\(inner.gid):Airlock sandbox:/tmp:/bin/sh\n"),
-            ("/etc/group", "airlock:x:\(inner.gid):\n"),
-            ("/etc/hostname", spec.hostname + "\n"),
-            ("/etc/hosts", "127.0.0.1\tlocalhost \(spec.hostname)\n::1\tlocalhost\n"),
-            ("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n"),
-        ]
-        for (path, content) in files {
-            add(Step(kind: AL_OP_FILE, target: path, data: content, mode: 0o644), record: ("file", "generated", "ro"))
+        var files: [(String, [UInt8], String)] = [
+            ("/etc/passwd", "airlock:x:\(inner.uid):\(inner.gid):Airlock sandbox:/tmp:/bin/sh\n", "generated"),
+            ("/etc/group", "airlock:x:\(inner.gid):\n", "generated"),
+            ("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n", "generated"),
+        ].map { ($0.0, Array($0.1.utf8), $0.2) }
+        if let cache = HostLayout.loaderCache() { files.append(("/etc/ld.so.cache", cache, "copy of /etc/ld.so.cache")) }
+        for (path, content, origin) in files {
+            add(Step(kind: AL_OP_FILE, target: path, data: content, mode: 0o644), record: ("file", origin, "ro"))
         }
-        for path in Self.etcFiles {
-            guard let st = Posix.statPath(path), (st.st_mode & S_IFMT) == S_IFREG else { continue }
-            bind(host: path, target: path, writable: false, isDirectory: false)
+        if case .symlink(_, let link) = HostLayout.current.localtime {
+            add(Step(kind: AL_OP_SYMLINK, target: "/etc/localtime", source: link), record: ("symlink", link, "-"))
         }
-        for path in Self.etcDirectories {
-            guard let st = Posix.statPath(path), (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+        for path in HostLayout.current.etcDirectories {
             bind(host: path, target: path, writable: false, isDirectory: true)
         }
         landlockRules.append(LandlockRule(path: "/etc", access: ll.readOnly))
@@ -92,29 +89,36 @@ struct MountPlan {
         add(Step(kind: AL_OP_PROC, target: "/proc"), record: ("proc", "proc", "rw,nosuid,nodev,noexec"))
         landlockRules.append(LandlockRule(path: "/proc", access: ll.readOnly))
 
+        // /dev is a directory of the read-only root holding binds of a few host device nodes
+        // (a device node cannot be executed, and set-id bits mean nothing on one).
         mkdir("/dev")
-        add(Step(kind: AL_OP_TMPFS, target: "/dev", data: "mode=0755,size=64k", flags: AL_MNT_NOEXEC),
-            record: ("tmpfs", "size=64k", "ro,nosuid,nodev,noexec"))
-        var deviceNames = Self.devices
-        if spec.allowTTY { deviceNames.append("tty") }
-        for name in deviceNames {
-            let path = "/dev/" + name
-            add(Step(kind: AL_OP_TOUCH, target: path, mode: 0o666), record: nil)
-            add(Step(kind: AL_OP_BIND, target: path, source: "/" + Self.oldRoot + path,
-                     flags: AL_MNT_NOSUID | AL_MNT_NOEXEC),
-                record: ("dev", path, "rw,nosuid,noexec"))
-        }
+        for name in Self.devices { device(name) }
         for (name, link) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                              ("stderr", "/proc/self/fd/2")]
         {
             add(Step(kind: AL_OP_SYMLINK, target: "/dev/" + name, source: link), record: nil)
         }
-        add(Step(kind: AL_OP_SETATTR, target: "/dev", flags: AL_MNT_RDONLY | AL_MNT_NOSUID | AL_MNT_NODEV | AL_MNT_NOEXEC),
-            record: nil)
         landlockRules.append(LandlockRule(path: "/dev", access: ll.devices))
-
         mkdir("/tmp")
-        add(Step(kind: AL_OP_TMPFS, target: "/tmp", data: "mode=1777,size=\(spec.limits.tmpSizeBytes)"),
+    }
+
+    /// The run's own part of the root, on top of `base`: its hostname files, `/tmp`, `/dev/tty`
+    /// if asked, and the caller's mounts, each host path checked up front so errors name it.
+    init(
+        runFor spec: SandboxSpec, host: (uid: UInt32, gid: UInt32), landlockABI: Int, base: MountPlan
+    ) throws(SandboxError) {
+        createdDirectories = base.createdDirectories
+        let ll = LandlockAccess(abi: landlockABI)
+        let files: [(String, String)] = [
+            ("/etc/hostname", spec.hostname + "\n"),
+            ("/etc/hosts", "127.0.0.1\tlocalhost \(spec.hostname)\n::1\tlocalhost\n"),
+        ]
+        for (path, content) in files {
+            add(Step(kind: AL_OP_FILE, target: path, data: Array(content.utf8), mode: 0o644),
+                record: ("file", "generated", "ro"))
+        }
+        if spec.allowTTY { device("tty") }
+        add(Step(kind: AL_OP_TMPFS, target: "/tmp", data: Array("mode=1777,size=\(spec.limits.tmpSizeBytes)\0".utf8)),
             record: ("tmpfs", "size=\(spec.limits.tmpSizeBytes)", "rw,nosuid,nodev"))
         landlockRules.append(LandlockRule(path: "/tmp", access: ll.all))
 
@@ -215,6 +219,25 @@ struct MountPlan {
         if let record {
             records.append(MountRecord(target: step.target, kind: record.kind, source: record.source, options: record.options))
         }
+    }
+
+    /// The steps as the C side takes them, with every string copied into `arena`.
+    func cOperations(in arena: CStringArena) -> [al_mount_op] {
+        steps.map { step in
+            al_mount_op(
+                kind: Int32(step.kind.rawValue), flags: step.flags, mode: step.mode,
+                source: step.source.isEmpty ? nil : UnsafePointer(arena.string(step.source)),
+                target: UnsafePointer(arena.string(step.target)),
+                data: step.data.isEmpty
+                    ? nil : UnsafeRawPointer(arena.array(step.data)).assumingMemoryBound(to: CChar.self),
+                data_len: step.kind == AL_OP_FILE ? step.data.count : 0)
+        }
+    }
+
+    private mutating func device(_ name: String) {
+        let path = "/dev/" + name
+        add(Step(kind: AL_OP_TOUCH, target: path, mode: 0o666), record: nil)
+        add(Step(kind: AL_OP_BIND, target: path, source: "/" + Self.oldRoot + path), record: ("dev", path, "rw"))
     }
 
     private mutating func mkdir(_ path: String) {

@@ -58,19 +58,28 @@ enum Posix {
         guard written == bytes.count else { throw failure("write(\(path))", written < 0 ? errno : EIO) }
     }
 
-    /// Reads a small file (cgroup counters, /proc entries); `nil` when it cannot be read.
+    /// Reads a small text file (cgroup counters, /proc entries); `nil` when it cannot be read.
     static func readSmallFile(_ path: String, limit: Int = 65536) -> String? {
+        readFile(path, limit: limit).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads at most `limit` bytes of a file; `nil` when it cannot be opened or read.
+    static func readFile(_ path: String, limit: Int) -> [UInt8]? {
         guard let fd = try? open(path, O_RDONLY) else { return nil }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: limit)
         var total = 0
         while total < limit {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, limit - total) }
+            let n = buffer.withUnsafeMutableBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return Glibc.read(fd, base + total, limit - total)
+            }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            if n < 0 { return nil }
+            if n == 0 { break }
             total += n
         }
-        return String(decoding: buffer[..<total], as: UTF8.self)
+        return Array(buffer[..<total])
     }
 
     /// `lstat`; `nil` when the path does not exist.

@@ -83,6 +83,11 @@ public struct Sandbox: Sendable {
         return try result.get()
     }
 
+    /// Kills the children kept waiting for future runs and stops keeping them (leak checks, shutdown).
+    public static func discardPrespawnedChildren() {
+        WarmPool.shared.drain()
+    }
+
     /// Runs `spec` on the calling thread, blocking until the sandbox is gone. For callers that
     /// manage their own threads (benchmarks, a dedicated agent thread); prefer ``run(_:)``. The
     /// thread must not exit while the call runs (it cannot: the call blocks).
@@ -117,12 +122,6 @@ private struct SandboxRun {
         let notify = try require(.seccompNotify, probe.seccompUserNotif, "SECCOMP_RET_USER_NOTIF is not available")
         let landlockABI = try require(.landlock, probe.landlockABI > 0, "Landlock is not available on this kernel")
             ? probe.landlockABI : 0
-        // A cgroup holds memory; processes are bounded without one by RLIMIT_NPROC in the sandbox's
-        // own user namespace, so runs without a memory limit skip the cgroup and its migration cost.
-        var useCgroup = false
-        if spec.limits.memoryBytes != nil {
-            useCgroup = try require(.cgroups, probe.cgroup.usable, probe.cgroup.detail)
-        }
         if degraded.contains(.seccomp) {
             // Running without any syscall filter is not a degraded mode Airlock offers.
             throw SandboxError(.layerUnavailable, "seccomp: the kernel has no seccomp filter support")
@@ -136,15 +135,21 @@ private struct SandboxRun {
         guard host.uid != 0 else {
             throw SandboxError(.invalidSpec, "sandbox identity: the sandbox user may not map to host root")
         }
-        let plan = try MountPlan(spec: spec, inner: inner, host: host, landlockABI: landlockABI)
-        let uidMap = "\(inner.uid) \(host.uid) 1\n"
-        let gidMap = "\(inner.gid) \(host.gid) 1\n"
+        let base = BasePlan.current(inner: inner, host: host, dropGroups: isRoot, landlockABI: landlockABI)
+        let plan = try MountPlan(runFor: spec, host: host, landlockABI: landlockABI, base: base.mounts)
+        let workdir = spec.workingDirectory
+        guard workdir.hasPrefix("/") else {
+            throw SandboxError(.invalidSpec, "working directory \(workdir): must be an absolute path inside the sandbox")
+        }
 
+        // A cgroup holds memory; processes are bounded without one by RLIMIT_NPROC in the sandbox's
+        // own user namespace, so runs without a memory limit skip the cgroup and its migration cost.
+        var useCgroup = false
+        if spec.limits.memoryBytes != nil {
+            useCgroup = try require(.cgroups, probe.cgroup.usable, probe.cgroup.detail)
+        }
         let cgroup = useCgroup ? try RunCgroup(support: probe.cgroup, limits: spec.limits) : nil
         defer { cgroup?.destroy() }
-        if spec.limits.memoryBytes != nil && cgroup == nil && !degraded.contains(.cgroups) {
-            throw SandboxError(.layerUnavailable, "cgroups: a memory limit needs a cgroup")
-        }
 
         // Standard streams.
         let stdinFD: Int32
@@ -177,21 +182,14 @@ private struct SandboxRun {
         var childWriteEnds = [out.write, err.write]
         defer { for fd in childWriteEnds { Posix.close(fd) } }
 
-        // Everything the child reads, in memory that stays put until al_spawn returns.
+        // Everything the child reads, in memory that stays put until al_start returns.
         let arena = CStringArena()
         let argv = [spec.program] + spec.arguments
         let envp = spec.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let candidates = Self.executableCandidates(spec.program, path: spec.environment["PATH"] ?? SandboxSpec.defaultPath)
-        let ops = plan.steps.map { step in
-            al_mount_op(
-                kind: Int32(step.kind.rawValue), flags: step.flags, mode: step.mode,
-                source: step.source.isEmpty ? nil : UnsafePointer(arena.string(step.source)),
-                target: UnsafePointer(arena.string(step.target)),
-                data: step.data.isEmpty ? nil : UnsafePointer(arena.string(step.data)),
-                data_len: step.data.utf8.count)
-        }
+        let ops = plan.cOperations(in: arena)
         let access = LandlockAccess(abi: landlockABI)
-        let rules = plan.landlockRules.map {
+        let rules = (base.mounts.landlockRules + plan.landlockRules).map {
             al_landlock_rule(path: UnsafePointer(arena.string($0.path)), access: $0.access)
         }
         let files = UInt64(spec.limits.openFiles)
@@ -210,65 +208,49 @@ private struct SandboxRun {
             // Degraded: no cgroup, so bound each process's address space instead.
             rlimits.append(al_rlimit(resource: al_rlimit_as, soft: memory, hard: memory))
         }
-        let candidatePointers = candidates.map { UnsafePointer(arena.string($0)) }
+        let candidatePointers: [UnsafePointer<CChar>?] = candidates.map { UnsafePointer(arena.string($0)) }
         let filterBytes = arena.array(filter.bytes)
 
-        var childPlan = al_child_plan()
-        let network = NetworkNamespacePool.shared.acquire()
-        defer { if let network { NetworkNamespacePool.shared.release(network) } }
-        childPlan.clone_flags = network == nil ? al_sandbox_namespaces : al_sandbox_namespaces & ~al_clone_newnet
-        childPlan.inner_uid = inner.uid
-        childPlan.inner_gid = inner.gid
-        childPlan.drop_groups = isRoot ? 1 : 0
-        childPlan.cap_last_cap = Int32(probe.capLastCap)
-        childPlan.stdin_fd = stdinFD
-        childPlan.stdout_fd = out.write
-        childPlan.stderr_fd = err.write
-        childPlan.staging_dir = UnsafePointer(arena.string(MountPlan.stagingDirectory))
-        childPlan.old_root_name = UnsafePointer(arena.string(MountPlan.oldRoot))
-        childPlan.root_tmpfs_options = UnsafePointer(arena.string("mode=0755,size=1m"))
-        childPlan.ops = UnsafePointer(arena.array(ops))
-        childPlan.op_count = ops.count
-        childPlan.hostname = UnsafePointer(arena.string(spec.hostname))
-        childPlan.workdir = UnsafePointer(arena.string(spec.workingDirectory))
-        childPlan.rlimits = UnsafePointer(arena.array(rlimits))
-        childPlan.rlimit_count = rlimits.count
-        childPlan.landlock_abi = Int32(landlockABI)
-        childPlan.landlock_handled_fs = access.handledFilesystem
-        childPlan.landlock_handled_net = access.handledNetwork
-        childPlan.landlock_scoped = access.scoped
-        childPlan.landlock_rules = UnsafePointer(arena.array(rules))
-        childPlan.landlock_rule_count = rules.count
-        childPlan.seccomp = al_bpf_program(length: UInt16(filter.instructionCount), filter: UnsafeRawPointer(filterBytes))
-        childPlan.seccomp_listener = notify ? 1 : 0
-        childPlan.exec_paths = UnsafePointer(arena.array(candidatePointers.map { Optional($0) }))
-        childPlan.exec_path_count = candidates.count
-        childPlan.argv = UnsafePointer(arena.stringArray(argv))
-        childPlan.envp = UnsafePointer(arena.stringArray(envp))
+        var run = al_run_plan()
+        run.cap_last_cap = Int32(probe.capLastCap)
+        run.ops = UnsafePointer(arena.array(ops))
+        run.op_count = ops.count
+        run.hostname = UnsafePointer(arena.string(spec.hostname))
+        run.workdir = UnsafePointer(arena.string(spec.workingDirectory))
+        run.rlimits = UnsafePointer(arena.array(rlimits))
+        run.rlimit_count = rlimits.count
+        run.landlock_abi = Int32(landlockABI)
+        run.landlock_handled_fs = access.handledFilesystem
+        run.landlock_handled_net = access.handledNetwork
+        run.landlock_scoped = access.scoped
+        run.landlock_rules = UnsafePointer(arena.array(rules))
+        run.landlock_rule_count = rules.count
+        run.seccomp = al_bpf_program(length: UInt16(filter.instructionCount), filter: UnsafeRawPointer(filterBytes))
+        run.seccomp_listener = notify ? 1 : 0
+        run.exec_paths = UnsafePointer(arena.array(candidatePointers))
+        run.exec_path_count = candidates.count
+        run.argv = UnsafePointer(arena.stringArray(argv))
+        run.envp = UnsafePointer(arena.stringArray(envp))
 
-        var steps = al_parent_steps()
-        steps.join_netns_fd = network?.fd ?? -1
-        steps.restore_netns_fd = NetworkNamespacePool.shared.home ?? -1
-        steps.uid_map = UnsafePointer(arena.string(uidMap))
-        steps.gid_map = UnsafePointer(arena.string(gidMap))
-        steps.deny_setgroups = isRoot ? 0 : 1
+        // A child prespawned from the same base if one is waiting, else one made here and now.
+        let child: PrespawnedChild
+        if let waiting = WarmPool.shared.take(for: base) {
+            child = waiting
+        } else {
+            child = try base.prespawn()
+        }
+        defer { child.releaseNetwork() }
+        let stdio: [Int32] = [stdinFD, out.write, err.write]
         let cgroupFDs = cgroup?.procsDescriptors ?? []
-        steps.cgroup_procs_fds = UnsafePointer(arena.array(cgroupFDs))
-        steps.cgroup_procs_count = cgroupFDs.count
-
         let started = DispatchTime.now().uptimeNanoseconds
         var spawned = al_spawn_result()
         var failure = al_child_failure()
-        let rc = withUnsafePointer(to: &childPlan) { planPointer in
-            withUnsafePointer(to: &steps) { stepsPointer in
-                al_spawn(planPointer, stepsPointer, &spawned, &failure)
-            }
-        }
+        let rc = al_start(child.take(), &run, stdio, cgroupFDs, cgroupFDs.count, &spawned, &failure)
         for fd in childWriteEnds { Posix.close(fd) }
         childWriteEnds = []
         guard rc == 0 else {
             Posix.close(stdinWriter)
-            throw describe(failure, plan: plan, candidates: candidates)
+            throw describe(failure, base: base.mounts, run: plan, candidates: candidates)
         }
         defer {
             Posix.close(spawned.pidfd)
@@ -326,9 +308,9 @@ private struct SandboxRun {
                 ?? "rlimits (RLIMIT_NPROC in the sandbox's user namespace\(spec.limits.memoryBytes != nil ? ", RLIMIT_AS" : ""))")
         let evidence = ConfinementEvidence(
             namespaces: ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"],
-            networkNamespace: Self.describe(network),
-            uidMap: uidMap.trimmingWhitespace, gidMap: gidMap.trimmingWhitespace, uid: inner.uid, gid: inner.gid,
-            mounts: plan.records, seccompBPFSHA256: filter.sha256, seccompDenyAction: filter.denyAction,
+            networkNamespace: Self.describe(child.network),
+            uidMap: base.uidMap.trimmingWhitespace, gidMap: base.gidMap.trimmingWhitespace, uid: inner.uid, gid: inner.gid,
+            mounts: base.mounts.records + plan.records, seccompBPFSHA256: filter.sha256, seccompDenyAction: filter.denyAction,
             seccompInstructions: filter.instructionCount, landlockABI: landlockABI,
             capabilities: "none (bounding, ambient, inheritable, permitted, effective all empty)",
             noNewPrivs: true, limits: limits, cgroupVersion: cgroup?.version ?? "none",
@@ -348,6 +330,7 @@ private struct SandboxRun {
 
     /// How the network namespace was provided, for the evidence.
     static func describe(_ network: NetworkNamespacePool.Lease?) -> String {
+        // (The lease is the prespawned child's; see NetworkNamespacePool for why it is safe.)
         guard let network else { return "new (CLONE_NEWNET): loopback only, down" }
         return "lent to this run alone from Airlock's pool, reused sequentially (net:[\(network.inode)]): loopback only, down"
     }
@@ -392,23 +375,23 @@ private struct SandboxRun {
     }
 
     /// Turns a child or parent failure into an error naming the stage, the path and the errno.
-    func describe(_ failure: al_child_failure, plan: MountPlan, candidates: [String]) -> SandboxError {
+    func describe(_ failure: al_child_failure, base: MountPlan, run plan: MountPlan, candidates: [String])
+        -> SandboxError
+    {
         let stage = al_stage(rawValue: UInt32(failure.stage))
         let errnoText = Posix.describe(failure.err)
-        if stage == AL_STAGE_NONE {
-            let steps = ["clone", "write uid_map", "write setgroups", "write gid_map", "join cgroup", "release child",
-                         "read child status"]
-            let step = steps.indices.contains(Int(failure.index)) ? steps[Int(failure.index)] : "parent"
-            return SandboxError(.setupFailed, "sandbox setup: \(step): \(errnoText)", errno: failure.err)
-        }
+        if stage == AL_STAGE_NONE { return SandboxError.parentStep(failure) }
         if stage == AL_STAGE_EXEC {
             let path = candidates.indices.contains(Int(failure.index)) ? candidates[Int(failure.index)] : spec.program
             let what = spec.program.contains("/") ? path : "\(spec.program) (searched PATH inside the sandbox)"
             return SandboxError(.execFailed, "execve(\(what)): \(errnoText)", errno: failure.err)
         }
         var name = String(cString: al_stage_name(failure.stage))
-        if stage == AL_STAGE_OP || stage == AL_STAGE_OP_SETATTR, plan.steps.indices.contains(Int(failure.index)) {
-            let step = plan.steps[Int(failure.index)]
+        let steps = stage == AL_STAGE_RUN_OPS ? plan.steps : base.steps
+        if stage == AL_STAGE_OP || stage == AL_STAGE_OP_SETATTR || stage == AL_STAGE_RUN_OPS,
+            steps.indices.contains(Int(failure.index))
+        {
+            let step = steps[Int(failure.index)]
             let source = step.source.replacingOccurrences(of: "/" + MountPlan.oldRoot, with: "")
             switch step.kind {
             case AL_OP_BIND: name += "(bind \(source) → \(step.target))"
@@ -421,10 +404,9 @@ private struct SandboxRun {
             }
         } else if stage == AL_STAGE_CHDIR_WORKDIR {
             name = "chdir(\(spec.workingDirectory))"
-        } else if stage == AL_STAGE_LANDLOCK_OPEN || stage == AL_STAGE_LANDLOCK_RULE,
-            plan.landlockRules.indices.contains(Int(failure.index))
-        {
-            name += "(\(plan.landlockRules[Int(failure.index)].path))"
+        } else if stage == AL_STAGE_LANDLOCK_OPEN || stage == AL_STAGE_LANDLOCK_RULE {
+            let rules = base.landlockRules + plan.landlockRules
+            if rules.indices.contains(Int(failure.index)) { name += "(\(rules[Int(failure.index)].path))" }
         }
         return SandboxError(.setupFailed, "\(name): \(errnoText)", errno: failure.err)
     }

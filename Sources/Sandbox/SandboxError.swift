@@ -34,3 +34,17 @@ public struct SandboxError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+import CSandbox
+
+extension SandboxError {
+    /// An error for a failed parent-side step of a spawn (`al_prespawn`/`al_start` index).
+    static func parentStep(_ failure: al_child_failure) -> SandboxError {
+        let steps = [
+            "clone", "write uid_map", "write setgroups", "write gid_map", "join cgroup", "release child",
+            "read child status", "setns(network)",
+        ]
+        let step = steps.indices.contains(Int(failure.index)) ? steps[Int(failure.index)] : "parent"
+        return SandboxError(.setupFailed, "sandbox setup: \(step): \(Posix.describe(failure.err))", errno: failure.err)
+    }
+}

@@ -103,6 +103,19 @@ struct EvidenceTests {
         if SandboxProbe.current.seccompUserNotif { #expect(evidence.seccompDenyAction.contains("USER_NOTIF")) }
     }
 
+    @Test func prespawnedChildrenNeverCarryAnotherConfigurationsIdentity() async throws {
+        // Children are prespawned for the most recent shape; a run with another identity must not
+        // get one of them, and the next default run must not get one of its.
+        let other = Sandbox(configuration: .init(innerUID: 2000, innerGID: 2001))
+        for _ in 0..<3 {
+            let custom = try await other.run(SandboxSpec(program: "/bin/sh", arguments: ["-c", "id -u; id -g"]))
+            #expect(custom.stdout.text == "2000\n2001\n", "\(custom.stdout.text)")
+            #expect(custom.confinement.uidMap.hasPrefix("2000 "))
+            let normal = try await Box.sh("id -u")
+            #expect(normal.stdout.text == "1000\n")
+        }
+    }
+
     @Test func theSameProfileCompilesToTheSameProgram() async throws {
         let a = try await Box.sh("true")
         let b = try await Box.sh("true")

@@ -1,13 +1,16 @@
 /*
- * al_spawn: start one confined child.
+ * al_spawn: start one confined child, in two phases.
  *
- * The parent (Swift) prepares everything that allocates: path strings, the mount plan, the
- * seccomp BPF program, the Landlock rules, argv and envp. al_spawn clones the child into new
- * user, mount, PID, network, IPC, UTS and cgroup namespaces, sharing the parent's memory until
- * execve (like posix_spawn), writes its uid/gid maps, joins it to its cgroups, and then lets it
- * run. The child applies the plan with raw syscalls only (no allocation, no errno, no Swift) and
- * execs the program. A failure in the child is reported as (stage, index, errno) over a
- * close-on-exec pipe; success is that pipe reaching EOF at execve.
+ * The parent (Swift) prepares everything that allocates: path strings, the mount plans, the
+ * seccomp BPF program, the Landlock rules, argv and envp. al_prespawn clones the child into new
+ * user, mount, PID, (network,) IPC, UTS and cgroup namespaces, sharing the parent's memory until
+ * execve (like posix_spawn), and writes its uid/gid maps; the child then sets up everything that
+ * does not depend on the run (identity, the staged root, the system mounts) and waits. al_start
+ * hands it its run: its streams, its own mounts, limits, Landlock, seccomp and the program. A
+ * child can be prespawned ahead of time so that a run pays only for the second phase. The child
+ * applies the plans with raw syscalls only (no allocation, no errno, no Swift). A failure in the
+ * child is reported as (stage, index, errno) over a close-on-exec pipe; success is that pipe
+ * reaching EOF at execve.
  */
 #pragma once
 #include <stddef.h>
@@ -66,29 +69,34 @@ struct al_bpf_program {
     const void *filter;
 };
 
-/* Everything the child needs; owned by the parent for the whole spawn. */
-struct al_child_plan {
-    /* Namespaces to create (CLONE_NEW* flags). */
+/*
+ * What every sandbox of one shape shares, applied by the child before its run is known:
+ * namespaces, identity, the staged root and the mounts that do not depend on the run.
+ * Owned by the caller; must stay valid until the child has been started or discarded.
+ */
+struct al_base_plan {
+    /* Namespaces to create (CLONE_NEW* flags); CLONE_NEWNET is dropped when one is lent. */
     uint64_t clone_flags;
     /* The uid/gid the program runs as, inside the user namespace. */
     uint32_t inner_uid;
     uint32_t inner_gid;
     /* Whether setgroups(0, NULL) is allowed (the parent could map gids; false when unprivileged). */
     int32_t drop_groups;
-    /* Highest capability number on this kernel (/proc/sys/kernel/cap_last_cap). */
-    int32_t cap_last_cap;
-
-    /* The standard streams of the program (dup'd to 0, 1, 2). */
-    int32_t stdin_fd;
-    int32_t stdout_fd;
-    int32_t stderr_fd;
-
     /* Where the new root is staged before pivot_root (an existing host directory, e.g. "/tmp"). */
     const char *staging_dir;
     /* The name (inside the staging tmpfs) where the host root is parked during setup. */
     const char *old_root_name;
     /* Options of the root tmpfs ("mode=0755,size=…"). */
     const char *root_tmpfs_options;
+    const struct al_mount_op *ops;
+    size_t op_count;
+};
+
+/* One run: its own mounts, then every restriction, then the program. Owned by the caller until
+ * al_start returns. */
+struct al_run_plan {
+    /* Highest capability number on this kernel (/proc/sys/kernel/cap_last_cap). */
+    int32_t cap_last_cap;
     const struct al_mount_op *ops;
     size_t op_count;
 
@@ -150,6 +158,8 @@ enum al_stage {
     AL_STAGE_SEND_LISTENER,
     AL_STAGE_SIGNALS,
     AL_STAGE_EXEC,
+    AL_STAGE_RUN_OPS,
+    AL_STAGE_RECEIVE_RUN,
 };
 
 /* What the child reports when a stage fails. */
@@ -159,7 +169,7 @@ struct al_child_failure {
     int32_t err;   /* errno */
 };
 
-/* What the parent learns from a successful spawn. */
+/* What the parent learns from a successful start. */
 struct al_spawn_result {
     pid_t pid;
     int32_t pidfd;
@@ -167,7 +177,7 @@ struct al_spawn_result {
     int32_t notify_fd;
 };
 
-/* Writes uid/gid maps and joins cgroups for a child that is waiting; called by al_spawn. */
+/* Parent-side steps of the clone: identity maps and the network namespace to inherit. */
 struct al_parent_steps {
     /* "inner outer 1\n" map lines, written to /proc/PID/uid_map and gid_map. */
     const char *uid_map;
@@ -181,24 +191,38 @@ struct al_parent_steps {
      */
     int32_t join_netns_fd;
     int32_t restore_netns_fd;
-    /* Open cgroup.procs files (one per hierarchy) to write the child's pid into, or none. */
-    const int32_t *cgroup_procs_fds;
-    size_t cgroup_procs_count;
 };
 
+/* A child cloned and set up from a base plan, waiting for its run (opaque). */
+struct al_prespawned;
+
 /*
- * Starts a confined child.
- *
- * `plan` and `steps` are owned by the caller and must stay valid until al_spawn returns; the
- * caller's fds in `plan` stay open (the caller closes them after the call). On success returns 0
- * and fills `result` (pid, a pidfd, and the seccomp listener); the child has executed the program.
- * On failure returns -1 and fills `failure`: stage AL_STAGE_NONE means the parent side failed
- * (index names the parent step: 0 clone, 1 uid_map, 2 setgroups, 3 gid_map, 4 cgroup, 5 sync,
- * 6 status read, 7 setns(network)), anything else is the child's stage. The child has been reaped on failure.
- * Not async-signal-safe (parent side); thread-safe.
+ * Clones a child from `base` and lets it set up its base: identity, the staged root, the base
+ * mounts. Returns 0 and the waiting child in `out` without waiting for that setup to finish; a
+ * failure in it is reported by al_start. Returns -1 with `failure` (stage AL_STAGE_NONE, index
+ * naming the parent step: 0 clone, 1 uid_map, 2 setgroups, 3 gid_map, 5 release, 7 setns) when
+ * the clone itself failed. The child's parent-death signal is tied to the calling thread, which
+ * must outlive it. Thread-safe; not async-signal-safe.
  */
-int al_spawn(const struct al_child_plan *plan, const struct al_parent_steps *steps, struct al_spawn_result *result,
+int al_prespawn(const struct al_base_plan *base, const struct al_parent_steps *steps, struct al_prespawned **out,
+                struct al_child_failure *failure);
+
+/*
+ * Starts a prespawned child on `run`: hands it its standard streams (the caller keeps its own
+ * descriptors), joins it to the given cgroups, and waits until it executes the program. Consumes
+ * `child` in every case. On success returns 0 and fills `result`; on failure returns -1 with
+ * `failure` (the child's stage, or AL_STAGE_NONE with index 4 cgroup, 5 release, 6 status read),
+ * the child reaped.
+ */
+int al_start(struct al_prespawned *child, const struct al_run_plan *run, const int32_t stdio[3],
+             const int32_t *cgroup_procs_fds, size_t cgroup_procs_count, struct al_spawn_result *result,
              struct al_child_failure *failure);
+
+/* Kills, reaps and frees a prespawned child that will not be started. */
+void al_discard(struct al_prespawned *child);
+
+/* The pid of a prespawned child (for diagnostics). */
+pid_t al_prespawned_pid(const struct al_prespawned *child);
 
 /* A short name for a stage ("pivot_root", "mount"), for error messages. */
 const char *al_stage_name(int32_t stage);
