@@ -21,6 +21,9 @@ struct BenchSandboxCommand: ParsableCommand {
     @Option(help: "Runs per worker in the throughput phase.")
     var throughputRuns: Int = 200
 
+    @Option(help: ArgumentHelp("Only this contender in the throughput phase (bare, airlock, bwrap), e.g. for profiling.", valueName: "NAME"))
+    var only: String?
+
     @Option(help: "The program to start.")
     var program: String = "/bin/true"
 
@@ -60,7 +63,7 @@ struct BenchSandboxCommand: ParsableCommand {
 
         print("\nthroughput: \(workers) workers × \(throughputRuns) runs (runs/s)")
         var rates: [String: Double] = [:]
-        for contender in contenders {
+        for contender in contenders where only.map({ contender.0.hasPrefix($0) }) ?? true {
             let rate = try Self.throughput(workers: workers, runs: throughputRuns, body: contender.1)
             rates[contender.0] = rate
             print(Self.row(contender.0, String(format: "%.0f", rate), "", ""))

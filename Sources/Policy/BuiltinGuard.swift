@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// The checks that run before any policy rule and that no permit can override.
 ///
 /// Their ids and tags are fixed (docs/policy.md lists them); a policy cannot define rules with the

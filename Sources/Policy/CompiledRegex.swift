@@ -1,3 +1,5 @@
+import AirlockCore
+
 import Foundation
 
 /// A regular expression compiled once at load and matched against the whole string.

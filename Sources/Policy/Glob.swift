@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// A tool-name glob: `*` matches any run of characters (also none), `?` exactly one; everything
 /// else matches itself, case-sensitively. Compiled once when the policy loads.
 struct Glob: Sendable, Hashable {

@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// Puts a path argument into the sandbox's view before any path rule compares it.
 ///
 /// Relative paths are taken from the workspace (the tool's working directory in the sandbox).

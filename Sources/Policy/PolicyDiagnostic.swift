@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// One finding about a policy or input document: where it is and what is wrong.
 ///
 /// Load errors and `airlock policy lint` findings share this shape so that both name the field

@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// Why the policy module could not do what it was asked: load a policy, read a decision input or
 /// a test file.
 ///

@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// A rule's reason sentence with placeholders filled from the decision input.
 ///
 /// Placeholders: `{tool}`, `{role}`, `{user}`, `{workflow}`, `{agent}`, `{risk}`, `{step}`,

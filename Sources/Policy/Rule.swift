@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// One compiled policy rule.
 ///
 /// A class so that evaluation passes one reference around instead of copying (and retaining) every

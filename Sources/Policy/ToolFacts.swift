@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// What the policy needs to know about the tool being called, taken from its registered manifest.
 ///
 /// The caller (the agent, or `airlock policy check` from a call file) fills this in; the policy

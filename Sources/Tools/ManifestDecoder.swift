@@ -258,7 +258,7 @@ public struct ManifestDecoder: Sendable {
             }
         }
         let threats = r.strings(root, "", "threats")
-        for (index, tag) in threats.enumerated() where !ThreatTag.all.contains(tag) {
+        for (index, tag) in threats.enumerated() where !ThreatTag.isValid(tag) {
             r.problem(
                 "/threats/\(index)",
                 "unknown threat tag \"\(tag)\" (see THREATS.md: maestro:L1–L7, asi:01–10, nhi:01–10)")

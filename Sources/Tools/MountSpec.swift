@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// One mount a manifest asks for: a variable's directory, or a directory below it, read-only or
 /// read-write.
 ///

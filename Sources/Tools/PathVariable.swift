@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// A variable a manifest may use in mounts, argv literals and environment values.
 ///
 /// `${workspace}` is the run's scratch directory (host `AIRLOCK_HOME/workspaces/<id>`, inside

@@ -1,3 +1,5 @@
+import AirlockCore
+
 import Foundation
 
 /// One registered version of a tool, as the registry keeps it.

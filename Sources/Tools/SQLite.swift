@@ -1,3 +1,5 @@
+import AirlockCore
+
 import CSQLite
 
 /// A value bound to or read from a SQLite statement (the registry needs only these three).

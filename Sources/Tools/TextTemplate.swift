@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// Fixed text that may contain `${workspace}` and `${dataset:NAME}`, expanded to their paths inside
 /// the sandbox (`/workspace`, `/data/NAME`). Used for argv literals and environment values.
 ///

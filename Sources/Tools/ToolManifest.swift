@@ -75,25 +75,3 @@ public enum OutputFormat: String, Sendable, Hashable, Codable, CaseIterable {
     case json
 }
 
-/// How much harm a call can do, for the policy engine.
-public enum RiskLevel: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
-    case low, medium, high, critical
-
-    private var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
-
-    public static func < (lhs: RiskLevel, rhs: RiskLevel) -> Bool { lhs.rank < rhs.rank }
-}
-
-/// The threat tags a manifest may carry: the vocabulary of `THREATS.md`.
-public enum ThreatTag {
-    /// Every known tag: `maestro:L1`…`maestro:L7`, `asi:01`…`asi:10`, `nhi:01`…`nhi:10`.
-    public static let all: Set<String> = {
-        var tags = Set((1...7).map { "maestro:L\($0)" })
-        for n in 1...10 {
-            let two = n < 10 ? "0\(n)" : "\(n)"
-            tags.insert("asi:\(two)")
-            tags.insert("nhi:\(two)")
-        }
-        return tags
-    }()
-}

@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// The lexical rules for manifest fields: tool names, versions, labels, environment names.
 public enum ToolManifestRules {
     /// `logs.search`: 2+ dot-separated segments, each `[a-z][a-z0-9_-]*`, at most 64 characters.

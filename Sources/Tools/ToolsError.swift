@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// Why the Tools module could not do what it was asked: a bad manifest, an unknown tool, a drifted
 /// executable, a registry that could not be written, a sandbox that could not be set up.
 ///

@@ -5,7 +5,7 @@ import AirlockCore
 ///
 /// The JSON keys (`reads_labels`, `pinned_digest`, …) are those of the policy engine's tool facts,
 /// so the shared fields carry over one to one; the caller adds the digest measured before the run.
-public struct ToolFacts: Sendable, Hashable, Codable {
+public struct ManifestFacts: Sendable, Hashable, Codable {
     /// The tool's namespaced name.
     public var name: String
     /// The manifest's version.
@@ -43,8 +43,8 @@ public struct ToolFacts: Sendable, Hashable, Codable {
 
 extension ToolManifest {
     /// The facts the policy engine decides on.
-    public var facts: ToolFacts {
-        ToolFacts(
+    public var facts: ManifestFacts {
+        ManifestFacts(
             name: name, version: version, manifestSHA256: manifestSHA256, pinnedDigest: executable.sha256,
             risk: risk, readsLabels: readsLabels, outputLabels: outputLabels,
             datasets: mounts.compactMap { if case .dataset(let d) = $0.variable { d } else { nil } },
