@@ -1,7 +1,8 @@
 /// Owns C strings and arrays handed to the C shim for the duration of one spawn.
 ///
 /// The child reads them between clone and execve without allocating, so they must be built
-/// before the clone and stay put until `al_spawn` returns; everything is freed on deinit.
+/// before the clone and stay put until `al_start` returns (or, for a base plan, for as long as a
+/// child built from it may read it); everything is freed on deinit.
 final class CStringArena {
     private var releases: [() -> Void] = []
 
