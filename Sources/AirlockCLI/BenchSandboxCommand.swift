@@ -21,13 +21,19 @@ struct BenchSandboxCommand: ParsableCommand {
     @Option(help: "Runs per worker in the throughput phase.")
     var throughputRuns: Int = 200
 
-    @Option(help: ArgumentHelp("Only this contender in the throughput phase (bare, airlock, bwrap), e.g. for profiling.", valueName: "NAME"))
+    @Option(
+        help: ArgumentHelp(
+            "Only this contender in the throughput phase (bare, airlock, bwrap), e.g. for profiling.", valueName: "NAME"
+        ))
     var only: String?
 
     @Option(help: "The program to start.")
     var program: String = "/bin/true"
 
-    @Option(help: ArgumentHelp("Instead of timing: run N sandboxes and fail if any descriptor, thread or child outlives them.", valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "Instead of timing: run N sandboxes and fail if any descriptor, thread or child outlives them.",
+            valueName: "N"))
     var leakCheck: Int?
 
     func run() throws {
@@ -37,7 +43,9 @@ struct BenchSandboxCommand: ParsableCommand {
             ("bare (posix_spawn)", { try Self.spawnAndWait([program]) }),
             ("airlock", { try Self.airlock(program) }),
         ]
-        if let bwrap { contenders.append(("bwrap --unshare-all", { try Self.spawnAndWait(Self.bwrapArgv(bwrap, program)) })) }
+        if let bwrap {
+            contenders.append(("bwrap --unshare-all", { try Self.spawnAndWait(Self.bwrapArgv(bwrap, program)) }))
+        }
 
         // Warm up: compile the BPF program, fault in the binaries.
         for (_, body) in contenders { for _ in 0..<5 { try body() } }
@@ -57,8 +65,11 @@ struct BenchSandboxCommand: ParsableCommand {
         for (index, contender) in contenders.enumerated() {
             let median = Self.percentile(samples[index], 0.5)
             medians[contender.0] = median
-            print(Self.row(contender.0, String(format: "%.3f", median), String(format: "%.3f", Self.percentile(samples[index], 0.9)),
-                           String(format: "%.2f", median / bareMedian)))
+            print(
+                Self.row(
+                    contender.0, String(format: "%.3f", median),
+                    String(format: "%.3f", Self.percentile(samples[index], 0.9)),
+                    String(format: "%.2f", median / bareMedian)))
         }
 
         print("\nthroughput: \(workers) workers × \(throughputRuns) runs (runs/s)")
@@ -74,7 +85,10 @@ struct BenchSandboxCommand: ParsableCommand {
             print("")
             print(String(format: "airlock median / bare  = %.2f  (target ≤ 2.0)", airlockMedian / bareMedian))
             print(String(format: "airlock median / bwrap = %.2f  (target ≤ 0.5)", airlockMedian / bwrapMedian))
-            print(String(format: "airlock rate / bwrap rate (%d workers) = %.2f  (target ≥ 3.0)", workers, airlockRate / bwrapRate))
+            print(
+                String(
+                    format: "airlock rate / bwrap rate (%d workers) = %.2f  (target ≥ 3.0)", workers,
+                    airlockRate / bwrapRate))
         }
     }
 
@@ -88,7 +102,8 @@ struct BenchSandboxCommand: ParsableCommand {
         Sandbox.discardPrespawnedChildren()
         let before = descriptors()
         for n in 0..<runs {
-            var spec = SandboxSpec(program: "/bin/sh", arguments: ["-c", "echo out; echo err >&2; sleep \(n % 3 == 0 ? 5 : 0)"])
+            var spec = SandboxSpec(
+                program: "/bin/sh", arguments: ["-c", "echo out; echo err >&2; sleep \(n % 3 == 0 ? 5 : 0)"])
             spec.limits.wallTimeSeconds = n % 3 == 0 ? 0.2 : 10
             if n % 2 == 0, SandboxProbe.current.cgroup.usable { spec.limits.memoryBytes = 256 << 20 }
             _ = try Sandbox().runBlocking(spec)
@@ -98,9 +113,14 @@ struct BenchSandboxCommand: ParsableCommand {
         let after = descriptors()
         let leaked = Set(after).subtracting(before)
         let children = Self.childrenOfThisProcess()
-        print("descriptors before: \(before.count), after \(runs) runs: \(after.count); children left: \(children.isEmpty ? "none" : children.joined(separator: " "))")
+        print(
+            "descriptors before: \(before.count), after \(runs) runs: \(after.count); children left: \(children.isEmpty ? "none" : children.joined(separator: " "))"
+        )
         guard leaked.isEmpty, children.isEmpty else {
-            let targets = leaked.map { "\($0) → " + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "?") }
+            let targets = leaked.map {
+                "\($0) → "
+                    + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "?")
+            }
             throw ValidationError("leaked: \(targets.joined(separator: ", "))")
         }
         print("no leaks")
@@ -127,7 +147,9 @@ struct BenchSandboxCommand: ParsableCommand {
 
     static func airlock(_ program: String) throws {
         let record = try Sandbox().runBlocking(SandboxSpec(program: program))
-        guard record.shellExitCode == 0 else { throw ValidationError("airlock run of \(program) exited \(record.shellExitCode)") }
+        guard record.shellExitCode == 0 else {
+            throw ValidationError("airlock run of \(program) exited \(record.shellExitCode)")
+        }
     }
 
     static func bwrapArgv(_ bwrap: String, _ program: String) -> [String] {
@@ -139,8 +161,10 @@ struct BenchSandboxCommand: ParsableCommand {
                 argv += ["--ro-bind", dir, dir]
             }
         }
-        argv += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev",
-                 "--tmpfs", "/tmp", "--", program]
+        argv += [
+            "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev",
+            "--tmpfs", "/tmp", "--", program,
+        ]
         return argv
     }
 

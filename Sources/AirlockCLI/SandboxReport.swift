@@ -14,10 +14,13 @@ enum SandboxReport {
         if record.oomKilled { notes.append("OOM-killed") }
 
         // A clean run is silent, like the program itself would be; anything notable is reported.
-        let notable = record.termination != .exited(0) || !notes.isEmpty || record.stdout.truncated
+        let notable =
+            record.termination != .exited(0) || !notes.isEmpty || record.stdout.truncated
             || record.stderr.truncated || !record.deniedSyscalls.isEmpty || !record.confinement.degradedLayers.isEmpty
         guard notable else { return [] }
-        lines.append("airlock: \(ending)\(notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")") in \(Units.duration(record.wallSeconds))")
+        lines.append(
+            "airlock: \(ending)\(notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")") in \(Units.duration(record.wallSeconds))"
+        )
         for stream in [("stdout", record.stdout), ("stderr", record.stderr)] where stream.1.truncated {
             lines.append("airlock: \(stream.0) truncated: kept \(stream.1.bytes.count) of \(stream.1.totalBytes) bytes")
         }
@@ -26,7 +29,9 @@ enum SandboxReport {
             lines.append("airlock: denied \(denied.name)\(detail) ×\(denied.count) (EPERM)")
         }
         if !record.confinement.degradedLayers.isEmpty {
-            lines.append("airlock: DEGRADED: ran without \(record.confinement.degradedLayers.map(\.rawValue).joined(separator: ", "))")
+            lines.append(
+                "airlock: DEGRADED: ran without \(record.confinement.degradedLayers.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         return lines
     }

@@ -13,16 +13,25 @@ struct SandboxRunCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("ro"), help: ArgumentHelp("Make a host path visible read-only (PATH or SRC:DST).", valueName: "PATH"))
+    @Option(
+        name: .customLong("ro"),
+        help: ArgumentHelp("Make a host path visible read-only (PATH or SRC:DST).", valueName: "PATH"))
     var readOnly: [String] = []
 
-    @Option(name: .customLong("rw"), help: ArgumentHelp("Make a host path visible read-write (PATH or SRC:DST).", valueName: "PATH"))
+    @Option(
+        name: .customLong("rw"),
+        help: ArgumentHelp("Make a host path visible read-write (PATH or SRC:DST).", valueName: "PATH"))
     var readWrite: [String] = []
 
-    @Option(help: ArgumentHelp("A host directory bound read-write at the same path and used as the working directory.", valueName: "PATH"))
+    @Option(
+        help: ArgumentHelp(
+            "A host directory bound read-write at the same path and used as the working directory.", valueName: "PATH"))
     var workdir: String?
 
-    @Option(name: .customLong("env"), help: ArgumentHelp("Set a variable in the program's environment (nothing of the host's is passed).", valueName: "K=V"))
+    @Option(
+        name: .customLong("env"),
+        help: ArgumentHelp(
+            "Set a variable in the program's environment (nothing of the host's is passed).", valueName: "K=V"))
     var environment: [String] = []
 
     @Option(help: "Wall-clock limit in seconds; the whole sandbox is killed when it passes.")
@@ -37,10 +46,14 @@ struct SandboxRunCommand: AsyncParsableCommand {
     @Option(help: "Processes and threads in the whole sandbox.")
     var pids: Int = SandboxLimits().maxProcesses
 
-    @Option(name: .customLong("output-limit"), help: ArgumentHelp("Bytes of stdout and of stderr kept (64K, 1M); the rest is counted and dropped.", valueName: "BYTES"))
+    @Option(
+        name: .customLong("output-limit"),
+        help: ArgumentHelp(
+            "Bytes of stdout and of stderr kept (64K, 1M); the rest is counted and dropped.", valueName: "BYTES"))
     var outputLimit: String?
 
-    @Option(name: .customLong("file-size"), help: ArgumentHelp("Largest file the program may write.", valueName: "SIZE"))
+    @Option(
+        name: .customLong("file-size"), help: ArgumentHelp("Largest file the program may write.", valueName: "SIZE"))
     var fileSize: String?
 
     @Option(name: .customLong("open-files"), help: "Open file descriptors per process.")
@@ -55,7 +68,11 @@ struct SandboxRunCommand: AsyncParsableCommand {
     @Flag(help: "Make /dev/tty available.")
     var tty = false
 
-    @Option(name: .customLong("allow-degraded"), help: ArgumentHelp("Run without this layer if the host lacks it (landlock, cgroups, seccomp-notify); the record says so.", valueName: "LAYER"))
+    @Option(
+        name: .customLong("allow-degraded"),
+        help: ArgumentHelp(
+            "Run without this layer if the host lacks it (landlock, cgroups, seccomp-notify); the record says so.",
+            valueName: "LAYER"))
     var allowDegraded: [String] = []
 
     @Flag(help: "Print the execution record as JSON.")
@@ -98,7 +115,9 @@ struct SandboxRunCommand: AsyncParsableCommand {
     private func makeSpec() throws -> SandboxSpec {
         var args = command
         if args.first == "--" { args.removeFirst() }
-        guard let program = args.first else { throw UsageError("no program given (airlock sandbox run [OPTIONS] -- PROGRAM [ARGS...])") }
+        guard let program = args.first else {
+            throw UsageError("no program given (airlock sandbox run [OPTIONS] -- PROGRAM [ARGS...])")
+        }
         var env: [String: String] = [:]
         for pair in environment {
             guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
@@ -122,7 +141,9 @@ struct SandboxRunCommand: AsyncParsableCommand {
         if let memory { limits.memoryBytes = try ByteSize.parse(memory, flag: "--memory") }
         guard pids > 0 else { throw UsageError("--pids \(pids): must be positive") }
         limits.maxProcesses = pids
-        if let outputLimit { limits.outputBytesPerStream = Int(try ByteSize.parse(outputLimit, flag: "--output-limit")) }
+        if let outputLimit {
+            limits.outputBytesPerStream = Int(try ByteSize.parse(outputLimit, flag: "--output-limit"))
+        }
         if let fileSize { limits.fileSizeBytes = try ByteSize.parse(fileSize, flag: "--file-size") }
         if let tmpSize { limits.tmpSizeBytes = try ByteSize.parse(tmpSize, flag: "--tmp-size") }
         limits.openFiles = openFiles
@@ -141,7 +162,9 @@ struct SandboxRunCommand: AsyncParsableCommand {
 
     private static func mount(_ value: String, writable: Bool, flag: String) throws -> BindMount {
         let parts = value.split(separator: ":", maxSplits: 1).map(String.init)
-        guard let first = parts.first, !first.isEmpty else { throw UsageError("\(flag) \(value): expected PATH or SRC:DST") }
+        guard let first = parts.first, !first.isEmpty else {
+            throw UsageError("\(flag) \(value): expected PATH or SRC:DST")
+        }
         let source = absolute(first)
         let target = parts.count == 2 ? parts[1] : source
         guard target.hasPrefix("/") else { throw UsageError("\(flag) \(value): the target must be absolute") }

@@ -69,7 +69,8 @@ public struct CgroupSupport: Sendable, Codable, Hashable {
         if let memoryMount = v1Mounts["memory"], let pidsMount = v1Mounts["pids"] {
             let memoryBase = memoryMount + normalise(ownPaths["memory"]) + "/airlock"
             let pidsBase = pidsMount + normalise(ownPaths["pids"]) + "/airlock"
-            let parentOK = access(parentDirectory(memoryBase), W_OK) == 0 && access(parentDirectory(pidsBase), W_OK) == 0
+            let parentOK =
+                access(parentDirectory(memoryBase), W_OK) == 0 && access(parentDirectory(pidsBase), W_OK) == 0
             return CgroupSupport(
                 version: "v1", memoryBase: memoryBase, pidsBase: pidsBase, usable: parentOK,
                 detail: parentOK

@@ -61,7 +61,8 @@ struct HostLayout: Sendable {
     /// The host's `/etc/ld.so.cache`, re-read only when its inode, size or mtime changed
     /// (`ldconfig` replaces it); `nil` when absent or larger than ``loaderCacheLimit``.
     static func loaderCache(path: String = "/etc/ld.so.cache") -> [UInt8]? {
-        guard let st = Posix.statPath(path), (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) <= loaderCacheLimit else {
+        guard let st = Posix.statPath(path), (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) <= loaderCacheLimit
+        else {
             return nil
         }
         let key = (UInt64(st.st_ino), Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec), Int(st.st_size))

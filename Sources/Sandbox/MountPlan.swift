@@ -73,7 +73,9 @@ struct MountPlan {
             ("/etc/group", "airlock:x:\(inner.gid):\n", "generated"),
             ("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n", "generated"),
         ].map { ($0.0, Array($0.1.utf8), $0.2) }
-        if let cache = HostLayout.loaderCache() { files.append(("/etc/ld.so.cache", cache, "copy of /etc/ld.so.cache")) }
+        if let cache = HostLayout.loaderCache() {
+            files.append(("/etc/ld.so.cache", cache, "copy of /etc/ld.so.cache"))
+        }
         for (path, content, origin) in files {
             add(Step(kind: AL_OP_FILE, target: path, data: content, mode: 0o644), record: ("file", origin, "ro"))
         }
@@ -93,9 +95,10 @@ struct MountPlan {
         // (a device node cannot be executed, and set-id bits mean nothing on one).
         mkdir("/dev")
         for name in Self.devices { device(name) }
-        for (name, link) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                             ("stderr", "/proc/self/fd/2")]
-        {
+        for (name, link) in [
+            ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+        ] {
             add(Step(kind: AL_OP_SYMLINK, target: "/dev/" + name, source: link), record: nil)
         }
         landlockRules.append(LandlockRule(path: "/dev", access: ll.devices))
@@ -114,11 +117,13 @@ struct MountPlan {
             ("/etc/hosts", "127.0.0.1\tlocalhost \(spec.hostname)\n::1\tlocalhost\n"),
         ]
         for (path, content) in files {
-            add(Step(kind: AL_OP_FILE, target: path, data: Array(content.utf8), mode: 0o644),
+            add(
+                Step(kind: AL_OP_FILE, target: path, data: Array(content.utf8), mode: 0o644),
                 record: ("file", "generated", "ro"))
         }
         if spec.allowTTY { device("tty") }
-        add(Step(kind: AL_OP_TMPFS, target: "/tmp", data: Array("mode=1777,size=\(spec.limits.tmpSizeBytes)\0".utf8)),
+        add(
+            Step(kind: AL_OP_TMPFS, target: "/tmp", data: Array("mode=1777,size=\(spec.limits.tmpSizeBytes)\0".utf8)),
             record: ("tmpfs", "size=\(spec.limits.tmpSizeBytes)", "rw,nosuid,nodev"))
         landlockRules.append(LandlockRule(path: "/tmp", access: ll.all))
 
@@ -164,7 +169,8 @@ struct MountPlan {
 
         let workdir = spec.workingDirectory
         guard workdir.hasPrefix("/") else {
-            throw SandboxError(.invalidSpec, "working directory \(workdir): must be an absolute path inside the sandbox")
+            throw SandboxError(
+                .invalidSpec, "working directory \(workdir): must be an absolute path inside the sandbox")
         }
     }
 
@@ -204,12 +210,16 @@ struct MountPlan {
             throw SandboxError(.invalidSpec, "mount target \(target): '.', '..' and NUL are not allowed")
         }
         let normalised = "/" + components.joined(separator: "/")
-        guard normalised != "/" else { throw SandboxError(.invalidSpec, "mount target /: the root is the sandbox's own") }
+        guard normalised != "/" else {
+            throw SandboxError(.invalidSpec, "mount target /: the root is the sandbox's own")
+        }
         for reserved in reservedTrees where normalised == reserved || normalised.hasPrefix(reserved + "/") {
             throw SandboxError(.invalidSpec, "mount target \(normalised): \(reserved) is the sandbox's own")
         }
         if reservedPaths.contains(normalised) {
-            throw SandboxError(.invalidSpec, "mount target \(normalised): \(normalised) is the sandbox's own (mount inside it instead)")
+            throw SandboxError(
+                .invalidSpec, "mount target \(normalised): \(normalised) is the sandbox's own (mount inside it instead)"
+            )
         }
         return normalised
     }
@@ -217,7 +227,8 @@ struct MountPlan {
     private mutating func add(_ step: Step, record: (kind: String, source: String, options: String)?) {
         steps.append(step)
         if let record {
-            records.append(MountRecord(target: step.target, kind: record.kind, source: record.source, options: record.options))
+            records.append(
+                MountRecord(target: step.target, kind: record.kind, source: record.source, options: record.options))
         }
     }
 
@@ -261,7 +272,8 @@ struct MountPlan {
             }
         }
         let flags = AL_MNT_NOSUID | AL_MNT_NODEV | (writable ? 0 : AL_MNT_RDONLY)
-        add(Step(kind: AL_OP_BIND, target: target, source: "/" + Self.oldRoot + host, flags: flags),
+        add(
+            Step(kind: AL_OP_BIND, target: target, source: "/" + Self.oldRoot + host, flags: flags),
             record: ("bind", host, writable ? "rw,nosuid,nodev" : "ro,nosuid,nodev"))
     }
 }

@@ -122,7 +122,7 @@ final class PrespawnedChild: @unchecked Sendable {
 /// Children prespawned ahead of their runs, so that a run pays only for its own part of the setup.
 ///
 /// A background thread keeps ``target`` children of the most recently used shape waiting; it is
-/// started by the first run and lives as long as the process (the children's parent-death signal
+/// started by the second run and lives as long as the process (the children's parent-death signal
 /// is tied to it). A run takes one if the shape matches and otherwise prespawns its own on the
 /// spot, so the pool changes how long a start takes, never what a sandbox is.
 final class WarmPool: Sendable {
@@ -131,12 +131,15 @@ final class WarmPool: Sendable {
 
     /// How many children are kept waiting.
     let target: Int
+    /// Starts a process makes before children are prespawned for it.
+    static let requestsBeforeFilling = 2
 
     private struct State {
         var ready: [PrespawnedChild] = []
         var shape: BasePlan?
         var fillerStarted = false
         var enabled = true
+        var requests = 0
     }
 
     private let state = Mutex(State())
@@ -157,8 +160,11 @@ final class WarmPool: Sendable {
                 state.shape = base
             }
             let child = state.ready.isEmpty ? nil : state.ready.removeFirst()
-            let start = !state.fillerStarted
-            state.fillerStarted = true
+            // A process that starts one sandbox (`airlock sandbox run`) gains nothing from children
+            // made ahead; from the second start on, it does.
+            state.requests += 1
+            let start = !state.fillerStarted && state.requests >= Self.requestsBeforeFilling
+            if start { state.fillerStarted = true }
             return (child, stale, start)
         }
         for old in stale { old.discard() }

@@ -111,7 +111,8 @@ private struct SandboxRun {
             guard spec.allowDegraded.contains(layer) else {
                 throw SandboxError(
                     .layerUnavailable,
-                    "\(layer.rawValue): \(why) (pass --allow-degraded \(layer.rawValue) to run without it; the record will say so)")
+                    "\(layer.rawValue): \(why) (pass --allow-degraded \(layer.rawValue) to run without it; the record will say so)"
+                )
             }
             degraded.append(layer)
             return false
@@ -120,7 +121,8 @@ private struct SandboxRun {
         let seccompFeature = probe.features.first { $0.name == "seccomp-filter" }
         _ = try require(.seccomp, seccompFeature?.available ?? false, seccompFeature?.detail ?? "unknown")
         let notify = try require(.seccompNotify, probe.seccompUserNotif, "SECCOMP_RET_USER_NOTIF is not available")
-        let landlockABI = try require(.landlock, probe.landlockABI > 0, "Landlock is not available on this kernel")
+        let landlockABI =
+            try require(.landlock, probe.landlockABI > 0, "Landlock is not available on this kernel")
             ? probe.landlockABI : 0
         if degraded.contains(.seccomp) {
             // Running without any syscall filter is not a degraded mode Airlock offers.
@@ -130,8 +132,10 @@ private struct SandboxRun {
         let filter = try SeccompProfile.compiled(groups: spec.syscallGroups, notify: notify)
         let inner = (uid: configuration.innerUID, gid: configuration.innerGID)
         let isRoot = geteuid() == 0
-        let host = isRoot
-            ? (uid: configuration.hostUIDWhenRoot, gid: configuration.hostGIDWhenRoot) : (uid: geteuid(), gid: getegid())
+        let host =
+            isRoot
+            ? (uid: configuration.hostUIDWhenRoot, gid: configuration.hostGIDWhenRoot)
+            : (uid: geteuid(), gid: getegid())
         guard host.uid != 0 else {
             throw SandboxError(.invalidSpec, "sandbox identity: the sandbox user may not map to host root")
         }
@@ -139,7 +143,8 @@ private struct SandboxRun {
         let plan = try MountPlan(runFor: spec, host: host, landlockABI: landlockABI, base: base.mounts)
         let workdir = spec.workingDirectory
         guard workdir.hasPrefix("/") else {
-            throw SandboxError(.invalidSpec, "working directory \(workdir): must be an absolute path inside the sandbox")
+            throw SandboxError(
+                .invalidSpec, "working directory \(workdir): must be an absolute path inside the sandbox")
         }
 
         // A cgroup holds memory; processes are bounded without one by RLIMIT_NPROC in the sandbox's
@@ -186,7 +191,8 @@ private struct SandboxRun {
         let arena = CStringArena()
         let argv = [spec.program] + spec.arguments
         let envp = spec.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        let candidates = Self.executableCandidates(spec.program, path: spec.environment["PATH"] ?? SandboxSpec.defaultPath)
+        let candidates = Self.executableCandidates(
+            spec.program, path: spec.environment["PATH"] ?? SandboxSpec.defaultPath)
         let ops = plan.cOperations(in: arena)
         let access = LandlockAccess(abi: landlockABI)
         let rules = (base.mounts.landlockRules + plan.landlockRules).map {
@@ -293,8 +299,9 @@ private struct SandboxRun {
                 let entry = entries[i]
                 let name = SeccompProfile.name(of: entry.number)
                 denied.append(
-                    DeniedSyscall(name: name, number: entry.number, count: Int(entry.count),
-                                  detail: Self.detail(name: name, args: entry.args)))
+                    DeniedSyscall(
+                        name: name, number: entry.number, count: Int(entry.count),
+                        detail: Self.detail(name: name, args: entry.args)))
             }
         }
         let usage = outcome.usage
@@ -305,12 +312,15 @@ private struct SandboxRun {
             fileSizeBytes: spec.limits.fileSizeBytes, openFiles: spec.limits.openFiles,
             outputBytesPerStream: spec.limits.outputBytesPerStream, tmpSizeBytes: spec.limits.tmpSizeBytes,
             enforcement: cgroup.map { "cgroup \($0.version) (memory, pids) + rlimits" }
-                ?? "rlimits (RLIMIT_NPROC in the sandbox's user namespace\(spec.limits.memoryBytes != nil ? ", RLIMIT_AS" : ""))")
+                ?? "rlimits (RLIMIT_NPROC in the sandbox's user namespace\(spec.limits.memoryBytes != nil ? ", RLIMIT_AS" : ""))"
+        )
         let evidence = ConfinementEvidence(
             namespaces: ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"],
             networkNamespace: Self.describe(child.network),
-            uidMap: base.uidMap.trimmingWhitespace, gidMap: base.gidMap.trimmingWhitespace, uid: inner.uid, gid: inner.gid,
-            mounts: base.mounts.records + plan.records, seccompBPFSHA256: filter.sha256, seccompDenyAction: filter.denyAction,
+            uidMap: base.uidMap.trimmingWhitespace, gidMap: base.gidMap.trimmingWhitespace, uid: inner.uid,
+            gid: inner.gid,
+            mounts: base.mounts.records + plan.records, seccompBPFSHA256: filter.sha256,
+            seccompDenyAction: filter.denyAction,
             seccompInstructions: filter.instructionCount, landlockABI: landlockABI,
             capabilities: "none (bounding, ambient, inheritable, permitted, effective all empty)",
             noNewPrivs: true, limits: limits, cgroupVersion: cgroup?.version ?? "none",
@@ -321,10 +331,12 @@ private struct SandboxRun {
             userCPUSeconds: Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
             systemCPUSeconds: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6,
             peakMemoryBytes: cgroup?.peakMemoryBytes ?? UInt64(usage.ru_maxrss) * 1024,
-            stdout: CapturedOutput(bytes: Array(UnsafeBufferPointer(start: outBuffer, count: outcome.stdout_kept)),
-                                   totalBytes: outcome.stdout_total),
-            stderr: CapturedOutput(bytes: Array(UnsafeBufferPointer(start: errBuffer, count: outcome.stderr_kept)),
-                                   totalBytes: outcome.stderr_total),
+            stdout: CapturedOutput(
+                bytes: Array(UnsafeBufferPointer(start: outBuffer, count: outcome.stdout_kept)),
+                totalBytes: outcome.stdout_total),
+            stderr: CapturedOutput(
+                bytes: Array(UnsafeBufferPointer(start: errBuffer, count: outcome.stderr_kept)),
+                totalBytes: outcome.stderr_total),
             deniedSyscalls: denied, confinement: evidence)
     }
 
@@ -332,7 +344,8 @@ private struct SandboxRun {
     static func describe(_ network: NetworkNamespacePool.Lease?) -> String {
         // (The lease is the prespawned child's; see NetworkNamespacePool for why it is safe.)
         guard let network else { return "new (CLONE_NEWNET): loopback only, down" }
-        return "lent to this run alone from Airlock's pool, reused sequentially (net:[\(network.inode)]): loopback only, down"
+        return
+            "lent to this run alone from Airlock's pool, reused sequentially (net:[\(network.inode)]): loopback only, down"
     }
 
     /// Absolute candidates for `program`: itself when it has a slash, else each `PATH` entry.
@@ -344,11 +357,17 @@ private struct SandboxRun {
     /// Writes stdin bytes on a helper thread so a program that never reads cannot block us.
     static func feed(_ bytes: [UInt8], to fd: Int32) {
         let thread = Thread {
-            signal(SIGPIPE, SIG_IGN)
+            // A program that exits without reading would raise SIGPIPE here: block it on this thread
+            // only (it is thread-directed), so write returns EPIPE and the process is untouched.
+            var pipeSignal = sigset_t()
+            sigemptyset(&pipeSignal)
+            sigaddset(&pipeSignal, SIGPIPE)
+            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
             bytes.withUnsafeBytes { buffer in
+                guard let base = buffer.baseAddress else { return }
                 var offset = 0
                 while offset < buffer.count {
-                    let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    let n = write(fd, base + offset, buffer.count - offset)
                     if n < 0 && errno == EINTR { continue }
                     if n <= 0 { break }
                     offset += n
@@ -363,7 +382,9 @@ private struct SandboxRun {
     static func detail(name: String, args: (UInt64, UInt64)) -> String? {
         switch name {
         case "socket", "socketpair":
-            let families: [UInt64: String] = [2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK", 17: "AF_PACKET", 40: "AF_VSOCK"]
+            let families: [UInt64: String] = [
+                2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK", 17: "AF_PACKET", 40: "AF_VSOCK",
+            ]
             return "family=\(families[args.0 & 0xFFFF_FFFF] ?? String(args.0 & 0xFFFF_FFFF))"
         case "clone", "unshare":
             return "flags=0x\(String(args.0, radix: 16))"
@@ -411,4 +432,3 @@ private struct SandboxRun {
         return SandboxError(.setupFailed, "\(name): \(errnoText)", errno: failure.err)
     }
 }
-

@@ -1,3 +1,5 @@
+import CSandbox
+
 /// Why Airlock could not set up or supervise a confined run.
 ///
 /// A program's own failure is never this error: it is an ``ExecutionRecord`` outcome. This error
@@ -34,8 +36,6 @@ public struct SandboxError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { message }
 }
-
-import CSandbox
 
 extension SandboxError {
     /// An error for a failed parent-side step of a spawn (`al_prespawn`/`al_start` index).

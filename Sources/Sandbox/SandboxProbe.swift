@@ -40,7 +40,8 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
     private static func probe() -> SandboxProbe {
         var features: [Feature] = []
         let userErr = al_probe_clone(al_clone_newuser)
-        var userDetail = userErr == 0 ? "clone(CLONE_NEWUSER) works" : "clone(CLONE_NEWUSER): \(Posix.describe(userErr))"
+        var userDetail =
+            userErr == 0 ? "clone(CLONE_NEWUSER) works" : "clone(CLONE_NEWUSER): \(Posix.describe(userErr))"
         if let max = Posix.readSmallFile("/proc/sys/user/max_user_namespaces") {
             userDetail += "; max_user_namespaces=\(max.trimmingWhitespace)"
         }
@@ -68,7 +69,9 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
 
         let abi = Int(al_probe_landlock_abi())
         var landlockDetail = abi > 0 ? "ABI \(abi)" : "landlock_create_ruleset: not available (kernel or LSM list)"
-        if let lsm = Posix.readSmallFile("/sys/kernel/security/lsm") { landlockDetail += "; lsm=\(lsm.trimmingWhitespace)" }
+        if let lsm = Posix.readSmallFile("/sys/kernel/security/lsm") {
+            landlockDetail += "; lsm=\(lsm.trimmingWhitespace)"
+        }
         features.append(Feature(name: "landlock", available: abi > 0, detail: landlockDetail))
 
         let cgroup = CgroupSupport.detect()
@@ -76,12 +79,14 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
 
         let clone3Err = al_probe_clone3()
         features.append(
-            Feature(name: "clone3", available: clone3Err == 0,
-                    detail: clone3Err == 0 ? "clone3 present" : Posix.describe(clone3Err)))
+            Feature(
+                name: "clone3", available: clone3Err == 0,
+                detail: clone3Err == 0 ? "clone3 present" : Posix.describe(clone3Err)))
         let pidfdErr = al_probe_pidfd()
         features.append(
-            Feature(name: "pidfd", available: pidfdErr == 0,
-                    detail: pidfdErr == 0 ? "pidfd_open and CLONE_PIDFD available" : Posix.describe(pidfdErr)))
+            Feature(
+                name: "pidfd", available: pidfdErr == 0,
+                detail: pidfdErr == 0 ? "pidfd_open and CLONE_PIDFD available" : Posix.describe(pidfdErr)))
 
         return SandboxProbe(
             features: features, landlockABI: abi, seccompUserNotif: notifyErr == 0, cgroup: cgroup,

@@ -75,8 +75,10 @@ enum SeccompProfile {
     static func syscalls(for group: SyscallGroup) -> [String] {
         switch group {
         case .processTuning:
-            ["mlock", "mlock2", "munlock", "mlockall", "munlockall", "sched_setscheduler", "sched_setparam",
-             "sched_setattr", "ioprio_set", "set_mempolicy", "mbind"]
+            [
+                "mlock", "mlock2", "munlock", "mlockall", "munlockall", "sched_setscheduler", "sched_setparam",
+                "sched_setattr", "ioprio_set", "set_mempolicy", "mbind",
+            ]
         case .selfConfine:
             ["chroot"]
         }

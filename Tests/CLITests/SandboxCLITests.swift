@@ -29,7 +29,10 @@ import Testing
             (["sandbox", "run", "--env", "NOEQUALS", "--", "true"], "--env NOEQUALS"),
             (["sandbox", "run"], "no program given"),
             (["sandbox", "run", "--allow-degraded", "everything", "--", "true"], "--allow-degraded everything"),
-            (["sandbox", "run", "--ro", "/nonexistent-airlock-path", "--", "true"], "mount source /nonexistent-airlock-path"),
+            (
+                ["sandbox", "run", "--ro", "/nonexistent-airlock-path", "--", "true"],
+                "mount source /nonexistent-airlock-path"
+            ),
         ]
         for (arguments, expected) in cases {
             let result = try CLI.run(arguments)
@@ -39,7 +42,9 @@ import Testing
     }
 
     @Test func jsonOutputIsTheExecutionRecord() throws {
-        let result = try CLI.run(["sandbox", "run", "--json", "--env", "GREETING=hi", "--", "sh", "-c", "echo $GREETING"])
+        let result = try CLI.run([
+            "sandbox", "run", "--json", "--env", "GREETING=hi", "--", "sh", "-c", "echo $GREETING",
+        ])
         #expect(result.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let stdout = try #require(object["stdout"] as? [String: Any])
@@ -76,7 +81,10 @@ import Testing
 
     @Test func probeReportsEveryLayer() throws {
         let result = try CLI.run(["sandbox", "probe"])
-        for name in ["user-namespaces", "all-namespaces", "seccomp-filter", "seccomp-user-notif", "landlock", "cgroups", "clone3", "pidfd"] {
+        for name in [
+            "user-namespaces", "all-namespaces", "seccomp-filter", "seccomp-user-notif", "landlock", "cgroups",
+            "clone3", "pidfd",
+        ] {
             #expect(result.stdout.contains(name), "\(name) missing from probe")
         }
         let json = try CLI.run(["sandbox", "probe", "--json"])
@@ -131,10 +139,12 @@ import Testing
     }
 
     @Test func anUnprivilegedUserGetsTheSameConfinement() throws {
-        guard let result = try Self.runAsNobody([
-            "sandbox", "run", "--json", "--", "sh", "-c",
-            "id -u; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; cat /proc/net/dev | tail -n +3 | cut -d: -f1",
-        ]) else {
+        guard
+            let result = try Self.runAsNobody([
+                "sandbox", "run", "--json", "--", "sh", "-c",
+                "id -u; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; cat /proc/net/dev | tail -n +3 | cut -d: -f1",
+            ])
+        else {
             return  // needs root to become another user; CI runs as root
         }
         #expect(result.status == 0, "\(result.stderr)")
@@ -155,7 +165,9 @@ import Testing
         #expect(refused.status == 125)
         #expect(refused.stderr.contains("--allow-degraded cgroups"))
         let degraded = try #require(
-            try Self.runAsNobody(["sandbox", "run", "--memory", "64M", "--allow-degraded", "cgroups", "--json", "--", "true"]))
+            try Self.runAsNobody([
+                "sandbox", "run", "--memory", "64M", "--allow-degraded", "cgroups", "--json", "--", "true",
+            ]))
         #expect(degraded.status == 0, "\(degraded.stderr)")
         #expect(degraded.stdout.contains("\"cgroups\""))
         #expect(degraded.stdout.contains("RLIMIT_AS"))

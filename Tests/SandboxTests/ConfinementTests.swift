@@ -157,6 +157,9 @@ struct FilesystemConfinementTests {
         #expect(fromFile.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines) == "2")
         let fromBytes = try await Box.sh("tr a-z A-Z") { $0.stdin = .bytes(Array("hello".utf8)) }
         #expect(fromBytes.stdout.text == "HELLO")
+        // A program that never reads its input: the writer sees EPIPE, nothing else is disturbed.
+        let ignored = try await Box.sh("exit 0") { $0.stdin = .bytes(Array(repeating: 65, count: 4 << 20)) }
+        #expect(ignored.termination == .exited(0))
         let fromNull = try await Box.sh("cat; echo end")
         #expect(fromNull.stdout.text == "end\n")
     }
@@ -165,7 +168,8 @@ struct FilesystemConfinementTests {
 @Suite(.enabled(if: Box.available, "namespaces are not available on this host"))
 struct PrivilegeTests {
     @Test func noCapabilitiesNoNewPrivsAndSeccompFilterAreInForce() async throws {
-        let record = try await Box.sh("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status; id")
+        let record = try await Box.sh(
+            "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status; id")
         let fields = Dictionary(
             uniqueKeysWithValues: record.stdout.text.split(separator: "\n").compactMap { line -> (String, String)? in
                 let parts = line.split(separator: ":", maxSplits: 1)
@@ -181,7 +185,8 @@ struct PrivilegeTests {
     }
 
     @Test func hostProcessesAreInvisibleAndTheHostnameIsTheSandboxs() async throws {
-        let record = try await Box.sh("ls /proc | grep -E '^[0-9]+$' | wc -l; hostname; cat /proc/1/cmdline | tr '\\0' ' '")
+        let record = try await Box.sh(
+            "ls /proc | grep -E '^[0-9]+$' | wc -l; hostname; cat /proc/1/cmdline | tr '\\0' ' '")
         let lines = record.stdout.text.split(separator: "\n").map(String.init)
         // pid 1 (this shell) plus the pipeline's own processes, never the host's hundreds.
         #expect((Int(lines[0].trimmingCharacters(in: .whitespaces)) ?? 99) <= 4)
@@ -194,7 +199,9 @@ struct PrivilegeTests {
         defer { unsetenv("AIRLOCK_TEST_HOST_SECRET") }
         let record = try await Box.sh(
             "env | sort", environment: ["PATH": "/usr/bin:/bin", "DECLARED": "yes"])
-        let names = record.stdout.text.split(separator: "\n").map { $0.split(separator: "=").first.map(String.init) ?? "" }
+        let names = record.stdout.text.split(separator: "\n").map {
+            $0.split(separator: "=").first.map(String.init) ?? ""
+        }
         #expect(!record.stdout.text.contains("hunter2"))
         #expect(Set(names).isSubset(of: ["PATH", "DECLARED", "PWD", "SHLVL", "_", "OLDPWD"]), "\(names)")
         #expect(record.stdout.text.contains("DECLARED=yes"))

@@ -36,7 +36,9 @@ enum Box {
 
     /// Whether the host can run the sandbox at all (CI's machine can; a laptop without user
     /// namespaces skips with the reason).
-    static var available: Bool { SandboxProbe.current.features.first { $0.name == "all-namespaces" }?.available ?? false }
+    static var available: Bool {
+        SandboxProbe.current.features.first { $0.name == "all-namespaces" }?.available ?? false
+    }
 
     /// Whether the sandbox can hold memory in a cgroup here.
     static var cgroupsUsable: Bool { SandboxProbe.current.cgroup.usable }

@@ -137,7 +137,8 @@ struct EvidenceTests {
         try #require(SandboxProbe.current.landlockABI > 0, "Landlock is not available")
         // /proc/self/root is a way around mount-only confinement in some setups; Landlock still
         // denies writes outside the declared paths even where the mount would allow them.
-        let record = try await Box.sh("echo x > /dev/shm-test 2>&1 || echo refused; ls /proc/1/root/ >/dev/null && echo listed")
+        let record = try await Box.sh(
+            "echo x > /dev/shm-test 2>&1 || echo refused; ls /proc/1/root/ >/dev/null && echo listed")
         #expect(record.stdout.text.contains("refused"))
     }
 }
