@@ -506,15 +506,21 @@ int al_prespawn(const struct al_base_plan *base, const struct al_parent_steps *s
     ctx->base = base;
     ctx->pid = -1;
     ctx->pidfd = -1;
+    ctx->status_parent = ctx->status_child = ctx->sock_parent = ctx->sock_child = -1;
     ctx->stack = MAP_FAILED;
-    int status_pipe[2] = {-1, -1}, sock[2] = {-1, -1};
-    if (pipe2(status_pipe, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
+    int status_pipe[2], sock[2];
+    if (pipe2(status_pipe, O_CLOEXEC) < 0) {
         failure->err = errno;
         failure->index = 0;
         goto fail;
     }
     ctx->status_parent = status_pipe[0];
     ctx->status_child = status_pipe[1];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
+        failure->err = errno;
+        failure->index = 0;
+        goto fail;
+    }
     ctx->sock_parent = sock[0];
     ctx->sock_child = sock[1];
     ctx->stack = mmap(NULL, AL_CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -551,8 +557,9 @@ int al_prespawn(const struct al_base_plan *base, const struct al_parent_steps *s
         failure->index = 0;
         goto fail;
     }
-    close(status_pipe[1]);
-    close(sock[1]);
+    /* The child has its own copies of its ends; the numbers stay valid in its table. */
+    close(ctx->status_child);
+    close(ctx->sock_child);
 
     char path[64];
     int err;
@@ -589,8 +596,9 @@ kill:
     al_free_prespawned(ctx);
     return -1;
 fail:
-    if (status_pipe[1] >= 0 && ctx->pid < 0) close(status_pipe[1]);
-    if (sock[1] >= 0 && ctx->pid < 0) close(sock[1]);
+    /* Nothing was cloned: the child's ends are still ours to close. */
+    if (ctx->status_child >= 0) close(ctx->status_child);
+    if (ctx->sock_child >= 0) close(ctx->sock_child);
     al_free_prespawned(ctx);
     return -1;
 }
