@@ -102,7 +102,13 @@ struct MountPlan {
             add(Step(kind: AL_OP_SYMLINK, target: "/dev/" + name, source: link), record: nil)
         }
         landlockRules.append(LandlockRule(path: "/dev", access: ll.devices))
+
+        // The defaults of the run-dependent parts, so that a run with default values has nothing
+        // left to mount or write but its own binds; a run with others overrides them.
+        hostnameFiles(SandboxSpec.defaultHostname)
         mkdir("/tmp")
+        tmp(size: SandboxLimits.defaultTmpSizeBytes)
+        landlockRules.append(LandlockRule(path: "/tmp", access: ll.all))
     }
 
     /// The run's own part of the root, on top of `base`: its hostname files, `/tmp`, `/dev/tty`
@@ -112,20 +118,10 @@ struct MountPlan {
     ) throws(SandboxError) {
         createdDirectories = base.createdDirectories
         let ll = LandlockAccess(abi: landlockABI)
-        let files: [(String, String)] = [
-            ("/etc/hostname", spec.hostname + "\n"),
-            ("/etc/hosts", "127.0.0.1\tlocalhost \(spec.hostname)\n::1\tlocalhost\n"),
-        ]
-        for (path, content) in files {
-            add(
-                Step(kind: AL_OP_FILE, target: path, data: Array(content.utf8), mode: 0o644),
-                record: ("file", "generated", "ro"))
-        }
+        if spec.hostname != SandboxSpec.defaultHostname { hostnameFiles(spec.hostname) }
         if spec.allowTTY { device("tty") }
-        add(
-            Step(kind: AL_OP_TMPFS, target: "/tmp", data: Array("mode=1777,size=\(spec.limits.tmpSizeBytes)\0".utf8)),
-            record: ("tmpfs", "size=\(spec.limits.tmpSizeBytes)", "rw,nosuid,nodev"))
-        landlockRules.append(LandlockRule(path: "/tmp", access: ll.all))
+        // A /tmp of another size is a fresh tmpfs over the base one (which nothing can reach).
+        if spec.limits.tmpSizeBytes != SandboxLimits.defaultTmpSizeBytes { tmp(size: spec.limits.tmpSizeBytes) }
 
         // The caller's mounts, shallowest first so a mount inside another lands on top of it.
         let ordered = spec.mounts.enumerated().sorted {
@@ -243,6 +239,24 @@ struct MountPlan {
                     ? nil : UnsafeRawPointer(arena.array(step.data)).assumingMemoryBound(to: CChar.self),
                 data_len: step.kind == AL_OP_FILE ? step.data.count : 0)
         }
+    }
+
+    private mutating func hostnameFiles(_ hostname: String) {
+        let files: [(String, String)] = [
+            ("/etc/hostname", hostname + "\n"),
+            ("/etc/hosts", "127.0.0.1\tlocalhost \(hostname)\n::1\tlocalhost\n"),
+        ]
+        for (path, content) in files {
+            add(
+                Step(kind: AL_OP_FILE, target: path, data: Array(content.utf8), mode: 0o644),
+                record: ("file", "generated", "ro"))
+        }
+    }
+
+    private mutating func tmp(size: UInt64) {
+        add(
+            Step(kind: AL_OP_TMPFS, target: "/tmp", data: Array("mode=1777,size=\(size)\0".utf8)),
+            record: ("tmpfs", "size=\(size)", "rw,nosuid,nodev"))
     }
 
     private mutating func device(_ name: String) {

@@ -37,7 +37,7 @@ public struct SandboxSpec: Sendable, Hashable {
         stdin: StandardInput = .null,
         limits: SandboxLimits = SandboxLimits(),
         syscallGroups: Set<SyscallGroup> = [],
-        hostname: String = "airlock",
+        hostname: String = SandboxSpec.defaultHostname,
         allowTTY: Bool = false,
         allowDegraded: Set<ConfinementLayer> = []
     ) {
@@ -53,6 +53,9 @@ public struct SandboxSpec: Sendable, Hashable {
         self.allowTTY = allowTTY
         self.allowDegraded = allowDegraded
     }
+
+    /// The hostname a sandbox gets when the caller does not name one.
+    public static let defaultHostname = "airlock"
 
     /// The `PATH` a sandboxed program gets when the caller does not set one.
     public static let defaultPath = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
@@ -106,6 +109,9 @@ public struct SandboxLimits: Sendable, Hashable, Codable {
     /// Size of the private `/tmp` (tmpfs). Default 64 MiB.
     public var tmpSizeBytes: UInt64
 
+    /// The default size of the private `/tmp`: 64 MiB.
+    public static let defaultTmpSizeBytes: UInt64 = 64 << 20
+
     /// Creates limits with the documented defaults.
     public init(
         wallTimeSeconds: Double = 30,
@@ -115,7 +121,7 @@ public struct SandboxLimits: Sendable, Hashable, Codable {
         fileSizeBytes: UInt64 = 64 << 20,
         openFiles: Int = 256,
         outputBytesPerStream: Int = 1 << 20,
-        tmpSizeBytes: UInt64 = 64 << 20
+        tmpSizeBytes: UInt64 = SandboxLimits.defaultTmpSizeBytes
     ) {
         self.wallTimeSeconds = wallTimeSeconds
         self.cpuSeconds = cpuSeconds

@@ -194,6 +194,15 @@ struct PrivilegeTests {
         #expect(lines[2].hasPrefix("/bin/sh -c"))
     }
 
+    @Test func aRunsOwnHostnameAndTmpSizeOverrideTheDefaults() async throws {
+        let record = try await Box.sh(
+            "hostname; cat /etc/hostname; grep -c tools-box /etc/hosts; df -k /tmp | tail -1 | awk '{print $2}'",
+            limits: SandboxLimits(wallTimeSeconds: 20, tmpSizeBytes: 2 << 20)
+        ) { $0.hostname = "tools-box" }
+        #expect(record.stdout.text == "tools-box\ntools-box\n1\n2048\n", "\(record.stdout.text)")
+        #expect(record.confinement.mounts.last { $0.target == "/tmp" }?.source == "size=2097152")
+    }
+
     @Test func theHostEnvironmentDoesNotLeak() async throws {
         setenv("AIRLOCK_TEST_HOST_SECRET", "hunter2", 1)
         defer { unsetenv("AIRLOCK_TEST_HOST_SECRET") }
