@@ -98,6 +98,8 @@ struct al_prespawned {
     pid_t pid;
     int pidfd;
     void *stack;
+    /* Written and read by the child only: the Landlock ruleset built in its base phase, or -1. */
+    int landlock_ruleset;
 };
 
 enum { AL_CHILD_STACK_SIZE = 256 * 1024 };
@@ -186,31 +188,47 @@ static void al_child_mount_op(const struct al_prespawned *ctx, const struct al_m
     }
 }
 
-static void al_child_landlock(const struct al_prespawned *ctx) {
-    const struct al_run_plan *plan = ctx->run;
-    if (plan->landlock_abi <= 0) return;
-    struct al_landlock_ruleset_attr attr = {
-        .handled_access_fs = plan->landlock_handled_fs,
-        .handled_access_net = plan->landlock_handled_net,
-        .scoped = plan->landlock_scoped,
-    };
-    /* The attribute struct grew with the ABI: pass the size this kernel knows. */
-    size_t size = plan->landlock_abi >= 6 ? 24 : plan->landlock_abi >= 4 ? 16 : 8;
-    long ruleset = AL_SYS3(SYS_landlock_create_ruleset, &attr, size, 0);
-    AL_CHECK(ctx, ruleset, AL_STAGE_LANDLOCK_CREATE, -1);
-    for (size_t i = 0; i < plan->landlock_rule_count; i++) {
-        long fd = AL_SYS4(SYS_openat, AT_FDCWD, plan->landlock_rules[i].path, O_PATH | O_CLOEXEC, 0);
-        AL_CHECK(ctx, fd, AL_STAGE_LANDLOCK_OPEN, (int32_t)i);
+/* Adds path-beneath rules to a ruleset; `stage_index_base` numbers them across base and run. */
+static void al_child_landlock_rules(const struct al_prespawned *ctx, long ruleset, const struct al_landlock_rule *rules,
+                                    size_t count, int32_t stage_index_base) {
+    for (size_t i = 0; i < count; i++) {
+        long fd = AL_SYS4(SYS_openat, AT_FDCWD, rules[i].path, O_PATH | O_CLOEXEC, 0);
+        AL_CHECK(ctx, fd, AL_STAGE_LANDLOCK_OPEN, stage_index_base + (int32_t)i);
         struct al_landlock_path_beneath_attr rule = {
-            .allowed_access = plan->landlock_rules[i].access,
+            .allowed_access = rules[i].access,
             .parent_fd = (int32_t)fd,
         };
         AL_CHECK(ctx, AL_SYS4(SYS_landlock_add_rule, ruleset, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &rule, 0),
-                 AL_STAGE_LANDLOCK_RULE, (int32_t)i);
+                 AL_STAGE_LANDLOCK_RULE, stage_index_base + (int32_t)i);
         AL_SYS1(SYS_close, fd);
     }
-    AL_CHECK(ctx, AL_SYS2(SYS_landlock_restrict_self, ruleset, 0), AL_STAGE_LANDLOCK_RESTRICT, -1);
-    AL_SYS1(SYS_close, ruleset);
+}
+
+/* Base phase: creates the ruleset and adds the base's rules (kept open for the run). */
+static void al_child_landlock_base(struct al_prespawned *ctx) {
+    const struct al_base_plan *base = ctx->base;
+    ctx->landlock_ruleset = -1;
+    if (base->landlock_abi <= 0) return;
+    struct al_landlock_ruleset_attr attr = {
+        .handled_access_fs = base->landlock_handled_fs,
+        .handled_access_net = base->landlock_handled_net,
+        .scoped = base->landlock_scoped,
+    };
+    /* The attribute struct grew with the ABI: pass the size this kernel knows. */
+    size_t size = base->landlock_abi >= 6 ? 24 : base->landlock_abi >= 4 ? 16 : 8;
+    long ruleset = AL_SYS3(SYS_landlock_create_ruleset, &attr, size, 0);
+    AL_CHECK(ctx, ruleset, AL_STAGE_LANDLOCK_CREATE, -1);
+    al_child_landlock_rules(ctx, ruleset, base->landlock_rules, base->landlock_rule_count, 0);
+    ctx->landlock_ruleset = (int)ruleset;
+}
+
+/* Run phase: adds the run's rules and restricts the child for good. */
+static void al_child_landlock_run(const struct al_prespawned *ctx) {
+    if (ctx->landlock_ruleset < 0) return;
+    al_child_landlock_rules(ctx, ctx->landlock_ruleset, ctx->run->landlock_rules, ctx->run->landlock_rule_count,
+                            (int32_t)ctx->base->landlock_rule_count);
+    AL_CHECK(ctx, AL_SYS2(SYS_landlock_restrict_self, ctx->landlock_ruleset, 0), AL_STAGE_LANDLOCK_RESTRICT, -1);
+    AL_SYS1(SYS_close, ctx->landlock_ruleset);
 }
 
 static void al_child_seccomp(const struct al_prespawned *ctx) {
@@ -304,11 +322,17 @@ static void al_child_stdio(const struct al_prespawned *ctx, int fds[3]) {
     AL_CHECK(ctx, AL_SYS3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC), AL_STAGE_CLOSE_FDS, -1);
 }
 
-static void al_child_drop_capabilities(const struct al_prespawned *ctx) {
-    for (int cap = 0; cap <= ctx->run->cap_last_cap; cap++) {
+/* Empties the bounding set: no capability can ever be gained again, at execve or otherwise. The
+ * effective set, which the run's mounts still need, is untouched. */
+static void al_child_drop_bounding_set(const struct al_prespawned *ctx) {
+    for (int cap = 0; cap <= ctx->base->cap_last_cap; cap++) {
         long r = AL_SYS2(SYS_prctl, PR_CAPBSET_DROP, cap);
         if (r < 0 && r != -EINVAL) al_child_fail(ctx, AL_STAGE_CAP_BOUNDING, cap, r);
     }
+}
+
+/* Empties the ambient, inheritable, permitted and effective sets. */
+static void al_child_drop_capabilities(const struct al_prespawned *ctx) {
     long r = AL_SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     if (r < 0 && r != -EINVAL) al_child_fail(ctx, AL_STAGE_CAP_AMBIENT, -1, r);
     struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
@@ -318,7 +342,7 @@ static void al_child_drop_capabilities(const struct al_prespawned *ctx) {
 }
 
 /* Phase one: everything that does not depend on the run. */
-static void al_child_base(const struct al_prespawned *ctx) {
+static void al_child_base(struct al_prespawned *ctx) {
     const struct al_base_plan *base = ctx->base;
 
     /* Signal handlers are the parent's (Swift's) until reset; the mask stays full until execve. */
@@ -353,6 +377,8 @@ static void al_child_base(const struct al_prespawned *ctx) {
     AL_CHECK(ctx, AL_SYS1(SYS_chdir, "/"), AL_STAGE_CHDIR_ROOT, -1);
 
     for (size_t i = 0; i < base->op_count; i++) al_child_mount_op(ctx, &base->ops[i], AL_STAGE_OP, (int32_t)i);
+    al_child_drop_bounding_set(ctx);
+    al_child_landlock_base(ctx);
 }
 
 /* Phase two: the run's mounts, every restriction, and the program. Does not return. */
@@ -382,7 +408,7 @@ __attribute__((noreturn)) static void al_child_run(const struct al_prespawned *c
     al_child_stdio(ctx, stdio);
     al_child_drop_capabilities(ctx);
     AL_CHECK(ctx, AL_SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), AL_STAGE_NO_NEW_PRIVS, -1);
-    al_child_landlock(ctx);
+    al_child_landlock_run(ctx);
     al_child_seccomp(ctx);
 
     uint64_t empty = 0;
@@ -402,7 +428,7 @@ __attribute__((noreturn)) static void al_child_run(const struct al_prespawned *c
 }
 
 static int al_child_main(void *arg) {
-    const struct al_prespawned *ctx = arg;
+    struct al_prespawned *ctx = arg;
     al_child_base(ctx);
     /* Wait for the run: it arrives with the program's three standard streams. */
     int stdio[3] = {-1, -1, -1};

@@ -121,7 +121,11 @@ struct MountPlan {
         if spec.hostname != SandboxSpec.defaultHostname { hostnameFiles(spec.hostname) }
         if spec.allowTTY { device("tty") }
         // A /tmp of another size is a fresh tmpfs over the base one (which nothing can reach).
-        if spec.limits.tmpSizeBytes != SandboxLimits.defaultTmpSizeBytes { tmp(size: spec.limits.tmpSizeBytes) }
+        if spec.limits.tmpSizeBytes != SandboxLimits.defaultTmpSizeBytes {
+            tmp(size: spec.limits.tmpSizeBytes)
+            // Landlock rules name the directory they were made for: the new /tmp needs its own.
+            landlockRules.append(LandlockRule(path: "/tmp", access: ll.all))
+        }
 
         // The caller's mounts, shallowest first so a mount inside another lands on top of it.
         let ordered = spec.mounts.enumerated().sorted {
@@ -226,6 +230,11 @@ struct MountPlan {
             records.append(
                 MountRecord(target: step.target, kind: record.kind, source: record.source, options: record.options))
         }
+    }
+
+    /// The Landlock rules as the C side takes them, with every path copied into `arena`.
+    func cLandlockRules(in arena: CStringArena) -> [al_landlock_rule] {
+        landlockRules.map { al_landlock_rule(path: UnsafePointer(arena.string($0.path)), access: $0.access) }
     }
 
     /// The steps as the C side takes them, with every string copied into `arena`.

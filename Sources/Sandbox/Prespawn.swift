@@ -60,6 +60,15 @@ final class BasePlan: @unchecked Sendable {
         let ops = mounts.cOperations(in: arena)
         plan.ops = UnsafePointer(arena.array(ops))
         plan.op_count = ops.count
+        plan.cap_last_cap = Int32(SandboxProbe.current.capLastCap)
+        let access = LandlockAccess(abi: landlockABI)
+        let rules = mounts.cLandlockRules(in: arena)
+        plan.landlock_abi = Int32(landlockABI)
+        plan.landlock_handled_fs = access.handledFilesystem
+        plan.landlock_handled_net = access.handledNetwork
+        plan.landlock_scoped = access.scoped
+        plan.landlock_rules = UnsafePointer(arena.array(rules))
+        plan.landlock_rule_count = rules.count
         pointer = arena.array([plan])
     }
 

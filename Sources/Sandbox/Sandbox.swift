@@ -194,10 +194,7 @@ private struct SandboxRun {
         let candidates = Self.executableCandidates(
             spec.program, path: spec.environment["PATH"] ?? SandboxSpec.defaultPath)
         let ops = plan.cOperations(in: arena)
-        let access = LandlockAccess(abi: landlockABI)
-        let rules = (base.mounts.landlockRules + plan.landlockRules).map {
-            al_landlock_rule(path: UnsafePointer(arena.string($0.path)), access: $0.access)
-        }
+        let rules = plan.cLandlockRules(in: arena)
         let files = UInt64(spec.limits.openFiles)
         let processes = UInt64(spec.limits.maxProcesses)
         var rlimits: [al_rlimit] = [
@@ -218,17 +215,12 @@ private struct SandboxRun {
         let filterBytes = arena.array(filter.bytes)
 
         var run = al_run_plan()
-        run.cap_last_cap = Int32(probe.capLastCap)
         run.ops = UnsafePointer(arena.array(ops))
         run.op_count = ops.count
         run.hostname = UnsafePointer(arena.string(spec.hostname))
         run.workdir = UnsafePointer(arena.string(spec.workingDirectory))
         run.rlimits = UnsafePointer(arena.array(rlimits))
         run.rlimit_count = rlimits.count
-        run.landlock_abi = Int32(landlockABI)
-        run.landlock_handled_fs = access.handledFilesystem
-        run.landlock_handled_net = access.handledNetwork
-        run.landlock_scoped = access.scoped
         run.landlock_rules = UnsafePointer(arena.array(rules))
         run.landlock_rule_count = rules.count
         run.seccomp = al_bpf_program(length: UInt16(filter.instructionCount), filter: UnsafeRawPointer(filterBytes))

@@ -90,13 +90,22 @@ struct al_base_plan {
     const char *root_tmpfs_options;
     const struct al_mount_op *ops;
     size_t op_count;
+    /* Highest capability number on this kernel (/proc/sys/kernel/cap_last_cap): the bounding set
+     * is emptied in this phase (the effective set, needed for the run's mounts, stays). */
+    int32_t cap_last_cap;
+    /* Landlock: ABI to use (0 = do not apply), handled accesses, scopes, and the base's rules; the
+     * ruleset is built here and completed with the run's rules. */
+    int32_t landlock_abi;
+    uint64_t landlock_handled_fs;
+    uint64_t landlock_handled_net;
+    uint64_t landlock_scoped;
+    const struct al_landlock_rule *landlock_rules;
+    size_t landlock_rule_count;
 };
 
 /* One run: its own mounts, then every restriction, then the program. Owned by the caller until
  * al_start returns. */
 struct al_run_plan {
-    /* Highest capability number on this kernel (/proc/sys/kernel/cap_last_cap). */
-    int32_t cap_last_cap;
     const struct al_mount_op *ops;
     size_t op_count;
 
@@ -105,11 +114,7 @@ struct al_run_plan {
     const struct al_rlimit *rlimits;
     size_t rlimit_count;
 
-    /* Landlock: ABI to use (0 = do not apply), handled accesses, scopes, and rules. */
-    int32_t landlock_abi;
-    uint64_t landlock_handled_fs;
-    uint64_t landlock_handled_net;
-    uint64_t landlock_scoped;
+    /* Landlock rules for the run's own paths, added to the base's ruleset before it is applied. */
     const struct al_landlock_rule *landlock_rules;
     size_t landlock_rule_count;
 
