@@ -183,7 +183,8 @@ public final class SQLiteDatabase<Failure: Error> {
 
     /// The error for result code `rc`, with SQLite's own message.
     private func error(_ rc: Int32, stage: String) -> Failure {
-        mapError(SQLiteError(resultCode: rc, message: String(cString: sqlite3_errmsg(handle)), stage: stage, path: path))
+        mapError(
+            SQLiteError(resultCode: rc, message: String(cString: sqlite3_errmsg(handle)), stage: stage, path: path))
     }
 
     /// A cached statement for `sql`, or (when it is in use or the cache is full) one to finalize after use.

@@ -22,7 +22,9 @@ struct SQLiteDatabaseTests {
             .null, .integer(Int64.min), .integer(Int64.max), .real(-2.5), .text(""), .text("é\u{0}中 🚀"),
             .blob([]), .blob([0, 1, 254, 255]),
         ]
-        for (id, value) in values.enumerated() { try db.query("INSERT INTO t VALUES (?, ?)", [.integer(Int64(id)), value]) }
+        for (id, value) in values.enumerated() {
+            try db.query("INSERT INTO t VALUES (?, ?)", [.integer(Int64(id)), value])
+        }
         let read = try db.rows("SELECT v FROM t ORDER BY id").map { $0.first }
         #expect(read == values)
         // A zero-length blob stays a blob rather than becoming NULL.
