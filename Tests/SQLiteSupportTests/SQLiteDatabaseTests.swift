@@ -6,17 +6,23 @@ import Testing
 /// A failure of the test's own transaction body, to tell it from SQLite's.
 private struct BodyFailure: Error {}
 
-/// A database file in a fresh temporary directory.
-private func temporaryDatabasePath() throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-test-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory.appendingPathComponent("test.sqlite").path
-}
-
 @Suite("SQLiteDatabase (real files)")
-struct SQLiteDatabaseTests {
+final class SQLiteDatabaseTests {
+    /// A fresh directory per test, removed afterwards.
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    /// A database file in the test's directory.
+    func temporaryDatabasePath() -> String { directory.appendingPathComponent("test.sqlite").path }
+
     @Test func everyValueTypeRoundTrips() throws {
-        let db = try SQLiteDatabase(path: try temporaryDatabasePath())
+        let db = try SQLiteDatabase(path: temporaryDatabasePath())
         try db.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v)")
         let values: [SQLiteValue] = [
             .null, .integer(Int64.min), .integer(Int64.max), .real(-2.5), .text(""), .text("é\u{0}中 🚀"),
@@ -41,13 +47,13 @@ struct SQLiteDatabaseTests {
 
     @Test func writeAheadLogAndSynchronousAreApplied() throws {
         let db = try SQLiteDatabase(
-            path: try temporaryDatabasePath(), configuration: .init(writeAheadLog: true, synchronous: .full))
+            path: temporaryDatabasePath(), configuration: .init(writeAheadLog: true, synchronous: .full))
         #expect(try db.rows("PRAGMA journal_mode") == [[.text("wal")]])
         #expect(try db.rows("PRAGMA synchronous") == [[.integer(2)]])
     }
 
     @Test func aFailingTransactionBodyRollsEverythingBack() throws {
-        let db = try SQLiteDatabase<any Error>(path: try temporaryDatabasePath(), mapError: { $0 })
+        let db = try SQLiteDatabase<any Error>(path: temporaryDatabasePath(), mapError: { $0 })
         try db.execute("CREATE TABLE t(x INTEGER NOT NULL)")
         try db.query("INSERT INTO t VALUES (1)")
         #expect(throws: BodyFailure.self) {
@@ -76,7 +82,7 @@ struct SQLiteDatabaseTests {
     }
 
     @Test func aReadOnlyConnectionRefusesWrites() throws {
-        let path = try temporaryDatabasePath()
+        let path = temporaryDatabasePath()
         do {
             let db = try SQLiteDatabase(path: path, configuration: .init(writeAheadLog: true))
             try db.execute("CREATE TABLE t(x)")
@@ -101,7 +107,7 @@ struct SQLiteDatabaseTests {
     }
 
     @Test func errorsNameTheStageOrTheStatement() throws {
-        let db = try SQLiteDatabase(path: try temporaryDatabasePath())
+        let db = try SQLiteDatabase(path: temporaryDatabasePath())
         let prepare = #expect(throws: SQLiteError.self) { try db.query("SELECT * FROM nowhere", stage: "list things") }
         #expect(prepare?.stage == "list things: prepare")
         #expect(prepare?.message.contains("no such table: nowhere") == true)
@@ -114,7 +120,7 @@ struct SQLiteDatabaseTests {
     }
 
     @Test func statementsBeyondTheCacheAndNestedQueriesStillWork() throws {
-        let db = try SQLiteDatabase(path: try temporaryDatabasePath(), configuration: .init(statementCacheCapacity: 1))
+        let db = try SQLiteDatabase(path: temporaryDatabasePath(), configuration: .init(statementCacheCapacity: 1))
         try db.execute("CREATE TABLE t(x INTEGER)")
         for i in 0..<5 { try db.query("INSERT INTO t VALUES (\(i))") }
         var pairs = 0
