@@ -33,15 +33,17 @@ let package = Package(
         .target(
             name: "AirlockCore", dependencies: ["CCrypto", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"]),
+        // The one wrapper over the sqlite3 C API, shared by Trace and Tools.
+        .target(name: "SQLiteSupport", dependencies: ["CSQLite"], exclude: ["README.md"]),
         .target(name: "Sandbox", dependencies: ["CSandbox", "AirlockCore"], exclude: ["README.md"]),
         .target(
             name: "Tools",
-            dependencies: ["AirlockCore", "Sandbox", "CSQLite", .product(name: "Yams", package: "Yams")],
+            dependencies: ["AirlockCore", "Sandbox", "SQLiteSupport", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"]),
         .target(
             name: "Policy", dependencies: ["AirlockCore", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"]),
-        .target(name: "Trace", dependencies: ["AirlockCore", "CSQLite", "CCrypto"], exclude: ["README.md"]),
+        .target(name: "Trace", dependencies: ["AirlockCore", "SQLiteSupport", "CCrypto"], exclude: ["README.md"]),
         .executableTarget(
             name: "AirlockCLI",
             dependencies: [
@@ -53,7 +55,8 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
-        .testTarget(name: "TraceTests", dependencies: ["Trace"]),
+        .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
+        .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
         .testTarget(name: "CLITests", dependencies: ["AirlockCore"]),
     ],
     swiftLanguageModes: [.v6]

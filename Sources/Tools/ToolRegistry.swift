@@ -1,5 +1,6 @@
 import AirlockCore
 import Foundation
+import SQLiteSupport
 
 /// The tool registry: every version of every manifest in SQLite (`AIRLOCK_HOME/registry.sqlite`),
 /// and a content-addressed, read-only copy of each executable (`AIRLOCK_HOME/tools/objects/<sha256>`).
@@ -47,7 +48,7 @@ public struct ToolRegistry: Sendable {
         );
         """
 
-    private func open() throws(ToolsError) -> SQLiteConnection {
+    private func open() throws(ToolsError) -> RegistryDatabase {
         do {
             try FileManager.default.createDirectory(
                 at: databaseURL.deletingLastPathComponent(), withIntermediateDirectories: true,
@@ -56,7 +57,9 @@ public struct ToolRegistry: Sendable {
             throw ToolsError(
                 .io, "registry: cannot create \(databaseURL.deletingLastPathComponent().path)", cause: "\(error)")
         }
-        let db = try SQLiteConnection(path: databaseURL.path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        let db = try RegistryDatabase(
+            path: databaseURL.path, configuration: .init(busyTimeoutMilliseconds: busyTimeoutMilliseconds),
+            mapError: ToolsError.init(registry:))
         try db.execute(Self.schema)
         return db
     }
@@ -91,12 +94,12 @@ public struct ToolRegistry: Sendable {
         }
     }
 
-    private func add(_ file: ManifestFile, db: SQLiteConnection, now: String) throws(ToolsError) -> AddOutcome {
+    private func add(_ file: ManifestFile, db: RegistryDatabase, now: String) throws(ToolsError) -> AddOutcome {
         let m = file.manifest
-        let rows = try db.query(
+        let rows = try db.rows(
             "SELECT version, revision, manifest_sha256 FROM tool_versions WHERE name = ? ORDER BY revision",
             [.text(m.name)])
-        let retired = try db.query("SELECT retired_at FROM tool_status WHERE name = ?", [.text(m.name)]).first?.first?
+        let retired = try db.rows("SELECT retired_at FROM tool_status WHERE name = ?", [.text(m.name)]).first?.first?
             .text
         if let latest = rows.last, latest[2].text == m.manifestSHA256 {
             // Re-storing is a no-op for an intact object and repairs one that drifted.
@@ -174,7 +177,7 @@ public struct ToolRegistry: Sendable {
     /// - Parameter includeRetired: whether retired tools are listed too (default false).
     /// - Throws: ``ToolsError`` (`registry`).
     public func list(includeRetired: Bool = false) throws(ToolsError) -> [RegisteredTool] {
-        let rows = try open().query(
+        let rows = try open().rows(
             """
             SELECT v.manifest_json, v.revision, v.added_at, v.source_path, s.retired_at FROM tool_versions v
             LEFT JOIN tool_status s ON s.name = v.name
@@ -188,7 +191,7 @@ public struct ToolRegistry: Sendable {
     /// Every version of one tool, oldest first (empty when unknown).
     /// - Throws: ``ToolsError`` (`registry`).
     public func versions(of name: String) throws(ToolsError) -> [RegisteredTool] {
-        let rows = try open().query(
+        let rows = try open().rows(
             """
             SELECT v.manifest_json, v.revision, v.added_at, v.source_path, s.retired_at FROM tool_versions v
             LEFT JOIN tool_status s ON s.name = v.name WHERE v.name = ? ORDER BY v.revision
@@ -231,7 +234,7 @@ public struct ToolRegistry: Sendable {
     public func remove(_ name: String) throws(ToolsError) -> Bool {
         let db = try open()
         return try db.transaction { () throws(ToolsError) -> Bool in
-            guard let row = try db.query("SELECT retired_at FROM tool_status WHERE name = ?", [.text(name)]).first
+            guard let row = try db.rows("SELECT retired_at FROM tool_status WHERE name = ?", [.text(name)]).first
             else {
                 throw ToolsError(.unknownTool, "unknown tool \(name): it is not registered")
             }

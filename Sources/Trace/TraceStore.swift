@@ -1,5 +1,6 @@
 import AirlockCore
 import Foundation
+import SQLiteSupport
 import Synchronization
 
 /// The trace database: one SQLite file (WAL) holding runs, events, blobs and checkpoints.
@@ -34,21 +35,21 @@ public final class TraceStore: Sendable {
 
     /// The database file.
     public let path: String
-    private let database: Mutex<SQLiteDatabase>
+    private let database: Mutex<TraceDatabase>
 
     /// Opens (creating if needed) the trace database at `path`.
     /// - Throws: ``TraceError`` naming the path and the stage.
     public init(path: String, configuration: Configuration = Configuration()) throws(TraceError) {
         self.path = path
-        let db = try SQLiteDatabase(
-            path: path, readOnly: configuration.readOnly,
-            busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds)
-        if !configuration.readOnly {
-            try db.execute("PRAGMA journal_mode=WAL", stage: "enable WAL")
-            try Self.createSchema(db)
-        }
-        // FULL: every commit fsyncs the WAL, so a returned append is on disk.
-        try db.execute("PRAGMA synchronous=FULL", stage: "set synchronous=FULL")
+        // WAL with synchronous=FULL: every commit fsyncs the WAL, so a returned append is on disk
+        // (NORMAL would only be durable at the next WAL checkpoint).
+        let db = try TraceDatabase(
+            path: path,
+            configuration: .init(
+                readOnly: configuration.readOnly, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds,
+                writeAheadLog: true, synchronous: .full),
+            mapError: TraceError.init)
+        if !configuration.readOnly { try Self.createSchema(db) }
         var pageSize: Int64 = 4096
         try db.query("PRAGMA page_size", stage: "read page size") { row in pageSize = row.int64(0) }
         try db.execute(
@@ -67,7 +68,7 @@ public final class TraceStore: Sendable {
         database = Mutex(db)
     }
 
-    private static func createSchema(_ db: SQLiteDatabase) throws(TraceError) {
+    private static func createSchema(_ db: TraceDatabase) throws(TraceError) {
         try db.transaction(stage: "create trace schema") { () throws(TraceError) in
             try db.execute(
                 """
@@ -96,8 +97,8 @@ public final class TraceStore: Sendable {
     }
 
     /// Runs `body` with exclusive use of the connection.
-    func withDatabase<T: Sendable>(_ body: (SQLiteDatabase) throws(TraceError) -> T) throws(TraceError) -> T {
-        try database.withLock { (db: inout SQLiteDatabase) throws(TraceError) -> T in try body(db) }
+    func withDatabase<T: Sendable>(_ body: (TraceDatabase) throws(TraceError) -> T) throws(TraceError) -> T {
+        try database.withLock { (db: inout TraceDatabase) throws(TraceError) -> T in try body(db) }
     }
 
     // MARK: Reading
@@ -216,7 +217,7 @@ public final class TraceStore: Sendable {
 
     // MARK: Writing (used by RunRecorder and import)
 
-    static func insert(_ event: TraceStoredEvent, into db: SQLiteDatabase) throws(TraceError) {
+    static func insert(_ event: TraceStoredEvent, into db: TraceDatabase) throws(TraceError) {
         try db.query(
             "INSERT INTO events(run_id, seq, type, time_ns, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
@@ -225,13 +226,13 @@ public final class TraceStore: Sendable {
             ], stage: "append event \(event.seq) (\(event.type)) to run \(event.runID)")
     }
 
-    static func insertBlob(sha256: String, bytes: [UInt8], into db: SQLiteDatabase) throws(TraceError) {
+    static func insertBlob(sha256: String, bytes: [UInt8], into db: TraceDatabase) throws(TraceError) {
         try db.query(
             "INSERT OR IGNORE INTO blobs(sha256, bytes) VALUES (?, ?)", [.text(sha256), .blob(bytes)],
             stage: "store blob \(sha256)")
     }
 
-    static func insert(_ checkpoint: TraceCheckpoint, into db: SQLiteDatabase) throws(TraceError) {
+    static func insert(_ checkpoint: TraceCheckpoint, into db: TraceDatabase) throws(TraceError) {
         try db.query(
             "INSERT INTO checkpoints(run_id, seq, head, key_id, signature, final) VALUES (?, ?, ?, ?, ?, ?)",
             [
@@ -240,7 +241,7 @@ public final class TraceStore: Sendable {
             ], stage: "store checkpoint \(checkpoint.seq) of run \(checkpoint.runID)")
     }
 
-    static func insertRun(_ summary: TraceRunSummary, into db: SQLiteDatabase) throws(TraceError) {
+    static func insertRun(_ summary: TraceRunSummary, into db: TraceDatabase) throws(TraceError) {
         var exists = false
         try db.query("SELECT 1 FROM runs WHERE run_id = ?", [.text(summary.runID)], stage: "look up run") { _ in
             exists = true
@@ -254,7 +255,7 @@ public final class TraceStore: Sendable {
             ], stage: "record run \(summary.runID)")
     }
 
-    static func markFinished(runID: String, status: String, in db: SQLiteDatabase) throws(TraceError) {
+    static func markFinished(runID: String, status: String, in db: TraceDatabase) throws(TraceError) {
         try db.query(
             "UPDATE runs SET finished_status = ? WHERE run_id = ?", [.text(status), .text(runID)],
             stage: "mark run \(runID) finished")

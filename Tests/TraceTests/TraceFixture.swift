@@ -1,5 +1,6 @@
 import AirlockCore
 import Foundation
+import SQLiteSupport
 import Testing
 
 @testable import Trace
