@@ -32,6 +32,33 @@ int al_probe_clone(uint64_t flags) {
     return 0;
 }
 
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+static int al_probe_detached_clone_child(void *arg) {
+    (void)arg;
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) syscall(SYS_exit, 2);
+    long tree = syscall(SYS_open_tree, AT_FDCWD, "/", OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
+    if (tree < 0) syscall(SYS_exit, 3);
+    long sub = syscall(SYS_open_tree, (int)tree, "usr", OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
+    syscall(SYS_exit, sub < 0 ? 4 : 0);
+    return 0;
+}
+
+int al_probe_detached_clone(void) {
+    static char stack[16384] __attribute__((aligned(16)));
+    pid_t pid = clone(al_probe_detached_clone_child, stack + sizeof stack, SIGCHLD, NULL);
+    if (pid < 0) return errno;
+    int status = 0;
+    while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
+    }
+    return (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : EINVAL;
+}
+
 int al_probe_seccomp_action(uint32_t action) {
     return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0 ? 0 : errno;
 }

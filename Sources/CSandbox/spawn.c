@@ -51,6 +51,16 @@
 #define SYS_landlock_add_rule 445
 #define SYS_landlock_restrict_self 446
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#define SYS_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT 47
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
@@ -98,8 +108,10 @@ struct al_prespawned {
     pid_t pid;
     int pidfd;
     void *stack;
-    /* Written and read by the child only: the Landlock ruleset built in its base phase, or -1. */
+    /* Written and read by the child only: the Landlock ruleset built in its base phase, and the
+     * detached clone of the host's mount tree its run binds from, or -1. */
     int landlock_ruleset;
+    int host_tree;
 };
 
 enum { AL_CHILD_STACK_SIZE = 256 * 1024 };
@@ -174,6 +186,19 @@ static void al_child_mount_op(const struct al_prespawned *ctx, const struct al_m
         AL_CHECK(ctx, AL_SYS5(SYS_mount, "proc", op->target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0),
                  stage, index);
         break;
+    case AL_OP_BIND_TREE: {
+        long sub = AL_SYS3(SYS_open_tree, ctx->host_tree, op->source, OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
+        AL_CHECK(ctx, sub, stage, index);
+        long r = AL_SYS5(SYS_move_mount, sub, "", AT_FDCWD, op->target, MOVE_MOUNT_F_EMPTY_PATH);
+        AL_SYS1(SYS_close, sub);
+        AL_CHECK(ctx, r, stage, index);
+        struct al_mount_attr attr = {.attr_set = al_mount_attr_bits(op->flags)};
+        if (attr.attr_set != 0) {
+            AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, op->target, AT_RECURSIVE, &attr, sizeof attr),
+                     stage == AL_STAGE_OP ? AL_STAGE_OP_SETATTR : stage, index);
+        }
+        break;
+    }
     case AL_OP_SETATTR: {
         struct al_mount_attr attr = {.attr_set = al_mount_attr_bits(op->flags)};
         AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, op->target, 0, &attr, sizeof attr), stage == AL_STAGE_OP ? AL_STAGE_OP_SETATTR : stage,
@@ -231,19 +256,9 @@ static void al_child_landlock_run(const struct al_prespawned *ctx) {
     AL_SYS1(SYS_close, ctx->landlock_ruleset);
 }
 
-static void al_child_seccomp(const struct al_prespawned *ctx) {
-    const struct al_run_plan *plan = ctx->run;
-    struct {
-        unsigned short len;
-        const void *filter;
-    } prog = {plan->seccomp.length, plan->seccomp.filter};
-    unsigned long flags = plan->seccomp_listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
-    long listener = AL_SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-    AL_CHECK(ctx, listener, AL_STAGE_SECCOMP, -1);
-    if (!plan->seccomp_listener) return;
-
-    /* Hand the listener to the parent over the socketpair, then drop our copy. */
-    char byte = 'L';
+/* Sends one descriptor to the parent over the socketpair. */
+static long al_child_send_fd(const struct al_prespawned *ctx, int fd) {
+    char byte = 'F';
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
@@ -256,10 +271,24 @@ static void al_child_seccomp(const struct al_prespawned *ctx) {
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
     cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    int fd = (int)listener;
     unsigned char *data = CMSG_DATA(cmsg);
     for (size_t i = 0; i < sizeof fd; i++) data[i] = ((unsigned char *)&fd)[i];
-    AL_CHECK(ctx, AL_SYS3(SYS_sendmsg, ctx->sock_child, &msg, MSG_NOSIGNAL), AL_STAGE_SEND_LISTENER, -1);
+    return AL_SYS3(SYS_sendmsg, ctx->sock_child, &msg, MSG_NOSIGNAL);
+}
+
+static void al_child_seccomp(const struct al_prespawned *ctx) {
+    const struct al_run_plan *plan = ctx->run;
+    struct {
+        unsigned short len;
+        const void *filter;
+    } prog = {plan->seccomp.length, plan->seccomp.filter};
+    unsigned long flags = plan->seccomp_listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    long listener = AL_SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    AL_CHECK(ctx, listener, AL_STAGE_SECCOMP, -1);
+    if (!plan->seccomp_listener) return;
+
+    /* Hand the listener to the parent over the socketpair, then drop our copy. */
+    AL_CHECK(ctx, al_child_send_fd(ctx, (int)listener), AL_STAGE_SEND_LISTENER, -1);
     AL_SYS1(SYS_close, listener);
 }
 
@@ -341,6 +370,13 @@ static void al_child_drop_capabilities(const struct al_prespawned *ctx) {
     AL_CHECK(ctx, AL_SYS2(SYS_capset, &header, data), AL_STAGE_CAPSET, -1);
 }
 
+/* Detaches the parked host root and removes its mount point. */
+static void al_child_detach_host(const struct al_prespawned *ctx) {
+    AL_CHECK(ctx, AL_SYS2(SYS_umount2, ctx->base->old_root_name, MNT_DETACH), AL_STAGE_UMOUNT_OLDROOT, -1);
+    AL_CHECK(ctx, AL_SYS3(SYS_unlinkat, AT_FDCWD, ctx->base->old_root_name, AT_REMOVEDIR), AL_STAGE_RMDIR_OLDROOT,
+             -1);
+}
+
 /* Phase one: everything that does not depend on the run. */
 static void al_child_base(struct al_prespawned *ctx) {
     const struct al_base_plan *base = ctx->base;
@@ -353,10 +389,12 @@ static void al_child_base(struct al_prespawned *ctx) {
     }
     /* If the thread that cloned us dies, so does the sandbox. */
     AL_SYS2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+    /* First of all, let go of every descriptor of the parent's we were cloned with: a file another
+     * thread is writing stays unexecutable (ETXTBSY) while any copy of its descriptor is open. */
+    al_child_close_inherited(ctx);
 
     /* Wait until the parent has written our uid/gid maps. */
     AL_CHECK(ctx, al_child_receive(ctx, NULL, 0), AL_STAGE_SYNC, -1);
-    al_child_close_inherited(ctx);
 
     /*
      * Become the unprivileged inner user first. Inner root is not mapped, so the kernel keeps our
@@ -377,6 +415,17 @@ static void al_child_base(struct al_prespawned *ctx) {
     AL_CHECK(ctx, AL_SYS1(SYS_chdir, "/"), AL_STAGE_CHDIR_ROOT, -1);
 
     for (size_t i = 0; i < base->op_count; i++) al_child_mount_op(ctx, &base->ops[i], AL_STAGE_OP, (int32_t)i);
+
+    ctx->host_tree = -1;
+    if (base->detached_host_tree) {
+        /* Keep the host only as a detached clone (the parent holds a reference, so its teardown is
+         * never on this child's path), and detach the parked root now rather than in the run. */
+        long tree = AL_SYS3(SYS_open_tree, AT_FDCWD, base->old_root_name, OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
+        AL_CHECK(ctx, tree, AL_STAGE_HOST_TREE, -1);
+        AL_CHECK(ctx, al_child_send_fd(ctx, (int)tree), AL_STAGE_HOST_TREE, -1);
+        ctx->host_tree = (int)tree;
+        al_child_detach_host(ctx);
+    }
     al_child_drop_bounding_set(ctx);
     al_child_landlock_base(ctx);
 }
@@ -388,9 +437,12 @@ __attribute__((noreturn)) static void al_child_run(const struct al_prespawned *c
 
     for (size_t i = 0; i < run->op_count; i++) al_child_mount_op(ctx, &run->ops[i], AL_STAGE_RUN_OPS, (int32_t)i);
 
-    /* Detach the host, then make the root itself read-only (its submounts keep their own flags). */
-    AL_CHECK(ctx, AL_SYS2(SYS_umount2, base->old_root_name, MNT_DETACH), AL_STAGE_UMOUNT_OLDROOT, -1);
-    AL_CHECK(ctx, AL_SYS3(SYS_unlinkat, AT_FDCWD, base->old_root_name, AT_REMOVEDIR), AL_STAGE_RMDIR_OLDROOT, -1);
+    if (ctx->host_tree >= 0) {
+        AL_SYS1(SYS_close, ctx->host_tree);
+    } else {
+        al_child_detach_host(ctx);
+    }
+    /* Make the root itself read-only (its submounts keep their own flags). */
     struct al_mount_attr root_attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
     AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, "/", 0, &root_attr, sizeof root_attr), AL_STAGE_ROOT_READONLY,
              -1);
@@ -450,7 +502,7 @@ static int al_write_file(const char *path, const char *data, size_t length) {
     return err;
 }
 
-static int al_receive_fd(int sock) {
+static int al_receive_fd_flags(int sock, int flags) {
     char byte;
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
     union {
@@ -462,7 +514,7 @@ static int al_receive_fd(int sock) {
                          .msg_controllen = sizeof control.buf};
     ssize_t n;
     do {
-        n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        n = recvmsg(sock, &msg, flags | MSG_CMSG_CLOEXEC);
     } while (n < 0 && errno == EINTR);
     if (n <= 0) return -1;
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
@@ -471,6 +523,12 @@ static int al_receive_fd(int sock) {
     memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
     return fd;
 }
+
+/* The next descriptor the child sent, if one is already there; -1 otherwise. */
+static int al_receive_fd(int sock) { return al_receive_fd_flags(sock, MSG_DONTWAIT); }
+
+/* The next descriptor the child sends, waiting for it; -1 if the child is gone. */
+static int al_receive_fd_blocking(int sock) { return al_receive_fd_flags(sock, 0); }
 
 static void al_kill_and_reap(pid_t pid, int pidfd) {
     if (pidfd >= 0) {
@@ -637,6 +695,7 @@ int al_start(struct al_prespawned *ctx, const struct al_run_plan *run, const int
     result->pid = -1;
     result->pidfd = -1;
     result->notify_fd = -1;
+    result->host_tree_fd = -1;
     ctx->run = run;
 
     char pid_text[24];
@@ -652,7 +711,10 @@ int al_start(struct al_prespawned *ctx, const struct al_run_plan *run, const int
             goto kill;
         }
     }
-    /* The run message; if the child already failed its base phase, its report is in the pipe. */
+    /* The host tree comes first (sent at the end of the base phase; waits for it if need be). A
+     * child that failed its base phase sends nothing and its report is in the status pipe. */
+    if (ctx->base->detached_host_tree) result->host_tree_fd = al_receive_fd_blocking(ctx->sock_parent);
+    /* The run message. */
     int send_err = al_send(ctx->sock_parent, stdio, 3);
 
     struct al_child_failure reported;
@@ -684,6 +746,8 @@ int al_start(struct al_prespawned *ctx, const struct al_run_plan *run, const int
 
 kill:
     al_kill_and_reap(ctx->pid, ctx->pidfd);
+    if (result->host_tree_fd >= 0) close(result->host_tree_fd);
+    result->host_tree_fd = -1;
     al_free_prespawned(ctx);
     return -1;
 }
@@ -731,6 +795,7 @@ const char *al_stage_name(int32_t stage) {
     case AL_STAGE_EXEC: return "execve";
     case AL_STAGE_RUN_OPS: return "mount";
     case AL_STAGE_RECEIVE_RUN: return "recvmsg(run)";
+    case AL_STAGE_HOST_TREE: return "open_tree(host, OPEN_TREE_CLONE)";
     default: return "unknown stage";
     }
 }

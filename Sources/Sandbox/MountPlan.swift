@@ -34,6 +34,9 @@ struct MountPlan {
     private(set) var records: [MountRecord] = []
     private(set) var landlockRules: [LandlockRule] = []
     private var createdDirectories: Set<String> = ["/"]
+    /// Whether the run's binds come from a detached clone of the host tree (`AL_OP_BIND_TREE`)
+    /// rather than from the parked host root (`AL_OP_BIND`); fixed by the base plan.
+    private(set) var bindsFromDetachedTree = false
 
     /// Host directories made visible read-only when present (or recreated as the same symlink).
     static let systemPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
@@ -50,7 +53,7 @@ struct MountPlan {
     /// The part of every sandbox's root that does not depend on the run: the system directories,
     /// the minimal `/etc`, `/proc`, `/dev` and the `/tmp` mount point. Built once per shape and
     /// applied by prespawned children before their run is known.
-    init(baseFor inner: (uid: UInt32, gid: UInt32), landlockABI: Int) {
+    init(baseFor inner: (uid: UInt32, gid: UInt32), landlockABI: Int, detachedHostTree: Bool) {
         let ll = LandlockAccess(abi: landlockABI)
         landlockRules.append(LandlockRule(path: "/", access: ll.listDirectory))
 
@@ -109,7 +112,11 @@ struct MountPlan {
         mkdir("/tmp")
         tmp(size: SandboxLimits.defaultTmpSizeBytes)
         landlockRules.append(LandlockRule(path: "/tmp", access: ll.all))
+        detachedHostTreeAfterBase = detachedHostTree
     }
+
+    /// For a base plan: whether the child keeps the host as a detached tree once its base is set up.
+    private(set) var detachedHostTreeAfterBase = false
 
     /// The run's own part of the root, on top of `base`: its hostname files, `/tmp`, `/dev/tty`
     /// if asked, and the caller's mounts, each host path checked up front so errors name it.
@@ -117,6 +124,7 @@ struct MountPlan {
         runFor spec: SandboxSpec, host: (uid: UInt32, gid: UInt32), landlockABI: Int, base: MountPlan
     ) throws(SandboxError) {
         createdDirectories = base.createdDirectories
+        bindsFromDetachedTree = base.detachedHostTreeAfterBase
         let ll = LandlockAccess(abi: landlockABI)
         if spec.hostname != SandboxSpec.defaultHostname { hostnameFiles(spec.hostname) }
         if spec.allowTTY { device("tty") }
@@ -271,7 +279,7 @@ struct MountPlan {
     private mutating func device(_ name: String) {
         let path = "/dev/" + name
         add(Step(kind: AL_OP_TOUCH, target: path, mode: 0o666), record: nil)
-        add(Step(kind: AL_OP_BIND, target: path, source: "/" + Self.oldRoot + path), record: ("dev", path, "rw"))
+        add(bindStep(host: path, target: path), record: ("dev", path, "rw"))
     }
 
     private mutating func mkdir(_ path: String) {
@@ -296,8 +304,16 @@ struct MountPlan {
         }
         let flags = AL_MNT_NOSUID | AL_MNT_NODEV | (writable ? 0 : AL_MNT_RDONLY)
         add(
-            Step(kind: AL_OP_BIND, target: target, source: "/" + Self.oldRoot + host, flags: flags),
+            bindStep(host: host, target: target, flags: flags),
             record: ("bind", host, writable ? "rw,nosuid,nodev" : "ro,nosuid,nodev"))
+    }
+
+    /// A bind of a host path: from the detached host tree (path relative to its root) or from the
+    /// parked host root.
+    private func bindStep(host: String, target: String, flags: UInt32 = 0) -> Step {
+        bindsFromDetachedTree
+            ? Step(kind: AL_OP_BIND_TREE, target: target, source: String(host.drop { $0 == "/" }), flags: flags)
+            : Step(kind: AL_OP_BIND, target: target, source: "/" + Self.oldRoot + host, flags: flags)
     }
 }
 

@@ -12,6 +12,7 @@ final class BasePlan: @unchecked Sendable {
         var host: [UInt32]
         var dropGroups: Bool
         var landlockABI: Int
+        var detachedHostTree: Bool
         var loaderCacheBytes: [UInt8]
     }
 
@@ -32,7 +33,7 @@ final class BasePlan: @unchecked Sendable {
     ) -> BasePlan {
         let shape = Shape(
             inner: [inner.uid, inner.gid], host: [host.uid, host.gid], dropGroups: dropGroups, landlockABI: landlockABI,
-            loaderCacheBytes: HostLayout.loaderCache() ?? [])
+            detachedHostTree: SandboxProbe.current.detachedMountClone, loaderCacheBytes: HostLayout.loaderCache() ?? [])
         if let plan = latest.withLock({ $0 }), plan.shape == shape { return plan }
         let plan = BasePlan(shape: shape, inner: inner, host: host, dropGroups: dropGroups, landlockABI: landlockABI)
         latest.withLock { $0 = plan }
@@ -44,7 +45,7 @@ final class BasePlan: @unchecked Sendable {
         landlockABI: Int
     ) {
         self.shape = shape
-        mounts = MountPlan(baseFor: inner, landlockABI: landlockABI)
+        mounts = MountPlan(baseFor: inner, landlockABI: landlockABI, detachedHostTree: shape.detachedHostTree)
         uidMap = "\(inner.uid) \(host.uid) 1\n"
         gidMap = "\(inner.gid) \(host.gid) 1\n"
         uidMapPointer = UnsafePointer(arena.string(uidMap))
@@ -60,6 +61,7 @@ final class BasePlan: @unchecked Sendable {
         let ops = mounts.cOperations(in: arena)
         plan.ops = UnsafePointer(arena.array(ops))
         plan.op_count = ops.count
+        plan.detached_host_tree = shape.detachedHostTree ? 1 : 0
         plan.cap_last_cap = Int32(SandboxProbe.current.capLastCap)
         let access = LandlockAccess(abi: landlockABI)
         let rules = mounts.cLandlockRules(in: arena)

@@ -86,6 +86,7 @@ public struct Sandbox: Sendable {
     /// Kills the children kept waiting for future runs and stops keeping them (leak checks, shutdown).
     public static func discardPrespawnedChildren() {
         WarmPool.shared.drain()
+        NamespaceReleaser.shared.settle()
     }
 
     /// Runs `spec` on the calling thread, blocking until the sandbox is gone. For callers that
@@ -250,9 +251,15 @@ private struct SandboxRun {
             Posix.close(stdinWriter)
             throw describe(failure, base: base.mounts, run: plan, candidates: candidates)
         }
+        // Tearing down a mount namespace waits for an RCU grace period. Holding a reference to the
+        // sandbox's keeps that wait out of its last process's exit (which the caller is waiting on);
+        // the namespace is released afterwards, off the run's path.
+        let mountNamespace = try? Posix.open("/proc/\(spawned.pid)/ns/mnt", O_RDONLY)
         defer {
             Posix.close(spawned.pidfd)
             Posix.close(spawned.notify_fd)
+            if let mountNamespace { NamespaceReleaser.shared.release(mountNamespace) }
+            if spawned.host_tree_fd >= 0 { NamespaceReleaser.shared.release(spawned.host_tree_fd) }
         }
         if notify && spawned.notify_fd < 0 {
             // The child reached execve without handing over its listener: kill it rather than run unrecorded.
@@ -422,5 +429,21 @@ private struct SandboxRun {
             if rules.indices.contains(Int(failure.index)) { name += "(\(rules[Int(failure.index)].path))" }
         }
         return SandboxError(.setupFailed, "\(name): \(errnoText)", errno: failure.err)
+    }
+}
+
+/// Closes namespace descriptors on a background queue, so that the grace period a namespace's
+/// teardown waits for is not spent on a run's path.
+final class NamespaceReleaser: Sendable {
+    static let shared = NamespaceReleaser()
+    private let queue = DispatchQueue(label: "airlock.namespace-release", qos: .utility)
+
+    func release(_ fd: Int32) {
+        queue.async { Posix.close(fd) }
+    }
+
+    /// Waits until every release asked for so far is done.
+    func settle() {
+        queue.sync {}
     }
 }

@@ -30,6 +30,9 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
     public var runningAsRoot: Bool
     /// The highest capability number of the kernel.
     public var capLastCap: Int
+    /// Whether mounts can be cloned out of a detached mount tree (kernel 6.15 and later), which
+    /// lets a prespawned child detach the host before its run.
+    public var detachedMountClone: Bool
 
     /// Whether every layer is available (what `airlock doctor` and the probe command report).
     public var allLayersAvailable: Bool { features.allSatisfy(\.available) }
@@ -82,6 +85,13 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
             Feature(
                 name: "clone3", available: clone3Err == 0,
                 detail: clone3Err == 0 ? "clone3 present" : Posix.describe(clone3Err)))
+        let detachedErr: Int32 = getenv("AL_EXP_NODETACH") != nil ? EINVAL : al_probe_detached_clone()
+        features.append(
+            Feature(
+                name: "detached-mount-clone", available: true,
+                detail: detachedErr == 0
+                    ? "open_tree can clone from a detached tree: the host is detached before a run starts"
+                    : "not supported by this kernel: the host is detached during each start (slower, as safe)"))
         let pidfdErr = al_probe_pidfd()
         features.append(
             Feature(
@@ -90,7 +100,8 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
 
         return SandboxProbe(
             features: features, landlockABI: abi, seccompUserNotif: notifyErr == 0, cgroup: cgroup,
-            runningAsRoot: geteuid() == 0, capLastCap: Int(al_probe_cap_last_cap()))
+            runningAsRoot: geteuid() == 0, capLastCap: Int(al_probe_cap_last_cap()),
+            detachedMountClone: detachedErr == 0)
     }
 }
 

@@ -141,10 +141,12 @@ struct FilesystemConfinementTests {
         let file = dir.appendingPathComponent("tool.sh")
         try "#!/bin/sh\necho from-tool \"$@\"\n".write(to: file, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: file.path)
-        let record = try await Sandbox().run(
-            SandboxSpec(
-                program: "/opt/airlock/tool/tool.sh", arguments: ["a", "b"],
-                mounts: [BindMount(source: file.path, target: "/opt/airlock/tool/tool.sh", writable: false)]))
+        let spec = SandboxSpec(
+            program: "/opt/airlock/tool/tool.sh", arguments: ["a", "b"],
+            mounts: [BindMount(source: file.path, target: "/opt/airlock/tool/tool.sh", writable: false)])
+        // The script was just written; a process cloned by another test in that instant may still
+        // hold the writer's descriptor for a moment (ETXTBSY), as with any fork in a threaded program.
+        let record = try await Box.runRetryingBusyText(spec)
         #expect(record.stdout.text == "from-tool a b\n")
     }
 

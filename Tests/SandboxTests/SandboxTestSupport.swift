@@ -25,6 +25,19 @@ enum Box {
             SandboxSpec(program: "/usr/bin/python3", arguments: ["-c", program], limits: limits))
     }
 
+    /// Runs `spec`, retrying a few times while execve reports ETXTBSY for a file just written.
+    static func runRetryingBusyText(_ spec: SandboxSpec) async throws -> ExecutionRecord {
+        for _ in 0..<20 {
+            do {
+                return try await Sandbox().run(spec)
+            } catch {
+                guard error.errno == ETXTBSY else { throw error }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await Sandbox().run(spec)
+    }
+
     /// A fresh host directory the sandbox user may write to.
     static func writableDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-sbx-\(UUID().uuidString)")

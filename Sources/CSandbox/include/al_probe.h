@@ -19,6 +19,11 @@ int al_probe_seccomp_action(uint32_t action);
 /* The Landlock ABI version, or 0 when Landlock is absent or disabled. */
 int al_probe_landlock_abi(void);
 
+/* Whether a mount can be cloned out of a detached mount tree (open_tree(OPEN_TREE_CLONE) on a
+ * path inside a tree made by open_tree itself), tried in a throwaway child in its own user and
+ * mount namespaces. */
+int al_probe_detached_clone(void);
+
 /* Whether clone3 exists (ENOSYS otherwise). */
 int al_probe_clone3(void);
 

@@ -31,6 +31,7 @@ enum al_op_kind {
     AL_OP_FILE = 6,    /* create target (mode) and write data_len bytes of data */
     AL_OP_TOUCH = 7,   /* create an empty file target (a mount point for a file bind) */
     AL_OP_SETATTR = 8, /* set AL_MNT_* flags on the mount at target (not recursive) */
+    AL_OP_BIND_TREE = 9, /* clone source (relative to the host root) from the detached host tree onto target */
 };
 
 /* Flags of a mount step. */
@@ -90,6 +91,14 @@ struct al_base_plan {
     const char *root_tmpfs_options;
     const struct al_mount_op *ops;
     size_t op_count;
+    /*
+     * Whether the base phase keeps the host only as a detached clone of its mount tree (then
+     * detaches the parked host root at once, and runs bind from the clone: AL_OP_BIND_TREE), or
+     * keeps the host root parked until the run's binds are done (AL_OP_BIND from it). The first
+     * takes the host's detachment, which waits for an RCU grace period, off the run's path; it
+     * needs a kernel that can clone from a detached tree (al_probe_detached_clone).
+     */
+    int32_t detached_host_tree;
     /* Highest capability number on this kernel (/proc/sys/kernel/cap_last_cap): the bounding set
      * is emptied in this phase (the effective set, needed for the run's mounts, stays). */
     int32_t cap_last_cap;
@@ -165,6 +174,7 @@ enum al_stage {
     AL_STAGE_EXEC,
     AL_STAGE_RUN_OPS,
     AL_STAGE_RECEIVE_RUN,
+    AL_STAGE_HOST_TREE,
 };
 
 /* What the child reports when a stage fails. */
@@ -180,6 +190,9 @@ struct al_spawn_result {
     int32_t pidfd;
     /* The seccomp user-notification listener received from the child, or -1. */
     int32_t notify_fd;
+    /* The detached clone of the host's mount tree the child worked from, or -1. Closing the last
+     * reference tears it down (an RCU grace period): the caller does so off the run's path. */
+    int32_t host_tree_fd;
 };
 
 /* Parent-side steps of the clone: identity maps and the network namespace to inherit. */
