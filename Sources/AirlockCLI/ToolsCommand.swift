@@ -58,9 +58,6 @@ enum ToolsCLI {
 
     /// Any `Encodable` as a ``JSONValue`` (for `--json` output of Sandbox records).
     static func json<T: Encodable>(_ value: T) -> JSONValue {
-        guard let data = try? JSONEncoder().encode(value), let parsed = try? JSONParser().parse(Array(data)) else {
-            return .null
-        }
-        return parsed
+        JSONValue.encoding(value) ?? .null
     }
 }
