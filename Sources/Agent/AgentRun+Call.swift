@@ -40,10 +40,12 @@ extension AgentRun {
                 ])
             denied += 1
             progress(.decided(callID: id, effect: "deny", rules: ["agent.budget.tool-calls"]))
-            throw Stop(status: .budgetExhausted, message: "the tool-call budget (\(budgets.maxToolCalls) calls) is spent")
+            throw Stop(
+                status: .budgetExhausted, message: "the tool-call budget (\(budgets.maxToolCalls) calls) is spent",
+                stage: "budget")
         }
 
-        let tool = tools[call.name]
+        let tool = try tools[call.name] ?? registered(call.name)
         let arguments = parsed ?? .string(call.arguments)
         var schemaErrors: [String] = []
         if let problem { schemaErrors.append(problem) }
@@ -89,6 +91,18 @@ extension AgentRun {
     }
 
     var now: Double { Date().timeIntervalSince1970 }
+
+    /// A registered tool outside the workflow's list, so that the policy sees its facts and says
+    /// `builtin.not-in-workflow` rather than `unknown-tool`. Names with `@` are never resolved.
+    func registered(_ name: String) throws -> RegisteredTool? {
+        guard !name.contains("@"), !name.isEmpty else { return nil }
+        do {
+            return try loop.registry.resolve(name)
+        } catch {
+            if error.code == .unknownTool { return nil }
+            throw Stop(status: .failed, message: "the registry could not be read: \(error)", stage: "registry")
+        }
+    }
 
     /// The policy's view of the run so far.
     func runContext() -> PolicyInput.RunContext {
@@ -168,7 +182,8 @@ extension AgentRun {
         if consecutiveDenials >= loop.configuration.maxConsecutiveDenials {
             throw Stop(
                 status: .denied,
-                message: "\(consecutiveDenials) calls in a row were refused; the run ended (last: \(decision.rules.joined(separator: ", ")))")
+                message: "\(consecutiveDenials) calls in a row were refused; the run ended (last: \(decision.rules.joined(separator: ", ")))",
+                stage: "policy")
         }
         return text
     }
@@ -182,7 +197,7 @@ extension AgentRun {
         } catch {
             try recorder.append(
                 .error, ["stage": "tool", "code": .string(error.code.rawValue), "message": .string(error.description)])
-            if error.code == .sandbox { throw Stop(status: .failed, message: error.description) }
+            if error.code == .sandbox { throw Stop(status: .failed, message: error.description, stage: "sandbox") }
             denied += 1
             return (["error": .string("the call could not run: \(error.message)")] as JSONValue).canonicalString
         }

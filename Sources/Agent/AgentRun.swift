@@ -33,6 +33,8 @@ final class AgentRun {
     struct Stop: Error {
         var status: AgentRunOutcome.Status
         var message: String
+        /// The stage recorded in the `error` event (`budget`, `sandbox`, `registry`, `policy`).
+        var stage: String
     }
 
     init(loop: AgentLoop, recorder: RunRecorder, tools: [RegisteredTool], progress: @escaping @Sendable (AgentProgress) -> Void) {
@@ -100,7 +102,7 @@ final class AgentRun {
                 } catch let error as TraceError {
                     throw error
                 } catch let stop as Stop {
-                    return try finish(stop.status, stop.message, stage: stop.status == .failed ? "sandbox" : "budget")
+                    return try finish(stop.status, stop.message, stage: stop.stage)
                 } catch {
                     return try finish(.failed, "\(error)")
                 }
