@@ -31,6 +31,17 @@ public struct Workflow: Sendable, Hashable {
         public var maxTokens: Int = 1024
         /// The sampling seed, or `nil`.
         public var seed: Int?
+
+        /// Creates settings.
+        /// - Parameters:
+        ///   - temperature: sampling temperature (default 0.2).
+        ///   - maxTokens: the most tokens per answer (default 1024).
+        ///   - seed: the sampling seed (default none).
+        public init(temperature: Double = 0.2, maxTokens: Int = 1024, seed: Int? = nil) {
+            self.temperature = temperature
+            self.maxTokens = maxTokens
+            self.seed = seed
+        }
     }
 
     /// How far a run may go.
@@ -41,6 +52,17 @@ public struct Workflow: Sendable, Hashable {
         public var maxToolCalls: Int = 20
         /// The longest a run may take, in seconds (default 600).
         public var wallSeconds: Double = 600
+
+        /// Creates budgets.
+        /// - Parameters:
+        ///   - maxSteps: the most model requests (default 10).
+        ///   - maxToolCalls: the most tool calls proposed (default 20).
+        ///   - wallSeconds: the longest a run may take (default 600 s).
+        public init(maxSteps: Int = 10, maxToolCalls: Int = 20, wallSeconds: Double = 600) {
+            self.maxSteps = maxSteps
+            self.maxToolCalls = maxToolCalls
+            self.wallSeconds = wallSeconds
+        }
     }
 
     /// What happens when the policy asks for an approval.
