@@ -73,7 +73,9 @@ public enum AgentBenchmark {
         directory: URL, repository: URL, steps: Int = 200, sandboxedSteps: Int = 50, sandbox: Sandbox = Sandbox()
     ) async throws -> Result {
         let registry = ToolRegistry(home: directory)
-        _ = try registry.add([try ManifestFile.load(repository.appendingPathComponent("manifests/tools/logs.search.yaml"))])
+        _ = try registry.add([
+            try ManifestFile.load(repository.appendingPathComponent("manifests/tools/logs.search.yaml"))
+        ])
         let policyURL = directory.appendingPathComponent("bench-policy.yaml")
         try Data(policy.utf8).write(to: policyURL)
         let workspace = directory.appendingPathComponent("workspace")

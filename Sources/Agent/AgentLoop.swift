@@ -163,7 +163,8 @@ public struct AgentLoop: Sendable {
         do {
             return try await run.drive(task: task)
         } catch {
-            throw AgentError(.trace, "run \(recorder.runID): the trace could not be written; the run stopped", cause: "\(error)")
+            throw AgentError(
+                .trace, "run \(recorder.runID): the trace could not be written; the run stopped", cause: "\(error)")
         }
     }
 }

@@ -45,13 +45,21 @@ extension AgentRun {
                 stage: "budget")
         }
 
+        if elapsed >= budgets.wallSeconds {
+            throw Stop(
+                status: .budgetExhausted, message: "the wall-time budget (\(budgets.wallSeconds) s) is spent",
+                stage: "budget")
+        }
         let tool = try tools[call.name] ?? registered(call.name)
         let arguments = parsed ?? .string(call.arguments)
         var schemaErrors: [String] = []
         if let problem { schemaErrors.append(problem) }
         if let tool, let parsed { schemaErrors += tool.manifest.input.validate(parsed).map(\.description) }
-        if tool == nil { problem = "unknown tool \(call.name) (this workflow offers: \(loop.workflow.tools.joined(separator: ", ")))" }
-        else if !schemaErrors.isEmpty { problem = schemaErrors.joined(separator: "; ") }
+        if tool == nil {
+            problem = "unknown tool \(call.name) (this workflow offers: \(loop.workflow.tools.joined(separator: ", ")))"
+        } else if !schemaErrors.isEmpty {
+            problem = schemaErrors.joined(separator: "; ")
+        }
         if let problem {
             try recorder.append(
                 .error, ["stage": "proposal", "code": "malformed-call", "message": .string("\(id): \(problem)")])
@@ -79,7 +87,9 @@ extension AgentRun {
                 try record(decision, id: id, afterApproval: true)
             } else {
                 return try refuse(
-                    id: id, reason: "a person must approve this call and the approval was refused (\(answer.approver): \(answer.reason))",
+                    id: id,
+                    reason:
+                        "a person must approve this call and the approval was refused (\(answer.approver): \(answer.reason))",
                     decision: decision)
             }
         }
@@ -124,8 +134,10 @@ extension AgentRun {
     private func record(_ decision: Decision, id: String, afterApproval: Bool = false) throws(TraceError) {
         var payload: [String: JSONValue] = [
             "call_id": .string(id), "decision": .string(decision.effect.rawValue),
-            "rules": .array(decision.rules.map(JSONValue.string)), "reasons": .array(decision.reasons.map(JSONValue.string)),
-            "tags": .array(decision.tags.map(JSONValue.string)), "approvals": .array(decision.approvals.map(JSONValue.string)),
+            "rules": .array(decision.rules.map(JSONValue.string)),
+            "reasons": .array(decision.reasons.map(JSONValue.string)),
+            "tags": .array(decision.tags.map(JSONValue.string)),
+            "approvals": .array(decision.approvals.map(JSONValue.string)),
             "policy": ["name": .string(decision.policyName), "digest": .string(decision.policyDigest)],
         ]
         if afterApproval { payload["after_approval"] = true }
@@ -142,14 +154,17 @@ extension AgentRun {
             .approvalRequested,
             [
                 "call_id": .string(id), "tool": .string(tool), "arguments_sha256": .string(digest),
-                "reasons": .array(decision.reasons.map(JSONValue.string)), "tags": .array(decision.tags.map(JSONValue.string)),
+                "reasons": .array(decision.reasons.map(JSONValue.string)),
+                "tags": .array(decision.tags.map(JSONValue.string)),
             ])
         let answer: ApprovalAnswer
         if loop.workflow.preApproved.contains(tool) || loop.configuration.preApproved.contains(tool) {
             answer = ApprovalAnswer(
-                granted: true, approver: "\(loop.configuration.user) (pre-approved)", reason: "tool \(tool) is pre-approved for this run")
+                granted: true, approver: "\(loop.configuration.user) (pre-approved)",
+                reason: "tool \(tool) is pre-approved for this run")
         } else if loop.workflow.approval == .deny {
-            answer = ApprovalAnswer(granted: false, approver: "workflow", reason: "the workflow's approval mode is deny")
+            answer = ApprovalAnswer(
+                granted: false, approver: "workflow", reason: "the workflow's approval mode is deny")
         } else if let approver = loop.configuration.approver {
             answer = await approver.decide(
                 ApprovalRequest(
@@ -157,7 +172,8 @@ extension AgentRun {
                     reasons: decision.reasons, tags: decision.tags))
         } else {
             answer = ApprovalAnswer(
-                granted: false, approver: "no-terminal", reason: "no terminal to ask on; pre-approve with --approve \(tool)")
+                granted: false, approver: "no-terminal",
+                reason: "no terminal to ask on; pre-approve with --approve \(tool)")
         }
         try recorder.append(
             answer.granted ? .approvalGranted : .approvalDenied,
@@ -182,7 +198,8 @@ extension AgentRun {
         if consecutiveDenials >= loop.configuration.maxConsecutiveDenials {
             throw Stop(
                 status: .denied,
-                message: "\(consecutiveDenials) calls in a row were refused; the run ended (last: \(decision.rules.joined(separator: ", ")))",
+                message:
+                    "\(consecutiveDenials) calls in a row were refused; the run ended (last: \(decision.rules.joined(separator: ", ")))",
                 stage: "policy")
         }
         return text
@@ -199,7 +216,9 @@ extension AgentRun {
                 .error, ["stage": "tool", "code": .string(error.code.rawValue), "message": .string(error.description)])
             if error.code == .sandbox { throw Stop(status: .failed, message: error.description, stage: "sandbox") }
             denied += 1
-            return (["error": .string("the call could not run: \(error.message)")] as JSONValue).canonicalString
+            let content = (["error": .string("the call could not run: \(error.message)")] as JSONValue).canonicalString
+            try recorder.append(.toolResult, ["call_id": .string(id), "content": .string(content), "refused": true])
+            return content
         }
         executed += 1
         callsByTool[name, default: 0] += 1
@@ -208,7 +227,8 @@ extension AgentRun {
         try recorder.append(
             .toolExecuted,
             [
-                "call_id": .string(id), "tool": .string(result.tool), "argv": .array(result.arguments.map(JSONValue.string)),
+                "call_id": .string(id), "tool": .string(result.tool),
+                "argv": .array(result.arguments.map(JSONValue.string)),
                 "exit_code": .integer(Int64(result.exitCode)), "record": JSONValue.encoding(result.record) ?? [:],
             ])
         progress(.executed(callID: id, tool: name, exitCode: result.exitCode, seconds: result.record.wallSeconds))
@@ -216,10 +236,12 @@ extension AgentRun {
         var content = result.output
         if result.exitCode != 0 || result.record.timedOut {
             let stderr = String(decoding: result.record.stderr.bytes.suffix(2048), as: UTF8.self)
-            content = ([
-                "error": .string(result.record.timedOut ? "the tool timed out" : "the tool exited \(result.exitCode)"),
-                "stderr": .string(stderr), "stdout": .string(result.output),
-            ] as JSONValue).canonicalString
+            content =
+                ([
+                    "error": .string(
+                        result.record.timedOut ? "the tool timed out" : "the tool exited \(result.exitCode)"),
+                    "stderr": .string(stderr), "stdout": .string(result.output),
+                ] as JSONValue).canonicalString
         } else if let problem = result.outputProblem {
             content = (["error": .string(problem), "stdout": .string(result.output)] as JSONValue).canonicalString
         }
@@ -231,8 +253,10 @@ extension AgentRun {
         try recorder.append(
             .toolResult,
             [
-                "call_id": .string(id), "content": .string(content), "truncated": .bool(truncated || result.outputTruncated),
-                "bytes": .integer(Int64(content.utf8.count)), "labels": .array(tool.manifest.outputLabels.map(JSONValue.string)),
+                "call_id": .string(id), "content": .string(content),
+                "truncated": .bool(truncated || result.outputTruncated),
+                "bytes": .integer(Int64(content.utf8.count)),
+                "labels": .array(tool.manifest.outputLabels.map(JSONValue.string)),
             ])
         return content
     }

@@ -37,7 +37,10 @@ final class AgentRun {
         var stage: String
     }
 
-    init(loop: AgentLoop, recorder: RunRecorder, tools: [RegisteredTool], progress: @escaping @Sendable (AgentProgress) -> Void) {
+    init(
+        loop: AgentLoop, recorder: RunRecorder, tools: [RegisteredTool],
+        progress: @escaping @Sendable (AgentProgress) -> Void
+    ) {
         self.loop = loop
         self.recorder = recorder
         self.tools = Dictionary(tools.map { ($0.manifest.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -54,10 +57,13 @@ final class AgentRun {
 
     /// The conversation loop; returns the recorded outcome.
     func drive(task: String) async throws -> AgentRunOutcome {
-        messages = [ChatMessage(role: .system, content: loop.workflow.systemPrompt), ChatMessage(role: .user, content: task)]
+        messages = [
+            ChatMessage(role: .system, content: loop.workflow.systemPrompt), ChatMessage(role: .user, content: task),
+        ]
         while true {
             if steps >= budgets.maxSteps {
-                return try finish(.budgetExhausted, "the step budget (\(budgets.maxSteps) model requests) is spent", stage: "budget")
+                return try finish(
+                    .budgetExhausted, "the step budget (\(budgets.maxSteps) model requests) is spent", stage: "budget")
             }
             if elapsed >= budgets.wallSeconds {
                 return try finish(
@@ -71,7 +77,8 @@ final class AgentRun {
                 let status: AgentRunOutcome.Status =
                     [.unreachable, .timeout, .endpointRefused].contains(error.code) ? .modelUnreachable : .modelError
                 try recorder.append(
-                    .error, ["stage": "model", "code": .string(error.code.rawValue), "message": .string(error.description)])
+                    .error,
+                    ["stage": "model", "code": .string(error.code.rawValue), "message": .string(error.description)])
                 return try finish(status, error.description)
             }
             var assistant = response.message
@@ -141,7 +148,8 @@ final class AgentRun {
         _ status: AgentRunOutcome.Status, _ message: String, answer: String? = nil, stage: String? = nil
     ) throws(TraceError) -> AgentRunOutcome {
         if let stage, status != .succeeded {
-            try recorder.append(.error, ["stage": .string(stage), "code": .string(status.rawValue), "message": .string(message)])
+            try recorder.append(
+                .error, ["stage": .string(stage), "code": .string(status.rawValue), "message": .string(message)])
         }
         var payload: [String: JSONValue] = [
             "status": .string(status.rawValue), "message": .string(message), "steps": .integer(Int64(steps)),

@@ -41,7 +41,8 @@ extension Workflow {
         }
         func checkKeys(_ value: JSONValue?, _ pointer: String, _ allowed: [String]) {
             for key in (value?.objectValue ?? [:]).keys.sorted() where !allowed.contains(key) {
-                problem(JSONPointer.appending(pointer, key), "unknown field (allowed: \(allowed.joined(separator: ", ")))")
+                problem(
+                    JSONPointer.appending(pointer, key), "unknown field (allowed: \(allowed.joined(separator: ", ")))")
             }
         }
         func string(_ pointer: String, required: Bool = true) -> String? {
@@ -58,7 +59,10 @@ extension Workflow {
         func number(_ pointer: String, minimum: Double, maximum: Double) -> Double? {
             guard let value = document.value.value(at: pointer) else { return nil }
             guard let number = value.doubleValue, number >= minimum, number <= maximum else {
-                problem(pointer, "must be a number from \(JSONValue.number(minimum).canonicalString) to \(JSONValue.number(maximum).canonicalString)")
+                problem(
+                    pointer,
+                    "must be a number from \(JSONValue.number(minimum).canonicalString) to \(JSONValue.number(maximum).canonicalString)"
+                )
                 return nil
             }
             return number
@@ -101,7 +105,9 @@ extension Workflow {
         }
         let name = string("/name") ?? ""
         if !name.isEmpty,
-            !name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) })
+            !name.unicodeScalars.allSatisfy({
+                CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)
+            })
         {
             problem("/name", "must be letters, digits, '-', '_' or '.'")
         }
@@ -123,7 +129,9 @@ extension Workflow {
                     }
                     let kindText = entry["type"]?.stringValue ?? "string"
                     guard let kind = Parameter.Kind(rawValue: kindText) else {
-                        problem(at + "/type", "must be one of \(Parameter.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                        problem(
+                            at + "/type",
+                            "must be one of \(Parameter.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
                         continue
                     }
                     let defaultValue = entry["default"]
@@ -135,7 +143,8 @@ extension Workflow {
                     }
                     parameters.append(
                         Parameter(
-                            name: key, kind: kind, required: (entry["required"]?.boolValue ?? true) && defaultValue == nil,
+                            name: key, kind: kind,
+                            required: (entry["required"]?.boolValue ?? true) && defaultValue == nil,
                             defaultValue: defaultValue, description: entry["description"]?.stringValue ?? ""))
                 }
             } else {
@@ -204,18 +213,22 @@ extension Workflow {
     /// - Parameter values: name → text as given on the command line.
     /// - Returns: the task text and the typed values (recorded in `run.started`).
     /// - Throws: ``AgentError`` `invalid-parameter` naming the parameter.
-    public func renderTask(_ values: [String: String]) throws(AgentError) -> (task: String, parameters: [String: JSONValue]) {
+    public func renderTask(_ values: [String: String]) throws(AgentError) -> (
+        task: String, parameters: [String: JSONValue]
+    ) {
         var typed: [String: JSONValue] = [:]
         for key in values.keys.sorted() where !parameters.contains(where: { $0.name == key }) {
             let known = parameters.map(\.name).joined(separator: ", ")
             throw AgentError(
-                .invalidParameter, "--param \(key): workflow \(name) has no such parameter (it has: \(known.isEmpty ? "none" : known))")
+                .invalidParameter,
+                "--param \(key): workflow \(name) has no such parameter (it has: \(known.isEmpty ? "none" : known))")
         }
         for parameter in parameters {
             if let text = values[parameter.name] {
                 guard let value = parameter.parse(text) else {
                     throw AgentError(
-                        .invalidParameter, "--param \(parameter.name)=\(text): must be of type \(parameter.kind.rawValue)")
+                        .invalidParameter,
+                        "--param \(parameter.name)=\(text): must be of type \(parameter.kind.rawValue)")
                 }
                 typed[parameter.name] = value
             } else if let value = parameter.defaultValue {

@@ -25,7 +25,8 @@ struct BenchAgentCommand: AsyncParsableCommand {
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         do {
             let result = try await AgentBenchmark.run(
-                directory: directory, repository: ToolsCLI.url(repository), steps: steps, sandboxedSteps: sandboxedSteps)
+                directory: directory, repository: ToolsCLI.url(repository), steps: steps, sandboxedSteps: sandboxedSteps
+            )
             print(result.report)
         } catch {
             ToolsCLI.printError("error: bench agent: \(error)")

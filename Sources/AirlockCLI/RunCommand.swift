@@ -34,7 +34,8 @@ struct RunCommand: AsyncParsableCommand {
     var parameters: [String] = []
 
     @Option(
-        help: "unix:PATH | http://127.0.0.1:PORT[/PATH] | script:FILE.yaml (default: unix:$AIRLOCK_HOME/run/model.sock).")
+        help:
+            "unix:PATH | http://127.0.0.1:PORT[/PATH] | script:FILE.yaml (default: unix:$AIRLOCK_HOME/run/model.sock).")
     var model: String?
 
     @Option(name: .customLong("approve"), help: "Pre-approve calls of TOOL that the policy asks about (repeatable).")
@@ -161,7 +162,9 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             print("no answer: \(outcome.status.rawValue): \(outcome.message)")
         }
-        print("run: \(outcome.runID) (\(outcome.status.rawValue); \(outcome.steps) steps, \(outcome.executed) of \(outcome.toolCalls) calls ran, \(outcome.denied) refused)")
+        print(
+            "run: \(outcome.runID) (\(outcome.status.rawValue); \(outcome.steps) steps, \(outcome.executed) of \(outcome.toolCalls) calls ran, \(outcome.denied) refused)"
+        )
         if let workspace { print("workspace: \(workspace.path)") }
     }
 

@@ -65,7 +65,9 @@ final class RunProgressPrinter: Sendable {
                 line("step \(step): asking the model…")
             }
         case .modelAnswered(let step, let seconds, let calls):
-            line("step \(step): model answered in \(Units.duration(seconds))\(calls > 0 ? ", \(calls) tool call(s)" : ", final answer")")
+            line(
+                "step \(step): model answered in \(Units.duration(seconds))\(calls > 0 ? ", \(calls) tool call(s)" : ", final answer")"
+            )
         case .proposed(let id, let tool, let arguments):
             line("  \(id) proposed \(tool) \(arguments.count > 200 ? String(arguments.prefix(200)) + "…" : arguments)")
         case .malformed(let id, let problem):

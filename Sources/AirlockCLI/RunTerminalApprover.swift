@@ -20,6 +20,7 @@ struct RunTerminalApprover: Approver {
             return ApprovalAnswer(granted: false, approver: "\(user)@tty", reason: "end of input")
         }
         let yes = ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
-        return ApprovalAnswer(granted: yes, approver: "\(user)@tty", reason: yes ? "approved on the terminal" : "refused on the terminal")
+        return ApprovalAnswer(
+            granted: yes, approver: "\(user)@tty", reason: yes ? "approved on the terminal" : "refused on the terminal")
     }
 }

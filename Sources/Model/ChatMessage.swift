@@ -33,7 +33,9 @@ public struct ChatMessage: Sendable, Hashable {
 
     /// The OpenAI wire form.
     public var json: JSONValue {
-        var object: [String: JSONValue] = ["role": .string(role.rawValue), "content": content.map(JSONValue.string) ?? .null]
+        var object: [String: JSONValue] = [
+            "role": .string(role.rawValue), "content": content.map(JSONValue.string) ?? .null,
+        ]
         if !toolCalls.isEmpty { object["tool_calls"] = .array(toolCalls.map(\.json)) }
         if let toolCallID { object["tool_call_id"] = .string(toolCallID) }
         return .object(object)

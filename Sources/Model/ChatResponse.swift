@@ -12,7 +12,9 @@ public struct ChatResponse: Sendable, Hashable {
     public var outputTokens: Int64?
 
     /// Creates a response.
-    public init(message: ChatMessage, finishReason: String? = nil, inputTokens: Int64? = nil, outputTokens: Int64? = nil) {
+    public init(
+        message: ChatMessage, finishReason: String? = nil, inputTokens: Int64? = nil, outputTokens: Int64? = nil
+    ) {
         self.message = message
         self.finishReason = finishReason
         self.inputTokens = inputTokens
@@ -58,7 +60,8 @@ public struct ChatResponse: Sendable, Hashable {
         }
         self.init(
             message: ChatMessage(role: .assistant, content: content, toolCalls: calls),
-            finishReason: choice["finish_reason"]?.stringValue, inputTokens: json["usage"]?["prompt_tokens"]?.integerValue,
+            finishReason: choice["finish_reason"]?.stringValue,
+            inputTokens: json["usage"]?["prompt_tokens"]?.integerValue,
             outputTokens: json["usage"]?["completion_tokens"]?.integerValue)
     }
 
@@ -67,7 +70,9 @@ public struct ChatResponse: Sendable, Hashable {
     public var json: JSONValue {
         var object: [String: JSONValue] = [
             "object": "chat.completion",
-            "choices": [["index": 0, "message": message.json, "finish_reason": finishReason.map(JSONValue.string) ?? .null]],
+            "choices": [
+                ["index": 0, "message": message.json, "finish_reason": finishReason.map(JSONValue.string) ?? .null]
+            ],
         ]
         if inputTokens != nil || outputTokens != nil {
             object["usage"] = [

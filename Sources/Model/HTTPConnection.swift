@@ -86,7 +86,9 @@ struct HTTPConnection {
 
     private mutating func readBytes(_ count: Int) throws(Failure) -> [UInt8] {
         while buffer.count < count {
-            guard !closed else { throw .malformed("the connection closed after \(buffer.count) of \(count) body bytes") }
+            guard !closed else {
+                throw .malformed("the connection closed after \(buffer.count) of \(count) body bytes")
+            }
             try fill()
         }
         let bytes = Array(buffer[..<count])
@@ -109,7 +111,9 @@ struct HTTPConnection {
                 throw .malformed("the response headers exceed \(Self.maxHeaderBytes) bytes")
             }
             if line.isEmpty { break }
-            guard let colon = line.firstIndex(of: ":") else { throw .malformed("header line without ':': \(line.prefix(80))") }
+            guard let colon = line.firstIndex(of: ":") else {
+                throw .malformed("header line without ':': \(line.prefix(80))")
+            }
             let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
             headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
@@ -117,8 +121,11 @@ struct HTTPConnection {
         if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
             while true {
                 let sizeLine = try readLine(limit: 1024)
-                let hex = sizeLine.split(separator: ";").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
-                guard let size = Int(hex, radix: 16), size >= 0 else { throw .malformed("bad chunk size '\(sizeLine)'") }
+                let hex =
+                    sizeLine.split(separator: ";").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+                guard let size = Int(hex, radix: 16), size >= 0 else {
+                    throw .malformed("bad chunk size '\(sizeLine)'")
+                }
                 if size == 0 {
                     // Trailers, if any, end with an empty line.
                     while try !readLine(limit: Self.maxHeaderBytes).isEmpty {}
@@ -129,7 +136,9 @@ struct HTTPConnection {
                 guard try readLine(limit: 2).isEmpty else { throw .malformed("a chunk does not end with CRLF") }
             }
         } else if let lengthText = headers["content-length"] {
-            guard let length = Int(lengthText), length >= 0 else { throw .malformed("bad Content-Length '\(lengthText)'") }
+            guard let length = Int(lengthText), length >= 0 else {
+                throw .malformed("bad Content-Length '\(lengthText)'")
+            }
             guard length <= maxResponseBytes else { throw .tooLarge(length) }
             body = try readBytes(length)
         } else {

@@ -45,7 +45,8 @@ public enum ModelEndpoint: Sendable, Hashable, CustomStringConvertible {
         if text.hasPrefix("https://") {
             throw ModelError(
                 .invalidEndpoint,
-                "model endpoint \(text): https is not supported; use a unix socket or http:// on loopback or an internal host")
+                "model endpoint \(text): https is not supported; use a unix socket or http:// on loopback or an internal host"
+            )
         }
         guard text.hasPrefix("http://") else {
             throw ModelError(

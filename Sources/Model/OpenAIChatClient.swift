@@ -116,7 +116,8 @@ public struct OpenAIChatClient: ChatModel {
         do {
             json = try JSONParser().parse(response.body)
         } catch {
-            throw ModelError(.malformedResponse, "model \(endpoint): the reply body is not valid JSON", cause: "\(error)")
+            throw ModelError(
+                .malformedResponse, "model \(endpoint): the reply body is not valid JSON", cause: "\(error)")
         }
         return try ChatResponse(json: json)
     }

@@ -99,7 +99,8 @@ public final class ScriptedModel: ChatModel {
         }
         guard index < responses.count else {
             throw ModelError(
-                .scriptExhausted, "\(name): all \(responses.count) scripted responses were played; the run asked for more")
+                .scriptExhausted,
+                "\(name): all \(responses.count) scripted responses were played; the run asked for more")
         }
         return responses[index]
     }

@@ -103,7 +103,8 @@ struct AgentEndToEndTests {
         defer { server.stop() }
         var budgets = Workflow.Budgets()
         budgets.maxSteps = 2
-        let loop = try fixture.loop(try AgentFixture.workflow("log-triage", budgets: budgets), model: try client(server))
+        let loop = try fixture.loop(
+            try AgentFixture.workflow("log-triage", budgets: budgets), model: try client(server))
         let outcome = try await loop.run(parameters: [:], store: fixture.store, key: fixture.key)
         #expect(outcome.status == .budgetExhausted)
         #expect(outcome.message.contains("step budget (2"))
@@ -165,7 +166,8 @@ struct AgentEndToEndTests {
     @Test("a model that is down ends the run as model_unreachable, recorded")
     func modelDown() async throws {
         let client = try OpenAIChatClient(
-            endpoint: .unix(path: "/tmp/al-down-\(UUID().uuidString.prefix(8)).sock", requestPath: "/v1/chat/completions"),
+            endpoint: .unix(
+                path: "/tmp/al-down-\(UUID().uuidString.prefix(8)).sock", requestPath: "/v1/chat/completions"),
             configuration: .init(connectRetries: 1, initialBackoffSeconds: 0.01))
         let loop = try fixture.loop(try AgentFixture.workflow("log-triage"), model: client)
         let outcome = try await loop.run(parameters: [:], store: fixture.store, key: fixture.key)

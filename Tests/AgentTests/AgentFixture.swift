@@ -50,7 +50,8 @@ struct AgentFixture {
         try FileManager.default.createDirectory(
             at: workspace.deletingLastPathComponent(), withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o711])
-        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            at: workspace, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let sample = Self.repository.appendingPathComponent("tools/sample-data")
         context = ToolRunContext(
             workspace: workspace,

@@ -9,7 +9,8 @@ struct ModelClientTests {
     func client(_ server: ChatTestServer, _ configuration: OpenAIChatClient.Configuration = .init()) throws
         -> OpenAIChatClient
     {
-        try OpenAIChatClient(endpoint: .unix(path: server.path, requestPath: "/v1/chat/completions"), configuration: configuration)
+        try OpenAIChatClient(
+            endpoint: .unix(path: server.path, requestPath: "/v1/chat/completions"), configuration: configuration)
     }
 
     let request = ChatRequest(
@@ -34,7 +35,9 @@ struct ModelClientTests {
     }
 
     @Test func chunkedReply() async throws {
-        let server = try ChatTestServer(replies: [.completion(content: String(repeating: "chunked answer ", count: 20), chunked: true)])
+        let server = try ChatTestServer(replies: [
+            .completion(content: String(repeating: "chunked answer ", count: 20), chunked: true)
+        ])
         defer { server.stop() }
         let response = try await client(server).complete(request)
         #expect(response.message.content == String(repeating: "chunked answer ", count: 20))
@@ -72,7 +75,8 @@ struct ModelClientTests {
 
     @Test func serverDownIsUnreachableAfterRetries() async throws {
         let client = try OpenAIChatClient(
-            endpoint: .unix(path: "/tmp/al-no-such-\(UUID().uuidString.prefix(8)).sock", requestPath: "/v1/chat/completions"),
+            endpoint: .unix(
+                path: "/tmp/al-no-such-\(UUID().uuidString.prefix(8)).sock", requestPath: "/v1/chat/completions"),
             configuration: .init(connectRetries: 2, initialBackoffSeconds: 0.01))
         let error = await #expect(throws: ModelError.self) { try await client.complete(request) }
         #expect(error?.code == .unreachable)

@@ -23,7 +23,8 @@ struct RunCLITests {
         try #require(setup.terminationStatus == 0)
         let manifests = Self.root.appendingPathComponent("manifests/tools")
         let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }
-        let added = try CLI.run(["tools", "add"] + files.map { manifests.appendingPathComponent($0).path }, environment: env)
+        let added = try CLI.run(
+            ["tools", "add"] + files.map { manifests.appendingPathComponent($0).path }, environment: env)
         try #require(added.status == 0, "\(added.stderr)")
     }
 
@@ -46,7 +47,8 @@ struct RunCLITests {
                   - {name: workspace.note, arguments: {title: Log triage, text: "payments: 2 ledger timeouts"}}
               - content: "Payments timed out twice contacting the ledger."
             """)
-        let result = try CLI.run(["run", workflow, "--param", "level=ERROR", "--model", "script:" + model], environment: env)
+        let result = try CLI.run(
+            ["run", workflow, "--param", "level=ERROR", "--model", "script:" + model], environment: env)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("Payments timed out twice contacting the ledger.\n"))
         #expect(result.stderr.contains("proposed logs.search"))
@@ -86,7 +88,8 @@ struct RunCLITests {
                 ? "  - tool_calls: [{name: logs.search, arguments: {pattern: WARN}}]\n"
                 : "  - tool_calls: [{name: workspace.note, arguments: {text: step \(i)}}]\n"
         }
-        let budget = try CLI.run(["run", workflow, "--model", "script:" + (try script("responses:\n" + steps))], environment: env)
+        let budget = try CLI.run(
+            ["run", workflow, "--model", "script:" + (try script("responses:\n" + steps))], environment: env)
         #expect(budget.status == 3, "\(budget.stderr)")
         #expect(budget.stdout.contains("budget_exhausted"))
 
@@ -96,7 +99,8 @@ struct RunCLITests {
         #expect(invalid.status == 65)
         #expect(invalid.stderr.contains("/description"))
 
-        let down = try CLI.run(["run", workflow, "--model", "unix:/tmp/al-nothing-\(UUID().uuidString.prefix(6)).sock"], environment: env)
+        let down = try CLI.run(
+            ["run", workflow, "--model", "unix:/tmp/al-nothing-\(UUID().uuidString.prefix(6)).sock"], environment: env)
         #expect(down.status == 69)
         #expect(down.stdout.contains("model_unreachable"))
 

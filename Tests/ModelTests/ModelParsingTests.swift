@@ -7,12 +7,18 @@ import Testing
 @Suite("Model endpoints, shapes and scripts")
 struct ModelParsingTests {
     @Test func endpoints() throws {
-        #expect(try ModelEndpoint.parse("unix:/run/m.sock") == .unix(path: "/run/m.sock", requestPath: "/v1/chat/completions"))
         #expect(
-            try ModelEndpoint.parse("http://127.0.0.1:8080") == .tcp(host: "127.0.0.1", port: 8080, requestPath: "/v1/chat/completions"))
+            try ModelEndpoint.parse("unix:/run/m.sock")
+                == .unix(path: "/run/m.sock", requestPath: "/v1/chat/completions"))
+        #expect(
+            try ModelEndpoint.parse("http://127.0.0.1:8080")
+                == .tcp(host: "127.0.0.1", port: 8080, requestPath: "/v1/chat/completions"))
         #expect(try ModelEndpoint.parse("http://[::1]:9/x") == .tcp(host: "::1", port: 9, requestPath: "/x"))
-        #expect(try ModelEndpoint.parse("http://localhost:1") == .tcp(host: "localhost", port: 1, requestPath: "/v1/chat/completions"))
-        #expect(try ModelEndpoint.parse("script:s.yaml", base: URL(fileURLWithPath: "/w")) == .script(path: "/w/s.yaml"))
+        #expect(
+            try ModelEndpoint.parse("http://localhost:1")
+                == .tcp(host: "localhost", port: 1, requestPath: "/v1/chat/completions"))
+        #expect(
+            try ModelEndpoint.parse("script:s.yaml", base: URL(fileURLWithPath: "/w")) == .script(path: "/w/s.yaml"))
         let bad = #expect(throws: ModelError.self) { try ModelEndpoint.parse("ftp://x") }
         #expect(bad?.code == .invalidEndpoint)
         let port = #expect(throws: ModelError.self) { try ModelEndpoint.parse("http://127.0.0.1:99999") }
@@ -79,7 +85,8 @@ struct ModelParsingTests {
 
     @Test func malformedScriptsNameFieldAndLine() throws {
         let error = #expect(throws: ModelError.self) {
-            try ScriptedModel.parse("responses:\n  - content: ok\n  - tool_calls:\n      - {arguments: {}}\n", label: "s.yaml")
+            try ScriptedModel.parse(
+                "responses:\n  - content: ok\n  - tool_calls:\n      - {arguments: {}}\n", label: "s.yaml")
         }
         #expect(error?.code == .invalidScript)
         #expect(error?.message.contains("/responses/1/tool_calls/0/name") == true)
