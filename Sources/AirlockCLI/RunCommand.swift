@@ -80,7 +80,8 @@ struct RunCommand: AsyncParsableCommand {
         let context: ToolRunContext
         do {
             let site = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
-            context = ToolRunContext(workspace: try workspaceURL(home), datasets: site.datasets)
+            context = ToolRunContext(
+                workspace: try ToolsCLI.workspace(home, explicit: workspace, prefix: "run"), datasets: site.datasets)
         } catch {
             throw ToolsCLI.fail(error)
         }
@@ -123,26 +124,6 @@ struct RunCommand: AsyncParsableCommand {
             default: throw ExitCode.usage
             }
         }
-    }
-
-    private func workspaceURL(_ home: AirlockHome) throws(ToolsError) -> URL {
-        let url: URL
-        if let workspace {
-            url = ToolsCLI.url(workspace)
-        } else {
-            let stamp = Int(Date().timeIntervalSince1970)
-            url = home.workspaces.appendingPathComponent("run-\(stamp)-\(UUID().uuidString.prefix(8).lowercased())")
-        }
-        do {
-            // The sandbox's unprivileged user must be able to pass through to its workspace.
-            try FileManager.default.createDirectory(
-                at: home.workspaces, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
-            try FileManager.default.createDirectory(
-                at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ToolsError(.io, "cannot create the workspace \(url.path)", cause: "\(error)")
-        }
-        return url
     }
 
     private func report(_ outcome: AgentRunOutcome, workspace: URL?) {

@@ -34,31 +34,26 @@ struct AgentFixture {
         let manifests = Self.repository.appendingPathComponent("manifests/tools")
         let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }
         _ = try registry.add(files.sorted().map { try ManifestFile.load(manifests.appendingPathComponent($0)) })
-        let warehouse = home.appendingPathComponent("datasets/warehouse")
-        try FileManager.default.createDirectory(
-            at: warehouse, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
-        try FileManager.default.setAttributes(
-            [.posixPermissions: 0o711], ofItemAtPath: warehouse.deletingLastPathComponent().path)
-        let build = Process()
-        build.executableURL = Self.repository.appendingPathComponent("tools/sample-data/build-sample-db")
-        build.arguments = [warehouse.path]
-        build.standardOutput = FileHandle.nullDevice
-        try build.run()
-        build.waitUntilExit()
-        try #require(build.terminationStatus == 0)
+        // The sample site as the docs set it up: datasets in site.yaml, the warehouse database built.
+        let setup = Process()
+        setup.executableURL = Self.repository.appendingPathComponent("tools/setup-sample-site")
+        setup.environment = ["AIRLOCK_HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin"]
+        setup.standardOutput = FileHandle.nullDevice
+        try setup.run()
+        setup.waitUntilExit()
+        try #require(setup.terminationStatus == 0)
+        for directory in ["datasets", "datasets/warehouse"] {
+            try FileManager.default.setAttributes(
+                [.posixPermissions: 0o711], ofItemAtPath: home.appendingPathComponent(directory).path)
+        }
         let workspace = home.appendingPathComponent("workspaces/run-test")
         try FileManager.default.createDirectory(
             at: workspace.deletingLastPathComponent(), withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o711])
         try FileManager.default.createDirectory(
             at: workspace, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let sample = Self.repository.appendingPathComponent("tools/sample-data")
         context = ToolRunContext(
-            workspace: workspace,
-            datasets: [
-                "logs": sample.appendingPathComponent("logs"), "tables": sample.appendingPathComponent("tables"),
-                "warehouse": warehouse,
-            ])
+            workspace: workspace, datasets: try SiteConfiguration.load(home.appendingPathComponent("site.yaml")).datasets)
         store = try TraceStore(path: home.appendingPathComponent("trace.sqlite").path)
         key = try TraceSigningKey.loadOrCreate(directory: home.appendingPathComponent("keys"))
     }
