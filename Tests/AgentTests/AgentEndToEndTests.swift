@@ -91,6 +91,34 @@ struct AgentEndToEndTests {
         #expect(events.contains { $0.0 == "error" && $0.1["code"] == "malformed-call" })
         #expect(events.first?.1["model"]?["kind"] == "openai-compatible")
         #expect(events.last?.1["status"] == "succeeded")
+        #expect(events.last?.1["labels"] == ["internal"])
+    }
+
+    @Test("a drifted executable is denied by the policy's digest guard before anything runs")
+    func digestDrift() async throws {
+        let tool = try fixture.registry.resolve("logs.search")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tool.objectURL.path)
+        let handle = try FileHandle(forWritingTo: tool.objectURL)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\n# tampered\n".utf8))
+        try handle.close()
+        let model = ScriptedModel(responses: [
+            ChatResponse(
+                message: ChatMessage(
+                    role: .assistant, content: nil,
+                    toolCalls: [ModelToolCall(id: "d", name: "logs.search", arguments: #"{"pattern": "ERROR"}"#)])),
+            ChatResponse(message: ChatMessage(role: .assistant, content: "could not search")),
+        ])
+        let outcome = try await fixture.loop(try AgentFixture.workflow("log-triage"), model: model).run(
+            parameters: [:], store: fixture.store, key: fixture.key)
+        #expect(outcome.status == .succeeded)
+        #expect(outcome.executed == 0)
+        let (events, verification) = try fixture.trace(outcome.runID)
+        #expect(verification.status == .intact)
+        let decision = try #require(events.first { $0.0 == "policy.decision" }?.1)
+        #expect(decision["rules"] == ["builtin.digest-drift"])
+        #expect(decision["tags"]?.arrayValue?.contains("asi:04") == true)
+        #expect(!events.contains { $0.0 == "tool.executed" })
     }
 
     @Test("a spent step budget ends the run as budget_exhausted, recorded and verifiable")

@@ -53,7 +53,8 @@ struct AgentFixture {
         try FileManager.default.createDirectory(
             at: workspace, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         context = ToolRunContext(
-            workspace: workspace, datasets: try SiteConfiguration.load(home.appendingPathComponent("site.yaml")).datasets)
+            workspace: workspace,
+            datasets: try SiteConfiguration.load(home.appendingPathComponent("site.yaml")).datasets)
         store = try TraceStore(path: home.appendingPathComponent("trace.sqlite").path)
         key = try TraceSigningKey.loadOrCreate(directory: home.appendingPathComponent("keys"))
     }

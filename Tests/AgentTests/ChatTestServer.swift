@@ -47,8 +47,38 @@ final class ChatTestServer: Sendable {
     private let replies: Mutex<[Reply]>
     private let received = Mutex<[JSONValue]>([])
 
+    /// The loopback TCP port, for a server started with `init(tcpReplies:)` (0 otherwise).
+    let port: UInt16
+
+    /// Starts listening on 127.0.0.1 on a free port.
+    init(tcpReplies replies: [Reply]) throws {
+        path = ""
+        self.replies = Mutex(replies)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        listener = fd
+        let thread = Thread { [self] in self.serve() }
+        thread.start()
+    }
+
     /// Starts listening on a fresh socket under /tmp.
     init(replies: [Reply]) throws {
+        port = 0
         let path = "/tmp/al-chat-\(UUID().uuidString.prefix(8)).sock"
         self.path = path
         self.replies = Mutex(replies)
@@ -80,7 +110,7 @@ final class ChatTestServer: Sendable {
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        unlink(path)
+        if !path.isEmpty { unlink(path) }
     }
 
     private func serve() {

@@ -34,6 +34,15 @@ struct ModelClientTests {
         #expect(sent["messages"]?.arrayValue?.first?["content"] == "hi")
     }
 
+    @Test func loopbackTCP() async throws {
+        let server = try ChatTestServer(tcpReplies: [.completion(content: "over tcp")])
+        defer { server.stop() }
+        let endpoint = try ModelEndpoint.parse("http://127.0.0.1:\(server.port)")
+        let response = try await OpenAIChatClient(endpoint: endpoint).complete(request)
+        #expect(response.message.content == "over tcp")
+        #expect(server.requests.count == 1)
+    }
+
     @Test func chunkedReply() async throws {
         let server = try ChatTestServer(replies: [
             .completion(content: String(repeating: "chunked answer ", count: 20), chunked: true)

@@ -1,7 +1,8 @@
-import Agent
 import AirlockCore
 import Foundation
 import Testing
+
+@testable import Agent
 
 /// Workflow files: the shipped ones load and name shipped tools; bad ones name the field and line.
 @Suite("Workflows")
@@ -57,5 +58,16 @@ struct WorkflowTests {
         #expect(message.contains("/budgets/max_steps (line 8): must be an integer from 1"))
         #expect(message.contains("/budgets/wall_time"))
         #expect(message.contains("/approval/mode (line 9): must be ask or deny"))
+    }
+}
+
+/// The result cap cuts on a character boundary, never inside a UTF-8 sequence.
+@Suite("Result cap")
+struct ResultCapTests {
+    @Test func cutsOnCharacterBoundaries() {
+        #expect(AgentRun.prefix("abcdef", bytes: 4) == "abcd")
+        #expect(AgentRun.prefix("aé€", bytes: 4) == "aé")
+        #expect(AgentRun.prefix("aé€", bytes: 6) == "aé€")
+        #expect(AgentRun.prefix("", bytes: 0) == "")
     }
 }
