@@ -67,6 +67,12 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw Self.fail(error)
         }
+        for tool in approve where !loaded.tools.contains(tool) {
+            ToolsCLI.printError(
+                "error: --approve \(tool): not one of workflow \(loaded.name)'s tools (\(loaded.tools.joined(separator: ", ")))"
+            )
+            throw ExitCode.usage
+        }
         var values: [String: String] = [:]
         for entry in parameters {
             guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {

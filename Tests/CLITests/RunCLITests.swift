@@ -104,6 +104,11 @@ struct RunCLITests {
         #expect(down.status == 69)
         #expect(down.stdout.contains("model_unreachable"))
 
+        let approve = try CLI.run(
+            ["run", workflow, "--approve", "sql.select", "--model", "script:" + loop], environment: env)
+        #expect(approve.status == 64)
+        #expect(approve.stderr.contains("--approve sql.select: not one of workflow log-triage's tools"))
+
         let remote = try CLI.run(["run", workflow, "--model", "http://203.0.113.9:8000"], environment: env)
         #expect(remote.status == 69)
         #expect(remote.stderr.contains("model_hosts"))
