@@ -44,10 +44,14 @@ let package = Package(
             name: "Policy", dependencies: ["AirlockCore", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"]),
         .target(name: "Trace", dependencies: ["AirlockCore", "SQLiteSupport", "CCrypto"], exclude: ["README.md"]),
+        .target(name: "Model", dependencies: ["AirlockCore"], exclude: ["README.md"]),
+        .target(
+            name: "Agent", dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox"],
+            exclude: ["README.md"]),
         .executableTarget(
             name: "AirlockCLI",
             dependencies: [
-                "AirlockCore", "Sandbox", "Tools", "Policy", "Trace",
+                "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "Agent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -58,6 +62,8 @@ let package = Package(
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
         .testTarget(name: "CLITests", dependencies: ["AirlockCore"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),
     ],
     swiftLanguageModes: [.v6]
 )

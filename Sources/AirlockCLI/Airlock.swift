@@ -7,6 +7,9 @@ struct Airlock: AsyncParsableCommand {
         commandName: "airlock",
         abstract: "Run local AI agents with confined tools and a tamper-evident trace.",
         version: "0.1.0",
-        subcommands: [SandboxCommand.self, ToolsCommand.self, PolicyCommand.self, TraceCommand.self, BenchCommand.self]
+        subcommands: [
+            RunCommand.self, SandboxCommand.self, ToolsCommand.self, PolicyCommand.self, TraceCommand.self,
+            BenchCommand.self,
+        ]
     )
 }

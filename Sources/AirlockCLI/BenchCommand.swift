@@ -7,6 +7,9 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure Airlock's hot paths (prints figures; used by tools/bench-*).",
         shouldDisplay: false,
-        subcommands: [BenchSandboxCommand.self, BenchToolsCommand.self, BenchPolicyCommand.self, BenchTraceCommand.self]
+        subcommands: [
+            BenchSandboxCommand.self, BenchToolsCommand.self, BenchPolicyCommand.self, BenchTraceCommand.self,
+            BenchAgentCommand.self,
+        ]
     )
 }

@@ -7,12 +7,18 @@ import ArgumentParser
 extension ExitCode {
     /// A check found a problem: verification failed, a policy test failed, a lint found issues.
     static let checkFailed = ExitCode(1)
+    /// `run`: a budget (steps, tool calls, wall time) was spent before a final answer.
+    static let budgetExhausted = ExitCode(3)
+    /// `run`: calls kept being refused (policy or approval) and the run ended without an answer.
+    static let runDenied = ExitCode(4)
     /// Bad usage: unknown flag, malformed value (EX_USAGE).
     static let usage = ExitCode(64)
     /// The input file is malformed: manifest, policy, workflow, call (EX_DATAERR).
     static let dataError = ExitCode(65)
     /// An input file or named object does not exist (EX_NOINPUT).
     static let noInput = ExitCode(66)
+    /// `run`: the model is unreachable or could not answer (EX_UNAVAILABLE).
+    static let modelUnavailable = ExitCode(69)
     /// Airlock's own state could not be read or written (EX_IOERR).
     static let ioError = ExitCode(74)
     /// The sandbox could not be set up; nothing ran.

@@ -56,11 +56,31 @@ enum ToolsCLI {
             .standardizedFileURL
     }
 
+    /// A run's workspace: `explicit` (relative to the current directory) or a new
+    /// `AIRLOCK_HOME/workspaces/PREFIX-STAMP-ID`, created with mode 0700 under a 0711 parent so
+    /// that the sandbox's unprivileged user can pass through to it.
+    static func workspace(_ home: AirlockHome, explicit: String?, prefix: String) throws(ToolsError) -> URL {
+        let url: URL
+        if let explicit {
+            url = self.url(explicit)
+        } else {
+            let stamp = Int(Date().timeIntervalSince1970)
+            url = home.workspaces.appendingPathComponent(
+                "\(prefix)-\(stamp)-\(UUID().uuidString.prefix(8).lowercased())")
+        }
+        do {
+            try FileManager.default.createDirectory(
+                at: home.workspaces, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            try FileManager.default.createDirectory(
+                at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ToolsError(.io, "cannot create the workspace \(url.path)", cause: "\(error)")
+        }
+        return url
+    }
+
     /// Any `Encodable` as a ``JSONValue`` (for `--json` output of Sandbox records).
     static func json<T: Encodable>(_ value: T) -> JSONValue {
-        guard let data = try? JSONEncoder().encode(value), let parsed = try? JSONParser().parse(Array(data)) else {
-            return .null
-        }
-        return parsed
+        JSONValue.encoding(value) ?? .null
     }
 }

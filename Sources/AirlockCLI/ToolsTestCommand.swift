@@ -51,33 +51,13 @@ struct ToolsTestCommand: AsyncParsableCommand {
                 context.datasets[name] = url
             }
             let tool = try registry.resolve(reference)
-            context.workspace = try workspaceURL(home)
+            context.workspace = try ToolsCLI.workspace(home, explicit: workspace, prefix: "test")
             let result = try await ToolRunner(registry: registry).run(tool, arguments: parsed, context: context)
             report(result, workspace: context.workspace)
             throw ExitCode(result.exitCode)
         } catch let error as ToolsError {
             throw ToolsCLI.fail(error)
         }
-    }
-
-    private func workspaceURL(_ home: AirlockHome) throws(ToolsError) -> URL {
-        let url: URL
-        if let workspace {
-            url = ToolsCLI.url(workspace)
-        } else {
-            let stamp = Int(Date().timeIntervalSince1970)
-            url = home.workspaces.appendingPathComponent("test-\(stamp)-\(UUID().uuidString.prefix(8).lowercased())")
-        }
-        do {
-            // The sandbox's unprivileged user must be able to pass through to its workspace.
-            try FileManager.default.createDirectory(
-                at: home.workspaces, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
-            try FileManager.default.createDirectory(
-                at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ToolsError(.io, "cannot create the workspace \(url.path)", cause: "\(error)")
-        }
-        return url
     }
 
     private func report(_ result: ToolRunResult, workspace: URL?) {

@@ -1,0 +1,35 @@
+/// How a run ended. Every outcome is recorded as `run.finished` with ``Status/rawValue``.
+public struct AgentRunOutcome: Sendable, Hashable {
+    /// Why the run ended.
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        /// The model gave a final answer.
+        case succeeded
+        /// A budget (steps, tool calls, wall time) was spent.
+        case budgetExhausted = "budget_exhausted"
+        /// Calls kept being denied (the agent's circuit breaker) and the run ended.
+        case denied
+        /// The model could not be reached (down, refused, timed out).
+        case modelUnreachable = "model_unreachable"
+        /// The model answered with something unusable (HTTP error, malformed reply, spent script).
+        case modelError = "model_error"
+        /// Airlock could not go on (the sandbox could not be set up).
+        case failed
+    }
+
+    /// The run's id in the trace.
+    public var runID: String
+    /// Why the run ended.
+    public var status: Status
+    /// The final answer, when there is one.
+    public var answer: String?
+    /// Why it ended, for a person (the budget spent, the model error).
+    public var message: String
+    /// Model requests made.
+    public var steps: Int
+    /// Tool calls proposed.
+    public var toolCalls: Int
+    /// Tool calls that ran in the sandbox.
+    public var executed: Int
+    /// Tool calls denied (by policy, refused approval or budget).
+    public var denied: Int
+}

@@ -1,0 +1,278 @@
+import AirlockCore
+import Foundation
+
+extension Workflow {
+    /// The document version this reader understands (`airlock_workflow: 1`).
+    public static let documentVersion: Int64 = 1
+
+    /// Loads a workflow file.
+    /// - Parameter url: the YAML file.
+    /// - Throws: ``AgentError`` `io`, or `invalid-workflow` listing every problem with its field and line.
+    public static func load(_ url: URL) throws(AgentError) -> Workflow {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw AgentError(.io, "cannot read the workflow \(url.path)", cause: "\(error)")
+        }
+        return try Workflow(
+            yaml: String(decoding: data, as: UTF8.self), label: url.path, base: url.deletingLastPathComponent(),
+            sha256: SHA256.hex(Array(data)))
+    }
+
+    /// Parses a workflow document.
+    /// - Parameters:
+    ///   - yaml: the document.
+    ///   - label: the file name used in messages.
+    ///   - base: the directory `policy:` is relative to.
+    ///   - sha256: the file's digest (recorded in the trace).
+    /// - Throws: ``AgentError`` `invalid-workflow` listing every problem with its field and line.
+    public init(yaml: String, label: String, base: URL, sha256: String) throws(AgentError) {
+        let document: YAMLDocument
+        do {
+            document = try YAMLDocument(text: yaml)
+        } catch {
+            throw AgentError(.invalidWorkflow, "\(label): not valid YAML", cause: "\(error)")
+        }
+        var problems: [String] = []
+        func problem(_ pointer: String, _ what: String) {
+            let line = document.line(for: pointer).map { " (line \($0))" } ?? ""
+            problems.append("\(pointer)\(line): \(what)")
+        }
+        func checkKeys(_ value: JSONValue?, _ pointer: String, _ allowed: [String]) {
+            for key in (value?.objectValue ?? [:]).keys.sorted() where !allowed.contains(key) {
+                problem(
+                    JSONPointer.appending(pointer, key), "unknown field (allowed: \(allowed.joined(separator: ", ")))")
+            }
+        }
+        func string(_ pointer: String, required: Bool = true) -> String? {
+            guard let value = document.value.value(at: pointer) else {
+                if required { problem(pointer, "is required") }
+                return nil
+            }
+            guard let text = value.stringValue, !text.isEmpty else {
+                problem(pointer, "must be a non-empty string")
+                return nil
+            }
+            return text
+        }
+        func number(_ pointer: String, minimum: Double, maximum: Double) -> Double? {
+            guard let value = document.value.value(at: pointer) else { return nil }
+            guard let number = value.doubleValue, number >= minimum, number <= maximum else {
+                problem(
+                    pointer,
+                    "must be a number from \(JSONValue.number(minimum).canonicalString) to \(JSONValue.number(maximum).canonicalString)"
+                )
+                return nil
+            }
+            return number
+        }
+        func integer(_ pointer: String, minimum: Int64, maximum: Int64) -> Int? {
+            guard let value = document.value.value(at: pointer) else { return nil }
+            guard let number = value.integerValue, number >= minimum, number <= maximum else {
+                problem(pointer, "must be an integer from \(minimum) to \(maximum)")
+                return nil
+            }
+            return Int(number)
+        }
+        func names(_ pointer: String) -> [String] {
+            guard let value = document.value.value(at: pointer) else { return [] }
+            guard let list = value.arrayValue else {
+                problem(pointer, "must be a list of tool names")
+                return []
+            }
+            return list.enumerated().compactMap { index, entry in
+                guard let text = entry.stringValue, !text.isEmpty else {
+                    problem(JSONPointer.appending(pointer, index), "must be a tool name")
+                    return nil
+                }
+                return text
+            }
+        }
+
+        let root = document.value
+        guard root.objectValue != nil else {
+            throw AgentError(.invalidWorkflow, "\(label): (root): must be a mapping")
+        }
+        checkKeys(
+            root, "",
+            [
+                "airlock_workflow", "name", "description", "role", "system_prompt", "task", "parameters", "tools",
+                "policy", "model", "budgets", "approval",
+            ])
+        if root["airlock_workflow"]?.integerValue != Self.documentVersion {
+            problem("/airlock_workflow", "must be \(Self.documentVersion)")
+        }
+        let name = string("/name") ?? ""
+        if !name.isEmpty,
+            !name.unicodeScalars.allSatisfy({
+                CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)
+            })
+        {
+            problem("/name", "must be letters, digits, '-', '_' or '.'")
+        }
+        let description = string("/description") ?? ""
+        let role = string("/role", required: false) ?? "analyst"
+        let systemPrompt = string("/system_prompt") ?? ""
+        let task = string("/task") ?? ""
+
+        var parameters: [Parameter] = []
+        if let list = root["parameters"] {
+            if let object = list.objectValue {
+                for key in object.keys.sorted() {
+                    let at = JSONPointer.appending("/parameters", key)
+                    let entry = object[key] ?? .null
+                    checkKeys(entry, at, ["type", "required", "default", "description"])
+                    guard entry.objectValue != nil else {
+                        problem(at, "must be a mapping with type, required, default, description")
+                        continue
+                    }
+                    let kindText = entry["type"]?.stringValue ?? "string"
+                    guard let kind = Parameter.Kind(rawValue: kindText) else {
+                        problem(
+                            at + "/type",
+                            "must be one of \(Parameter.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                        continue
+                    }
+                    let defaultValue = entry["default"]
+                    if let defaultValue, Parameter.matches(defaultValue, kind) == false {
+                        problem(at + "/default", "must be of type \(kind.rawValue)")
+                    }
+                    if entry["required"] != nil, entry["required"]?.boolValue == nil {
+                        problem(at + "/required", "must be true or false")
+                    }
+                    parameters.append(
+                        Parameter(
+                            name: key, kind: kind,
+                            required: (entry["required"]?.boolValue ?? true) && defaultValue == nil,
+                            defaultValue: defaultValue, description: entry["description"]?.stringValue ?? ""))
+                }
+            } else {
+                problem("/parameters", "must be a mapping of parameter name to {type, required, default, description}")
+            }
+        }
+        for placeholder in Self.placeholders(in: task) where !parameters.contains(where: { $0.name == placeholder }) {
+            problem("/task", "uses {{\(placeholder)}}, which is not declared under parameters")
+        }
+
+        let tools = names("/tools")
+        if tools.isEmpty { problem("/tools", "must list at least one registered tool") }
+        let policyPath = string("/policy") ?? ""
+
+        checkKeys(root["model"], "/model", ["temperature", "max_tokens", "seed"])
+        var model = ModelSettings()
+        if let value = number("/model/temperature", minimum: 0, maximum: 2) { model.temperature = value }
+        if let value = integer("/model/max_tokens", minimum: 1, maximum: 1 << 20) { model.maxTokens = value }
+        model.seed = integer("/model/seed", minimum: Int64(Int32.min), maximum: Int64(Int32.max))
+
+        checkKeys(root["budgets"], "/budgets", ["max_steps", "max_tool_calls", "wall_seconds"])
+        var budgets = Budgets()
+        if let value = integer("/budgets/max_steps", minimum: 1, maximum: 1000) { budgets.maxSteps = value }
+        if let value = integer("/budgets/max_tool_calls", minimum: 0, maximum: 10000) { budgets.maxToolCalls = value }
+        if let value = number("/budgets/wall_seconds", minimum: 1, maximum: 86400) { budgets.wallSeconds = value }
+
+        checkKeys(root["approval"], "/approval", ["mode", "pre_approved"])
+        var approval = ApprovalMode.ask
+        if let text = root["approval"]?["mode"] {
+            if let mode = text.stringValue.flatMap(ApprovalMode.init(rawValue:)) {
+                approval = mode
+            } else {
+                problem("/approval/mode", "must be ask or deny")
+            }
+        }
+        let preApproved = names("/approval/pre_approved")
+        for (index, tool) in preApproved.enumerated() where !tools.contains(tool) {
+            problem("/approval/pre_approved/\(index)", "\(tool) is not one of the workflow's tools")
+        }
+
+        guard problems.isEmpty else {
+            throw AgentError(
+                .invalidWorkflow,
+                "\(label): \(problems.count) problem(s):\n  " + problems.joined(separator: "\n  "))
+        }
+        self.init(
+            name: name, description: description, role: role, systemPrompt: systemPrompt, task: task,
+            parameters: parameters, tools: tools,
+            policyURL: policyPath.hasPrefix("/")
+                ? URL(fileURLWithPath: policyPath) : base.appendingPathComponent(policyPath).standardizedFileURL,
+            model: model, budgets: budgets, approval: approval, preApproved: preApproved, sha256: sha256)
+    }
+
+    /// The `{{name}}` placeholders of a template, in order.
+    static func placeholders(in template: String) -> [String] {
+        var result: [String] = []
+        var rest = template[...]
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            result.append(rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
+            rest = rest[close.upperBound...]
+        }
+        return result
+    }
+
+    /// Checks `--param K=V` values against the declared parameters and renders the task.
+    /// - Parameter values: name → text as given on the command line.
+    /// - Returns: the task text and the typed values (recorded in `run.started`).
+    /// - Throws: ``AgentError`` `invalid-parameter` naming the parameter.
+    public func renderTask(_ values: [String: String]) throws(AgentError) -> (
+        task: String, parameters: [String: JSONValue]
+    ) {
+        var typed: [String: JSONValue] = [:]
+        for key in values.keys.sorted() where !parameters.contains(where: { $0.name == key }) {
+            let known = parameters.map(\.name).joined(separator: ", ")
+            throw AgentError(
+                .invalidParameter,
+                "--param \(key): workflow \(name) has no such parameter (it has: \(known.isEmpty ? "none" : known))")
+        }
+        for parameter in parameters {
+            if let text = values[parameter.name] {
+                guard let value = parameter.parse(text) else {
+                    throw AgentError(
+                        .invalidParameter,
+                        "--param \(parameter.name)=\(text): must be of type \(parameter.kind.rawValue)")
+                }
+                typed[parameter.name] = value
+            } else if let value = parameter.defaultValue {
+                typed[parameter.name] = value
+            } else if parameter.required {
+                throw AgentError(
+                    .invalidParameter,
+                    "workflow \(name) needs --param \(parameter.name)=… (\(parameter.kind.rawValue)\(parameter.description.isEmpty ? "" : ": " + parameter.description))"
+                )
+            }
+        }
+        var task = ""
+        var rest = self.task[...]
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            task += rest[..<open.lowerBound]
+            let key = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            switch typed[key] {
+            case .string(let text): task += text
+            case .some(let value): task += value.canonicalString
+            case nil: break
+            }
+            rest = rest[close.upperBound...]
+        }
+        task += rest
+        return (task, typed)
+    }
+}
+
+extension Workflow.Parameter {
+    /// Whether `value` has this kind (`nil` never happens; `Bool` for a clear call site).
+    static func matches(_ value: JSONValue, _ kind: Kind) -> Bool {
+        switch (kind, value) {
+        case (.string, .string), (.integer, .integer), (.number, .integer), (.number, .number), (.boolean, .bool): true
+        default: false
+        }
+    }
+
+    /// Parses a command-line value as this parameter's kind.
+    func parse(_ text: String) -> JSONValue? {
+        switch kind {
+        case .string: .string(text)
+        case .integer: Int64(text).map(JSONValue.integer)
+        case .number: Double(text).flatMap { $0.isFinite ? JSONValue.number($0) : nil }
+        case .boolean: text == "true" ? .bool(true) : text == "false" ? .bool(false) : nil
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import AirlockCore
+import Foundation
+
+/// A workflow: what the agent is for, what it may use, and how far it may go
+/// (`manifests/workflows/*.yaml`, documented in docs/workflows.md).
+public struct Workflow: Sendable, Hashable {
+    /// One typed parameter of the task template.
+    public struct Parameter: Sendable, Hashable {
+        /// The JSON type a value must have.
+        public enum Kind: String, Sendable, Hashable, CaseIterable {
+            case string, integer, number, boolean
+        }
+
+        /// The parameter's name (`{{name}}` in the task).
+        public var name: String
+        /// The value's type.
+        public var kind: Kind
+        /// Whether a value must be given (a parameter with a default never must).
+        public var required: Bool
+        /// The value used when none is given.
+        public var defaultValue: JSONValue?
+        /// What it means, for the analyst.
+        public var description: String
+    }
+
+    /// Sampling settings sent with every model request.
+    public struct ModelSettings: Sendable, Hashable {
+        /// Sampling temperature (default 0.2).
+        public var temperature: Double = 0.2
+        /// The most tokens per answer (default 1024).
+        public var maxTokens: Int = 1024
+        /// The sampling seed, or `nil`.
+        public var seed: Int?
+
+        /// Creates settings.
+        /// - Parameters:
+        ///   - temperature: sampling temperature (default 0.2).
+        ///   - maxTokens: the most tokens per answer (default 1024).
+        ///   - seed: the sampling seed (default none).
+        public init(temperature: Double = 0.2, maxTokens: Int = 1024, seed: Int? = nil) {
+            self.temperature = temperature
+            self.maxTokens = maxTokens
+            self.seed = seed
+        }
+    }
+
+    /// How far a run may go.
+    public struct Budgets: Sendable, Hashable {
+        /// The most model requests (default 10).
+        public var maxSteps: Int = 10
+        /// The most tool calls proposed (default 20).
+        public var maxToolCalls: Int = 20
+        /// The longest a run may take, in seconds (default 600).
+        public var wallSeconds: Double = 600
+
+        /// Creates budgets.
+        /// - Parameters:
+        ///   - maxSteps: the most model requests (default 10).
+        ///   - maxToolCalls: the most tool calls proposed (default 20).
+        ///   - wallSeconds: the longest a run may take (default 600 s).
+        public init(maxSteps: Int = 10, maxToolCalls: Int = 20, wallSeconds: Double = 600) {
+            self.maxSteps = maxSteps
+            self.maxToolCalls = maxToolCalls
+            self.wallSeconds = wallSeconds
+        }
+    }
+
+    /// What happens when the policy asks for an approval.
+    public enum ApprovalMode: String, Sendable, Hashable, CaseIterable {
+        /// Ask on the terminal; with no terminal, deny and record.
+        case ask
+        /// Never ask: every call that needs an approval is denied (pre-approved tools aside).
+        case deny
+    }
+
+    /// The workflow's name (what policies match in `workflows:`).
+    public var name: String
+    /// What it does, for the analyst.
+    public var description: String
+    /// The role the run acts in (what policies match in `roles:`). Default `analyst`.
+    public var role: String
+    /// The system prompt.
+    public var systemPrompt: String
+    /// The task, with `{{parameter}}` placeholders.
+    public var task: String
+    /// The task's parameters.
+    public var parameters: [Parameter]
+    /// The registered tools the agent may use (a subset of the registry).
+    public var tools: [String]
+    /// The policy file, resolved against the workflow's directory.
+    public var policyURL: URL
+    /// Sampling settings.
+    public var model: ModelSettings
+    /// Budgets.
+    public var budgets: Budgets
+    /// Approval mode.
+    public var approval: ApprovalMode
+    /// Tools whose calls are approved in advance (the analyst adds more with `--approve`).
+    public var preApproved: [String]
+    /// The SHA-256 of the workflow file's bytes, recorded in `run.started`.
+    public var sha256: String
+}

@@ -1,0 +1,26 @@
+import Agent
+import AirlockCore
+import Foundation
+
+/// Asks the analyst on the terminal to approve one exact call: shows the tool, the arguments,
+/// the policy's reasons and threat tags, and takes y/n (anything else is no).
+struct RunTerminalApprover: Approver {
+    let printer: RunProgressPrinter
+
+    func decide(_ request: ApprovalRequest) async -> ApprovalAnswer {
+        printer.stop()
+        var text = "\napproval needed for \(request.callID): \(request.tool)\n"
+        text += "  arguments: \(request.arguments.canonicalString)\n"
+        for (rule, reason) in zip(request.rules, request.reasons) { text += "  \(rule): \(reason)\n" }
+        text += "  threats: \(request.tags.joined(separator: " "))\n"
+        text += "approve this exact call? [y/N] "
+        FileHandle.standardError.write(Data(text.utf8))
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "analyst"
+        guard let answer = readLine(strippingNewline: true) else {
+            return ApprovalAnswer(granted: false, approver: "\(user)@tty", reason: "end of input")
+        }
+        let yes = ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+        return ApprovalAnswer(
+            granted: yes, approver: "\(user)@tty", reason: yes ? "approved on the terminal" : "refused on the terminal")
+    }
+}

@@ -1,0 +1,47 @@
+/// Why a model could not answer: an endpoint refused by the air-gap rule, a server that is down,
+/// an HTTP error, a reply that is not the expected JSON, a script that is malformed or spent.
+public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public enum Code: String, Sendable, Hashable, Codable {
+        /// The endpoint text is not `unix:PATH`, `http://HOST:PORT[/PATH]` or `script:FILE`.
+        case invalidEndpoint = "invalid-endpoint"
+        /// The endpoint is neither a unix socket nor loopback and the site does not list it.
+        case endpointRefused = "endpoint-refused"
+        /// Nothing answers at the endpoint (connection refused, no socket file, host unknown).
+        case unreachable
+        /// The server did not answer in time.
+        case timeout
+        /// The server answered with a non-2xx status; the message carries its body.
+        case httpStatus = "http-status"
+        /// The reply is larger than the configured bound.
+        case responseTooLarge = "response-too-large"
+        /// The reply is not valid HTTP or not the expected chat-completions JSON.
+        case malformedResponse = "malformed-response"
+        /// A scripted model's file is malformed.
+        case invalidScript = "invalid-script"
+        /// A scripted model has no more responses.
+        case scriptExhausted = "script-exhausted"
+        /// A file (script, site configuration) could not be read.
+        case io
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// What failed, for a person: the endpoint or file, the stage and the reason.
+    public var message: String
+    /// The underlying error (errno text, parser message), when there is one.
+    public var cause: String?
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, cause: String? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+    }
+
+    /// The message, then the cause on its own line.
+    public var description: String {
+        guard let cause else { return message }
+        return "\(message)\n  cause: \(cause)"
+    }
+}

@@ -1,0 +1,150 @@
+import AirlockCore
+import Foundation
+
+/// A client for an OpenAI-compatible chat-completions server (llama.cpp's `llama-server`, vLLM,
+/// Ollama) over a unix-domain socket or TCP.
+///
+/// Each request is one connection (`Connection: close`). A refused connection (or a socket file
+/// not there yet) is retried with exponential backoff, since a local server may still be
+/// starting; nothing else is retried, so a request the server received is never sent twice.
+public struct OpenAIChatClient: ChatModel {
+    /// Bounds of the client.
+    public struct Configuration: Sendable, Hashable {
+        /// The longest a request may take, connection to last byte, in seconds. Default 300.
+        public var timeoutSeconds: Double
+        /// The largest response body accepted, in bytes. Default 8 MiB.
+        public var maxResponseBytes: Int
+        /// How many times a refused connection is retried. Default 5.
+        public var connectRetries: Int
+        /// The first retry's delay in seconds, doubled each time. Default 0.2.
+        public var initialBackoffSeconds: Double
+        /// The model name sent in requests. Default `local`.
+        public var modelName: String
+
+        /// Creates a configuration.
+        /// - Parameters:
+        ///   - timeoutSeconds: per request (default 300).
+        ///   - maxResponseBytes: response body bound (default 8 MiB).
+        ///   - connectRetries: retries of a refused connection (default 5).
+        ///   - initialBackoffSeconds: first retry delay, doubled each time (default 0.2).
+        ///   - modelName: the `model` field of requests (default `local`).
+        public init(
+            timeoutSeconds: Double = 300, maxResponseBytes: Int = 8 << 20, connectRetries: Int = 5,
+            initialBackoffSeconds: Double = 0.2, modelName: String = "local"
+        ) {
+            self.timeoutSeconds = timeoutSeconds
+            self.maxResponseBytes = maxResponseBytes
+            self.connectRetries = connectRetries
+            self.initialBackoffSeconds = initialBackoffSeconds
+            self.modelName = modelName
+        }
+    }
+
+    /// Where the server is (a unix or TCP endpoint).
+    public let endpoint: ModelEndpoint
+    /// Bounds and retries.
+    public let configuration: Configuration
+
+    /// Creates a client.
+    /// - Throws: ``ModelError`` `invalid-endpoint` for a `script:` endpoint.
+    public init(endpoint: ModelEndpoint, configuration: Configuration = Configuration()) throws(ModelError) {
+        if case .script = endpoint {
+            throw ModelError(.invalidEndpoint, "\(endpoint) is a scripted model, not a server (use ScriptedModel)")
+        }
+        self.endpoint = endpoint
+        self.configuration = configuration
+    }
+
+    /// `openai:` + the endpoint.
+    public var name: String { "openai:\(endpoint)" }
+    /// Always `openai-compatible`.
+    public var kind: String { "openai-compatible" }
+
+    /// Sends `request` and parses the reply.
+    /// - Throws: ``ModelError``: `unreachable`, `timeout`, `http-status` (with the body),
+    ///   `response-too-large`, `malformed-response`.
+    public func complete(_ request: ChatRequest) async throws(ModelError) -> ChatResponse {
+        var request = request
+        request.model = configuration.modelName
+        let body = request.json.canonicalBytes
+        let result: Result<ChatResponse, ModelError> = await withCheckedContinuation { continuation in
+            // Blocking socket I/O runs on its own thread, off the cooperative pool.
+            let thread = Thread {
+                continuation.resume(returning: Result { () throws(ModelError) in try self.exchange(body) })
+            }
+            thread.start()
+        }
+        return try result.get()
+    }
+
+    private func exchange(_ body: [UInt8]) throws(ModelError) -> ChatResponse {
+        let deadline = Date(timeIntervalSinceNow: configuration.timeoutSeconds)
+        let socket = try connect(deadline: deadline)
+        let (path, host) =
+            switch endpoint {
+            case .unix(_, let requestPath): (requestPath, "localhost")
+            case .tcp(let host, let port, let requestPath): (requestPath, "\(host):\(port)")
+            case .script: (ModelEndpoint.defaultRequestPath, "localhost")
+            }
+        var connection = HTTPConnection(
+            socket: socket, maxResponseBytes: configuration.maxResponseBytes, deadline: deadline)
+        let response: HTTPConnection.Response
+        do {
+            response = try connection.post(path: path, host: host, body: body)
+        } catch {
+            switch error {
+            case .socket(let failure) where failure.isTimeout:
+                throw ModelError(
+                    .timeout, "model \(endpoint): no complete answer within \(configuration.timeoutSeconds) s",
+                    cause: failure.text)
+            case .socket(let failure):
+                throw ModelError(.unreachable, "model \(endpoint): the connection failed", cause: failure.text)
+            case .tooLarge(let bytes):
+                throw ModelError(
+                    .responseTooLarge,
+                    "model \(endpoint): the reply is \(bytes) bytes or more, above the \(configuration.maxResponseBytes) accepted"
+                )
+            case .malformed(let why):
+                throw ModelError(.malformedResponse, "model \(endpoint): the reply is not valid HTTP: \(why)")
+            }
+        }
+        guard (200..<300).contains(response.status) else {
+            let text = String(decoding: response.body.prefix(2048), as: UTF8.self)
+            throw ModelError(.httpStatus, "model \(endpoint): HTTP \(response.status): \(text)")
+        }
+        let json: JSONValue
+        do {
+            json = try JSONParser().parse(response.body)
+        } catch {
+            throw ModelError(
+                .malformedResponse, "model \(endpoint): the reply body is not valid JSON", cause: "\(error)")
+        }
+        return try ChatResponse(json: json)
+    }
+
+    private func connect(deadline: Date) throws(ModelError) -> Socket {
+        var delay = configuration.initialBackoffSeconds
+        var attempt = 0
+        while true {
+            do throws(Socket.Failure) {
+                switch endpoint {
+                case .unix(let path, _): return try Socket.connect(unixPath: path)
+                case .tcp(let host, let port, _): return try Socket.connect(host: host, port: port)
+                case .script: throw Socket.Failure.notASocket("\(endpoint)")
+                }
+            } catch {
+                guard error.isNotListening, attempt < configuration.connectRetries,
+                    Date(timeIntervalSinceNow: delay) < deadline
+                else {
+                    throw ModelError(
+                        .unreachable,
+                        "model \(endpoint) is unreachable (is the model server running?) after \(attempt + 1) attempt(s)",
+                        cause: error.text)
+                }
+                attempt += 1
+                Thread.sleep(forTimeInterval: delay)
+                delay *= 2
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import AirlockCore
+import Foundation
+import Synchronization
+
+/// A model that plays written-out responses in order, for demos and tests; the trace records it
+/// as `scripted`.
+///
+/// ```yaml
+/// airlock_model_script: 1
+/// responses:
+///   - tool_calls:
+///       - {name: logs.search, arguments: {pattern: ERROR}}       # an object, or a JSON string
+///       - {id: c2, name: workspace.note, arguments: '{"text": "x"}'}
+///   - content: "The answer."
+/// ```
+/// A response may have `content`, `tool_calls` or both. `arguments` given as a string are sent
+/// as written (so a script can send malformed JSON); an object is sent as canonical JSON.
+public final class ScriptedModel: ChatModel {
+    /// The responses, in order.
+    public let responses: [ChatResponse]
+    /// Where they came from (for the trace).
+    public let name: String
+    private let next = Mutex(0)
+
+    /// Always `scripted`.
+    public var kind: String { "scripted" }
+
+    /// Creates a model from responses.
+    public init(responses: [ChatResponse], name: String = "scripted") {
+        self.responses = responses
+        self.name = name
+    }
+
+    /// Loads a script file.
+    /// - Throws: ``ModelError`` `io` or `invalid-script` naming the field and line.
+    public convenience init(contentsOf url: URL) throws(ModelError) {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ModelError(.io, "cannot read the model script \(url.path)", cause: "\(error)")
+        }
+        self.init(responses: try Self.parse(text, label: url.path), name: "scripted:\(url.lastPathComponent)")
+    }
+
+    /// Parses a script's text.
+    /// - Throws: ``ModelError`` `invalid-script` naming the field and line.
+    public static func parse(_ text: String, label: String) throws(ModelError) -> [ChatResponse] {
+        let document: YAMLDocument
+        do {
+            document = try YAMLDocument(text: text)
+        } catch {
+            throw ModelError(.invalidScript, "\(label): not valid YAML", cause: "\(error)")
+        }
+        func fail(_ pointer: String, _ what: String) -> ModelError {
+            let line = document.line(for: pointer).map { " (line \($0))" } ?? ""
+            return ModelError(.invalidScript, "\(label): \(pointer.isEmpty ? "(root)" : pointer)\(line): \(what)")
+        }
+        guard let list = document.value["responses"]?.arrayValue else {
+            throw fail("/responses", "must be a list of responses")
+        }
+        var result: [ChatResponse] = []
+        for (index, entry) in list.enumerated() {
+            let at = "/responses/\(index)"
+            guard let object = entry.objectValue else { throw fail(at, "must be a mapping") }
+            for key in object.keys where !["content", "tool_calls", "finish_reason"].contains(key) {
+                throw fail(at + "/" + key, "unknown field (allowed: content, tool_calls, finish_reason)")
+            }
+            let content = entry["content"]?.stringValue
+            if entry["content"] != nil, content == nil { throw fail(at + "/content", "must be a string") }
+            var calls: [ModelToolCall] = []
+            for (c, call) in (entry["tool_calls"]?.arrayValue ?? []).enumerated() {
+                let callAt = "\(at)/tool_calls/\(c)"
+                guard let name = call["name"]?.stringValue else { throw fail(callAt + "/name", "must be a string") }
+                let arguments: String
+                switch call["arguments"] {
+                case .string(let text): arguments = text
+                case nil: arguments = "{}"
+                case .some(let value): arguments = value.canonicalString
+                }
+                calls.append(ModelToolCall(id: call["id"]?.stringValue, name: name, arguments: arguments))
+            }
+            guard content != nil || !calls.isEmpty else { throw fail(at, "needs content or tool_calls") }
+            result.append(
+                ChatResponse(
+                    message: ChatMessage(role: .assistant, content: content, toolCalls: calls),
+                    finishReason: entry["finish_reason"]?.stringValue ?? (calls.isEmpty ? "stop" : "tool_calls")))
+        }
+        guard !result.isEmpty else { throw fail("/responses", "must hold at least one response") }
+        return result
+    }
+
+    /// Returns the next written-out response, whatever the request.
+    /// - Throws: ``ModelError`` `script-exhausted` when every response was played.
+    public func complete(_ request: ChatRequest) async throws(ModelError) -> ChatResponse {
+        let index = next.withLock { value in
+            defer { value += 1 }
+            return value
+        }
+        guard index < responses.count else {
+            throw ModelError(
+                .scriptExhausted,
+                "\(name): all \(responses.count) scripted responses were played; the run asked for more")
+        }
+        return responses[index]
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A connected stream socket (unix-domain or TCP) with deadline-bounded reads and writes.
+///
+/// The only Glibc use in Model: `socket`, `connect`, `send`, `recv`, `poll`, `close`. EINTR is
+/// retried here, in one place. Not shared between threads; one request at a time.
+final class Socket {
+    private let fd: Int32
+
+    private init(fd: Int32) {
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Why a socket operation failed: the stage and errno.
+    struct Failure: Error {
+        var stage: String
+        var errno: Int32
+        var text: String { "\(stage): \(String(cString: strerror(errno)))" }
+        /// Whether nothing listens yet (the server may be starting): ECONNREFUSED or ENOENT.
+        var isNotListening: Bool { errno == ECONNREFUSED || errno == ENOENT }
+        /// Whether the deadline passed.
+        var isTimeout: Bool { errno == ETIMEDOUT }
+        /// The failure for an endpoint that is not a socket at all.
+        static func notASocket(_ endpoint: String) -> Failure { Failure(stage: "connect(\(endpoint))", errno: EINVAL) }
+    }
+
+    /// Connects to a unix-domain socket at `path`.
+    /// The corresponding C functions are `socket` and `connect`.
+    static func connect(unixPath path: String) throws(Failure) -> Socket {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else { throw Failure(stage: "connect(\(path))", errno: ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in bytes.enumerated() { raw[i] = byte }
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(stage: "socket(AF_UNIX)", errno: errno) }
+        let sock = Socket(fd: fd)
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else { throw Failure(stage: "connect(unix:\(path))", errno: errno) }
+        return sock
+    }
+
+    /// Connects to `host:port` over TCP (numeric addresses or names the resolver knows).
+    /// The corresponding C functions are `getaddrinfo`, `socket` and `connect`.
+    static func connect(host: String, port: UInt16) throws(Failure) -> Socket {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_family = AF_UNSPEC
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0, let first = list else {
+            throw Failure(stage: "getaddrinfo(\(host))", errno: status == EAI_SYSTEM ? errno : EHOSTUNREACH)
+        }
+        defer { freeaddrinfo(list) }
+        var lastError = ECONNREFUSED
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry {
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
+            if fd >= 0 {
+                let sock = Socket(fd: fd)
+                if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return sock }
+                lastError = errno
+            } else {
+                lastError = errno
+            }
+            entry = info.pointee.ai_next
+        }
+        throw Failure(stage: "connect(\(host):\(port))", errno: lastError)
+    }
+
+    /// Waits until the socket is readable or writable, or the deadline passes.
+    private func wait(for events: Int16, until deadline: Date, stage: String) throws(Failure) {
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { throw Failure(stage: stage, errno: ETIMEDOUT) }
+            var pfd = pollfd(fd: fd, events: events, revents: 0)
+            let ready = poll(&pfd, 1, Int32(min(remaining * 1000, Double(Int32.max)).rounded(.up)))
+            if ready > 0 { return }
+            if ready == 0 { throw Failure(stage: stage, errno: ETIMEDOUT) }
+            if errno != EINTR { throw Failure(stage: stage, errno: errno) }
+        }
+    }
+
+    /// Sends every byte of `bytes` before `deadline`.
+    /// The corresponding C function is `send`.
+    func send(_ bytes: [UInt8], deadline: Date) throws(Failure) {
+        var offset = 0
+        while offset < bytes.count {
+            try wait(for: Int16(POLLOUT), until: deadline, stage: "send")
+            let sent = bytes.withUnsafeBytes { raw in
+                Glibc.send(fd, raw.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if sent < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw Failure(stage: "send", errno: errno)
+            }
+            offset += sent
+        }
+    }
+
+    /// Receives up to `maxBytes` before `deadline`; an empty result means the peer closed.
+    /// The corresponding C function is `recv`.
+    func receive(maxBytes: Int, deadline: Date) throws(Failure) -> [UInt8] {
+        try wait(for: Int16(POLLIN), until: deadline, stage: "receive")
+        var buffer = [UInt8](repeating: 0, count: maxBytes)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, maxBytes, 0) }
+            if count >= 0 { return Array(buffer.prefix(count)) }
+            if errno != EINTR { throw Failure(stage: "receive", errno: errno) }
+        }
+    }
+}

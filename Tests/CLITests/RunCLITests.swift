@@ -1,0 +1,116 @@
+import AirlockCore
+import Foundation
+import Testing
+
+/// `airlock run` as an analyst runs it: the built binary, a sample site in a temporary
+/// AIRLOCK_HOME, the shipped tools and workflow, a scripted model; then `trace verify`.
+@Suite("airlock run (CLI)", .serialized)
+struct RunCLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let home: URL
+    var env: [String: String] { ["AIRLOCK_HOME": home.path] }
+
+    init() throws {
+        home = try CLI.temporaryDirectory("airlock-run-home")
+        try FileManager.default.setAttributes([.posixPermissions: 0o711], ofItemAtPath: home.path)
+        let setup = Process()
+        setup.executableURL = Self.root.appendingPathComponent("tools/setup-sample-site")
+        setup.environment = ["AIRLOCK_HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin"]
+        setup.standardOutput = FileHandle.nullDevice
+        try setup.run()
+        setup.waitUntilExit()
+        try #require(setup.terminationStatus == 0)
+        let manifests = Self.root.appendingPathComponent("manifests/tools")
+        let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }
+        let added = try CLI.run(
+            ["tools", "add"] + files.map { manifests.appendingPathComponent($0).path }, environment: env)
+        try #require(added.status == 0, "\(added.stderr)")
+    }
+
+    func script(_ text: String) throws -> String {
+        let url = home.appendingPathComponent("script-\(UUID().uuidString.prefix(6)).yaml")
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    var workflow: String { Self.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path }
+
+    @Test func aScriptedRunAnswersAndItsTraceVerifies() throws {
+        let model = try script(
+            """
+            responses:
+              - tool_calls:
+                  - {name: logs.search, arguments: {pattern: ERROR, max_matches: 20}}
+                  - {name: logs.search, arguments: '{"pattern": "a", "pattern": "b"}'}
+              - tool_calls:
+                  - {name: workspace.note, arguments: {title: Log triage, text: "payments: 2 ledger timeouts"}}
+              - content: "Payments timed out twice contacting the ledger."
+            """)
+        let result = try CLI.run(
+            ["run", workflow, "--param", "level=ERROR", "--model", "script:" + model], environment: env)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("Payments timed out twice contacting the ledger.\n"))
+        #expect(result.stderr.contains("proposed logs.search"))
+        #expect(result.stderr.contains("policy: ALLOW (permit.log-triage)"))
+        #expect(result.stderr.contains("malformed: the arguments are not valid JSON"))
+        #expect(result.stderr.contains("ran workspace.note: exit 0"))
+        let runLine = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("run: ") })
+        let runID = String(runLine.dropFirst(5).prefix { $0 != " " })
+        let workspaceLine = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("workspace: ") })
+        let notes = try String(contentsOfFile: String(workspaceLine.dropFirst(11)) + "/notes.md", encoding: .utf8)
+        #expect(notes.contains("payments: 2 ledger timeouts"))
+
+        let verify = try CLI.run(["trace", "verify", runID], environment: env)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("intact"))
+        let show = try CLI.run(["trace", "show", runID], environment: env)
+        #expect(show.stdout.contains("tool.executed"))
+        #expect(show.stdout.contains("scripted"))
+    }
+
+    @Test func exitCodesForBudgetDeniedBadWorkflowAndUnreachableModel() throws {
+        let loop = try script(
+            """
+            responses:
+              - tool_calls: [{name: ghost.tool, arguments: {}}, {name: sql.select, arguments: {query: SELECT 1}}, {name: ghost, arguments: "{"}]
+            """)
+        let denied = try CLI.run(["run", workflow, "--model", "script:" + loop, "--json"], environment: env)
+        #expect(denied.status == 4, "\(denied.stderr)")
+        let json = try JSONParser().parse(denied.stdout)
+        #expect(json["status"] == "denied")
+
+        var steps = ""
+        // Alternating tools, so the policy's per-tool rate limit (5 in 30 s) never fires first.
+        for i in 0..<9 {
+            steps +=
+                i % 2 == 0
+                ? "  - tool_calls: [{name: logs.search, arguments: {pattern: WARN}}]\n"
+                : "  - tool_calls: [{name: workspace.note, arguments: {text: step \(i)}}]\n"
+        }
+        let budget = try CLI.run(
+            ["run", workflow, "--model", "script:" + (try script("responses:\n" + steps))], environment: env)
+        #expect(budget.status == 3, "\(budget.stderr)")
+        #expect(budget.stdout.contains("budget_exhausted"))
+
+        let bad = home.appendingPathComponent("bad.yaml")
+        try Data("airlock_workflow: 1\nname: x\n".utf8).write(to: bad)
+        let invalid = try CLI.run(["run", bad.path, "--model", "script:" + loop], environment: env)
+        #expect(invalid.status == 65)
+        #expect(invalid.stderr.contains("/description"))
+
+        let down = try CLI.run(
+            ["run", workflow, "--model", "unix:/tmp/al-nothing-\(UUID().uuidString.prefix(6)).sock"], environment: env)
+        #expect(down.status == 69)
+        #expect(down.stdout.contains("model_unreachable"))
+
+        let approve = try CLI.run(
+            ["run", workflow, "--approve", "sql.select", "--model", "script:" + loop], environment: env)
+        #expect(approve.status == 64)
+        #expect(approve.stderr.contains("--approve sql.select: not one of workflow log-triage's tools"))
+
+        let remote = try CLI.run(["run", workflow, "--model", "http://203.0.113.9:8000"], environment: env)
+        #expect(remote.status == 69)
+        #expect(remote.stderr.contains("model_hosts"))
+    }
+}
