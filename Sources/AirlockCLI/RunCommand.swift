@@ -99,7 +99,7 @@ struct RunCommand: AsyncParsableCommand {
             workflow: loaded, policy: policy, registry: registry, runner: ToolRunner(registry: registry),
             model: chatModel, context: context,
             configuration: AgentLoop.Configuration(
-                user: ProcessInfo.processInfo.environment["USER"] ?? "user\(geteuid())", preApproved: approve,
+                user: Self.userName(), preApproved: approve,
                 approver: interactive ? RunTerminalApprover(printer: printer) : nil, runID: runID))
         let outcome: AgentRunOutcome
         do throws(AgentError) {
@@ -175,5 +175,12 @@ struct RunCommand: AsyncParsableCommand {
         case .io: return .noInput
         case .registry, .trace: return .ioError
         }
+    }
+
+    /// The analyst's name for the trace: `USER`, else the account name of the effective uid.
+    static func userName() -> String {
+        if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid\(geteuid())"
     }
 }
