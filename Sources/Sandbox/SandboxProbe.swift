@@ -85,7 +85,7 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
             Feature(
                 name: "clone3", available: clone3Err == 0,
                 detail: clone3Err == 0 ? "clone3 present" : Posix.describe(clone3Err)))
-        let detachedErr: Int32 = getenv("AL_EXP_NODETACH") != nil ? EINVAL : al_probe_detached_clone()
+        let detachedErr = al_probe_detached_clone()
         features.append(
             Feature(
                 name: "detached-mount-clone", available: true,
