@@ -1,5 +1,4 @@
 import AirlockCore
-
 import Foundation
 
 /// A regular expression compiled once at load and matched against the whole string.

@@ -1,5 +1,4 @@
 import AirlockCore
-
 import Foundation
 
 /// One registered version of a tool, as the registry keeps it.

@@ -1,5 +1,4 @@
 import AirlockCore
-
 import Sandbox
 
 /// Something that runs a ``SandboxSpec``: the real ``Sandbox``, or a recording fake in tests of

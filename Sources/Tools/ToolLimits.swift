@@ -1,5 +1,4 @@
 import AirlockCore
-
 import Sandbox
 
 /// The limits a manifest sets for each run of its tool. Every bound has a documented default.

@@ -74,4 +74,3 @@ public enum OutputFormat: String, Sendable, Hashable, Codable, CaseIterable {
     /// One JSON document.
     case json
 }
-
