@@ -27,15 +27,15 @@ struct PolicyCLITests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let allow = try CLI.run([
             "policy", "check", "--policy", Self.baseline, "--call",
-            try Self.callFile(dir, tool: "file_read", arguments: #"{"path": "notes.md"}"#),
+            try Self.callFile(dir, tool: "workspace.read", arguments: #"{"path": "notes.md"}"#),
         ])
         #expect(allow.status == 0)
         #expect(allow.stdout.hasPrefix("ALLOW"))
-        #expect(allow.stdout.contains("permit.read-tools: analyst may use the read-only tool file_read"))
+        #expect(allow.stdout.contains("permit.read-tools: analyst may use the read-only tool workspace.read"))
 
         let deny = try CLI.run([
             "policy", "check", "--policy", Self.baseline, "--call",
-            try Self.callFile(dir, tool: "file_read", arguments: #"{"path": "../../etc/shadow"}"#),
+            try Self.callFile(dir, tool: "workspace.read", arguments: #"{"path": "../../etc/shadow"}"#),
         ])
         #expect(deny.status == 1)
         #expect(deny.stdout.hasPrefix("DENY"))
@@ -55,7 +55,7 @@ struct PolicyCLITests {
     func checkJSON() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let call = try Self.callFile(dir, tool: "file_read", arguments: #"{"path": "a.txt"}"#)
+        let call = try Self.callFile(dir, tool: "workspace.read", arguments: #"{"path": "a.txt"}"#)
         let context = dir.appendingPathComponent("ctx.json")
         try #"{"total_calls": 40, "now": 1000}"#.write(to: context, atomically: true, encoding: .utf8)
         let args = ["policy", "check", "--policy", Self.baseline, "--call", call, "--context", context.path, "--json"]
