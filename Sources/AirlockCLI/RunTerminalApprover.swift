@@ -15,7 +15,7 @@ struct RunTerminalApprover: Approver {
         text += "  threats: \(request.tags.joined(separator: " "))\n"
         text += "approve this exact call? [y/N] "
         FileHandle.standardError.write(Data(text.utf8))
-        let user = ProcessInfo.processInfo.environment["USER"] ?? "analyst"
+        let user = RunCommand.userName()
         guard let answer = readLine(strippingNewline: true) else {
             return ApprovalAnswer(granted: false, approver: "\(user)@tty", reason: "end of input")
         }
