@@ -567,8 +567,35 @@ static int al_send(int sock, const int32_t *fds, int count) {
     return n == 1 ? 0 : (n < 0 ? errno : EIO);
 }
 
+/*
+ * Child stacks are kept for reuse: unmapping memory of a process whose threads run on other CPUs
+ * costs a TLB shootdown (an interrupt to each of them), on every start. A stack is reused only
+ * once its child has executed or died.
+ */
+enum { AL_STACK_CACHE_SIZE = 16 };
+static void *al_stack_cache[AL_STACK_CACHE_SIZE];
+static int al_stack_cache_count;
+static pthread_mutex_t al_stack_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *al_stack_get(void) {
+    void *stack = NULL;
+    pthread_mutex_lock(&al_stack_cache_lock);
+    if (al_stack_cache_count > 0) stack = al_stack_cache[--al_stack_cache_count];
+    pthread_mutex_unlock(&al_stack_cache_lock);
+    if (stack != NULL) return stack;
+    return mmap(NULL, AL_CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+}
+
+static void al_stack_put(void *stack) {
+    pthread_mutex_lock(&al_stack_cache_lock);
+    int kept = al_stack_cache_count < AL_STACK_CACHE_SIZE;
+    if (kept) al_stack_cache[al_stack_cache_count++] = stack;
+    pthread_mutex_unlock(&al_stack_cache_lock);
+    if (!kept) munmap(stack, AL_CHILD_STACK_SIZE);
+}
+
 static void al_free_prespawned(struct al_prespawned *ctx) {
-    if (ctx->stack != NULL && ctx->stack != MAP_FAILED) munmap(ctx->stack, AL_CHILD_STACK_SIZE);
+    if (ctx->stack != NULL && ctx->stack != MAP_FAILED) al_stack_put(ctx->stack);
     int fds[] = {ctx->status_parent, ctx->sock_parent, ctx->pidfd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
         if (fds[i] >= 0) close(fds[i]);
@@ -607,7 +634,7 @@ int al_prespawn(const struct al_base_plan *base, const struct al_parent_steps *s
     }
     ctx->sock_parent = sock[0];
     ctx->sock_child = sock[1];
-    ctx->stack = mmap(NULL, AL_CHILD_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    ctx->stack = al_stack_get();
     if (ctx->stack == MAP_FAILED) {
         failure->err = errno;
         failure->index = 0;

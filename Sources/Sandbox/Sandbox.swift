@@ -271,11 +271,11 @@ private struct SandboxRun {
 
         // Supervise.
         let keepOut = max(spec.limits.outputBytesPerStream, 0)
-        let outBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(keepOut, 1))
-        let errBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(keepOut, 1))
+        let outBuffer = CaptureBuffers.shared.take(capacity: max(keepOut, 1))
+        let errBuffer = CaptureBuffers.shared.take(capacity: max(keepOut, 1))
         defer {
-            outBuffer.deallocate()
-            errBuffer.deallocate()
+            CaptureBuffers.shared.give(outBuffer, capacity: max(keepOut, 1))
+            CaptureBuffers.shared.give(errBuffer, capacity: max(keepOut, 1))
         }
         var config = al_supervise_config(
             pid: spawned.pid, pidfd: spawned.pidfd, stdout_fd: out.read, stderr_fd: err.read,
@@ -445,5 +445,30 @@ final class NamespaceReleaser: Sendable {
     /// Waits until every release asked for so far is done.
     func settle() {
         queue.sync {}
+    }
+}
+
+/// Output capture buffers kept for reuse: a fresh megabyte per stream and run would be mapped and
+/// unmapped each time, and unmapping in a process whose threads run on other CPUs costs a TLB
+/// shootdown on each of them.
+final class CaptureBuffers: @unchecked Sendable {
+    static let shared = CaptureBuffers()
+    /// Most buffers kept per capacity.
+    static let keptPerCapacity = 8
+
+    private let lock = NSLock()
+    private var free: [Int: [UnsafeMutablePointer<UInt8>]] = [:]
+
+    func take(capacity: Int) -> UnsafeMutablePointer<UInt8> {
+        lock.withLock { free[capacity]?.popLast() } ?? UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+    }
+
+    func give(_ buffer: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        let kept = lock.withLock { () -> Bool in
+            guard free[capacity, default: []].count < Self.keptPerCapacity else { return false }
+            free[capacity, default: []].append(buffer)
+            return true
+        }
+        if !kept { buffer.deallocate() }
     }
 }
