@@ -33,6 +33,9 @@ public struct RecordedRun: Sendable {
         do {
             bundle = try store.bundle(runID: runID)
         } catch {
+            if error.code == .runNotFound {
+                throw ReplayError(.runNotFound, "no run \(runID) in \(store.path) (see `airlock trace list`)")
+            }
             throw ReplayError(.trace, "run \(runID): cannot read it from \(store.path)", cause: error.description)
         }
         let verification = TraceVerifier(trustedKeys: trustedKeys).verify(bundle)

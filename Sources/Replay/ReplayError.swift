@@ -8,6 +8,10 @@ public struct ReplayError: Error, Sendable, CustomStringConvertible {
         case trace = "trace"
         /// The run's record is incomplete or not in the schema (a missing `run.started`).
         case malformedRecord = "malformed-record"
+        /// No run with that id is stored.
+        case runNotFound = "run-not-found"
+        /// The run's workflow file cannot be found.
+        case workflowMissing = "workflow-missing"
         /// The workflow file is not the one the run recorded.
         case workflowMismatch = "workflow-mismatch"
         /// The orchestrator could not be re-driven (a scratch trace, a workflow tool).
