@@ -68,6 +68,7 @@ struct ReplayCLITests {
     }
 
     @Test func missingRunAndUsage() throws {
+        _ = try recordRun()
         let missing = try CLI.run(["replay", "no-such-run", "--workflows", workflows], environment: env)
         #expect(missing.status == 66, "\(missing.stderr)")
         #expect(missing.stderr.contains("no run no-such-run"))
