@@ -160,4 +160,37 @@ struct ReplayTests {
         let unchanged = try await replay(runID, whatIf: try Policy(yaml: try String(contentsOf: url, encoding: .utf8)))
         #expect(unchanged.flips.isEmpty)
     }
+
+    @Test("trace diff: a run against itself, against a copy with another output, against another run")
+    func traceDiff() async throws {
+        let runID = try await datasetRun()
+        let keys = [fixture.key.publicKey]
+        let a = try RecordedRun(runID: runID, store: fixture.store, trustedKeys: keys)
+        #expect(try TraceDiff(a, a).differences.isEmpty)
+
+        try copy(runID, as: runID + "-copy", changingExecution: 1, stdout: #"{"rows": []}"#)
+        let b = try RecordedRun(runID: runID + "-copy", store: fixture.store, trustedKeys: keys)
+        let changed = try TraceDiff(a, b)
+        #expect(changed.differences.count == 1)
+        let first = try #require(changed.differences.first)
+        #expect(first.aspect == "output")
+        #expect(first.stepA == 1)
+        #expect(first.b.contains(#""rows":[]"#) || first.b.contains(#""rows": []"#))
+
+        let model = ScriptedModel(responses: [
+            Self.response([
+                ("q1", "sql.select", #"{"max_rows": 10, "query": "SELECT name, region FROM sites ORDER BY id"}"#),
+                ("csv", "csv.summarize", #"{"file": "incidents.csv"}"#),
+            ]),
+            Self.response(content: "done"),
+        ])
+        let loop = try fixture.loop(try AgentFixture.workflow("dataset-report"), model: model, preApproved: ["sql.select"])
+        let other = try await loop.run(parameters: ["question": "Other?"], store: fixture.store, key: fixture.key)
+        let c = try RecordedRun(runID: other.runID, store: fixture.store, trustedKeys: keys)
+        let diff = try TraceDiff(a, c)
+        #expect(diff.differences.first?.aspect == "prompt")
+        // Key order does not matter: q1 aligns; the second query and the malformed/out calls are A's only.
+        #expect(diff.differences.filter { $0.aspect == "proposal" }.count == 3)
+        #expect(diff.differences.contains { $0.aspect == "proposal" && $0.a.hasPrefix("logs.search") })
+    }
 }
