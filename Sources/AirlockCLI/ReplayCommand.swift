@@ -84,7 +84,8 @@ struct ReplayCommand: AsyncParsableCommand {
         let cutoff = try since.map(Self.parseDate)
         let runs = try TraceCLI.run { () throws(TraceError) in try store.runs() }
         var summary = WhatIfSummary()
-        for stored in runs where cutoff.map({ Double(stored.startedAt) / 1e9 >= $0 }) ?? true {
+        for stored in runs where stored.workflow != ReviewVerdict.workflow {
+            if let cutoff, Double(stored.startedAt) / 1e9 < cutoff { continue }
             do throws(ReplayError) {
                 let recorded = try RecordedRun(runID: stored.runID, store: store, trustedKeys: trusted)
                 summary.add(try await replayer.replay(recorded, workflow: try loadWorkflow(for: recorded), whatIf: whatIf))

@@ -18,6 +18,8 @@ public struct RecordedRun: Sendable {
     public var runID: String
     /// The events in order.
     public var events: [Event]
+    /// The hash of the run's last event, in hex: what a review refers to.
+    public var head: String
     /// The verification the replay relied on.
     public var verification: RunVerification
 
@@ -58,6 +60,7 @@ public struct RecordedRun: Sendable {
         self.events = events
         self.verification = verification
         self.blobs = bundle.blobs
+        self.head = bundle.events.last.map { Hex.encode($0.hash) } ?? ""
     }
 
     let blobs: [String: [UInt8]]

@@ -75,4 +75,29 @@ struct ReplayCLITests {
         let usage = try CLI.run(["replay"], environment: env)
         #expect(usage.status == 64)
     }
+
+    @Test func reviewVerdictIsSignedAndShown() throws {
+        let runID = try recordRun()
+        let review = try CLI.run(
+            ["review", runID, "--verdict", "flag", "--note", "note written twice", "--reviewer", "rita"], environment: env)
+        #expect(review.status == 0, "\(review.stderr)")
+        #expect(review.stdout.contains("flag by rita"))
+        let list = try CLI.run(["trace", "list"], environment: env)
+        let row = try #require(list.stdout.split(separator: "\n").first { $0.hasPrefix(runID) })
+        #expect(row.hasSuffix("flag"))
+        #expect(!list.stdout.contains("airlock.review"))
+        let show = try CLI.run(["trace", "show", runID], environment: env)
+        #expect(show.stdout.contains(#"verdict: flag by rita: "note written twice""#))
+        // The run's own chain is untouched and still verifies; the review chain verifies too.
+        #expect(try CLI.run(["trace", "verify", runID], environment: env).status == 0)
+        let json = try JSONParser().parse(try CLI.run(["trace", "list", "--json"], environment: env).stdout)
+        let entry = try #require(json.arrayValue?.first { $0["run"]?.stringValue == runID })
+        let verdict = try #require(entry["verdicts"]?.arrayValue?.first)
+        #expect(verdict["valid"] == true)
+        let reviewID = try #require(verdict["review_id"]?.stringValue)
+        #expect(try CLI.run(["trace", "verify", reviewID], environment: env).status == 0)
+        // Bad usage.
+        #expect(try CLI.run(["review", runID, "--verdict", "maybe", "--note", "x"], environment: env).status == 64)
+        #expect(try CLI.run(["review", "nope", "--verdict", "ok", "--note", "x"], environment: env).status == 66)
+    }
 }
