@@ -17,8 +17,10 @@ import Trace
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Re-drive a recorded run from its verified trace and report the first divergence; --policy for what-if.",
-        discussion: "Exit codes: 0 identical, 1 diverged, 65 does not verify or another workflow, 66 not found (docs/replay.md)."
+        abstract:
+            "Re-drive a recorded run from its verified trace and report the first divergence; --policy for what-if.",
+        discussion:
+            "Exit codes: 0 identical, 1 diverged, 65 does not verify or another workflow, 66 not found (docs/replay.md)."
     )
 
     @Argument(help: "The run id (omit with --all).")
@@ -50,7 +52,9 @@ struct ReplayCommand: AsyncParsableCommand {
     func validate() throws {
         if all == (run != nil) { throw ValidationError("give either a RUN or --all") }
         if since != nil, !all { throw ValidationError("--since goes with --all") }
-        if all, workflow != nil { throw ValidationError("--workflow names one run's file; with --all use --workflows DIR") }
+        if all, workflow != nil {
+            throw ValidationError("--workflow names one run's file; with --all use --workflows DIR")
+        }
     }
 
     func run() async throws {
@@ -88,7 +92,8 @@ struct ReplayCommand: AsyncParsableCommand {
             if let cutoff, Double(stored.startedAt) / 1e9 < cutoff { continue }
             do throws(ReplayError) {
                 let recorded = try RecordedRun(runID: stored.runID, store: store, trustedKeys: trusted)
-                summary.add(try await replayer.replay(recorded, workflow: try loadWorkflow(for: recorded), whatIf: whatIf))
+                summary.add(
+                    try await replayer.replay(recorded, workflow: try loadWorkflow(for: recorded), whatIf: whatIf))
             } catch {
                 summary.skipped.append("\(stored.runID): \(error)")
             }
@@ -104,7 +109,8 @@ struct ReplayCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ReplayError(
                 .workflowMissing,
-                "run \(run.runID) recorded workflow \(name); no file at \(url.path) (pass --workflow FILE or --workflows DIR)")
+                "run \(run.runID) recorded workflow \(name); no file at \(url.path) (pass --workflow FILE or --workflows DIR)"
+            )
         }
         do {
             return try Workflow.load(url)

@@ -94,7 +94,8 @@ public enum ReplayBenchmark {
             workflow: workflow, policy: try AgentLoop.loadPolicy(of: workflow), registry: registry,
             runner: ToolRunner(
                 registry: registry, sandbox: ConstantSandbox(record: sample.record, hostIdentity: sandbox.hostIdentity)),
-            model: ScriptedModel(responses: Array(repeating: call, count: max(steps - 1, 0)) + [answer]), context: context,
+            model: ScriptedModel(responses: Array(repeating: call, count: max(steps - 1, 0)) + [answer]),
+            context: context,
             configuration: AgentLoop.Configuration(user: "bench"))
         let outcome = try await loop.run(parameters: [:], store: store, key: key)
 

@@ -1,7 +1,6 @@
 import AirlockCore
 import Foundation
 import Sandbox
-import Synchronization
 import Tools
 
 /// The sandbox's stand-in during a replay: returns the next recorded execution record instead of
@@ -9,10 +8,9 @@ import Tools
 /// digest, so a change there shows as a divergence.
 public final class ReplaySandbox: SandboxRunning {
     /// The recorded execution records, in order.
-    public let records: [ExecutionRecord]
+    public let records: RecordedSequence<ExecutionRecord>
     /// The identity the real sandbox would report (only used in error messages).
     public let hostIdentity: (uid: UInt32, gid: UInt32)
-    private let next = Mutex(0)
 
     /// Creates a stand-in from recorded `tool.executed` payloads (blobs resolved).
     /// - Parameters:
@@ -30,21 +28,18 @@ public final class ReplaySandbox: SandboxRunning {
                     .malformedRecord, "tool.executed #\(index + 1): its record does not decode", cause: "\(error)")
             }
         }
-        self.records = records
+        self.records = RecordedSequence(records)
         self.hostIdentity = hostIdentity
     }
 
     /// The next recorded record.
     /// - Throws: ``SandboxError`` when the replay runs more calls than were recorded.
     public func run(_ spec: SandboxSpec) async throws(SandboxError) -> ExecutionRecord {
-        let index = next.withLock { value in
-            defer { value += 1 }
-            return value
-        }
-        guard index < records.count else {
+        guard let record = records.next() else {
             throw SandboxError(
-                .invalidSpec, "replay: the run recorded \(records.count) executions; the replay ran \(spec.program) once more")
+                .invalidSpec,
+                "replay: the run recorded \(records.items.count) executions; the replay ran \(spec.program) once more")
         }
-        return records[index]
+        return record
     }
 }

@@ -75,7 +75,8 @@ public struct Replayer: Sendable {
             observed.withLock { $0.append((id, input, decision)) }
         }
         let loop = AgentLoop(
-            workflow: workflow, policy: policy, registry: registry, runner: ToolRunner(registry: registry, sandbox: sandbox),
+            workflow: workflow, policy: policy, registry: registry,
+            runner: ToolRunner(registry: registry, sandbox: sandbox),
             model: model, context: context, configuration: configuration)
         let replayed = try await scratchRun(loop, parameters: Self.parameters(started["parameters"]), runID: run.runID)
 
@@ -116,7 +117,8 @@ public struct Replayer: Sendable {
             _ = try await loop.run(parameters: parameters, store: store, key: key)
             return try store.events(runID: runID).map { ($0.type, try $0.payload()) }
         } catch let error as AgentError {
-            throw ReplayError(.replay, "run \(runID): the orchestrator could not be re-driven", cause: error.description)
+            throw ReplayError(
+                .replay, "run \(runID): the orchestrator could not be re-driven", cause: error.description)
         } catch {
             throw ReplayError(.replay, "run \(runID): the scratch trace in \(directory.path) failed", cause: "\(error)")
         }
@@ -190,7 +192,8 @@ public struct Replayer: Sendable {
             let (pointer, left, right) =
                 a?.0 == b?.0 ? JSONDifference.first(a?.1 ?? .null, b?.1 ?? .null) : ("", a?.1 ?? .null, b?.1 ?? .null)
             return ReplayDivergence(
-                seq: Int64(index + 1), step: step, recordedType: a?.0, replayedType: b?.0, pointer: pointer, recorded: left,
+                seq: Int64(index + 1), step: step, recordedType: a?.0, replayedType: b?.0, pointer: pointer,
+                recorded: left,
                 replayed: right)
         }
         return nil

@@ -85,7 +85,8 @@ public struct ReviewVerdict: Sendable, Hashable {
                 ])
             _ = try recorder.finish(["status": "succeeded", "message": .string("verdict \(verdict.rawValue)")])
         } catch {
-            throw ReplayError(.trace, "cannot record the verdict on \(runID) in \(store.path)", cause: error.description)
+            throw ReplayError(
+                .trace, "cannot record the verdict on \(runID) in \(store.path)", cause: error.description)
         }
         return ReviewVerdict(
             reviewID: reviewID, runID: runID, head: head, verdict: verdict, note: note, reviewer: reviewer,

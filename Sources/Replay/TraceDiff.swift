@@ -78,14 +78,16 @@ public struct TraceDiff: Sendable, Hashable {
             switch (x, y) {
             case (let x?, let y?):
                 if x.decision != y.decision {
-                    out.append(Difference(aspect: "decision", stepA: x.step, stepB: y.step, a: x.decision, b: y.decision))
+                    out.append(
+                        Difference(aspect: "decision", stepA: x.step, stepB: y.step, a: x.decision, b: y.decision))
                 } else if x.execution != y.execution {
                     out.append(
                         Difference(
                             aspect: "output", stepA: x.step, stepB: y.step, a: x.execution ?? "", b: y.execution ?? ""))
                 } else if x.output != y.output {
                     out.append(
-                        Difference(aspect: "output", stepA: x.step, stepB: y.step, a: x.output ?? "", b: y.output ?? ""))
+                        Difference(aspect: "output", stepA: x.step, stepB: y.step, a: x.output ?? "", b: y.output ?? "")
+                    )
                 }
             case (let x?, nil):
                 out.append(Difference(aspect: "proposal", stepA: x.step, stepB: nil, a: x.key, b: ""))
@@ -111,7 +113,8 @@ public struct TraceDiff: Sendable, Hashable {
                 prompt = (payload["messages"]?.arrayValue ?? []).compactMap { $0["content"]?.stringValue }
                     .joined(separator: "\n")
             case TraceEventType.toolProposed.rawValue:
-                let arguments = payload["arguments_text"]?.stringValue ?? (payload["arguments"] ?? .null).canonicalString
+                let arguments =
+                    payload["arguments_text"]?.stringValue ?? (payload["arguments"] ?? .null).canonicalString
                 index[id] = calls.count
                 calls.append(
                     Call(
@@ -186,6 +189,7 @@ public struct TraceDiff: Sendable, Hashable {
 
     static func describe(_ d: Difference) -> String {
         let where_ = "step \(d.stepA.map(String.init) ?? "-")/\(d.stepB.map(String.init) ?? "-")"
-        return "\(d.aspect) at \(where_)\n    A: \(ReplayReport.clip(d.a.isEmpty ? "(none)" : d.a))\n    B: \(ReplayReport.clip(d.b.isEmpty ? "(none)" : d.b))"
+        return
+            "\(d.aspect) at \(where_)\n    A: \(ReplayReport.clip(d.a.isEmpty ? "(none)" : d.a))\n    B: \(ReplayReport.clip(d.b.isEmpty ? "(none)" : d.b))"
     }
 }

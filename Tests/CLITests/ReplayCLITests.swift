@@ -39,16 +39,17 @@ struct ReplayCLITests {
         #expect(replay.stdout.contains("replay identical"))
 
         let policy = RunCLITests.root.appendingPathComponent("manifests/policies/workflows.yaml")
-        let text = try String(contentsOf: policy, encoding: .utf8) + """
+        let text =
+            try String(contentsOf: policy, encoding: .utf8) + """
 
-              - id: whatif.no-notes
-                effect: forbid
-                when:
-                  tools: [workspace.note]
-                reason: "Notes are withdrawn."
-                tags: [maestro:L3]
+                  - id: whatif.no-notes
+                    effect: forbid
+                    when:
+                      tools: [workspace.note]
+                    reason: "Notes are withdrawn."
+                    tags: [maestro:L3]
 
-            """
+                """
         let newPolicy = base.home.appendingPathComponent("new-policy.yaml")
         try Data(text.utf8).write(to: newPolicy)
         let whatIf = try CLI.run(
@@ -61,7 +62,8 @@ struct ReplayCLITests {
         #expect(flips.first?["kind"] == "allow→deny")
 
         _ = try recordRun()
-        let all = try CLI.run(["replay", "--all", "--workflows", workflows, "--policy", newPolicy.path], environment: env)
+        let all = try CLI.run(
+            ["replay", "--all", "--workflows", workflows, "--policy", newPolicy.path], environment: env)
         #expect(all.status == 0, "\(all.stdout)\(all.stderr)")
         #expect(all.stdout.contains("runs 2  proposals 4  flips 2"))
         #expect(all.stdout.contains("whatif.no-notes"))
@@ -79,7 +81,8 @@ struct ReplayCLITests {
     @Test func reviewVerdictIsSignedAndShown() throws {
         let runID = try recordRun()
         let review = try CLI.run(
-            ["review", runID, "--verdict", "flag", "--note", "note written twice", "--reviewer", "rita"], environment: env)
+            ["review", runID, "--verdict", "flag", "--note", "note written twice", "--reviewer", "rita"],
+            environment: env)
         #expect(review.status == 0, "\(review.stderr)")
         #expect(review.stdout.contains("flag by rita"))
         let list = try CLI.run(["trace", "list"], environment: env)

@@ -6,6 +6,7 @@ import Policy
 import Replay
 import Sandbox
 import Testing
+
 @testable import Trace
 
 /// Replays of real runs: the shipped tools in the real sandbox under the shipped policy, a
@@ -25,7 +26,8 @@ struct ReplayTests {
     static func response(_ calls: [(String?, String, String)] = [], content: String? = nil) -> ChatResponse {
         ChatResponse(
             message: ChatMessage(
-                role: .assistant, content: content, toolCalls: calls.map { ModelToolCall(id: $0.0, name: $0.1, arguments: $0.2) }),
+                role: .assistant, content: content,
+                toolCalls: calls.map { ModelToolCall(id: $0.0, name: $0.1, arguments: $0.2) }),
             finishReason: calls.isEmpty ? "stop" : "tool_calls")
     }
 
@@ -43,7 +45,8 @@ struct ReplayTests {
             ]),
             Self.response(content: "3 sites; 8 incidents."),
         ])
-        let loop = try fixture.loop(try AgentFixture.workflow("dataset-report"), model: model, preApproved: ["sql.select"])
+        let loop = try fixture.loop(
+            try AgentFixture.workflow("dataset-report"), model: model, preApproved: ["sql.select"])
         let outcome = try await loop.run(
             parameters: ["question": "How many sites and incidents?"], store: fixture.store, key: fixture.key)
         #expect(outcome.status == .succeeded)
@@ -102,9 +105,12 @@ struct ReplayTests {
         for (event, payload) in zip(events, resolved) {
             var payload = payload  // the mixed run's payloads all stay under the blob threshold
             if event.type == "tool.executed" {
-                if executions == index, case .object(var fields) = payload, case .object(var record)? = fields["record"] {
-                    record["stdout"] = ["text": .string(stdout), "keptBytes": .integer(Int64(stdout.utf8.count)),
-                        "totalBytes": .integer(Int64(stdout.utf8.count)), "truncated": false]
+                if executions == index, case .object(var fields) = payload, case .object(var record)? = fields["record"]
+                {
+                    record["stdout"] = [
+                        "text": .string(stdout), "keptBytes": .integer(Int64(stdout.utf8.count)),
+                        "totalBytes": .integer(Int64(stdout.utf8.count)), "truncated": false,
+                    ]
                     fields["record"] = .object(record)
                     payload = .object(fields)
                 }
@@ -139,16 +145,17 @@ struct ReplayTests {
     func whatIfFlips() async throws {
         let runID = try await datasetRun()
         let url = AgentFixture.repository.appendingPathComponent("manifests/policies/workflows.yaml")
-        let text = try String(contentsOf: url, encoding: .utf8) + """
+        let text =
+            try String(contentsOf: url, encoding: .utf8) + """
 
-              - id: whatif.no-csv
-                effect: forbid
-                when:
-                  tools: [csv.summarize]
-                reason: "csv.summarize is withdrawn."
-                tags: [maestro:L3]
+                  - id: whatif.no-csv
+                    effect: forbid
+                    when:
+                      tools: [csv.summarize]
+                    reason: "csv.summarize is withdrawn."
+                    tags: [maestro:L3]
 
-            """
+                """
         let report = try await replay(runID, whatIf: try Policy(yaml: text))
         #expect(report.identical)
         #expect(report.flips.count == 1)
@@ -184,7 +191,8 @@ struct ReplayTests {
             ]),
             Self.response(content: "done"),
         ])
-        let loop = try fixture.loop(try AgentFixture.workflow("dataset-report"), model: model, preApproved: ["sql.select"])
+        let loop = try fixture.loop(
+            try AgentFixture.workflow("dataset-report"), model: model, preApproved: ["sql.select"])
         let other = try await loop.run(parameters: ["question": "Other?"], store: fixture.store, key: fixture.key)
         let c = try RecordedRun(runID: other.runID, store: fixture.store, trustedKeys: keys)
         let diff = try TraceDiff(a, c)
