@@ -35,6 +35,12 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "With --all: only runs started on or after this date (YYYY-MM-DD or ISO 8601).")
     var since: String?
 
+    @Flag(help: "Also run the executed calls again in the sandbox and compare exit status and output.")
+    var reexecute = false
+
+    @Flag(help: "With --reexecute: run each tool's current version, not the recorded one.")
+    var current = false
+
     @Option(help: "The run's workflow file (default: WORKFLOWS/NAME.yaml for the recorded workflow name).")
     var workflow: String?
 
@@ -52,6 +58,8 @@ struct ReplayCommand: AsyncParsableCommand {
     func validate() throws {
         if all == (run != nil) { throw ValidationError("give either a RUN or --all") }
         if since != nil, !all { throw ValidationError("--since goes with --all") }
+        if current, !reexecute { throw ValidationError("--current goes with --reexecute") }
+        if all, reexecute { throw ValidationError("--reexecute replays one RUN") }
         if all, workflow != nil {
             throw ValidationError("--workflow names one run's file; with --all use --workflows DIR")
         }
@@ -74,15 +82,29 @@ struct ReplayCommand: AsyncParsableCommand {
         let replayer = Replayer(registry: registry, context: context)
         guard all else {
             let report: ReplayReport
+            var again: Reexecution?
             do throws(ReplayError) {
                 let recorded = try RecordedRun(runID: run ?? "", store: store, trustedKeys: trusted)
                 report = try await replayer.replay(
                     recorded, workflow: try loadWorkflow(for: recorded), whatIf: whatIf)
+                if reexecute {
+                    again = try await Reexecution(
+                        recorded, runner: ToolRunner(registry: registry), context: context, current: current)
+                }
             } catch {
                 throw Self.fail(error)
             }
-            TraceCLI.print(json ? report.json.prettyString : report.lines.joined(separator: "\n"))
-            if !report.identical { throw ExitCode.checkFailed }
+            if json {
+                var document = report.json
+                if let again, case .object(var fields) = document {
+                    fields["reexecution"] = again.json
+                    document = .object(fields)
+                }
+                TraceCLI.print(document.prettyString)
+            } else {
+                TraceCLI.print((report.lines + (again?.lines ?? [])).joined(separator: "\n"))
+            }
+            if !report.identical || again?.same == false { throw ExitCode.checkFailed }
             return
         }
         let cutoff = try since.map(Self.parseDate)

@@ -37,6 +37,10 @@ struct ReplayCLITests {
         let replay = try CLI.run(["replay", runID, "--workflows", workflows], environment: env)
         #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
         #expect(replay.stdout.contains("replay identical"))
+        let again = try CLI.run(["replay", runID, "--workflows", workflows, "--reexecute"], environment: env)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("2 call(s), 0 changed"))
+        #expect(try CLI.run(["replay", runID, "--current"], environment: env).status == 64)
 
         let policy = RunCLITests.root.appendingPathComponent("manifests/policies/workflows.yaml")
         let text =

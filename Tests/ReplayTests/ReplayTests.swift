@@ -6,6 +6,7 @@ import Policy
 import Replay
 import Sandbox
 import Testing
+import Tools
 
 @testable import Trace
 
@@ -200,5 +201,25 @@ struct ReplayTests {
         // Key order does not matter: q1 aligns; the second query and the malformed/out calls are A's only.
         #expect(diff.differences.filter { $0.aspect == "proposal" }.count == 3)
         #expect(diff.differences.contains { $0.aspect == "proposal" && $0.a.hasPrefix("logs.search") })
+    }
+
+    @Test("re-execution in the sandbox matches the record, and detects a tool whose output changed")
+    func reexecution() async throws {
+        let runID = try await datasetRun()
+        let keys = [fixture.key.publicKey]
+        let runner = ToolRunner(registry: fixture.registry)
+        let again = try await Reexecution(
+            try RecordedRun(runID: runID, store: fixture.store, trustedKeys: keys), runner: runner,
+            context: fixture.context)
+        #expect(again.calls.count == 3)
+        #expect(again.same, "\(again.lines)")
+
+        try copy(runID, as: runID + "-copy", changingExecution: 2, stdout: #"{"rows": 0}"#)
+        let changed = try await Reexecution(
+            try RecordedRun(runID: runID + "-copy", store: fixture.store, trustedKeys: keys), runner: runner,
+            context: fixture.context, current: true)
+        #expect(changed.calls.map(\.same) == [true, true, false])
+        #expect(changed.calls.last?.recordedTool.hasPrefix("csv.summarize@") == true)
+        #expect(changed.calls.last?.recordedOutput == #"{"rows": 0}"#)
     }
 }
