@@ -12,6 +12,24 @@ public struct RecordedRun: Sendable {
         public var type: String
         /// The payload as stored (large strings as `{"$blob": …}` references).
         public var payload: JSONValue
+        /// The payload's canonical bytes, as hashed: what a replay compares first.
+        var payloadBytes: [UInt8]
+    }
+
+    /// The canonical payload inside a canonical event body: keys sort `payload` first and `run`
+    /// right after it, so the payload ends where the last `,"run":"` begins.
+    static func payloadBytes(of body: [UInt8]) -> [UInt8] {
+        let prefix = Array(#"{"payload":"#.utf8)
+        let marker = Array(#","run":""#.utf8)
+        guard body.count > prefix.count + marker.count, body.starts(with: prefix) else { return body }
+        var end = body.count - marker.count
+        while end > prefix.count {
+            if body[end] == marker[0], body[end..<end + marker.count].elementsEqual(marker) {
+                return Array(body[prefix.count..<end])
+            }
+            end -= 1
+        }
+        return body
     }
 
     /// The run id.
@@ -51,7 +69,10 @@ public struct RecordedRun: Sendable {
         events.reserveCapacity(bundle.events.count)
         for stored in bundle.events {
             do {
-                events.append(Event(seq: stored.seq, type: stored.type, payload: try stored.payload()))
+                events.append(
+                    Event(
+                        seq: stored.seq, type: stored.type, payload: try stored.payload(),
+                        payloadBytes: Self.payloadBytes(of: stored.body)))
             } catch {
                 throw ReplayError(.trace, "run \(runID) event \(stored.seq): unreadable", cause: error.description)
             }

@@ -80,9 +80,7 @@ public struct Replayer: Sendable {
             model: model, context: context, configuration: configuration)
         let replayed = try await scratchRun(loop, parameters: Self.parameters(started["parameters"]), runID: run.runID)
 
-        let recordedPayloads = run.events.map { ($0.type, Self.normalised($0.type, $0.payload)) }
-        let divergence = Self.firstDivergence(
-            recorded: recordedPayloads, replayed: replayed.map { ($0.0, Self.normalised($0.0, $0.1)) })
+        let divergence = Self.firstDivergence(recorded: run.events, replayed: replayed)
         let decisions = observed.withLock { $0 }
         var flips: [WhatIfFlip] = []
         if let whatIf {
@@ -103,7 +101,7 @@ public struct Replayer: Sendable {
     /// Runs the loop into a throwaway trace (its own directory and key, removed afterwards) and
     /// returns the events it wrote.
     private func scratchRun(_ loop: AgentLoop, parameters: [String: String], runID: String) async throws(ReplayError)
-        -> [(String, JSONValue)]
+        -> [(String, [UInt8])]
     {
         // The scratch trace is thrown away: on tmpfs its per-commit fsyncs cost nothing.
         let shm = URL(fileURLWithPath: "/dev/shm")
@@ -115,7 +113,7 @@ public struct Replayer: Sendable {
             let store = try TraceStore(path: directory.appendingPathComponent("replay.sqlite").path)
             let key = try TraceSigningKey.generate()
             _ = try await loop.run(parameters: parameters, store: store, key: key)
-            return try store.events(runID: runID).map { ($0.type, try $0.payload()) }
+            return try store.events(runID: runID).map { ($0.type, RecordedRun.payloadBytes(of: $0.body)) }
         } catch let error as AgentError {
             throw ReplayError(
                 .replay, "run \(runID): the orchestrator could not be re-driven", cause: error.description)
@@ -182,20 +180,24 @@ public struct Replayer: Sendable {
     }
 
     /// The first event where the streams differ (sequence numbers start at 1 in every run), with the first differing field.
-    static func firstDivergence(recorded: [(String, JSONValue)], replayed: [(String, JSONValue)]) -> ReplayDivergence? {
+    static func firstDivergence(recorded: [RecordedRun.Event], replayed: [(String, [UInt8])]) -> ReplayDivergence? {
         var step: Int64 = 0
         for index in 0..<max(recorded.count, replayed.count) {
             let a = index < recorded.count ? recorded[index] : nil
             let b = index < replayed.count ? replayed[index] : nil
-            if let value = a?.1["step"]?.integerValue { step = value }
-            if let a, let b, a.0 == b.0, a.1 == b.1 { continue }
-            let (pointer, left, right) =
-                a?.0 == b?.0 ? JSONDifference.first(a?.1 ?? .null, b?.1 ?? .null) : ("", a?.1 ?? .null, b?.1 ?? .null)
+            if let value = a?.payload["step"]?.integerValue { step = value }
+            // Canonical bytes first; only events that differ there are parsed and normalised.
+            if let a, let b, a.type == b.0, a.payloadBytes == b.1 { continue }
+            let left = a.map { normalised($0.type, $0.payload) } ?? .null
+            let right = b.map { normalised($0.0, (try? JSONParser().parse($0.1)) ?? .string("unparsable")) } ?? .null
+            if let a, let b, a.type == b.0, left == right { continue }
+            let (pointer, recordedValue, replayedValue) =
+                a?.type == b?.0 ? JSONDifference.first(left, right) : ("", left, right)
             return ReplayDivergence(
-                seq: Int64(index + 1), step: step, recordedType: a?.0, replayedType: b?.0, pointer: pointer,
-                recorded: left,
-                replayed: right)
+                seq: Int64(index + 1), step: step, recordedType: a?.type, replayedType: b?.0, pointer: pointer,
+                recorded: recordedValue, replayed: replayedValue)
         }
         return nil
     }
+
 }
