@@ -48,10 +48,13 @@ let package = Package(
         .target(
             name: "Agent", dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox"],
             exclude: ["README.md"]),
+        .target(
+            name: "Replay", dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Agent"],
+            exclude: ["README.md"]),
         .executableTarget(
             name: "AirlockCLI",
             dependencies: [
-                "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "Agent",
+                "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "Agent", "Replay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -64,6 +67,8 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["AirlockCore"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),
+        .testTarget(
+            name: "ReplayTests", dependencies: ["Replay", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),
     ],
     swiftLanguageModes: [.v6]
 )

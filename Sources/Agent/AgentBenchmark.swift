@@ -43,24 +43,6 @@ public enum AgentBenchmark {
         }
     }
 
-    /// A sandbox that returns one recorded execution immediately: the tool takes no time.
-    struct RecordedSandbox: SandboxRunning {
-        let record: ExecutionRecord
-        let hostIdentity: (uid: UInt32, gid: UInt32)
-        func run(_ spec: SandboxSpec) async throws(SandboxError) -> ExecutionRecord { record }
-    }
-
-    static let policy = """
-        airlock_policy: 1
-        name: bench
-        rules:
-          - id: permit.bench
-            effect: permit
-            when: {tools: [logs.search], workflows: [bench]}
-            reason: "bench"
-            tags: [maestro:L3]
-        """
-
     /// Runs the benchmark in `directory` (a fresh AIRLOCK_HOME-like tree is created there).
     /// - Parameters:
     ///   - directory: scratch directory, traversable by the sandbox user.
@@ -72,47 +54,17 @@ public enum AgentBenchmark {
     public static func run(
         directory: URL, repository: URL, steps: Int = 200, sandboxedSteps: Int = 50, sandbox: Sandbox = Sandbox()
     ) async throws -> Result {
-        let registry = ToolRegistry(home: directory)
-        _ = try registry.add([
-            try ManifestFile.load(repository.appendingPathComponent("manifests/tools/logs.search.yaml"))
-        ])
-        let policyURL = directory.appendingPathComponent("bench-policy.yaml")
-        try Data(policy.utf8).write(to: policyURL)
-        let workspace = directory.appendingPathComponent("workspace")
-        try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
-        let context = ToolRunContext(
-            workspace: workspace, datasets: ["logs": repository.appendingPathComponent("tools/sample-data/logs")])
-        let store = try TraceStore(path: directory.appendingPathComponent("trace.sqlite").path)
-        let key = try TraceSigningKey.generate()
-        let tool = try registry.resolve("logs.search")
-        let runner = ToolRunner(registry: registry, sandbox: sandbox)
-        let sample = try await runner.run(tool, arguments: ["pattern": "ERROR"], context: context)
+        let setting = try await AgentBenchmarkSetting(directory: directory, repository: repository, sandbox: sandbox)
 
         func measure(_ count: Int, _ sandbox: any SandboxRunning, subtractToolTime: Bool) async throws -> [Double] {
             guard count > 0 else { return [] }
-            let workflow = try Workflow(
-                yaml: """
-                    airlock_workflow: 1
-                    name: bench
-                    description: bench
-                    system_prompt: bench
-                    task: bench
-                    tools: [logs.search]
-                    policy: \(policyURL.path)
-                    budgets: {max_steps: \(count + 2), max_tool_calls: \(count + 1), wall_seconds: 86400}
-                    """, label: "bench", base: directory, sha256: "")
-            let call = ChatResponse(
-                message: ChatMessage(
-                    role: .assistant, content: nil,
-                    toolCalls: [ModelToolCall(id: nil, name: "logs.search", arguments: #"{"pattern": "ERROR"}"#)]))
-            let answer = ChatResponse(message: ChatMessage(role: .assistant, content: "done"))
-            let model = ScriptedModel(responses: Array(repeating: call, count: count) + [answer])
+            let workflow = try setting.workflow(maxSteps: count + 2, maxToolCalls: count + 1)
             let loop = AgentLoop(
-                workflow: workflow, policy: try AgentLoop.loadPolicy(of: workflow), registry: registry,
-                runner: ToolRunner(registry: registry, sandbox: sandbox), model: model, context: context,
-                configuration: AgentLoop.Configuration(user: "bench"))
+                workflow: workflow, policy: try AgentLoop.loadPolicy(of: workflow), registry: setting.registry,
+                runner: ToolRunner(registry: setting.registry, sandbox: sandbox), model: setting.model(calls: count),
+                context: setting.context, configuration: AgentLoop.Configuration(user: "bench"))
             let marks = Mutex<[(AgentProgress, ContinuousClock.Instant)]>([])
-            let outcome = try await loop.run(parameters: [:], store: store, key: key) { event in
+            let outcome = try await loop.run(parameters: [:], store: setting.store, key: setting.key) { event in
                 let now = ContinuousClock.now
                 marks.withLock { $0.append((event, now)) }
             }
@@ -138,8 +90,7 @@ public enum AgentBenchmark {
             }
             return figures.sorted()
         }
-        let loop = try await measure(
-            steps, RecordedSandbox(record: sample.record, hostIdentity: sandbox.hostIdentity), subtractToolTime: false)
+        let loop = try await measure(steps, setting.instantRunner.sandbox, subtractToolTime: false)
         let sandboxed = try await measure(sandboxedSteps, sandbox, subtractToolTime: true)
         return Result(loopMillis: loop, sandboxedMillis: sandboxed)
     }

@@ -30,6 +30,9 @@ public struct AgentLoop: Sendable {
         public var runID: String?
         /// Trace recorder options (checkpoint interval, redaction).
         public var recorderOptions: TraceRecorderOptions
+        /// Called with every call id, policy input and the decision it got, in order, so that a
+        /// replay can re-judge the very same inputs under another policy (default none).
+        public var decisionObserver: (@Sendable (String, PolicyInput, Decision) -> Void)?
 
         /// Creates a configuration.
         /// - Parameters:

@@ -74,6 +74,7 @@ extension AgentRun {
                 agent: loop.configuration.agent),
             context: runContext())
         var decision = loop.policy.evaluate(input)
+        loop.configuration.decisionObserver?(id, input, decision)
         try record(decision, id: id)
 
         if decision.effect == .ask {
@@ -84,6 +85,7 @@ extension AgentRun {
                     PolicyInput.Approval(tool: call.name, argumentsDigest: digest, by: answer.approver, at: now))
                 input.context = runContext()
                 decision = loop.policy.evaluate(input)
+                loop.configuration.decisionObserver?(id, input, decision)
                 try record(decision, id: id, afterApproval: true)
             } else {
                 return try refuse(

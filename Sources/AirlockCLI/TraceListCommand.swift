@@ -1,6 +1,7 @@
 import AirlockCore
 import ArgumentParser
 import Foundation
+import Replay
 import Trace
 
 /// `airlock trace list [--json]`: runs with status, workflow, principal, steps, start time.
@@ -13,6 +14,14 @@ struct TraceListCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try options.store()
         let runs = try TraceCLI.run { () throws(TraceError) in try store.runs() }
+            .filter { $0.workflow != ReviewVerdict.workflow }
+        let trusted = try TraceCLI.trustedKeys([])
+        let verdicts: [String: [ReviewVerdict]]
+        do throws(ReplayError) {
+            verdicts = try ReviewVerdict.all(in: store, trustedKeys: trusted)
+        } catch {
+            throw ReplayCommand.fail(error)
+        }
         if json {
             TraceCLI.print(
                 JSONValue.array(
@@ -21,13 +30,14 @@ struct TraceListCommand: AsyncParsableCommand {
                             "run": .string(r.runID), "status": .string(r.status), "workflow": .string(r.workflow),
                             "principal": .string(r.principal), "steps": .integer(r.steps), "events": .integer(r.events),
                             "started": .string(Self.iso(r.startedAt)),
+                            "verdicts": .array((verdicts[r.runID] ?? []).map(\.json)),
                         ]
                     }
                 ).prettyString)
             return
         }
         var lines = [
-            "RUN                                   STATUS               WORKFLOW             PRINCIPAL        STEPS  EVENTS  STARTED"
+            "RUN                                   STATUS               WORKFLOW             PRINCIPAL        STEPS  EVENTS  STARTED                   VERDICT"
         ]
         for r in runs {
             lines.append(
@@ -37,10 +47,17 @@ struct TraceListCommand: AsyncParsableCommand {
                     r.workflow.padding(toLength: 20, withPad: " ", startingAt: 0),
                     r.principal.padding(toLength: 16, withPad: " ", startingAt: 0),
                     String(r.steps).padding(toLength: 6, withPad: " ", startingAt: 0),
-                    String(r.events).padding(toLength: 7, withPad: " ", startingAt: 0), Self.iso(r.startedAt),
+                    String(r.events).padding(toLength: 7, withPad: " ", startingAt: 0),
+                    Self.iso(r.startedAt).padding(toLength: 25, withPad: " ", startingAt: 0),
+                    Self.verdictColumn(verdicts[r.runID] ?? []),
                 ].joined(separator: " "))
         }
         TraceCLI.print(lines.joined(separator: "\n"))
+    }
+
+    /// `-`, or the verdicts in order (`ok`, `flag`, `ok!` for one that no longer holds).
+    static func verdictColumn(_ verdicts: [ReviewVerdict]) -> String {
+        verdicts.isEmpty ? "-" : verdicts.map { $0.verdict.rawValue + ($0.valid ? "" : "!") }.joined(separator: ",")
     }
 
     static func iso(_ nanos: Int64) -> String {

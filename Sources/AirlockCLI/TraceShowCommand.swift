@@ -1,4 +1,5 @@
 import ArgumentParser
+import Replay
 import Trace
 
 /// `airlock trace show RUN [--json]`: a readable timeline of one run.
@@ -15,12 +16,21 @@ struct TraceShowCommand: AsyncParsableCommand {
             let bundle = try store.bundle(runID: run)
             return (bundle.summary, try TraceTimeline(bundle))
         }
+        let trusted = try TraceCLI.trustedKeys([])
+        let verdicts: [ReviewVerdict]
+        do throws(ReplayError) {
+            verdicts = try ReviewVerdict.all(in: store, trustedKeys: trusted)[run] ?? []
+        } catch {
+            throw ReplayCommand.fail(error)
+        }
         if json {
+            // The timeline array stays as it was for scripts; `trace list --json` carries verdicts.
             TraceCLI.print(timeline.json.prettyString)
         } else {
+            let reviews = verdicts.map { "verdict: \($0.summary) [\(TraceListCommand.iso($0.at))]\n" }.joined()
             TraceCLI.print(
                 "run \(summary.runID): \(summary.status), workflow \(summary.workflow), principal \(summary.principal)\n"
-                    + timeline.text)
+                    + reviews + timeline.text)
         }
     }
 }

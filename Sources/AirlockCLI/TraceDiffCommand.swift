@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import Replay
+import Trace
+
+/// `airlock trace diff RUN_A RUN_B`: two verified runs aligned call by call; the first point where
+/// prompt, proposal, decision or output differ, then the rest. Exit 0 no difference, 1 differences,
+/// 65 a run does not verify, 66 no such run.
+struct TraceDiffCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff", abstract: "Align two runs call by call and show where they part ways.")
+
+    @Argument(help: "Run A.") var runA: String
+    @Argument(help: "Run B.") var runB: String
+    @Option(name: .customLong("key"), help: "A public key file to trust (repeatable; default: the local trace key).")
+    var keys: [String] = []
+    @OptionGroup var options: TraceOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let store = try options.store(readOnly: true)
+        let trusted = try TraceCLI.trustedKeys(keys)
+        let diff: TraceDiff
+        do throws(ReplayError) {
+            diff = try TraceDiff(
+                try RecordedRun(runID: runA, store: store, trustedKeys: trusted),
+                try RecordedRun(runID: runB, store: store, trustedKeys: trusted))
+        } catch {
+            throw ReplayCommand.fail(error)
+        }
+        TraceCLI.print(json ? diff.json.prettyString : diff.lines.joined(separator: "\n"))
+        if !diff.differences.isEmpty { throw ExitCode.checkFailed }
+    }
+}

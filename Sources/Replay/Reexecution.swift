@@ -1,0 +1,113 @@
+import AirlockCore
+import Tools
+import Trace
+
+/// `--reexecute`: every call the run executed, run again in the sandbox against the recorded tool
+/// version (or the current one), its exit status and output compared with the record.
+public struct Reexecution: Sendable {
+    /// One call run again.
+    public struct Call: Sendable, Hashable {
+        /// The call id.
+        public var callID: String
+        /// The tool version recorded (`name@version`).
+        public var recordedTool: String
+        /// The tool version run now, or `nil` when none could be resolved.
+        public var ranTool: String?
+        /// The recorded exit code.
+        public var recordedExit: Int64
+        /// The exit code now, or `nil` when the call could not run.
+        public var exit: Int64?
+        /// The recorded stdout.
+        public var recordedOutput: String
+        /// Stdout now (or why the call could not run).
+        public var output: String
+
+        /// Whether the exit status and output are the recorded ones.
+        public var same: Bool { exit == recordedExit && output == recordedOutput && ranTool != nil }
+
+        /// As JSON for `--json`.
+        public var json: JSONValue {
+            [
+                "call_id": .string(callID), "recorded_tool": .string(recordedTool),
+                "ran_tool": ranTool.map(JSONValue.string) ?? .null, "recorded_exit": .integer(recordedExit),
+                "exit": exit.map(JSONValue.integer) ?? .null, "same": .bool(same),
+                "recorded_output": .string(recordedOutput), "output": .string(output),
+            ]
+        }
+    }
+
+    /// The run.
+    public var runID: String
+    /// Every executed call, in order.
+    public var calls: [Call]
+
+    /// Whether every call behaved as recorded.
+    public var same: Bool { calls.allSatisfy(\.same) }
+
+    /// Runs the recorded calls again.
+    /// - Parameters:
+    ///   - run: the verified record.
+    ///   - runner: the tool runner (the real sandbox: nothing runs outside it).
+    ///   - context: the workspace and datasets.
+    ///   - current: run the current version of each tool instead of the recorded one (default false).
+    /// - Throws: ``ReplayError`` when a payload's blob is missing.
+    public init(_ run: RecordedRun, runner: ToolRunner, context: ToolRunContext, current: Bool = false)
+        async throws(ReplayError)
+    {
+        runID = run.runID
+        var arguments: [String: JSONValue] = [:]
+        var calls: [Call] = []
+        for event in run.events {
+            let payload = try run.resolve(event.payload, seq: event.seq)
+            let id = payload["call_id"]?.stringValue ?? ""
+            if event.type == TraceEventType.toolProposed.rawValue {
+                arguments[id] = payload["arguments"]
+                continue
+            }
+            guard event.type == TraceEventType.toolExecuted.rawValue else { continue }
+            let reference = payload["tool"]?.stringValue ?? ""
+            var call = Call(
+                callID: id, recordedTool: reference, ranTool: nil,
+                recordedExit: payload["exit_code"]?.integerValue ?? -1,
+                exit: nil, recordedOutput: payload["record"]?["stdout"]?["text"]?.stringValue ?? "", output: "")
+            let name = String(reference.prefix { $0 != "@" })
+            do throws(ToolsError) {
+                let tool = try runner.registry.resolve(current ? name : reference)
+                call.ranTool = tool.reference
+                let result = try await runner.run(tool, arguments: arguments[id] ?? .null, context: context)
+                call.exit = Int64(result.exitCode)
+                call.output = result.record.stdout.text
+            } catch {
+                call.output = "could not run: \(error)"
+            }
+            calls.append(call)
+        }
+        self.calls = calls
+    }
+
+    /// What a person reads: one line per call, then the verdict.
+    public var lines: [String] {
+        var out: [String] = []
+        for call in calls {
+            let tool =
+                call.ranTool.map { $0 == call.recordedTool ? $0 : "\(call.recordedTool) → \($0)" } ?? call.recordedTool
+            if call.same {
+                out.append("  \(call.callID) \(tool): same (exit \(call.recordedExit))")
+            } else {
+                out.append(
+                    "  \(call.callID) \(tool): CHANGED exit \(call.recordedExit) → \(call.exit.map(String.init) ?? "-")"
+                )
+                out.append("    recorded: \(ReplayReport.clip(call.recordedOutput))")
+                out.append("    now:      \(ReplayReport.clip(call.output))")
+            }
+        }
+        let changed = calls.filter { !$0.same }.count
+        out.append("re-execution of \(runID): \(calls.count) call(s), \(changed) changed")
+        return out
+    }
+
+    /// As JSON for `--json`.
+    public var json: JSONValue {
+        ["run_id": .string(runID), "same": .bool(same), "calls": .array(calls.map(\.json))]
+    }
+}
