@@ -103,14 +103,15 @@ public struct Replayer: Sendable {
     private func scratchRun(_ loop: AgentLoop, parameters: [String: String], runID: String) async throws(ReplayError)
         -> [(String, [UInt8])]
     {
-        // The scratch trace is thrown away: on tmpfs its per-commit fsyncs cost nothing.
+        // The scratch trace is thrown away: on tmpfs and without fsync.
         let shm = URL(fileURLWithPath: "/dev/shm")
         let base = FileManager.default.isWritableFile(atPath: shm.path) ? shm : FileManager.default.temporaryDirectory
         let directory = base.appendingPathComponent("airlock-replay-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let store = try TraceStore(path: directory.appendingPathComponent("replay.sqlite").path)
+            let store = try TraceStore(
+                path: directory.appendingPathComponent("replay.sqlite").path, configuration: .init(durable: false))
             let key = try TraceSigningKey.generate()
             _ = try await loop.run(parameters: parameters, store: store, key: key)
             return try store.events(runID: runID).map { ($0.type, RecordedRun.payloadBytes(of: $0.body)) }

@@ -17,16 +17,24 @@ public final class TraceStore: Sendable {
         /// The largest the database may grow, in bytes (default 64 GiB); beyond it appends fail
         /// with `storage-full`, exactly as on a full disk.
         public var maxDatabaseBytes: Int64
+        /// Whether a returned append is on disk (default `true`). Only a scratch store that is
+        /// thrown away (replay's) may turn this off; the trace of record never does.
+        public var durable: Bool
 
         /// Creates a configuration.
         /// - Parameters:
         ///   - readOnly: open without write access (default `false`).
         ///   - busyTimeoutMilliseconds: lock wait in ms (default 5000).
         ///   - maxDatabaseBytes: size bound in bytes (default 64 GiB).
-        public init(readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5000, maxDatabaseBytes: Int64 = 64 << 30) {
+        ///   - durable: fsync every commit (default `true`).
+        public init(
+            readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5000, maxDatabaseBytes: Int64 = 64 << 30,
+            durable: Bool = true
+        ) {
             self.readOnly = readOnly
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
             self.maxDatabaseBytes = maxDatabaseBytes
+            self.durable = durable
         }
     }
 
@@ -47,7 +55,7 @@ public final class TraceStore: Sendable {
             path: path,
             configuration: .init(
                 readOnly: configuration.readOnly, busyTimeoutMilliseconds: configuration.busyTimeoutMilliseconds,
-                writeAheadLog: true, synchronous: .full),
+                writeAheadLog: true, synchronous: configuration.durable ? .full : .off),
             mapError: TraceError.init)
         if !configuration.readOnly { try Self.createSchema(db) }
         var pageSize: Int64 = 4096
