@@ -7,7 +7,10 @@ struct SandboxProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
         abstract: "Report which confinement layers this host supports, and why not where not.",
-        discussion: "Exit code 0 when every layer is available, 1 otherwise."
+        discussion: """
+            Exit code 0 when every confinement layer is available, 1 otherwise. Features marked \
+            '-' only make starts faster; their absence costs time, not confinement.
+            """
     )
 
     @Flag(help: "Print the probe as JSON.")
@@ -24,7 +27,8 @@ struct SandboxProbeCommand: ParsableCommand {
             let width = probe.features.map(\.name.count).max() ?? 0
             for feature in probe.features {
                 let name = feature.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                print("\(feature.available ? "yes" : "no ")  \(name)  \(feature.detail)")
+                let mark = feature.available ? "yes" : (feature.isLayer ? "no " : "-  ")
+                print("\(mark)  \(name)  \(feature.detail)")
             }
             print("running as \(probe.runningAsRoot ? "root" : "an unprivileged user")")
         }

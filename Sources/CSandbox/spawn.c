@@ -199,12 +199,6 @@ static void al_child_mount_op(const struct al_prespawned *ctx, const struct al_m
         }
         break;
     }
-    case AL_OP_SETATTR: {
-        struct al_mount_attr attr = {.attr_set = al_mount_attr_bits(op->flags)};
-        AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, op->target, 0, &attr, sizeof attr), stage == AL_STAGE_OP ? AL_STAGE_OP_SETATTR : stage,
-                 index);
-        break;
-    }
     case AL_OP_SYMLINK:
         AL_CHECK(ctx, AL_SYS3(SYS_symlinkat, op->source, AT_FDCWD, op->target), stage, index);
         break;

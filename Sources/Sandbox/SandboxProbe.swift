@@ -16,6 +16,9 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
         public var available: Bool
         /// Why (or why not): the errno, the version, the path.
         public var detail: String
+        /// Whether this is a confinement layer (`true`), or something that only changes how fast
+        /// a sandbox starts, whose absence costs time and nothing else (`false`).
+        public var isLayer: Bool = true
     }
 
     /// Every feature, in a stable order.
@@ -34,8 +37,9 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
     /// lets a prespawned child detach the host before its run.
     public var detachedMountClone: Bool
 
-    /// Whether every layer is available (what `airlock doctor` and the probe command report).
-    public var allLayersAvailable: Bool { features.allSatisfy(\.available) }
+    /// Whether every confinement layer is available (what `airlock doctor` and the probe command
+    /// report); speed-only features do not count.
+    public var allLayersAvailable: Bool { features.allSatisfy { $0.available || !$0.isLayer } }
 
     /// The probe for this process, computed on first use.
     public static let current: SandboxProbe = probe()
@@ -84,14 +88,18 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
         features.append(
             Feature(
                 name: "clone3", available: clone3Err == 0,
-                detail: clone3Err == 0 ? "clone3 present" : Posix.describe(clone3Err)))
+                detail: clone3Err == 0
+                    ? "clone3 present (sandboxed programs get ENOSYS for it and fall back to clone)"
+                    : Posix.describe(clone3Err),
+                isLayer: false))
         let detachedErr = al_probe_detached_clone()
         features.append(
             Feature(
-                name: "detached-mount-clone", available: true,
+                name: "detached-mount-clone", available: detachedErr == 0,
                 detail: detachedErr == 0
                     ? "open_tree can clone from a detached tree: the host is detached before a run starts"
-                    : "not supported by this kernel: the host is detached during each start (slower, as safe)"))
+                    : "not supported by this kernel: the host is detached during each start (slower, as safe)",
+                isLayer: false))
         let pidfdErr = al_probe_pidfd()
         features.append(
             Feature(

@@ -90,6 +90,10 @@ import Testing
         let json = try CLI.run(["sandbox", "probe", "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(object["landlockABI"] is Int)
+        // Speed-only features are reported but never counted as missing confinement.
+        let features = try #require(object["features"] as? [[String: Any]])
+        let speedOnly = features.filter { ($0["isLayer"] as? Bool) == false }.compactMap { $0["name"] as? String }
+        #expect(Set(speedOnly) == ["clone3", "detached-mount-clone"])
     }
 
     @Test func nothingLeaksAcrossManyRuns() throws {

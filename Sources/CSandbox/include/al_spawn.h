@@ -30,7 +30,6 @@ enum al_op_kind {
     AL_OP_SYMLINK = 5, /* symlink target -> source */
     AL_OP_FILE = 6,    /* create target (mode) and write data_len bytes of data */
     AL_OP_TOUCH = 7,   /* create an empty file target (a mount point for a file bind) */
-    AL_OP_SETATTR = 8, /* set AL_MNT_* flags on the mount at target (not recursive) */
     AL_OP_BIND_TREE = 9, /* clone source (relative to the host root) from the detached host tree onto target */
 };
 
