@@ -38,15 +38,17 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["CSandbox", "AirlockCore"], exclude: ["README.md"]),
         .target(
             name: "Tools",
-            dependencies: ["AirlockCore", "Sandbox", "SQLiteSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: ["AirlockCore", "Sandbox", "SQLiteSupport", "Secrets", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"]),
         .target(
             name: "Policy", dependencies: ["AirlockCore", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"]),
         .target(name: "Trace", dependencies: ["AirlockCore", "SQLiteSupport", "CCrypto"], exclude: ["README.md"]),
         .target(name: "Model", dependencies: ["AirlockCore"], exclude: ["README.md"]),
+        // The local secret store, per-call tokens and redaction.
+        .target(name: "Secrets", dependencies: ["AirlockCore", "CCrypto", "Trace"], exclude: ["README.md"]),
         .target(
-            name: "Agent", dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox"],
+            name: "Agent", dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Secrets"],
             exclude: ["README.md"]),
         .target(
             name: "Replay", dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Agent"],
@@ -54,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "AirlockCLI",
             dependencies: [
-                "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "Agent", "Replay",
+                "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "Agent", "Replay", "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
         .testTarget(name: "CLITests", dependencies: ["AirlockCore"]),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets", "Tools", "Sandbox", "Trace"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),
         .testTarget(
