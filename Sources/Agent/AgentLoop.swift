@@ -2,6 +2,7 @@ import AirlockCore
 import Foundation
 import Model
 import Policy
+import Secrets
 import Tools
 import Trace
 
@@ -33,6 +34,9 @@ public struct AgentLoop: Sendable {
         /// Called with every call id, policy input and the decision it got, in order, so that a
         /// replay can re-judge the very same inputs under another policy (default none).
         public var decisionObserver: (@Sendable (String, PolicyInput, Decision) -> Void)?
+        /// Knows every secret value (and the tokens minted during the run): applied to what the
+        /// model is sent and, composed with ``recorderOptions``' redactor, to the trace (default none).
+        public var secretRedactor: SecretRedactor?
 
         /// Creates a configuration.
         /// - Parameters:
@@ -155,9 +159,14 @@ public struct AgentLoop: Sendable {
         ]
         let recorder: RunRecorder
         do {
+            var options = configuration.recorderOptions
+            if let secrets = configuration.secretRedactor {
+                let previous = options.redactor
+                options.redactor = { secrets.redacted(previous($0)) }
+            }
             recorder = try RunRecorder(
                 store: store, key: key, runID: configuration.runID ?? UUID().uuidString.lowercased(), started: started,
-                options: configuration.recorderOptions)
+                options: options)
         } catch {
             throw AgentError(.trace, "cannot start the run in the trace \(store.path)", cause: error.description)
         }

@@ -212,7 +212,10 @@ extension AgentRun {
         let name = tool.manifest.name
         let result: ToolRunResult
         do {
-            result = try await loop.runner.run(tool, arguments: arguments, context: loop.context)
+            result = try await loop.runner.run(
+                tool, arguments: arguments, context: loop.context,
+                call: ToolCallIdentity(
+                    runID: recorder.runID, argumentsDigest: ArgumentDigest.digest(tool: name, arguments: arguments)))
         } catch {
             try recorder.append(
                 .error, ["stage": "tool", "code": .string(error.code.rawValue), "message": .string(error.description)])
@@ -235,31 +238,43 @@ extension AgentRun {
             ])
         progress(.executed(callID: id, tool: name, exitCode: result.exitCode, seconds: result.record.wallSeconds))
 
-        var content = result.output
+        // Redacted piece by piece before any JSON escaping, so that a value with quotes or
+        // backslashes is still found; then once more as a whole.
+        var redactions: [String: Int] = [:]
+        func redact(_ text: String) -> String {
+            let (clean, counts) = redacted(text)
+            redactions.merge(counts, uniquingKeysWith: +)
+            return clean
+        }
+        let output = redact(result.output)
+        var content = output
         if result.exitCode != 0 || result.record.timedOut {
-            let stderr = String(decoding: result.record.stderr.bytes.suffix(2048), as: UTF8.self)
+            let stderr = redact(String(decoding: result.record.stderr.bytes.suffix(2048), as: UTF8.self))
             content =
                 ([
                     "error": .string(
                         result.record.timedOut ? "the tool timed out" : "the tool exited \(result.exitCode)"),
-                    "stderr": .string(stderr), "stdout": .string(result.output),
+                    "stderr": .string(stderr), "stdout": .string(output),
                 ] as JSONValue).canonicalString
         } else if let problem = result.outputProblem {
-            content = (["error": .string(problem), "stdout": .string(result.output)] as JSONValue).canonicalString
+            content = (["error": .string(redact(problem)), "stdout": .string(output)] as JSONValue).canonicalString
         }
+        content = redact(content)
         let cap = tool.manifest.output.maxBytes
         let truncated = content.utf8.count > cap
         if truncated { content = Self.prefix(content, bytes: cap) }
         outputBytes += Int64(content.utf8.count)
         labels.formUnion(tool.manifest.outputLabels)
-        try recorder.append(
-            .toolResult,
-            [
-                "call_id": .string(id), "content": .string(content),
-                "truncated": .bool(truncated || result.outputTruncated),
-                "bytes": .integer(Int64(content.utf8.count)),
-                "labels": .array(tool.manifest.outputLabels.map(JSONValue.string)),
-            ])
+        var payload: [String: JSONValue] = [
+            "call_id": .string(id), "content": .string(content),
+            "truncated": .bool(truncated || result.outputTruncated), "bytes": .integer(Int64(content.utf8.count)),
+            "labels": .array(tool.manifest.outputLabels.map(JSONValue.string)),
+        ]
+        if !redactions.isEmpty {
+            payload["redactions"] = .array(
+                redactions.keys.sorted().map { ["secret": .string($0), "count": .integer(Int64(redactions[$0] ?? 0))] })
+        }
+        try recorder.append(.toolResult, .object(payload))
         return content
     }
 

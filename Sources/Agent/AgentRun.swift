@@ -48,6 +48,11 @@ final class AgentRun {
         self.progress = progress
     }
 
+    /// `text` with every secret the run knows replaced, and the count per secret.
+    func redacted(_ text: String) -> (text: String, counts: [String: Int]) {
+        loop.configuration.secretRedactor?.redact(text) ?? (text, [:])
+    }
+
     var elapsed: Double {
         let duration = ContinuousClock.now - startedAt
         return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -58,7 +63,8 @@ final class AgentRun {
     /// The conversation loop; returns the recorded outcome.
     func drive(task: String) async throws -> AgentRunOutcome {
         messages = [
-            ChatMessage(role: .system, content: loop.workflow.systemPrompt), ChatMessage(role: .user, content: task),
+            ChatMessage(role: .system, content: redacted(loop.workflow.systemPrompt).text),
+            ChatMessage(role: .user, content: redacted(task).text),
         ]
         while true {
             if steps >= budgets.maxSteps {

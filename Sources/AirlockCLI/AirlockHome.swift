@@ -21,6 +21,12 @@ struct AirlockHome {
     var traceDatabase: URL { root.appendingPathComponent("trace.sqlite") }
     /// Keys, one per purpose, mode 0600.
     var keys: URL { root.appendingPathComponent("keys", isDirectory: true) }
+    /// The secret store's directory (0700), holding `store.sealed` (0600).
+    var secrets: URL { root.appendingPathComponent("secrets", isDirectory: true) }
+    /// The key the secret store is sealed with (0600), used for nothing else.
+    var secretsKey: URL { keys.appendingPathComponent("secrets.key") }
+    /// The key per-call tokens are signed with (0600), used for nothing else.
+    var tokenSigningKey: URL { keys.appendingPathComponent("token-signing.key") }
     /// Scratch workspaces of runs.
     var workspaces: URL { root.appendingPathComponent("workspaces", isDirectory: true) }
 

@@ -81,6 +81,7 @@ struct ReplayCommand: AsyncParsableCommand {
         defer { if let workspace = context.workspace { try? FileManager.default.removeItem(at: workspace) } }
         let replayer = Replayer(registry: registry, context: context)
         guard all else {
+            let secrets = reexecute ? try SecretsCLI.broker(home) : nil
             let report: ReplayReport
             var again: Reexecution?
             do throws(ReplayError) {
@@ -89,7 +90,8 @@ struct ReplayCommand: AsyncParsableCommand {
                     recorded, workflow: try loadWorkflow(for: recorded), whatIf: whatIf)
                 if reexecute {
                     again = try await Reexecution(
-                        recorded, runner: ToolRunner(registry: registry), context: context, current: current)
+                        recorded, runner: ToolRunner(registry: registry, secrets: secrets),
+                        context: context, current: current)
                 }
             } catch {
                 throw Self.fail(error)

@@ -95,12 +95,15 @@ struct RunCommand: AsyncParsableCommand {
         let key = try TraceCLI.signingKey()
         let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1
         let printer = RunProgressPrinter(quiet: quiet, animated: interactive)
+        let secrets = try SecretsCLI.broker(home)
+        var configuration = AgentLoop.Configuration(
+            user: Self.userName(), preApproved: approve,
+            approver: interactive ? RunTerminalApprover(printer: printer) : nil, runID: runID)
+        configuration.secretRedactor = secrets?.redactor
         let loop = AgentLoop(
-            workflow: loaded, policy: policy, registry: registry, runner: ToolRunner(registry: registry),
-            model: chatModel, context: context,
-            configuration: AgentLoop.Configuration(
-                user: Self.userName(), preApproved: approve,
-                approver: interactive ? RunTerminalApprover(printer: printer) : nil, runID: runID))
+            workflow: loaded, policy: policy, registry: registry,
+            runner: ToolRunner(registry: registry, secrets: secrets), model: chatModel, context: context,
+            configuration: configuration)
         let outcome: AgentRunOutcome
         do throws(AgentError) {
             outcome = try await loop.run(parameters: values, store: store, key: key, progress: printer.report)

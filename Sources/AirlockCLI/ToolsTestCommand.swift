@@ -1,6 +1,7 @@
 import AirlockCore
 import ArgumentParser
 import Foundation
+import Policy
 import Sandbox
 import Tools
 
@@ -52,7 +53,10 @@ struct ToolsTestCommand: AsyncParsableCommand {
             }
             let tool = try registry.resolve(reference)
             context.workspace = try ToolsCLI.workspace(home, explicit: workspace, prefix: "test")
-            let result = try await ToolRunner(registry: registry).run(tool, arguments: parsed, context: context)
+            let runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
+            let call = ToolCallIdentity(
+                runID: "tools-test", argumentsDigest: ArgumentDigest.digest(tool: tool.manifest.name, arguments: parsed))
+            let result = try await runner.run(tool, arguments: parsed, context: context, call: call)
             report(result, workspace: context.workspace)
             throw ExitCode(result.exitCode)
         } catch let error as ToolsError {

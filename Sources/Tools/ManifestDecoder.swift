@@ -22,7 +22,7 @@ public struct ManifestDecoder: Sendable {
     /// The top-level fields a manifest may have.
     public static let fields = [
         "name", "version", "description", "owner", "executable", "argv", "stdin", "input", "output", "filesystem",
-        "environment", "limits", "seccomp", "risk", "data", "threats",
+        "environment", "limits", "seccomp", "risk", "data", "threats", "secrets",
     ]
 
     /// Decodes manifest text (YAML; JSON is YAML too).
@@ -264,6 +264,8 @@ public struct ManifestDecoder: Sendable {
                 "unknown threat tag \"\(tag)\" (see THREATS.md: maestro:L1–L7, asi:01–10, nhi:01–10)")
         }
 
+        let secrets = Self.secrets(root?["secrets"], environment: environment, reader: &r)
+
         guard r.problems.isEmpty, let name, let version, let description, let owner, let path, let sha, let schema,
             let risk
         else {
@@ -278,6 +280,6 @@ public struct ManifestDecoder: Sendable {
             input: schema, output: .init(format: format, maxBytes: maxBytes), mounts: mounts,
             environment: environment, limits: limits, syscallGroups: groups, risk: risk,
             readsLabels: labels["reads"] ?? [], outputLabels: labels["output"] ?? [], threats: threats,
-            document: document)
+            document: document, secrets: secrets)
     }
 }

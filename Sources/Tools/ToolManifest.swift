@@ -43,6 +43,8 @@ public struct ToolManifest: Sendable {
     public var threats: [String]
     /// The manifest document as JSON: what the registry stores and hashes.
     public var document: JSONValue
+    /// Secrets from the local store this tool receives, each for one call only.
+    public var secrets: [SecretDeclaration] = []
 
     /// The SHA-256 of the canonical manifest document: a registered version's identity.
     public var manifestSHA256: String { SHA256.hex(document.canonicalBytes) }

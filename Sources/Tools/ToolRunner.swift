@@ -1,6 +1,7 @@
 import AirlockCore
 import Foundation
 import Sandbox
+import Secrets
 
 /// Where a run's variables point on the host.
 public struct ToolRunContext: Sendable {
@@ -35,16 +36,28 @@ public struct ToolRunner: Sendable {
 
     /// The largest call accepted, in bytes of canonical JSON arguments. Default 256 KiB.
     public var maxArgumentBytes: Int
+    /// Where the secrets a manifest declares come from; `nil`: a tool that declares any cannot run.
+    public var secrets: SecretBroker?
+    /// A tmpfs directory under which each call's secret files get a private 0700 directory.
+    /// Default `/dev/shm`.
+    public var secretsRoot: String
 
     /// Creates a runner.
     /// - Parameters:
     ///   - registry: where tools and their stored executables come from.
     ///   - sandbox: what runs the spec (default the real ``Sandbox``).
     ///   - maxArgumentBytes: the largest call accepted (default 256 KiB of canonical JSON).
-    public init(registry: ToolRegistry, sandbox: any SandboxRunning = Sandbox(), maxArgumentBytes: Int = 256 << 10) {
+    ///   - secrets: where declared secrets come from (default none: a tool that declares any cannot run).
+    ///   - secretsRoot: the tmpfs for per-call secret files (default `/dev/shm`).
+    public init(
+        registry: ToolRegistry, sandbox: any SandboxRunning = Sandbox(), maxArgumentBytes: Int = 256 << 10,
+        secrets: SecretBroker? = nil, secretsRoot: String = "/dev/shm"
+    ) {
         self.registry = registry
         self.sandbox = sandbox
         self.maxArgumentBytes = maxArgumentBytes
+        self.secrets = secrets
+        self.secretsRoot = secretsRoot
     }
 
     /// Builds the sandbox spec for one call, after every check.
@@ -86,14 +99,21 @@ public struct ToolRunner: Sendable {
             syscallGroups: Set(manifest.syscallGroups))
     }
 
-    /// Runs one call in the sandbox.
+    /// Runs one call in the sandbox, with the secrets its manifest declares (removed when it ends).
+    /// - Parameter call: the run and argument digest a per-call token is bound to (default none).
     /// - Returns: the result; a non-zero exit or a timeout is an outcome in it, not an error.
-    /// - Throws: ``ToolsError`` as ``prepare(_:arguments:context:)``, or `sandbox` when the sandbox
-    ///   could not be set up (nothing ran).
-    public func run(_ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext) async throws(ToolsError)
-        -> ToolRunResult
-    {
-        let spec = try prepare(tool, arguments: arguments, context: context)
+    /// - Throws: ``ToolsError`` as ``prepare(_:arguments:context:)``, `secret-unavailable` naming
+    ///   the secret and the tool, or `sandbox` when the sandbox could not be set up (nothing ran).
+    public func run(
+        _ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext, call: ToolCallIdentity? = nil
+    ) async throws(ToolsError) -> ToolRunResult {
+        var spec = try prepare(tool, arguments: arguments, context: context)
+        let material = try SecretMaterial(
+            tool.manifest.secrets, tool: tool.reference, broker: secrets, call: call, root: secretsRoot,
+            owner: sandbox.hostIdentity)
+        defer { material.remove() }
+        spec.mounts += material.mounts
+        spec.environment.merge(material.environment) { _, secret in secret }
         let record: ExecutionRecord
         do {
             record = try await sandbox.run(spec)

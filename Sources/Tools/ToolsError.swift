@@ -29,6 +29,9 @@ public struct ToolsError: Error, Sendable, Hashable, CustomStringConvertible {
         case registry
         /// The sandbox could not be set up; nothing ran.
         case sandbox
+        /// A secret the manifest declares could not be delivered (missing from the store, no
+        /// store, unreadable store); the call did not run.
+        case secretUnavailable = "secret-unavailable"
     }
 
     /// What kind of failure this is.
