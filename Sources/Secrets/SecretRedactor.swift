@@ -36,6 +36,7 @@ public final class SecretRedactor: Sendable {
             forms.append(plain)
             let unreserved = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
             if let percent = plain.addingPercentEncoding(withAllowedCharacters: unreserved) { forms.append(percent) }
+            if let every = plain.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { forms.append(every) }
             if let query = plain.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) { forms.append(query) }
             forms.append(plain.replacingOccurrences(of: " ", with: "+"))
         }

@@ -1,0 +1,145 @@
+import AirlockCore
+import Foundation
+import Sandbox
+import Testing
+import Tools
+import Trace
+
+@testable import Secrets
+
+/// Declared secrets reach the declaring tool's call through the real sandbox, and nothing else.
+@Suite(
+    "Secret injection", .serialized,
+    .enabled(if: SandboxProbe.current.allLayersAvailable, "this host lacks a confinement layer (see `airlock sandbox probe`)")
+)
+struct SecretInjectionTests {
+    let home: URL
+    let store: SecretStore
+    let registry: ToolRegistry
+    static let script = "#!/bin/sh\nfor f in /run/secrets/*; do echo \"$f=$(cat $f)\"; done\necho \"env=${LEGACY_KEY:-none}\"\n"
+
+    init() throws {
+        home = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-inject-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+        store = SecretStore(home: home)
+        registry = ToolRegistry(home: home)
+    }
+
+    /// Registers `name` running ``script`` with `secrets` YAML appended to its manifest.
+    func register(_ name: String, secrets: String) throws -> RegisteredTool {
+        let dir = home.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data(Self.script.utf8).write(to: dir.appendingPathComponent("show.sh"))
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o755], ofItemAtPath: dir.appendingPathComponent("show.sh").path)
+        let manifest = dir.appendingPathComponent("manifest.yaml")
+        try """
+        name: \(name)
+        version: 1.0.0
+        description: Shows the secrets it received.
+        owner: tests@example.org
+        executable: {path: show.sh, sha256: \(SHA256.hex(Array(Self.script.utf8)))}
+        input: {type: object, properties: {}}
+        risk: low
+        \(secrets)
+        """.write(to: manifest, atomically: true, encoding: .utf8)
+        _ = try registry.add([try ManifestFile.load(manifest)])
+        return try registry.resolve(name)
+    }
+
+    func runner() throws -> ToolRunner {
+        ToolRunner(registry: registry, secrets: try SecretBroker(store: store, keysDirectory: home.appendingPathComponent("keys")))
+    }
+
+    @Test func onlyTheDeclaringToolSeesItAndRotationTakesEffectAtTheNextCall() async throws {
+        try store.set("REPORTS_DB_PASSWORD", value: Array("first-password".utf8))
+        try store.set("LEGACY_KEY", value: Array("legacy-value".utf8))
+        let holder = try register("demo.holder", secrets: "secrets:\n  - name: REPORTS_DB_PASSWORD\n")
+        let other = try register("demo.other", secrets: "")
+        let legacy = try register("demo.legacy", secrets: "secrets:\n  - {name: LEGACY_KEY, as: env, env: LEGACY_KEY}\n")
+        let runner = try runner()
+        let context = ToolRunContext(workspace: nil)
+
+        let first = try await runner.run(holder, arguments: [:], context: context)
+        #expect(first.output == "/run/secrets/REPORTS_DB_PASSWORD=first-password\nenv=none\n", "\(first.record.stderr.text)")
+        let second = try await runner.run(other, arguments: [:], context: context)
+        #expect(second.output == "/run/secrets/*=\nenv=none\n")
+        let env = try await runner.run(legacy, arguments: [:], context: context)
+        #expect(env.output == "/run/secrets/*=\nenv=legacy-value\n")
+
+        try store.rotate("REPORTS_DB_PASSWORD", value: Array("second-password".utf8))
+        let third = try await runner.run(holder, arguments: [:], context: context)
+        #expect(third.output.contains("=second-password\n"))
+        #expect(try store.list().first { $0.name == "REPORTS_DB_PASSWORD" }?.lastUsed != nil)
+        let left = try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter {
+            $0.hasPrefix("airlock-secrets-")
+        }
+        #expect(left.isEmpty, "per-call directories left behind: \(left)")
+    }
+
+    @Test func aMissingSecretFailsTheCallNamingSecretAndTool() async throws {
+        try store.set("SOMETHING_ELSE", value: Array("long enough".utf8))
+        let tool = try register("demo.needy", secrets: "secrets:\n  - name: NOT_THERE\n")
+        let error = try await #require(throws: ToolsError.self) {
+            _ = try await runner().run(tool, arguments: [:], context: ToolRunContext(workspace: nil))
+        }
+        #expect(error.code == .secretUnavailable)
+        #expect(error.description.contains("NOT_THERE") && error.description.contains("demo.needy"))
+        let none = try await #require(throws: ToolsError.self) {
+            _ = try await ToolRunner(registry: registry).run(tool, arguments: [:], context: ToolRunContext(workspace: nil))
+        }
+        #expect(none.message.contains("no secret store"))
+    }
+
+    @Test func aTokenIsMintedForTheCallAndRedacted() async throws {
+        try store.set("TICKETS_API", value: Array("long-lived-api-key".utf8))
+        let tool = try register(
+            "demo.tickets", secrets: "secrets:\n  - {name: TICKETS_API, as: token, audience: tickets, ttl_seconds: 120}\n")
+        let broker = try SecretBroker(store: store, keysDirectory: home.appendingPathComponent("keys"))
+        let runner = ToolRunner(registry: registry, secrets: broker)
+        let call = ToolCallIdentity(runID: "run-7", argumentsDigest: String(repeating: "b", count: 64))
+        let result = try await runner.run(tool, arguments: [:], context: ToolRunContext(workspace: nil), call: call)
+        let line = try #require(result.output.split(separator: "\n").first)
+        let compact = String(line.dropFirst("/run/secrets/TICKETS_API=".count))
+        #expect(!result.output.contains("long-lived-api-key"))
+        let issuer = try #require(try TokenIssuer.load(keysDirectory: home.appendingPathComponent("keys")))
+        guard case .valid(let claims) = TokenVerifier(publicKey: issuer.key.publicKey).verify(compact, audience: "tickets")
+        else {
+            Issue.record("the delivered token does not verify: \(compact)")
+            return
+        }
+        #expect(claims.runID == "run-7" && claims.tool == "demo.tickets@1.0.0" || claims.tool == "demo.tickets")
+        #expect(claims.argumentsDigest == call.argumentsDigest)
+        #expect(claims.expiresAt - claims.issuedAt == 120)
+        #expect(broker.redactor.redacted(result.output) == "/run/secrets/TICKETS_API=[secret:TICKETS_API]\nenv=none\n")
+    }
+
+    @Test func manifestDeclarationsAreCheckedWithPointers() {
+        let base = """
+            name: demo.bad
+            version: 1.0.0
+            description: d
+            owner: o
+            executable: {path: x, sha256: \(String(repeating: "a", count: 64))}
+            input: {type: object}
+            risk: low
+            """
+        let cases = [
+            ("secrets:\n  - {name: 1bad}\n", "/secrets/0/name"),
+            ("secrets:\n  - {name: A_B, as: pigeon}\n", "/secrets/0/as"),
+            ("secrets:\n  - {name: A_B, as: env}\n", "/secrets/0"),
+            ("secrets:\n  - {name: A_B, as: token, ttl_seconds: 7200}\n", "/secrets/0/ttl_seconds"),
+            ("secrets:\n  - {name: A_B, audience: x}\n", "/secrets/0/audience"),
+            ("secrets:\n  - {name: A_B}\n  - {name: A_B}\n", "/secrets/1/name"),
+        ]
+        for (yaml, pointer) in cases {
+            do {
+                _ = try ManifestDecoder().decode(text: base + "\n" + yaml)
+                Issue.record("accepted: \(yaml)")
+            } catch {
+                #expect(error.problems.contains { $0.pointer == pointer }, "\(yaml): \(error.problems)")
+            }
+        }
+    }
+}
