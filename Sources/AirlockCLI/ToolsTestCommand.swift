@@ -55,7 +55,8 @@ struct ToolsTestCommand: AsyncParsableCommand {
             context.workspace = try ToolsCLI.workspace(home, explicit: workspace, prefix: "test")
             let runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
             let call = ToolCallIdentity(
-                runID: "tools-test", argumentsDigest: ArgumentDigest.digest(tool: tool.manifest.name, arguments: parsed))
+                runID: "tools-test", argumentsDigest: ArgumentDigest.digest(tool: tool.manifest.name, arguments: parsed)
+            )
             let result = try await runner.run(tool, arguments: parsed, context: context, call: call)
             report(result, workspace: context.workspace)
             throw ExitCode(result.exitCode)

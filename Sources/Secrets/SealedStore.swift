@@ -68,7 +68,8 @@ struct SealedStore {
     func open(_ sealed: Sealed, storeURL: URL) throws(SecretsError) -> [UInt8] {
         guard let value = SecretCipher.open(sealed.value, key: key, aad: Self.aad(sealed.entry)) else {
             throw SecretsError(
-                .corrupt, "secret \(sealed.entry.name) in \(storeURL.path) fails authentication (its entry was altered)")
+                .corrupt, "secret \(sealed.entry.name) in \(storeURL.path) fails authentication (its entry was altered)"
+            )
         }
         return value
     }

@@ -47,7 +47,8 @@ public enum SecretFiles {
     public static func read(_ path: String, what: String) throws(SecretsError) -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SecretsError(
-                .io, "cannot read \(what) \(path)", cause: String(cString: strerror(access(path, R_OK) == 0 ? EIO : errno)))
+                .io, "cannot read \(what) \(path)",
+                cause: String(cString: strerror(access(path, R_OK) == 0 ? EIO : errno)))
         }
         return Array(data)
     }
@@ -65,7 +66,9 @@ public enum SecretFiles {
         guard fd >= 0 else { throw fail("open") }
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress.map { $0 + written }, bytes.count - written) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.write(fd, $0.baseAddress.map { $0 + written }, bytes.count - written)
+            }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
                 let error = fail("write")

@@ -94,15 +94,12 @@ public struct SecretStore: Sendable {
     public func set(_ name: String, value: [UInt8], now: Double = Date().timeIntervalSince1970) throws(SecretsError)
         -> SecretEntry
     {
-        try check(name, value)
-        return try mutate { document throws(SecretsError) in
-            guard document.entries[name] == nil else {
+        try write(name, value) { existing, _ throws(SecretsError) in
+            guard existing == nil else {
                 throw SecretsError(
                     .exists, "secret \(name) already exists; use `airlock secrets rotate \(name)` to replace its value")
             }
-            let entry = SecretEntry(name: name, version: 1, created: now)
-            document.entries[name] = try document.seal(value, entry: entry)
-            return entry
+            return SecretEntry(name: name, version: 1, created: now)
         }
     }
 
@@ -112,12 +109,10 @@ public struct SecretStore: Sendable {
     public func rotate(_ name: String, value: [UInt8], now: Double = Date().timeIntervalSince1970) throws(SecretsError)
         -> SecretEntry
     {
-        try check(name, value)
-        return try mutate { document throws(SecretsError) in
-            guard var entry = document.entries[name]?.entry else { throw unknown(name, document: document) }
+        try write(name, value) { existing, document throws(SecretsError) in
+            guard var entry = existing else { throw unknown(name, document: document) }
             entry.version += 1
             entry.rotated = now
-            document.entries[name] = try document.seal(value, entry: entry)
             return entry
         }
     }
@@ -151,6 +146,19 @@ public struct SecretStore: Sendable {
         return checks.compactMap { path, expected in
             guard let mode = try? SecretFiles.mode(of: path), mode & 0o077 != 0 else { return nil }
             return PermissionProblem(path: path, mode: UInt32(mode), expected: UInt32(expected))
+        }
+    }
+
+    /// Checks name and value, then seals `value` under the entry `next` makes of the existing one.
+    private func write(
+        _ name: String, _ value: [UInt8],
+        _ next: (SecretEntry?, SealedStore) throws(SecretsError) -> SecretEntry
+    ) throws(SecretsError) -> SecretEntry {
+        try check(name, value)
+        return try mutate { document throws(SecretsError) in
+            let entry = try next(document.entries[name]?.entry, document)
+            document.entries[name] = try document.seal(value, entry: entry)
+            return entry
         }
     }
 
@@ -190,7 +198,8 @@ public struct SecretStore: Sendable {
             if exists {
                 throw SecretsError(
                     .io,
-                    "the secret store \(path) exists but its key \(keyURL.path) does not; restore the key from a backup")
+                    "the secret store \(path) exists but its key \(keyURL.path) does not; restore the key from a backup"
+                )
             }
             return SealedStore(key: [], entries: [:])
         }

@@ -25,9 +25,10 @@ extension ManifestDecoder {
                 r.problem(pointer + "/name", "secret \(name) is declared twice")
                 continue
             }
-            let kind = r.string(m, pointer, "as") {
-                ["file", "token", "env"].contains($0) ? nil : "must be file, token or env"
-            } ?? "file"
+            let kind =
+                r.string(m, pointer, "as") {
+                    ["file", "token", "env"].contains($0) ? nil : "must be file, token or env"
+                } ?? "file"
             func only(_ field: String, for kinds: String) {
                 if m[field] != nil { r.problem(JSONPointer.appending(pointer, field), "only applies to as: \(kinds)") }
             }
@@ -39,7 +40,8 @@ extension ManifestDecoder {
                     r.number(
                         m, pointer, "ttl_seconds", range: 1...Double(TokenIssuer.maximumTTLSeconds), integer: true
                     ).map { Int($0) } ?? TokenIssuer.defaultTTLSeconds
-                declarations.append(SecretDeclaration(name: name, delivery: .token(audience: audience, ttlSeconds: ttl)))
+                declarations.append(
+                    SecretDeclaration(name: name, delivery: .token(audience: audience, ttlSeconds: ttl)))
             case "env":
                 only("audience", for: "token")
                 only("ttl_seconds", for: "token")

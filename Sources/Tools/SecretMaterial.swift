@@ -50,7 +50,8 @@ struct SecretMaterial {
                 } catch {
                     throw ToolsError(
                         .secretUnavailable,
-                        "\(tool): secret \(declaration.name) could not be delivered; nothing ran", cause: error.description,
+                        "\(tool): secret \(declaration.name) could not be delivered; nothing ran",
+                        cause: error.description,
                         threats: ["nhi:02"])
                 }
                 if case .environment(let variable) = declaration.delivery {
@@ -97,7 +98,9 @@ struct SecretMaterial {
         var ok = fd >= 0
         var written = 0
         while ok && written < value.count {
-            let n = value.withUnsafeBytes { Glibc.write(fd, $0.baseAddress.map { $0 + written }, value.count - written) }
+            let n = value.withUnsafeBytes {
+                Glibc.write(fd, $0.baseAddress.map { $0 + written }, value.count - written)
+            }
             if n < 0 && errno == EINTR { continue }
             ok = n > 0
             written += max(n, 0)

@@ -157,7 +157,9 @@ struct SecretsCLITests {
         #expect(all.contains("cannot access '/run/secrets'"))
 
         // The trace database's files, byte for byte.
-        let names = try FileManager.default.contentsOfDirectory(atPath: home.path).filter { $0.hasPrefix("trace.sqlite") }
+        let names = try FileManager.default.contentsOfDirectory(atPath: home.path).filter {
+            $0.hasPrefix("trace.sqlite")
+        }
         #expect(!names.isEmpty)
         for name in names {
             let bytes = try Data(contentsOf: home.appendingPathComponent(name))

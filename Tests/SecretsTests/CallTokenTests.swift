@@ -19,7 +19,8 @@ struct CallTokenTests {
 
     func mint(audience: String? = "tickets", ttl: Int = 60, now: Int64 = 1_000_000) throws -> (CallToken, String) {
         try issuer.mint(
-            secret: "TICKETS_API", runID: "run-1", tool: "tickets.create", argumentsDigest: String(repeating: "a", count: 64),
+            secret: "TICKETS_API", runID: "run-1", tool: "tickets.create",
+            argumentsDigest: String(repeating: "a", count: 64),
             audience: audience, ttlSeconds: ttl, now: now)
     }
 

@@ -10,13 +10,16 @@ import Trace
 /// Declared secrets reach the declaring tool's call through the real sandbox, and nothing else.
 @Suite(
     "Secret injection", .serialized,
-    .enabled(if: SandboxProbe.current.allLayersAvailable, "this host lacks a confinement layer (see `airlock sandbox probe`)")
+    .enabled(
+        if: SandboxProbe.current.allLayersAvailable, "this host lacks a confinement layer (see `airlock sandbox probe`)"
+    )
 )
 struct SecretInjectionTests {
     let home: URL
     let store: SecretStore
     let registry: ToolRegistry
-    static let script = "#!/bin/sh\nfor f in /run/secrets/*; do echo \"$f=$(cat $f)\"; done\necho \"env=${LEGACY_KEY:-none}\"\n"
+    static let script =
+        "#!/bin/sh\nfor f in /run/secrets/*; do echo \"$f=$(cat $f)\"; done\necho \"env=${LEGACY_KEY:-none}\"\n"
 
     init() throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-inject-\(UUID().uuidString)")
@@ -49,7 +52,9 @@ struct SecretInjectionTests {
     }
 
     func runner() throws -> ToolRunner {
-        ToolRunner(registry: registry, secrets: try SecretBroker(store: store, keysDirectory: home.appendingPathComponent("keys")))
+        ToolRunner(
+            registry: registry,
+            secrets: try SecretBroker(store: store, keysDirectory: home.appendingPathComponent("keys")))
     }
 
     @Test func onlyTheDeclaringToolSeesItAndRotationTakesEffectAtTheNextCall() async throws {
@@ -57,12 +62,15 @@ struct SecretInjectionTests {
         try store.set("LEGACY_KEY", value: Array("legacy-value".utf8))
         let holder = try register("demo.holder", secrets: "secrets:\n  - name: REPORTS_DB_PASSWORD\n")
         let other = try register("demo.other", secrets: "")
-        let legacy = try register("demo.legacy", secrets: "secrets:\n  - {name: LEGACY_KEY, as: env, env: LEGACY_KEY}\n")
+        let legacy = try register(
+            "demo.legacy", secrets: "secrets:\n  - {name: LEGACY_KEY, as: env, env: LEGACY_KEY}\n")
         let runner = try runner()
         let context = ToolRunContext(workspace: nil)
 
         let first = try await runner.run(holder, arguments: [:], context: context)
-        #expect(first.output == "/run/secrets/REPORTS_DB_PASSWORD=first-password\nenv=none\n", "\(first.record.stderr.text)")
+        #expect(
+            first.output == "/run/secrets/REPORTS_DB_PASSWORD=first-password\nenv=none\n", "\(first.record.stderr.text)"
+        )
         let second = try await runner.run(other, arguments: [:], context: context)
         #expect(second.output == "/run/secrets/*=\nenv=none\n")
         let env = try await runner.run(legacy, arguments: [:], context: context)
@@ -87,7 +95,8 @@ struct SecretInjectionTests {
         #expect(error.code == .secretUnavailable)
         #expect(error.description.contains("NOT_THERE") && error.description.contains("demo.needy"))
         let none = try await #require(throws: ToolsError.self) {
-            _ = try await ToolRunner(registry: registry).run(tool, arguments: [:], context: ToolRunContext(workspace: nil))
+            _ = try await ToolRunner(registry: registry).run(
+                tool, arguments: [:], context: ToolRunContext(workspace: nil))
         }
         #expect(none.message.contains("no secret store"))
     }
@@ -95,7 +104,8 @@ struct SecretInjectionTests {
     @Test func aTokenIsMintedForTheCallAndRedacted() async throws {
         try store.set("TICKETS_API", value: Array("long-lived-api-key".utf8))
         let tool = try register(
-            "demo.tickets", secrets: "secrets:\n  - {name: TICKETS_API, as: token, audience: tickets, ttl_seconds: 120}\n")
+            "demo.tickets",
+            secrets: "secrets:\n  - {name: TICKETS_API, as: token, audience: tickets, ttl_seconds: 120}\n")
         let broker = try SecretBroker(store: store, keysDirectory: home.appendingPathComponent("keys"))
         let runner = ToolRunner(registry: registry, secrets: broker)
         let call = ToolCallIdentity(runID: "run-7", argumentsDigest: String(repeating: "b", count: 64))
@@ -104,7 +114,9 @@ struct SecretInjectionTests {
         let compact = String(line.dropFirst("/run/secrets/TICKETS_API=".count))
         #expect(!result.output.contains("long-lived-api-key"))
         let issuer = try #require(try TokenIssuer.load(keysDirectory: home.appendingPathComponent("keys")))
-        guard case .valid(let claims) = TokenVerifier(publicKey: issuer.key.publicKey).verify(compact, audience: "tickets")
+        guard
+            case .valid(let claims) = TokenVerifier(publicKey: issuer.key.publicKey).verify(
+                compact, audience: "tickets")
         else {
             Issue.record("the delivered token does not verify: \(compact)")
             return

@@ -51,7 +51,9 @@ struct SecretStoreTests {
         #expect(error.code == .invalidValue)
         #expect(error.message.contains("redacted safely"))
         try store.set("A_NAME", value: Array("long enough".utf8))
-        let exists = try #require(throws: SecretsError.self) { try store.set("A_NAME", value: Array("long enough".utf8)) }
+        let exists = try #require(throws: SecretsError.self) {
+            try store.set("A_NAME", value: Array("long enough".utf8))
+        }
         #expect(exists.code == .exists)
     }
 
@@ -61,7 +63,9 @@ struct SecretStoreTests {
         #expect(missing.message.contains(store.storeURL.path))
         #expect(try store.list().isEmpty)
         try store.set("THERE", value: Array("long enough".utf8))
-        let unknown = try #require(throws: SecretsError.self) { try store.rotate("NOPE", value: Array("long enough".utf8)) }
+        let unknown = try #require(throws: SecretsError.self) {
+            try store.rotate("NOPE", value: Array("long enough".utf8))
+        }
         #expect(unknown.message.contains("known: THERE"))
         try FileManager.default.removeItem(at: store.keyURL)
         let noKey = try #require(throws: SecretsError.self) { try store.list() }
