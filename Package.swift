@@ -51,7 +51,8 @@ let package = Package(
             name: "Agent", dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Secrets"],
             exclude: ["README.md"]),
         .target(
-            name: "Replay", dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Agent"],
+            name: "Replay",
+            dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Agent", "Secrets"],
             exclude: ["README.md"]),
         .executableTarget(
             name: "AirlockCLI",

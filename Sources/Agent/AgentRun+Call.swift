@@ -3,6 +3,7 @@ import Foundation
 import Model
 import Policy
 import Sandbox
+import Secrets
 import Tools
 import Trace
 
@@ -234,22 +235,17 @@ extension AgentRun {
             [
                 "call_id": .string(id), "tool": .string(result.tool),
                 "argv": .array(result.arguments.map(JSONValue.string)),
-                "exit_code": .integer(Int64(result.exitCode)), "record": JSONValue.encoding(result.record) ?? [:],
+                "exit_code": .integer(Int64(result.exitCode)),
+                "record": JSONValue.encoding(redacted(result.record)) ?? [:],
             ])
         progress(.executed(callID: id, tool: name, exitCode: result.exitCode, seconds: result.record.wallSeconds))
 
         // Redacted piece by piece before any JSON escaping, so that a value with quotes or
         // backslashes is still found; then once more as a whole.
-        var redactions: [String: Int] = [:]
-        func redact(_ text: String) -> String {
-            let (clean, counts) = redacted(text)
-            redactions.merge(counts, uniquingKeysWith: +)
-            return clean
-        }
-        let output = redact(result.output)
+        let output = redacted(result.output)
         var content = output
         if result.exitCode != 0 || result.record.timedOut {
-            let stderr = redact(String(decoding: result.record.stderr.bytes.suffix(2048), as: UTF8.self))
+            let stderr = redacted(String(decoding: result.record.stderr.bytes.suffix(2048), as: UTF8.self))
             content =
                 ([
                     "error": .string(
@@ -257,9 +253,9 @@ extension AgentRun {
                     "stderr": .string(stderr), "stdout": .string(output),
                 ] as JSONValue).canonicalString
         } else if let problem = result.outputProblem {
-            content = (["error": .string(redact(problem)), "stdout": .string(output)] as JSONValue).canonicalString
+            content = (["error": .string(redacted(problem)), "stdout": .string(output)] as JSONValue).canonicalString
         }
-        content = redact(content)
+        content = redacted(content)
         let cap = tool.manifest.output.maxBytes
         let truncated = content.utf8.count > cap
         if truncated { content = Self.prefix(content, bytes: cap) }
@@ -270,12 +266,30 @@ extension AgentRun {
             "truncated": .bool(truncated || result.outputTruncated), "bytes": .integer(Int64(content.utf8.count)),
             "labels": .array(tool.manifest.outputLabels.map(JSONValue.string)),
         ]
+        // Counted from the markers, so that a replay of the recorded (already redacted) output
+        // records the same.
+        let redactions = SecretRedactor.markers(in: content)
         if !redactions.isEmpty {
             payload["redactions"] = .array(
                 redactions.keys.sorted().map { ["secret": .string($0), "count": .integer(Int64(redactions[$0] ?? 0))] })
         }
         try recorder.append(.toolResult, .object(payload))
         return content
+    }
+
+    /// The record as the trace keeps it: each output stream redacted, its kept bytes being the
+    /// redacted ones, so that a replay decoding the record re-encodes it byte for byte.
+    func redacted(_ record: ExecutionRecord) -> ExecutionRecord {
+        var copy = record
+        for path in [\ExecutionRecord.stdout, \ExecutionRecord.stderr] {
+            let original = record[keyPath: path]
+            let text = redacted(original.text)
+            guard text != original.text else { continue }
+            var stream = CapturedOutput(bytes: Array(text.utf8), totalBytes: original.totalBytes)
+            stream.truncated = original.truncated
+            copy[keyPath: path] = stream
+        }
+        return copy
     }
 
     /// The longest prefix of `text` of at most `bytes` UTF-8 bytes that ends on a character boundary.

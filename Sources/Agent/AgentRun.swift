@@ -48,9 +48,9 @@ final class AgentRun {
         self.progress = progress
     }
 
-    /// `text` with every secret the run knows replaced, and the count per secret.
-    func redacted(_ text: String) -> (text: String, counts: [String: Int]) {
-        loop.configuration.secretRedactor?.redact(text) ?? (text, [:])
+    /// `text` with every secret the run knows replaced by `[secret:NAME]`.
+    func redacted(_ text: String) -> String {
+        loop.configuration.secretRedactor?.redacted(text) ?? text
     }
 
     var elapsed: Double {
@@ -63,8 +63,8 @@ final class AgentRun {
     /// The conversation loop; returns the recorded outcome.
     func drive(task: String) async throws -> AgentRunOutcome {
         messages = [
-            ChatMessage(role: .system, content: redacted(loop.workflow.systemPrompt).text),
-            ChatMessage(role: .user, content: redacted(task).text),
+            ChatMessage(role: .system, content: redacted(loop.workflow.systemPrompt)),
+            ChatMessage(role: .user, content: redacted(task)),
         ]
         while true {
             if steps >= budgets.maxSteps {

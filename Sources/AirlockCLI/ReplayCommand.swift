@@ -79,9 +79,8 @@ struct ReplayCommand: AsyncParsableCommand {
             throw ToolsCLI.fail(error)
         }
         defer { if let workspace = context.workspace { try? FileManager.default.removeItem(at: workspace) } }
-        let replayer = Replayer(registry: registry, context: context)
+        let replayer = Replayer(registry: registry, context: context, secrets: try SecretsCLI.broker(home))
         guard all else {
-            let secrets = reexecute ? try SecretsCLI.broker(home) : nil
             let report: ReplayReport
             var again: Reexecution?
             do throws(ReplayError) {
@@ -90,7 +89,7 @@ struct ReplayCommand: AsyncParsableCommand {
                     recorded, workflow: try loadWorkflow(for: recorded), whatIf: whatIf)
                 if reexecute {
                     again = try await Reexecution(
-                        recorded, runner: ToolRunner(registry: registry, secrets: secrets),
+                        recorded, runner: ToolRunner(registry: registry, secrets: replayer.secrets),
                         context: context, current: current)
                 }
             } catch {

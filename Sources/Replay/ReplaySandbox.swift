@@ -11,6 +11,8 @@ public final class ReplaySandbox: SandboxRunning {
     public let records: RecordedSequence<ExecutionRecord>
     /// The identity the real sandbox would report (only used in error messages).
     public let hostIdentity: (uid: UInt32, gid: UInt32)
+    /// Nothing runs, so no secret is delivered.
+    public var runsPrograms: Bool { false }
 
     /// Creates a stand-in from recorded `tool.executed` payloads (blobs resolved).
     /// - Parameters:

@@ -3,6 +3,7 @@ import AirlockCore
 import Foundation
 import Model
 import Policy
+import Secrets
 import Synchronization
 import Tools
 import Trace
@@ -21,16 +22,23 @@ public struct Replayer: Sendable {
     public let context: ToolRunContext
     /// The loop's denial circuit breaker, as the run had it (default 3).
     public let maxConsecutiveDenials: Int
+    /// The secret store, so that a call whose declared secret was missing is missing again
+    /// (nothing is delivered: nothing runs); `nil` skips that check.
+    public let secrets: SecretBroker?
 
     /// Creates a replayer.
     /// - Parameters:
     ///   - registry: the tool registry.
     ///   - context: the workspace and datasets.
     ///   - maxConsecutiveDenials: the loop's circuit breaker (default 3, `airlock run`'s).
-    public init(registry: ToolRegistry, context: ToolRunContext, maxConsecutiveDenials: Int = 3) {
+    ///   - secrets: the secret store, to check declared secrets exist (default none: not checked).
+    public init(
+        registry: ToolRegistry, context: ToolRunContext, maxConsecutiveDenials: Int = 3, secrets: SecretBroker? = nil
+    ) {
         self.registry = registry
         self.context = context
         self.maxConsecutiveDenials = maxConsecutiveDenials
+        self.secrets = secrets
     }
 
     /// Replays one run.
@@ -76,7 +84,7 @@ public struct Replayer: Sendable {
         }
         let loop = AgentLoop(
             workflow: workflow, policy: policy, registry: registry,
-            runner: ToolRunner(registry: registry, sandbox: sandbox),
+            runner: ToolRunner(registry: registry, sandbox: sandbox, secrets: secrets),
             model: model, context: context, configuration: configuration)
         let replayed = try await scratchRun(loop, parameters: Self.parameters(started["parameters"]), runID: run.runID)
 

@@ -82,6 +82,23 @@ public final class SecretRedactor: Sendable {
         return (result, counts)
     }
 
+    /// How many `[secret:NAME]` markers `text` holds, by name: what a redacted text says was
+    /// removed from it, the same whether it was redacted now or read back from a trace.
+    public static func markers(in text: String) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        var rest = Substring(text)
+        while let start = rest.range(of: "[secret:") {
+            rest = rest[start.upperBound...]
+            guard let end = rest.firstIndex(of: "]") else { break }
+            let name = String(rest[..<end])
+            if SecretStore.isValidName(name) {
+                counts[name, default: 0] += 1
+                rest = rest[rest.index(after: end)...]
+            }
+        }
+        return counts
+    }
+
     /// `text` with every known form replaced: the trace's redaction hook.
     public func redacted(_ text: String) -> String {
         if isEmpty { return text }

@@ -22,12 +22,14 @@ struct SecretMaterial {
     /// - Parameters:
     ///   - root: a tmpfs directory for the per-call directory (`/dev/shm`).
     ///   - owner: the sandbox's host uid and gid.
+    ///   - deliver: `false` for a stand-in sandbox that runs nothing: each secret is only checked
+    ///     to exist (and not at all without a broker); nothing is written or marked used.
     /// - Throws: ``ToolsError`` `secret-unavailable` naming the secret and the tool; nothing is left behind.
     init(
         _ declarations: [SecretDeclaration], tool: String, broker: SecretBroker?, call: ToolCallIdentity?,
-        root: String, owner: (uid: UInt32, gid: UInt32)
+        root: String, owner: (uid: UInt32, gid: UInt32), deliver: Bool = true
     ) throws(ToolsError) {
-        guard !declarations.isEmpty else { return }
+        guard !declarations.isEmpty, deliver || broker != nil else { return }
         guard let broker else {
             throw ToolsError(
                 .secretUnavailable,
@@ -38,6 +40,10 @@ struct SecretMaterial {
             for declaration in declarations {
                 let value: [UInt8]
                 do {
+                    if !deliver {
+                        _ = try broker.store.value(of: declaration.name)
+                        continue
+                    }
                     switch declaration.delivery {
                     case .file, .environment: value = try broker.value(for: declaration.name)
                     case .token(let audience, let ttl):

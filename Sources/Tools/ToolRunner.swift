@@ -110,7 +110,7 @@ public struct ToolRunner: Sendable {
         var spec = try prepare(tool, arguments: arguments, context: context)
         let material = try SecretMaterial(
             tool.manifest.secrets, tool: tool.reference, broker: secrets, call: call, root: secretsRoot,
-            owner: sandbox.hostIdentity)
+            owner: sandbox.hostIdentity, deliver: sandbox.runsPrograms)
         defer { material.remove() }
         spec.mounts += material.mounts
         spec.environment.merge(material.environment) { _, secret in secret }

@@ -175,6 +175,9 @@ struct SecretsCLITests {
         #expect(export.stdout.contains(#""redactions":[{"count":3,"secret":"DEMO_API_KEY"}]"#))
         #expect(export.stdout.contains("NOT_IN_STORE"))
         #expect(try CLI.run(["trace", "verify", "secrets-e2e"], environment: env).status == 0)
+        // A replay re-drives the redacted record and records the same redactions.
+        let replay = try CLI.run(["replay", "secrets-e2e", "--workflow", workflow.path], environment: env)
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
 
         // `last used` is recorded.
         let list = try CLI.run(["secrets", "list", "--json"], environment: env)

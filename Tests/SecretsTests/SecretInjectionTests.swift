@@ -27,6 +27,9 @@ struct SecretInjectionTests {
             at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         store = SecretStore(home: home)
         registry = ToolRegistry(home: home)
+        secretsRoot = "/dev/shm/airlock-test-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(
+            atPath: secretsRoot, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o711])
     }
 
     /// Registers `name` running ``script`` with `secrets` YAML appended to its manifest.
@@ -51,12 +54,15 @@ struct SecretInjectionTests {
         return try registry.resolve(name)
     }
 
+    /// A private root for the per-call directories, so that what is left behind is this suite's.
+    let secretsRoot: String
+
     func runner() throws -> ToolRunner {
         ToolRunner(
             registry: registry,
-            secrets: try SecretBroker(store: store, keysDirectory: home.appendingPathComponent("keys")))
+            secrets: try SecretBroker(store: store, keysDirectory: home.appendingPathComponent("keys")),
+            secretsRoot: secretsRoot)
     }
-
     @Test func onlyTheDeclaringToolSeesItAndRotationTakesEffectAtTheNextCall() async throws {
         try store.set("REPORTS_DB_PASSWORD", value: Array("first-password".utf8))
         try store.set("LEGACY_KEY", value: Array("legacy-value".utf8))
@@ -80,10 +86,9 @@ struct SecretInjectionTests {
         let third = try await runner.run(holder, arguments: [:], context: context)
         #expect(third.output.contains("=second-password\n"))
         #expect(try store.list().first { $0.name == "REPORTS_DB_PASSWORD" }?.lastUsed != nil)
-        let left = try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter {
-            $0.hasPrefix("airlock-secrets-")
-        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: secretsRoot)
         #expect(left.isEmpty, "per-call directories left behind: \(left)")
+        try? FileManager.default.removeItem(atPath: secretsRoot)
     }
 
     @Test func aMissingSecretFailsTheCallNamingSecretAndTool() async throws {

@@ -34,3 +34,13 @@ struct SecretRedactorTests {
         #expect(redactor.redacted("Authorization: eyJhbGciOi.signature-part") == "Authorization: [secret:TOKEN]")
     }
 }
+
+/// Markers are counted the same in freshly redacted text and in text read back from a trace.
+@Suite("Redaction markers")
+struct RedactionMarkerTests {
+    @Test func markersAreCountedByName() {
+        let text = "a [secret:DB] b [secret:DB] [secret:TOKEN] [secret:not valid] [secret:"
+        #expect(SecretRedactor.markers(in: text) == ["DB": 2, "TOKEN": 1])
+        #expect(SecretRedactor.markers(in: "plain").isEmpty)
+    }
+}
