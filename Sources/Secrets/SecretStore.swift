@@ -136,7 +136,6 @@ public struct SecretStore: Sendable {
 
     /// The store's directory, store file and both keys whose modes let group or others in;
     /// files that do not exist are not problems.
-    /// - Parameter keysDirectory: where the keys are (default: beside ``keyURL``).
     public func checkPermissions() -> [PermissionProblem] {
         let keys = keyURL.deletingLastPathComponent()
         let checks: [(String, mode_t)] = [

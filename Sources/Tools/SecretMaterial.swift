@@ -2,10 +2,6 @@ import Foundation
 import Sandbox
 import Secrets
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The secrets of one call, made available to its sandbox: files (0400, owned by the sandbox's
 /// host user) in a 0700 per-call directory on a tmpfs, bound read-only at `/run/secrets/NAME`,
 /// and the environment variables a manifest opted into. ``remove()`` deletes the files when the
@@ -80,42 +76,36 @@ struct SecretMaterial {
         throws(ToolsError) -> URL
     {
         if let directory { return directory }
-        var template = Array((root + "/airlock-secrets-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ $0.baseAddress.flatMap { mkdtemp($0) } }) else {
+        let url = URL(fileURLWithPath: root, isDirectory: true).appendingPathComponent(
+            "airlock-secrets-\(UUID().uuidString.lowercased())", isDirectory: true)
+        do {
+            // Not intermediate: the name is new, and an existing one is an error, never reused.
+            try FileManager.default.createDirectory(
+                at: url, withIntermediateDirectories: false,
+                attributes: [
+                    .posixPermissions: 0o700, .ownerAccountID: NSNumber(value: owner.uid),
+                    .groupOwnerAccountID: NSNumber(value: owner.gid),
+                ])
+        } catch {
             throw ToolsError(
-                .secretUnavailable, "\(tool): cannot create a per-call secrets directory under \(root)",
-                cause: String(cString: strerror(errno)))
+                .secretUnavailable,
+                "\(tool): cannot create a per-call secrets directory under \(root) for the sandbox user "
+                    + "\(owner.uid):\(owner.gid)", cause: "\(error)")
         }
-        let path = String(cString: made)
-        directory = URL(fileURLWithPath: path, isDirectory: true)
-        guard chmod(path, 0o700) == 0, chown(path, owner.uid, owner.gid) == 0 else {
-            throw ToolsError(
-                .secretUnavailable, "\(tool): cannot hand \(path) to the sandbox user \(owner.uid):\(owner.gid)",
-                cause: String(cString: strerror(errno)))
-        }
-        return URL(fileURLWithPath: path, isDirectory: true)
+        directory = url
+        return url
     }
 
-    /// Writes a file created 0400 and owned by the sandbox user.
+    /// Writes a file of mode 0400 owned by the sandbox user, inside the private directory.
     private static func write(_ value: [UInt8], to path: String, owner: (uid: UInt32, gid: UInt32), tool: String)
         throws(ToolsError)
     {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o400)
-        var ok = fd >= 0
-        var written = 0
-        while ok && written < value.count {
-            let n = value.withUnsafeBytes {
-                Glibc.write(fd, $0.baseAddress.map { $0 + written }, value.count - written)
-            }
-            if n < 0 && errno == EINTR { continue }
-            ok = n > 0
-            written += max(n, 0)
-        }
-        ok = ok && fchown(fd, owner.uid, owner.gid) == 0
-        let cause = String(cString: strerror(errno))
-        if fd >= 0 { close(fd) }
-        guard ok else {
-            throw ToolsError(.secretUnavailable, "\(tool): cannot write the secret file \(path)", cause: cause)
+        let attributes: [FileAttributeKey: Any] = [
+            .posixPermissions: 0o400, .ownerAccountID: NSNumber(value: owner.uid),
+            .groupOwnerAccountID: NSNumber(value: owner.gid),
+        ]
+        guard FileManager.default.createFile(atPath: path, contents: Data(value), attributes: attributes) else {
+            throw ToolsError(.secretUnavailable, "\(tool): cannot write the secret file \(path)")
         }
     }
 

@@ -14,7 +14,7 @@ import Trace
         if: SandboxProbe.current.allLayersAvailable, "this host lacks a confinement layer (see `airlock sandbox probe`)"
     )
 )
-struct SecretInjectionTests {
+final class SecretInjectionTests {
     let home: URL
     let store: SecretStore
     let registry: ToolRegistry
@@ -54,6 +54,11 @@ struct SecretInjectionTests {
         return try registry.resolve(name)
     }
 
+    deinit {
+        try? FileManager.default.removeItem(atPath: secretsRoot)
+        try? FileManager.default.removeItem(at: home)
+    }
+
     /// A private root for the per-call directories, so that what is left behind is this suite's.
     let secretsRoot: String
 
@@ -88,7 +93,6 @@ struct SecretInjectionTests {
         #expect(try store.list().first { $0.name == "REPORTS_DB_PASSWORD" }?.lastUsed != nil)
         let left = try FileManager.default.contentsOfDirectory(atPath: secretsRoot)
         #expect(left.isEmpty, "per-call directories left behind: \(left)")
-        try? FileManager.default.removeItem(atPath: secretsRoot)
     }
 
     @Test func aMissingSecretFailsTheCallNamingSecretAndTool() async throws {
