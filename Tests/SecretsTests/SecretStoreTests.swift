@@ -108,6 +108,14 @@ struct SecretStoreTests {
         #expect(store.checkPermissions().map(\.path) == [store.storeURL.path])
     }
 
+    @Test func aTruncatedKeyIsNamed() throws {
+        try store.set("DB", value: Array("long enough".utf8))
+        try Data(count: 31).write(to: store.keyURL)
+        let error = try #require(throws: SecretsError.self) { try store.list() }
+        #expect(error.code == .keyInvalid)
+        #expect(error.message.contains(store.keyURL.path) && error.message.contains("31 bytes"))
+    }
+
     @Test func aValueSealedForOneEntryCannotBeMovedToAnother() throws {
         let key = try SecretCipher.randomBytes(32)
         let a = SecretEntry(name: "A_SECRET", version: 1, created: 0)
