@@ -1,6 +1,10 @@
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Replaces every known secret value, and its common encodings, with `[secret:NAME]`.
 ///
 /// Knows each value as is, in base64 (standard and URL-safe, with and without padding), in hex
@@ -8,15 +12,28 @@ import Synchronization
 /// contains another is not half-replaced. Values can be added while a run goes on (a token
 /// minted for a call is added before the tool starts). Safe to share between tasks.
 public final class SecretRedactor: Sendable {
-    /// One form of one secret.
-    private struct Pattern {
-        var text: String
-        var name: String
+    /// Every form of every secret, indexed for one pass over a text's bytes.
+    private struct Index: Sendable {
+        /// The forms' bytes and the secret each belongs to.
+        var forms: [(bytes: [UInt8], name: String)] = []
+        /// Form indices by their first two bytes, longest form first.
+        var byPrefix: [UInt16: [Int]] = [:]
+        /// One bit per two-byte prefix that starts some form: most positions are rejected here.
+        var prefixBits = [UInt64](repeating: 0, count: 1024)
+
+        mutating func insert(_ form: [UInt8], name: String) {
+            guard form.count >= 2 else { return }
+            let key = UInt16(form[0]) << 8 | UInt16(form[1])
+            forms.append((form, name))
+            byPrefix[key, default: []].append(forms.count - 1)
+            byPrefix[key]?.sort { forms[$0].bytes.count > forms[$1].bytes.count }
+            prefixBits[Int(key >> 6)] |= 1 << UInt64(key & 63)
+        }
     }
 
-    private let patterns = Mutex<[Pattern]>([])
+    private let index = Mutex(Index())
 
-    /// The shortest form the redactor accepts; shorter values are ignored (the store refuses
+    /// The shortest value the redactor accepts; shorter values are ignored (the store refuses
     /// them at `set`). Default ``SecretStore/defaultMinimumValueBytes``.
     public let minimumBytes: Int
 
@@ -56,10 +73,11 @@ public final class SecretRedactor: Sendable {
     /// Adds a secret (or a token standing for it) under `name`.
     public func add(name: String, value: [UInt8]) {
         guard value.count >= minimumBytes else { return }
-        let added = Self.encodings(of: value).map { Pattern(text: $0, name: name) }
-        patterns.withLock { list in
-            list.append(contentsOf: added)
-            list.sort { $0.text.utf8.count > $1.text.utf8.count }
+        let forms = Self.encodings(of: value)
+        index.withLock { index in
+            for form in forms where !index.forms.contains(where: { $0.bytes == Array(form.utf8) }) {
+                index.insert(Array(form.utf8), name: name)
+            }
         }
     }
 
@@ -67,19 +85,48 @@ public final class SecretRedactor: Sendable {
     public func add(name: String, value: String) { add(name: name, value: Array(value.utf8)) }
 
     /// Whether the redactor knows any value at all.
-    public var isEmpty: Bool { patterns.withLock { $0.isEmpty } }
+    public var isEmpty: Bool { index.withLock { $0.forms.isEmpty } }
 
     /// `text` with every known form replaced, and how many replacements each secret got.
+    ///
+    /// One pass over the UTF-8 bytes: at each position a two-byte prefix table rejects most
+    /// positions at once; otherwise the longest form starting there wins. Replacements are not
+    /// scanned again.
     public func redact(_ text: String) -> (text: String, counts: [String: Int]) {
-        let list = patterns.withLock { $0 }
-        var result = text
+        let index = self.index.withLock { $0 }
+        guard !index.forms.isEmpty else { return (text, [:]) }
         var counts: [String: Int] = [:]
-        for pattern in list where result.contains(pattern.text) {
-            let pieces = result.components(separatedBy: pattern.text)
-            counts[pattern.name, default: 0] += pieces.count - 1
-            result = pieces.joined(separator: "[secret:\(pattern.name)]")
+        var output: [UInt8] = []
+        var text = text
+        let found: Bool = text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return false }
+            var position = 0
+            var copied = 0
+            while position + 1 < bytes.count {
+                let key = UInt16(bytes[position]) << 8 | UInt16(bytes[position + 1])
+                if index.prefixBits[Int(key >> 6)] & (1 << UInt64(key & 63)) != 0,
+                    let match = index.byPrefix[key]?.first(where: { candidate in
+                        let form = index.forms[candidate].bytes
+                        return position + form.count <= bytes.count
+                            && memcmp(base + position, form, form.count) == 0
+                    })
+                {
+                    let (form, name) = index.forms[match]
+                    if output.isEmpty { output.reserveCapacity(bytes.count) }
+                    output.append(contentsOf: bytes[copied..<position])
+                    output.append(contentsOf: Array("[secret:\(name)]".utf8))
+                    counts[name, default: 0] += 1
+                    position += form.count
+                    copied = position
+                    continue
+                }
+                position += 1
+            }
+            guard copied > 0 else { return false }
+            output.append(contentsOf: bytes[copied...])
+            return true
         }
-        return (result, counts)
+        return found ? (String(decoding: output, as: UTF8.self), counts) : (text, [:])
     }
 
     /// How many `[secret:NAME]` markers `text` holds, by name: what a redacted text says was
@@ -100,8 +147,5 @@ public final class SecretRedactor: Sendable {
     }
 
     /// `text` with every known form replaced: the trace's redaction hook.
-    public func redacted(_ text: String) -> String {
-        if isEmpty { return text }
-        return redact(text).text
-    }
+    public func redacted(_ text: String) -> String { redact(text).text }
 }
