@@ -27,6 +27,17 @@ struct SecretRedactorTests {
         #expect(redactor.redacted("nothing here") == "nothing here")
     }
 
+    @Test func theLongestFormWinsAndReplacementsAreNotScannedAgain() {
+        let redactor = SecretRedactor(values: [
+            "SHORT": Array("abcdef".utf8), "LONG": Array("abcdef-and-more".utf8), "WORD": Array("secret".utf8),
+        ])
+        let (text, counts) = redactor.redact("x abcdef-and-more y abcdef z")
+        #expect(text == "x [secret:LONG] y [secret:SHORT] z")
+        #expect(counts == ["LONG": 1, "SHORT": 1])
+        #expect(redactor.redacted("ab") == "ab")
+        #expect(redactor.redacted("a secret here") == "a [secret:WORD] here")
+    }
+
     @Test func aValueAddedDuringTheRunIsRedactedFromThenOn() {
         let redactor = SecretRedactor()
         #expect(redactor.isEmpty)
