@@ -30,6 +30,9 @@ public struct AgentLoop: Sendable {
         public var runID: String?
         /// Trace recorder options (checkpoint interval, redaction).
         public var recorderOptions: TraceRecorderOptions
+        /// Facts about the model recorded in `run.started` beside its name and kind: for the
+        /// embedded model, the model file's and server binary's SHA-256 (default none).
+        public var modelDetails: [String: JSONValue] = [:]
         /// Called with every call id, policy input and the decision it got, in order, so that a
         /// replay can re-judge the very same inputs under another policy (default none).
         public var decisionObserver: (@Sendable (String, PolicyInput, Decision) -> Void)?
@@ -146,7 +149,16 @@ public struct AgentLoop: Sendable {
                         "sha256": .string($0.manifest.executable.sha256),
                     ]
                 }),
-            "model": ["name": .string(model.name), "kind": .string(model.kind)],
+            "model": .object(
+                configuration.modelDetails.merging(
+                    [
+                        "name": .string(model.name), "kind": .string(model.kind),
+                        "sampling": [
+                            "temperature": .number(workflow.model.temperature),
+                            "max_tokens": .integer(Int64(workflow.model.maxTokens)),
+                            "seed": workflow.model.seed.map { .integer(Int64($0)) } ?? .null,
+                        ],
+                    ], uniquingKeysWith: { _, fixed in fixed })),
             "budgets": [
                 "max_steps": .integer(Int64(workflow.budgets.maxSteps)),
                 "max_tool_calls": .integer(Int64(workflow.budgets.maxToolCalls)),
