@@ -69,7 +69,8 @@ enum ModelCLI {
 
     /// The server for `model` (default: the lock's default), served from `home`.
     static func server(
-        home: AirlockHome, store: ModelStore, lock: ModelLock, model name: String?, settings: ModelServer.Settings
+        home: AirlockHome, store: ModelStore, lock: ModelLock, model name: String?, settings: ModelServer.Settings,
+        socket: String? = nil
     ) throws -> ModelServer {
         let model: ModelLock.Model
         if let name {
@@ -83,7 +84,10 @@ enum ModelCLI {
             model = lock.defaultModel
         }
         return ModelServer(
-            store: store, lock: lock, model: model, runtimeDirectory: home.modelRuntime, settings: settings)
+            store: store, lock: lock, model: model,
+            runtimeDirectory: socket.map { ToolsCLI.url($0).deletingLastPathComponent() } ?? home.modelRuntime,
+            socketName: socket.map { ToolsCLI.url($0).lastPathComponent } ?? ModelServer.defaultSocketName,
+            settings: settings)
     }
 
     /// Returns a ready server's state: the running one if its supervisor is alive and it answers,
@@ -106,10 +110,12 @@ enum ModelCLI {
         announce("starting the model server (\(server.model.name), confined, on \(server.socket.path))")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = [
-            "model", "serve", "--detached-supervisor", "--model-name", server.model.name,
-            "--threads", String(server.settings.threads),
-        ]
+        process.arguments =
+            [
+                "model", "serve", "--detached-supervisor", "--model-name", server.model.name,
+                "--threads", String(server.settings.threads), "--socket", server.socket.path,
+            ] + server.settings.allowDegraded.map { "--allow-degraded=\($0.rawValue)" }
+            + (server.settings.memoryBytes.map { ["--memory", String($0)] } ?? [])
         do {
             try FileManager.default.createDirectory(at: home.runDirectory, withIntermediateDirectories: true)
             if !FileManager.default.fileExists(atPath: home.modelServerLog.path) {

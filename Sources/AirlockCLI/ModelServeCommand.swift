@@ -27,6 +27,12 @@ struct ModelServeCommand: AsyncParsableCommand {
     @Option(help: "Which model of the lock to serve (default: its default model).")
     var modelName: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Listen on this unix socket; its directory must be dedicated to the server (default: AIRLOCK_HOME/run/model/llama.sock).",
+            valueName: "PATH"))
+    var socket: String?
+
     @Option(help: "CPU threads for generation (default: the processors online).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -59,7 +65,8 @@ struct ModelServeCommand: AsyncParsableCommand {
             ToolsCLI.printError("error: \(error.message)")
             throw ExitCode.usage
         }
-        let server = try ModelCLI.server(home: home, store: store, lock: lock, model: modelName, settings: settings)
+        let server = try ModelCLI.server(
+            home: home, store: store, lock: lock, model: modelName, settings: settings, socket: socket)
         if background {
             let state = try ModelCLI.ensureRunning(home: home, server: server) { print("model: \($0)") }
             print("serving \(state.model) on unix:\(state.socket) (supervisor pid \(state.supervisorPID))")

@@ -43,8 +43,8 @@ public struct ModelServer: Sendable {
     static let binaryPath = "/opt/airlock/llama-server"
     static let modelDirectory = "/models"
     static let runtimePath = "/run/model"
-    /// The socket's name in the runtime directory.
-    public static let socketName = "llama.sock"
+    /// The socket's default name in the runtime directory.
+    public static let defaultSocketName = "llama.sock"
 
     /// The store the binary and model come from.
     public let store: ModelStore
@@ -54,31 +54,38 @@ public struct ModelServer: Sendable {
     public let model: ModelLock.Model
     /// The directory the server may write, holding its socket; dedicated to it.
     public let runtimeDirectory: URL
+    /// The socket's file name in ``runtimeDirectory``.
+    public let socketName: String
     /// How it is started.
     public let settings: Settings
 
     /// Creates a server description (nothing starts).
     public init(
         store: ModelStore, lock: ModelLock, model: ModelLock.Model, runtimeDirectory: URL,
+        socketName: String = ModelServer.defaultSocketName,
         settings: Settings = Settings()
     ) {
         self.store = store
         self.lock = lock
         self.model = model
         self.runtimeDirectory = runtimeDirectory
+        self.socketName = socketName
         self.settings = settings
     }
 
     /// The socket the server listens on, on the host side.
-    public var socket: URL { runtimeDirectory.appendingPathComponent(Self.socketName) }
+    public var socket: URL { runtimeDirectory.appendingPathComponent(socketName) }
 
     /// The endpoint clients use.
     public var endpoint: ModelEndpoint { .unix(path: socket.path, requestPath: ModelEndpoint.defaultRequestPath) }
 
+    /// The socket's path inside the sandbox.
+    public var socketInside: String { "\(Self.runtimePath)/\(socketName)" }
+
     /// The server's command line inside the sandbox.
     public var arguments: [String] {
         [
-            "-m", "\(Self.modelDirectory)/\(model.gguf)", "--host", "\(Self.runtimePath)/\(Self.socketName)",
+            "-m", "\(Self.modelDirectory)/\(model.gguf)", "--host", socketInside,
             "-c", String(model.contextTokens), "-t", String(max(1, settings.threads)), "-np", "1",
             "--no-webui", "--offline",
         ]
@@ -88,7 +95,8 @@ public struct ModelServer: Sendable {
     public var spec: SandboxSpec {
         var spec = SandboxSpec(
             program: Self.binaryPath, arguments: arguments,
-            environment: ["PATH": SandboxSpec.defaultPath, "HOME": Self.runtimePath, "LC_ALL": "C"],
+            // HOME on the private /tmp: nothing but the socket is written to the runtime directory.
+            environment: ["PATH": SandboxSpec.defaultPath, "HOME": "/tmp", "LC_ALL": "C"],
             mounts: [
                 BindMount(source: store.serverBinary(lock.server).path, target: Self.binaryPath, writable: false),
                 BindMount(
@@ -127,8 +135,17 @@ public struct ModelServer: Sendable {
     }
 
     /// Prepares the runtime directory: created 0755, owned by the sandbox user so the server can
-    /// create its socket, any stale socket removed.
+    /// create its socket, any stale socket removed. The directory is given to the server, so it
+    /// must be dedicated to it: an existing one holding anything but the socket is refused.
     func prepareRuntimeDirectory(owner: (uid: UInt32, gid: UInt32)) throws(ModelRuntimeError) {
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: runtimeDirectory.path)) ?? []
+        let foreign = existing.filter { $0 != socketName }
+        guard foreign.isEmpty else {
+            throw ModelRuntimeError(
+                .io,
+                "\(runtimeDirectory.path) holds \(foreign.prefix(3).joined(separator: ", ")): the server's socket needs a directory of its own (it becomes the server's only writable place)"
+            )
+        }
         try FileOperations.ensureDirectory(runtimeDirectory, mode: 0o755)
         guard chown(runtimeDirectory.path, owner.uid, owner.gid) == 0 else {
             throw ModelRuntimeError(

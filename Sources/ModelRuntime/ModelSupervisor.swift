@@ -111,7 +111,7 @@ public final class ModelSupervisor: Sendable {
             if await waitUntilReady(task) {
                 state.serverPID = ProcessNetwork.findDescendant(
                     of: getpid(), program: ModelServer.binaryPath,
-                    argument: "\(ModelServer.runtimePath)/\(ModelServer.socketName)")
+                    argument: server.socketInside)
                 state.interfaces = state.serverPID.flatMap { ProcessNetwork.interfaces(pid: $0) }
                 state.ownNetworkNamespace = state.serverPID.flatMap { ProcessNetwork.hasOwnNamespace(pid: $0) }
                 state.status = "ready"
