@@ -154,3 +154,69 @@ import Testing
         #expect(throws: ModelRuntimeError.self) { try ArtefactSource.parse("/nonexistent/dir") }
     }
 }
+
+/// The package-index path through a real HTTP server (Python's, on loopback): a PEP 503 page,
+/// curl, and the digest check on what the mirror served.
+@Suite(.serialized) struct PackageIndexTests {
+    /// Serves `root` over HTTP on 127.0.0.1; returns the process and its base URL.
+    private func serve(_ root: URL) throws -> (Process, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-u", "-c",
+            "import http.server,functools,sys;h=functools.partial(http.server.SimpleHTTPRequestHandler,directory=sys.argv[1]);"
+                + "s=http.server.ThreadingHTTPServer(('127.0.0.1',0),h);print(s.server_address[1],flush=True);s.serve_forever()",
+            root.path,
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+        let port = try #require(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)))
+        return (process, "http://127.0.0.1:\(port)/simple")
+    }
+
+    @Test func aMirrorServingAnotherFileIsRefusedWithBothDigests() async throws {
+        let root = try Fixture.directory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (transfer, lock, _) = try Fixture.artefacts(in: root)
+        // The mirror: the pinned wheel, and a source archive that is not the pinned one.
+        let mirror = root.appendingPathComponent("mirror")
+        for project in ["src", "m"] {
+            try FileManager.default.createDirectory(
+                at: mirror.appendingPathComponent("simple/\(project)"), withIntermediateDirectories: true)
+        }
+        try FileManager.default.createDirectory(
+            at: mirror.appendingPathComponent("files"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: transfer.appendingPathComponent("m-1.0-py3-none-any.whl"),
+            to: mirror.appendingPathComponent("files/m-1.0-py3-none-any.whl"))
+        try Data("not the pinned archive".utf8).write(to: mirror.appendingPathComponent("files/src-1.0.tar.gz"))
+        for (project, file) in [("src", "src-1.0.tar.gz"), ("m", "m-1.0-py3-none-any.whl")] {
+            try #"<html><body><a href="../../files/\#(file)#sha256=00">\#(file)</a></body></html>"#
+                .write(
+                    to: mirror.appendingPathComponent("simple/\(project)/index.html"), atomically: true,
+                    encoding: .utf8)
+        }
+        let (server, index) = try serve(mirror)
+        defer { server.terminate() }
+        let lockFile = root.appendingPathComponent("models.lock")
+        try lock.write(to: lockFile, atomically: true, encoding: .utf8)
+        let store = ModelStore(root: root.appendingPathComponent("store"))
+        let installer = try ModelInstaller(lockFile: lockFile, store: store, source: try ArtefactSource.parse(index))
+        let error = await #expect(throws: ModelRuntimeError.self) { try await installer.install { _ in } }
+        #expect(error?.code == .digestMismatch)
+        #expect(error?.message.contains("got \(SHA256.hex(Array("not the pinned archive".utf8)))") == true)
+        #expect(error?.message.contains("from \(index)") == true)
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: store.artefacts.path)) == [])
+
+        // A project the index does not list is named.
+        let unknown = try ModelInstaller(
+            lockFile: lockFile, store: store,
+            source: .index(index.replacingOccurrences(of: "/simple", with: "/nothing")))
+        let missing = await #expect(throws: ModelRuntimeError.self) { try await unknown.install { _ in } }
+        #expect(missing?.code == .fetchFailed)
+        #expect(missing?.message.contains("/nothing/src/") == true)
+    }
+}
