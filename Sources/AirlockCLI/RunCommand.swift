@@ -38,6 +38,13 @@ struct RunCommand: AsyncParsableCommand {
             "unix:PATH | http://127.0.0.1:PORT[/PATH] | script:FILE.yaml (default: unix:$AIRLOCK_HOME/run/model.sock).")
     var model: String?
 
+    @Option(
+        name: .customLong("tool-calling"),
+        help:
+            "auto | native | constrained: how tools are offered to the model (default auto: the site's tool_calling, else constrained for the embedded default model, native for --model)."
+    )
+    var toolCalling = "auto"
+
     @Option(name: .customLong("approve"), help: "Pre-approve calls of TOOL that the policy asks about (repeatable).")
     var approve: [String] = []
 
@@ -83,6 +90,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let (home, registry) = try ToolsCLI.registry()
         let chatModel = try makeModel(home)
+        let mode = try toolCallingMode(home)
         let context: ToolRunContext
         do {
             let site = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
@@ -100,7 +108,8 @@ struct RunCommand: AsyncParsableCommand {
             model: chatModel, context: context,
             configuration: AgentLoop.Configuration(
                 user: Self.userName(), preApproved: approve,
-                approver: interactive ? RunTerminalApprover(printer: printer) : nil, runID: runID))
+                approver: interactive ? RunTerminalApprover(printer: printer) : nil, runID: runID,
+                toolCalling: mode))
         let outcome: AgentRunOutcome
         do throws(AgentError) {
             outcome = try await loop.run(parameters: values, store: store, key: key, progress: printer.report)
@@ -129,6 +138,19 @@ struct RunCommand: AsyncParsableCommand {
             case .io: throw ExitCode.noInput
             default: throw ExitCode.usage
             }
+        }
+    }
+
+    /// `--tool-calling`, else the site's `tool_calling`, else constrained for the embedded default
+    /// model (no `--model`) and native for any other.
+    private func toolCallingMode(_ home: AirlockHome) throws -> ToolCallingMode {
+        do {
+            let site = try ModelSiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
+            return try ToolCallingMode.resolve(
+                requested: toolCalling, site: site.toolCalling, defaultMode: model == nil ? .constrained : .native)
+        } catch {
+            ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
+            throw error.code == .invalidSetting ? ExitCode.usage : ExitCode.dataError
         }
     }
 
