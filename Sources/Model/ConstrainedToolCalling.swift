@@ -46,22 +46,46 @@ public enum ConstrainedToolCalling {
         ]
     }
 
-    /// The text appended to the system prompt: how to answer, then one line per tool with its
-    /// description and argument schema (canonical JSON).
+    /// The text appended to the system prompt: one line per tool, `NAME(ARG: TYPE, OPTIONAL?: TYPE):
+    /// DESCRIPTION` (enums and integer ranges shown; a schema that is not a plain object is shown as
+    /// canonical JSON), then how to answer. Compact, because small models follow short prompts best.
     /// - Parameter tools: tool descriptions in the OpenAI shape.
     public static func toolPrompt(tools: [JSONValue]) -> String {
-        var lines = [
-            "Answer with exactly one JSON object and nothing else: "
-                + #"{"\#(toolField)": TOOL, "\#(argumentsField)": {ARGUMENTS}} to call one of the tools below, or "#
-                + #"{"\#(finalField)": "YOUR ANSWER"} when you are done. Tools:"#
-        ]
+        var lines = ["Tools:"]
         for tool in tools {
             guard let function = tool["function"], let name = function["name"]?.stringValue else { continue }
             let description = function["description"]?.stringValue ?? ""
-            let parameters = (function["parameters"] ?? ["type": "object"]).canonicalString
-            lines.append("- \(name): \(description) Arguments (JSON Schema): \(parameters)")
+            let parameters = function["parameters"] ?? ["type": "object"]
+            lines.append("- \(name)(\(signature(parameters))): \(description)")
         }
+        lines.append(
+            #"Answer with one JSON object: {"\#(toolField)": NAME, "\#(argumentsField)": {ARGUMENTS}} to call a tool, "#
+                + #"or {"\#(finalField)": ANSWER} when you are done."#)
         return lines.joined(separator: "\n")
+    }
+
+    /// `pattern: string, max_matches?: integer 1..1000` for a plain object schema.
+    static func signature(_ schema: JSONValue) -> String {
+        guard let properties = schema["properties"]?.objectValue, schema["anyOf"] == nil, schema["oneOf"] == nil
+        else { return "ARGUMENTS: " + schema.canonicalString }
+        let required = Set((schema["required"]?.arrayValue ?? []).compactMap(\.stringValue))
+        let ordered = properties.keys.sorted { (required.contains($0) ? 0 : 1, $0) < (required.contains($1) ? 0 : 1, $1) }
+        return ordered.map { key in
+            let property = properties[key] ?? [:]
+            return key + (required.contains(key) ? "" : "?") + ": " + typeText(property)
+        }.joined(separator: ", ")
+    }
+
+    private static func typeText(_ schema: JSONValue) -> String {
+        if let value = schema["const"] { return value.canonicalString }
+        if let values = schema["enum"]?.arrayValue { return values.map(\.canonicalString).joined(separator: "|") }
+        let type = schema["type"]?.stringValue ?? "any"
+        if type == "integer" || type == "number", schema["minimum"] != nil || schema["maximum"] != nil {
+            let low = schema["minimum"]?.canonicalString ?? ""
+            let high = schema["maximum"]?.canonicalString ?? ""
+            return "\(type) \(low)..\(high)"
+        }
+        return type
     }
 
     /// The conversation as sent in constrained mode: the tool prompt appended to the first system
