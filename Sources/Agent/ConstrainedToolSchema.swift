@@ -125,7 +125,8 @@ public struct ConstrainedToolSchema: Sendable {
             }
         }
         if type == "string" || type == nil {
-            let pattern = requirement.regex.flatMap(grammarPattern) ?? requirement.pathPattern.flatMap(grammarPattern)
+            let pattern =
+                requirement.regex.flatMap(grammarPattern) ?? requirement.pathPattern.map { "^(?:" + $0 + ")$" }
             let existing = members["pattern"]?.stringValue
             if let pattern, existing.map(isAnchored) != true {
                 members["pattern"] = .string(pattern)
@@ -162,10 +163,12 @@ public struct ConstrainedToolSchema: Sendable {
 
     /// A policy regex (ICU, whole-string) as an anchored JSON Schema `pattern` that llama.cpp's
     /// grammar conversion reads the same way, or `nil` when it uses anything outside the portable
-    /// subset: literals, `.`, character classes without shorthand escapes or set operations,
-    /// `(…)` and `(?:…)` groups, `|`, `*`, `+`, `?`, `{m,n}`, and backslash escapes of
-    /// metacharacters. Shorthands (`\d`, `\w`, `\s`), flags (`(?i)`), look-arounds and anchors
-    /// are left out because one of the two engines reads them differently or not at all.
+    /// subset: literals, positive character classes (ranges, escaped `\-`, `\[`, `\]`), `(…)` and
+    /// `(?:…)` groups, `|`, `*`, `+`, `?`, `{m,n}`, and backslash escapes of metacharacters.
+    /// Left out: shorthands (`\d`, `\w`, `\s`), flags (`(?i)`), look-arounds and anchors, which
+    /// one of the two engines reads differently or not at all; and `.`, negated classes, `"` and
+    /// `\`, since the grammar applies a pattern to the string's JSON text, where they would let
+    /// the model end the string early or write a broken escape.
     public static func grammarPattern(_ pattern: String) -> String? {
         let scalars = Array(pattern.unicodeScalars)
         let metacharacters: Set<Unicode.Scalar> = ["^", "$", ".", "[", "]", "(", ")", "|", "{", "}", "*", "+", "?", "\\", "-"]
@@ -173,10 +176,10 @@ public struct ConstrainedToolSchema: Sendable {
         var inClass = false
         while i < scalars.count {
             let c = scalars[i]
-            if c.value < 0x20 || c == "\"" { return nil }
+            if c.value < 0x20 || c == "\"" || c == "." { return nil }
             if c == "\\" {
                 guard i + 1 < scalars.count, metacharacters.contains(scalars[i + 1]) else { return nil }
-                if inClass, !["\\", "[", "]", "-"].contains(scalars[i + 1]) { return nil }
+                if scalars[i + 1] == "\\" || (inClass && !["[", "]", "-"].contains(scalars[i + 1])) { return nil }
                 i += 2
                 continue
             }
@@ -190,7 +193,7 @@ public struct ConstrainedToolSchema: Sendable {
             case "[":
                 inClass = true
                 i += 1
-                if i < scalars.count, scalars[i] == "^" { i += 1 }
+                if i < scalars.count, scalars[i] == "^" { return nil }
                 if i < scalars.count, scalars[i] == "]" { return nil }
                 continue
             case "(":

@@ -102,7 +102,9 @@ public enum ConstrainedToolCalling {
             switch message.role {
             case .system where !prompted:
                 prompted = true
-                let base = message.content.map { $0 + "\n\n" } ?? ""
+                var base = message.content ?? ""
+                while base.last?.isNewline == true { base.removeLast() }
+                if !base.isEmpty { base += "\n\n" }
                 result.append(ChatMessage(role: .system, content: base + toolPrompt(tools: tools)))
             case .assistant where !message.toolCalls.isEmpty:
                 for call in message.toolCalls {

@@ -76,6 +76,12 @@ struct ConstrainedToolSchemaTests {
             tags: [maestro:L3]
         """
 
+    static func facts(_ manifest: ToolManifest) -> ToolFacts {
+        ToolFacts(
+            name: manifest.name, version: manifest.version, risk: manifest.facts.risk,
+            pinnedDigest: manifest.executable.sha256, currentDigest: manifest.executable.sha256)
+    }
+
     static func principal(_ role: String, workflow: String = "w") -> PolicyInput.Principal {
         PolicyInput.Principal(user: "ana", role: role, workflow: workflow, agent: "airlock-agent")
     }
@@ -106,7 +112,9 @@ struct ConstrainedToolSchemaTests {
             "pattern": ["type": "string", "minLength": 1, "maxLength": 32],
             "path": [
                 "type": "string", "maxLength": 100,
-                "pattern": #"^(?:(?:[^/~].*|/(?:\.?/)*workspace(?:/.*)?|/(?:\.?/)*data/(?:\.?/)*logs(?:/.*)?))$"#,
+                "pattern": .string(
+                    "^(?:" + (policy.necessaryConditions(for: Self.facts(manifest), principal: Self.principal("analyst")).all
+                        .first { $0.pointer == "/path" }?.pathPattern ?? "-") + ")$"),
             ],
             "text": ["type": "string"],
         ]
@@ -154,7 +162,12 @@ struct ConstrainedToolSchemaTests {
         let note = try #require(triage.tools[1]["function"]?["parameters"]?["properties"]?["text"])
         #expect(note == ["type": "string", "minLength": 1, "maxLength": 4000])
         let path = try #require(triage.tools[2]["function"]?["parameters"]?["properties"]?["path"]?["pattern"])
-        #expect(path == #"^(?:(?:[^/~].*|/(?:\.?/)*workspace(?:/.*)?|/(?:\.?/)*data(?:/.*)?))$"#)
+        let any = PathNormalizer.anyPathCharacter
+        #expect(
+            path
+                == .string(
+                    #"^(?:(?:(?:[^/~"\\\x00-\x1F\x7F]|\\")"# + any + #"*|/(?:\.?/)*workspace(?:/"# + any
+                        + #"*)?|/(?:\.?/)*data(?:/"# + any + "*)?))$"))
         let report = ConstrainedToolSchema(
             manifests: try Self.shipped(["sql.select"]), policy: policy,
             principal: Self.principal("analyst", workflow: "dataset-report"))
@@ -167,7 +180,10 @@ struct ConstrainedToolSchemaTests {
     func grammarPatterns() {
         #expect(ConstrainedToolSchema.grammarPattern(#"[a-z]+\.log"#) == #"^(?:[a-z]+\.log)$"#)
         #expect(ConstrainedToolSchema.grammarPattern("(?:ERROR|WARN){1,2}x?") == "^(?:(?:ERROR|WARN){1,2}x?)$")
-        for pattern in [#"\d+"#, #"\s*-.*"#, "(?i)select", "(?=a)b", "a$", "^a", #"[\w]"#, "[[:alpha:]]", "a{,2}", "[a"] {
+        for pattern in [
+            #"\d+"#, #"\s*-.*"#, "(?i)select", "(?=a)b", "a$", "^a", #"[\w]"#, "[[:alpha:]]", "a{,2}", "[a", "a.b", "[^;]+",
+            #"a"b"#, #"a\\b"#,
+        ] {
             #expect(ConstrainedToolSchema.grammarPattern(pattern) == nil, "\(pattern)")
         }
     }

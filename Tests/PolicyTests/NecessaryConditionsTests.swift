@@ -98,7 +98,11 @@ struct NecessaryConditionsTests {
         let path = try #require(read.all.first { $0.pointer == "/path" })
         #expect(path.presence == .ifPresent)
         #expect(path.pathWithin == ["/workspace", "/data/logs"])
-        #expect(path.pathPattern == #"(?:[^/~].*|/(?:\.?/)*workspace(?:/.*)?|/(?:\.?/)*data/(?:\.?/)*logs(?:/.*)?)"#)
+        let any = PathNormalizer.anyPathCharacter
+        #expect(
+            path.pathPattern
+                == #"(?:(?:[^/~"\\\x00-\x1F\x7F]|\\")"# + any + "*|" + #"/(?:\.?/)*workspace(?:/"# + any + "*)?|"
+                + #"/(?:\.?/)*data/(?:\.?/)*logs(?:/"# + any + "*)?)")
     }
 
     @Test("permits that all constrain the arguments become alternatives; an unconstrained one removes them")
@@ -133,25 +137,29 @@ struct NecessaryConditionsTests {
         func matches(_ s: String) -> Bool {
             regex.firstMatch(in: s, range: NSRange(location: 0, length: s.utf16.count)) != nil
         }
-        let pieces = ["", "/", "//", ".", "./", "..", "workspace", "data", "logs", "opt", "a.b+c", "x", "~", "-", "logsX", "\n"]
+        let pieces = ["", "/", "//", ".", "./", "..", "workspace", "data", "logs", "opt", "a.b+c", "x", "~", "-", "\"", "\n"]
         var accepted = 0
-        // Every path of up to 4 pieces: those the normaliser places within a root must match.
+        // Every path of up to 4 pieces: those the normaliser places within a root must match, in
+        // the form the pattern is applied to (the string's JSON text: a quote escaped).
         func visit(_ prefix: String, depth: Int) {
             if case .path(let p) = normalizer.normalize(prefix),
                 roots.contains(where: { PathNormalizer.isWithin(p, root: $0) })
             {
                 accepted += 1
-                #expect(matches(prefix), "\(prefix.debugDescription) is accepted by the policy but not by the pattern")
+                let text = prefix.replacingOccurrences(of: "\"", with: "\\\"")
+                #expect(matches(text), "\(prefix.debugDescription) is accepted by the policy but not by the pattern")
             }
             guard depth < 4 else { return }
             for piece in pieces { visit(prefix + piece, depth: depth + 1) }
         }
         visit("", depth: 0)
         #expect(accepted > 1000)
-        for outside in ["/etc/passwd", "/data/other", "/workspacex", "/data/logsX/a", "~/x", "/opt/aXb+c"] {
+        for outside in ["/etc/passwd", "/data/other", "/workspacex", "/data/logsX/a", "~/x", "/opt/aXb+c", "a\"b", "a\\b"] {
             #expect(!matches(outside), "\(outside) should not match")
         }
         #expect(PathNormalizer(workspace: "/home").rawPathPattern(within: ["/home/out"]) == nil)
-        #expect(PathNormalizer(workspace: "/home").rawPathPattern(within: ["/data"]) == #"(?:/(?:\.?/)*data(?:/.*)?)"#)
+        #expect(
+            PathNormalizer(workspace: "/home").rawPathPattern(within: ["/data"])
+                == #"(?:/(?:\.?/)*data(?:/"# + PathNormalizer.anyPathCharacter + "*)?)")
     }
 }
