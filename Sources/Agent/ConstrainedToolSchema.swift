@@ -64,7 +64,9 @@ public struct ConstrainedToolSchema: Sendable {
         var variants: [JSONValue] = []
         for alternative in alternatives {
             var variant = base
-            for requirement in alternative { variant = apply(requirement, to: variant, tokens: requirement.tokens[...]) }
+            for requirement in alternative {
+                variant = apply(requirement, to: variant, tokens: requirement.tokens[...])
+            }
             if !variants.contains(variant) { variants.append(variant) }
         }
         return variants.count == 1 ? variants[0] : ["anyOf": .array(variants)]
@@ -171,7 +173,9 @@ public struct ConstrainedToolSchema: Sendable {
     /// the model end the string early or write a broken escape.
     public static func grammarPattern(_ pattern: String) -> String? {
         let scalars = Array(pattern.unicodeScalars)
-        let metacharacters: Set<Unicode.Scalar> = ["^", "$", ".", "[", "]", "(", ")", "|", "{", "}", "*", "+", "?", "\\", "-"]
+        let metacharacters: Set<Unicode.Scalar> = [
+            "^", "$", ".", "[", "]", "(", ")", "|", "{", "}", "*", "+", "?", "\\", "-",
+        ]
         var i = 0
         var inClass = false
         while i < scalars.count {

@@ -69,7 +69,9 @@ public enum ConstrainedToolCalling {
         guard let properties = schema["properties"]?.objectValue, schema["anyOf"] == nil, schema["oneOf"] == nil
         else { return "ARGUMENTS: " + schema.canonicalString }
         let required = Set((schema["required"]?.arrayValue ?? []).compactMap(\.stringValue))
-        let ordered = properties.keys.sorted { (required.contains($0) ? 0 : 1, $0) < (required.contains($1) ? 0 : 1, $1) }
+        let ordered = properties.keys.sorted {
+            (required.contains($0) ? 0 : 1, $0) < (required.contains($1) ? 0 : 1, $1)
+        }
         return ordered.map { key in
             let property = properties[key] ?? [:]
             return key + (required.contains(key) ? "" : "?") + ": " + typeText(property)

@@ -113,8 +113,10 @@ struct ConstrainedToolSchemaTests {
             "path": [
                 "type": "string", "maxLength": 100,
                 "pattern": .string(
-                    "^(?:" + (policy.necessaryConditions(for: Self.facts(manifest), principal: Self.principal("analyst")).all
-                        .first { $0.pointer == "/path" }?.pathPattern ?? "-") + ")$"),
+                    "^(?:"
+                        + (policy.necessaryConditions(for: Self.facts(manifest), principal: Self.principal("analyst"))
+                            .all
+                            .first { $0.pointer == "/path" }?.pathPattern ?? "-") + ")$"),
             ],
             "text": ["type": "string"],
         ]
@@ -157,7 +159,10 @@ struct ConstrainedToolSchemaTests {
         let triage = ConstrainedToolSchema(
             manifests: try Self.shipped(["logs.search", "workspace.note", "workspace.read", "sql.select"]),
             policy: policy, principal: Self.principal("analyst", workflow: "log-triage"))
-        #expect(triage.tools.compactMap { $0["function"]?["name"]?.stringValue } == ["logs.search", "workspace.note", "workspace.read"])
+        #expect(
+            triage.tools.compactMap { $0["function"]?["name"]?.stringValue } == [
+                "logs.search", "workspace.note", "workspace.read",
+            ])
         #expect(triage.excluded == ["sql.select": ["default.deny"]])
         let note = try #require(triage.tools[1]["function"]?["parameters"]?["properties"]?["text"])
         #expect(note == ["type": "string", "minLength": 1, "maxLength": 4000])
@@ -181,7 +186,8 @@ struct ConstrainedToolSchemaTests {
         #expect(ConstrainedToolSchema.grammarPattern(#"[a-z]+\.log"#) == #"^(?:[a-z]+\.log)$"#)
         #expect(ConstrainedToolSchema.grammarPattern("(?:ERROR|WARN){1,2}x?") == "^(?:(?:ERROR|WARN){1,2}x?)$")
         for pattern in [
-            #"\d+"#, #"\s*-.*"#, "(?i)select", "(?=a)b", "a$", "^a", #"[\w]"#, "[[:alpha:]]", "a{,2}", "[a", "a.b", "[^;]+",
+            #"\d+"#, #"\s*-.*"#, "(?i)select", "(?=a)b", "a$", "^a", #"[\w]"#, "[[:alpha:]]", "a{,2}", "[a", "a.b",
+            "[^;]+",
             #"a"b"#, #"a\\b"#,
         ] {
             #expect(ConstrainedToolSchema.grammarPattern(pattern) == nil, "\(pattern)")

@@ -39,7 +39,10 @@ struct ToolCallingRunTests {
         let response = try await client(server).complete(request)
         #expect(response.message.toolCalls.map(\.name) == ["logs.search", "logs_search", "made_up"])
         let sent = try #require(server.requests.first)
-        #expect(sent["tools"]?.arrayValue?.compactMap { $0["function"]?["name"]?.stringValue } == ["logs_search-2", "logs_search"])
+        #expect(
+            sent["tools"]?.arrayValue?.compactMap { $0["function"]?["name"]?.stringValue } == [
+                "logs_search-2", "logs_search",
+            ])
     }
 
     @Test("constrained: response_format instead of tools; the object comes back as a call, bad content as an error")
@@ -52,7 +55,10 @@ struct ToolCallingRunTests {
         let request = ChatRequest(
             messages: [ChatMessage(role: .user, content: "go")], tools: Self.tools, toolCalling: .constrained)
         let response = try await client(server).complete(request)
-        #expect(response.message.toolCalls == [ModelToolCall(id: nil, name: "logs.search", arguments: #"{"pattern":"ERROR"}"#)])
+        #expect(
+            response.message.toolCalls == [
+                ModelToolCall(id: nil, name: "logs.search", arguments: #"{"pattern":"ERROR"}"#)
+            ])
         let sent = try #require(server.requests.first)
         #expect(sent["tools"] == nil && sent["tool_choice"] == nil)
         #expect(sent["response_format"] == ConstrainedToolCalling.responseFormat(tools: Self.tools))
@@ -88,7 +94,11 @@ struct ToolCallingRunTests {
         let note = branches[1]["properties"]?["tool_input"]?["properties"]?["text"]
         #expect(note == ["type": "string", "minLength": 1, "maxLength": 4000])
         let second = try #require(requests[1]["messages"]?.arrayValue)
-        #expect(second[2] == ["role": "assistant", "content": #"{"tool":"logs.search","tool_input":{"max_matches":5,"pattern":"ERROR"}}"#])
+        #expect(
+            second[2] == [
+                "role": "assistant",
+                "content": #"{"tool":"logs.search","tool_input":{"max_matches":5,"pattern":"ERROR"}}"#,
+            ])
         #expect(second[3]["role"] == "user")
         #expect(second[3]["content"]?.stringValue?.hasPrefix("Result of logs.search:\n") == true)
         #expect(second[3]["content"]?.stringValue?.contains("ERROR") == true)
@@ -104,7 +114,8 @@ struct ToolCallingRunTests {
 
     @Test("a constrained reply that is not an allowed object ends the run as model_error, recorded with the excerpt")
     func constrainedMalformedReply() async throws {
-        let server = try ChatTestServer(replies: [.completion(content: #"{"tool": "logs.search", "tool_input": {"pat"#)])
+        let server = try ChatTestServer(replies: [.completion(content: #"{"tool": "logs.search", "tool_input": {"pat"#)]
+        )
         defer { server.stop() }
         let workflow = try AgentFixture.workflow("log-triage")
         let base = try fixture.loop(workflow, model: try client(server))

@@ -30,7 +30,8 @@ struct ToolCallingTests {
         #expect(wire[4] == "logs_search-3")
         #expect(Set(wire).count == names.count)
         for name in wire {
-            #expect(name.utf8.count <= 64 && name.range(of: "^[A-Za-z0-9_-]{1,64}$", options: .regularExpression) != nil)
+            #expect(
+                name.utf8.count <= 64 && name.range(of: "^[A-Za-z0-9_-]{1,64}$", options: .regularExpression) != nil)
         }
         for name in names { #expect(mapping.toolName(for: mapping.wireName(for: name)) == name) }
         #expect(mapping.toolName(for: "invented") == "invented")
@@ -114,9 +115,11 @@ struct ToolCallingTests {
     }
 
     @Test func constrainedRepliesBecomeCallsOrAnswers() throws {
-        let call = try ConstrainedToolCalling.parse(reply(#" {"tool_input": {"pattern": "ERROR"}, "tool": "logs.search"}"#))
+        let call = try ConstrainedToolCalling.parse(
+            reply(#" {"tool_input": {"pattern": "ERROR"}, "tool": "logs.search"}"#))
         #expect(call.message.content == nil)
-        #expect(call.message.toolCalls == [ModelToolCall(id: nil, name: "logs.search", arguments: #"{"pattern":"ERROR"}"#)])
+        #expect(
+            call.message.toolCalls == [ModelToolCall(id: nil, name: "logs.search", arguments: #"{"pattern":"ERROR"}"#)])
         #expect(call.finishReason == "tool_calls")
         let answer = try ConstrainedToolCalling.parse(reply(#"{"final": "Two services fail."}"#))
         #expect(answer.message.content == "Two services fail.")
@@ -136,7 +139,9 @@ struct ToolCallingTests {
             (#"{"answer": "done"}"#, "stop", "neither /tool nor /final"),
         ]
         for (content, finish, why) in cases {
-            let error = #expect(throws: ModelError.self) { try ConstrainedToolCalling.parse(reply(content, finish: finish)) }
+            let error = #expect(throws: ModelError.self) {
+                try ConstrainedToolCalling.parse(reply(content, finish: finish))
+            }
             #expect(error?.code == .invalidToolReply)
             #expect(error?.message.contains(why) == true, "\(content): \(error?.message ?? "")")
             #expect(error?.message.contains(String(content.prefix(10)).debugDescription.dropLast()) == true)
@@ -147,7 +152,8 @@ struct ToolCallingTests {
         #expect(try ToolCallingMode.resolve(requested: nil, site: nil, defaultMode: .constrained) == .constrained)
         #expect(try ToolCallingMode.resolve(requested: "auto", site: nil, defaultMode: .native) == .native)
         #expect(try ToolCallingMode.resolve(requested: "auto", site: .native, defaultMode: .constrained) == .native)
-        #expect(try ToolCallingMode.resolve(requested: "constrained", site: .native, defaultMode: .native) == .constrained)
+        #expect(
+            try ToolCallingMode.resolve(requested: "constrained", site: .native, defaultMode: .native) == .constrained)
         let bad = #expect(throws: ModelError.self) {
             try ToolCallingMode.resolve(requested: "grammar", site: nil, defaultMode: .native)
         }
@@ -163,7 +169,8 @@ struct ToolCallingTests {
         try Data("tool_calling: constrained\n".utf8).write(to: url)
         #expect(try ModelSiteConfiguration.load(url).toolCalling == .constrained)
         try Data("model_hosts: [gpu1]\ntool_calling: native\n".utf8).write(to: url)
-        #expect(try ModelSiteConfiguration.load(url) == ModelSiteConfiguration(modelHosts: ["gpu1"], toolCalling: .native))
+        #expect(
+            try ModelSiteConfiguration.load(url) == ModelSiteConfiguration(modelHosts: ["gpu1"], toolCalling: .native))
         try Data("datasets: {}\ntool_calling: grammar\n".utf8).write(to: url)
         let error = #expect(throws: ModelError.self) { try ModelSiteConfiguration.load(url) }
         #expect(error?.message.contains("/tool_calling (line 2) must be native or constrained") == true)

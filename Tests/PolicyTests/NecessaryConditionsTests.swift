@@ -112,7 +112,8 @@ struct NecessaryConditionsTests {
         #expect(alternatives.count == 2)
         #expect(alternatives[0].map(\.pointer) == ["/level", "/max"])
         #expect(alternatives[0][0].oneOf == ["ERROR", "WARN"])
-        #expect(alternatives[0][1].type == "integer" && alternatives[0][1].minimum == 1 && alternatives[0][1].maximum == 50)
+        #expect(
+            alternatives[0][1].type == "integer" && alternatives[0][1].minimum == 1 && alternatives[0][1].maximum == 50)
         #expect(alternatives[1][0].regex == #"[a-z]+\.log"#)
         // forbid on a pattern and require_approval imply nothing about /pattern or /max.
         #expect(!search.all.contains { $0.pointer == "/pattern" || $0.pointer == "/max" })
@@ -122,8 +123,10 @@ struct NecessaryConditionsTests {
 
     @Test("tools every call of which is denied are reported with the rule")
     func alwaysDenied() {
-        #expect(policy.necessaryConditions(for: Self.facts("shell"), principal: Self.analyst).deniedBy == ["shell.never"])
-        #expect(policy.necessaryConditions(for: Self.facts("other"), principal: Self.analyst).deniedBy == ["default.deny"])
+        #expect(
+            policy.necessaryConditions(for: Self.facts("shell"), principal: Self.analyst).deniedBy == ["shell.never"])
+        #expect(
+            policy.necessaryConditions(for: Self.facts("other"), principal: Self.analyst).deniedBy == ["default.deny"])
         let guest = PolicyInput.Principal(user: "g", role: "guest", workflow: "w", agent: "a")
         #expect(policy.necessaryConditions(for: Self.facts("search"), principal: guest).isAlwaysDenied)
     }
@@ -137,7 +140,9 @@ struct NecessaryConditionsTests {
         func matches(_ s: String) -> Bool {
             regex.firstMatch(in: s, range: NSRange(location: 0, length: s.utf16.count)) != nil
         }
-        let pieces = ["", "/", "//", ".", "./", "..", "workspace", "data", "logs", "opt", "a.b+c", "x", "~", "-", "\"", "\n"]
+        let pieces = [
+            "", "/", "//", ".", "./", "..", "workspace", "data", "logs", "opt", "a.b+c", "x", "~", "-", "\"", "\n",
+        ]
         var accepted = 0
         // Every path of up to 4 pieces: those the normaliser places within a root must match, in
         // the form the pattern is applied to (the string's JSON text: a quote escaped).
@@ -154,7 +159,9 @@ struct NecessaryConditionsTests {
         }
         visit("", depth: 0)
         #expect(accepted > 1000)
-        for outside in ["/etc/passwd", "/data/other", "/workspacex", "/data/logsX/a", "~/x", "/opt/aXb+c", "a\"b", "a\\b"] {
+        for outside in [
+            "/etc/passwd", "/data/other", "/workspacex", "/data/logsX/a", "~/x", "/opt/aXb+c", "a\"b", "a\\b",
+        ] {
             #expect(!matches(outside), "\(outside) should not match")
         }
         #expect(PathNormalizer(workspace: "/home").rawPathPattern(within: ["/home/out"]) == nil)
