@@ -8,23 +8,8 @@ import Trace
 
 /// Both tool calling modes through a real HTTP server on a unix socket, and a whole run in
 /// constrained mode: the reply objects become calls the agent loop handles as usual.
-@Suite(
-    "Tool calling modes end to end", .serialized,
-    .enabled(
-        if: SandboxProbe.current.allLayersAvailable, "this host lacks a confinement layer (see `airlock sandbox probe`)"
-    ))
-struct ToolCallingRunTests {
-    let fixture: AgentFixture
-
-    init() throws {
-        fixture = try AgentFixture()
-    }
-
-    func client(_ server: ChatTestServer) throws -> OpenAIChatClient {
-        try OpenAIChatClient(endpoint: .unix(path: server.path, requestPath: "/v1/chat/completions"))
-    }
-
-    static let tools: [JSONValue] = [
+extension AgentEndToEndTests {
+    static let dottedTools: [JSONValue] = [
         ["type": "function", "function": ["name": "logs.search", "parameters": ["type": "object"]]],
         ["type": "function", "function": ["name": "logs_search", "parameters": ["type": "object"]]],
     ]
@@ -35,7 +20,7 @@ struct ToolCallingRunTests {
             .completion(calls: [("a", "logs_search-2", "{}"), ("b", "logs_search", "{}"), ("c", "made_up", "{}")])
         ])
         defer { server.stop() }
-        let request = ChatRequest(messages: [ChatMessage(role: .user, content: "go")], tools: Self.tools)
+        let request = ChatRequest(messages: [ChatMessage(role: .user, content: "go")], tools: Self.dottedTools)
         let response = try await client(server).complete(request)
         #expect(response.message.toolCalls.map(\.name) == ["logs.search", "logs_search", "made_up"])
         let sent = try #require(server.requests.first)
@@ -53,7 +38,7 @@ struct ToolCallingRunTests {
         ])
         defer { server.stop() }
         let request = ChatRequest(
-            messages: [ChatMessage(role: .user, content: "go")], tools: Self.tools, toolCalling: .constrained)
+            messages: [ChatMessage(role: .user, content: "go")], tools: Self.dottedTools, toolCalling: .constrained)
         let response = try await client(server).complete(request)
         #expect(
             response.message.toolCalls == [
@@ -61,7 +46,7 @@ struct ToolCallingRunTests {
             ])
         let sent = try #require(server.requests.first)
         #expect(sent["tools"] == nil && sent["tool_choice"] == nil)
-        #expect(sent["response_format"] == ConstrainedToolCalling.responseFormat(tools: Self.tools))
+        #expect(sent["response_format"] == ConstrainedToolCalling.responseFormat(tools: Self.dottedTools))
         #expect(sent["messages"]?.arrayValue?.first?["role"] == "system")
         let error = await #expect(throws: ModelError.self) { try await client(server).complete(request) }
         #expect(error?.code == .invalidToolReply)
@@ -75,11 +60,8 @@ struct ToolCallingRunTests {
             .completion(content: #"{"final": "Payments time out; fix first."}"#),
         ])
         defer { server.stop() }
-        var loop = try fixture.loop(try AgentFixture.workflow("log-triage"), model: try client(server))
-        loop = AgentLoop(
-            workflow: loop.workflow, policy: loop.policy, registry: loop.registry, runner: loop.runner,
-            model: loop.model, context: loop.context,
-            configuration: AgentLoop.Configuration(user: "ana", toolCalling: .constrained))
+        let loop = try fixture.loop(
+            try AgentFixture.workflow("log-triage"), model: try client(server), toolCalling: .constrained)
         let outcome = try await loop.run(parameters: [:], store: fixture.store, key: fixture.key)
         #expect(outcome.status == .succeeded)
         #expect(outcome.answer == "Payments time out; fix first.")
@@ -117,11 +99,8 @@ struct ToolCallingRunTests {
         let server = try ChatTestServer(replies: [.completion(content: #"{"tool": "logs.search", "tool_input": {"pat"#)]
         )
         defer { server.stop() }
-        let workflow = try AgentFixture.workflow("log-triage")
-        let base = try fixture.loop(workflow, model: try client(server))
-        let loop = AgentLoop(
-            workflow: workflow, policy: base.policy, registry: base.registry, runner: base.runner, model: base.model,
-            context: base.context, configuration: AgentLoop.Configuration(user: "ana", toolCalling: .constrained))
+        let loop = try fixture.loop(
+            try AgentFixture.workflow("log-triage"), model: try client(server), toolCalling: .constrained)
         let outcome = try await loop.run(parameters: [:], store: fixture.store, key: fixture.key)
         #expect(outcome.status == .modelError)
         let (events, verification) = try fixture.trace(outcome.runID)
