@@ -60,7 +60,8 @@ public struct ChatRequest: Sendable, Hashable {
             }
         case .constrained:
             object["messages"] = .array(ConstrainedToolCalling.messages(messages, tools: tools).map(\.json))
-            if !tools.isEmpty { object["response_format"] = ConstrainedToolCalling.responseFormat(tools: tools) }
+            // Also with no tools (every one excluded by the policy): the reply is then a final answer.
+            object["response_format"] = ConstrainedToolCalling.responseFormat(tools: tools)
         }
         if let temperature { object["temperature"] = .number(temperature) }
         if let maxTokens { object["max_tokens"] = .integer(Int64(maxTokens)) }
@@ -82,7 +83,6 @@ public struct ChatRequest: Sendable, Hashable {
             }
             return result
         case .constrained:
-            guard !tools.isEmpty else { return response }
             return try ConstrainedToolCalling.parse(response)
         }
     }

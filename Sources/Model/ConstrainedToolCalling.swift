@@ -46,11 +46,14 @@ public enum ConstrainedToolCalling {
         ]
     }
 
-    /// The text appended to the system prompt: one line per tool, `NAME(ARG: TYPE, OPTIONAL?: TYPE):
+    /// The text appended to the system prompt (with no tools: only how to give the answer): one line per tool, `NAME(ARG: TYPE, OPTIONAL?: TYPE):
     /// DESCRIPTION` (enums and integer ranges shown; a schema that is not a plain object is shown as
     /// canonical JSON), then how to answer. Compact, because small models follow short prompts best.
     /// - Parameter tools: tool descriptions in the OpenAI shape.
     public static func toolPrompt(tools: [JSONValue]) -> String {
+        guard !tools.isEmpty else {
+            return #"No tools are available. Answer with one JSON object: {"\#(finalField)": ANSWER}."#
+        }
         var lines = ["Tools:"]
         for tool in tools {
             guard let function = tool["function"], let name = function["name"]?.stringValue else { continue }
@@ -99,7 +102,7 @@ public enum ConstrainedToolCalling {
     public static func messages(_ messages: [ChatMessage], tools: [JSONValue]) -> [ChatMessage] {
         var result: [ChatMessage] = []
         var callNames: [String: String] = [:]
-        var prompted = tools.isEmpty
+        var prompted = false
         for message in messages {
             switch message.role {
             case .system where !prompted:

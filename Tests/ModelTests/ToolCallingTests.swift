@@ -110,6 +110,23 @@ struct ToolCallingTests {
         #expect(request.json["tools"] == nil)
     }
 
+    @Test func constrainedWithoutToolsStillConstrainsTheAnswer() throws {
+        let request = ChatRequest(
+            messages: [ChatMessage(role: .user, content: "summarise")], tools: [], toolCalling: .constrained)
+        let body = request.json
+        #expect(
+            body["messages"]?.arrayValue?.first
+                == [
+                    "role": "system",
+                    "content": #"No tools are available. Answer with one JSON object: {"final": ANSWER}."#,
+                ])
+        let branches = try #require(body["response_format"]?["json_schema"]?["schema"]?["oneOf"]?.arrayValue)
+        #expect(branches.count == 1)
+        #expect(branches.first?["required"] == ["final"])
+        let answer = try request.interpret(reply(#"{"final": "ok"}"#))
+        #expect(answer.message.content == "ok")
+    }
+
     func reply(_ content: String, finish: String = "stop") -> ChatResponse {
         ChatResponse(message: ChatMessage(role: .assistant, content: content), finishReason: finish)
     }
