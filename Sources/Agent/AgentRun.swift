@@ -38,13 +38,13 @@ final class AgentRun {
     }
 
     init(
-        loop: AgentLoop, recorder: RunRecorder, tools: [RegisteredTool],
+        loop: AgentLoop, recorder: RunRecorder, tools: [RegisteredTool], offered: [JSONValue],
         progress: @escaping @Sendable (AgentProgress) -> Void
     ) {
         self.loop = loop
         self.recorder = recorder
         self.tools = Dictionary(tools.map { ($0.manifest.name, $0) }, uniquingKeysWith: { a, _ in a })
-        self.offered = tools.map(\.manifest.modelToolDescription)
+        self.offered = offered
         self.progress = progress
     }
 
@@ -123,7 +123,7 @@ final class AgentRun {
         let settings = loop.workflow.model
         let request = ChatRequest(
             messages: messages, tools: offered, temperature: settings.temperature, maxTokens: settings.maxTokens,
-            seed: settings.seed)
+            seed: settings.seed, toolCalling: loop.configuration.toolCalling)
         try recorder.append(
             .modelRequest,
             [

@@ -40,6 +40,13 @@ struct RunCommand: AsyncParsableCommand {
     )
     var model: String?
 
+    @Option(
+        name: .customLong("tool-calling"),
+        help:
+            "auto | native | constrained: how tools are offered to the model (default auto: the site's tool_calling, else constrained for the embedded default model, native for --model)."
+    )
+    var toolCalling = "auto"
+
     @Option(name: .customLong("approve"), help: "Pre-approve calls of TOOL that the policy asks about (repeatable).")
     var approve: [String] = []
 
@@ -86,6 +93,7 @@ struct RunCommand: AsyncParsableCommand {
         let (home, registry) = try ToolsCLI.registry()
         let (chatModel, modelDetails, embedded) = try makeModel(home)
         if let embedded, loaded.model.seed == nil { loaded.model.seed = embedded.sampling.seed }
+        let mode = try toolCallingMode(home, embedded: embedded)
         let context: ToolRunContext
         do {
             let site = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
@@ -100,7 +108,7 @@ struct RunCommand: AsyncParsableCommand {
         let printer = RunProgressPrinter(quiet: quiet, animated: interactive)
         var configuration = AgentLoop.Configuration(
             user: Self.userName(), preApproved: approve,
-            approver: interactive ? RunTerminalApprover(printer: printer) : nil, runID: runID)
+            approver: interactive ? RunTerminalApprover(printer: printer) : nil, runID: runID, toolCalling: mode)
         configuration.modelDetails = modelDetails
         let loop = AgentLoop(
             workflow: loaded, policy: policy, registry: registry, runner: ToolRunner(registry: registry),
@@ -169,6 +177,20 @@ struct RunCommand: AsyncParsableCommand {
                     ? "own namespace, interfaces: \(state.interfaces?.joined(separator: ",") ?? "?")" : "unknown"),
         ]
         return (client, details, server.model)
+    }
+
+    /// `--tool-calling`, else the site's `tool_calling`, else the lock's choice for the embedded
+    /// model (constrained for the shipped one) and native for any other.
+    private func toolCallingMode(_ home: AirlockHome, embedded: ModelLock.Model?) throws -> ToolCallingMode {
+        do {
+            let site = try ModelSiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
+            return try ToolCallingMode.resolve(
+                requested: toolCalling, site: site.toolCalling,
+                defaultMode: embedded.map { ToolCallingMode(rawValue: $0.toolCalling) ?? .constrained } ?? .native)
+        } catch {
+            ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
+            throw error.code == .invalidSetting ? ExitCode.usage : ExitCode.dataError
+        }
     }
 
     private func report(_ outcome: AgentRunOutcome, workspace: URL?) {

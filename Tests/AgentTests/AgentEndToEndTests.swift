@@ -51,11 +51,14 @@ struct AgentEndToEndTests {
         #expect(outcome.executed == 3)
         #expect(outcome.denied == 2)
 
-        // What the model was sent: the tools, the task, and every result tied to its call id.
+        // What the model was sent: the tools (names mapped for the wire), the task, and every
+        // result tied to its call id.
         let requests = server.requests
         #expect(requests.count == 3)
         let offered = requests[0]["tools"]?.arrayValue?.compactMap { $0["function"]?["name"]?.stringValue }
-        #expect(offered == ["sql.select", "csv.summarize", "workspace.note"])
+        #expect(offered == ["sql_select", "csv_summarize", "workspace_note"])
+        let earlierCalls = requests[1]["messages"]?.arrayValue?.compactMap { $0["tool_calls"]?.arrayValue }.joined()
+        #expect(earlierCalls?.compactMap { $0["function"]?["name"]?.stringValue } == ["sql_select", "sql_select"])
         #expect(requests[0]["messages"]?.arrayValue?[1]["content"] == "How many sites and incidents?\n")
         let second = try #require(requests[1]["messages"]?.arrayValue)
         let toolReplies = second.filter { $0["role"] == "tool" }
