@@ -121,16 +121,19 @@ final class AgentRun {
     /// recorded yet, so the trace does not grow quadratically).
     private func ask() async throws -> ChatResponse {
         let settings = loop.workflow.model
+        // The last request a budget allows offers no tools: the model is asked for its answer
+        // rather than for a call that could only be refused.
+        let answerOnly = steps >= budgets.maxSteps || proposals >= budgets.maxToolCalls
         let request = ChatRequest(
-            messages: messages, tools: offered, temperature: settings.temperature, maxTokens: settings.maxTokens,
-            seed: settings.seed, toolCalling: loop.configuration.toolCalling)
-        try recorder.append(
-            .modelRequest,
-            [
-                "model": .string(loop.model.name), "kind": .string(loop.model.kind), "step": .integer(Int64(steps)),
-                "messages": .array(messages[recordedMessages...].map(\.json)),
-                "message_count": .integer(Int64(messages.count)),
-            ])
+            messages: messages, tools: answerOnly ? [] : offered, temperature: settings.temperature,
+            maxTokens: settings.maxTokens, seed: settings.seed, toolCalling: loop.configuration.toolCalling)
+        var entry: [String: JSONValue] = [
+            "model": .string(loop.model.name), "kind": .string(loop.model.kind), "step": .integer(Int64(steps)),
+            "messages": .array(messages[recordedMessages...].map(\.json)),
+            "message_count": .integer(Int64(messages.count)),
+        ]
+        if answerOnly { entry["answer_only"] = "the step or tool-call budget allows no further call" }
+        try recorder.append(.modelRequest, .object(entry))
         recordedMessages = messages.count
         progress(.modelRequested(step: steps))
         let clock = ContinuousClock.now

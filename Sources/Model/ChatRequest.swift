@@ -61,7 +61,8 @@ public struct ChatRequest: Sendable, Hashable {
         case .constrained:
             object["messages"] = .array(ConstrainedToolCalling.messages(messages, tools: tools).map(\.json))
             // Also with no tools (every one excluded by the policy): the reply is then a final answer.
-            object["response_format"] = ConstrainedToolCalling.responseFormat(tools: tools)
+            object["response_format"] = ConstrainedToolCalling.responseFormat(
+                tools: tools, finalMaxLength: maxTokens.map(ConstrainedToolCalling.finalMaxLength(maxTokens:)))
         }
         if let temperature { object["temperature"] = .number(temperature) }
         if let maxTokens { object["max_tokens"] = .integer(Int64(maxTokens)) }

@@ -23,9 +23,20 @@ public enum ConstrainedToolCalling {
     /// The `json_schema.name` sent with the schema.
     public static let schemaName = "airlock_reply"
 
+    /// Tokens kept for the reply's JSON framing (`{"final": "` and `"}`) when the answer's length is
+    /// bounded by the request's token limit.
+    public static let framingTokens = 16
+
+    /// The longest final answer, in characters, that surely closes its JSON object within
+    /// `maxTokens` (a token is at least one character): a small model that starts repeating itself
+    /// then ends a valid answer instead of being cut off mid-string.
+    public static func finalMaxLength(maxTokens: Int) -> Int { max(framingTokens, maxTokens - framingTokens) }
+
     /// The schema of one reply: a `oneOf` of one object per tool and the final answer.
-    /// - Parameter tools: tool descriptions in the OpenAI shape (`{"type": "function", "function": {"name", "description", "parameters"}}`).
-    public static func replySchema(tools: [JSONValue]) -> JSONValue {
+    /// - Parameters:
+    ///   - tools: tool descriptions in the OpenAI shape (`{"type": "function", "function": {"name", "description", "parameters"}}`).
+    ///   - finalMaxLength: the longest final answer in characters, or `nil` for no bound.
+    public static func replySchema(tools: [JSONValue], finalMaxLength: Int? = nil) -> JSONValue {
         var branches: [JSONValue] = []
         for tool in tools {
             guard let function = tool["function"], let name = function["name"]?.stringValue else { continue }
@@ -33,16 +44,23 @@ public enum ConstrainedToolCalling {
             branches.append(
                 object(properties: [toolField: ["const": .string(name)], argumentsField: parameters]))
         }
-        branches.append(object(properties: [finalField: ["type": "string"]]))
+        var final: [String: JSONValue] = ["type": "string"]
+        if let finalMaxLength { final["maxLength"] = .integer(Int64(finalMaxLength)) }
+        branches.append(object(properties: [finalField: .object(final)]))
         return ["oneOf": .array(branches)]
     }
 
     /// The `response_format` member of the request.
-    /// - Parameter tools: tool descriptions in the OpenAI shape.
-    public static func responseFormat(tools: [JSONValue]) -> JSONValue {
+    /// - Parameters:
+    ///   - tools: tool descriptions in the OpenAI shape.
+    ///   - finalMaxLength: the longest final answer in characters, or `nil` for no bound.
+    public static func responseFormat(tools: [JSONValue], finalMaxLength: Int? = nil) -> JSONValue {
         [
             "type": "json_schema",
-            "json_schema": ["name": .string(schemaName), "strict": true, "schema": replySchema(tools: tools)],
+            "json_schema": [
+                "name": .string(schemaName), "strict": true,
+                "schema": replySchema(tools: tools, finalMaxLength: finalMaxLength),
+            ],
         ]
     }
 

@@ -141,8 +141,13 @@ struct AgentEndToEndTests {
         #expect(outcome.message.contains("step budget (2"))
         #expect(outcome.executed == 2)
         #expect(server.requests.count == 2)
+        // The last request the budget allows offers no tools: the model is asked for its answer.
+        #expect(server.requests[0]["tools"] != nil)
+        #expect(server.requests[1]["tools"] == nil)
         let (events, verification) = try fixture.trace(outcome.runID)
         #expect(verification.status == .intact)
+        #expect(events.contains { $0.0 == "model.request" && $0.1["step"] == 2 && $0.1["answer_only"] != nil })
+        #expect(!events.contains { $0.0 == "model.request" && $0.1["step"] == 1 && $0.1["answer_only"] != nil })
         #expect(events.contains { $0.0 == "error" && $0.1["stage"] == "budget" })
         #expect(events.last?.1["status"] == "budget_exhausted")
     }

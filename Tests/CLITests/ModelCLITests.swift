@@ -132,4 +132,72 @@ struct ModelCLITests {
         #expect(run.status == 69)
         #expect(run.stderr.contains("airlock model install"))
     }
+
+    /// The shipped log-triage workflow with a smaller budget (a 135M model on two cores is slow),
+    /// beside a copy of its policy; the sample site and the shipped tools in the test's home.
+    private func smallTriageWorkflow() throws -> URL {
+        let root = RunCLITests.root
+        let setup = Process()
+        setup.executableURL = root.appendingPathComponent("tools/setup-sample-site")
+        setup.environment = ["AIRLOCK_HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin"]
+        setup.standardOutput = FileHandle.nullDevice
+        try setup.run()
+        setup.waitUntilExit()
+        try #require(setup.terminationStatus == 0)
+        let manifests = root.appendingPathComponent("manifests/tools")
+        let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }
+        let added = try CLI.run(
+            ["tools", "add"] + files.map { manifests.appendingPathComponent($0).path }, environment: env)
+        try #require(added.status == 0, "\(added.stderr)")
+        let directory = home.appendingPathComponent("w")
+        for sub in ["workflows", "policies"] {
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try FileManager.default.copyItem(
+            at: root.appendingPathComponent("manifests/policies/workflows.yaml"),
+            to: directory.appendingPathComponent("policies/workflows.yaml"))
+        let text = try String(
+            contentsOf: root.appendingPathComponent("manifests/workflows/log-triage.yaml"), encoding: .utf8)
+        let small =
+            text
+            .replacingOccurrences(of: "max_tokens: 1024", with: "max_tokens: 96")
+            .replacingOccurrences(of: "max_steps: 8", with: "max_steps: 3")
+        #expect(small != text)
+        let workflow = directory.appendingPathComponent("workflows/log-triage.yaml")
+        try small.write(to: workflow, atomically: true, encoding: .utf8)
+        return workflow
+    }
+
+    @Test func aRealToolCallRoundTripThroughTheConfinedServer() throws {
+        let workflow = try smallTriageWorkflow()
+        defer { _ = try? CLI.run(["model", "stop"], environment: env) }
+        let run = try CLI.run(["run", workflow.path, "--json"], environment: env)
+        // The model is small: it may answer, or loop until the policy's rate rule stops it.
+        #expect([0, 3, 4].contains(run.status), "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("model: starting the model server"))
+        let outcome = try JSONParser().parse(Array(run.stdout.utf8))
+        let runID = try #require(outcome["run_id"]?.stringValue)
+        #expect((outcome["executed"]?.integerValue ?? 0) >= 1, "no call of the real model ran: \(run.stderr)")
+
+        let verify = try CLI.run(["trace", "verify", runID], environment: env)
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let export = try CLI.run(["trace", "export", runID, "--format", "jsonl"], environment: env)
+        let events = try export.stdout.split(separator: "\n").dropFirst().map {
+            try JSONParser().parse(Array($0.utf8))["event"] ?? .null
+        }
+        let started = try #require(events.first { $0["type"] == "run.started" }?["payload"]?["model"])
+        #expect(started["model_sha256"] == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
+        #expect(started["server_sha256"]?.stringValue?.count == 64)
+        #expect(started["tool_calling"] == "constrained")
+        #expect(started["sampling"]?["seed"] == 7)
+        #expect(started["server_network"] == "own namespace, interfaces: lo")
+        // A proposal of the real model, judged and run in the sandbox.
+        let executed = events.filter { $0["type"] == "tool.executed" }
+        #expect(!executed.isEmpty)
+        #expect(
+            events.contains {
+                $0["type"] == "model.response" && $0["payload"]?["tool_calls"]?.arrayValue?.isEmpty == false
+            })
+    }
 }

@@ -99,7 +99,7 @@ struct ToolCallingTests {
                             ],
                             [
                                 "type": "object", "additionalProperties": false, "required": ["final"],
-                                "properties": ["final": ["type": "string"]],
+                                "properties": ["final": ["type": "string", "maxLength": 16]],
                             ],
                         ]
                     ],
@@ -191,5 +191,17 @@ struct ToolCallingTests {
         try Data("datasets: {}\ntool_calling: grammar\n".utf8).write(to: url)
         let error = #expect(throws: ModelError.self) { try ModelSiteConfiguration.load(url) }
         #expect(error?.message.contains("/tool_calling (line 2) must be native or constrained") == true)
+    }
+
+    @Test func theFinalAnswerIsBoundedByTheTokenLimit() throws {
+        let request = ChatRequest(
+            messages: [ChatMessage(role: .user, content: "go")], maxTokens: 100, toolCalling: .constrained)
+        let branches = try #require(request.json["response_format"]?["json_schema"]?["schema"]?["oneOf"]?.arrayValue)
+        let final = try #require(branches.last?["properties"]?[ConstrainedToolCalling.finalField])
+        #expect(final["maxLength"] == 84)
+        let unbounded = ChatRequest(messages: [ChatMessage(role: .user, content: "go")], toolCalling: .constrained)
+        #expect(
+            unbounded.json["response_format"]?["json_schema"]?["schema"]?["oneOf"]?.arrayValue?.last?["properties"]?[
+                ConstrainedToolCalling.finalField]?["maxLength"] == nil)
     }
 }
