@@ -13,10 +13,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        // System libraries (Debian: libseccomp-dev, libcap-dev, libsqlite3-dev, libssl-dev).
+        // System libraries (Debian: libseccomp-dev, libcap-dev, libsqlite3-dev, libssl-dev, zlib1g-dev).
         .systemLibrary(
             name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(
             name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
@@ -45,6 +47,10 @@ let package = Package(
             exclude: ["README.md"]),
         .target(name: "Trace", dependencies: ["AirlockCore", "SQLiteSupport", "CCrypto"], exclude: ["README.md"]),
         .target(name: "Model", dependencies: ["AirlockCore"], exclude: ["README.md"]),
+        // The embedded local model: pinned artefacts, the confined build, the confined server.
+        .target(
+            name: "ModelRuntime", dependencies: ["AirlockCore", "Sandbox", "Model", "CZlib"],
+            exclude: ["README.md"]),
         // The local secret store, per-call tokens and redaction.
         .target(name: "Secrets", dependencies: ["AirlockCore", "CCrypto", "Trace"], exclude: ["README.md"]),
         .target(
@@ -57,7 +63,8 @@ let package = Package(
         .executableTarget(
             name: "AirlockCLI",
             dependencies: [
-                "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "Agent", "Replay", "Secrets",
+                "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
+                "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -70,6 +77,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["AirlockCore"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets", "Tools", "Sandbox", "Trace"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "Model", "Sandbox", "AirlockCore"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),
         .testTarget(
             name: "ReplayTests", dependencies: ["Replay", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),

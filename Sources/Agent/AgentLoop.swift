@@ -31,9 +31,16 @@ public struct AgentLoop: Sendable {
         public var runID: String?
         /// Trace recorder options (checkpoint interval, redaction).
         public var recorderOptions: TraceRecorderOptions
+        /// Facts about the model recorded in `run.started` beside its name and kind: for the
+        /// embedded model, the model file's and server binary's SHA-256 (default none).
+        public var modelDetails: [String: JSONValue] = [:]
         /// Called with every call id, policy input and the decision it got, in order, so that a
         /// replay can re-judge the very same inputs under another policy (default none).
         public var decisionObserver: (@Sendable (String, PolicyInput, Decision) -> Void)?
+        /// How tools are offered to the model (default ``ToolCallingMode/native``); in
+        /// `constrained` mode the offer is compiled by ``ConstrainedToolSchema``. Recorded in
+        /// `run.started` (`model.tool_calling`).
+        public var toolCalling: ToolCallingMode
         /// Knows every secret value (and the tokens minted during the run): applied to what the
         /// model is sent and, composed with ``recorderOptions``' redactor, to the trace (default none).
         public var secretRedactor: SecretRedactor?
@@ -47,11 +54,13 @@ public struct AgentLoop: Sendable {
         ///   - maxConsecutiveDenials: the denial circuit breaker (default 3).
         ///   - runID: the run id (default: a new UUID).
         ///   - recorderOptions: trace options (default ones).
+        ///   - toolCalling: how tools are offered to the model (default native).
         public init(
             user: String, agent: String = "airlock-agent", preApproved: [String] = [], approver: (any Approver)? = nil,
             maxConsecutiveDenials: Int = 3, runID: String? = nil,
-            recorderOptions: TraceRecorderOptions = TraceRecorderOptions()
+            recorderOptions: TraceRecorderOptions = TraceRecorderOptions(), toolCalling: ToolCallingMode = .native
         ) {
+            self.toolCalling = toolCalling
             self.user = user
             self.agent = agent
             self.preApproved = preApproved
@@ -138,6 +147,24 @@ public struct AgentLoop: Sendable {
                     code, "workflow \(workflow.name) lists tool \(name), which cannot be used: \(error.message)")
             }
         }
+        let offer = offer(tools)
+        var modelEntry = configuration.modelDetails.merging(
+            [
+                "name": .string(model.name), "kind": .string(model.kind),
+                "tool_calling": .string(configuration.toolCalling.rawValue),
+                "sampling": [
+                    "temperature": .number(workflow.model.temperature),
+                    "max_tokens": .integer(Int64(workflow.model.maxTokens)),
+                    "seed": workflow.model.seed.map { .integer(Int64($0)) } ?? .null,
+                ],
+            ], uniquingKeysWith: { _, fixed in fixed })
+        if configuration.toolCalling == .constrained {
+            modelEntry["constrained"] = [
+                "reply_schema_sha256": .string(
+                    SHA256.hex(ConstrainedToolCalling.replySchema(tools: offer.tools).canonicalBytes)),
+                "excluded_tools": .object(offer.excluded.mapValues { .array($0.map(JSONValue.string)) }),
+            ]
+        }
         let started: JSONValue = [
             "workflow": .string(workflow.name), "workflow_sha256": .string(workflow.sha256),
             "principal": .string(configuration.user), "role": .string(workflow.role),
@@ -150,7 +177,7 @@ public struct AgentLoop: Sendable {
                         "sha256": .string($0.manifest.executable.sha256),
                     ]
                 }),
-            "model": ["name": .string(model.name), "kind": .string(model.kind)],
+            "model": .object(modelEntry),
             "budgets": [
                 "max_steps": .integer(Int64(workflow.budgets.maxSteps)),
                 "max_tool_calls": .integer(Int64(workflow.budgets.maxToolCalls)),
@@ -171,12 +198,27 @@ public struct AgentLoop: Sendable {
             throw AgentError(.trace, "cannot start the run in the trace \(store.path)", cause: error.description)
         }
         progress(.started(runID: recorder.runID))
-        let run = AgentRun(loop: self, recorder: recorder, tools: tools, progress: progress)
+        let run = AgentRun(loop: self, recorder: recorder, tools: tools, offered: offer.tools, progress: progress)
         do {
             return try await run.drive(task: task)
         } catch {
             throw AgentError(
                 .trace, "run \(recorder.runID): the trace could not be written; the run stopped", cause: "\(error)")
+        }
+    }
+
+    /// The tool descriptions offered to the model: the manifests' as written in native mode, the
+    /// policy-narrowed ``ConstrainedToolSchema`` in constrained mode.
+    private func offer(_ tools: [RegisteredTool]) -> (tools: [JSONValue], excluded: [String: [String]]) {
+        switch configuration.toolCalling {
+        case .native:
+            return (tools.map(\.manifest.modelToolDescription), [:])
+        case .constrained:
+            let schema = ConstrainedToolSchema(
+                manifests: tools.map(\.manifest), policy: policy,
+                principal: PolicyInput.Principal(
+                    user: configuration.user, role: workflow.role, workflow: workflow.name, agent: configuration.agent))
+            return (schema.tools, schema.excluded)
         }
     }
 }

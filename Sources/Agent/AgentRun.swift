@@ -38,13 +38,13 @@ final class AgentRun {
     }
 
     init(
-        loop: AgentLoop, recorder: RunRecorder, tools: [RegisteredTool],
+        loop: AgentLoop, recorder: RunRecorder, tools: [RegisteredTool], offered: [JSONValue],
         progress: @escaping @Sendable (AgentProgress) -> Void
     ) {
         self.loop = loop
         self.recorder = recorder
         self.tools = Dictionary(tools.map { ($0.manifest.name, $0) }, uniquingKeysWith: { a, _ in a })
-        self.offered = tools.map(\.manifest.modelToolDescription)
+        self.offered = offered
         self.progress = progress
     }
 
@@ -127,16 +127,19 @@ final class AgentRun {
     /// recorded yet, so the trace does not grow quadratically).
     private func ask() async throws -> ChatResponse {
         let settings = loop.workflow.model
+        // The last request a budget allows offers no tools: the model is asked for its answer
+        // rather than for a call that could only be refused.
+        let answerOnly = steps >= budgets.maxSteps || proposals >= budgets.maxToolCalls
         let request = ChatRequest(
-            messages: messages, tools: offered, temperature: settings.temperature, maxTokens: settings.maxTokens,
-            seed: settings.seed)
-        try recorder.append(
-            .modelRequest,
-            [
-                "model": .string(loop.model.name), "kind": .string(loop.model.kind), "step": .integer(Int64(steps)),
-                "messages": .array(messages[recordedMessages...].map(\.json)),
-                "message_count": .integer(Int64(messages.count)),
-            ])
+            messages: messages, tools: answerOnly ? [] : offered, temperature: settings.temperature,
+            maxTokens: settings.maxTokens, seed: settings.seed, toolCalling: loop.configuration.toolCalling)
+        var entry: [String: JSONValue] = [
+            "model": .string(loop.model.name), "kind": .string(loop.model.kind), "step": .integer(Int64(steps)),
+            "messages": .array(messages[recordedMessages...].map(\.json)),
+            "message_count": .integer(Int64(messages.count)),
+        ]
+        if answerOnly { entry["answer_only"] = "the step or tool-call budget allows no further call" }
+        try recorder.append(.modelRequest, .object(entry))
         recordedMessages = messages.count
         progress(.modelRequested(step: steps))
         let clock = ContinuousClock.now

@@ -29,6 +29,17 @@ struct AirlockHome {
     var tokenSigningKey: URL { keys.appendingPathComponent("token-signing.key") }
     /// Scratch workspaces of runs.
     var workspaces: URL { root.appendingPathComponent("workspaces", isDirectory: true) }
+    /// Runtime state: the model server's socket directory, state file and log.
+    var runDirectory: URL { root.appendingPathComponent("run", isDirectory: true) }
+    /// The model server's own writable directory, holding its socket.
+    var modelRuntime: URL { runDirectory.appendingPathComponent("model", isDirectory: true) }
+    /// The model server supervisor's state, outside the server's reach.
+    var modelServerState: URL { runDirectory.appendingPathComponent("model-server.json") }
+    /// The end of each model server life's output.
+    var modelServerLog: URL { runDirectory.appendingPathComponent("model-server.log") }
+    /// The installed model artefacts: `AIRLOCK_MODEL_HOME` when set (a store shared by several
+    /// homes, as CI and the tests do), else `AIRLOCK_HOME/model`.
+    let modelDirectory: URL
 
     /// Resolves `AIRLOCK_HOME` (or the default) and creates it with mode 0700 if missing.
     static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AirlockHome {
@@ -47,6 +58,9 @@ struct AirlockHome {
         let root = URL(fileURLWithPath: path, isDirectory: true)
         try FileManager.default.createDirectory(
             at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
-        return AirlockHome(root: root)
+        let model =
+            environment["AIRLOCK_MODEL_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? root.appendingPathComponent("model", isDirectory: true)
+        return AirlockHome(root: root, modelDirectory: model)
     }
 }

@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
         shouldDisplay: false,
         subcommands: [
             BenchSandboxCommand.self, BenchToolsCommand.self, BenchPolicyCommand.self, BenchTraceCommand.self,
-            BenchAgentCommand.self, BenchReplayCommand.self, BenchSecretsCommand.self,
+            BenchAgentCommand.self, BenchReplayCommand.self, BenchModelCommand.self, BenchSecretsCommand.self,
         ]
     )
 }

@@ -3,6 +3,7 @@ import AirlockCore
 import ArgumentParser
 import Foundation
 import Model
+import ModelRuntime
 import Policy
 import Sandbox
 import Tools
@@ -35,8 +36,16 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "unix:PATH | http://127.0.0.1:PORT[/PATH] | script:FILE.yaml (default: unix:$AIRLOCK_HOME/run/model.sock).")
+            "unix:PATH | http://127.0.0.1:PORT[/PATH] | script:FILE.yaml (default: the embedded model, started confined if it is not running)."
+    )
     var model: String?
+
+    @Option(
+        name: .customLong("tool-calling"),
+        help:
+            "auto | native | constrained: how tools are offered to the model (default auto: the site's tool_calling, else constrained for the embedded default model, native for --model)."
+    )
+    var toolCalling = "auto"
 
     @Option(name: .customLong("approve"), help: "Pre-approve calls of TOOL that the policy asks about (repeatable).")
     var approve: [String] = []
@@ -59,7 +68,7 @@ struct RunCommand: AsyncParsableCommand {
             ToolsCLI.printError("error: no workflow file at \(workflowURL.path)")
             throw ExitCode.noInput
         }
-        let loaded: Workflow
+        var loaded: Workflow
         let policy: Policy
         do throws(AgentError) {
             loaded = try Workflow.load(workflowURL)
@@ -82,7 +91,9 @@ struct RunCommand: AsyncParsableCommand {
             values[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
         }
         let (home, registry) = try ToolsCLI.registry()
-        let chatModel = try makeModel(home)
+        let (chatModel, modelDetails, embedded) = try makeModel(home)
+        if let embedded, loaded.model.seed == nil { loaded.model.seed = embedded.sampling.seed }
+        let mode = try toolCallingMode(home, embedded: embedded)
         let context: ToolRunContext
         do {
             let site = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
@@ -98,7 +109,8 @@ struct RunCommand: AsyncParsableCommand {
         let secrets = try SecretsCLI.broker(home)
         var configuration = AgentLoop.Configuration(
             user: Self.userName(), preApproved: approve,
-            approver: interactive ? RunTerminalApprover(printer: printer) : nil, runID: runID)
+            approver: interactive ? RunTerminalApprover(printer: printer) : nil, runID: runID, toolCalling: mode)
+        configuration.modelDetails = modelDetails
         configuration.secretRedactor = secrets?.redactor
         let loop = AgentLoop(
             workflow: loaded, policy: policy, registry: registry,
@@ -116,14 +128,19 @@ struct RunCommand: AsyncParsableCommand {
         if let code = Self.exitCode(for: outcome.status) { throw code }
     }
 
-    private func makeModel(_ home: AirlockHome) throws -> any ChatModel {
-        let text = model ?? "unix:" + home.root.appendingPathComponent("run/model.sock").path
+    /// The model: the one `--model` names, or the embedded model (started confined in the
+    /// background if it is not running). Returns it with the facts `run.started` records about it,
+    /// and the embedded model's lock entry when that is the one used.
+    private func makeModel(_ home: AirlockHome) throws -> (any ChatModel, [String: JSONValue], ModelLock.Model?) {
+        guard let text = model else { return try embeddedModel(home) }
         do {
             let hosts = try ModelSiteConfiguration.load(home.root.appendingPathComponent("site.yaml")).modelHosts
             let endpoint = try ModelEndpoint.parse(
                 text, allowedHosts: hosts, base: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-            if case .script(let path) = endpoint { return try ScriptedModel(contentsOf: URL(fileURLWithPath: path)) }
-            return try OpenAIChatClient(endpoint: endpoint)
+            if case .script(let path) = endpoint {
+                return (try ScriptedModel(contentsOf: URL(fileURLWithPath: path)), [:], nil)
+            }
+            return (try OpenAIChatClient(endpoint: endpoint), [:], nil)
         } catch {
             ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
             switch error.code {
@@ -132,6 +149,50 @@ struct RunCommand: AsyncParsableCommand {
             case .io: throw ExitCode.noInput
             default: throw ExitCode.usage
             }
+        }
+    }
+
+    private func embeddedModel(_ home: AirlockHome) throws -> (any ChatModel, [String: JSONValue], ModelLock.Model?) {
+        let store = ModelStore(root: home.modelDirectory)
+        guard (try? store.installed()) != nil, let lock = try? ModelLock.load(store.lockFile) else {
+            ToolsCLI.printError(
+                "error: [not-installed] no --model given and no embedded model is installed in \(store.root.path): run `airlock model install` (or pass --model unix:PATH, http://127.0.0.1:PORT or script:FILE.yaml)"
+            )
+            throw ExitCode.modelUnavailable
+        }
+        let server = try ModelCLI.server(home: home, store: store, lock: lock, model: nil, settings: .init())
+        let state = try ModelCLI.ensureRunning(home: home, server: server) { line in
+            if !quiet { ToolsCLI.printError("model: \(line)") }
+        }
+        let client: OpenAIChatClient
+        do {
+            client = try OpenAIChatClient(endpoint: server.endpoint)
+        } catch {
+            ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
+            throw ExitCode.modelUnavailable
+        }
+        let details: [String: JSONValue] = [
+            "embedded": .string(server.model.name), "model_file": .string(server.model.gguf),
+            "model_sha256": .string(state.modelSHA256), "server": .string(lock.server.name),
+            "server_sha256": .string(state.serverSHA256), "lock_sha256": .string(lock.digest),
+            "server_network": .string(
+                state.ownNetworkNamespace == true
+                    ? "own namespace, interfaces: \(state.interfaces?.joined(separator: ",") ?? "?")" : "unknown"),
+        ]
+        return (client, details, server.model)
+    }
+
+    /// `--tool-calling`, else the site's `tool_calling`, else the lock's choice for the embedded
+    /// model (constrained for the shipped one) and native for any other.
+    private func toolCallingMode(_ home: AirlockHome, embedded: ModelLock.Model?) throws -> ToolCallingMode {
+        do {
+            let site = try ModelSiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
+            return try ToolCallingMode.resolve(
+                requested: toolCalling, site: site.toolCalling,
+                defaultMode: embedded.map { ToolCallingMode(rawValue: $0.toolCalling) ?? .constrained } ?? .native)
+        } catch {
+            ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
+            throw error.code == .invalidSetting ? ExitCode.usage : ExitCode.dataError
         }
     }
 

@@ -147,13 +147,7 @@ struct SandboxRunCommand: AsyncParsableCommand {
         if let fileSize { limits.fileSizeBytes = try ByteSize.parse(fileSize, flag: "--file-size") }
         if let tmpSize { limits.tmpSizeBytes = try ByteSize.parse(tmpSize, flag: "--tmp-size") }
         limits.openFiles = openFiles
-        var degraded: Set<ConfinementLayer> = []
-        for name in allowDegraded {
-            guard let layer = ConfinementLayer(rawValue: name), layer != .userNamespace, layer != .seccomp else {
-                throw UsageError("--allow-degraded \(name): expected one of landlock, cgroups, seccomp-notify")
-            }
-            degraded.insert(layer)
-        }
+        let degraded = try DegradableLayers.parse(allowDegraded)
         return SandboxSpec(
             program: program, arguments: Array(args.dropFirst()), environment: env, mounts: mounts,
             workingDirectory: workingDirectory, stdin: stdin.map { .file(Self.absolute($0)) } ?? .null,
@@ -181,6 +175,21 @@ struct SandboxRunCommand: AsyncParsableCommand {
 struct UsageError: Error {
     var message: String
     init(_ message: String) { self.message = message }
+}
+
+/// `--allow-degraded` values: the layers a caller may run without (never the user namespace or
+/// seccomp itself, which every run needs).
+enum DegradableLayers {
+    static func parse(_ names: [String]) throws -> Set<ConfinementLayer> {
+        var layers: Set<ConfinementLayer> = []
+        for name in names {
+            guard let layer = ConfinementLayer(rawValue: name), layer != .userNamespace, layer != .seccomp else {
+                throw UsageError("--allow-degraded \(name): expected one of landlock, cgroups, seccomp-notify")
+            }
+            layers.insert(layer)
+        }
+        return layers
+    }
 }
 
 /// Sizes written the way people write them: `4096`, `64K`, `64M`, `1G` (powers of 1024).

@@ -1,4 +1,5 @@
 import CCrypto
+import Foundation
 
 /// SHA-256 through OpenSSL's libcrypto: pins, BPF program digests, trace hash chains.
 public enum SHA256 {
@@ -18,6 +19,22 @@ public enum SHA256 {
     /// The SHA-256 of `bytes` as 64 lowercase hex digits.
     public static func hex<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         Hex.encode(hash(bytes))
+    }
+
+    /// The SHA-256 of a file's contents as 64 lowercase hex digits, read in chunks so that a
+    /// large artefact (a model file) is never held whole.
+    /// - Parameters:
+    ///   - url: a regular file.
+    ///   - chunkBytes: bytes read per step (default 1 MiB).
+    /// - Throws: the file system's error when the file cannot be opened or read.
+    public static func hex(contentsOf url: URL, chunkBytes: Int = 1 << 20) throws -> String {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        let hasher = SHA256Hasher()
+        while let chunk = try handle.read(upToCount: chunkBytes), !chunk.isEmpty {
+            chunk.withUnsafeBytes { hasher.update($0) }
+        }
+        return Hex.encode(hasher.finalize())
     }
 }
 

@@ -10,6 +10,9 @@ public struct ChatResponse: Sendable, Hashable {
     public var inputTokens: Int64?
     /// Generated tokens, when the server says.
     public var outputTokens: Int64?
+    /// The server's own account of its time, when it gives one (llama.cpp's `timings`:
+    /// `prompt_ms`, `predicted_ms`, `predicted_per_second`, …); used to measure the client's overhead.
+    public var serverTimings: JSONValue?
 
     /// Creates a response.
     public init(
@@ -63,6 +66,7 @@ public struct ChatResponse: Sendable, Hashable {
             finishReason: choice["finish_reason"]?.stringValue,
             inputTokens: json["usage"]?["prompt_tokens"]?.integerValue,
             outputTokens: json["usage"]?["completion_tokens"]?.integerValue)
+        serverTimings = json["timings"]
     }
 
     /// The response in the OpenAI shape (what a server sends; used by the scripted model's trace

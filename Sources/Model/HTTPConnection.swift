@@ -40,6 +40,17 @@ struct HTTPConnection {
         let head =
             "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
             + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        return try exchange(head: head, body: body)
+    }
+
+    /// Sends `GET path` and reads the response.
+    mutating func get(path: String, host: String) throws(Failure) -> Response {
+        try exchange(
+            head: "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
+            body: [])
+    }
+
+    private mutating func exchange(head: String, body: [UInt8]) throws(Failure) -> Response {
         do {
             try socket.send(Array(head.utf8) + body, deadline: deadline)
         } catch {

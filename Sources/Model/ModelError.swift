@@ -23,6 +23,12 @@ public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
         case scriptExhausted = "script-exhausted"
         /// A file (script, site configuration) could not be read.
         case io
+        /// A setting (tool calling mode) has a value that is not one of the allowed words.
+        case invalidSetting = "invalid-setting"
+        /// In constrained tool calling, the reply is not one of the objects the schema allows
+        /// (the grammar was not applied, or generation stopped at the token limit); the message
+        /// carries the start of the content.
+        case invalidToolReply = "invalid-tool-reply"
     }
 
     /// What kind of failure this is.

@@ -2,14 +2,21 @@ import AirlockCore
 import Foundation
 
 /// The site's configuration for models: the internal hosts a model endpoint may name besides
-/// loopback (`model_hosts:` in `AIRLOCK_HOME/site.yaml`). Other sections belong to other modules.
+/// loopback (`model_hosts:` in `AIRLOCK_HOME/site.yaml`) and the tool calling mode
+/// (`tool_calling: native|constrained`). Other sections belong to other modules.
 public struct ModelSiteConfiguration: Sendable, Hashable {
     /// Host names or addresses, lowercased.
     public var modelHosts: [String]
+    /// The site's tool calling mode, or `nil` to let each model's default decide.
+    public var toolCalling: ToolCallingMode?
 
     /// Creates a configuration.
-    public init(modelHosts: [String] = []) {
+    /// - Parameters:
+    ///   - modelHosts: internal model hosts besides loopback (default none).
+    ///   - toolCalling: the site's tool calling mode (default none: the model's default).
+    public init(modelHosts: [String] = [], toolCalling: ToolCallingMode? = nil) {
         self.modelHosts = modelHosts
+        self.toolCalling = toolCalling
     }
 
     /// Reads `url`; a missing file is an empty configuration.
@@ -28,7 +35,15 @@ public struct ModelSiteConfiguration: Sendable, Hashable {
         } catch {
             throw ModelError(.io, "\(url.path): not valid YAML", cause: "\(error)")
         }
-        guard let hosts = document.value["model_hosts"] else { return ModelSiteConfiguration() }
+        var toolCalling: ToolCallingMode?
+        if let mode = document.value["tool_calling"] {
+            guard let text = mode.stringValue, let parsed = ToolCallingMode(rawValue: text) else {
+                let line = document.line(for: "/tool_calling").map { " (line \($0))" } ?? ""
+                throw ModelError(.io, "\(url.path): /tool_calling\(line) must be native or constrained")
+            }
+            toolCalling = parsed
+        }
+        guard let hosts = document.value["model_hosts"] else { return ModelSiteConfiguration(toolCalling: toolCalling) }
         guard let list = hosts.arrayValue else {
             let line = document.line(for: "/model_hosts").map { " (line \($0))" } ?? ""
             throw ModelError(.io, "\(url.path): /model_hosts\(line) must be a list of host names")
@@ -41,6 +56,6 @@ public struct ModelSiteConfiguration: Sendable, Hashable {
             }
             result.append(host.lowercased())
         }
-        return ModelSiteConfiguration(modelHosts: result)
+        return ModelSiteConfiguration(modelHosts: result, toolCalling: toolCalling)
     }
 }

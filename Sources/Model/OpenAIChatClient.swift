@@ -62,7 +62,7 @@ public struct OpenAIChatClient: ChatModel {
 
     /// Sends `request` and parses the reply.
     /// - Throws: ``ModelError``: `unreachable`, `timeout`, `http-status` (with the body),
-    ///   `response-too-large`, `malformed-response`.
+    ///   `response-too-large`, `malformed-response`; `invalid-tool-reply` in constrained mode.
     public func complete(_ request: ChatRequest) async throws(ModelError) -> ChatResponse {
         var request = request
         request.model = configuration.modelName
@@ -74,7 +74,7 @@ public struct OpenAIChatClient: ChatModel {
             }
             thread.start()
         }
-        return try result.get()
+        return try request.interpret(result.get())
     }
 
     private func exchange(_ body: [UInt8]) throws(ModelError) -> ChatResponse {

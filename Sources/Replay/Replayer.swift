@@ -79,6 +79,9 @@ public struct Replayer: Sendable {
             user: started["principal"]?.stringValue ?? "", agent: started["agent"]?.stringValue ?? "airlock-agent",
             preApproved: preApproved, approver: ReplayApprover(answers: answers),
             maxConsecutiveDenials: maxConsecutiveDenials, runID: run.runID)
+        // The offer is part of run.started: replay it in the mode the run used.
+        configuration.toolCalling =
+            started["model"]?["tool_calling"]?.stringValue.flatMap(ToolCallingMode.init(rawValue:)) ?? .native
         configuration.decisionObserver = { id, input, decision in
             observed.withLock { $0.append((id, input, decision)) }
         }

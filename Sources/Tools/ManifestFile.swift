@@ -118,13 +118,7 @@ public struct ManifestFile: Sendable {
             throw ToolsError(.executableMissing, "\(label): \(url.path) does not exist or is not a regular file")
         }
         do {
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            let hasher = SHA256Hasher()
-            while let chunk = try handle.read(upToCount: chunkBytes), !chunk.isEmpty {
-                chunk.withUnsafeBytes { hasher.update($0) }
-            }
-            return Hex.encode(hasher.finalize())
+            return try SHA256.hex(contentsOf: url, chunkBytes: chunkBytes)
         } catch {
             throw ToolsError(.io, "\(label): cannot read \(url.path)", cause: "\(error)")
         }

@@ -51,11 +51,14 @@ struct AgentEndToEndTests {
         #expect(outcome.executed == 3)
         #expect(outcome.denied == 2)
 
-        // What the model was sent: the tools, the task, and every result tied to its call id.
+        // What the model was sent: the tools (names mapped for the wire), the task, and every
+        // result tied to its call id.
         let requests = server.requests
         #expect(requests.count == 3)
         let offered = requests[0]["tools"]?.arrayValue?.compactMap { $0["function"]?["name"]?.stringValue }
-        #expect(offered == ["sql.select", "csv.summarize", "workspace.note"])
+        #expect(offered == ["sql_select", "csv_summarize", "workspace_note"])
+        let earlierCalls = requests[1]["messages"]?.arrayValue?.compactMap { $0["tool_calls"]?.arrayValue }.joined()
+        #expect(earlierCalls?.compactMap { $0["function"]?["name"]?.stringValue } == ["sql_select", "sql_select"])
         #expect(requests[0]["messages"]?.arrayValue?[1]["content"] == "How many sites and incidents?\n")
         let second = try #require(requests[1]["messages"]?.arrayValue)
         let toolReplies = second.filter { $0["role"] == "tool" }
@@ -138,8 +141,13 @@ struct AgentEndToEndTests {
         #expect(outcome.message.contains("step budget (2"))
         #expect(outcome.executed == 2)
         #expect(server.requests.count == 2)
+        // The last request the budget allows offers no tools: the model is asked for its answer.
+        #expect(server.requests[0]["tools"] != nil)
+        #expect(server.requests[1]["tools"] == nil)
         let (events, verification) = try fixture.trace(outcome.runID)
         #expect(verification.status == .intact)
+        #expect(events.contains { $0.0 == "model.request" && $0.1["step"] == 2 && $0.1["answer_only"] != nil })
+        #expect(!events.contains { $0.0 == "model.request" && $0.1["step"] == 1 && $0.1["answer_only"] != nil })
         #expect(events.contains { $0.0 == "error" && $0.1["stage"] == "budget" })
         #expect(events.last?.1["status"] == "budget_exhausted")
     }

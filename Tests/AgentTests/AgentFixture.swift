@@ -69,13 +69,14 @@ struct AgentFixture {
     /// A loop over the real registry, policy and sandbox.
     func loop(
         _ workflow: Workflow, model: any ChatModel, preApproved: [String] = [], maxConsecutiveDenials: Int = 3,
-        sandbox: any SandboxRunning = Sandbox()
+        sandbox: any SandboxRunning = Sandbox(), toolCalling: ToolCallingMode = .native
     ) throws -> AgentLoop {
         AgentLoop(
             workflow: workflow, policy: try AgentLoop.loadPolicy(of: workflow), registry: registry,
             runner: ToolRunner(registry: registry, sandbox: sandbox), model: model, context: context,
             configuration: AgentLoop.Configuration(
-                user: "ana", preApproved: preApproved, maxConsecutiveDenials: maxConsecutiveDenials))
+                user: "ana", preApproved: preApproved, maxConsecutiveDenials: maxConsecutiveDenials,
+                toolCalling: toolCalling))
     }
 
     /// The run's events as (type, payload), and its verification against the local key.

@@ -29,7 +29,8 @@ struct ModelClientTests {
         #expect(response.finishReason == "tool_calls")
         #expect(response.outputTokens == 5)
         let sent = try #require(server.requests.first)
-        #expect(sent["tools"]?.arrayValue?.first?["function"]?["name"] == "logs.search")
+        // Native tool calling maps names to what OpenAI-style APIs accept, and back.
+        #expect(sent["tools"]?.arrayValue?.first?["function"]?["name"] == "logs_search")
         #expect(sent["seed"] == 7)
         #expect(sent["messages"]?.arrayValue?.first?["content"] == "hi")
     }

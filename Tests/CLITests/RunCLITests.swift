@@ -69,6 +69,49 @@ struct RunCLITests {
         #expect(show.stdout.contains("scripted"))
     }
 
+    /// The `model` entry of a run's `run.started`.
+    func startedModel(_ runID: String) throws -> JSONValue? {
+        let show = try CLI.run(["trace", "show", runID, "--json"], environment: env)
+        try #require(show.status == 0, "\(show.stderr)")
+        return try JSONParser().parse(show.stdout).arrayValue?.first?["payload"]?["model"]
+    }
+
+    @Test func toolCallingModeIsChosenRecordedAndReplayed() throws {
+        let model = try script(
+            """
+            responses:
+              - tool_calls: [{name: logs.search, arguments: {pattern: ERROR}}]
+              - content: "Done."
+            """)
+        let bad = try CLI.run(
+            ["run", workflow, "--model", "script:" + model, "--tool-calling", "grammar"], environment: env)
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("tool calling mode 'grammar' is not one of auto, native, constrained"))
+
+        // --model given and nothing configured: auto is native.
+        func run(_ extra: [String]) throws -> String {
+            let result = try CLI.run(
+                ["run", workflow, "--model", "script:" + model, "--json", "--quiet"] + extra, environment: env)
+            try #require(result.status == 0, "\(result.stderr)")
+            return try #require(try JSONParser().parse(result.stdout)["run_id"]?.stringValue)
+        }
+        #expect(try startedModel(try run([]))?["tool_calling"] == "native")
+        // The site's choice applies to auto; the flag wins over it.
+        let site = home.appendingPathComponent("site.yaml")
+        let text = try String(contentsOf: site, encoding: .utf8)
+        try Data((text + "tool_calling: constrained\n").utf8).write(to: site)
+        let constrained = try run([])
+        let recorded = try startedModel(constrained)
+        #expect(recorded?["tool_calling"] == "constrained")
+        #expect(recorded?["constrained"]?["excluded_tools"] == [:])
+        #expect(try startedModel(try run(["--tool-calling", "native"]))?["tool_calling"] == "native")
+        // A constrained run replays identically (the offer is re-compiled the same way).
+        let workflows = Self.root.appendingPathComponent("manifests/workflows").path
+        let replay = try CLI.run(["replay", constrained, "--workflows", workflows], environment: env)
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        #expect(replay.stdout.contains("replay identical"))
+    }
+
     @Test func exitCodesForBudgetDeniedBadWorkflowAndUnreachableModel() throws {
         let loop = try script(
             """

@@ -1,0 +1,154 @@
+import AirlockCore
+import ArgumentParser
+import Foundation
+import Model
+import ModelRuntime
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `airlock model …`: install, verify and serve the embedded local model (see docs/models.md).
+struct ModelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Install, verify and serve the embedded local model (pinned, built and served confined).",
+        subcommands: [
+            ModelInstallCommand.self, ModelVerifyCommand.self, ModelServeCommand.self, ModelStopCommand.self,
+            ModelStatusCommand.self,
+        ]
+    )
+}
+
+/// What the `model` subcommands share: the home, the store, the lock, error reporting, and
+/// starting the server in the background.
+enum ModelCLI {
+    /// The lock file: `--lock`, else `manifests/models.lock` under the current directory, else the
+    /// copy kept with the installation.
+    static func lockURL(explicit: String?, store: ModelStore) throws -> URL {
+        let candidates = explicit.map { [ToolsCLI.url($0)] } ?? [ToolsCLI.url("manifests/models.lock"), store.lockFile]
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            ToolsCLI.printError(
+                "error: no model lock: \(candidates.map(\.path).joined(separator: " or ")) does not exist (pass --lock FILE, or run from Airlock's checkout)"
+            )
+            throw ExitCode.noInput
+        }
+        return found
+    }
+
+    /// The lock, read from ``lockURL(explicit:store:)``.
+    static func lock(explicit: String?, store: ModelStore) throws -> ModelLock {
+        do {
+            return try ModelLock.load(try lockURL(explicit: explicit, store: store))
+        } catch let error as ModelRuntimeError {
+            throw fail(error)
+        }
+    }
+
+    /// The home and the model store in it.
+    static func home() throws -> (AirlockHome, ModelStore) {
+        let (home, _) = try ToolsCLI.registry()
+        return (home, ModelStore(root: home.modelDirectory))
+    }
+
+    /// Prints `error` and returns its exit code.
+    static func fail(_ error: ModelRuntimeError) -> ExitCode {
+        ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
+        return switch error.code {
+        case .invalidLock, .badArchive: .dataError
+        case .notInstalled: .noInput
+        case .digestMismatch: .checkFailed
+        case .fetchFailed, .serverFailed: .modelUnavailable
+        case .buildFailed: .sandboxSetup
+        case .io: .ioError
+        }
+    }
+
+    /// The most a background start waits for the server to answer, in seconds.
+    static let startSeconds: Double = 180
+
+    /// The server for `model` (default: the lock's default), served from `home`.
+    static func server(
+        home: AirlockHome, store: ModelStore, lock: ModelLock, model name: String?, settings: ModelServer.Settings,
+        socket: String? = nil
+    ) throws -> ModelServer {
+        let model: ModelLock.Model
+        if let name {
+            guard let found = lock.model(named: name) else {
+                ToolsCLI.printError(
+                    "error: --model-name \(name): the lock has \(lock.models.map(\.name).joined(separator: ", "))")
+                throw ExitCode.usage
+            }
+            model = found
+        } else {
+            model = lock.defaultModel
+        }
+        return ModelServer(
+            store: store, lock: lock, model: model,
+            runtimeDirectory: socket.map { ToolsCLI.url($0).deletingLastPathComponent() } ?? home.modelRuntime,
+            socketName: socket.map { ToolsCLI.url($0).lastPathComponent } ?? ModelServer.defaultSocketName,
+            settings: settings)
+    }
+
+    /// Returns a ready server's state: the running one if its supervisor is alive and it answers,
+    /// else a new supervisor started in the background (`airlock model serve`, detached, its
+    /// output in `AIRLOCK_HOME/run/model-server.log`) once its server answers.
+    static func ensureRunning(home: AirlockHome, server: ModelServer, announce: (String) -> Void) throws
+        -> ModelServerState
+    {
+        let client = try? OpenAIChatClient(endpoint: server.endpoint)
+        if let state = ModelServerState.read(home.modelServerState), state.supervisorAlive,
+            state.socket == server.socket.path, client?.health().isReady == true
+        {
+            return state
+        }
+        do {
+            _ = try server.verifyArtefacts()
+        } catch {
+            throw fail(error)
+        }
+        announce("starting the model server (\(server.model.name), confined, on \(server.socket.path))")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments =
+            [
+                "model", "serve", "--detached-supervisor", "--model-name", server.model.name,
+                "--threads", String(server.settings.threads), "--socket", server.socket.path,
+            ] + server.settings.allowDegraded.map { "--allow-degraded=\($0.rawValue)" }
+            + (server.settings.memoryBytes.map { ["--memory", String($0)] } ?? [])
+        do {
+            try FileManager.default.createDirectory(at: home.runDirectory, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: home.modelServerLog.path) {
+                FileManager.default.createFile(atPath: home.modelServerLog.path, contents: nil)
+            }
+            let log = try FileHandle(forWritingTo: home.modelServerLog)
+            _ = try log.seekToEnd()
+            process.standardOutput = log
+            process.standardError = log
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        } catch {
+            ToolsCLI.printError("error: cannot start the model server supervisor: \(error)")
+            throw ExitCode.modelUnavailable
+        }
+        let deadline = Date(timeIntervalSinceNow: startSeconds)
+        while Date() < deadline {
+            if let state = ModelServerState.read(home.modelServerState),
+                state.supervisorPID == process.processIdentifier,
+                state.status == "ready", client?.health().isReady == true
+            {
+                return state
+            }
+            if !process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        let tail =
+            (try? String(contentsOf: home.modelServerLog, encoding: .utf8))?
+            .split(separator: "\n").suffix(15).joined(separator: "\n") ?? ""
+        ToolsCLI.printError(
+            "error: [server-failed] the model server did not become ready within \(Int(startSeconds)) s; the end of \(home.modelServerLog.path):\n\(tail)"
+        )
+        throw ExitCode.modelUnavailable
+    }
+}

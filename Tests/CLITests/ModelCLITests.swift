@@ -1,0 +1,203 @@
+import AirlockCore
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where the real model is installed for the tests: `AIRLOCK_TEST_MODEL_HOME` (tools/test sets it
+/// after `airlock model install`), else the default store. Under CI (`AIRLOCK_REQUIRE_MODEL=1`) the
+/// tests that need it run regardless, and fail if it is missing: they must not skip there.
+enum InstalledModel {
+    static let store: String = {
+        if let explicit = ProcessInfo.processInfo.environment["AIRLOCK_TEST_MODEL_HOME"], !explicit.isEmpty {
+            return explicit
+        }
+        return geteuid() == 0 ? "/var/lib/airlock/model" : NSHomeDirectory() + "/.local/share/airlock/model"
+    }()
+    static let available = FileManager.default.fileExists(atPath: store + "/installed.json")
+    static let required = ProcessInfo.processInfo.environment["AIRLOCK_REQUIRE_MODEL"] == "1"
+    /// Run when installed, or when required (then a missing model fails the test).
+    static let enabled = available || required
+    static let skipReason: Comment = "needs the real model: run `airlock model install` (tools/test does)"
+}
+
+/// The embedded model as its users meet it: the real llama-server, built from the pinned source,
+/// serving the pinned SmolLM2 file from inside Airlock's sandbox.
+@Suite("airlock model (CLI, real model)", .serialized, .enabled(if: InstalledModel.enabled, InstalledModel.skipReason))
+struct ModelCLITests {
+    let home: URL
+    var env: [String: String] { ["AIRLOCK_HOME": home.path, "AIRLOCK_MODEL_HOME": InstalledModel.store] }
+
+    init() throws {
+        try #require(InstalledModel.available, "no installed model in \(InstalledModel.store)")
+        home = try CLI.temporaryDirectory("airlock-model-home")
+        try FileManager.default.setAttributes([.posixPermissions: 0o711], ofItemAtPath: home.path)
+    }
+
+    private func state() throws -> JSONValue {
+        let status = try CLI.run(["model", "status", "--json"], environment: env)
+        return try JSONParser().parse(Array(status.stdout.utf8))
+    }
+
+    @Test func verifyPassesOnTheInstalledArtefacts() throws {
+        let verify = try CLI.run(["model", "verify"], environment: env)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        #expect(verify.stdout.contains("verified: every artefact matches its pin"))
+    }
+
+    @Test func theConfinedServerAnswersHasNoNetworkIsRestartedAndStops() throws {
+        let started = try CLI.run(["model", "serve", "--background", "--threads", "1"], environment: env)
+        defer { _ = try? CLI.run(["model", "stop"], environment: env) }
+        #expect(started.status == 0, "\(started.stdout)\(started.stderr)")
+        #expect(started.stdout.contains("serving smollm2-135m-instruct on unix:"))
+
+        let first = try state()
+        #expect(first["health"]?.stringValue == "ready")
+        let server = try #require(first["server"])
+        // No network: the server's own namespace, with loopback only.
+        #expect(server["interfaces"] == ["lo"])
+        #expect(server["own_network_namespace"] == true)
+        let pid = try #require(server["server_pid"]?.integerValue)
+        let devices = try String(contentsOfFile: "/proc/\(pid)/net/dev", encoding: .utf8)
+        let names = devices.split(separator: "\n").dropFirst(2).map {
+            $0.split(separator: ":")[0].trimmingCharacters(in: .whitespaces)
+        }
+        #expect(names == ["lo"])
+        let ours = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+        let theirs = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")
+        #expect(ours != theirs)
+
+        // A second start reuses the running server.
+        let again = try CLI.run(["model", "serve", "--background"], environment: env)
+        #expect(again.status == 0)
+        #expect(try state()["server"]?["supervisor_pid"] == server["supervisor_pid"])
+
+        // Killed, it comes back: supervised.
+        kill(Int32(pid), SIGKILL)
+        var restarted: JSONValue?
+        for _ in 0..<300 {
+            Thread.sleep(forTimeInterval: 0.1)
+            let now = try state()
+            if now["health"]?.stringValue == "ready", let newPID = now["server"]?["server_pid"]?.integerValue,
+                newPID != pid
+            {
+                restarted = now
+                break
+            }
+        }
+        let after = try #require(restarted, "the server was not restarted")
+        #expect(after["server"]?["restarts"] == 1)
+
+        // Stopped: supervisor, server and socket gone.
+        let supervisor = try #require(server["supervisor_pid"]?.integerValue)
+        let stop = try CLI.run(["model", "stop"], environment: env)
+        #expect(stop.status == 0)
+        #expect(kill(Int32(supervisor), 0) != 0)
+        let newPID = try #require(after["server"]?["server_pid"]?.integerValue)
+        #expect(kill(Int32(newPID), 0) != 0)
+        #expect(!FileManager.default.fileExists(atPath: server["socket"]?.stringValue ?? "/"))
+        let stopped = try CLI.run(["model", "status"], environment: env)
+        #expect(stopped.status == 1)
+        #expect(stopped.stdout.contains("serving:   no"))
+    }
+
+    @Test func aTamperedModelIsRefusedBeforeServing() throws {
+        // A copy of the store with one byte of the model changed.
+        let copy = home.appendingPathComponent("store")
+        try FileManager.default.copyItem(atPath: InstalledModel.store, toPath: copy.path)
+        let model = copy.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        let handle = try FileHandle(forWritingTo: model)
+        try handle.seek(toOffset: 4096)
+        try handle.write(contentsOf: Data([0x00, 0x01]))
+        try handle.close()
+        let env = ["AIRLOCK_HOME": home.path, "AIRLOCK_MODEL_HOME": copy.path]
+        let verify = try CLI.run(["model", "verify"], environment: env)
+        #expect(verify.status == 1)
+        #expect(verify.stdout.contains("FAIL model    SmolLM2-135M-Instruct.Q4_1.gguf"))
+        let serve = try CLI.run(["model", "serve", "--background"], environment: env)
+        #expect(serve.status == 1, "\(serve.stdout)\(serve.stderr)")
+        #expect(serve.stderr.contains("digest-mismatch"))
+    }
+
+    @Test func nothingInstalledIsAClearError() throws {
+        let env = ["AIRLOCK_HOME": home.path, "AIRLOCK_MODEL_HOME": home.appendingPathComponent("empty").path]
+        let status = try CLI.run(["model", "status"], environment: env)
+        #expect(status.status == 66)
+        let run = try CLI.run(
+            ["run", RunCLITests.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path],
+            environment: env)
+        #expect(run.status == 69)
+        #expect(run.stderr.contains("airlock model install"))
+    }
+
+    /// The shipped log-triage workflow with a smaller budget (a 135M model on two cores is slow),
+    /// beside a copy of its policy; the sample site and the shipped tools in the test's home.
+    private func smallTriageWorkflow() throws -> URL {
+        let root = RunCLITests.root
+        let setup = Process()
+        setup.executableURL = root.appendingPathComponent("tools/setup-sample-site")
+        setup.environment = ["AIRLOCK_HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin"]
+        setup.standardOutput = FileHandle.nullDevice
+        try setup.run()
+        setup.waitUntilExit()
+        try #require(setup.terminationStatus == 0)
+        let manifests = root.appendingPathComponent("manifests/tools")
+        let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }
+        let added = try CLI.run(
+            ["tools", "add"] + files.map { manifests.appendingPathComponent($0).path }, environment: env)
+        try #require(added.status == 0, "\(added.stderr)")
+        let directory = home.appendingPathComponent("w")
+        for sub in ["workflows", "policies"] {
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try FileManager.default.copyItem(
+            at: root.appendingPathComponent("manifests/policies/workflows.yaml"),
+            to: directory.appendingPathComponent("policies/workflows.yaml"))
+        let text = try String(
+            contentsOf: root.appendingPathComponent("manifests/workflows/log-triage.yaml"), encoding: .utf8)
+        let small =
+            text
+            .replacingOccurrences(of: "max_tokens: 1024", with: "max_tokens: 96")
+            .replacingOccurrences(of: "max_steps: 8", with: "max_steps: 3")
+        #expect(small != text)
+        let workflow = directory.appendingPathComponent("workflows/log-triage.yaml")
+        try small.write(to: workflow, atomically: true, encoding: .utf8)
+        return workflow
+    }
+
+    @Test func aRealToolCallRoundTripThroughTheConfinedServer() throws {
+        let workflow = try smallTriageWorkflow()
+        defer { _ = try? CLI.run(["model", "stop"], environment: env) }
+        let run = try CLI.run(["run", workflow.path, "--json"], environment: env)
+        // The model is small: it may answer, or loop until the policy's rate rule stops it.
+        #expect([0, 3, 4].contains(run.status), "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("model: starting the model server"))
+        let outcome = try JSONParser().parse(Array(run.stdout.utf8))
+        let runID = try #require(outcome["run_id"]?.stringValue)
+        #expect((outcome["executed"]?.integerValue ?? 0) >= 1, "no call of the real model ran: \(run.stderr)")
+
+        let verify = try CLI.run(["trace", "verify", runID], environment: env)
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let export = try CLI.run(["trace", "export", runID, "--format", "jsonl"], environment: env)
+        let events = try export.stdout.split(separator: "\n").dropFirst().map {
+            try JSONParser().parse(Array($0.utf8))["event"] ?? .null
+        }
+        let started = try #require(events.first { $0["type"] == "run.started" }?["payload"]?["model"])
+        #expect(started["model_sha256"] == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
+        #expect(started["server_sha256"]?.stringValue?.count == 64)
+        #expect(started["tool_calling"] == "constrained")
+        #expect(started["sampling"]?["seed"] == 7)
+        #expect(started["server_network"] == "own namespace, interfaces: lo")
+        // A proposal of the real model, judged and run in the sandbox.
+        let executed = events.filter { $0["type"] == "tool.executed" }
+        #expect(!executed.isEmpty)
+        #expect(
+            events.contains {
+                $0["type"] == "model.response" && $0["payload"]?["tool_calls"]?.arrayValue?.isEmpty == false
+            })
+    }
+}
