@@ -107,7 +107,7 @@ extension Doctor {
         var evidence = [
             "probe: \(configuration.probeInterpreter) in the sandbox (tools' environment and default seccomp profile), \(Self.describe(record.termination))",
             "/proc/net/dev inside: \(interfaces.map { $0.joined(separator: ", ") } ?? "not read")",
-            "socket(AF_INET, SOCK_STREAM): \(socketLine.map { String($0.dropFirst(7)) } ?? "not tried")",
+            "socket(AF_INET, SOCK_STREAM): \(socketLine.map { $0.hasPrefix("socket refused ") ? "refused, errno \($0.dropFirst(15))" : String($0.dropFirst(7)) } ?? "not tried")",
             "network namespace: \(record.confinement.networkNamespace ?? "unknown")",
         ]
         let denials = record.deniedSyscalls.filter { $0.name == "socket" }

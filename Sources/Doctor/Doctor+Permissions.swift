@@ -96,9 +96,11 @@ extension Doctor {
                 id: id, title: title, status: .fail, summary: problems.joined(separator: "; "), evidence: evidence,
                 remedy: remedies.isEmpty ? "make them private to the user" : remedies.joined(separator: "; "))
         }
+        let files = evidence.filter { $0.hasSuffix("(file)") }.count
         return DoctorCheck(
             id: id, title: title, status: .pass,
-            summary: "\(evidence.count) paths checked; keys 0600, directories 0700, owner uid \(user)",
+            summary:
+                "\(files) key and secret files 0600 or stricter, owned by uid \(user); AIRLOCK_HOME not writable by others",
             evidence: evidence)
     }
 }
