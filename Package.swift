@@ -65,7 +65,8 @@ let package = Package(
         .executableTarget(
             name: "AirlockCLI",
             dependencies: [
-                "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay", "Doctor",
+                "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
+                "Doctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -61,14 +61,19 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         let store = ModelStore(root: home.modelDirectory)
         guard (try? store.installed()) != nil, let lock = try? ModelLock.load(store.lockFile) else {
-            return (false, "--start-model: no embedded model is installed in \(store.root.path) (airlock model install)")
+            return (
+                false, "--start-model: no embedded model is installed in \(store.root.path) (airlock model install)"
+            )
         }
         do {
             let server = try ModelCLI.server(home: home, store: store, lock: lock, model: nil, settings: .init())
             _ = try ModelCLI.ensureRunning(home: home, server: server) { ToolsCLI.printError("doctor: \($0)") }
             return (true, nil)
         } catch {
-            return (false, "--start-model: the server did not become ready (see the error above and \(home.modelServerLog.path))")
+            return (
+                false,
+                "--start-model: the server did not become ready (see the error above and \(home.modelServerLog.path))"
+            )
         }
     }
 }

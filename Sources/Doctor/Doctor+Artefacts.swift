@@ -26,7 +26,8 @@ extension Doctor {
                 id: id, title: title, status: .warn, summary: "no embedded model is installed",
                 evidence: ["\(store.installedFile.path): absent"],
                 remedy:
-                    "airlock run without --model needs one (airlock model install); a site using a listed internal host needs none")
+                    "airlock run without --model needs one (airlock model install); a site using a listed internal host needs none"
+            )
         }
         let lock: ModelLock
         let checks: [ArtefactCheck]
@@ -47,7 +48,8 @@ extension Doctor {
             evidence.append(
                 check.passed
                     ? "\(check.kind) \(check.path) sha256 \(check.expected)"
-                    : "\(check.kind) \(check.path): \(check.problem ?? "differs"): pinned \(check.expected), found \(found)")
+                    : "\(check.kind) \(check.path): \(check.problem ?? "differs"): pinned \(check.expected), found \(found)"
+            )
         }
         let drifted = checks.filter { !$0.passed }
         if !drifted.isEmpty || installed.lockSHA256 != lock.digest {
@@ -112,7 +114,8 @@ extension Doctor {
         guard drifted.isEmpty else {
             return DoctorCheck(
                 id: id, title: title, status: .fail,
-                summary: "\(drifted.count) of \(tools.count) tools drifted from their pins: \(drifted.joined(separator: ", "))",
+                summary:
+                    "\(drifted.count) of \(tools.count) tools drifted from their pins: \(drifted.joined(separator: ", "))",
                 evidence: evidence,
                 remedy:
                     "find out who changed the stored executable; re-register the tool from its reviewed manifest (airlock tools add) — until then it is refused"

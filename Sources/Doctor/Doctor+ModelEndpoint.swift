@@ -33,7 +33,8 @@ extension Doctor {
             let refused = error.code == .endpointRefused
             return DoctorCheck(
                 id: id, title: title, status: .fail,
-                summary: refused ? "\(text) is a remote endpoint (\(error.code.rawValue))" : "\(text) is not an endpoint",
+                summary: refused
+                    ? "\(text) is a remote endpoint (\(error.code.rawValue))" : "\(text) is not an endpoint",
                 evidence: evidence + ["\(error)"],
                 remedy: refused
                     ? "use the embedded model (airlock model install), a unix socket, a loopback address, or list the internal host under model_hosts: in \(site.path)"

@@ -20,8 +20,11 @@ extension Doctor {
         else {
             return DoctorCheck(
                 id: id, title: title, status: .skip, summary: "the model server is not running",
-                evidence: ["\(statePath): \(FileManager.default.fileExists(atPath: statePath) ? "no live supervisor" : "absent")"],
-                remedy: "pass --start-model to start it for the check, or start it with airlock model serve --background")
+                evidence: [
+                    "\(statePath): \(FileManager.default.fileExists(atPath: statePath) ? "no live supervisor" : "absent")"
+                ],
+                remedy:
+                    "pass --start-model to start it for the check, or start it with airlock model serve --background")
         }
         guard let pid = state.serverPID else {
             return DoctorCheck(
@@ -53,7 +56,8 @@ extension Doctor {
             if theirs == ours { problems.append("it shares the host's network namespace") }
             return DoctorCheck(
                 id: id, title: title, status: .fail, summary: problems.joined(separator: "; "), evidence: evidence,
-                remedy: "stop it (airlock model stop) and start it again with airlock model serve: it must run confined")
+                remedy: "stop it (airlock model stop) and start it again with airlock model serve: it must run confined"
+            )
         }
         return DoctorCheck(
             id: id, title: title, status: .pass, summary: "pid \(pid) sees only lo, in its own network namespace",
@@ -119,7 +123,8 @@ extension Doctor {
         guard let interfaces, let socketLine else {
             let stderr = record.stderr.text.split(separator: "\n").suffix(3).joined(separator: " | ")
             return DoctorCheck(
-                id: id, title: title, status: .fail, summary: "the probe did not report (\(Self.describe(record.termination)))",
+                id: id, title: title, status: .fail,
+                summary: "the probe did not report (\(Self.describe(record.termination)))",
                 evidence: evidence + ["stderr: \(stderr)"],
                 remedy: "check that \(configuration.probeInterpreter) exists on the host (tools run it confined)")
         }

@@ -87,7 +87,8 @@ extension Doctor {
             }
             for case let relative as String in entries {
                 guard let entry = FileFacts(directory.appendingPathComponent(relative).path) else { continue }
-                require(entry, maxMode: entry.type == .typeDirectory ? directoryMode : fileMode,
+                require(
+                    entry, maxMode: entry.type == .typeDirectory ? directoryMode : fileMode,
                     directory: entry.type == .typeDirectory)
             }
         }

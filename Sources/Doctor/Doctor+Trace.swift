@@ -43,7 +43,8 @@ extension Doctor {
             }
         } catch {
             return DoctorCheck(
-                id: id, title: title, status: .fail, summary: "cannot read the trace", evidence: evidence + ["\(error)"],
+                id: id, title: title, status: .fail, summary: "cannot read the trace",
+                evidence: evidence + ["\(error)"],
                 remedy: "check \(path) (airlock trace verify --all)")
         }
         let total = intact + incomplete.count + broken.count
@@ -64,7 +65,8 @@ extension Doctor {
         }
         return DoctorCheck(
             id: id, title: title, status: .pass,
-            summary: total == 0 ? "no run recorded yet" : "\(total) runs verify (\(intact) intact, \(incomplete.count) incomplete)",
+            summary: total == 0
+                ? "no run recorded yet" : "\(total) runs verify (\(intact) intact, \(incomplete.count) incomplete)",
             evidence: evidence)
     }
 
@@ -82,12 +84,14 @@ extension Doctor {
                 id: id, title: title, status: .fail,
                 summary: "missing: " + missing.map { "\($0.name) (\($0.detail))" }.joined(separator: "; "),
                 evidence: evidence,
-                remedy: "enable them on this host (see docs/sandbox.md); tools refuse to run without a layer unless a degraded run is explicitly allowed"
+                remedy:
+                    "enable them on this host (see docs/sandbox.md); tools refuse to run without a layer unless a degraded run is explicitly allowed"
             )
         }
         let layers = probe.features.filter(\.isLayer)
         return DoctorCheck(
             id: id, title: title, status: .pass,
-            summary: "\(layers.count) layers available: \(layers.map(\.name).joined(separator: ", "))", evidence: evidence)
+            summary: "\(layers.count) layers available: \(layers.map(\.name).joined(separator: ", "))",
+            evidence: evidence)
     }
 }

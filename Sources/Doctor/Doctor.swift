@@ -20,6 +20,14 @@ public struct Doctor: Sendable {
         "tool-artefacts", "key-permissions", "trace-verifies", "sandbox-layers",
     ]
 
+    /// The threat tags (THREATS.md) each check answers.
+    public static let threats: [String: [String]] = [
+        "model-endpoint": ["maestro:L1"], "model-server-network": ["maestro:L1", "maestro:L4"],
+        "tool-network": ["maestro:L4", "asi:05"], "proxy-telemetry-env": ["nhi:08"],
+        "model-artefacts": ["maestro:L1", "asi:04"], "tool-artefacts": ["maestro:L4", "maestro:L7", "asi:04"],
+        "key-permissions": ["nhi:02", "nhi:07"], "trace-verifies": ["maestro:L5"], "sandbox-layers": ["maestro:L4"],
+    ]
+
     /// Runs every check in order.
     public func run() async -> DoctorReport {
         DoctorReport(checks: [

@@ -51,11 +51,15 @@ public struct DoctorCheck: Sendable, Hashable {
         self.remedy = remedy
     }
 
+    /// The threat tags (THREATS.md) the check answers.
+    public var threats: [String] { Doctor.threats[id] ?? [] }
+
     /// The check as JSON (for `airlock doctor --json`).
     public var json: JSONValue {
         var object: [String: JSONValue] = [
             "id": .string(id), "title": .string(title), "status": .string(status.rawValue),
             "summary": .string(summary), "evidence": .array(evidence.map { .string($0) }),
+            "threats": .array(threats.map { .string($0) }),
         ]
         object["remedy"] = remedy.map { .string($0) } ?? .null
         return .object(object)

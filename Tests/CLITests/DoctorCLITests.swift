@@ -54,12 +54,19 @@ struct DoctorCLITests {
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(line("model-endpoint", in: result.stdout)?.hasPrefix("PASS  model-endpoint        unix:") == true)
         #expect(line("model-endpoint", in: result.stdout)?.hasSuffix("/run/model/llama.sock (a unix socket)") == true)
-        #expect(line("tool-artefacts", in: result.stdout) == "PASS  tool-artefacts        \(Self.shippedTools) tools match their pinned digests")
-        #expect(line("trace-verifies", in: result.stdout) == "PASS  trace-verifies        1 runs verify (1 intact, 0 incomplete)")
+        #expect(
+            line("tool-artefacts", in: result.stdout)
+                == "PASS  tool-artefacts        \(Self.shippedTools) tools match their pinned digests")
+        #expect(
+            line("trace-verifies", in: result.stdout)
+                == "PASS  trace-verifies        1 runs verify (1 intact, 0 incomplete)")
         #expect(line("key-permissions", in: result.stdout)?.hasPrefix("PASS") == true)
         #expect(line("proxy-telemetry-env", in: result.stdout)?.hasPrefix("PASS") == true)
-        #expect(line("model-server-network", in: result.stdout) == "SKIP  model-server-network  the model server is not running")
-        #expect(line("model-artefacts", in: result.stdout) == "WARN  model-artefacts       no embedded model is installed")
+        #expect(
+            line("model-server-network", in: result.stdout)
+                == "SKIP  model-server-network  the model server is not running")
+        #expect(
+            line("model-artefacts", in: result.stdout) == "WARN  model-artefacts       no embedded model is installed")
         #expect(result.stdout.contains("\n      \(home.path)/keys/trace-signing.ed25519 mode 0600 owner "))
         #expect(result.stdout.split(separator: "\n").last?.hasPrefix("summary: 9 checks; ") == true)
 
@@ -96,7 +103,9 @@ struct DoctorCLITests {
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
         let result = try CLI.run(["doctor"], environment: env)
         #expect(result.status == 1)
-        #expect(line("key-permissions", in: result.stdout) == "FAIL  key-permissions       \(key) mode 0644 allows more than 0600")
+        #expect(
+            line("key-permissions", in: result.stdout)
+                == "FAIL  key-permissions       \(key) mode 0644 allows more than 0600")
         #expect(result.stdout.contains("      remedy: chmod 600 \(key)"))
     }
 

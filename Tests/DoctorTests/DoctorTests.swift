@@ -73,7 +73,10 @@ struct DoctorTests {
         fixture.environment["PROXYLESS"] = "1"
         let check = fixture.doctor.proxyTelemetryEnvironment()
         #expect(check.status == .fail)
-        #expect(check.summary == "set: HF_HUB_OFFLINE, HTTPS_PROXY, OTEL_EXPORTER_OTLP_ENDPOINT, SENTRY_DSN, no_proxy (values not shown)")
+        #expect(
+            check.summary
+                == "set: HF_HUB_OFFLINE, HTTPS_PROXY, OTEL_EXPORTER_OTLP_ENDPOINT, SENTRY_DSN, no_proxy (values not shown)"
+        )
         let report = DoctorReport(checks: [check])
         #expect(!report.text.contains("hunter2"))
         #expect(!report.json.canonicalString.contains("hunter2"))
@@ -173,7 +176,8 @@ struct DoctorTests {
         let bad = fixture.doctor.toolArtefacts()
         #expect(bad.status == .fail)
         #expect(bad.summary == "1 of 1 tools drifted from their pins: \(tool.reference)")
-        #expect(bad.evidence.contains { $0.contains("[digest-mismatch]") && $0.contains(tool.manifest.executable.sha256) })
+        #expect(
+            bad.evidence.contains { $0.contains("[digest-mismatch]") && $0.contains(tool.manifest.executable.sha256) })
     }
 
     // MARK: trace-verifies
@@ -265,11 +269,15 @@ struct DoctorTests {
         #expect(report.checks.map(\.id) == Doctor.checkIDs)
         #expect(!report.passed)
         let lines = report.text.split(separator: "\n")
-        #expect(lines.first == "FAIL  model-endpoint        http://203.0.113.9:8000 is a remote endpoint (endpoint-refused)")
+        #expect(
+            lines.first == "FAIL  model-endpoint        http://203.0.113.9:8000 is a remote endpoint (endpoint-refused)"
+        )
         #expect(lines.last?.hasPrefix("summary: 9 checks; ") == true)
         #expect(lines.last?.contains("; failing: model-endpoint") == true)
         let json = report.json
         #expect(json["passed"] == .bool(false))
         #expect(json["checks"]?.arrayValue?.count == 9)
+        #expect(json["checks"]?.arrayValue?.first?["threats"] == .array(["maestro:L1"]))
+        #expect(report.checks.allSatisfy { !$0.threats.isEmpty })
     }
 }
