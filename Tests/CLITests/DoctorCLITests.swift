@@ -6,31 +6,13 @@ import Testing
 /// site, the shipped tools registered and one scripted run recorded; then each broken condition.
 @Suite("airlock doctor (CLI)", .serialized)
 struct DoctorCLITests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
     let home: URL
     /// How many tools `manifests/tools` ships (all registered).
-    static var shippedTools: Int {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("manifests/tools").path))?
-            .filter { $0.hasSuffix(".yaml") }.count) ?? 0
-    }
+    static var shippedTools: Int { SampleSite.toolManifests.count }
     var env: [String: String] { ["AIRLOCK_HOME": home.path] }
 
     init() throws {
-        home = try CLI.temporaryDirectory("airlock-doctor-home")
-        try FileManager.default.setAttributes([.posixPermissions: 0o711], ofItemAtPath: home.path)
-        let setup = Process()
-        setup.executableURL = Self.root.appendingPathComponent("tools/setup-sample-site")
-        setup.environment = ["AIRLOCK_HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin"]
-        setup.standardOutput = FileHandle.nullDevice
-        try setup.run()
-        setup.waitUntilExit()
-        try #require(setup.terminationStatus == 0)
-        let manifests = Self.root.appendingPathComponent("manifests/tools")
-        let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }
-        let added = try CLI.run(
-            ["tools", "add"] + files.map { manifests.appendingPathComponent($0).path }, environment: env)
-        try #require(added.status == 0, "\(added.stderr)")
+        home = try SampleSite.make("airlock-doctor-home")
         let script = home.appendingPathComponent("script.yaml")
         try Data(
             """
@@ -39,7 +21,7 @@ struct DoctorCLITests {
               - content: "Two errors."
             """.utf8
         ).write(to: script)
-        let workflow = Self.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path
+        let workflow = SampleSite.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path
         let run = try CLI.run(["run", workflow, "--model", "script:" + script.path], environment: env)
         try #require(run.status == 0, "\(run.stderr)")
     }
