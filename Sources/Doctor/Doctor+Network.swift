@@ -33,6 +33,13 @@ extension Doctor {
                 evidence: ["\(statePath): status \(state.status)"],
                 remedy: "wait until airlock model status shows the server ready, then run doctor again")
         }
+        guard FileManager.default.fileExists(atPath: "/proc/\(pid)") else {
+            return DoctorCheck(
+                id: id, title: title, status: .skip,
+                summary: "the server (pid \(pid)) is not running; its supervisor reports \(state.status)",
+                evidence: ["\(statePath): supervisor \(state.supervisorPID), status \(state.status)"],
+                remedy: "run doctor again once airlock model status shows the server ready")
+        }
         let interfaces = ProcessNetwork.interfaces(pid: pid)
         let theirs = ProcessNetwork.networkNamespace(pid: pid)
         let ours = ProcessNetwork.networkNamespace(pid: getpid())
