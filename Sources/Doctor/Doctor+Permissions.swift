@@ -98,10 +98,10 @@ extension Doctor {
                 remedy: remedies.isEmpty ? "make them private to the user" : remedies.joined(separator: "; "))
         }
         let files = evidence.filter { $0.hasSuffix("(file)") }.count
+        let keys = files == 0 ? "no key or secret file yet" : "\(files) key and secret files 0600 or stricter"
         return DoctorCheck(
             id: id, title: title, status: .pass,
-            summary:
-                "\(files) key and secret files 0600 or stricter, owned by uid \(user); AIRLOCK_HOME not writable by others",
+            summary: "\(keys), owned by uid \(user); AIRLOCK_HOME not writable by others",
             evidence: evidence)
     }
 }
