@@ -60,11 +60,16 @@ let package = Package(
             name: "Replay",
             dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Agent", "Secrets"],
             exclude: ["README.md"]),
+        // `airlock doctor`: checks that show the air gap holds on this host.
+        .target(
+            name: "Doctor",
+            dependencies: ["AirlockCore", "Sandbox", "Tools", "Trace", "Model", "ModelRuntime"],
+            exclude: ["README.md"]),
         .executableTarget(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
-                "Secrets",
+                "Doctor", "Secrets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -79,6 +84,8 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "Model", "Sandbox", "AirlockCore"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),
+        .testTarget(
+            name: "DoctorTests", dependencies: ["Doctor", "Tools", "Trace", "Sandbox", "ModelRuntime", "AirlockCore"]),
         .testTarget(
             name: "ReplayTests", dependencies: ["Replay", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),
     ],

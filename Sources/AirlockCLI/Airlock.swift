@@ -9,7 +9,8 @@ struct Airlock: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             RunCommand.self, SandboxCommand.self, ToolsCommand.self, PolicyCommand.self, TraceCommand.self,
-            ReplayCommand.self, ReviewCommand.self, ModelCommand.self, SecretsCommand.self, BenchCommand.self,
+            ReplayCommand.self, ReviewCommand.self, ModelCommand.self, DoctorCommand.self, SecretsCommand.self,
+            BenchCommand.self,
         ]
     )
 }

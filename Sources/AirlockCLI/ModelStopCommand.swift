@@ -16,12 +16,15 @@ struct ModelStopCommand: ParsableCommand {
 
     func run() throws {
         let (home, _) = try ModelCLI.home()
+        print(Self.stop(home: home) ?? "no model server is running")
+    }
+
+    /// Stops the running model server of `home`: SIGTERM to its supervisor, SIGKILL after
+    /// ``graceSeconds``. Returns what happened, or `nil` when none was running.
+    static func stop(home: AirlockHome) -> String? {
         guard let state = ModelServerState.read(home.modelServerState), state.supervisorAlive,
             state.status != "stopped"
-        else {
-            print("no model server is running")
-            return
-        }
+        else { return nil }
         kill(state.supervisorPID, SIGTERM)
         let deadline = Date(timeIntervalSinceNow: Self.graceSeconds)
         while Date() < deadline, kill(state.supervisorPID, 0) == 0 {
@@ -29,9 +32,8 @@ struct ModelStopCommand: ParsableCommand {
         }
         if kill(state.supervisorPID, 0) == 0 {
             kill(state.supervisorPID, SIGKILL)
-            print("model server supervisor \(state.supervisorPID) killed after \(Int(Self.graceSeconds)) s")
-        } else {
-            print("stopped the model server (supervisor pid \(state.supervisorPID))")
+            return "model server supervisor \(state.supervisorPID) killed after \(Int(Self.graceSeconds)) s"
         }
+        return "stopped the model server (supervisor pid \(state.supervisorPID))"
     }
 }

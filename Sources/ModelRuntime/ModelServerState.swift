@@ -113,6 +113,10 @@ public enum ProcessNetwork {
         return theirs != ours
     }
 
+    /// The network namespace of `pid` (`net:[INODE]`, the `/proc/PID/ns/net` link), or `nil`
+    /// when unreadable; `airlock doctor` shows it beside the host's.
+    public static func networkNamespace(pid: Int32) -> String? { namespaceLink(pid: "\(pid)") }
+
     private static func namespaceLink(pid: String) -> String? {
         try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")
     }

@@ -12,20 +12,7 @@ struct RunCLITests {
     var env: [String: String] { ["AIRLOCK_HOME": home.path] }
 
     init() throws {
-        home = try CLI.temporaryDirectory("airlock-run-home")
-        try FileManager.default.setAttributes([.posixPermissions: 0o711], ofItemAtPath: home.path)
-        let setup = Process()
-        setup.executableURL = Self.root.appendingPathComponent("tools/setup-sample-site")
-        setup.environment = ["AIRLOCK_HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin"]
-        setup.standardOutput = FileHandle.nullDevice
-        try setup.run()
-        setup.waitUntilExit()
-        try #require(setup.terminationStatus == 0)
-        let manifests = Self.root.appendingPathComponent("manifests/tools")
-        let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }
-        let added = try CLI.run(
-            ["tools", "add"] + files.map { manifests.appendingPathComponent($0).path }, environment: env)
-        try #require(added.status == 0, "\(added.stderr)")
+        home = try SampleSite.make("airlock-run-home")
     }
 
     func script(_ text: String) throws -> String {

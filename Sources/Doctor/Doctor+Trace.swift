@@ -1,0 +1,71 @@
+import Foundation
+import Trace
+
+extension Doctor {
+    /// **trace-verifies**: every run in the trace database verifies offline against the local
+    /// trace key (hash chain and signed checkpoints).
+    public func traceVerifies() -> DoctorCheck {
+        let id = "trace-verifies"
+        let title = "every run in the trace verifies (hash chain and signatures)"
+        let path = configuration.traceDatabase.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            return DoctorCheck(
+                id: id, title: title, status: .skip, summary: "nothing recorded yet", evidence: ["\(path): absent"])
+        }
+        let keyPath = configuration.keys.appendingPathComponent(TraceSigningKey.fileName).path
+        var evidence = ["database \(path)"]
+        var keys: [TracePublicKey] = []
+        if FileManager.default.fileExists(atPath: keyPath) {
+            do {
+                let key = try TraceSigningKey.load(path: keyPath).publicKey
+                keys.append(key)
+                evidence.append("trusted key \(key.keyID) from \(keyPath)")
+            } catch {
+                evidence.append("trace key \(keyPath): \(error)")
+            }
+        } else {
+            evidence.append("no local trace key at \(keyPath): signatures cannot be trusted")
+        }
+        let verifier = TraceVerifier(trustedKeys: keys)
+        var intact = 0
+        var incomplete: [String] = []
+        var broken: [RunVerification] = []
+        do {
+            let store = try TraceStore(path: path, configuration: .init(readOnly: true))
+            for run in try store.runs() {
+                let result = verifier.verify(try store.bundle(runID: run.runID))
+                switch result.status {
+                case .intact: intact += 1
+                case .incomplete: incomplete.append(result.runID)
+                case .broken: broken.append(result)
+                }
+            }
+        } catch {
+            return DoctorCheck(
+                id: id, title: title, status: .fail, summary: "cannot read the trace",
+                evidence: evidence + ["\(error)"],
+                remedy: "check \(path) (airlock trace verify --all)")
+        }
+        let total = intact + incomplete.count + broken.count
+        evidence.append("\(total) runs: \(intact) intact, \(incomplete.count) incomplete, \(broken.count) broken")
+        if !incomplete.isEmpty {
+            evidence.append(
+                "incomplete (no run.finished: still running or interrupted; every present event chains): \(incomplete.prefix(5).joined(separator: ", "))\(incomplete.count > 5 ? ", …" : "")"
+            )
+        }
+        if let first = broken.first {
+            evidence.append("first failure: \(first.summary)")
+            return DoctorCheck(
+                id: id, title: title, status: .fail,
+                summary: "\(broken.count) of \(total) runs do not verify; first: \(first.runID)", evidence: evidence,
+                remedy:
+                    "treat the trace as tampered with: keep a copy for investigation, compare it with exports (airlock trace verify \(first.runID))"
+            )
+        }
+        return DoctorCheck(
+            id: id, title: title, status: .pass,
+            summary: total == 0
+                ? "no run recorded yet" : "\(total) runs verify (\(intact) intact, \(incomplete.count) incomplete)",
+            evidence: evidence)
+    }
+}
