@@ -119,7 +119,7 @@ enum ModelCLI {
         do {
             try FileManager.default.createDirectory(at: home.runDirectory, withIntermediateDirectories: true)
             if !FileManager.default.fileExists(atPath: home.modelServerLog.path) {
-                FileManager.default.createFile(atPath: home.modelServerLog.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: home.modelServerLog.path, contents: nil)
             }
             let log = try FileHandle(forWritingTo: home.modelServerLog)
             _ = try log.seekToEnd()

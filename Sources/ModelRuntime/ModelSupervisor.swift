@@ -177,7 +177,7 @@ public final class ModelSupervisor: Sendable {
         guard
             let handle = FileHandle(forWritingAtPath: logFile.path)
                 ?? {
-                    FileManager.default.createFile(
+                    _ = FileManager.default.createFile(
                         atPath: logFile.path, contents: nil, attributes: [.posixPermissions: 0o644])
                     return FileHandle(forWritingAtPath: logFile.path)
                 }()
