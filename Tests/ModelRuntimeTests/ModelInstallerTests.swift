@@ -161,9 +161,11 @@ import Testing
     /// Serves `root` over HTTP on 127.0.0.1; returns the process and its base URL.
     private func serve(_ root: URL) throws -> (Process, String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // Debian's interpreter itself (tools/install-deps installs it): a wrapper such as a pyenv
+        // shim would run python as its child, which terminate() would not reach.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [
-            "python3", "-u", "-c",
+            "-u", "-c",
             "import http.server,functools,sys;h=functools.partial(http.server.SimpleHTTPRequestHandler,directory=sys.argv[1]);"
                 + "s=http.server.ThreadingHTTPServer(('127.0.0.1',0),h);print(s.server_address[1],flush=True);s.serve_forever()",
             root.path,
@@ -200,7 +202,11 @@ import Testing
                     encoding: .utf8)
         }
         let (server, index) = try serve(mirror)
-        defer { server.terminate() }
+        defer {
+            // SIGKILL: the test runner may hand its children SIGTERM ignored.
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
         let lockFile = root.appendingPathComponent("models.lock")
         try lock.write(to: lockFile, atomically: true, encoding: .utf8)
         let store = ModelStore(root: root.appendingPathComponent("store"))
