@@ -133,22 +133,11 @@ struct ModelCLITests {
         #expect(run.stderr.contains("airlock model install"))
     }
 
-    /// The shipped log-triage workflow with a smaller budget (a 135M model on two cores is slow),
-    /// beside a copy of its policy; the sample site and the shipped tools in the test's home.
-    private func smallTriageWorkflow() throws -> URL {
-        let root = RunCLITests.root
-        let setup = Process()
-        setup.executableURL = root.appendingPathComponent("tools/setup-sample-site")
-        setup.environment = ["AIRLOCK_HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin"]
-        setup.standardOutput = FileHandle.nullDevice
-        try setup.run()
-        setup.waitUntilExit()
-        try #require(setup.terminationStatus == 0)
-        let manifests = root.appendingPathComponent("manifests/tools")
-        let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }
-        let added = try CLI.run(
-            ["tools", "add"] + files.map { manifests.appendingPathComponent($0).path }, environment: env)
-        try #require(added.status == 0, "\(added.stderr)")
+    /// A sample site (its own home, the datasets and the shipped tools) with the shipped log-triage
+    /// workflow at a smaller budget (a 135M model on two cores is slow) beside a copy of its policy.
+    private func smallTriageSite() throws -> (env: [String: String], workflow: URL) {
+        let root = SampleSite.root
+        let home = try SampleSite.make("airlock-model-site")
         let directory = home.appendingPathComponent("w")
         for sub in ["workflows", "policies"] {
             try FileManager.default.createDirectory(
@@ -166,11 +155,11 @@ struct ModelCLITests {
         #expect(small != text)
         let workflow = directory.appendingPathComponent("workflows/log-triage.yaml")
         try small.write(to: workflow, atomically: true, encoding: .utf8)
-        return workflow
+        return (["AIRLOCK_HOME": home.path, "AIRLOCK_MODEL_HOME": InstalledModel.store], workflow)
     }
 
     @Test func aRealToolCallRoundTripThroughTheConfinedServer() throws {
-        let workflow = try smallTriageWorkflow()
+        let (env, workflow) = try smallTriageSite()
         defer { _ = try? CLI.run(["model", "stop"], environment: env) }
         let run = try CLI.run(["run", workflow.path, "--json"], environment: env)
         // The model is small: it may answer, or loop until the policy's rate rule stops it.
