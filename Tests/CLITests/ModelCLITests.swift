@@ -122,17 +122,6 @@ struct ModelCLITests {
         #expect(serve.stderr.contains("digest-mismatch"))
     }
 
-    @Test func nothingInstalledIsAClearError() throws {
-        let env = ["AIRLOCK_HOME": home.path, "AIRLOCK_MODEL_HOME": home.appendingPathComponent("empty").path]
-        let status = try CLI.run(["model", "status"], environment: env)
-        #expect(status.status == 66)
-        let run = try CLI.run(
-            ["run", RunCLITests.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path],
-            environment: env)
-        #expect(run.status == 69)
-        #expect(run.stderr.contains("airlock model install"))
-    }
-
     /// A sample site (its own home, the datasets and the shipped tools) with the shipped log-triage
     /// workflow at a smaller budget (a 135M model on two cores is slow) beside a copy of its policy.
     private func smallTriageSite() throws -> (env: [String: String], workflow: URL) {
@@ -188,5 +177,22 @@ struct ModelCLITests {
             events.contains {
                 $0["type"] == "model.response" && $0["payload"]?["tool_calls"]?.arrayValue?.isEmpty == false
             })
+    }
+}
+
+/// `airlock model` and `airlock run` where no model is installed: runs everywhere.
+@Suite("airlock model (CLI, nothing installed)")
+struct ModelAbsentCLITests {
+    @Test func nothingInstalledIsAClearError() throws {
+        let home = try CLI.temporaryDirectory("airlock-no-model")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let env = ["AIRLOCK_HOME": home.path, "AIRLOCK_MODEL_HOME": home.appendingPathComponent("empty").path]
+        let status = try CLI.run(["model", "status"], environment: env)
+        #expect(status.status == 66)
+        let run = try CLI.run(
+            ["run", RunCLITests.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path],
+            environment: env)
+        #expect(run.status == 69)
+        #expect(run.stderr.contains("airlock model install"))
     }
 }
