@@ -2,10 +2,19 @@ import Foundation
 import Sandbox
 import Secrets
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The secrets of one call, made available to its sandbox: files (0400, owned by the sandbox's
-/// host user) in a 0700 per-call directory on a tmpfs, bound read-only at `/run/secrets/NAME`,
-/// and the environment variables a manifest opted into. ``remove()`` deletes the files when the
-/// call ends, whatever its outcome.
+/// host user, created with that mode) under unguessable names in a per-call directory on a tmpfs,
+/// bound read-only at `/run/secrets/NAME`, and the environment variables a manifest opted into.
+/// ``remove()`` deletes the files when the call ends, whatever its outcome.
+///
+/// The directory belongs to Airlock's own user and is 0711: the sandbox can pass through it to the
+/// one file it binds, but nobody can list it. When Airlock runs as root the sandbox user is host
+/// uid 65534, which other daemons may share, so the file names are random as well: passing through
+/// the directory is no use without the name.
 struct SecretMaterial {
     /// The per-call directory, or `nil` when the call has no file or token secrets.
     private(set) var directory: URL?
@@ -59,8 +68,8 @@ struct SecretMaterial {
                 if case .environment(let variable) = declaration.delivery {
                     environment[variable] = String(decoding: value, as: UTF8.self)
                 } else {
-                    let file = try fileDirectory(root: root, owner: owner, tool: tool).appendingPathComponent(
-                        declaration.name)
+                    let file = try fileDirectory(root: root, tool: tool).appendingPathComponent(
+                        UUID().uuidString.lowercased())
                     try Self.write(value, to: file.path, owner: owner, tool: tool)
                     mounts.append(BindMount(source: file.path, target: declaration.insidePath, writable: false))
                 }
@@ -71,41 +80,50 @@ struct SecretMaterial {
         }
     }
 
-    /// The per-call directory, created (0700, owned by the sandbox user) on first use.
-    private mutating func fileDirectory(root: String, owner: (uid: UInt32, gid: UInt32), tool: String)
-        throws(ToolsError) -> URL
-    {
+    /// The per-call directory, created (0711, owned by Airlock's user) on first use.
+    private mutating func fileDirectory(root: String, tool: String) throws(ToolsError) -> URL {
         if let directory { return directory }
         let url = URL(fileURLWithPath: root, isDirectory: true).appendingPathComponent(
             "airlock-secrets-\(UUID().uuidString.lowercased())", isDirectory: true)
-        do {
-            // Not intermediate: the name is new, and an existing one is an error, never reused.
-            try FileManager.default.createDirectory(
-                at: url, withIntermediateDirectories: false,
-                attributes: [
-                    .posixPermissions: 0o700, .ownerAccountID: NSNumber(value: owner.uid),
-                    .groupOwnerAccountID: NSNumber(value: owner.gid),
-                ])
-        } catch {
+        // Not intermediate: the name is new, and an existing one is an error, never reused.
+        guard mkdir(url.path, 0o711) == 0, chmod(url.path, 0o711) == 0 else {
             throw ToolsError(
-                .secretUnavailable,
-                "\(tool): cannot create a per-call secrets directory under \(root) for the sandbox user "
-                    + "\(owner.uid):\(owner.gid)", cause: "\(error)")
+                .secretUnavailable, "\(tool): cannot create a per-call secrets directory under \(root)",
+                cause: String(cString: strerror(errno)))
         }
         directory = url
         return url
     }
 
-    /// Writes a file of mode 0400 owned by the sandbox user, inside the private directory.
+    /// Writes a file created with mode 0400 (never readable by others, not even for an instant)
+    /// and given to the sandbox user, inside the per-call directory.
     private static func write(_ value: [UInt8], to path: String, owner: (uid: UInt32, gid: UInt32), tool: String)
         throws(ToolsError)
     {
-        let attributes: [FileAttributeKey: Any] = [
-            .posixPermissions: 0o400, .ownerAccountID: NSNumber(value: owner.uid),
-            .groupOwnerAccountID: NSNumber(value: owner.gid),
-        ]
-        guard FileManager.default.createFile(atPath: path, contents: Data(value), attributes: attributes) else {
-            throw ToolsError(.secretUnavailable, "\(tool): cannot write the secret file \(path)")
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o400)
+        guard fd >= 0 else {
+            throw ToolsError(
+                .secretUnavailable, "\(tool): cannot write the secret file \(path)",
+                cause: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        guard fchown(fd, owner.uid, owner.gid) == 0 || (owner.uid == geteuid() && owner.gid == getegid()) else {
+            throw ToolsError(
+                .secretUnavailable, "\(tool): cannot give the secret file \(path) to the sandbox user \(owner.uid)",
+                cause: String(cString: strerror(errno)))
+        }
+        var offset = 0
+        while offset < value.count {
+            let written = value.withUnsafeBytes { buffer in
+                Glibc.write(fd, buffer.baseAddress.map { $0 + offset }, value.count - offset)
+            }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                throw ToolsError(
+                    .secretUnavailable, "\(tool): cannot write the secret file \(path)",
+                    cause: String(cString: strerror(errno)))
+            }
+            offset += written
         }
     }
 
