@@ -1,3 +1,4 @@
+import AirlockCore
 import Foundation
 
 #if canImport(Glibc)
@@ -16,32 +17,15 @@ enum FileOperations {
         }
     }
 
-    /// Writes `bytes` to a temporary file beside `url`, flushes it, and renames it over `url`, so
-    /// that a reader sees the old file or the new one, never a part.
+    /// Replaces `url` with `bytes` atomically (``AtomicFile``): a reader sees the old file or the
+    /// new one, never a part.
     static func writeAtomically(_ bytes: [UInt8], to url: URL, mode: mode_t) throws(ModelRuntimeError) {
-        let temporary = url.path + ".partial"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            throw ModelRuntimeError(.io, "cannot write \(temporary)", cause: String(cString: strerror(errno)))
+        do {
+            try AtomicFile.replace(url.path, with: bytes, mode: mode)
+        } catch {
+            throw ModelRuntimeError(
+                .io, "cannot write \(url.path) (\(error.stage) \(error.temporary))", cause: error.reason)
         }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let cause = String(cString: strerror(errno))
-                close(fd)
-                unlink(temporary)
-                throw ModelRuntimeError(.io, "cannot write \(temporary)", cause: cause)
-            }
-            offset += written
-        }
-        fchmod(fd, mode)
-        fsync(fd)
-        close(fd)
-        try moveReplacing(temporary, to: url.path)
     }
 
     /// Renames `source` over `destination` (same file system).

@@ -1,3 +1,4 @@
+import AirlockCore
 import Foundation
 
 #if canImport(Glibc)
@@ -57,43 +58,10 @@ public enum SecretFiles {
     /// `O_EXCL`), `fsync`, `rename` over the old one, `fsync` of the directory.
     /// - Throws: ``SecretsError`` `io` naming the stage and the path.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t) throws(SecretsError) {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        func fail(_ stage: String) -> SecretsError {
-            SecretsError(.io, "\(stage) \(temporary) (writing \(path))", cause: String(cString: strerror(errno)))
-        }
-        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw fail("open") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes {
-                Glibc.write(fd, $0.baseAddress.map { $0 + written }, bytes.count - written)
-            }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let error = fail("write")
-                Glibc.close(fd)
-                unlink(temporary)
-                throw error
-            }
-            written += n
-        }
-        guard fsync(fd) == 0 else {
-            let error = fail("fsync")
-            Glibc.close(fd)
-            unlink(temporary)
-            throw error
-        }
-        Glibc.close(fd)
-        guard rename(temporary, path) == 0 else {
-            let error = fail("rename")
-            unlink(temporary)
-            throw error
-        }
-        let dirFD = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            _ = fsync(dirFD)
-            Glibc.close(dirFD)
+        do {
+            try AtomicFile.replace(path, with: bytes, mode: mode)
+        } catch {
+            throw SecretsError(.io, "\(error.stage) \(error.temporary) (writing \(path))", cause: error.reason)
         }
     }
 

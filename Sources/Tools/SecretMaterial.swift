@@ -1,3 +1,4 @@
+import AirlockCore
 import Foundation
 import Sandbox
 import Secrets
@@ -112,18 +113,10 @@ struct SecretMaterial {
                 .secretUnavailable, "\(tool): cannot give the secret file \(path) to the sandbox user \(owner.uid)",
                 cause: String(cString: strerror(errno)))
         }
-        var offset = 0
-        while offset < value.count {
-            let written = value.withUnsafeBytes { buffer in
-                Glibc.write(fd, buffer.baseAddress.map { $0 + offset }, value.count - offset)
-            }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else {
-                throw ToolsError(
-                    .secretUnavailable, "\(tool): cannot write the secret file \(path)",
-                    cause: String(cString: strerror(errno)))
-            }
-            offset += written
+        if let code = AtomicFile.writeAll(value, to: fd) {
+            throw ToolsError(
+                .secretUnavailable, "\(tool): cannot write the secret file \(path)",
+                cause: String(cString: strerror(code)))
         }
     }
 
