@@ -101,14 +101,18 @@ public final class ModelSupervisor: Sendable {
             recentStarts = recentStarts.filter { Date().timeIntervalSince($0) < bounds.restartWindowSeconds }
             recentStarts.append(Date())
             let spec = server.spec
-            let task = Task { try await sandbox.run(spec) }
+            let ended = RunEnded()
+            let task = Task {
+                defer { ended.mark() }
+                return try await sandbox.run(spec)
+            }
             let cancelNow = control.withLock {
                 $0.current = task
                 return $0.stopping
             }
             if cancelNow { task.cancel() }
 
-            if await waitUntilReady(task) {
+            if await waitUntilReady(unless: ended) {
                 state.serverPID = ProcessNetwork.findDescendant(
                     of: getpid(), program: ModelServer.binaryPath,
                     argument: server.socketInside)
@@ -150,19 +154,14 @@ public final class ModelSupervisor: Sendable {
         return true
     }
 
-    /// Polls `/health` until it answers 200, the run ends, the supervisor stops, or the bound passes.
-    private func waitUntilReady(_ task: Task<ExecutionRecord, any Error>) async -> Bool {
+    /// Polls `/health` until it answers 200, the server's run ends, the supervisor stops, or the
+    /// bound passes.
+    private func waitUntilReady(unless ended: RunEnded) async -> Bool {
         let deadline = Date(timeIntervalSinceNow: bounds.readySeconds)
         guard let client = try? OpenAIChatClient(endpoint: server.endpoint) else { return false }
-        while Date() < deadline && !isStopping {
+        while Date() < deadline && !isStopping && !ended.isMarked {
             if client.health(timeoutSeconds: 2).isReady { return true }
             try? await Task.sleep(nanoseconds: 100_000_000)
-            if FileManager.default.fileExists(atPath: server.socket.path) == false,
-                Date().timeIntervalSince(deadline.addingTimeInterval(-bounds.readySeconds)) > 5,
-                task.isCancelled
-            {
-                return false
-            }
         }
         return false
     }
@@ -196,4 +195,13 @@ public final class ModelSupervisor: Sendable {
             return source
         }
     }
+}
+
+/// Whether one server life's sandbox run has ended (set when the run returns or throws).
+private final class RunEnded: Sendable {
+    private let ended = Mutex(false)
+
+    func mark() { ended.withLock { $0 = true } }
+
+    var isMarked: Bool { ended.withLock { $0 } }
 }
