@@ -22,18 +22,20 @@ struct ModelStatusCommand: ParsableCommand {
             throw ModelCLI.fail(error)
         }
         let lock = try? ModelLock.load(store.lockFile)
-        let state = ModelServerState.read(home.modelServerState)
-        let running = state.map { $0.supervisorAlive && $0.status != "stopped" } ?? false
-        let health: ServerHealth =
-            running
-            ? ((try? OpenAIChatClient(endpoint: .unix(path: state?.socket ?? "", requestPath: "/")))?.health()
-                ?? .unreachable("no client")) : .unreachable("not running")
+        // The supervisor's state, when a supervisor is alive and has not stopped.
+        let serving = ModelServerState.read(home.modelServerState).flatMap {
+            $0.supervisorAlive && $0.status != "stopped" ? $0 : nil
+        }
+        let health =
+            serving.flatMap {
+                try? OpenAIChatClient(endpoint: .unix(path: $0.socket, requestPath: ModelEndpoint.defaultRequestPath))
+            }?.health() ?? .unreachable("not running")
         if json {
             print(
                 JSONValue.object([
                     "store": .string(store.root.path), "installed": installed?.json ?? .null,
                     "default_model": lock.map { .string($0.defaultModel.name) } ?? .null,
-                    "server": running ? (state?.json ?? .null) : .null, "health": .string(health.description),
+                    "server": serving?.json ?? .null, "health": .string(health.description),
                 ]).prettyString)
         } else {
             print("store:     \(store.root.path)")
@@ -44,7 +46,7 @@ struct ModelStatusCommand: ParsableCommand {
             } else {
                 print("installed: nothing (run airlock model install)")
             }
-            if running, let state {
+            if let state = serving {
                 print("serving:   \(state.model) on unix:\(state.socket), \(health)")
                 print(
                     "           supervisor pid \(state.supervisorPID), server pid \(state.serverPID.map(String.init) ?? "-"), restarts \(state.restarts), since \(state.startedAt)"
@@ -58,6 +60,6 @@ struct ModelStatusCommand: ParsableCommand {
             }
         }
         if installed == nil { throw ExitCode.noInput }
-        if !(running && health.isReady) { throw ExitCode.checkFailed }
+        if !health.isReady { throw ExitCode.checkFailed }
     }
 }
