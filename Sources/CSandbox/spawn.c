@@ -112,6 +112,10 @@ struct al_prespawned {
      * detached clone of the host's mount tree its run binds from, or -1. */
     int landlock_ruleset;
     int host_tree;
+    /* Written by the child: the run's host trees as received (AL_OP_BIND_FD), each closed once attached. */
+    int *run_trees;
+    /* A template builder's plan (al_template_build), else NULL. */
+    const struct al_template_plan *template_plan;
 };
 
 enum { AL_CHILD_STACK_SIZE = 256 * 1024 };
@@ -197,6 +201,20 @@ static void al_child_mount_op(const struct al_prespawned *ctx, const struct al_m
             AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, op->target, AT_RECURSIVE, &attr, sizeof attr),
                      stage == AL_STAGE_OP ? AL_STAGE_OP_SETATTR : stage, index);
         }
+        break;
+    }
+    case AL_OP_BIND_FD: {
+        /* A tree the parent cloned from the host: attach it, then make it private (a tree cloned
+         * from a shared mount keeps its peer group) with the step's flags, recursively. */
+        if (op->fd_index < 0 || (size_t)op->fd_index >= ctx->run->bind_source_count)
+            al_child_fail(ctx, stage, index, -EBADF);
+        int tree = ctx->run_trees[op->fd_index];
+        long r = AL_SYS5(SYS_move_mount, tree, "", AT_FDCWD, op->target, MOVE_MOUNT_F_EMPTY_PATH);
+        AL_SYS1(SYS_close, tree);
+        AL_CHECK(ctx, r, stage, index);
+        struct al_mount_attr attr = {.attr_set = al_mount_attr_bits(op->flags), .propagation = MS_PRIVATE};
+        AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, op->target, AT_RECURSIVE, &attr, sizeof attr),
+                 stage == AL_STAGE_OP ? AL_STAGE_OP_SETATTR : stage, index);
         break;
     }
     case AL_OP_SYMLINK:
@@ -299,12 +317,15 @@ static void al_child_close_inherited(const struct al_prespawned *ctx) {
     AL_SYS3(SYS_close_range, (unsigned int)high + 1, ~0U, 0);
 }
 
-/* Receives one message from the parent; with `fds`, exactly `count` descriptors must come with it. */
+/* Receives one message from the parent; with `fds`, exactly `count` descriptors must come with it
+ * (AL_RUN_MESSAGE: the run's three streams and its host trees, counted once the message is in,
+ * since the parent sets `ctx->run` before sending it). */
+enum { AL_RUN_MESSAGE = -1 };
 static long al_child_receive(const struct al_prespawned *ctx, int *fds, int count) {
     char byte;
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
     union {
-        char buf[CMSG_SPACE(3 * sizeof(int))];
+        char buf[CMSG_SPACE((3 + AL_MAX_RUN_TREES) * sizeof(int))];
         struct cmsghdr align;
     } control;
     for (size_t i = 0; i < sizeof control.buf; i++) control.buf[i] = 0;
@@ -316,6 +337,10 @@ static long al_child_receive(const struct al_prespawned *ctx, int *fds, int coun
     } while (r == -EINTR);
     if (r < 0) return r;
     if (r == 0) return -EPIPE;
+    if (count == AL_RUN_MESSAGE) {
+        if (ctx->run->bind_source_count > AL_MAX_RUN_TREES) return -E2BIG;
+        count = 3 + (int)ctx->run->bind_source_count;
+    }
     if (count == 0) return 0;
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
     if (cmsg == NULL || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(count * sizeof(int))) return -EBADMSG;
@@ -364,17 +389,9 @@ static void al_child_drop_capabilities(const struct al_prespawned *ctx) {
     AL_CHECK(ctx, AL_SYS2(SYS_capset, &header, data), AL_STAGE_CAPSET, -1);
 }
 
-/* Detaches the parked host root and removes its mount point. */
-static void al_child_detach_host(const struct al_prespawned *ctx) {
-    AL_CHECK(ctx, AL_SYS2(SYS_umount2, ctx->base->old_root_name, MNT_DETACH), AL_STAGE_UMOUNT_OLDROOT, -1);
-    AL_CHECK(ctx, AL_SYS3(SYS_unlinkat, AT_FDCWD, ctx->base->old_root_name, AT_REMOVEDIR), AL_STAGE_RMDIR_OLDROOT,
-             -1);
-}
-
-/* Phase one: everything that does not depend on the run. */
-static void al_child_base(struct al_prespawned *ctx) {
-    const struct al_base_plan *base = ctx->base;
-
+/* The first steps of every child: default signal handlers, death with the cloning thread, and
+ * none of the parent's descriptors but its two channels. */
+static void al_child_detach_from_parent(const struct al_prespawned *ctx) {
     /* Signal handlers are the parent's (Swift's) until reset; the mask stays full until execve. */
     struct al_kernel_sigaction dfl = {.handler = SIG_DFL};
     for (int sig = 1; sig < 65; sig++) {
@@ -386,6 +403,38 @@ static void al_child_base(struct al_prespawned *ctx) {
     /* First of all, let go of every descriptor of the parent's we were cloned with: a file another
      * thread is writing stays unexecutable (ETXTBSY) while any copy of its descriptor is open. */
     al_child_close_inherited(ctx);
+}
+
+/* A private mount tree, a tmpfs root staged over an existing directory, pivoted into, the host
+ * parked below it at `old_root_name`. */
+static void al_child_stage_root(const struct al_prespawned *ctx, const char *staging_dir, const char *old_root_name,
+                                const char *tmpfs_options) {
+    AL_CHECK(ctx, AL_SYS5(SYS_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0), AL_STAGE_MOUNT_PRIVATE, -1);
+    AL_CHECK(ctx, AL_SYS5(SYS_mount, "tmpfs", staging_dir, "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_options),
+             AL_STAGE_ROOT_TMPFS, -1);
+    AL_CHECK(ctx, AL_SYS1(SYS_chdir, staging_dir), AL_STAGE_PIVOT_ROOT, -1);
+    AL_CHECK(ctx, AL_SYS3(SYS_mkdirat, AT_FDCWD, old_root_name, 0700), AL_STAGE_MKDIR_OLDROOT, -1);
+    AL_CHECK(ctx, AL_SYS2(SYS_pivot_root, ".", old_root_name), AL_STAGE_PIVOT_ROOT, -1);
+    AL_CHECK(ctx, AL_SYS1(SYS_chdir, "/"), AL_STAGE_CHDIR_ROOT, -1);
+}
+
+/* Detaches the parked host root and removes its mount point. */
+static void al_child_detach_host(const struct al_prespawned *ctx, const char *old_root_name) {
+    AL_CHECK(ctx, AL_SYS2(SYS_umount2, old_root_name, MNT_DETACH), AL_STAGE_UMOUNT_OLDROOT, -1);
+    AL_CHECK(ctx, AL_SYS3(SYS_unlinkat, AT_FDCWD, old_root_name, AT_REMOVEDIR), AL_STAGE_RMDIR_OLDROOT, -1);
+}
+
+/* Makes the root itself read-only (its submounts keep their own flags). */
+static void al_child_root_readonly(const struct al_prespawned *ctx) {
+    struct al_mount_attr root_attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+    AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, "/", 0, &root_attr, sizeof root_attr), AL_STAGE_ROOT_READONLY,
+             -1);
+}
+
+/* Phase one: everything that does not depend on the run. */
+static void al_child_base(struct al_prespawned *ctx) {
+    const struct al_base_plan *base = ctx->base;
+    al_child_detach_from_parent(ctx);
 
     /* Wait until the parent has written our uid/gid maps. */
     AL_CHECK(ctx, al_child_receive(ctx, NULL, 0), AL_STAGE_SYNC, -1);
@@ -399,26 +448,20 @@ static void al_child_base(struct al_prespawned *ctx) {
     AL_CHECK(ctx, AL_SYS3(SYS_setresgid, base->inner_gid, base->inner_gid, base->inner_gid), AL_STAGE_SETRESGID, -1);
     AL_CHECK(ctx, AL_SYS3(SYS_setresuid, base->inner_uid, base->inner_uid, base->inner_uid), AL_STAGE_SETRESUID, -1);
 
-    /* A private mount tree, a tmpfs root staged over an existing directory, the host parked below. */
-    AL_CHECK(ctx, AL_SYS5(SYS_mount, 0, "/", 0, MS_REC | MS_PRIVATE, 0), AL_STAGE_MOUNT_PRIVATE, -1);
-    AL_CHECK(ctx, AL_SYS5(SYS_mount, "tmpfs", base->staging_dir, "tmpfs", MS_NOSUID | MS_NODEV, base->root_tmpfs_options),
-             AL_STAGE_ROOT_TMPFS, -1);
-    AL_CHECK(ctx, AL_SYS1(SYS_chdir, base->staging_dir), AL_STAGE_PIVOT_ROOT, -1);
-    AL_CHECK(ctx, AL_SYS3(SYS_mkdirat, AT_FDCWD, base->old_root_name, 0700), AL_STAGE_MKDIR_OLDROOT, -1);
-    AL_CHECK(ctx, AL_SYS2(SYS_pivot_root, ".", base->old_root_name), AL_STAGE_PIVOT_ROOT, -1);
-    AL_CHECK(ctx, AL_SYS1(SYS_chdir, "/"), AL_STAGE_CHDIR_ROOT, -1);
+    /* From a template the root is already the sandbox's (read-only, no host tree in it). */
+    if (!base->from_template) al_child_stage_root(ctx, base->staging_dir, base->old_root_name, base->root_tmpfs_options);
 
     for (size_t i = 0; i < base->op_count; i++) al_child_mount_op(ctx, &base->ops[i], AL_STAGE_OP, (int32_t)i);
 
     ctx->host_tree = -1;
-    if (base->detached_host_tree) {
+    if (base->detached_host_tree && !base->from_template) {
         /* Keep the host only as a detached clone (the parent holds a reference, so its teardown is
          * never on this child's path), and detach the parked root now rather than in the run. */
         long tree = AL_SYS3(SYS_open_tree, AT_FDCWD, base->old_root_name, OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
         AL_CHECK(ctx, tree, AL_STAGE_HOST_TREE, -1);
         AL_CHECK(ctx, al_child_send_fd(ctx, (int)tree), AL_STAGE_HOST_TREE, -1);
         ctx->host_tree = (int)tree;
-        al_child_detach_host(ctx);
+        al_child_detach_host(ctx, base->old_root_name);
     }
     al_child_drop_bounding_set(ctx);
     al_child_landlock_base(ctx);
@@ -431,15 +474,12 @@ __attribute__((noreturn)) static void al_child_run(const struct al_prespawned *c
 
     for (size_t i = 0; i < run->op_count; i++) al_child_mount_op(ctx, &run->ops[i], AL_STAGE_RUN_OPS, (int32_t)i);
 
-    if (ctx->host_tree >= 0) {
-        AL_SYS1(SYS_close, ctx->host_tree);
-    } else {
-        al_child_detach_host(ctx);
+    if (ctx->host_tree >= 0) AL_SYS1(SYS_close, ctx->host_tree);
+    /* A template's root is read-only already, with no host in it. */
+    if (!base->from_template) {
+        if (ctx->host_tree < 0) al_child_detach_host(ctx, base->old_root_name);
+        al_child_root_readonly(ctx);
     }
-    /* Make the root itself read-only (its submounts keep their own flags). */
-    struct al_mount_attr root_attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
-    AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, "/", 0, &root_attr, sizeof root_attr), AL_STAGE_ROOT_READONLY,
-             -1);
 
     AL_CHECK(ctx, AL_SYS2(SYS_sethostname, run->hostname, al_strlen(run->hostname)), AL_STAGE_HOSTNAME, -1);
     AL_CHECK(ctx, AL_SYS1(SYS_chdir, run->workdir), AL_STAGE_CHDIR_WORKDIR, -1);
@@ -476,10 +516,30 @@ __attribute__((noreturn)) static void al_child_run(const struct al_prespawned *c
 static int al_child_main(void *arg) {
     struct al_prespawned *ctx = arg;
     al_child_base(ctx);
-    /* Wait for the run: it arrives with the program's three standard streams. */
-    int stdio[3] = {-1, -1, -1};
-    AL_CHECK(ctx, al_child_receive(ctx, stdio, 3), AL_STAGE_RECEIVE_RUN, -1);
-    al_child_run(ctx, stdio);
+    /* Wait for the run: it arrives with the program's three standard streams, then its host trees. */
+    int fds[3 + AL_MAX_RUN_TREES];
+    for (int i = 0; i < 3 + AL_MAX_RUN_TREES; i++) fds[i] = -1;
+    AL_CHECK(ctx, al_child_receive(ctx, fds, AL_RUN_MESSAGE), AL_STAGE_RECEIVE_RUN, -1);
+    ctx->run_trees = fds + 3;
+    al_child_run(ctx, fds);
+}
+
+/* A template builder: stages and pivots into a new root, applies the template's plan, detaches
+ * the host, reports, and lives until the parent has opened its mount namespace. */
+static int al_builder_main(void *arg) {
+    struct al_prespawned *ctx = arg;
+    const struct al_template_plan *plan = ctx->template_plan;
+    al_child_detach_from_parent(ctx);
+    al_child_stage_root(ctx, plan->staging_dir, plan->old_root_name, plan->root_tmpfs_options);
+    for (size_t i = 0; i < plan->op_count; i++) al_child_mount_op(ctx, &plan->ops[i], AL_STAGE_OP, (int32_t)i);
+    al_child_detach_host(ctx, plan->old_root_name);
+    al_child_root_readonly(ctx);
+    struct al_child_failure done = {.stage = AL_STAGE_NONE, .index = -1, .err = 0};
+    AL_SYS3(SYS_write, ctx->status_child, &done, sizeof done);
+    char byte;
+    while (AL_SYS3(SYS_read, ctx->sock_child, &byte, 1) == -EINTR) {
+    }
+    for (;;) AL_SYS1(SYS_exit_group, 0);
 }
 
 /* --- parent side ------------------------------------------------------------------------ */
@@ -540,7 +600,7 @@ static int al_send(int sock, const int32_t *fds, int count) {
     char byte = 'g';
     struct iovec iov = {.iov_base = &byte, .iov_len = 1};
     union {
-        char buf[CMSG_SPACE(3 * sizeof(int))];
+        char buf[CMSG_SPACE((3 + AL_MAX_RUN_TREES) * sizeof(int))];
         struct cmsghdr align;
     } control;
     memset(&control, 0, sizeof control);
@@ -597,43 +657,48 @@ static void al_free_prespawned(struct al_prespawned *ctx) {
     free(ctx);
 }
 
-int al_prespawn(const struct al_base_plan *base, const struct al_parent_steps *steps, struct al_prespawned **out,
-                struct al_child_failure *failure) {
-    memset(failure, 0, sizeof *failure);
-    failure->index = -1;
-    *out = NULL;
+/* Frees a child that was never cloned (its ends are still ours to close). */
+static void al_free_uncloned(struct al_prespawned *ctx) {
+    if (ctx->status_child >= 0) close(ctx->status_child);
+    if (ctx->sock_child >= 0) close(ctx->sock_child);
+    al_free_prespawned(ctx);
+}
+
+/* A child's bookkeeping, its status pipe, its socketpair and its stack; NULL with `failure` set. */
+static struct al_prespawned *al_new_child(struct al_child_failure *failure) {
     struct al_prespawned *ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL) {
         failure->err = ENOMEM;
         failure->index = 0;
-        return -1;
+        return NULL;
     }
-    ctx->base = base;
     ctx->pid = -1;
     ctx->pidfd = -1;
     ctx->status_parent = ctx->status_child = ctx->sock_parent = ctx->sock_child = -1;
     ctx->stack = MAP_FAILED;
     int status_pipe[2], sock[2];
-    if (pipe2(status_pipe, O_CLOEXEC) < 0) {
-        failure->err = errno;
-        failure->index = 0;
-        goto fail;
-    }
+    if (pipe2(status_pipe, O_CLOEXEC) < 0) goto fail;
     ctx->status_parent = status_pipe[0];
     ctx->status_child = status_pipe[1];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) {
-        failure->err = errno;
-        failure->index = 0;
-        goto fail;
-    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0) goto fail;
     ctx->sock_parent = sock[0];
     ctx->sock_child = sock[1];
     ctx->stack = al_stack_get();
-    if (ctx->stack == MAP_FAILED) {
-        failure->err = errno;
-        failure->index = 0;
-        goto fail;
-    }
+    if (ctx->stack == MAP_FAILED) goto fail;
+    return ctx;
+fail:
+    failure->err = errno;
+    failure->index = 0;
+    al_free_uncloned(ctx);
+    return NULL;
+}
+
+/* al_prespawn on the calling thread: the child copies this thread's mount namespace. */
+static int al_prespawn_here(const struct al_base_plan *base, const struct al_parent_steps *steps,
+                            struct al_prespawned **out, struct al_child_failure *failure) {
+    struct al_prespawned *ctx = al_new_child(failure);
+    if (ctx == NULL) return -1;
+    ctx->base = base;
 
     /* Borrow the network namespace for the child: it is inherited at clone. */
     if (steps->join_netns_fd >= 0 && setns(steps->join_netns_fd, CLONE_NEWNET) != 0) {
@@ -702,10 +767,188 @@ kill:
     return -1;
 fail:
     /* Nothing was cloned: the child's ends are still ours to close. */
-    if (ctx->status_child >= 0) close(ctx->status_child);
-    if (ctx->sock_child >= 0) close(ctx->sock_child);
-    al_free_prespawned(ctx);
+    al_free_uncloned(ctx);
     return -1;
+}
+
+/*
+ * The template thread: children of a template are cloned by this one thread, which enters the
+ * template's mount namespace for each (a process's other threads stay in the host's). It lives as
+ * long as the process, since every child it clones has its parent-death signal tied to it, and
+ * runs nothing but al_prespawn_here. Calls are handed to it one at a time.
+ */
+struct al_template_call {
+    const struct al_base_plan *base;
+    const struct al_parent_steps *steps;
+    struct al_prespawned **out;
+    struct al_child_failure *failure;
+    int result;
+    int done;
+};
+
+static pthread_mutex_t al_template_call_lock = PTHREAD_MUTEX_INITIALIZER; /* one call at a time */
+static pthread_mutex_t al_template_lock = PTHREAD_MUTEX_INITIALIZER;      /* guards the two below */
+static pthread_cond_t al_template_cond = PTHREAD_COND_INITIALIZER;
+static struct al_template_call *al_template_pending;
+static int al_template_thread_state; /* 0 not started, 1 running, -errno could not start */
+
+static void *al_template_thread_main(void *unused) {
+    (void)unused;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, NULL);
+    /* Entering a mount namespace needs a root and working directory of this thread's own. */
+    int fs_err = unshare(CLONE_FS) == 0 ? 0 : errno;
+    for (;;) {
+        pthread_mutex_lock(&al_template_lock);
+        while (al_template_pending == NULL) pthread_cond_wait(&al_template_cond, &al_template_lock);
+        struct al_template_call *call = al_template_pending;
+        pthread_mutex_unlock(&al_template_lock);
+
+        memset(call->failure, 0, sizeof *call->failure);
+        call->result = -1;
+        if (fs_err != 0) {
+            call->failure->err = fs_err;
+            call->failure->index = 9;
+        } else if (setns(call->steps->template_fd, CLONE_NEWNS) != 0) {
+            call->failure->err = errno;
+            call->failure->index = 8;
+        } else {
+            call->result = al_prespawn_here(call->base, call->steps, call->out, call->failure);
+        }
+
+        pthread_mutex_lock(&al_template_lock);
+        call->done = 1;
+        al_template_pending = NULL;
+        pthread_cond_broadcast(&al_template_cond);
+        pthread_mutex_unlock(&al_template_lock);
+    }
+    return NULL;
+}
+
+/* Runs al_prespawn_here on the template thread (started on first use). */
+static int al_prespawn_from_template(const struct al_base_plan *base, const struct al_parent_steps *steps,
+                                     struct al_prespawned **out, struct al_child_failure *failure) {
+    struct al_template_call call = {.base = base, .steps = steps, .out = out, .failure = failure};
+    pthread_mutex_lock(&al_template_call_lock);
+    pthread_mutex_lock(&al_template_lock);
+    if (al_template_thread_state == 0) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int err = pthread_create(&thread, &attr, al_template_thread_main, NULL);
+        pthread_attr_destroy(&attr);
+        al_template_thread_state = err == 0 ? 1 : -err;
+    }
+    if (al_template_thread_state < 0) {
+        failure->err = -al_template_thread_state;
+        failure->index = 10;
+        pthread_mutex_unlock(&al_template_lock);
+        pthread_mutex_unlock(&al_template_call_lock);
+        return -1;
+    }
+    al_template_pending = &call;
+    pthread_cond_broadcast(&al_template_cond);
+    while (!call.done) pthread_cond_wait(&al_template_cond, &al_template_lock);
+    pthread_mutex_unlock(&al_template_lock);
+    pthread_mutex_unlock(&al_template_call_lock);
+    return call.result;
+}
+
+int al_prespawn(const struct al_base_plan *base, const struct al_parent_steps *steps, struct al_prespawned **out,
+                struct al_child_failure *failure) {
+    memset(failure, 0, sizeof *failure);
+    failure->index = -1;
+    *out = NULL;
+    if (steps->template_fd >= 0) return al_prespawn_from_template(base, steps, out, failure);
+    return al_prespawn_here(base, steps, out, failure);
+}
+
+int al_template_build(const struct al_template_plan *plan, int32_t *template_fd, struct al_child_failure *failure) {
+    memset(failure, 0, sizeof *failure);
+    failure->index = -1;
+    *template_fd = -1;
+    struct al_prespawned *ctx = al_new_child(failure);
+    if (ctx == NULL) {
+        failure->stage = AL_STAGE_TEMPLATE;
+        return -1;
+    }
+    ctx->template_plan = plan;
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    ctx->pid = clone(al_builder_main, (char *)ctx->stack + AL_CHILD_STACK_SIZE, CLONE_VM | CLONE_PIDFD | CLONE_NEWNS,
+                     ctx, &ctx->pidfd);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (ctx->pid < 0) {
+        *failure = (struct al_child_failure){.stage = AL_STAGE_TEMPLATE, .index = 0, .err = clone_errno};
+        al_free_uncloned(ctx);
+        return -1;
+    }
+    close(ctx->status_child);
+    close(ctx->sock_child);
+
+    /* The builder reports a failed stage, or success (AL_STAGE_NONE) and then waits. */
+    struct al_child_failure reported;
+    ssize_t n;
+    do {
+        n = read(ctx->status_parent, &reported, sizeof reported);
+    } while (n < 0 && errno == EINTR);
+    int rc = -1;
+    if (n != (ssize_t)sizeof reported) {
+        *failure = (struct al_child_failure){.stage = AL_STAGE_TEMPLATE, .index = 2, .err = n < 0 ? errno : EIO};
+    } else if (reported.stage != AL_STAGE_NONE) {
+        *failure = reported;
+    } else {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/mnt", ctx->pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            *failure = (struct al_child_failure){.stage = AL_STAGE_TEMPLATE, .index = 1, .err = errno};
+        } else {
+            *template_fd = fd;
+            rc = 0;
+        }
+    }
+    /* The namespace lives on through its descriptor; the builder goes. */
+    al_kill_and_reap(ctx->pid, ctx->pidfd);
+    al_free_prespawned(ctx);
+    return rc;
+}
+
+/*
+ * Clones each of the run's host paths as a detached tree (open_tree), resolving them with the
+ * sandbox's host identity as this thread's filesystem uid and gid: a uid other than 0 also clears
+ * the thread's filesystem capabilities (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) meanwhile, so a
+ * directory the sandbox user may not pass through stops the clone as it would stop a child
+ * binding the path itself. setfsuid and setfsgid act on the calling thread only (raw syscalls; the
+ * C library's wrappers would too). Returns 0, or -1 with `failure` and nothing left open.
+ */
+static int al_open_run_trees(const struct al_base_plan *base, const struct al_run_plan *run, int32_t *trees,
+                             struct al_child_failure *failure) {
+    if (run->bind_source_count == 0) return 0;
+    long saved_gid = syscall(SYS_setfsgid, base->host_gid);
+    long saved_uid = syscall(SYS_setfsuid, base->host_uid);
+    int rc = 0;
+    size_t opened = 0;
+    for (; opened < run->bind_source_count; opened++) {
+        long tree =
+            syscall(SYS_open_tree, AT_FDCWD, run->bind_sources[opened], OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
+        if (tree < 0) {
+            *failure = (struct al_child_failure){.stage = AL_STAGE_BIND_SOURCE, .index = (int32_t)opened, .err = errno};
+            rc = -1;
+            break;
+        }
+        trees[opened] = (int32_t)tree;
+    }
+    syscall(SYS_setfsuid, saved_uid);
+    syscall(SYS_setfsgid, saved_gid);
+    if (rc != 0) {
+        for (size_t i = 0; i < opened; i++) close(trees[i]);
+    }
+    return rc;
 }
 
 int al_start(struct al_prespawned *ctx, const struct al_run_plan *run, const int32_t stdio[3],
@@ -734,9 +977,22 @@ int al_start(struct al_prespawned *ctx, const struct al_run_plan *run, const int
     }
     /* The host tree comes first (sent at the end of the base phase; waits for it if need be). A
      * child that failed its base phase sends nothing and its report is in the status pipe. */
-    if (ctx->base->detached_host_tree) result->host_tree_fd = al_receive_fd_blocking(ctx->sock_parent);
-    /* The run message. */
-    int send_err = al_send(ctx->sock_parent, stdio, 3);
+    if (ctx->base->detached_host_tree && !ctx->base->from_template)
+        result->host_tree_fd = al_receive_fd_blocking(ctx->sock_parent);
+    /* The run message: its streams, then its host trees, cloned here in the host's mount namespace
+     * (a detached tree each, attached by the child; what is not attached goes with the message). */
+    int32_t fds[3 + AL_MAX_RUN_TREES];
+    size_t trees = run->bind_source_count;
+    if (trees > AL_MAX_RUN_TREES) {
+        failure->stage = AL_STAGE_BIND_SOURCE;
+        failure->index = AL_MAX_RUN_TREES;
+        failure->err = E2BIG;
+        goto kill;
+    }
+    memcpy(fds, stdio, 3 * sizeof fds[0]);
+    if (al_open_run_trees(ctx->base, run, fds + 3, failure) != 0) goto kill;
+    int send_err = al_send(ctx->sock_parent, fds, 3 + (int)trees);
+    for (size_t i = 0; i < trees; i++) close(fds[3 + i]);
 
     struct al_child_failure reported;
     ssize_t n;
@@ -817,6 +1073,8 @@ const char *al_stage_name(int32_t stage) {
     case AL_STAGE_RUN_OPS: return "mount";
     case AL_STAGE_RECEIVE_RUN: return "recvmsg(run)";
     case AL_STAGE_HOST_TREE: return "open_tree(host, OPEN_TREE_CLONE)";
+    case AL_STAGE_BIND_SOURCE: return "open_tree(OPEN_TREE_CLONE)";
+    case AL_STAGE_TEMPLATE: return "template";
     default: return "unknown stage";
     }
 }

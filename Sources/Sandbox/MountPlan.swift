@@ -10,13 +10,26 @@ import CSandbox
 /// The host root is parked at ``oldRoot`` during setup, so every bind source is read through it.
 struct MountPlan {
     /// One step for the C side.
-    struct Step {
+    struct Step: Hashable {
         var kind: al_op_kind
         var target: String
         var source: String = ""
         var data: [UInt8] = []
         var flags: UInt32 = 0
         var mode: UInt32 = 0o755
+        /// `AL_OP_BIND_FD`: which of ``MountPlan/bindSources`` the step attaches.
+        var treeIndex: Int32 = -1
+    }
+
+    /// Where a run's binds read the host from.
+    enum BindSource {
+        /// The host root parked in the child's staging tmpfs (`AL_OP_BIND`).
+        case parkedRoot
+        /// The child's detached clone of the host's mount tree (`AL_OP_BIND_TREE`).
+        case detachedTree
+        /// Trees the parent clones from its own view of the host and sends with the run
+        /// (`AL_OP_BIND_FD`): how a child of a template, which has no host in its tree, gets them.
+        case parentTrees
     }
 
     /// One Landlock path rule (a path inside the sandbox and the access bits).
@@ -34,9 +47,10 @@ struct MountPlan {
     private(set) var records: [MountRecord] = []
     private(set) var landlockRules: [LandlockRule] = []
     private var createdDirectories: Set<String> = ["/"]
-    /// Whether the run's binds come from a detached clone of the host tree (`AL_OP_BIND_TREE`)
-    /// rather than from the parked host root (`AL_OP_BIND`); fixed by the base plan.
-    private(set) var bindsFromDetachedTree = false
+    /// Where the binds of this plan read the host from.
+    private(set) var binds = BindSource.parkedRoot
+    /// With ``BindSource/parentTrees``: the host paths the parent clones, in `treeIndex` order.
+    private(set) var bindSources: [String] = []
 
     /// Host directories made visible read-only when present (or recreated as the same symlink).
     static let systemPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
@@ -53,7 +67,7 @@ struct MountPlan {
     /// The part of every sandbox's root that does not depend on the run: the system directories,
     /// the minimal `/etc`, `/proc`, `/dev` and the `/tmp` mount point. Built once per shape and
     /// applied by prespawned children before their run is known.
-    init(baseFor inner: (uid: UInt32, gid: UInt32), landlockABI: Int, detachedHostTree: Bool) {
+    init(baseFor inner: (uid: UInt32, gid: UInt32), landlockABI: Int) {
         let ll = LandlockAccess(abi: landlockABI)
         landlockRules.append(LandlockRule(path: "/", access: ll.listDirectory))
 
@@ -112,19 +126,16 @@ struct MountPlan {
         mkdir("/tmp")
         tmp(size: SandboxLimits.defaultTmpSizeBytes)
         landlockRules.append(LandlockRule(path: "/tmp", access: ll.all))
-        detachedHostTreeAfterBase = detachedHostTree
     }
-
-    /// For a base plan: whether the child keeps the host as a detached tree once its base is set up.
-    private(set) var detachedHostTreeAfterBase = false
 
     /// The run's own part of the root, on top of `base`: its hostname files, `/tmp`, `/dev/tty`
     /// if asked, and the caller's mounts, each host path checked up front so errors name it.
     init(
-        runFor spec: SandboxSpec, host: (uid: UInt32, gid: UInt32), landlockABI: Int, base: MountPlan
+        runFor spec: SandboxSpec, host: (uid: UInt32, gid: UInt32), landlockABI: Int, base: MountPlan,
+        binds: BindSource
     ) throws(SandboxError) {
         createdDirectories = base.createdDirectories
-        bindsFromDetachedTree = base.detachedHostTreeAfterBase
+        self.binds = binds
         let ll = LandlockAccess(abi: landlockABI)
         if spec.hostname != SandboxSpec.defaultHostname { hostnameFiles(spec.hostname) }
         if spec.allowTTY { device("tty") }
@@ -245,8 +256,16 @@ struct MountPlan {
         landlockRules.map { al_landlock_rule(path: UnsafePointer(arena.string($0.path)), access: $0.access) }
     }
 
+    /// Options of the tmpfs a root is built on (a child's or a template's).
+    static let rootTmpfsOptions = "mode=0755,size=1m"
+
     /// The steps as the C side takes them, with every string copied into `arena`.
     func cOperations(in arena: CStringArena) -> [al_mount_op] {
+        Self.cOperations(steps, in: arena)
+    }
+
+    /// `steps` as the C side takes them, with every string copied into `arena`.
+    static func cOperations(_ steps: [Step], in arena: CStringArena) -> [al_mount_op] {
         steps.map { step in
             al_mount_op(
                 kind: Int32(step.kind.rawValue), flags: step.flags, mode: step.mode,
@@ -254,7 +273,7 @@ struct MountPlan {
                 target: UnsafePointer(arena.string(step.target)),
                 data: step.data.isEmpty
                     ? nil : UnsafeRawPointer(arena.array(step.data)).assumingMemoryBound(to: CChar.self),
-                data_len: step.kind == AL_OP_FILE ? step.data.count : 0)
+                data_len: step.kind == AL_OP_FILE ? step.data.count : 0, fd_index: step.treeIndex)
         }
     }
 
@@ -308,12 +327,84 @@ struct MountPlan {
             record: ("bind", host, writable ? "rw,nosuid,nodev" : "ro,nosuid,nodev"))
     }
 
-    /// A bind of a host path: from the detached host tree (path relative to its root) or from the
-    /// parked host root.
-    private func bindStep(host: String, target: String, flags: UInt32 = 0) -> Step {
-        bindsFromDetachedTree
-            ? Step(kind: AL_OP_BIND_TREE, target: target, source: String(host.drop { $0 == "/" }), flags: flags)
-            : Step(kind: AL_OP_BIND, target: target, source: "/" + Self.oldRoot + host, flags: flags)
+    /// A bind of a host path, read as ``binds`` says.
+    private mutating func bindStep(host: String, target: String, flags: UInt32 = 0) -> Step {
+        switch binds {
+        case .parkedRoot:
+            return Step(kind: AL_OP_BIND, target: target, source: "/" + Self.oldRoot + host, flags: flags)
+        case .detachedTree:
+            return Step(kind: AL_OP_BIND_TREE, target: target, source: String(host.drop { $0 == "/" }), flags: flags)
+        case .parentTrees:
+            bindSources.append(host)
+            return Step(
+                kind: AL_OP_BIND_FD, target: target, source: host, flags: flags,
+                treeIndex: Int32(bindSources.count - 1))
+        }
+    }
+
+    /// For a template (see `al_template_build`): the base's steps split into the template's and
+    /// each child's own. The template binds the host's `/proc` where the sandbox's goes: a user
+    /// namespace may mount a new proc only where one is already fully visible (the kernel's
+    /// `mount_too_revealing`), and each child covers it with its own. A child mounts that and its
+    /// `/tmp`; everything else is the template's, built once.
+    func templateBase() -> (template: [Step], child: [Step]) {
+        var template: [Step] = []
+        var child: [Step] = []
+        for step in steps {
+            switch step.kind {
+            case AL_OP_PROC:
+                template.append(Step(kind: AL_OP_BIND, target: step.target, source: "/" + Self.oldRoot + step.target))
+                child.append(step)
+            case AL_OP_TMPFS:
+                child.append(step)
+            default:
+                template.append(step)
+            }
+        }
+        return (template, child)
+    }
+
+    /// For a run from a template: takes out the steps that shape the root itself (directories,
+    /// files and symlinks outside every mount the child makes) and returns them, for the template;
+    /// what is left runs in the child, in order. A run's template holds exactly the mount points
+    /// and files its own plan would have created, so it sees what a run without a template sees.
+    /// `nil` (and nothing taken) when the run has more binds than one message can carry.
+    mutating func takeTemplateSteps() -> [Step]? {
+        guard binds == .parentTrees, bindSources.count <= Int(AL_MAX_RUN_TREES) else { return nil }
+        var childMounts = ["/proc", "/tmp"]
+        func insideChildMount(_ path: String) -> Bool {
+            childMounts.contains { path == $0 || path.hasPrefix($0 + "/") }
+        }
+        var template: [Step] = []
+        var child: [Step] = []
+        let shapingKinds = [AL_OP_MKDIR, AL_OP_TOUCH, AL_OP_FILE, AL_OP_SYMLINK]
+        for step in steps {
+            if shapingKinds.contains(step.kind) && !insideChildMount(step.target) {
+                template.append(step)
+            } else {
+                if step.kind == AL_OP_BIND_FD || step.kind == AL_OP_TMPFS { childMounts.append(step.target) }
+                child.append(step)
+            }
+        }
+        steps = child
+        return template
+    }
+}
+
+extension MountPlan.Step {
+    /// This step, named for an error message: `stage` is what failed ("mount", "mount_setattr").
+    func failureName(stage: String) -> String {
+        let source = source.replacingOccurrences(of: "/" + MountPlan.oldRoot, with: "")
+        switch kind {
+        case AL_OP_BIND, AL_OP_BIND_FD: return "\(stage)(bind \(source) → \(target))"
+        case AL_OP_BIND_TREE: return "\(stage)(bind /\(source) → \(target))"
+        case AL_OP_MKDIR: return "mkdir(\(target))"
+        case AL_OP_TOUCH, AL_OP_FILE: return "create(\(target))"
+        case AL_OP_SYMLINK: return "symlink(\(target) → \(source))"
+        case AL_OP_TMPFS: return "\(stage)(tmpfs \(target))"
+        case AL_OP_PROC: return "\(stage)(proc \(target))"
+        default: return "\(stage)(\(target))"
+        }
     }
 }
 

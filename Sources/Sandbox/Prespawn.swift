@@ -5,6 +5,9 @@ import Synchronization
 /// The part of a sandbox that does not depend on its run, as the C side takes it: identity maps,
 /// namespaces and the base mount plan, in memory that stays put for as long as any child built
 /// from it may still read it (the plan is immutable once made, and kept alive by its children).
+///
+/// A plan either has each child build the whole root (``current(inner:host:dropGroups:landlockABI:)``)
+/// or clones its children from a template that holds the root already (``templated(skeleton:)``).
 final class BasePlan: @unchecked Sendable {
     /// What makes two base plans interchangeable.
     struct Shape: Hashable, Sendable {
@@ -17,7 +20,29 @@ final class BasePlan: @unchecked Sendable {
     }
 
     let shape: Shape
+    /// The whole base, as every sandbox of this shape sees it (its records are the evidence).
     let mounts: MountPlan
+    /// The steps the child itself applies in its base phase: all of ``mounts``, or with a
+    /// template only a new `/proc` and `/tmp`.
+    let childSteps: [MountPlan.Step]
+    /// The template children are cloned from, or `nil`.
+    let template: SandboxTemplate?
+    /// The mount table of this base for the evidence: with a template, the host's `/proc` the
+    /// sandbox's covers is in it (see ``SandboxTemplate``).
+    var records: [MountRecord] {
+        guard template != nil else { return mounts.records }
+        var records = mounts.records
+        let covered = MountRecord(
+            target: "/proc", kind: "bind", source: "/proc (the host's, covered by the sandbox's own)",
+            options: "covered")
+        records.insert(covered, at: records.firstIndex { $0.kind == "proc" } ?? records.endIndex)
+        return records
+    }
+
+    /// How a run of this plan binds host paths.
+    var binds: MountPlan.BindSource {
+        template != nil ? .parentTrees : shape.detachedHostTree ? .detachedTree : .parkedRoot
+    }
     let uidMap: String
     let gidMap: String
     let pointer: UnsafeMutablePointer<al_base_plan>
@@ -35,37 +60,79 @@ final class BasePlan: @unchecked Sendable {
             inner: [inner.uid, inner.gid], host: [host.uid, host.gid], dropGroups: dropGroups, landlockABI: landlockABI,
             detachedHostTree: SandboxProbe.current.detachedMountClone, loaderCacheBytes: HostLayout.loaderCache() ?? [])
         if let plan = latest.withLock({ $0 }), plan.shape == shape { return plan }
-        let plan = BasePlan(shape: shape, inner: inner, host: host, dropGroups: dropGroups, landlockABI: landlockABI)
+        let mounts = MountPlan(baseFor: inner, landlockABI: landlockABI)
+        let plan = BasePlan(shape: shape, mounts: mounts, childSteps: mounts.steps, template: nil)
         latest.withLock { $0 = plan }
         return plan
     }
 
-    private init(
-        shape: Shape, inner: (uid: UInt32, gid: UInt32), host: (uid: UInt32, gid: UInt32), dropGroups: Bool,
-        landlockABI: Int
-    ) {
+    /// Templates kept, most recently used last: one per distinct root a run needs.
+    static let templatesKept = 8
+    private struct TemplateKey: Hashable {
+        var shape: Shape
+        var skeleton: [MountPlan.Step]
+    }
+    private static let templates = Mutex<[(key: TemplateKey, plan: BasePlan)]>([])
+    /// Held while a template is built, so that two runs needing the same one build it once.
+    private static let building = Mutex(())
+
+    /// This (whole-root) plan with its children cloned from a template whose root is this plan's
+    /// plus `skeleton` (a run's own mount points and files, from ``MountPlan/takeTemplateSteps()``).
+    /// Built on first use and kept; `nil` when it cannot be built (see ``SandboxTemplate/build(base:skeleton:)``).
+    func templated(skeleton: [MountPlan.Step]) -> BasePlan? {
+        let key = TemplateKey(shape: shape, skeleton: skeleton)
+        if let cached = Self.cachedTemplate(key) { return cached }
+        return Self.building.withLock { _ -> BasePlan? in
+            if let cached = Self.cachedTemplate(key) { return cached }
+            let split = mounts.templateBase()
+            guard let template = SandboxTemplate.build(base: split.template, skeleton: skeleton) else { return nil }
+            let plan = BasePlan(shape: shape, mounts: mounts, childSteps: split.child, template: template)
+            Self.templates.withLock { entries in
+                entries.append((key, plan))
+                if entries.count > Self.templatesKept { entries.removeFirst() }
+            }
+            return plan
+        }
+    }
+
+    /// The kept plan for `key`, marked most recently used, or `nil`.
+    private static func cachedTemplate(_ key: TemplateKey) -> BasePlan? {
+        templates.withLock { entries -> BasePlan? in
+            guard let index = entries.firstIndex(where: { $0.key == key }) else { return nil }
+            let entry = entries.remove(at: index)
+            entries.append(entry)
+            return entry.plan
+        }
+    }
+
+    private init(shape: Shape, mounts: MountPlan, childSteps: [MountPlan.Step], template: SandboxTemplate?) {
         self.shape = shape
-        mounts = MountPlan(baseFor: inner, landlockABI: landlockABI, detachedHostTree: shape.detachedHostTree)
-        uidMap = "\(inner.uid) \(host.uid) 1\n"
-        gidMap = "\(inner.gid) \(host.gid) 1\n"
+        self.mounts = mounts
+        self.childSteps = childSteps
+        self.template = template
+        uidMap = "\(shape.inner[0]) \(shape.host[0]) 1\n"
+        gidMap = "\(shape.inner[1]) \(shape.host[1]) 1\n"
         uidMapPointer = UnsafePointer(arena.string(uidMap))
         gidMapPointer = UnsafePointer(arena.string(gidMap))
         var plan = al_base_plan()
         plan.clone_flags = al_sandbox_namespaces
-        plan.inner_uid = inner.uid
-        plan.inner_gid = inner.gid
-        plan.drop_groups = dropGroups ? 1 : 0
+        plan.from_template = template != nil ? 1 : 0
+        plan.inner_uid = shape.inner[0]
+        plan.inner_gid = shape.inner[1]
+        plan.host_uid = shape.host[0]
+        plan.host_gid = shape.host[1]
+        plan.drop_groups = shape.dropGroups ? 1 : 0
         plan.staging_dir = UnsafePointer(arena.string(MountPlan.stagingDirectory))
         plan.old_root_name = UnsafePointer(arena.string(MountPlan.oldRoot))
-        plan.root_tmpfs_options = UnsafePointer(arena.string("mode=0755,size=1m"))
-        let ops = mounts.cOperations(in: arena)
+        plan.root_tmpfs_options = UnsafePointer(arena.string(MountPlan.rootTmpfsOptions))
+        let ops = MountPlan.cOperations(childSteps, in: arena)
         plan.ops = UnsafePointer(arena.array(ops))
         plan.op_count = ops.count
-        plan.detached_host_tree = shape.detachedHostTree ? 1 : 0
+        plan.detached_host_tree = template == nil && shape.detachedHostTree ? 1 : 0
         plan.cap_last_cap = Int32(SandboxProbe.current.capLastCap)
-        let access = LandlockAccess(abi: landlockABI)
+        let access = LandlockAccess(abi: shape.landlockABI)
         let rules = mounts.cLandlockRules(in: arena)
-        plan.landlock_abi = Int32(landlockABI)
+        plan.landlock_abi = Int32(shape.landlockABI)
         plan.landlock_handled_fs = access.handledFilesystem
         plan.landlock_handled_net = access.handledNetwork
         plan.landlock_scoped = access.scoped
@@ -85,6 +152,7 @@ final class BasePlan: @unchecked Sendable {
         steps.deny_setgroups = shape.dropGroups ? 0 : 1
         steps.join_netns_fd = network?.fd ?? -1
         steps.restore_netns_fd = NetworkNamespacePool.shared.home ?? -1
+        steps.template_fd = template?.fd ?? -1
         var handle: OpaquePointer? = nil
         var failure = al_child_failure()
         let rc = al_prespawn(pointer, &steps, &handle, &failure)
@@ -132,22 +200,26 @@ final class PrespawnedChild: @unchecked Sendable {
 
 /// Children prespawned ahead of their runs, so that a run pays only for its own part of the setup.
 ///
-/// A background thread keeps ``target`` children of the most recently used shape waiting; it is
+/// A background thread keeps ``target`` children of the most recently used plan waiting; it is
 /// started by the second run and lives as long as the process (the children's parent-death signal
-/// is tied to it). A run takes one if the shape matches and otherwise prespawns its own on the
-/// spot, so the pool changes how long a start takes, never what a sandbox is.
+/// is tied to it). Children already waiting for the ``plansKept`` most recently used plans stay
+/// (an agent alternating between two tools, each with its own template, keeps both warm). A run
+/// takes one if its plan matches and otherwise prespawns its own on the spot, so the pool changes
+/// how long a start takes, never what a sandbox is.
 final class WarmPool: Sendable {
     /// The pool of this process.
     static let shared = WarmPool(target: 2)
 
-    /// How many children are kept waiting.
+    /// How many children are kept waiting for the most recent plan.
     let target: Int
+    /// How many plans keep their waiting children.
+    static let plansKept = 4
     /// Starts a process makes before children are prespawned for it.
     static let requestsBeforeFilling = 2
 
     private struct State {
-        var ready: [PrespawnedChild] = []
-        var shape: BasePlan?
+        /// Waiting children per plan, the most recently used plan last.
+        var ready: [(plan: BasePlan, children: [PrespawnedChild])] = []
         var fillerStarted = false
         var enabled = true
         var requests = 0
@@ -164,13 +236,12 @@ final class WarmPool: Sendable {
     func take(for base: BasePlan) -> PrespawnedChild? {
         let (child, stale, startFiller) = state.withLock { state -> (PrespawnedChild?, [PrespawnedChild], Bool) in
             guard state.enabled else { return (nil, [], false) }
-            var stale: [PrespawnedChild] = []
-            if state.shape !== base {
-                stale = state.ready
-                state.ready = []
-                state.shape = base
-            }
-            let child = state.ready.isEmpty ? nil : state.ready.removeFirst()
+            var entry =
+                state.ready.firstIndex { $0.plan === base }.map { state.ready.remove(at: $0) }
+                ?? (plan: base, children: [])
+            let child = entry.children.isEmpty ? nil : entry.children.removeFirst()
+            state.ready.append(entry)
+            let stale = state.ready.count > Self.plansKept ? state.ready.removeFirst().children : []
             // A process that starts one sandbox (`airlock sandbox run`) gains nothing from children
             // made ahead; from the second start on, it does.
             state.requests += 1
@@ -194,18 +265,19 @@ final class WarmPool: Sendable {
         let children = state.withLock { state -> [PrespawnedChild] in
             state.enabled = false
             defer { state.ready = [] }
-            return state.ready
+            return state.ready.flatMap(\.children)
         }
         for child in children { child.discard() }
     }
 
     /// The pids of the children waiting now.
-    var waitingPids: [pid_t] { state.withLock { $0.ready.map(\.pid) } }
+    var waitingPids: [pid_t] { state.withLock { $0.ready.flatMap { $0.children.map(\.pid) } } }
 
     private func fill() {
         while true {
             let base: BasePlan? = state.withLock { state in
-                state.enabled && state.ready.count < target ? state.shape : nil
+                guard state.enabled, let last = state.ready.last, last.children.count < target else { return nil }
+                return last.plan
             }
             guard let base else {
                 wake.wait()
@@ -217,8 +289,10 @@ final class WarmPool: Sendable {
                 continue
             }
             let keep = state.withLock { state -> Bool in
-                guard state.enabled, state.shape === base, state.ready.count < target else { return false }
-                state.ready.append(child)
+                guard state.enabled, let index = state.ready.firstIndex(where: { $0.plan === base }),
+                    state.ready[index].children.count < target
+                else { return false }
+                state.ready[index].children.append(child)
                 return true
             }
             if !keep { child.discard() }

@@ -25,17 +25,23 @@ public struct Sandbox: Sendable {
         public var hostGIDWhenRoot: UInt32
         /// After the sandbox is gone, how long to keep reading pipes a stray holder keeps open. 1 s.
         public var drainGraceSeconds: Double
+        /// Whether children are cloned from a template root where this process can build one
+        /// (root; see `docs/sandbox.md`). Off, every child builds its whole root itself: the same
+        /// sandbox, started more slowly. Default on; `AIRLOCK_SANDBOX_TEMPLATES=off` turns it off
+        /// for a whole process.
+        public var templates: Bool
 
         /// Creates a configuration with the documented defaults.
         public init(
             innerUID: UInt32 = 1000, innerGID: UInt32 = 1000, hostUIDWhenRoot: UInt32 = 65534,
-            hostGIDWhenRoot: UInt32 = 65534, drainGraceSeconds: Double = 1
+            hostGIDWhenRoot: UInt32 = 65534, drainGraceSeconds: Double = 1, templates: Bool = true
         ) {
             self.innerUID = innerUID
             self.innerGID = innerGID
             self.hostUIDWhenRoot = hostUIDWhenRoot
             self.hostGIDWhenRoot = hostGIDWhenRoot
             self.drainGraceSeconds = drainGraceSeconds
+            self.templates = templates
         }
     }
 
@@ -140,8 +146,9 @@ private struct SandboxRun {
         guard host.uid != 0 else {
             throw SandboxError(.invalidSpec, "sandbox identity: the sandbox user may not map to host root")
         }
-        let base = BasePlan.current(inner: inner, host: host, dropGroups: isRoot, landlockABI: landlockABI)
-        let plan = try MountPlan(runFor: spec, host: host, landlockABI: landlockABI, base: base.mounts)
+        let (base, plan) = try Self.plans(
+            for: spec, inner: inner, host: host, dropGroups: isRoot, landlockABI: landlockABI,
+            templates: configuration.templates)
         let workdir = spec.workingDirectory
         guard workdir.hasPrefix("/") else {
             throw SandboxError(
@@ -218,6 +225,9 @@ private struct SandboxRun {
         var run = al_run_plan()
         run.ops = UnsafePointer(arena.array(ops))
         run.op_count = ops.count
+        let bindSources: [UnsafePointer<CChar>?] = plan.bindSources.map { UnsafePointer(arena.string($0)) }
+        run.bind_sources = UnsafePointer(arena.array(bindSources))
+        run.bind_source_count = bindSources.count
         run.hostname = UnsafePointer(arena.string(spec.hostname))
         run.workdir = UnsafePointer(arena.string(spec.workingDirectory))
         run.rlimits = UnsafePointer(arena.array(rlimits))
@@ -249,7 +259,7 @@ private struct SandboxRun {
         childWriteEnds = []
         guard rc == 0 else {
             Posix.close(stdinWriter)
-            throw describe(failure, base: base.mounts, run: plan, candidates: candidates)
+            throw describe(failure, base: base, run: plan, candidates: candidates)
         }
         // Tearing down a mount namespace waits for an RCU grace period. Holding a reference to the
         // sandbox's keeps that wait out of its last process's exit (which the caller is waiting on);
@@ -318,7 +328,7 @@ private struct SandboxRun {
             networkNamespace: Self.describe(child.network),
             uidMap: base.uidMap.trimmingWhitespace, gidMap: base.gidMap.trimmingWhitespace, uid: inner.uid,
             gid: inner.gid,
-            mounts: base.mounts.records + plan.records, seccompBPFSHA256: filter.sha256,
+            mounts: base.records + plan.records, seccompBPFSHA256: filter.sha256,
             seccompDenyAction: filter.denyAction,
             seccompInstructions: filter.instructionCount, landlockABI: landlockABI,
             capabilities: "none (bounding, ambient, inheritable, permitted, effective all empty)",
@@ -337,6 +347,25 @@ private struct SandboxRun {
                 bytes: Array(UnsafeBufferPointer(start: errBuffer, count: outcome.stderr_kept)),
                 totalBytes: outcome.stderr_total),
             deniedSyscalls: denied, confinement: evidence)
+    }
+
+    /// The base and run plans for `spec`: cloned from a template where this process can build
+    /// one, else each child building its whole root (see ``SandboxTemplate``).
+    static func plans(
+        for spec: SandboxSpec, inner: (uid: UInt32, gid: UInt32), host: (uid: UInt32, gid: UInt32),
+        dropGroups: Bool, landlockABI: Int, templates: Bool
+    ) throws(SandboxError) -> (BasePlan, MountPlan) {
+        let whole = BasePlan.current(inner: inner, host: host, dropGroups: dropGroups, landlockABI: landlockABI)
+        if templates && SandboxTemplate.unavailable == nil {
+            var plan = try MountPlan(
+                runFor: spec, host: host, landlockABI: landlockABI, base: whole.mounts, binds: .parentTrees)
+            if let skeleton = plan.takeTemplateSteps(), let templated = whole.templated(skeleton: skeleton) {
+                return (templated, plan)
+            }
+        }
+        let plan = try MountPlan(
+            runFor: spec, host: host, landlockABI: landlockABI, base: whole.mounts, binds: whole.binds)
+        return (whole, plan)
     }
 
     /// How the network namespace was provided, for the evidence.
@@ -395,7 +424,7 @@ private struct SandboxRun {
     }
 
     /// Turns a child or parent failure into an error naming the stage, the path and the errno.
-    func describe(_ failure: al_child_failure, base: MountPlan, run plan: MountPlan, candidates: [String])
+    func describe(_ failure: al_child_failure, base: BasePlan, run plan: MountPlan, candidates: [String])
         -> SandboxError
     {
         let stage = al_stage(rawValue: UInt32(failure.stage))
@@ -407,25 +436,17 @@ private struct SandboxRun {
             return SandboxError(.execFailed, "execve(\(what)): \(errnoText)", errno: failure.err)
         }
         var name = String(cString: al_stage_name(failure.stage))
-        let steps = stage == AL_STAGE_RUN_OPS ? plan.steps : base.steps
+        let steps = stage == AL_STAGE_RUN_OPS ? plan.steps : base.childSteps
         if stage == AL_STAGE_OP || stage == AL_STAGE_OP_SETATTR || stage == AL_STAGE_RUN_OPS,
             steps.indices.contains(Int(failure.index))
         {
-            let step = steps[Int(failure.index)]
-            let source = step.source.replacingOccurrences(of: "/" + MountPlan.oldRoot, with: "")
-            switch step.kind {
-            case AL_OP_BIND: name += "(bind \(source) → \(step.target))"
-            case AL_OP_MKDIR: name = "mkdir(\(step.target))"
-            case AL_OP_TOUCH, AL_OP_FILE: name = "create(\(step.target))"
-            case AL_OP_SYMLINK: name = "symlink(\(step.target) → \(step.source))"
-            case AL_OP_TMPFS: name += "(tmpfs \(step.target))"
-            case AL_OP_PROC: name += "(proc \(step.target))"
-            default: name += "(\(step.target))"
-            }
+            name = steps[Int(failure.index)].failureName(stage: name)
+        } else if stage == AL_STAGE_BIND_SOURCE, plan.bindSources.indices.contains(Int(failure.index)) {
+            name = "open_tree(\(plan.bindSources[Int(failure.index)]), OPEN_TREE_CLONE)"
         } else if stage == AL_STAGE_CHDIR_WORKDIR {
             name = "chdir(\(spec.workingDirectory))"
         } else if stage == AL_STAGE_LANDLOCK_OPEN || stage == AL_STAGE_LANDLOCK_RULE {
-            let rules = base.landlockRules + plan.landlockRules
+            let rules = base.mounts.landlockRules + plan.landlockRules
             if rules.indices.contains(Int(failure.index)) { name += "(\(rules[Int(failure.index)].path))" }
         }
         return SandboxError(.setupFailed, "\(name): \(errnoText)", errno: failure.err)

@@ -42,7 +42,8 @@ extension SandboxError {
     static func parentStep(_ failure: al_child_failure) -> SandboxError {
         let steps = [
             "clone", "write uid_map", "write setgroups", "write gid_map", "join cgroup", "release child",
-            "read child status", "setns(network)",
+            "read child status", "setns(network)", "setns(template)", "unshare(CLONE_FS) on the template thread",
+            "start the template thread",
         ]
         let step = steps.indices.contains(Int(failure.index)) ? steps[Int(failure.index)] : "parent"
         return SandboxError(.setupFailed, "sandbox setup: \(step): \(Posix.describe(failure.err))", errno: failure.err)

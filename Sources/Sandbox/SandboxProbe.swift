@@ -97,8 +97,15 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
             Feature(
                 name: "detached-mount-clone", available: detachedErr == 0,
                 detail: detachedErr == 0
-                    ? "open_tree can clone from a detached tree: the host is detached before a run starts"
+                    ? "open_tree can clone from a detached tree: without a template, the host is detached before a run starts"
                     : "not supported by this kernel: the host is detached during each start (slower, as safe)",
+                isLayer: false))
+        let templateReason = SandboxTemplate.unavailable
+        features.append(
+            Feature(
+                name: "root-templates", available: templateReason == nil,
+                detail: templateReason
+                    ?? "sandboxes are cloned from a template root built once per distinct root: a start copies a dozen mounts and detaches nothing (no host tree in it)",
                 isLayer: false))
         let pidfdErr = al_probe_pidfd()
         features.append(

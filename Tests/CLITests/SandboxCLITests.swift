@@ -93,7 +93,7 @@ import Testing
         // Speed-only features are reported but never counted as missing confinement.
         let features = try #require(object["features"] as? [[String: Any]])
         let speedOnly = features.filter { ($0["isLayer"] as? Bool) == false }.compactMap { $0["name"] as? String }
-        #expect(Set(speedOnly) == ["clone3", "detached-mount-clone"])
+        #expect(Set(speedOnly) == ["clone3", "detached-mount-clone", "root-templates"])
     }
 
     @Test func nothingLeaksAcrossManyRuns() throws {

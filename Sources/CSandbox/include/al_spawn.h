@@ -31,7 +31,12 @@ enum al_op_kind {
     AL_OP_FILE = 6,    /* create target (mode) and write data_len bytes of data */
     AL_OP_TOUCH = 7,   /* create an empty file target (a mount point for a file bind) */
     AL_OP_BIND_TREE = 9, /* clone source (relative to the host root) from the detached host tree onto target */
+    AL_OP_BIND_FD = 10,  /* move the run's detached tree number fd_index (cloned by the parent) onto target */
 };
+
+/* Most host trees one run may receive (AL_OP_BIND_FD), with its three standard streams in the
+ * same message; a run with more binds is built without a template. */
+#define AL_MAX_RUN_TREES 61
 
 /* Flags of a mount step. */
 #define AL_MNT_RDONLY 0x1u
@@ -48,6 +53,8 @@ struct al_mount_op {
     const char *target;
     const char *data;
     size_t data_len;
+    /* AL_OP_BIND_FD: which of the run's host trees (al_run_plan.bind_sources) to attach. */
+    int32_t fd_index;
 };
 
 /* One Landlock path-beneath rule: a path inside the new root and the access it grants. */
@@ -77,6 +84,18 @@ struct al_bpf_program {
 struct al_base_plan {
     /* Namespaces to create (CLONE_NEW* flags); CLONE_NEWNET is dropped when one is lent. */
     uint64_t clone_flags;
+    /*
+     * Whether the child is cloned from a template (al_template_build): its mount namespace is a
+     * copy of one whose root already is a sandbox root, read-only, with no host tree in it. The
+     * child then neither stages nor pivots; `ops` are only what each child needs its own of (a
+     * new /proc, its /tmp), and its run's binds arrive as trees the parent cloned (AL_OP_BIND_FD).
+     */
+    int32_t from_template;
+    /* The host uid and gid the sandbox user maps to: the parent resolves a run's host paths
+     * (AL_OP_BIND_FD sources) with them as its filesystem identity, so that it reaches no more of
+     * the host than a child resolving them itself would. */
+    uint32_t host_uid;
+    uint32_t host_gid;
     /* The uid/gid the program runs as, inside the user namespace. */
     uint32_t inner_uid;
     uint32_t inner_gid;
@@ -126,6 +145,11 @@ struct al_run_plan {
     const struct al_landlock_rule *landlock_rules;
     size_t landlock_rule_count;
 
+    /* Host paths the parent clones (open_tree, recursive) and sends with the run, for its
+     * AL_OP_BIND_FD steps; at most AL_MAX_RUN_TREES. */
+    const char *const *bind_sources;
+    size_t bind_source_count;
+
     /* Seccomp: the program, and whether to ask for a user-notification listener. */
     struct al_bpf_program seccomp;
     int32_t seccomp_listener;
@@ -174,6 +198,8 @@ enum al_stage {
     AL_STAGE_RUN_OPS,
     AL_STAGE_RECEIVE_RUN,
     AL_STAGE_HOST_TREE,
+    AL_STAGE_BIND_SOURCE, /* the parent's open_tree of a run's host path (index: the source) */
+    AL_STAGE_TEMPLATE,    /* a template's parent-side steps (index: 0 clone, 1 open namespace, 2 wait) */
 };
 
 /* What the child reports when a stage fails. */
@@ -208,6 +234,9 @@ struct al_parent_steps {
      */
     int32_t join_netns_fd;
     int32_t restore_netns_fd;
+    /* A template's mount namespace (al_template_build) to clone the child from, or -1. The clone
+     * then happens on Airlock's template thread, which enters it (see al_template_build). */
+    int32_t template_fd;
 };
 
 /* A child cloned and set up from a base plan, waiting for its run (opaque). */
@@ -234,6 +263,28 @@ int al_prespawn(const struct al_base_plan *base, const struct al_parent_steps *s
 int al_start(struct al_prespawned *child, const struct al_run_plan *run, const int32_t stdio[3],
              const int32_t *cgroup_procs_fds, size_t cgroup_procs_count, struct al_spawn_result *result,
              struct al_child_failure *failure);
+
+/* What a template's root is built from (see al_template_build). Owned by the caller. */
+struct al_template_plan {
+    const char *staging_dir;
+    const char *old_root_name;
+    const char *root_tmpfs_options;
+    /* Applied after pivot_root; binds (AL_OP_BIND) read from the parked host root. */
+    const struct al_mount_op *ops;
+    size_t op_count;
+};
+
+/*
+ * Builds a template: a mount namespace whose root is a sandbox's root, so that children cloned
+ * from it (al_parent_steps.template_fd) copy a tree of a dozen mounts instead of the host's, and
+ * neither build a root nor detach the host. A short-lived builder child, in a new mount
+ * namespace, stages a tmpfs root, pivots into it, applies `plan`, detaches the host and makes the
+ * root read-only; the namespace is kept through its descriptor (*template_fd) and the builder
+ * exits. Needs CAP_SYS_ADMIN in the caller's user namespace (root): children are cloned from it by
+ * a thread that enters it, and a thread cannot enter a user namespace. Returns 0, or -1 with
+ * `failure` (the builder's stage and op index, or AL_STAGE_TEMPLATE). Thread-safe.
+ */
+int al_template_build(const struct al_template_plan *plan, int32_t *template_fd, struct al_child_failure *failure);
 
 /* Kills, reaps and frees a prespawned child that will not be started. */
 void al_discard(struct al_prespawned *child);
