@@ -82,6 +82,15 @@ struct SandboxRunCommand: AsyncParsableCommand {
     var command: [String] = []
 
     mutating func run() async throws {
+        // Everything from the first argument the parser does not know is captured as the command,
+        // so an option it does not know, or a late --help, arrives here rather than as an error.
+        if let first = command.first, first != "--", first.hasPrefix("-") {
+            if first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
+            printError(
+                "airlock sandbox run: unknown option \(first) (options go before --, the program after it: "
+                    + "airlock sandbox run [OPTIONS] -- PROGRAM [ARGS...]; see --help)")
+            throw ExitCode.usage
+        }
         let spec: SandboxSpec
         do {
             spec = try makeSpec()

@@ -33,12 +33,16 @@ import Testing
                 ["sandbox", "run", "--ro", "/nonexistent-airlock-path", "--", "true"],
                 "mount source /nonexistent-airlock-path"
             ),
+            (["sandbox", "run", "--hostname", "box", "--", "true"], "unknown option --hostname"),
         ]
         for (arguments, expected) in cases {
             let result = try CLI.run(arguments)
             #expect(result.status == 64, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains(expected), "\(arguments): \(result.stderr)")
         }
+        // A late --help is help, not a program to run.
+        let help = try CLI.run(["sandbox", "run", "--tty", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: airlock sandbox run"), "\(help.stderr)")
     }
 
     @Test func jsonOutputIsTheExecutionRecord() throws {
