@@ -18,14 +18,20 @@ enum CLI {
         return dir.appendingPathComponent("airlock")
     }
 
-    /// Runs `airlock ARGS...` with `environment` added to a minimal environment.
+    /// Runs `airlock ARGS...` with `environment` added to a minimal environment; with a
+    /// `launcher` (`["/usr/bin/unshare", "--mount"]`), through it.
     static func run(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-        currentDirectory: URL? = nil
+        currentDirectory: URL? = nil, launcher: [String] = []
     ) throws -> CLIResult {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        if let first = launcher.first {
+            process.executableURL = URL(fileURLWithPath: first)
+            process.arguments = launcher.dropFirst() + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         for (k, v) in environment { env[k] = v }
         process.environment = env

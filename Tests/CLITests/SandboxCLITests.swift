@@ -100,6 +100,28 @@ import Testing
         #expect(Set(speedOnly) == ["clone3", "detached-mount-clone", "root-templates"])
     }
 
+    /// Most hosts (systemd's) share their mounts: a bind must still not propagate either way.
+    @Test(
+        .enabled(if: geteuid() == 0, "a mount namespace of its own needs root"),
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare"), "util-linux's unshare"),
+        arguments: ["on", "off"])
+    func onAHostWhoseMountsAreSharedTheBindsArePrivate(templates: String) throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "seen\n".write(to: dir.appendingPathComponent("f"), atomically: true, encoding: .utf8)
+        let result = try CLI.run(
+            [
+                "sandbox", "run", "--ro", dir.path, "--", "/bin/sh", "-c",
+                "cat \(dir.path)/f; grep -c ' \(dir.path) ' /proc/self/mountinfo; grep ' \(dir.path) ' /proc/self/mountinfo",
+            ],
+            environment: ["AIRLOCK_SANDBOX_TEMPLATES": templates],
+            launcher: ["/usr/bin/unshare", "--mount", "--propagation", "shared"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.prefix(2) == ["seen", "1"], "\(result.stdout)")
+        #expect(lines.count == 3 && !lines[2].contains("shared:"), "\(result.stdout)")
+    }
+
     @Test func nothingLeaksAcrossManyRuns() throws {
         let result = try CLI.run(["bench", "sandbox", "--leak-check", "9"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
