@@ -1,4 +1,5 @@
 import AirlockCore
+import Policy
 import Tools
 import Trace
 
@@ -44,12 +45,20 @@ public struct Reexecution: Sendable {
     /// Whether every call behaved as recorded.
     public var same: Bool { calls.allSatisfy(\.same) }
 
+    /// The run id the tokens of a re-executed call name (`reexecute:RUN`): a re-execution does the
+    /// call's work again, and a service that sees its token can tell it from the original run's.
+    public static func tokenRunID(_ runID: String) -> String { "reexecute:\(runID)" }
+
     /// Runs the recorded calls again.
     /// - Parameters:
     ///   - run: the verified record.
     ///   - runner: the tool runner (the real sandbox: nothing runs outside it).
     ///   - context: the workspace and datasets.
     ///   - current: run the current version of each tool instead of the recorded one (default false).
+    ///
+    /// A call's secrets are delivered as in the run, its tokens bound to ``tokenRunID(_:)`` and the
+    /// call's argument digest; its output goes through the runner's redactor before it is compared
+    /// with the record (which holds it redacted) or shown.
     /// - Throws: ``ReplayError`` when a payload's blob is missing.
     public init(_ run: RecordedRun, runner: ToolRunner, context: ToolRunContext, current: Bool = false)
         async throws(ReplayError)
@@ -74,9 +83,14 @@ public struct Reexecution: Sendable {
             do throws(ToolsError) {
                 let tool = try runner.registry.resolve(current ? name : reference)
                 call.ranTool = tool.reference
-                let result = try await runner.run(tool, arguments: arguments[id] ?? .null, context: context)
+                let args = arguments[id] ?? .null
+                let identity = ToolCallIdentity(
+                    runID: Self.tokenRunID(run.runID),
+                    argumentsDigest: ArgumentDigest.digest(tool: name, arguments: args))
+                let result = try await runner.run(tool, arguments: args, context: context, call: identity)
                 call.exit = Int64(result.exitCode)
-                call.output = result.record.stdout.text
+                let output = result.record.stdout.text
+                call.output = runner.secrets?.redactor.redacted(output) ?? output
             } catch {
                 call.output = "could not run: \(error)"
             }

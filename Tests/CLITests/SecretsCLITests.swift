@@ -178,6 +178,15 @@ struct SecretsCLITests {
         // A replay re-drives the redacted record and records the same redactions.
         let replay = try CLI.run(["replay", "secrets-e2e", "--workflow", workflow.path], environment: env)
         #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        // Re-executed, the calls get their secrets again; what they print is redacted before it is
+        // compared with the record or shown, so the leaking call is the same as recorded.
+        let again = try CLI.run(
+            ["replay", "secrets-e2e", "--workflow", workflow.path, "--reexecute", "--json"], environment: env)
+        for form in Self.encodings { #expect(!again.stdout.contains(form), "the re-execution shows \(form)") }
+        let calls = try JSONParser().parse(again.stdout)["reexecution"]?["calls"]?.arrayValue ?? []
+        let leak = calls.first { $0["ran_tool"]?.stringValue?.hasPrefix("secret.leak@") == true }
+        #expect(leak?["same"] == .bool(true), "\(again.stdout)")
+        #expect(leak?["output"]?.stringValue?.contains("plain: [secret:DEMO_API_KEY]") == true)
 
         // `last used` is recorded.
         let list = try CLI.run(["secrets", "list", "--json"], environment: env)

@@ -88,7 +88,7 @@ struct NetworkConfinementTests {
 struct FilesystemConfinementTests {
     @Test func hostSecretsHomeAndTmpAreInvisible() async throws {
         let marker = "airlock-host-marker-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: "/tmp/\(marker)", contents: Data("host".utf8))
+        _ = FileManager.default.createFile(atPath: "/tmp/\(marker)", contents: Data("host".utf8))
         defer { try? FileManager.default.removeItem(atPath: "/tmp/\(marker)") }
         let record = try await Box.sh(
             "for p in /etc/shadow /root /home /var /run /sys /tmp/\(marker); do "
@@ -107,7 +107,7 @@ struct FilesystemConfinementTests {
             try? FileManager.default.removeItem(at: rw)
             try? FileManager.default.removeItem(at: ro)
         }
-        FileManager.default.createFile(atPath: ro.path + "/data.txt", contents: Data("read me\n".utf8))
+        _ = FileManager.default.createFile(atPath: ro.path + "/data.txt", contents: Data("read me\n".utf8))
         let record = try await Box.sh(
             """
             echo ok > \(rw.path)/out.txt && echo wrote-rw
@@ -128,7 +128,7 @@ struct FilesystemConfinementTests {
     @Test func mountTargetCanDifferFromSource() async throws {
         let dir = try Box.writableDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        FileManager.default.createFile(atPath: dir.path + "/f", contents: Data("inside\n".utf8))
+        _ = FileManager.default.createFile(atPath: dir.path + "/f", contents: Data("inside\n".utf8))
         let record = try await Box.sh(
             "cat /data/in/f; test -e \(dir.path) && echo host-path-visible || echo host-path-hidden",
             mounts: [BindMount(source: dir.path, target: "/data/in", writable: false)])
