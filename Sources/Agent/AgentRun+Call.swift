@@ -280,16 +280,7 @@ extension AgentRun {
     /// The record as the trace keeps it: each output stream redacted, its kept bytes being the
     /// redacted ones, so that a replay decoding the record re-encodes it byte for byte.
     func redacted(_ record: ExecutionRecord) -> ExecutionRecord {
-        var copy = record
-        for path in [\ExecutionRecord.stdout, \ExecutionRecord.stderr] {
-            let original = record[keyPath: path]
-            let text = redacted(original.text)
-            guard text != original.text else { continue }
-            var stream = CapturedOutput(bytes: Array(text.utf8), totalBytes: original.totalBytes)
-            stream.truncated = original.truncated
-            copy[keyPath: path] = stream
-        }
-        return copy
+        record.mappingOutputs { redacted($0) }
     }
 
     /// The longest prefix of `text` of at most `bytes` UTF-8 bytes that ends on a character boundary.

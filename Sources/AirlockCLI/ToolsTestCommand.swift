@@ -7,7 +7,8 @@ import Tools
 
 /// `airlock tools test NAME --args JSON`: the developer's inner loop. Validates the arguments,
 /// renders argv, runs the tool in the sandbox with its manifest's mounts and limits, and prints
-/// the execution record.
+/// the execution record, with the tool's secrets redacted from what it printed (as the model and
+/// the trace would see it: a terminal and a CI log are places a secret must not land either).
 ///
 /// Exit code: the tool's own (128 + signal when killed) when it ran; 65 for invalid arguments;
 /// 66 for an unknown tool; 1 for a drifted executable; 125 when the sandbox could not be set up.
@@ -57,7 +58,15 @@ struct ToolsTestCommand: AsyncParsableCommand {
             let call = ToolCallIdentity(
                 runID: "tools-test", argumentsDigest: ArgumentDigest.digest(tool: tool.manifest.name, arguments: parsed)
             )
-            let result = try await runner.run(tool, arguments: parsed, context: context, call: call)
+            var result = try await runner.run(tool, arguments: parsed, context: context, call: call)
+            if let redactor = runner.secrets?.redactor {
+                let output = redactor.redacted(result.output)
+                if output != result.output {
+                    result.output = output
+                    result.json = result.json == nil ? nil : try? JSONParser().parse(output)
+                }
+                result.record = result.record.mappingOutputs { redactor.redacted($0) }
+            }
             report(result, workspace: context.workspace)
             throw ExitCode(result.exitCode)
         } catch let error as ToolsError {

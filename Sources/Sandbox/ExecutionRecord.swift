@@ -67,6 +67,24 @@ public enum Termination: Sendable, Hashable, Codable {
     }
 }
 
+extension ExecutionRecord {
+    /// This record with each output stream passed through `transform` (a secret redactor): the
+    /// kept bytes become the transformed text's, while the byte count and truncation stay the
+    /// program's. A stream `transform` leaves as it is is kept as it is.
+    public func mappingOutputs(_ transform: (String) -> String) -> ExecutionRecord {
+        var copy = self
+        for path in [\ExecutionRecord.stdout, \ExecutionRecord.stderr] {
+            let original = self[keyPath: path]
+            let text = transform(original.text)
+            guard text != original.text else { continue }
+            var stream = CapturedOutput(bytes: Array(text.utf8), totalBytes: original.totalBytes)
+            stream.truncated = original.truncated
+            copy[keyPath: path] = stream
+        }
+        return copy
+    }
+}
+
 /// One output stream, kept up to its cap.
 public struct CapturedOutput: Sendable, Hashable, Codable {
     /// The kept bytes, decoded as UTF-8 (invalid sequences replaced).

@@ -194,6 +194,18 @@ struct SecretsCLITests {
         #expect(entry?["last_used"]?.stringValue != nil)
     }
 
+    @Test func toolsTestShowsAToolsSecretRedacted() throws {
+        _ = try registerTools()
+        let set = try CLI.run(["secrets", "set", "DEMO_API_KEY"], environment: env, stdin: Self.value + "\n")
+        try #require(set.status == 0, "\(set.stderr)")
+        for arguments in [["tools", "test", "secret.leak"], ["tools", "test", "secret.leak", "--json"]] {
+            let result = try CLI.run(arguments, environment: env)
+            #expect(result.status == 0, "\(result.stderr)")
+            for form in Self.encodings { #expect(!result.stdout.contains(form), "\(arguments) shows \(form)") }
+            #expect(result.stdout.contains("plain: [secret:DEMO_API_KEY]"), "\(result.stdout)")
+        }
+    }
+
     @Test func aTokenVerifiesOfflineAndItsKeyExports() throws {
         let key = try CLI.run(["secrets", "token-key", "--export"], environment: env)
         #expect(key.status == 0)
