@@ -7,7 +7,9 @@ import CSandbox
 /// The child's new root, as an ordered list of steps the C side applies after `pivot_root`,
 /// with the evidence (mount table) and the Landlock rules that go with it.
 ///
-/// The host root is parked at ``oldRoot`` during setup, so every bind source is read through it.
+/// The base's binds read the host through its root parked at ``oldRoot`` during setup; a run's,
+/// as its ``BindSource`` says. For a template, the steps are split between the template and each
+/// child (``templateBase()``, ``takeTemplateSteps()``); the records stay those of the whole plan.
 struct MountPlan {
     /// One step for the C side.
     struct Step: Hashable {
