@@ -826,6 +826,16 @@ static void *al_template_thread_main(void *unused) {
     return NULL;
 }
 
+/* In a child forked without exec the thread is gone (fork copies only the calling thread) and the
+ * locks may be held by threads that are gone too: start over. */
+static void al_template_after_fork_child(void) {
+    pthread_mutex_init(&al_template_call_lock, NULL);
+    pthread_mutex_init(&al_template_lock, NULL);
+    pthread_cond_init(&al_template_cond, NULL);
+    al_template_pending = NULL;
+    al_template_thread_state = 0;
+}
+
 /* Runs al_prespawn_here on the template thread (started on first use). */
 static int al_prespawn_from_template(const struct al_base_plan *base, const struct al_parent_steps *steps,
                                      struct al_prespawned **out, struct al_child_failure *failure) {
@@ -840,6 +850,11 @@ static int al_prespawn_from_template(const struct al_base_plan *base, const stru
         int err = pthread_create(&thread, &attr, al_template_thread_main, NULL);
         pthread_attr_destroy(&attr);
         al_template_thread_state = err == 0 ? 1 : -err;
+        static int al_template_fork_handler;
+        if (err == 0 && !al_template_fork_handler) {
+            pthread_atfork(NULL, NULL, al_template_after_fork_child);
+            al_template_fork_handler = 1;
+        }
     }
     if (al_template_thread_state < 0) {
         failure->err = -al_template_thread_state;
