@@ -337,10 +337,8 @@ static long al_child_receive(const struct al_prespawned *ctx, int *fds, int coun
     } while (r == -EINTR);
     if (r < 0) return r;
     if (r == 0) return -EPIPE;
-    if (count == AL_RUN_MESSAGE) {
-        if (ctx->run->bind_source_count > AL_MAX_RUN_TREES) return -E2BIG;
-        count = 3 + (int)ctx->run->bind_source_count;
-    }
+    /* (A count above the buffer's fails the length check below: the kernel truncates to it.) */
+    if (count == AL_RUN_MESSAGE) count = 3 + (int)ctx->run->bind_source_count;
     if (count == 0) return 0;
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
     if (cmsg == NULL || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(count * sizeof(int))) return -EBADMSG;
@@ -775,7 +773,8 @@ fail:
  * The template thread: children of a template are cloned by this one thread, which enters the
  * template's mount namespace for each (a process's other threads stay in the host's). It lives as
  * long as the process, since every child it clones has its parent-death signal tied to it, and
- * runs nothing but al_prespawn_here. Calls are handed to it one at a time.
+ * runs nothing but al_prespawn_here. Calls are handed to it one at a time: a caller waits until
+ * no call is pending, posts its own, and waits until it is done.
  */
 struct al_template_call {
     const struct al_base_plan *base;
@@ -786,8 +785,7 @@ struct al_template_call {
     int done;
 };
 
-static pthread_mutex_t al_template_call_lock = PTHREAD_MUTEX_INITIALIZER; /* one call at a time */
-static pthread_mutex_t al_template_lock = PTHREAD_MUTEX_INITIALIZER;      /* guards the two below */
+static pthread_mutex_t al_template_lock = PTHREAD_MUTEX_INITIALIZER; /* guards the three below */
 static pthread_cond_t al_template_cond = PTHREAD_COND_INITIALIZER;
 static struct al_template_call *al_template_pending;
 static int al_template_thread_state; /* 0 not started, 1 running, -errno could not start */
@@ -829,7 +827,6 @@ static void *al_template_thread_main(void *unused) {
 /* In a child forked without exec the thread is gone (fork copies only the calling thread) and the
  * locks may be held by threads that are gone too: start over. */
 static void al_template_after_fork_child(void) {
-    pthread_mutex_init(&al_template_call_lock, NULL);
     pthread_mutex_init(&al_template_lock, NULL);
     pthread_cond_init(&al_template_cond, NULL);
     al_template_pending = NULL;
@@ -840,7 +837,6 @@ static void al_template_after_fork_child(void) {
 static int al_prespawn_from_template(const struct al_base_plan *base, const struct al_parent_steps *steps,
                                      struct al_prespawned **out, struct al_child_failure *failure) {
     struct al_template_call call = {.base = base, .steps = steps, .out = out, .failure = failure};
-    pthread_mutex_lock(&al_template_call_lock);
     pthread_mutex_lock(&al_template_lock);
     if (al_template_thread_state == 0) {
         pthread_t thread;
@@ -860,14 +856,13 @@ static int al_prespawn_from_template(const struct al_base_plan *base, const stru
         failure->err = -al_template_thread_state;
         failure->index = 10;
         pthread_mutex_unlock(&al_template_lock);
-        pthread_mutex_unlock(&al_template_call_lock);
         return -1;
     }
+    while (al_template_pending != NULL) pthread_cond_wait(&al_template_cond, &al_template_lock);
     al_template_pending = &call;
     pthread_cond_broadcast(&al_template_cond);
     while (!call.done) pthread_cond_wait(&al_template_cond, &al_template_lock);
     pthread_mutex_unlock(&al_template_lock);
-    pthread_mutex_unlock(&al_template_call_lock);
     return call.result;
 }
 

@@ -29,16 +29,7 @@ final class BasePlan: @unchecked Sendable {
     let template: SandboxTemplate?
     /// The mount table of this base for the evidence: with a template, the host's `/proc` the
     /// sandbox's covers is in it (see ``SandboxTemplate``).
-    var records: [MountRecord] {
-        guard template != nil else { return mounts.records }
-        var records = mounts.records
-        let covered = MountRecord(
-            target: "/proc", kind: "bind", source: "/proc (the host's, covered by the sandbox's own)",
-            options: "covered")
-        records.insert(covered, at: records.firstIndex { $0.kind == "proc" } ?? records.endIndex)
-        return records
-    }
-
+    let records: [MountRecord]
     /// How a run of this plan binds host paths.
     var binds: MountPlan.BindSource {
         template != nil ? .parentTrees : shape.detachedHostTree ? .detachedTree : .parkedRoot
@@ -110,6 +101,14 @@ final class BasePlan: @unchecked Sendable {
         self.mounts = mounts
         self.childSteps = childSteps
         self.template = template
+        var records = mounts.records
+        if template != nil {
+            let covered = MountRecord(
+                target: "/proc", kind: "bind", source: "/proc (the host's, covered by the sandbox's own)",
+                options: "covered")
+            records.insert(covered, at: records.firstIndex { $0.kind == "proc" } ?? records.endIndex)
+        }
+        self.records = records
         uidMap = "\(shape.inner[0]) \(shape.host[0]) 1\n"
         gidMap = "\(shape.inner[1]) \(shape.host[1]) 1\n"
         uidMapPointer = UnsafePointer(arena.string(uidMap))
