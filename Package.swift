@@ -40,7 +40,9 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["CSandbox", "AirlockCore"], exclude: ["README.md"]),
         .target(
             name: "Tools",
-            dependencies: ["AirlockCore", "Sandbox", "SQLiteSupport", "Secrets", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "AirlockCore", "Sandbox", "SQLiteSupport", "Secrets", .product(name: "Yams", package: "Yams"),
+            ],
             exclude: ["README.md"]),
         .target(
             name: "Policy", dependencies: ["AirlockCore", .product(name: "Yams", package: "Yams")],
@@ -53,12 +55,18 @@ let package = Package(
             exclude: ["README.md"]),
         // The local secret store, per-call tokens and redaction.
         .target(name: "Secrets", dependencies: ["AirlockCore", "CCrypto", "Trace"], exclude: ["README.md"]),
+        // The typed payload of every run event: what Agent writes and Replay, review and export read.
         .target(
-            name: "Agent", dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Secrets"],
+            name: "RunEvents", dependencies: ["AirlockCore", "Trace", "Model", "Sandbox"], exclude: ["README.md"]),
+        .target(
+            name: "Agent",
+            dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Secrets", "RunEvents"],
             exclude: ["README.md"]),
         .target(
             name: "Replay",
-            dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Agent", "Secrets"],
+            dependencies: [
+                "AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Agent", "Secrets", "RunEvents",
+            ],
             exclude: ["README.md"]),
         // `airlock doctor`: checks that show the air gap holds on this host.
         .target(
@@ -69,11 +77,12 @@ let package = Package(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
-                "Doctor", "Secrets",
+                "Doctor", "Secrets", "RunEvents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
+        .testTarget(name: "RunEventsTests", dependencies: ["RunEvents", "AirlockCore", "Trace", "Model", "Sandbox"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),

@@ -2,18 +2,27 @@ import AirlockCore
 import Foundation
 import Model
 import Policy
+import RunEvents
 import Secrets
 import Tools
 import Trace
 
-/// The orchestrator: asks the model, and takes each proposed call through the registry and its
-/// schema, the policy, an approval when one is needed, and the sandbox, feeding the result back
-/// within the manifest's byte cap, until a final answer, a spent budget or an error. Every step is
-/// appended to the trace as it happens (`run.started` … `run.finished`).
+/// The orchestrator: asks the model, and takes each proposed call through the catalog and its
+/// schema, the policy, an approval when one is needed, and the tool runner, feeding the result
+/// back within the manifest's byte cap, until a final answer, a spent budget or an error. Every
+/// step is appended to the trace as a typed event (RunEvents) as it happens (`run.started` …
+/// `run.finished`).
+///
+/// The loop talks to the world through four protocols: ``ChatModel``, ``ToolCatalog``,
+/// ``ToolStepRunning`` and ``Approver``. A live run plugs in the model client, the registry and
+/// the sandbox; a replay plugs in what the trace recorded, and re-drives this very code.
 ///
 /// Malformed calls (unknown tool, arguments that are not JSON or fail the schema) go through the
 /// policy like any other proposal (its built-in guards deny them), are answered to the model as an
 /// error and recorded; they never end the run. Calls of one response are handled in order.
+///
+/// The run's clock is the trace's: budgets and the policy's `now` are read from the time of the
+/// last recorded event, so that a replay, which plays the recorded times back, decides the same.
 public struct AgentLoop: Sendable {
     /// Bounds and identity of a run.
     public struct Configuration: Sendable {
@@ -29,11 +38,12 @@ public struct AgentLoop: Sendable {
         public var maxConsecutiveDenials: Int
         /// The run id, or `nil` for a new random one.
         public var runID: String?
-        /// Trace recorder options (checkpoint interval, redaction).
+        /// Trace recorder options (checkpoint interval, redaction, clock).
         public var recorderOptions: TraceRecorderOptions
-        /// Facts about the model recorded in `run.started` beside its name and kind: for the
-        /// embedded model, the model file's and server binary's SHA-256 (default none).
-        public var modelDetails: [String: JSONValue] = [:]
+        /// The embedded model's artefacts, recorded in `run.started` when it is the one asked.
+        public var embedded: RunStarted.Embedded?
+        /// The Airlock version recorded in `run.started` (default this build's).
+        public var airlockVersion: String = AirlockVersion.current
         /// Called with every call id, policy input and the decision it got, in order, so that a
         /// replay can re-judge the very same inputs under another policy (default none).
         public var decisionObserver: (@Sendable (String, PolicyInput, Decision) -> Void)?
@@ -73,12 +83,12 @@ public struct AgentLoop: Sendable {
 
     /// The workflow being run.
     public let workflow: Workflow
-    /// The workflow's policy, loaded.
-    public let policy: Policy
-    /// Where tools come from.
-    public let registry: ToolRegistry
-    /// What runs them (in the sandbox).
-    public let runner: ToolRunner
+    /// The workflow's policy, with its text.
+    public let policyDocument: PolicyDocument
+    /// Where the run's tools come from.
+    public let catalog: any ToolCatalog
+    /// What runs allowed calls.
+    public let steps: any ToolStepRunning
     /// The model.
     public let model: any ChatModel
     /// The run's workspace and datasets.
@@ -86,36 +96,54 @@ public struct AgentLoop: Sendable {
     /// Bounds and identity.
     public let configuration: Configuration
 
-    /// Creates a loop.
+    /// The compiled policy.
+    public var policy: Policy { policyDocument.policy }
+
+    /// Creates a loop over any catalog and tool runner.
     public init(
-        workflow: Workflow, policy: Policy, registry: ToolRegistry, runner: ToolRunner, model: any ChatModel,
-        context: ToolRunContext, configuration: Configuration
+        workflow: Workflow, policy: PolicyDocument, catalog: any ToolCatalog, steps: any ToolStepRunning,
+        model: any ChatModel, context: ToolRunContext, configuration: Configuration
     ) {
         self.workflow = workflow
-        self.policy = policy
-        self.registry = registry
-        self.runner = runner
+        self.policyDocument = policy
+        self.catalog = catalog
+        self.steps = steps
         self.model = model
         self.context = context
         self.configuration = configuration
     }
 
+    /// Creates a live loop: tools from the registry, run by `runner`.
+    public init(
+        workflow: Workflow, policy: PolicyDocument, registry: ToolRegistry, runner: ToolRunner, model: any ChatModel,
+        context: ToolRunContext, configuration: Configuration
+    ) {
+        self.init(
+            workflow: workflow, policy: policy, catalog: RegistryCatalog(registry: registry), steps: runner,
+            model: model, context: context, configuration: configuration)
+    }
+
     /// Loads the policy a workflow names.
     /// - Throws: ``AgentError`` `invalid-policy` naming the file and the first problem.
-    public static func loadPolicy(of workflow: Workflow) throws(AgentError) -> Policy {
-        let text: String
-        do {
-            text = try String(contentsOf: workflow.policyURL, encoding: .utf8)
-        } catch {
-            throw AgentError(
-                .invalidPolicy, "workflow \(workflow.name): cannot read its policy \(workflow.policyURL.path)",
-                cause: "\(error)")
+    public static func loadPolicy(of workflow: Workflow) throws(AgentError) -> PolicyDocument {
+        try PolicyDocument.load(of: workflow)
+    }
+
+    /// The workflow's tools, resolved in the catalog.
+    /// - Throws: ``AgentError`` `invalid-workflow` for a tool that is not registered, `registry`
+    ///   when the registry cannot be read.
+    public func resolveTools() throws(AgentError) -> [RegisteredTool] {
+        var tools: [RegisteredTool] = []
+        for name in workflow.tools {
+            do throws(ToolsError) {
+                tools.append(try catalog.tool(named: name))
+            } catch {
+                let code: AgentError.Code = error.code == .unknownTool ? .invalidWorkflow : .registry
+                throw AgentError(
+                    code, "workflow \(workflow.name) lists tool \(name), which cannot be used: \(error.message)")
+            }
         }
-        do {
-            return try Policy(yaml: text)
-        } catch {
-            throw AgentError(.invalidPolicy, "\(workflow.policyURL.path): \(error.message)")
-        }
+        return tools
     }
 
     /// Runs the workflow once.
@@ -133,57 +161,9 @@ public struct AgentLoop: Sendable {
         progress: @escaping @Sendable (AgentProgress) -> Void = { _ in }
     ) async throws(AgentError) -> AgentRunOutcome {
         let (task, typed) = try workflow.renderTask(parameters)
-        var tools: [RegisteredTool] = []
-        for name in workflow.tools {
-            do throws(ToolsError) {
-                let tool = try registry.resolve(name)
-                guard tool.manifest.name == name else {
-                    throw ToolsError(.unknownTool, "\(name) resolves to \(tool.manifest.name)")
-                }
-                tools.append(tool)
-            } catch {
-                let code: AgentError.Code = error.code == .unknownTool ? .invalidWorkflow : .registry
-                throw AgentError(
-                    code, "workflow \(workflow.name) lists tool \(name), which cannot be used: \(error.message)")
-            }
-        }
+        let tools = try resolveTools()
         let offer = offer(tools)
-        var modelEntry = configuration.modelDetails.merging(
-            [
-                "name": .string(model.name), "kind": .string(model.kind),
-                "tool_calling": .string(configuration.toolCalling.rawValue),
-                "sampling": [
-                    "temperature": .number(workflow.model.temperature),
-                    "max_tokens": .integer(Int64(workflow.model.maxTokens)),
-                    "seed": workflow.model.seed.map { .integer(Int64($0)) } ?? .null,
-                ],
-            ], uniquingKeysWith: { _, fixed in fixed })
-        if configuration.toolCalling == .constrained {
-            modelEntry["constrained"] = [
-                "reply_schema_sha256": .string(
-                    SHA256.hex(ConstrainedToolCalling.replySchema(tools: offer.tools).canonicalBytes)),
-                "excluded_tools": .object(offer.excluded.mapValues { .array($0.map(JSONValue.string)) }),
-            ]
-        }
-        let started: JSONValue = [
-            "workflow": .string(workflow.name), "workflow_sha256": .string(workflow.sha256),
-            "principal": .string(configuration.user), "role": .string(workflow.role),
-            "agent": .string(configuration.agent), "parameters": .object(typed),
-            "policy_digest": .string(policy.digest), "policy": .string(policy.name),
-            "tools": .array(
-                tools.map {
-                    [
-                        "name": .string($0.manifest.name), "version": .string($0.manifest.version),
-                        "sha256": .string($0.manifest.executable.sha256),
-                    ]
-                }),
-            "model": .object(modelEntry),
-            "budgets": [
-                "max_steps": .integer(Int64(workflow.budgets.maxSteps)),
-                "max_tool_calls": .integer(Int64(workflow.budgets.maxToolCalls)),
-                "wall_seconds": .number(workflow.budgets.wallSeconds),
-            ],
-        ]
+        let started = started(tools: tools, offer: offer, parameters: typed)
         let recorder: RunRecorder
         do {
             var options = configuration.recorderOptions
@@ -192,8 +172,8 @@ public struct AgentLoop: Sendable {
                 options.redactor = { secrets.redacted(previous($0)) }
             }
             recorder = try RunRecorder(
-                store: store, key: key, runID: configuration.runID ?? UUID().uuidString.lowercased(), started: started,
-                options: options)
+                store: store, key: key, runID: configuration.runID ?? UUID().uuidString.lowercased(),
+                started: started.json, options: options)
         } catch {
             throw AgentError(.trace, "cannot start the run in the trace \(store.path)", cause: error.description)
         }
@@ -205,6 +185,49 @@ public struct AgentLoop: Sendable {
             throw AgentError(
                 .trace, "run \(recorder.runID): the trace could not be written; the run stopped", cause: "\(error)")
         }
+    }
+
+    /// The `run.started` record of this setup: everything a reviewer or a replay needs.
+    func started(
+        tools: [RegisteredTool], offer: (tools: [JSONValue], excluded: [String: [String]]),
+        parameters: [String: JSONValue]
+    ) -> RunStarted {
+        let options = configuration.recorderOptions
+        let settings = workflow.model
+        var constrained: RunStarted.Constrained?
+        if configuration.toolCalling == .constrained {
+            constrained = RunStarted.Constrained(
+                replySchemaSHA256: SHA256.hex(ConstrainedToolCalling.replySchema(tools: offer.tools).canonicalBytes),
+                excludedTools: offer.excluded)
+        }
+        return RunStarted(
+            workflow: workflow.name, principal: configuration.user, role: workflow.role, agent: configuration.agent,
+            airlock: configuration.airlockVersion, parameters: parameters,
+            workflowFile: RunStarted.WorkflowFile(
+                sha256: workflow.sha256, text: workflow.text, path: workflow.path),
+            policy: RunStarted.PolicyText(
+                name: policy.name, digest: policy.digest, sha256: SHA256.hex(Array(policyDocument.text.utf8)),
+                text: policyDocument.text, path: policyDocument.path),
+            tools: tools.map {
+                RunStarted.Tool(
+                    name: $0.manifest.name, version: $0.manifest.version, manifestSHA256: $0.manifest.manifestSHA256,
+                    executableSHA256: $0.manifest.executable.sha256, manifest: $0.manifest.document)
+            },
+            model: RunStarted.ModelFacts(
+                name: model.name, kind: model.kind, toolCalling: configuration.toolCalling,
+                sampling: RunStarted.Sampling(
+                    temperature: settings.temperature, maxTokens: settings.maxTokens, seed: settings.seed),
+                embedded: configuration.embedded, constrained: constrained),
+            budgets: RunStarted.Budgets(
+                maxSteps: workflow.budgets.maxSteps, maxToolCalls: workflow.budgets.maxToolCalls,
+                wallSeconds: workflow.budgets.wallSeconds),
+            breaker: RunStarted.Breaker(maxConsecutiveDenials: configuration.maxConsecutiveDenials),
+            preApproved: Set(workflow.preApproved + configuration.preApproved).sorted(),
+            recorder: RunStarted.Recorder(
+                checkpointInterval: options.checkpointInterval, blobThreshold: options.blobThreshold,
+                maxEventBytes: options.maxEventBytes),
+            context: RunStarted.Context(
+                workspace: context.workspace?.path, datasets: context.datasets.mapValues(\.path)))
     }
 
     /// The tool descriptions offered to the model: the manifests' as written in native mode, the

@@ -2,6 +2,7 @@ import AirlockCore
 import Foundation
 import Model
 import Policy
+import RunEvents
 import Sandbox
 import Secrets
 import Tools
@@ -23,22 +24,24 @@ extension AgentRun {
             parsed = nil
             problem = "the arguments are not valid JSON (\(error))"
         }
-        var proposed: [String: JSONValue] = [
-            "call_id": .string(id), "tool": .string(call.name), "arguments": parsed ?? .string(call.arguments),
-            "step": .integer(Int64(steps)),
-        ]
-        if parsed == nil { proposed["arguments_text"] = .string(call.arguments) }
-        try recorder.append(.toolProposed, .object(proposed))
+        // The tool is resolved before the proposal is recorded, so that the record carries the
+        // executable's digest as measured for this call (and, for a tool outside the workflow,
+        // its manifest): a replay judges the proposal on the same facts.
+        let tool = try tools[call.name] ?? unlisted(call.name, id: id)
+        let measured = tool.map { loop.catalog.measuredDigest(of: $0, callID: id) }
+        try record(
+            ToolProposed(
+                callID: id, tool: call.name, arguments: parsed ?? .string(call.arguments),
+                argumentsText: parsed == nil ? call.arguments : nil, step: steps, executableSHA256: measured,
+                manifest: tools[call.name] == nil ? tool?.manifest.document : nil))
         progress(.proposed(callID: id, tool: call.name, arguments: call.arguments))
 
         if proposals > budgets.maxToolCalls {
             let reason = "The run has proposed \(proposals) tool calls, above its budget of \(budgets.maxToolCalls)."
-            try recorder.append(
-                .policyDecision,
-                [
-                    "call_id": .string(id), "decision": "deny", "rules": ["agent.budget.tool-calls"],
-                    "reasons": [.string(reason)], "tags": .array(Self.budgetTags.map(JSONValue.string)),
-                ])
+            try record(
+                PolicyDecisionRecord(
+                    callID: id, decision: "deny", rules: ["agent.budget.tool-calls"], reasons: [reason],
+                    tags: Self.budgetTags))
             denied += 1
             progress(.decided(callID: id, effect: "deny", rules: ["agent.budget.tool-calls"]))
             throw Stop(
@@ -51,7 +54,6 @@ extension AgentRun {
                 status: .budgetExhausted, message: "the wall-time budget (\(budgets.wallSeconds) s) is spent",
                 stage: "budget")
         }
-        let tool = try tools[call.name] ?? registered(call.name)
         let arguments = parsed ?? .string(call.arguments)
         var schemaErrors: [String] = []
         if let problem { schemaErrors.append(problem) }
@@ -62,13 +64,13 @@ extension AgentRun {
             problem = schemaErrors.joined(separator: "; ")
         }
         if let problem {
-            try recorder.append(
-                .error, ["stage": "proposal", "code": "malformed-call", "message": .string("\(id): \(problem)")])
+            try record(RunError(stage: "proposal", code: "malformed-call", message: "\(id): \(problem)"))
             progress(.malformed(callID: id, problem: problem))
         }
 
         var input = PolicyInput(
-            toolName: call.name, arguments: arguments, tool: tool.map { facts(of: $0, schemaErrors: schemaErrors) },
+            toolName: call.name, arguments: arguments,
+            tool: tool.map { facts(of: $0, measured: measured ?? "missing", schemaErrors: schemaErrors) },
             workflowAllowedTools: loop.workflow.tools,
             principal: PolicyInput.Principal(
                 user: loop.configuration.user, role: loop.workflow.role, workflow: loop.workflow.name,
@@ -103,16 +105,12 @@ extension AgentRun {
         return try await execute(tool, arguments: arguments, id: id)
     }
 
-    var now: Double { Date().timeIntervalSince1970 }
-
     /// A registered tool outside the workflow's list, so that the policy sees its facts and says
-    /// `builtin.not-in-workflow` rather than `unknown-tool`. Names with `@` are never resolved.
-    func registered(_ name: String) throws -> RegisteredTool? {
-        guard !name.contains("@"), !name.isEmpty else { return nil }
+    /// `builtin.not-in-workflow` rather than `unknown-tool`.
+    func unlisted(_ name: String, id: String) throws -> RegisteredTool? {
         do {
-            return try loop.registry.resolve(name)
+            return try loop.catalog.unlisted(name, callID: id)
         } catch {
-            if error.code == .unknownTool { return nil }
             throw Stop(status: .failed, message: "the registry could not be read: \(error)", stage: "registry")
         }
     }
@@ -124,10 +122,9 @@ extension AgentRun {
             outputBytes: outputBytes, labels: labels.sorted(), approvals: approvals, recentCalls: recentCalls, now: now)
     }
 
-    /// The policy's facts about a registered tool, with the executable's digest measured now.
-    func facts(of tool: RegisteredTool, schemaErrors: [String]) -> ToolFacts {
+    /// The policy's facts about a registered tool, with the executable's digest measured for the call.
+    func facts(of tool: RegisteredTool, measured current: String, schemaErrors: [String]) -> ToolFacts {
         let manifest = tool.manifest.facts
-        let current = (try? Data(contentsOf: tool.objectURL)).map { SHA256.hex($0) } ?? "missing"
         return ToolFacts(
             name: manifest.name, version: manifest.version, risk: manifest.risk, readsLabels: manifest.readsLabels,
             outputLabels: manifest.outputLabels, writesOutsideWorkspace: manifest.writesOutsideWorkspace,
@@ -135,16 +132,12 @@ extension AgentRun {
     }
 
     private func record(_ decision: Decision, id: String, afterApproval: Bool = false) throws(TraceError) {
-        var payload: [String: JSONValue] = [
-            "call_id": .string(id), "decision": .string(decision.effect.rawValue),
-            "rules": .array(decision.rules.map(JSONValue.string)),
-            "reasons": .array(decision.reasons.map(JSONValue.string)),
-            "tags": .array(decision.tags.map(JSONValue.string)),
-            "approvals": .array(decision.approvals.map(JSONValue.string)),
-            "policy": ["name": .string(decision.policyName), "digest": .string(decision.policyDigest)],
-        ]
-        if afterApproval { payload["after_approval"] = true }
-        try recorder.append(.policyDecision, .object(payload))
+        try record(
+            PolicyDecisionRecord(
+                callID: id, decision: decision.effect.rawValue, rules: decision.rules, reasons: decision.reasons,
+                tags: decision.tags, approvals: decision.approvals,
+                policy: .init(name: decision.policyName, digest: decision.policyDigest),
+                afterApproval: afterApproval ? true : nil))
         progress(.decided(callID: id, effect: decision.effect.rawValue, rules: decision.rules))
     }
 
@@ -153,37 +146,37 @@ extension AgentRun {
         -> ApprovalAnswer
     {
         let digest = ArgumentDigest.digest(tool: tool, arguments: arguments)
-        try recorder.append(
-            .approvalRequested,
-            [
-                "call_id": .string(id), "tool": .string(tool), "arguments_sha256": .string(digest),
-                "reasons": .array(decision.reasons.map(JSONValue.string)),
-                "tags": .array(decision.tags.map(JSONValue.string)),
-            ])
+        try record(
+            ApprovalRequested(
+                callID: id, tool: tool, argumentsSHA256: digest, rules: decision.rules, reasons: decision.reasons,
+                tags: decision.tags))
         let answer: ApprovalAnswer
+        let source: ApprovalAnswered.Source
         if loop.workflow.preApproved.contains(tool) || loop.configuration.preApproved.contains(tool) {
+            source = .preApproved
             answer = ApprovalAnswer(
                 granted: true, approver: "\(loop.configuration.user) (pre-approved)",
                 reason: "tool \(tool) is pre-approved for this run")
         } else if loop.workflow.approval == .deny {
+            source = .workflow
             answer = ApprovalAnswer(
                 granted: false, approver: "workflow", reason: "the workflow's approval mode is deny")
         } else if let approver = loop.configuration.approver {
+            source = .person
             answer = await approver.decide(
                 ApprovalRequest(
                     callID: id, tool: tool, arguments: arguments, argumentsDigest: digest, rules: decision.rules,
                     reasons: decision.reasons, tags: decision.tags))
         } else {
+            source = .noTerminal
             answer = ApprovalAnswer(
                 granted: false, approver: "no-terminal",
                 reason: "no terminal to ask on; pre-approve with --approve \(tool)")
         }
-        try recorder.append(
-            answer.granted ? .approvalGranted : .approvalDenied,
-            [
-                "call_id": .string(id), "approver": .string(answer.approver), "arguments_sha256": .string(digest),
-                "reason": .string(answer.reason),
-            ])
+        try record(
+            ApprovalAnswered(
+                callID: id, approver: answer.approver, argumentsSHA256: digest, reason: answer.reason, source: source),
+            granted: answer.granted)
         progress(.approval(callID: id, granted: answer.granted, approver: answer.approver))
         return answer
     }
@@ -197,7 +190,7 @@ extension AgentRun {
             "reasons": .array(decision.reasons.map(JSONValue.string)),
         ]
         let text = content.canonicalString
-        try recorder.append(.toolResult, ["call_id": .string(id), "content": .string(text), "refused": true])
+        try record(ToolResult(callID: id, content: text, refused: true))
         if consecutiveDenials >= loop.configuration.maxConsecutiveDenials {
             throw Stop(
                 status: .denied,
@@ -213,31 +206,28 @@ extension AgentRun {
         let name = tool.manifest.name
         let result: ToolRunResult
         do {
-            result = try await loop.runner.run(
+            result = try await loop.steps.perform(
                 tool, arguments: arguments, context: loop.context,
                 call: ToolCallIdentity(
                     runID: recorder.runID, argumentsDigest: ArgumentDigest.digest(tool: name, arguments: arguments)))
         } catch {
-            try recorder.append(
-                .error, ["stage": "tool", "code": .string(error.code.rawValue), "message": .string(error.description)])
-            if error.code == .sandbox { throw Stop(status: .failed, message: error.description, stage: "sandbox") }
+            try record(RunError(stage: "tool", code: error.code, message: error.description, summary: error.message))
+            if error.sandboxUnavailable {
+                throw Stop(status: .failed, message: error.description, stage: "sandbox")
+            }
             denied += 1
             let content = (["error": .string("the call could not run: \(error.message)")] as JSONValue).canonicalString
-            try recorder.append(.toolResult, ["call_id": .string(id), "content": .string(content), "refused": true])
+            try record(ToolResult(callID: id, content: content, refused: true))
             return content
         }
         executed += 1
         callsByTool[name, default: 0] += 1
         recentCalls.append(PolicyInput.CallRecord(tool: name, at: now))
         if recentCalls.count > 64 { recentCalls.removeFirst(recentCalls.count - 64) }
-        try recorder.append(
-            .toolExecuted,
-            [
-                "call_id": .string(id), "tool": .string(result.tool),
-                "argv": .array(result.arguments.map(JSONValue.string)),
-                "exit_code": .integer(Int64(result.exitCode)),
-                "record": JSONValue.encoding(redacted(result.record)) ?? [:],
-            ])
+        try record(
+            ToolExecuted(
+                callID: id, tool: result.tool, argv: result.arguments, exitCode: result.exitCode,
+                record: redacted(result.record)))
         progress(.executed(callID: id, tool: name, exitCode: result.exitCode, seconds: result.record.wallSeconds))
 
         // Redacted piece by piece before any JSON escaping, so that a value with quotes or
@@ -261,19 +251,16 @@ extension AgentRun {
         if truncated { content = Self.prefix(content, bytes: cap) }
         outputBytes += Int64(content.utf8.count)
         labels.formUnion(tool.manifest.outputLabels)
-        var payload: [String: JSONValue] = [
-            "call_id": .string(id), "content": .string(content),
-            "truncated": .bool(truncated || result.outputTruncated), "bytes": .integer(Int64(content.utf8.count)),
-            "labels": .array(tool.manifest.outputLabels.map(JSONValue.string)),
-        ]
         // Counted from the markers, so that a replay of the recorded (already redacted) output
         // records the same.
         let redactions = SecretRedactor.markers(in: content)
-        if !redactions.isEmpty {
-            payload["redactions"] = .array(
-                redactions.keys.sorted().map { ["secret": .string($0), "count": .integer(Int64(redactions[$0] ?? 0))] })
-        }
-        try recorder.append(.toolResult, .object(payload))
+        try record(
+            ToolResult(
+                callID: id, content: content, truncated: truncated || result.outputTruncated,
+                bytes: content.utf8.count, labels: tool.manifest.outputLabels,
+                redactions: redactions.isEmpty
+                    ? nil
+                    : redactions.keys.sorted().map { ToolResult.Redaction(secret: $0, count: redactions[$0] ?? 0) }))
         return content
     }
 

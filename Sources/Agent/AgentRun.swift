@@ -2,6 +2,7 @@ import AirlockCore
 import Foundation
 import Model
 import Policy
+import RunEvents
 import Sandbox
 import Tools
 import Trace
@@ -14,7 +15,10 @@ final class AgentRun {
     let tools: [String: RegisteredTool]
     let offered: [JSONValue]
     let progress: @Sendable (AgentProgress) -> Void
-    let startedAt = ContinuousClock.now
+    /// The time `run.started` was recorded, in nanoseconds since 1970.
+    let startedAt: Int64
+    /// The time of the last recorded event: the run's clock.
+    var clock: Int64
 
     var messages: [ChatMessage] = []
     var recordedMessages = 0
@@ -46,6 +50,18 @@ final class AgentRun {
         self.tools = Dictionary(tools.map { ($0.manifest.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.offered = offered
         self.progress = progress
+        self.startedAt = recorder.lastTime
+        self.clock = recorder.lastTime
+    }
+
+    /// Appends one typed event and moves the run's clock to its time.
+    func record<Payload: RunEventPayload>(_ payload: Payload) throws(TraceError) {
+        clock = try recorder.append(Payload.type, payload.json).time
+    }
+
+    /// Appends an approval's answer.
+    func record(_ answer: ApprovalAnswered, granted: Bool) throws(TraceError) {
+        clock = try recorder.append(ApprovalAnswered.type(granted: granted), answer.json).time
     }
 
     /// `text` with every secret the run knows replaced by `[secret:NAME]`.
@@ -53,10 +69,11 @@ final class AgentRun {
         loop.configuration.secretRedactor?.redacted(text) ?? text
     }
 
-    var elapsed: Double {
-        let duration = ContinuousClock.now - startedAt
-        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
+    /// Seconds since the run started, on the run's clock.
+    var elapsed: Double { Double(clock - startedAt) / 1e9 }
+
+    /// Seconds since 1970, on the run's clock (the policy's `now`, an approval's time).
+    var now: Double { Double(clock) / 1e9 }
 
     var budgets: Workflow.Budgets { loop.workflow.budgets }
 
@@ -82,9 +99,7 @@ final class AgentRun {
             } catch let error as ModelError {
                 let status: AgentRunOutcome.Status =
                     [.unreachable, .timeout, .endpointRefused].contains(error.code) ? .modelUnreachable : .modelError
-                try recorder.append(
-                    .error,
-                    ["stage": "model", "code": .string(error.code.rawValue), "message": .string(error.description)])
+                try record(RunError(stage: "model", code: error.code.rawValue, message: error.description))
                 return try finish(status, error.description)
             }
             var assistant = response.message
@@ -93,18 +108,11 @@ final class AgentRun {
             }
             messages.append(assistant)
             recordedMessages = messages.count
-            try recorder.append(
-                .modelResponse,
-                [
-                    "model": .string(loop.model.name), "kind": .string(loop.model.kind), "step": .integer(Int64(steps)),
-                    "content": assistant.content.map(JSONValue.string) ?? .null,
-                    "tool_calls": .array(assistant.toolCalls.map(\.json)),
-                    "finish_reason": response.finishReason.map(JSONValue.string) ?? .null,
-                    "usage": [
-                        "input_tokens": response.inputTokens.map(JSONValue.integer) ?? .null,
-                        "output_tokens": response.outputTokens.map(JSONValue.integer) ?? .null,
-                    ],
-                ])
+            try record(
+                ModelResponse(
+                    model: loop.model.name, kind: loop.model.kind, step: steps, content: assistant.content,
+                    toolCalls: assistant.toolCalls, finishReason: response.finishReason,
+                    usage: .init(inputTokens: response.inputTokens, outputTokens: response.outputTokens)))
             guard !assistant.toolCalls.isEmpty else {
                 return try finish(.succeeded, "the model gave its final answer", answer: assistant.content ?? "")
             }
@@ -133,13 +141,12 @@ final class AgentRun {
         let request = ChatRequest(
             messages: messages, tools: answerOnly ? [] : offered, temperature: settings.temperature,
             maxTokens: settings.maxTokens, seed: settings.seed, toolCalling: loop.configuration.toolCalling)
-        var entry: [String: JSONValue] = [
-            "model": .string(loop.model.name), "kind": .string(loop.model.kind), "step": .integer(Int64(steps)),
-            "messages": .array(messages[recordedMessages...].map(\.json)),
-            "message_count": .integer(Int64(messages.count)),
-        ]
-        if answerOnly { entry["answer_only"] = "the step or tool-call budget allows no further call" }
-        try recorder.append(.modelRequest, .object(entry))
+        try record(
+            ModelRequest(
+                model: loop.model.name, kind: loop.model.kind, step: steps,
+                messages: Array(messages[recordedMessages...]),
+                messageCount: messages.count,
+                answerOnly: answerOnly ? "the step or tool-call budget allows no further call" : nil))
         recordedMessages = messages.count
         progress(.modelRequested(step: steps))
         let clock = ContinuousClock.now
@@ -157,16 +164,13 @@ final class AgentRun {
         _ status: AgentRunOutcome.Status, _ message: String, answer: String? = nil, stage: String? = nil
     ) throws(TraceError) -> AgentRunOutcome {
         if let stage, status != .succeeded {
-            try recorder.append(
-                .error, ["stage": .string(stage), "code": .string(status.rawValue), "message": .string(message)])
+            try record(RunError(stage: stage, code: status.rawValue, message: message))
         }
-        var payload: [String: JSONValue] = [
-            "status": .string(status.rawValue), "message": .string(message), "steps": .integer(Int64(steps)),
-            "tool_calls": .integer(Int64(proposals)), "executed": .integer(Int64(executed)),
-            "denied": .integer(Int64(denied)), "labels": .array(labels.sorted().map(JSONValue.string)),
-        ]
-        if let answer { payload["answer"] = .string(answer) }
-        try recorder.finish(.object(payload))
+        try recorder.finish(
+            RunFinished(
+                status: status.rawValue, message: message, steps: steps, toolCalls: proposals, executed: executed,
+                denied: denied, labels: labels.sorted(), answer: answer
+            ).json)
         return AgentRunOutcome(
             runID: recorder.runID, status: status, answer: answer, message: message, steps: steps, toolCalls: proposals,
             executed: executed, denied: denied)

@@ -15,9 +15,11 @@ extension Workflow {
         } catch {
             throw AgentError(.io, "cannot read the workflow \(url.path)", cause: "\(error)")
         }
-        return try Workflow(
+        var workflow = try Workflow(
             yaml: String(decoding: data, as: UTF8.self), label: url.path, base: url.deletingLastPathComponent(),
             sha256: SHA256.hex(Array(data)))
+        workflow.path = url.path
+        return workflow
     }
 
     /// Parses a workflow document.
@@ -196,6 +198,7 @@ extension Workflow {
             policyURL: policyPath.hasPrefix("/")
                 ? URL(fileURLWithPath: policyPath) : base.appendingPathComponent(policyPath).standardizedFileURL,
             model: model, budgets: budgets, approval: approval, preApproved: preApproved, sha256: sha256)
+        self.text = yaml
     }
 
     /// The `{{name}}` placeholders of a template, in order.

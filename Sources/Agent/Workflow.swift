@@ -99,4 +99,8 @@ public struct Workflow: Sendable, Hashable {
     public var preApproved: [String]
     /// The SHA-256 of the workflow file's bytes, recorded in `run.started`.
     public var sha256: String
+    /// The workflow file's text, recorded in `run.started` (a replay parses it again).
+    public var text: String = ""
+    /// The file it was read from, if any (informational: a replay never reads it).
+    public var path: String?
 }

@@ -1,3 +1,4 @@
+import AirlockCore
 import ArgumentParser
 
 /// The `airlock` executable: one subcommand group per user-facing concern.
@@ -6,7 +7,7 @@ struct Airlock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "airlock",
         abstract: "Run local AI agents with confined tools and a tamper-evident trace.",
-        version: "0.1.0",
+        version: AirlockVersion.current,
         subcommands: [
             RunCommand.self, SandboxCommand.self, ToolsCommand.self, PolicyCommand.self, TraceCommand.self,
             ReplayCommand.self, ReviewCommand.self, ModelCommand.self, DoctorCommand.self, SecretsCommand.self,

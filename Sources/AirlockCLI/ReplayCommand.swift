@@ -41,11 +41,10 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "With --reexecute: run each tool's current version, not the recorded one.")
     var current = false
 
-    @Option(help: "The run's workflow file (default: WORKFLOWS/NAME.yaml for the recorded workflow name).")
+    @Option(
+        help:
+            "What-if: replay under this changed workflow file (and the policy it names) instead of the recorded one.")
     var workflow: String?
-
-    @Option(help: "Where workflow files are found by name.")
-    var workflows = "manifests/workflows"
 
     @Option(name: .customLong("key"), help: "A public key file to trust (repeatable; default: the local trace key).")
     var keys: [String] = []
@@ -60,41 +59,30 @@ struct ReplayCommand: AsyncParsableCommand {
         if since != nil, !all { throw ValidationError("--since goes with --all") }
         if current, !reexecute { throw ValidationError("--current goes with --reexecute") }
         if all, reexecute { throw ValidationError("--reexecute replays one RUN") }
-        if all, workflow != nil {
-            throw ValidationError("--workflow names one run's file; with --all use --workflows DIR")
-        }
+        if all, workflow != nil { throw ValidationError("--workflow changes one RUN's workflow") }
     }
 
     func run() async throws {
         let store = try options.store(readOnly: true)
         let trusted = try TraceCLI.trustedKeys(keys)
         let whatIf = try policy.map { try PolicyFiles.loadPolicy($0) }
-        let (home, registry) = try ToolsCLI.registry()
-        let context: ToolRunContext
-        do {
-            let site = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
-            context = ToolRunContext(
-                workspace: try ToolsCLI.workspace(home, explicit: nil, prefix: "replay"), datasets: site.datasets)
+        let replayer = Replayer()
+        var changed: Workflow?
+        do throws(ReplayError) {
+            changed = try workflow.map { path throws(ReplayError) in try Self.loadWorkflow(path) }
         } catch {
-            throw ToolsCLI.fail(error)
+            throw Self.fail(error)
         }
-        defer { if let workspace = context.workspace { try? FileManager.default.removeItem(at: workspace) } }
-        let replayer = Replayer(registry: registry, context: context, secrets: try SecretsCLI.broker(home))
         guard all else {
             let report: ReplayReport
-            var again: Reexecution?
+            let recorded: RecordedRun
             do throws(ReplayError) {
-                let recorded = try RecordedRun(runID: run ?? "", store: store, trustedKeys: trusted)
-                report = try await replayer.replay(
-                    recorded, workflow: try loadWorkflow(for: recorded), whatIf: whatIf)
-                if reexecute {
-                    again = try await Reexecution(
-                        recorded, runner: ToolRunner(registry: registry, secrets: replayer.secrets),
-                        context: context, current: current)
-                }
+                recorded = try RecordedRun(runID: run ?? "", store: store, trustedKeys: trusted)
+                report = try await replayer.replay(recorded, workflow: changed, whatIf: whatIf)
             } catch {
                 throw Self.fail(error)
             }
+            let again = reexecute ? try await Self.reexecute(recorded, current: current) : nil
             if json {
                 var document = report.json
                 if let again, case .object(var fields) = document {
@@ -115,8 +103,7 @@ struct ReplayCommand: AsyncParsableCommand {
             if let cutoff, Double(stored.startedAt) / 1e9 < cutoff { continue }
             do throws(ReplayError) {
                 let recorded = try RecordedRun(runID: stored.runID, store: store, trustedKeys: trusted)
-                summary.add(
-                    try await replayer.replay(recorded, workflow: try loadWorkflow(for: recorded), whatIf: whatIf))
+                summary.add(try await replayer.replay(recorded, whatIf: whatIf))
             } catch {
                 summary.skipped.append("\(stored.runID): \(error)")
             }
@@ -125,20 +112,37 @@ struct ReplayCommand: AsyncParsableCommand {
         if !summary.diverged.isEmpty { throw ExitCode.checkFailed }
     }
 
-    /// The workflow file for a run: `--workflow`, or the recorded name under `--workflows`.
-    private func loadWorkflow(for run: RecordedRun) throws(ReplayError) -> Workflow {
-        let name = run.events.first?.payload["workflow"]?.stringValue ?? ""
-        let url = ToolsCLI.url(workflow ?? "\(workflows)/\(name).yaml")
+    /// A changed workflow file for what-if.
+    static func loadWorkflow(_ path: String) throws(ReplayError) -> Workflow {
+        let url = ToolsCLI.url(path)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ReplayError(
-                .workflowMissing,
-                "run \(run.runID) recorded workflow \(name); no file at \(url.path) (pass --workflow FILE or --workflows DIR)"
-            )
+            throw ReplayError(.workflowMissing, "--workflow \(path): no file at \(url.path)")
         }
         do {
             return try Workflow.load(url)
         } catch {
             throw ReplayError(.workflowMismatch, "\(url.path): cannot be loaded", cause: error.description)
+        }
+    }
+
+    /// `--reexecute`: the executed calls run again in this home's sandbox, with its registry
+    /// (the recorded versions, or with `--current` the current ones), secrets and datasets.
+    static func reexecute(_ recorded: RecordedRun, current: Bool) async throws -> Reexecution {
+        let (home, registry) = try ToolsCLI.registry()
+        let context: ToolRunContext
+        do {
+            let site = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
+            context = ToolRunContext(
+                workspace: try ToolsCLI.workspace(home, explicit: nil, prefix: "replay"), datasets: site.datasets)
+        } catch {
+            throw ToolsCLI.fail(error)
+        }
+        defer { if let workspace = context.workspace { try? FileManager.default.removeItem(at: workspace) } }
+        let runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
+        do throws(ReplayError) {
+            return try await Reexecution(recorded, runner: runner, context: context, current: current)
+        } catch {
+            throw Self.fail(error)
         }
     }
 

@@ -5,6 +5,7 @@ import Foundation
 import Model
 import ModelRuntime
 import Policy
+import RunEvents
 import Sandbox
 import Tools
 import Trace
@@ -69,7 +70,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode.noInput
         }
         var loaded: Workflow
-        let policy: Policy
+        let policy: PolicyDocument
         do throws(AgentError) {
             loaded = try Workflow.load(workflowURL)
             policy = try AgentLoop.loadPolicy(of: loaded)
@@ -91,7 +92,7 @@ struct RunCommand: AsyncParsableCommand {
             values[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
         }
         let (home, registry) = try ToolsCLI.registry()
-        let (chatModel, modelDetails, embedded) = try makeModel(home)
+        let (chatModel, embeddedFacts, embedded) = try makeModel(home)
         if let embedded, loaded.model.seed == nil { loaded.model.seed = embedded.sampling.seed }
         let mode = try toolCallingMode(home, embedded: embedded)
         let context: ToolRunContext
@@ -110,7 +111,7 @@ struct RunCommand: AsyncParsableCommand {
         var configuration = AgentLoop.Configuration(
             user: Self.userName(), preApproved: approve,
             approver: interactive ? RunTerminalApprover(printer: printer) : nil, runID: runID, toolCalling: mode)
-        configuration.modelDetails = modelDetails
+        configuration.embedded = embeddedFacts
         configuration.secretRedactor = secrets?.redactor
         let loop = AgentLoop(
             workflow: loaded, policy: policy, registry: registry,
@@ -131,16 +132,16 @@ struct RunCommand: AsyncParsableCommand {
     /// The model: the one `--model` names, or the embedded model (started confined in the
     /// background if it is not running). Returns it with the facts `run.started` records about it,
     /// and the embedded model's lock entry when that is the one used.
-    private func makeModel(_ home: AirlockHome) throws -> (any ChatModel, [String: JSONValue], ModelLock.Model?) {
+    private func makeModel(_ home: AirlockHome) throws -> (any ChatModel, RunStarted.Embedded?, ModelLock.Model?) {
         guard let text = model else { return try embeddedModel(home) }
         do {
             let hosts = try ModelSiteConfiguration.load(home.root.appendingPathComponent("site.yaml")).modelHosts
             let endpoint = try ModelEndpoint.parse(
                 text, allowedHosts: hosts, base: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             if case .script(let path) = endpoint {
-                return (try ScriptedModel(contentsOf: URL(fileURLWithPath: path)), [:], nil)
+                return (try ScriptedModel(contentsOf: URL(fileURLWithPath: path)), nil, nil)
             }
-            return (try OpenAIChatClient(endpoint: endpoint), [:], nil)
+            return (try OpenAIChatClient(endpoint: endpoint), nil, nil)
         } catch {
             ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
             switch error.code {
@@ -152,7 +153,7 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    private func embeddedModel(_ home: AirlockHome) throws -> (any ChatModel, [String: JSONValue], ModelLock.Model?) {
+    private func embeddedModel(_ home: AirlockHome) throws -> (any ChatModel, RunStarted.Embedded?, ModelLock.Model?) {
         let store = ModelStore(root: home.modelDirectory)
         guard (try? store.installed()) != nil, let lock = try? ModelLock.load(store.lockFile) else {
             ToolsCLI.printError(
@@ -171,14 +172,11 @@ struct RunCommand: AsyncParsableCommand {
             ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
             throw ExitCode.modelUnavailable
         }
-        let details: [String: JSONValue] = [
-            "embedded": .string(server.model.name), "model_file": .string(server.model.gguf),
-            "model_sha256": .string(state.modelSHA256), "server": .string(lock.server.name),
-            "server_sha256": .string(state.serverSHA256), "lock_sha256": .string(lock.digest),
-            "server_network": .string(
-                state.ownNetworkNamespace == true
-                    ? "own namespace, interfaces: \(state.interfaces?.joined(separator: ",") ?? "?")" : "unknown"),
-        ]
+        let details = RunStarted.Embedded(
+            name: server.model.name, modelFile: server.model.gguf, modelSHA256: state.modelSHA256,
+            server: lock.server.name, serverSHA256: state.serverSHA256, lockSHA256: lock.digest,
+            serverNetwork: state.ownNetworkNamespace == true
+                ? "own namespace, interfaces: \(state.interfaces?.joined(separator: ",") ?? "?")" : "unknown")
         return (client, details, server.model)
     }
 

@@ -1,7 +1,7 @@
 import AirlockCore
 
 /// One message of a chat-completions conversation.
-public struct ChatMessage: Sendable, Hashable {
+public struct ChatMessage: Sendable, Hashable, Codable {
     /// Who speaks.
     public enum Role: String, Sendable, Hashable, Codable {
         /// Instructions for the model.
@@ -39,5 +39,30 @@ public struct ChatMessage: Sendable, Hashable {
         if !toolCalls.isEmpty { object["tool_calls"] = .array(toolCalls.map(\.json)) }
         if let toolCallID { object["tool_call_id"] = .string(toolCallID) }
         return .object(object)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case role, content
+        case toolCalls = "tool_calls"
+        case toolCallID = "tool_call_id"
+    }
+
+    /// Reads the wire form (``json``'s shape).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        role = try c.decode(Role.self, forKey: .role)
+        content = try c.decodeIfPresent(String.self, forKey: .content)
+        toolCalls = try c.decodeIfPresent([ModelToolCall].self, forKey: .toolCalls) ?? []
+        toolCallID = try c.decodeIfPresent(String.self, forKey: .toolCallID)
+    }
+
+    /// Writes the wire form: `content` always (null for none), `tool_calls` and `tool_call_id`
+    /// only when present, exactly as ``json``.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(role, forKey: .role)
+        if let content { try c.encode(content, forKey: .content) } else { try c.encodeNil(forKey: .content) }
+        if !toolCalls.isEmpty { try c.encode(toolCalls, forKey: .toolCalls) }
+        try c.encodeIfPresent(toolCallID, forKey: .toolCallID)
     }
 }

@@ -1,4 +1,5 @@
 import AirlockCore
+import RunEvents
 import Trace
 
 /// One stored run as replay reads it: each event's type and payload (blob references kept, as
@@ -14,6 +15,8 @@ public struct RecordedRun: Sendable {
         public var payload: JSONValue
         /// The payload's canonical bytes, as hashed: what a replay compares first.
         var payloadBytes: [UInt8]
+        /// When it was recorded, in nanoseconds since 1970.
+        public var time: Int64
     }
 
     /// The canonical payload inside a canonical event body: keys sort `payload` first and `run`
@@ -72,7 +75,7 @@ public struct RecordedRun: Sendable {
                 events.append(
                     Event(
                         seq: stored.seq, type: stored.type, payload: try stored.payload(),
-                        payloadBytes: Self.payloadBytes(of: stored.body)))
+                        payloadBytes: Self.payloadBytes(of: stored.body), time: stored.time))
             } catch {
                 throw ReplayError(.trace, "run \(runID) event \(stored.seq): unreadable", cause: error.description)
             }
@@ -85,6 +88,44 @@ public struct RecordedRun: Sendable {
     }
 
     let blobs: [String: [UInt8]]
+
+    /// The run's setup, as recorded.
+    /// - Throws: ``ReplayError`` `malformed-record` when the run was recorded by an earlier
+    ///   Airlock (its `run.started` has another event schema) or does not decode.
+    public func started() throws(ReplayError) -> RunStarted {
+        guard let first = events.first, first.type == TraceEventType.runStarted.rawValue else {
+            throw ReplayError(.malformedRecord, "run \(runID): the record does not start with run.started")
+        }
+        let payload = try resolve(first.payload, seq: first.seq)
+        let schema = payload["schema"]?.integerValue ?? 1
+        guard schema == Int64(RunStarted.currentSchema) else {
+            throw ReplayError(
+                .malformedRecord,
+                "run \(runID) was recorded with run-event schema \(schema) by an earlier Airlock; this one replays schema \(RunStarted.currentSchema) (the run still verifies and shows)"
+            )
+        }
+        do {
+            return try RunStarted.decode(payload, seq: first.seq)
+        } catch {
+            throw ReplayError(.malformedRecord, "run \(runID): run.started does not decode", cause: error.description)
+        }
+    }
+
+    /// Every event, typed, with blobs resolved.
+    /// - Throws: ``ReplayError`` `malformed-record` naming the first event that does not decode.
+    public func typedEvents() throws(ReplayError) -> [RunEvent] {
+        var out: [RunEvent] = []
+        out.reserveCapacity(events.count)
+        for event in events {
+            let payload = try resolve(event.payload, seq: event.seq)
+            do {
+                out.append(try RunEvent(type: event.type, payload: payload, seq: event.seq))
+            } catch {
+                throw ReplayError(.malformedRecord, "run \(runID): \(error)")
+            }
+        }
+        return out
+    }
 
     /// The payloads of every event of `type`, in order, with blobs resolved.
     func payloads(_ type: TraceEventType) throws(ReplayError) -> [JSONValue] {

@@ -1,5 +1,6 @@
 import AirlockCore
 import Policy
+import RunEvents
 import Tools
 import Trace
 
@@ -66,19 +67,16 @@ public struct Reexecution: Sendable {
         runID = run.runID
         var arguments: [String: JSONValue] = [:]
         var calls: [Call] = []
-        for event in run.events {
-            let payload = try run.resolve(event.payload, seq: event.seq)
-            let id = payload["call_id"]?.stringValue ?? ""
-            if event.type == TraceEventType.toolProposed.rawValue {
-                arguments[id] = payload["arguments"]
+        for event in try run.typedEvents() {
+            if case .toolProposed(let proposal) = event {
+                arguments[proposal.callID] = proposal.arguments
                 continue
             }
-            guard event.type == TraceEventType.toolExecuted.rawValue else { continue }
-            let reference = payload["tool"]?.stringValue ?? ""
+            guard case .toolExecuted(let executed) = event else { continue }
+            let (id, reference) = (executed.callID, executed.tool)
             var call = Call(
-                callID: id, recordedTool: reference, ranTool: nil,
-                recordedExit: payload["exit_code"]?.integerValue ?? -1,
-                exit: nil, recordedOutput: payload["record"]?["stdout"]?["text"]?.stringValue ?? "", output: "")
+                callID: id, recordedTool: reference, ranTool: nil, recordedExit: Int64(executed.exitCode), exit: nil,
+                recordedOutput: executed.record.stdout.text, output: "")
             let name = String(reference.prefix { $0 != "@" })
             do throws(ToolsError) {
                 let tool = try runner.registry.resolve(current ? name : reference)

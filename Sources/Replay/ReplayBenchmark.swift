@@ -54,8 +54,7 @@ public enum ReplayBenchmark {
         let start = clock.now
         let recorded = try RecordedRun(runID: outcome.runID, store: store, trustedKeys: [key.publicKey])
         let verified = clock.now
-        let report = try await Replayer(registry: setting.registry, context: setting.context).replay(
-            recorded, workflow: workflow)
+        let report = try await Replayer().replay(recorded)
         let done = clock.now
         return Result(
             steps: outcome.steps, events: recorded.events.count, verifySeconds: seconds(verified - start),

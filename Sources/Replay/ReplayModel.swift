@@ -1,47 +1,59 @@
 import AirlockCore
 import Model
+import RunEvents
 
-/// The model's stand-in during a replay: answers each request with the next recorded
-/// `model.response`, under the recorded model's name and kind, whatever the request says.
+/// The model's stand-in during a replay: answers each request with the next recorded outcome,
+/// a `model.response` or the model failure the run recorded, under the recorded model's name and
+/// kind, whatever the request says.
 public final class ReplayModel: ChatModel {
-    /// The recorded responses, in order.
-    public let responses: RecordedSequence<ChatResponse>
+    /// One recorded outcome of a request.
+    public enum Outcome: Sendable, Hashable {
+        /// The model answered.
+        case answered(ChatResponse)
+        /// The request failed (a `model`-stage error).
+        case failed(ModelError)
+    }
+
+    /// The recorded outcomes, in order.
+    public let outcomes: RecordedSequence<Outcome>
     /// The recorded model's name.
     public let name: String
     /// The recorded model's kind.
     public let kind: String
 
-    /// Creates a model from recorded `model.response` payloads (blobs resolved).
+    /// Creates a model from a run's typed events.
     /// - Parameters:
-    ///   - payloads: the `model.response` payloads in order.
+    ///   - events: the run's events in order.
     ///   - name: the recorded model name.
     ///   - kind: the recorded model kind.
-    public init(payloads: [JSONValue], name: String, kind: String) {
+    public init(events: [RunEvent], name: String, kind: String) {
         self.name = name
         self.kind = kind
-        self.responses = RecordedSequence(
-            payloads.map { payload in
-                let calls = (payload["tool_calls"]?.arrayValue ?? []).map { call in
-                    ModelToolCall(
-                        id: call["id"]?.stringValue, name: call["function"]?["name"]?.stringValue ?? "",
-                        arguments: call["function"]?["arguments"]?.stringValue ?? "")
+        self.outcomes = RecordedSequence(
+            events.compactMap { event in
+                switch event {
+                case .modelResponse(let response): .answered(response.response)
+                case .error(let error) where error.stage == "model":
+                    // The recorded message is the whole description: replayed without a cause,
+                    // it describes itself the same.
+                    .failed(
+                        ModelError(ModelError.Code(rawValue: error.code ?? "") ?? .unreachable, error.message))
+                default: nil
                 }
-                return ChatResponse(
-                    message: ChatMessage(role: .assistant, content: payload["content"]?.stringValue, toolCalls: calls),
-                    finishReason: payload["finish_reason"]?.stringValue,
-                    inputTokens: payload["usage"]?["input_tokens"]?.integerValue,
-                    outputTokens: payload["usage"]?["output_tokens"]?.integerValue)
             })
     }
 
-    /// The next recorded response.
-    /// - Throws: ``ModelError`` `script-exhausted` when the replay asks for more than was recorded.
+    /// The next recorded outcome.
+    /// - Throws: the recorded ``ModelError``, or `script-exhausted` when the replay asks for
+    ///   more than was recorded.
     public func complete(_ request: ChatRequest) async throws(ModelError) -> ChatResponse {
-        guard let response = responses.next() else {
+        switch outcomes.next() {
+        case .answered(let response): return response
+        case .failed(let error): throw error
+        case nil:
             throw ModelError(
                 .scriptExhausted,
-                "replay: the run recorded \(responses.items.count) model responses; the replay asked for more")
+                "replay: the run recorded \(outcomes.items.count) model outcomes; the replay asked for more")
         }
-        return response
     }
 }

@@ -3,93 +3,72 @@ import AirlockCore
 import Foundation
 import Model
 import Policy
-import Secrets
+import RunEvents
 import Synchronization
 import Tools
 import Trace
 
-/// Re-drives the real ``AgentLoop`` from a verified record, with the recorded model responses,
-/// execution records and approval answers standing in for the model, the sandbox and the person,
-/// into a scratch trace; then compares the two event streams and reports the first divergence.
-/// Nothing is executed: the stand-in sandbox only hands back recorded records.
+/// Re-drives the real ``AgentLoop`` from a verified record alone, into a scratch trace, then
+/// compares the two event streams and reports the first divergence.
+///
+/// Everything comes from the record: the workflow text, the policy text, the tool versions
+/// (manifests and digests), the model's name and sampling, the principal, the breaker and the
+/// recorder's options from `run.started`; the model's answers and failures, the tool outcomes,
+/// the approvals and the event times from the events that follow. No registry, checkout or
+/// model is needed, and nothing is executed. What code derives from those (the offer, every
+/// decision, every message fed back, the run's end) is derived again, and so compared.
 ///
 /// A what-if policy is judged on the very inputs the loop hands the recorded policy, so its flips
 /// are exactly the decisions that would have come out otherwise at that point of the run.
 public struct Replayer: Sendable {
-    /// The registry the run's tools resolve in (their manifests and pinned executables).
-    public let registry: ToolRegistry
-    /// The workspace and datasets mounts resolve against (no tool runs in them).
-    public let context: ToolRunContext
-    /// The loop's denial circuit breaker, as the run had it (default 3).
-    public let maxConsecutiveDenials: Int
-    /// The secret store, so that a call whose declared secret was missing is missing again
-    /// (nothing is delivered: nothing runs); `nil` skips that check.
-    public let secrets: SecretBroker?
-
     /// Creates a replayer.
-    /// - Parameters:
-    ///   - registry: the tool registry.
-    ///   - context: the workspace and datasets.
-    ///   - maxConsecutiveDenials: the loop's circuit breaker (default 3, `airlock run`'s).
-    ///   - secrets: the secret store, to check declared secrets exist (default none: not checked).
-    public init(
-        registry: ToolRegistry, context: ToolRunContext, maxConsecutiveDenials: Int = 3, secrets: SecretBroker? = nil
-    ) {
-        self.registry = registry
-        self.context = context
-        self.maxConsecutiveDenials = maxConsecutiveDenials
-        self.secrets = secrets
-    }
+    public init() {}
 
     /// Replays one run.
     /// - Parameters:
     ///   - run: the verified record.
-    ///   - workflow: the run's workflow file, loaded (its digest must match the record's).
+    ///   - workflow: a changed workflow to replay under instead of the recorded one (what-if), or
+    ///     `nil` for the recorded one; its policy is read from its file.
     ///   - whatIf: another policy to judge every proposal under, or `nil`.
     /// - Returns: the comparison and, with `whatIf`, the flips.
-    /// - Throws: ``ReplayError`` when the record is incomplete, the workflow is another one, or
-    ///   the scratch trace cannot be written.
-    public func replay(_ run: RecordedRun, workflow: Workflow, whatIf: Policy? = nil) async throws(ReplayError)
-        -> ReplayReport
+    /// - Throws: ``ReplayError`` when the record was made by an earlier Airlock or does not
+    ///   decode, or the scratch trace cannot be written.
+    public func replay(_ run: RecordedRun, workflow changed: Workflow? = nil, whatIf: Policy? = nil)
+        async throws(ReplayError) -> ReplayReport
     {
-        guard let first = run.events.first, first.type == TraceEventType.runStarted.rawValue else {
-            throw ReplayError(.malformedRecord, "run \(run.runID): the record does not start with run.started")
-        }
-        let started = try run.resolve(first.payload, seq: first.seq)
-        let recordedDigest = started["workflow_sha256"]?.stringValue ?? ""
-        guard recordedDigest == workflow.sha256 else {
-            throw ReplayError(
-                .workflowMismatch,
-                "run \(run.runID) recorded workflow \(started["workflow"]?.stringValue ?? "?") sha256 \(recordedDigest); workflow \(workflow.name) is sha256 \(workflow.sha256) — pass the file the run used"
-            )
-        }
-        let policy: Policy
-        do {
-            policy = try AgentLoop.loadPolicy(of: workflow)
-        } catch {
-            throw ReplayError(.replay, "run \(run.runID): the workflow's policy cannot be loaded", cause: error.message)
-        }
-        let model = ReplayModel(
-            payloads: try run.payloads(.modelResponse), name: started["model"]?["name"]?.stringValue ?? "",
-            kind: started["model"]?["kind"]?.stringValue ?? "")
-        let sandbox = try ReplaySandbox(payloads: try run.payloads(.toolExecuted))
-        let (answers, preApproved) = try Self.approvals(in: run)
+        let started = try run.started()
+        let events = try run.typedEvents()
+        let setup = try Self.setup(of: run, started: started, changed: changed)
         let observed = Mutex<[(String, PolicyInput, Decision)]>([])
         var configuration = AgentLoop.Configuration(
-            user: started["principal"]?.stringValue ?? "", agent: started["agent"]?.stringValue ?? "airlock-agent",
-            preApproved: preApproved, approver: ReplayApprover(answers: answers),
-            maxConsecutiveDenials: maxConsecutiveDenials, runID: run.runID)
-        // The offer is part of run.started: replay it in the mode the run used.
-        configuration.toolCalling =
-            started["model"]?["tool_calling"]?.stringValue.flatMap(ToolCallingMode.init(rawValue:)) ?? .native
+            user: started.principal, agent: started.agent, preApproved: started.preApproved,
+            approver: Self.approver(events), maxConsecutiveDenials: started.breaker.maxConsecutiveDenials,
+            runID: run.runID,
+            recorderOptions: TraceRecorderOptions(
+                checkpointInterval: started.recorder.checkpointInterval,
+                blobThreshold: started.recorder.blobThreshold, maxEventBytes: started.recorder.maxEventBytes,
+                clock: .playback(run.events.map(\.time))),
+            toolCalling: started.model.toolCalling)
+        configuration.embedded = started.model.embedded
+        configuration.airlockVersion = started.airlock
         configuration.decisionObserver = { id, input, decision in
             observed.withLock { $0.append((id, input, decision)) }
         }
+        let proposals = events.compactMap { event -> ToolProposed? in
+            if case .toolProposed(let proposal) = event { return proposal }
+            return nil
+        }
         let loop = AgentLoop(
-            workflow: workflow, policy: policy, registry: registry,
-            runner: ToolRunner(registry: registry, sandbox: sandbox, secrets: secrets),
-            model: model, context: context, configuration: configuration)
-        let replayed = try await scratchRun(loop, parameters: Self.parameters(started["parameters"]), runID: run.runID)
+            workflow: setup.workflow, policy: setup.policy,
+            catalog: try RecordedCatalog(started: started, proposals: proposals, runID: run.runID),
+            steps: RecordedToolSteps(events: events),
+            model: ReplayModel(events: events, name: started.model.name, kind: started.model.kind),
+            context: ToolRunContext(
+                workspace: started.context.workspace.map { URL(fileURLWithPath: $0, isDirectory: true) },
+                datasets: started.context.datasets.mapValues { URL(fileURLWithPath: $0, isDirectory: true) }),
+            configuration: configuration)
+        let replayed = try await scratchRun(
+            loop, parameters: Self.parameters(.object(started.parameters)), runID: run.runID)
 
         let divergence = Self.firstDivergence(recorded: run.events, replayed: replayed)
         let decisions = observed.withLock { $0 }
@@ -107,6 +86,49 @@ public struct Replayer: Sendable {
         return ReplayReport(
             runID: run.runID, recordedEvents: run.events.count, replayedEvents: replayed.count, divergence: divergence,
             proposals: Set(decisions.map(\.0)).count, flips: flips, whatIfPolicy: whatIf?.name)
+    }
+
+    /// The workflow and policy to replay under: the recorded ones, parsed from their recorded
+    /// text, or a changed workflow with its own policy file. The recorded sampling is kept where
+    /// the workflow sets none (the embedded model's seed comes from its lock, not the file).
+    static func setup(of run: RecordedRun, started: RunStarted, changed: Workflow?) throws(ReplayError) -> (
+        workflow: Workflow, policy: PolicyDocument
+    ) {
+        do throws(AgentError) {
+            let sampling = started.model.sampling
+            if var workflow = changed {
+                if workflow.model.seed == nil { workflow.model.seed = sampling.seed }
+                return (workflow, try PolicyDocument.load(of: workflow))
+            }
+            let text = started.workflowFile.text
+            var workflow = try Workflow(
+                yaml: text, label: "run \(run.runID)'s workflow \(started.workflow)",
+                base: URL(fileURLWithPath: "/", isDirectory: true), sha256: SHA256.hex(Array(text.utf8)))
+            workflow.path = started.workflowFile.path
+            workflow.model = Workflow.ModelSettings(
+                temperature: sampling.temperature, maxTokens: sampling.maxTokens, seed: sampling.seed)
+            return (workflow, try PolicyDocument(text: started.policy.text, path: started.policy.path))
+        } catch {
+            throw ReplayError(
+                .malformedRecord, "run \(run.runID): its recorded workflow or policy cannot be loaded",
+                cause: error.description)
+        }
+    }
+
+    /// The approver stand-in: the recorded answers of a person, in order; none when the run had
+    /// no one to ask (its answers came from `no-terminal`, which the loop gives itself).
+    static func approver(_ events: [RunEvent]) -> (any Approver)? {
+        var answers: [ApprovalAnswer] = []
+        for event in events {
+            guard case .approvalAnswered(let answer, let granted) = event else { continue }
+            switch answer.source {
+            case .noTerminal: return nil
+            case .person:
+                answers.append(ApprovalAnswer(granted: granted, approver: answer.approver, reason: answer.reason))
+            case .preApproved, .workflow, nil: continue
+            }
+        }
+        return ReplayApprover(answers: answers)
     }
 
     /// Runs the loop into a throwaway trace (its own directory and key, removed afterwards) and
@@ -134,34 +156,6 @@ public struct Replayer: Sendable {
         }
     }
 
-    /// The recorded approval answers in order, and the tools pre-approved for the run.
-    static func approvals(in run: RecordedRun) throws(ReplayError) -> ([ApprovalAnswer], [String]) {
-        var tools: [String: String] = [:]
-        var answers: [ApprovalAnswer] = []
-        var preApproved: Set<String> = []
-        for event in run.events {
-            let payload = event.payload
-            let id = payload["call_id"]?.stringValue ?? ""
-            switch event.type {
-            case TraceEventType.toolProposed.rawValue:
-                tools[id] = payload["tool"]?.stringValue
-            case TraceEventType.approvalGranted.rawValue, TraceEventType.approvalDenied.rawValue:
-                let approver = payload["approver"]?.stringValue ?? ""
-                if approver.hasSuffix("(pre-approved)"), let tool = tools[id] {
-                    preApproved.insert(tool)
-                } else {
-                    answers.append(
-                        ApprovalAnswer(
-                            granted: event.type == TraceEventType.approvalGranted.rawValue, approver: approver,
-                            reason: payload["reason"]?.stringValue ?? ""))
-                }
-            default:
-                break
-            }
-        }
-        return (answers, preApproved.sorted())
-    }
-
     /// The recorded typed parameters back as the `--param` strings that produced them.
     static func parameters(_ value: JSONValue?) -> [String: String] {
         var out: [String: String] = [:]
@@ -177,31 +171,18 @@ public struct Replayer: Sendable {
         return out
     }
 
-    /// `payload` without what a wall clock put there: the time after `@` in a decision's
-    /// approvals (`ana (pre-approved)@1795469088.79`), which no replay can reproduce.
-    static func normalised(_ type: String, _ payload: JSONValue) -> JSONValue {
-        guard type == TraceEventType.policyDecision.rawValue, case .object(var fields) = payload,
-            let approvals = fields["approvals"]?.arrayValue
-        else { return payload }
-        fields["approvals"] = .array(
-            approvals.map { approval in
-                guard let text = approval.stringValue, let at = text.lastIndex(of: "@") else { return approval }
-                return .string(String(text[..<at]))
-            })
-        return .object(fields)
-    }
-
-    /// The first event where the streams differ (sequence numbers start at 1 in every run), with the first differing field.
+    /// The first event where the streams differ (sequence numbers start at 1 in every run), with
+    /// the first differing field. Byte-for-byte: the replay plays the recorded times back, so
+    /// nothing a clock put in a payload differs.
     static func firstDivergence(recorded: [RecordedRun.Event], replayed: [(String, [UInt8])]) -> ReplayDivergence? {
         var step: Int64 = 0
         for index in 0..<max(recorded.count, replayed.count) {
             let a = index < recorded.count ? recorded[index] : nil
             let b = index < replayed.count ? replayed[index] : nil
             if let value = a?.payload["step"]?.integerValue { step = value }
-            // Canonical bytes first; only events that differ there are parsed and normalised.
             if let a, let b, a.type == b.0, a.payloadBytes == b.1 { continue }
-            let left = a.map { normalised($0.type, $0.payload) } ?? .null
-            let right = b.map { normalised($0.0, (try? JSONParser().parse($0.1)) ?? .string("unparsable")) } ?? .null
+            let left = a?.payload ?? .null
+            let right = b.map { (try? JSONParser().parse($0.1)) ?? .string("unparsable") } ?? .null
             if let a, let b, a.type == b.0, left == right { continue }
             let (pointer, recordedValue, replayedValue) =
                 a?.type == b?.0 ? JSONDifference.first(left, right) : ("", left, right)
@@ -211,5 +192,4 @@ public struct Replayer: Sendable {
         }
         return nil
     }
-
 }

@@ -18,6 +18,18 @@ public struct RegisteredTool: Sendable {
 
     /// `name@version`.
     public var reference: String { "\(manifest.name)@\(manifest.version)" }
+
+    /// Creates a registered version (the registry does; a replay makes one from a recorded manifest).
+    public init(
+        manifest: ToolManifest, revision: Int, addedAt: String, sourcePath: String, retiredAt: String?, objectURL: URL
+    ) {
+        self.manifest = manifest
+        self.revision = revision
+        self.addedAt = addedAt
+        self.sourcePath = sourcePath
+        self.retiredAt = retiredAt
+        self.objectURL = objectURL
+    }
 }
 
 /// What `tools add` did with one manifest.

@@ -21,4 +21,30 @@ public struct ToolRunResult: Sendable {
 
     /// The exit code a shell would report for the tool.
     public var exitCode: Int32 { record.shellExitCode }
+
+    /// The result of a record, as the manifest reads it: stdout as the output, and for a
+    /// `format: json` tool that exited 0, its output parsed (or why it could not be). One
+    /// mapping serves the live runner and a replay of the recorded record.
+    /// - Parameters:
+    ///   - tool: `name@version`.
+    ///   - arguments: the argv after the program.
+    ///   - record: what the sandbox recorded.
+    ///   - manifest: the tool's manifest.
+    public init(tool: String, arguments: [String], record: ExecutionRecord, manifest: ToolManifest) {
+        self.tool = tool
+        self.arguments = arguments
+        self.record = record
+        self.output = record.stdout.text
+        self.outputTruncated = record.stdout.truncated
+        guard manifest.output.format == .json, record.termination == .exited(0) else { return }
+        if record.stdout.truncated {
+            outputProblem = "output exceeded \(manifest.output.maxBytes) bytes and was cut; not parsed as JSON"
+        } else {
+            do {
+                json = try JSONParser().parse(record.stdout.bytes)
+            } catch {
+                outputProblem = "output is not valid JSON: \(error)"
+            }
+        }
+    }
 }

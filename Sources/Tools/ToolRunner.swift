@@ -126,22 +126,7 @@ public struct ToolRunner: Sendable {
             }
             throw ToolsError(.sandbox, message, cause: error.message)
         }
-        var result = ToolRunResult(
-            tool: tool.reference, arguments: spec.arguments, record: record, output: record.stdout.text,
-            outputTruncated: record.stdout.truncated)
-        if tool.manifest.output.format == .json, record.termination == .exited(0) {
-            if record.stdout.truncated {
-                result.outputProblem =
-                    "output exceeded \(tool.manifest.output.maxBytes) bytes and was cut; not parsed as JSON"
-            } else {
-                do {
-                    result.json = try JSONParser().parse(record.stdout.bytes)
-                } catch {
-                    result.outputProblem = "output is not valid JSON: \(error)"
-                }
-            }
-        }
-        return result
+        return ToolRunResult(tool: tool.reference, arguments: spec.arguments, record: record, manifest: tool.manifest)
     }
 
     /// Resolves a mount to a host directory that cannot escape its variable's directory, even

@@ -4,7 +4,8 @@ import Synchronization
 
 /// Options of a ``RunRecorder``.
 public struct TraceRecorderOptions: Sendable {
-    /// Sign a checkpoint after this many events (default 64); the end of a run is always signed.
+    /// Sign a checkpoint after at most this many events (default 64); every step boundary
+    /// (``RunRecorder/checkpointBoundaries``) and the end of a run are always signed.
     public var checkpointInterval: Int
     /// Strings longer than this many UTF-8 bytes go to the blob table (default 4096).
     public var blobThreshold: Int
@@ -54,6 +55,9 @@ public struct TraceReceipt: Sendable, Hashable {
     public var seq: Int64
     /// The event's chain hash.
     public var hash: [UInt8]
+    /// The event's recorded time, in nanoseconds since 1970: the run's clock (a replay plays the
+    /// recorded times back, so that what the agent derives from them comes out the same).
+    public var time: Int64
 }
 
 /// Appends the events of one run: redacts, splits blobs, hashes, commits, signs checkpoints.
@@ -74,8 +78,16 @@ public final class RunRecorder: Sendable {
         var seq: Int64 = 0
         var head: [UInt8] = TraceStoredEvent.genesisHash
         var sinceCheckpoint = 0
+        var time: Int64 = 0
         var stopped: TraceError?
     }
+
+    /// The time of the last event recorded, in nanoseconds since 1970.
+    public var lastTime: Int64 { state.withLock { $0.time } }
+
+    /// The events after which a checkpoint is always signed: the step boundaries, so that a run
+    /// killed at any moment is signed through its last completed step.
+    public static let checkpointBoundaries: Set<TraceEventType> = [.runStarted, .modelResponse, .toolResult]
 
     /// The longest run id accepted.
     public static let maxRunIDLength = 128
@@ -179,7 +191,9 @@ public final class RunRecorder: Sendable {
                 head = hash
             }
             let since = state.sinceCheckpoint + drafts.count
-            let signNow = status != nil || since >= options.checkpointInterval
+            let signNow =
+                status != nil || since >= options.checkpointInterval
+                || drafts.contains { Self.checkpointBoundaries.contains($0.type) }
             var checkpoint: TraceCheckpoint?
             if signNow {
                 let final = status != nil
@@ -216,7 +230,8 @@ public final class RunRecorder: Sendable {
             state.seq = seq
             state.head = head
             state.sinceCheckpoint = signNow ? 0 : since
-            return events.map { TraceReceipt(seq: $0.seq, hash: $0.hash) }
+            state.time = events.last?.time ?? state.time
+            return events.map { TraceReceipt(seq: $0.seq, hash: $0.hash, time: $0.time) }
         }
     }
 }

@@ -31,4 +31,17 @@ public struct TraceClock: Sendable {
             }
         }
     }
+
+    /// A clock that reads `times` back in order, then steps on by 1 ms from the last: a replay
+    /// records its events at the times the run recorded them.
+    public static func playback(_ times: [Int64]) -> TraceClock {
+        let index = Mutex<Int>(0)
+        let last = times.last ?? 1_735_689_600_000_000_000
+        return TraceClock {
+            index.withLock { i in
+                defer { i += 1 }
+                return i < times.count ? times[i] : last + Int64(i - times.count + 1) * 1_000_000
+            }
+        }
+    }
 }

@@ -165,11 +165,18 @@ struct ModelCLITests {
             try JSONParser().parse(Array($0.utf8))["event"] ?? .null
         }
         let started = try #require(events.first { $0["type"] == "run.started" }?["payload"]?["model"])
-        #expect(started["model_sha256"] == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
-        #expect(started["server_sha256"]?.stringValue?.count == 64)
+        let embedded = try #require(started["embedded"])
+        #expect(embedded["model_sha256"] == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
+        #expect(embedded["server_sha256"]?.stringValue?.count == 64)
+        #expect(embedded["name"] == "smollm2-135m-instruct")
         #expect(started["tool_calling"] == "constrained")
         #expect(started["sampling"]?["seed"] == 7)
-        #expect(started["server_network"] == "own namespace, interfaces: lo")
+        #expect(embedded["server_network"] == "own namespace, interfaces: lo")
+
+        // The README's main job replays identically from the trace alone: nothing but the run id.
+        let replay = try CLI.run(["replay", runID], environment: env)
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        #expect(replay.stdout.contains("replay identical"), "\(replay.stdout)")
         // A proposal of the real model, judged and run in the sandbox.
         let executed = events.filter { $0["type"] == "tool.executed" }
         #expect(!executed.isEmpty)

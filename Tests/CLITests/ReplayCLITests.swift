@@ -8,7 +8,6 @@ import Testing
 struct ReplayCLITests {
     let base: RunCLITests
     var env: [String: String] { base.env }
-    var workflows: String { RunCLITests.root.appendingPathComponent("manifests/workflows").path }
 
     init() throws {
         base = try RunCLITests()
@@ -34,10 +33,10 @@ struct ReplayCLITests {
 
     @Test func replayIsIdenticalAndWhatIfListsTheFlip() throws {
         let runID = try recordRun()
-        let replay = try CLI.run(["replay", runID, "--workflows", workflows], environment: env)
+        let replay = try CLI.run(["replay", runID], environment: env)
         #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
         #expect(replay.stdout.contains("replay identical"))
-        let again = try CLI.run(["replay", runID, "--workflows", workflows, "--reexecute"], environment: env)
+        let again = try CLI.run(["replay", runID, "--reexecute"], environment: env)
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
         #expect(again.stdout.contains("2 call(s), 0 changed"))
         #expect(try CLI.run(["replay", runID, "--current"], environment: env).status == 64)
@@ -57,7 +56,7 @@ struct ReplayCLITests {
         let newPolicy = base.home.appendingPathComponent("new-policy.yaml")
         try Data(text.utf8).write(to: newPolicy)
         let whatIf = try CLI.run(
-            ["replay", runID, "--workflows", workflows, "--policy", newPolicy.path, "--json"], environment: env)
+            ["replay", runID, "--policy", newPolicy.path, "--json"], environment: env)
         #expect(whatIf.status == 0, "\(whatIf.stderr)")
         let json = try JSONParser().parse(whatIf.stdout)
         let flips = try #require(json["what_if"]?["flips"]?.arrayValue)
@@ -67,7 +66,7 @@ struct ReplayCLITests {
 
         _ = try recordRun()
         let all = try CLI.run(
-            ["replay", "--all", "--workflows", workflows, "--policy", newPolicy.path], environment: env)
+            ["replay", "--all", "--policy", newPolicy.path], environment: env)
         #expect(all.status == 0, "\(all.stdout)\(all.stderr)")
         #expect(all.stdout.contains("runs 2  proposals 4  flips 2"))
         #expect(all.stdout.contains("whatif.no-notes"))
@@ -75,7 +74,7 @@ struct ReplayCLITests {
 
     @Test func missingRunAndUsage() throws {
         _ = try recordRun()
-        let missing = try CLI.run(["replay", "no-such-run", "--workflows", workflows], environment: env)
+        let missing = try CLI.run(["replay", "no-such-run"], environment: env)
         #expect(missing.status == 66, "\(missing.stderr)")
         #expect(missing.stderr.contains("no run no-such-run"))
         let usage = try CLI.run(["replay"], environment: env)

@@ -93,8 +93,7 @@ struct RunCLITests {
         #expect(recorded?["constrained"]?["excluded_tools"] == [:])
         #expect(try startedModel(try run(["--tool-calling", "native"]))?["tool_calling"] == "native")
         // A constrained run replays identically (the offer is re-compiled the same way).
-        let workflows = Self.root.appendingPathComponent("manifests/workflows").path
-        let replay = try CLI.run(["replay", constrained, "--workflows", workflows], environment: env)
+        let replay = try CLI.run(["replay", constrained], environment: env)
         #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
         #expect(replay.stdout.contains("replay identical"))
     }

@@ -56,8 +56,7 @@ struct ReplayTests {
 
     func replay(_ runID: String, whatIf: Policy? = nil) async throws -> ReplayReport {
         let run = try RecordedRun(runID: runID, store: fixture.store, trustedKeys: [fixture.key.publicKey])
-        return try await Replayer(registry: fixture.registry, context: fixture.context).replay(
-            run, workflow: try AgentFixture.workflow("dataset-report"), whatIf: whatIf)
+        return try await Replayer().replay(run, whatIf: whatIf)
     }
 
     @Test("a run replays identically: every decision and every message fed back")
@@ -97,14 +96,28 @@ struct ReplayTests {
         }
     }
 
+    /// `value` with every blob reference replaced by its string, as the recorder was given it.
+    func resolve(_ value: JSONValue) throws -> JSONValue {
+        switch value {
+        case .array(let items): return .array(try items.map(resolve))
+        case .object(let fields):
+            if let reference = fields["$blob"]?.stringValue {
+                let bytes = try #require(try fixture.store.blob(sha256: String(reference.dropFirst("sha256:".count))))
+                return .string(String(decoding: bytes, as: UTF8.self))
+            }
+            return .object(try fields.mapValues(resolve))
+        default: return value
+        }
+    }
+
     /// A signed copy of `runID` under `copyID` whose `index`th tool.executed stdout says `stdout`.
     func copy(_ runID: String, as copyID: String, changingExecution index: Int, stdout: String) throws {
         let events = try fixture.store.events(runID: runID)
-        let resolved = try events.map { try JSONParser().parse($0.body)["payload"] ?? .null }
+        let resolved = try events.map { try resolve(try JSONParser().parse($0.body)["payload"] ?? .null) }
         var recorder: RunRecorder?
         var executions = 0
         for (event, payload) in zip(events, resolved) {
-            var payload = payload  // the mixed run's payloads all stay under the blob threshold
+            var payload = payload
             if event.type == "tool.executed" {
                 if executions == index, case .object(var fields) = payload, case .object(var record)? = fields["record"]
                 {

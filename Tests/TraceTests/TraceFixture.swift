@@ -13,7 +13,9 @@ struct TraceFixture {
     let runID = "run-1"
 
     /// Records `run-1`: run.started, 18 events (a blob at seq 6), run.finished at 20 unless
-    /// `finish` is false; a checkpoint every 5 events.
+    /// `finish` is false; a checkpoint at run.started (a step boundary) and every 5 events after
+    /// it: at 1, 6, 11, 16 (and 20, the final one). The 18 events are `error` events, which are
+    /// no step boundary, so that the interval decides.
     init(finish: Bool = true, redactor: @escaping TraceRedactor = { $0 }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("trace-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -25,7 +27,7 @@ struct TraceFixture {
                 checkpointInterval: 5, blobThreshold: 100, redactor: redactor, clock: .stepping()))
         for i in 2...19 {
             let text = i == 6 ? String(repeating: "large output ", count: 20) : "result \(i)"
-            try recorder.append(.toolResult, ["call_id": .string("c\(i)"), "content": .string(text)])
+            try recorder.append(.error, ["stage": .string("c\(i)"), "message": .string(text)])
         }
         if finish { try recorder.finish(["status": "succeeded"]) }
     }

@@ -17,7 +17,7 @@ struct TraceRecorderTests {
     @Test func largeStringsBecomeBlobs() throws {
         let f = try TraceFixture()
         let payload = try f.event(6).payload()
-        let reference = try #require(payload["content"])
+        let reference = try #require(payload["message"])
         #expect(reference["bytes"] == .integer(260))
         let digest = try #require(reference["$blob"]?.stringValue?.dropFirst("sha256:".count))
         let bytes = try #require(try f.store.blob(sha256: String(digest)))
@@ -49,8 +49,8 @@ struct TraceRecorderTests {
         let f = try TraceFixture(finish: false)
         let result = try f.verify()
         #expect(result.status == .incomplete)
-        #expect(result.signedThrough == 15)
-        #expect(result.unsignedTail == 4)
+        #expect(result.signedThrough == 16)
+        #expect(result.unsignedTail == 3)
     }
 
     @Test func readOnlyDatabaseStopsTheRun() throws {

@@ -53,7 +53,7 @@ struct TraceTamperTests {
         }
         let problem = try #require(try f.verify().problem)
         #expect(problem.kind == .checkpointMismatch)
-        #expect(problem.seq == 10)
+        #expect(problem.seq == 11)
     }
 
     @Test func blobByteChanged() throws {
@@ -129,7 +129,7 @@ struct TraceTamperTests {
 
     @Test func truncatedAfterLastCheckpoint() throws {
         let f = try TraceFixture()
-        // Remove everything after the checkpoint at 15, the final checkpoint included; the run
+        // Remove everything after event 15, the checkpoints at 16 and 20 included; the run
         // table still records that the run finished.
         try f.tamper("DELETE FROM events WHERE seq > 15")
         try f.tamper("DELETE FROM checkpoints WHERE seq > 15")
@@ -156,18 +156,18 @@ struct TraceTamperTests {
         }
         let problem = try #require(try f.verify().problem)
         #expect(problem.kind == .unknownKey)
-        #expect(problem.seq == 5)
+        #expect(problem.seq == 1)
         #expect(try f.verify(trusting: [other.publicKey]).status == .intact)
     }
 
     @Test func signatureByteChanged() throws {
         let f = try TraceFixture()
-        var signature = try #require(try f.store.checkpoints(runID: f.runID).first { $0.seq == 10 }).signature
+        var signature = try #require(try f.store.checkpoints(runID: f.runID).first { $0.seq == 11 }).signature
         signature[10] ^= 0x04
-        try f.tamper("UPDATE checkpoints SET signature = ? WHERE seq = 10", [.blob(signature)])
+        try f.tamper("UPDATE checkpoints SET signature = ? WHERE seq = 11", [.blob(signature)])
         let problem = try #require(try f.verify().problem)
         #expect(problem.kind == .signatureInvalid)
-        #expect(problem.seq == 10)
+        #expect(problem.seq == 11)
     }
 
     @Test func exportedLinesDuplicatedOrSwapped() throws {
