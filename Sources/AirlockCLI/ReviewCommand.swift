@@ -28,11 +28,13 @@ struct ReviewCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try options.store()
         let key = try TraceCLI.signingKey()
+        let trusted = try TraceCLI.trustedKeys([])
         let recorded: ReviewVerdict
         do throws(ReplayError) {
             recorded = try ReviewVerdict.record(
                 runID: run, verdict: ReviewVerdict.Verdict(rawValue: verdict) ?? .flag, note: note,
-                reviewer: reviewer ?? RunCommand.userName(), store: store, key: key)
+                reviewer: reviewer ?? RunCommand.userName(), store: store, key: key,
+                trustedKeys: trusted)
         } catch {
             throw ReplayCommand.fail(error)
         }

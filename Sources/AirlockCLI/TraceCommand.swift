@@ -7,7 +7,8 @@ struct TraceCommand: AsyncParsableCommand {
         abstract: "List, show, verify, export and import run traces.",
         subcommands: [
             TraceListCommand.self, TraceShowCommand.self, TraceVerifyCommand.self, TraceExportCommand.self,
-            TraceImportCommand.self, TraceKeyCommand.self, TraceDemoCommand.self, TraceDiffCommand.self,
+            TraceImportCommand.self, TraceKeyCommand.self, TraceTrustCommand.self, TraceDemoCommand.self,
+            TraceDiffCommand.self,
         ]
     )
 }

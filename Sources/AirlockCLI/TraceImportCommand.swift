@@ -9,7 +9,9 @@ struct TraceImportCommand: AsyncParsableCommand {
 
     @OptionGroup var options: TraceOptions
     @Argument(help: "The JSONL export.") var file: String
-    @Option(name: .long, help: "A trusted public key file (PEM or hex); repeatable. Default: the local trace key.")
+    @Option(
+        name: .long,
+        help: "A trusted public key file (PEM or hex); repeatable. Default: the local key and `trace trust` keys.")
     var key: [String] = []
     @Option(name: .long, help: "The largest file accepted, in bytes.") var maxBytes = 1 << 30
 
@@ -23,9 +25,14 @@ struct TraceImportCommand: AsyncParsableCommand {
         }
         let trusted = try TraceCLI.trustedKeys(key)
         let store = try options.store()
-        let result = try TraceCLI.run { () throws(TraceError) in
-            try TraceImport.verifyAndStore(String(decoding: data, as: UTF8.self), into: store, trustedKeys: trusted)
+        let ledgerKey = try TraceCLI.signingKey()
+        let outcome = try TraceCLI.run { () throws(TraceError) in
+            try TraceImport.verifyAndStore(
+                String(decoding: data, as: UTF8.self), into: store, trustedKeys: trusted, ledgerKey: ledgerKey)
         }
-        TraceCLI.print("imported \(result.summary)")
+        TraceCLI.print(
+            outcome.alreadyPresent
+                ? "already imported: \(outcome.verification.summary) (nothing changed)"
+                : "imported \(outcome.verification.summary)")
     }
 }

@@ -54,9 +54,13 @@ enum TraceCLI {
                 }
             }
         }
-        let path = try AirlockHome.resolve().keys.appendingPathComponent(TraceSigningKey.fileName).path
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
-        return [try run { () throws(TraceError) in try TraceSigningKey.load(path: path).publicKey }]
+        let home = try AirlockHome.resolve()
+        var keys = try run { () throws(TraceError) in try TraceTrustStore(keysDirectory: home.keys).keys() }
+        let path = home.keys.appendingPathComponent(TraceSigningKey.fileName).path
+        if FileManager.default.fileExists(atPath: path) {
+            keys.insert(try run { () throws(TraceError) in try TraceSigningKey.load(path: path).publicKey }, at: 0)
+        }
+        return keys
     }
 
     /// The local signing key, created on first use.

@@ -10,7 +10,9 @@ struct TraceVerifyCommand: AsyncParsableCommand {
     @OptionGroup var options: TraceOptions
     @Argument(help: "The run id.") var run: String?
     @Flag(name: .long, help: "Verify every run.") var all = false
-    @Option(name: .long, help: "A trusted public key file (PEM or hex); repeatable. Default: the local trace key.")
+    @Option(
+        name: .long,
+        help: "A trusted public key file (PEM or hex); repeatable. Default: the local key and `trace trust` keys.")
     var key: [String] = []
     @Flag(name: .long, help: "Treat incomplete runs (no run.finished) as failures.") var strict = false
 
@@ -20,7 +22,8 @@ struct TraceVerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try options.store()
-        let verifier = TraceVerifier(trustedKeys: try TraceCLI.trustedKeys(key))
+        let trusted = try TraceCLI.trustedKeys(key)
+        let verifier = TraceVerifier(trustedKeys: trusted)
         let ids: [String]
         if let run {
             ids = [run]
@@ -32,6 +35,12 @@ struct TraceVerifyCommand: AsyncParsableCommand {
             let result = try TraceCLI.run { () throws(TraceError) in verifier.verify(try store.bundle(runID: id)) }
             TraceCLI.print(result.summary)
             if result.status == .broken || (strict && result.status == .incomplete) { failed = true }
+        }
+        if all {
+            // Whole runs deleted, rows re-created or rewritten: the ledger against the index.
+            let ledger = try TraceCLI.run { () throws(TraceError) in try store.verifyLedger(trustedKeys: trusted) }
+            TraceCLI.print(ledger.summary)
+            if !ledger.intact { failed = true }
         }
         if failed { throw ExitCode.checkFailed }
     }

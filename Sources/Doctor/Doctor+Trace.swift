@@ -24,14 +24,27 @@ extension Doctor {
                 evidence.append("trace key \(keyPath): \(error)")
             }
         } else {
-            evidence.append("no local trace key at \(keyPath): signatures cannot be trusted")
+            evidence.append("no local trace key at \(keyPath)")
+        }
+        do {
+            for entry in try TraceTrustStore(keysDirectory: configuration.keys).entries() {
+                keys.append(try TracePublicKey(text: entry.publicKey))
+                evidence.append("trusted key \(entry.keyID) (\(entry.name)) from the trust store")
+            }
+        } catch {
+            return DoctorCheck(
+                id: id, title: title, status: .fail, summary: "the trusted-keys store cannot be read",
+                evidence: evidence + ["\(error)"],
+                remedy: "check \(configuration.keys.path)/\(TraceTrustStore.fileName)")
         }
         let verifier = TraceVerifier(trustedKeys: keys)
         var intact = 0
         var incomplete: [String] = []
         var broken: [RunVerification] = []
+        let ledger: LedgerVerification
         do {
             let store = try TraceStore(path: path, configuration: .init(readOnly: true))
+            ledger = try store.verifyLedger(trustedKeys: keys)
             for run in try store.runs() {
                 let result = verifier.verify(try store.bundle(runID: run.runID))
                 switch result.status {
@@ -48,6 +61,15 @@ extension Doctor {
         }
         let total = intact + incomplete.count + broken.count
         evidence.append("\(total) runs: \(intact) intact, \(incomplete.count) incomplete, \(broken.count) broken")
+        evidence.append(ledger.summary)
+        if !ledger.intact {
+            return DoctorCheck(
+                id: id, title: title, status: .fail,
+                summary: "the run ledger and the trace disagree: \(ledger.problems.first ?? "")", evidence: evidence,
+                remedy:
+                    "treat the trace as tampered with: runs were deleted or the index rewritten (airlock trace verify --all)"
+            )
+        }
         if !incomplete.isEmpty {
             evidence.append(
                 "incomplete (no run.finished: still running or interrupted; every present event chains): \(incomplete.prefix(5).joined(separator: ", "))\(incomplete.count > 5 ? ", …" : "")"

@@ -65,7 +65,7 @@ public struct RecordedRun: Sendable {
         guard verification.status == .intact else {
             throw ReplayError(
                 .unverified,
-                "run \(runID) does not verify, so its record explains nothing; replay refused (run `airlock trace verify \(runID)`)",
+                "run \(runID) does not verify, so its record explains nothing (see `airlock trace verify \(runID)`; a site's key is trusted with `airlock trace trust add`)",
                 cause: verification.summary)
         }
         var events: [Event] = []

@@ -56,18 +56,19 @@ public struct ReviewVerdict: Sendable, Hashable {
     ///   - reviewer: who judges.
     ///   - store: the trace database.
     ///   - key: the signing key.
+    ///   - trustedKeys: the keys the judged run may be signed by (default: `key`'s own).
     ///   - maxNoteBytes: the longest note accepted (default 4096).
     /// - Returns: the recorded verdict.
     /// - Throws: ``ReplayError`` `unverified` when the run does not verify, `trace` when the
     ///   verdict cannot be written, `malformed-record` for an empty or oversized note.
     public static func record(
         runID: String, verdict: Verdict, note: String, reviewer: String, store: TraceStore, key: TraceSigningKey,
-        maxNoteBytes: Int = 4096
+        trustedKeys: [TracePublicKey]? = nil, maxNoteBytes: Int = 4096
     ) throws(ReplayError) -> ReviewVerdict {
         guard !note.isEmpty, note.utf8.count <= maxNoteBytes else {
             throw ReplayError(.malformedRecord, "--note: give a note of 1 to \(maxNoteBytes) bytes")
         }
-        let run = try RecordedRun(runID: runID, store: store, trustedKeys: [key.publicKey])
+        let run = try RecordedRun(runID: runID, store: store, trustedKeys: trustedKeys ?? [key.publicKey])
         guard run.events.first?.payload["workflow"]?.stringValue != workflow else {
             throw ReplayError(.malformedRecord, "\(runID) is itself a review; review the run it judges")
         }

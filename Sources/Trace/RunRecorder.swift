@@ -208,6 +208,13 @@ public final class RunRecorder: Sendable {
                 try store.withDatabase { db throws(TraceError) in
                     try db.transaction(stage: "append to run \(runID)") { () throws(TraceError) in
                         if let started, let first = events.first {
+                            try TraceLedger.append(
+                                [
+                                    "entry": "opened", "run": .string(runID),
+                                    "workflow": .string(started["workflow"]?.stringValue ?? ""),
+                                    "principal": .string(started["principal"]?.stringValue ?? ""),
+                                    "started_ns": .integer(first.time),
+                                ], key: key, into: db)
                             try TraceStore.insertRun(
                                 TraceRunSummary(
                                     runID: runID, workflow: started["workflow"]?.stringValue ?? "",
@@ -219,7 +226,14 @@ public final class RunRecorder: Sendable {
                         }
                         for event in events { try TraceStore.insert(event, into: db) }
                         if let checkpoint { try TraceStore.insert(checkpoint, into: db) }
-                        if let status { try TraceStore.markFinished(runID: runID, status: status, in: db) }
+                        if let status {
+                            try TraceStore.markFinished(runID: runID, status: status, in: db)
+                            try TraceLedger.append(
+                                [
+                                    "entry": "closed", "run": .string(runID), "status": .string(status),
+                                    "events": .integer(seq), "head": .string(Hex.encode(head)),
+                                ], key: key, into: db)
+                        }
                     }
                 }
             } catch {

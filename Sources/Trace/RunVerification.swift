@@ -29,6 +29,8 @@ public struct TraceProblem: Sendable, Hashable, CustomStringConvertible {
         case checkpointMissing = "checkpoint-missing"
         /// Events follow `run.finished` or the final checkpoint.
         case eventAfterFinish = "event-after-finish"
+        /// The `runs` row (workflow, principal, start, status) differs from the signed events.
+        case indexChanged = "index-changed"
     }
 
     /// The first sequence number that is wrong.

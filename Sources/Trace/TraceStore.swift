@@ -38,8 +38,10 @@ public final class TraceStore: Sendable {
         }
     }
 
-    /// The database schema this code reads and writes.
-    public static let databaseSchemaVersion = 1
+    /// The database schema this code writes: 2 adds the run ledger (``TraceLedger``). A schema-1
+    /// database is migrated when opened for writing (the ledger's first entry adopts its runs)
+    /// and read as it is when opened read-only.
+    public static let databaseSchemaVersion = 2
 
     /// The database file.
     public let path: String
@@ -67,7 +69,7 @@ public final class TraceStore: Sendable {
         try db.query("SELECT value FROM trace_meta WHERE key = 'schema'", stage: "read schema version") { row in
             version = row.text(0) ?? ""
         }
-        guard version == String(Self.databaseSchemaVersion) else {
+        guard version == String(Self.databaseSchemaVersion) || (configuration.readOnly && version == "1") else {
             throw TraceError(
                 .corrupt,
                 "trace database \(path) has schema '\(version)'; this airlock reads schema \(Self.databaseSchemaVersion)"
@@ -100,6 +102,8 @@ public final class TraceStore: Sendable {
                     BEGIN SELECT RAISE(ABORT, 'trace blobs are append-only'); END;
                 CREATE TRIGGER IF NOT EXISTS checkpoints_append_only_u BEFORE UPDATE ON checkpoints
                     BEGIN SELECT RAISE(ABORT, 'trace checkpoints are append-only'); END;
+                \(TraceLedger.createSQL)
+                UPDATE trace_meta SET value = '\(databaseSchemaVersion)' WHERE key = 'schema' AND value = '1';
                 """, stage: "create trace schema")
         }
     }
@@ -270,9 +274,18 @@ public final class TraceStore: Sendable {
     }
 
     /// Stores a verified bundle (import) in one transaction.
-    func insert(_ bundle: TraceRunBundle) throws(TraceError) {
+    func insert(_ bundle: TraceRunBundle, ledgerKey: TraceSigningKey) throws(TraceError) {
+        let summary = bundle.summary
         try withDatabase { db throws(TraceError) in
             try db.transaction(stage: "import run \(bundle.summary.runID)") { () throws(TraceError) in
+                try TraceLedger.append(
+                    [
+                        "entry": "imported", "run": .string(summary.runID), "workflow": .string(summary.workflow),
+                        "principal": .string(summary.principal), "started_ns": .integer(summary.startedAt),
+                        "status": summary.finishedStatus.map(JSONValue.string) ?? .null,
+                        "events": .integer(bundle.events.last?.seq ?? 0),
+                        "head": .string(bundle.events.last.map { Hex.encode($0.hash) } ?? ""),
+                    ], key: ledgerKey, into: db)
                 try Self.insertRun(bundle.summary, into: db)
                 for (digest, bytes) in bundle.blobs { try Self.insertBlob(sha256: digest, bytes: bytes, into: db) }
                 for event in bundle.events { try Self.insert(event, into: db) }

@@ -66,6 +66,7 @@ public struct TraceVerifier: Sendable {
         if bundle.events.isEmpty {
             problems.append(TraceProblem(seq: 1, kind: .truncated, message: "the run has no events"))
         }
+        problems += Self.indexProblems(bundle, finishedAt: finishedAt)
 
         if let first = problems.min(by: { $0.seq < $1.seq }) {
             return RunVerification(
@@ -77,6 +78,46 @@ public struct TraceVerifier: Sendable {
             runID: runID, status: intact ? .intact : .incomplete, events: bundle.events.count,
             signedThrough: signedThrough, unsignedTail: lastSeq - signedThrough, problem: nil,
             bytesHashed: chain.bytesHashed)
+    }
+
+    /// The index's view of a run as the signed events give it.
+    private struct SignedIndex: Decodable {
+        var workflow: String?
+        var principal: String?
+        var status: String?
+    }
+
+    /// Where the `runs` row (or an export's header) disagrees with the signed `run.started` and
+    /// `run.finished`: what `trace list` prints must be evidence.
+    static func indexProblems(_ bundle: TraceRunBundle, finishedAt: Int64?) -> [TraceProblem] {
+        let summary = bundle.summary
+        func payload(_ event: TraceStoredEvent?) -> SignedIndex? {
+            guard let event, let value = try? JSONParser().parse(event.body)["payload"] else { return nil }
+            return try? JSONValueDecoder().decode(SignedIndex.self, from: value)
+        }
+        var problems: [TraceProblem] = []
+        if let first = bundle.events.first, first.seq == 1, let started = payload(first) {
+            if started.workflow != summary.workflow || started.principal != summary.principal
+                || first.time != summary.startedAt
+            {
+                problems.append(
+                    TraceProblem(
+                        seq: 1, kind: .indexChanged,
+                        message:
+                            "the index says workflow \(summary.workflow), principal \(summary.principal); the signed run.started says workflow \(started.workflow ?? "?"), principal \(started.principal ?? "?")"
+                    ))
+            }
+        }
+        let finished = finishedAt.flatMap { seq in bundle.events.first { $0.seq == seq } }
+        if let finished, let status = payload(finished)?.status, status != summary.finishedStatus {
+            problems.append(
+                TraceProblem(
+                    seq: finished.seq, kind: .indexChanged,
+                    message:
+                        "the index says status \(summary.finishedStatus ?? "none"); the signed run.finished says \(status)"
+                ))
+        }
+        return problems
     }
 
     private func check(_ checkpoint: TraceCheckpoint, heads: [Int64: [UInt8]], lastPresent: Int64) -> TraceProblem? {

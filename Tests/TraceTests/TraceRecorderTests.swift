@@ -109,17 +109,24 @@ struct TraceRecorderTests {
         let other = (store: try TraceStore(path: f.directory.appendingPathComponent("enclave.sqlite").path), runID: "")
         let stranger = try TraceSigningKey.generate()
         let rejected = #expect(throws: TraceError.self) {
-            try TraceImport.verifyAndStore(text, into: other.store, trustedKeys: [stranger.publicKey])
+            try TraceImport.verifyAndStore(text, into: other.store, trustedKeys: [stranger.publicKey], ledgerKey: f.key)
         }
         #expect(rejected?.code == .importRejected)
         #expect(rejected?.cause?.contains("unknown-key") == true)
         let tampered = text.replacing("result 9", with: "result X")
         let changed = #expect(throws: TraceError.self) {
-            try TraceImport.verifyAndStore(tampered, into: other.store, trustedKeys: [f.key.publicKey])
+            try TraceImport.verifyAndStore(
+                tampered, into: other.store, trustedKeys: [f.key.publicKey], ledgerKey: f.key)
         }
         #expect(changed?.cause?.contains("seq 9: payload-changed") == true)
-        let imported = try TraceImport.verifyAndStore(text, into: other.store, trustedKeys: [f.key.publicKey])
-        #expect(imported.status == .intact)
+        let imported = try TraceImport.verifyAndStore(
+            text, into: other.store, trustedKeys: [f.key.publicKey], ledgerKey: f.key)
+        #expect(imported.verification.status == .intact && !imported.alreadyPresent)
+        // The same run again changes nothing.
+        let again = try TraceImport.verifyAndStore(
+            text, into: other.store, trustedKeys: [f.key.publicKey], ledgerKey: f.key)
+        #expect(again.alreadyPresent)
+        #expect(try other.store.verifyLedger(trustedKeys: [f.key.publicKey]).intact)
         let stored = TraceVerifier(trustedKeys: [f.key.publicKey]).verify(try other.store.bundle(runID: f.runID))
         #expect(stored.status == .intact)
         #expect(try TraceJSONL.export(try other.store.bundle(runID: f.runID)) == text)
