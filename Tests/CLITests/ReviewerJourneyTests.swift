@@ -98,7 +98,7 @@ struct ReviewerJourneyTests {
 struct TraceIndexTamperTests {
     let site: ReplayCLITests
     var env: [String: String] { site.env }
-    var database: String { site.env["AIRLOCK_HOME"]! + "/trace.sqlite" }
+    var database: String { (site.env["AIRLOCK_HOME"] ?? "") + "/trace.sqlite" }
 
     init() throws {
         site = try ReplayCLITests()
