@@ -36,18 +36,20 @@ enum TraceCLI {
         switch error.code {
         case .runNotFound: return .noInput
         case .invalidRunID: return .usage
-        case .malformedExport, .invalidEvent: return .dataError
-        case .importRejected: return .checkFailed
+        case .malformedExport, .invalidEvent, .keyInvalid: return .dataError
+        case .importRejected, .runExists: return .checkFailed
         default: return .ioError
         }
     }
 
-    /// The keys to trust: the files given with `--key`, or else the local trace key if it exists.
+    /// The keys to trust: exactly the files given with `--key`, or else the local trace key (if it
+    /// exists) and every key of the home's trust store (`airlock trace trust`).
     static func trustedKeys(_ files: [String]) throws -> [TracePublicKey] {
         if !files.isEmpty {
             return try files.map { file in
                 guard let data = FileManager.default.contents(atPath: file) else {
-                    throw fail(TraceError(.keyInvalid, "cannot read public key file \(file)"))
+                    FileHandle.standardError.write(Data("error: cannot read public key file \(file)\n".utf8))
+                    throw ExitCode.noInput
                 }
                 return try run { () throws(TraceError) in
                     try TracePublicKey(text: String(decoding: data, as: UTF8.self))

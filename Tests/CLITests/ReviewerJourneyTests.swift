@@ -124,6 +124,8 @@ struct TraceIndexTamperTests {
         let verify = try CLI.run(["trace", "verify", runID], environment: env)
         #expect(verify.status == 1, "\(verify.stdout)")
         #expect(verify.stdout.contains("index-changed"), "\(verify.stdout)")
+        let show = try CLI.run(["trace", "show", runID], environment: env)
+        #expect(show.stdout.hasPrefix("!! DOES NOT VERIFY"), "\(show.stdout)")
         let all = try CLI.run(["trace", "verify", "--all"], environment: env)
         #expect(all.status == 1)
         #expect(all.stdout.contains("ledger: TAMPERED"), "\(all.stdout)")
