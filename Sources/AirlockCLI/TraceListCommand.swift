@@ -4,17 +4,27 @@ import Foundation
 import Replay
 import Trace
 
-/// `airlock trace list [--json]`: runs with status, workflow, principal, steps, start time.
+/// `airlock trace list [--status S] [--workflow W] [--since DATE] [--json]`: runs with status,
+/// workflow, principal, steps, start time. Columns are padded, never cut: a long status or run id
+/// is printed whole.
 struct TraceListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List recorded runs.")
 
     @OptionGroup var options: TraceOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(help: "Only runs with this status: incomplete, or a finished status (succeeded, denied, …).")
+    var status: String?
+    @Option(help: "Only runs of this workflow.") var workflow: String?
+    @Option(help: "Only runs started on or after this date (YYYY-MM-DD or ISO 8601).") var since: String?
 
     func run() async throws {
         let store = try options.store()
+        let cutoff = try since.map(ReplayCommand.parseDate)
         let runs = try TraceCLI.run { () throws(TraceError) in try store.runs() }
             .filter { $0.workflow != ReviewVerdict.workflow }
+            .filter { r in status.map { r.status == $0 || r.status == "finished:" + $0 } ?? true }
+            .filter { r in workflow.map { r.workflow == $0 } ?? true }
+            .filter { r in cutoff.map { Double(r.startedAt) / 1e9 >= $0 } ?? true }
         let trusted = try TraceCLI.trustedKeys([])
         let verdicts: [String: [ReviewVerdict]]
         do throws(ReplayError) {
@@ -42,17 +52,17 @@ struct TraceListCommand: AsyncParsableCommand {
         for r in runs {
             lines.append(
                 [
-                    r.runID.padding(toLength: 37, withPad: " ", startingAt: 0),
-                    r.status.padding(toLength: 20, withPad: " ", startingAt: 0),
-                    r.workflow.padding(toLength: 20, withPad: " ", startingAt: 0),
-                    r.principal.padding(toLength: 16, withPad: " ", startingAt: 0),
-                    String(r.steps).padding(toLength: 6, withPad: " ", startingAt: 0),
-                    String(r.events).padding(toLength: 7, withPad: " ", startingAt: 0),
-                    Self.iso(r.startedAt).padding(toLength: 25, withPad: " ", startingAt: 0),
+                    Self.pad(r.runID, 37), Self.pad(r.status, 20), Self.pad(r.workflow, 20), Self.pad(r.principal, 16),
+                    Self.pad(String(r.steps), 6), Self.pad(String(r.events), 7), Self.pad(Self.iso(r.startedAt), 25),
                     Self.verdictColumn(verdicts[r.runID] ?? []),
                 ].joined(separator: " "))
         }
         TraceCLI.print(lines.joined(separator: "\n"))
+    }
+
+    /// `text` padded with spaces to `width`; a longer text is kept whole (never cut).
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 
     /// `-`, or the verdicts in order (`ok`, `flag`, `ok!` for one that no longer holds).
