@@ -23,8 +23,11 @@ struct TraceCLITests {
         #expect(finished.stdout.contains("done") && !finished.stdout.contains("died"), "\(finished.stdout)")
         let unfinished = try CLI.run(["trace", "list", "--status", "incomplete", "--json"], environment: env)
         #expect(unfinished.stdout.contains("died") && !unfinished.stdout.contains("\"done\""))
-        #expect(!(try CLI.run(["trace", "list", "--workflow", "nothing-like-it"], environment: env)).stdout.contains("done"))
-        #expect(try CLI.run(["trace", "list", "--since", "2999-01-01"], environment: env).stdout.contains("done") == false)
+        #expect(
+            !(try CLI.run(["trace", "list", "--workflow", "nothing-like-it"], environment: env)).stdout.contains("done")
+        )
+        #expect(
+            try CLI.run(["trace", "list", "--since", "2999-01-01"], environment: env).stdout.contains("done") == false)
 
         let show = try CLI.run(["trace", "show", "done"], environment: env)
         #expect(show.stdout.contains("policy.decision     ALLOW [c1] rules read-only: read-only tool"))
