@@ -11,13 +11,17 @@ struct TraceShowCommand: AsyncParsableCommand {
     @OptionGroup var options: TraceOptions
     @Argument(help: "The run id.") var run: String
     @Flag(name: .long, help: "Print JSON.") var json = false
+    @Flag(name: .long, help: "Show prompts, model text, tool output and stderr whole, not clipped.") var full = false
 
     func run() async throws {
         let store = try options.store()
         let trusted = try TraceCLI.trustedKeys([])
         let (summary, timeline, verification) = try TraceCLI.run { () throws(TraceError) in
             let bundle = try store.bundle(runID: run)
-            return (bundle.summary, try TraceTimeline(bundle), TraceVerifier(trustedKeys: trusted).verify(bundle))
+            return (
+                bundle.summary, try TraceTimeline(bundle, maxInlineCharacters: full ? Int.max : 160),
+                TraceVerifier(trustedKeys: trusted).verify(bundle)
+            )
         }
         let verdicts: [ReviewVerdict]
         do throws(ReplayError) {

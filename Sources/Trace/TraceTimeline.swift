@@ -16,6 +16,9 @@ public struct TraceTimeline: Sendable {
         public var payload: JSONValue
         /// The event's hash, hex.
         public var hash: String
+        /// What a reviewer judges, one line each, clipped unless the timeline is full: the
+        /// messages sent, the model's text and calls, what the model was told, a tool's stderr.
+        public var details: [String] = []
     }
 
     /// The entries in sequence order.
@@ -38,21 +41,73 @@ public struct TraceTimeline: Sendable {
                 Entry(
                     seq: event.seq, type: event.type, offset: event.time - start,
                     summary: Self.summary(type: event.type, payload, limit: maxInlineCharacters), payload: payload,
-                    hash: Hex.encode(event.hash)))
+                    hash: Hex.encode(event.hash),
+                    details: Self.details(
+                        type: event.type, Self.resolved(payload, blobs: bundle.blobs), limit: maxInlineCharacters)))
         }
         self.entries = entries
     }
 
-    /// The text rendering: `#seq  +12.345ms  type  summary`.
+    /// The text rendering: `#seq  +12.345ms  type  summary`, each detail indented below.
     public var text: String {
         entries.map { e in
             let micros = e.offset / 1000
             let fraction = String(micros % 1000 + 1000).dropFirst()
             let offset = "+\(micros / 1000).\(fraction)ms"
-            return "#\(e.seq)".padding(toLength: 6, withPad: " ", startingAt: 0) + " "
+            let line =
+                "#\(e.seq)".padding(toLength: 6, withPad: " ", startingAt: 0) + " "
                 + offset.padding(toLength: 14, withPad: " ", startingAt: 0) + " "
                 + e.type.padding(toLength: 19, withPad: " ", startingAt: 0) + " " + e.summary
+            return ([line] + e.details.map { "         | " + $0 }).joined(separator: "\n")
         }.joined(separator: "\n")
+    }
+
+    /// `value` with blob references replaced by their text (a missing blob stays a reference).
+    static func resolved(_ value: JSONValue, blobs: [String: [UInt8]]) -> JSONValue {
+        switch value {
+        case .array(let items): return .array(items.map { resolved($0, blobs: blobs) })
+        case .object(let fields):
+            if let reference = fields["$blob"]?.stringValue, reference.hasPrefix("sha256:"),
+                let bytes = blobs[String(reference.dropFirst("sha256:".count))]
+            {
+                return .string(String(decoding: bytes, as: UTF8.self))
+            }
+            return .object(fields.mapValues { resolved($0, blobs: blobs) })
+        default: return value
+        }
+    }
+
+    /// The texts a reviewer reads, as stored (redacted), each clipped to `limit` characters with
+    /// its full size named when cut.
+    static func details(type: String, _ p: JSONValue, limit: Int) -> [String] {
+        func clip(_ text: String) -> String {
+            let flat = text.replacingOccurrences(of: "\n", with: "⏎")
+            return flat.count > limit ? String(flat.prefix(limit)) + "… (\(text.utf8.count) bytes; --full)" : flat
+        }
+        switch TraceEventType(rawValue: type) {
+        case .modelRequest:
+            return (p["messages"]?.arrayValue ?? []).map { message in
+                let role = message["role"]?.stringValue ?? "?"
+                let id = message["tool_call_id"]?.stringValue.map { " [\($0)]" } ?? ""
+                return "\(role)\(id): " + clip(message["content"]?.stringValue ?? "")
+            }
+        case .modelResponse:
+            var out: [String] = []
+            if let content = p["content"]?.stringValue, !content.isEmpty { out.append("text: " + clip(content)) }
+            for call in p["tool_calls"]?.arrayValue ?? [] {
+                let id = call["id"]?.stringValue ?? "?"
+                let name = call["function"]?["name"]?.stringValue ?? "?"
+                out.append("call [\(id)] \(name) " + clip(call["function"]?["arguments"]?.stringValue ?? ""))
+            }
+            return out
+        case .toolResult:
+            return ["to the model: " + clip(p["content"]?.stringValue ?? "")]
+        case .toolExecuted:
+            let stderr = p["record"]?["stderr"]?["text"]?.stringValue ?? ""
+            return stderr.isEmpty ? [] : ["stderr: " + clip(stderr)]
+        default:
+            return []
+        }
     }
 
     /// The JSON rendering (`--json`).
@@ -62,6 +117,7 @@ public struct TraceTimeline: Sendable {
                 [
                     "seq": .integer(e.seq), "type": .string(e.type), "offset_ns": .integer(e.offset),
                     "summary": .string(e.summary), "payload": e.payload, "hash": .string(e.hash),
+                    "details": .array(e.details.map(JSONValue.string)),
                 ]
             })
     }

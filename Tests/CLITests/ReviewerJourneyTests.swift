@@ -60,6 +60,14 @@ struct ReviewerJourneyTests {
         #expect(all.status == 0, "\(all.stdout)")
         #expect(all.stdout.contains("ledger: intact"))
 
+        // What a reviewer judges is on screen: the prompts, the model's text and calls, the output.
+        let show = try enclave(["trace", "show", runID])
+        #expect(show.stdout.hasPrefix("verified: \(runID): intact"), "\(show.stdout)")
+        for expected in ["| system: ", "| user: ", "| call [", "| to the model: ", "| text: Payments timed out twice."]
+        {
+            #expect(show.stdout.contains(expected), "trace show lacks \(expected)")
+        }
+
         // Nothing is registered here and there is no checkout: the trace alone drives the replay.
         let replay = try enclave(["replay", runID])
         #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
