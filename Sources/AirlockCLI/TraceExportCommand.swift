@@ -16,6 +16,8 @@ struct TraceExportCommand: AsyncParsableCommand {
     @Option(name: .long, help: "jsonl (events, hashes, blobs, checkpoints) or otel (OTLP/JSON GenAI spans).")
     var format: Format = .jsonl
     @Option(name: .shortAndLong, help: "Write to this file instead of stdout.") var output: String?
+    @Flag(name: .long, help: "otel: also export call arguments and results (content; off by default).")
+    var content = false
 
     func run() async throws {
         let store = try options.store()
@@ -23,7 +25,7 @@ struct TraceExportCommand: AsyncParsableCommand {
             let bundle = try store.bundle(runID: run)
             switch format {
             case .jsonl: return try TraceJSONL.export(bundle)
-            case .otel: return try TraceOTel.export(bundle).prettyString + "\n"
+            case .otel: return try TraceOTel.export(bundle, includeContent: content).prettyString + "\n"
             }
         }
         if let output {

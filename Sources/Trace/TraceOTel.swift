@@ -3,13 +3,17 @@ import AirlockCore
 /// OTLP/JSON export of one run, following the OpenTelemetry GenAI semantic conventions.
 ///
 /// The run is an `invoke_agent` span; each `model.request` with the next `model.response` a
-/// `chat` span; each tool call (from `tool.proposed` to `tool.executed`, or to the policy
-/// decision when it was refused) an `execute_tool` span. Ids are derived from the run id and
-/// sequence numbers, so the same run always exports the same ids.
+/// `chat` span; every proposed call an `execute_tool` span from `tool.proposed` to its
+/// `tool.result` — including calls refused by the policy, refused at approval, or that could not
+/// run — with the decision, rule ids, reasons, threat tags and the approver as attributes. The
+/// arguments and the result the model was told are content, exported only when asked
+/// (`gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`). Ids are derived from the run id
+/// and sequence numbers, so the same run always exports the same ids.
 public enum TraceOTel {
     /// The OTLP/JSON document (`resourceSpans` → `scopeSpans` → `spans`).
     /// - Throws: ``TraceError`` `corrupt` when a stored event body is not JSON.
-    public static func export(_ bundle: TraceRunBundle) throws(TraceError) -> JSONValue {
+    /// - Parameter includeContent: also export call arguments and results (default `false`).
+    public static func export(_ bundle: TraceRunBundle, includeContent: Bool = false) throws(TraceError) -> JSONValue {
         let runID = bundle.summary.runID
         let traceID = String(SHA256.hex(Array("airlock.run:\(runID)".utf8)).prefix(32))
         let rootID = spanID(runID, 0)
@@ -32,7 +36,7 @@ public enum TraceOTel {
                 ], error: runFailed ? (finished?.payload["status"]?.stringValue ?? "incomplete") : nil))
 
         var openChat: (seq: Int64, time: Int64, model: String)?
-        var openTools: [String: (seq: Int64, time: Int64, tool: String)] = [:]
+        var openTools: [String: (seq: Int64, time: Int64, tool: String, attributes: [(String, JSONValue)])] = [:]
         for (event, payload) in payloads {
             switch TraceEventType(rawValue: event.type) {
             case .modelRequest:
@@ -60,29 +64,72 @@ public enum TraceOTel {
                 openChat = nil
             case .toolProposed:
                 let callID = payload["call_id"]?.stringValue ?? ""
-                openTools[callID] = (event.seq, event.time, payload["tool"]?.stringValue ?? "")
-            case .toolExecuted, .policyDecision:
-                let callID = payload["call_id"]?.stringValue ?? ""
-                guard let begin = openTools[callID] else { continue }
-                let refused = event.type == TraceEventType.policyDecision.rawValue
-                if refused && payload["decision"]?.stringValue != "deny" { continue }
-                let exit = payload["record"]?["termination"]?["exitCode"]?.integerValue
                 var attributes: [(String, JSONValue)] = [
-                    ("gen_ai.operation.name", "execute_tool"), ("gen_ai.tool.name", .string(begin.tool)),
+                    ("gen_ai.operation.name", "execute_tool"), ("gen_ai.tool.name", payload["tool"] ?? ""),
                     ("gen_ai.tool.call.id", .string(callID)), ("gen_ai.tool.type", "function"),
                     ("airlock.event.seq", .integer(event.seq)),
                 ]
-                if let exit { attributes.append(("airlock.tool.exit_code", .integer(exit))) }
+                if includeContent, let arguments = payload["arguments"] {
+                    attributes.append(
+                        ("gen_ai.tool.call.arguments", .string(arguments.stringValue ?? arguments.canonicalString)))
+                }
+                openTools[callID] = (event.seq, event.time, payload["tool"]?.stringValue ?? "", attributes)
+            case .policyDecision:
+                let callID = payload["call_id"]?.stringValue ?? ""
+                guard var open = openTools[callID] else { continue }
+                func strings(_ key: String) -> JSONValue {
+                    .array((payload[key]?.arrayValue ?? []).filter { $0.stringValue != nil })
+                }
+                open.attributes.removeAll { $0.0.hasPrefix("airlock.policy.") }
+                open.attributes += [
+                    ("airlock.policy.decision", payload["decision"] ?? ""), ("airlock.policy.rules", strings("rules")),
+                    ("airlock.policy.reasons", strings("reasons")), ("airlock.policy.tags", strings("tags")),
+                ]
+                openTools[callID] = open
+            case .approvalGranted, .approvalDenied:
+                let callID = payload["call_id"]?.stringValue ?? ""
+                guard var open = openTools[callID] else { continue }
+                open.attributes += [
+                    ("airlock.approval.granted", .bool(event.type == TraceEventType.approvalGranted.rawValue)),
+                    ("airlock.approval.approver", payload["approver"] ?? ""),
+                ]
+                openTools[callID] = open
+            case .toolExecuted:
+                let callID = payload["call_id"]?.stringValue ?? ""
+                guard var open = openTools[callID] else { continue }
+                if let exit = payload["record"]?["termination"]?["exitCode"]?.integerValue {
+                    open.attributes.append(("airlock.tool.exit_code", .integer(exit)))
+                }
+                open.attributes.append(("airlock.tool.version", payload["tool"] ?? ""))
+                openTools[callID] = open
+            case .toolResult:
+                let callID = payload["call_id"]?.stringValue ?? ""
+                guard var open = openTools[callID] else { continue }
+                let refused = payload["refused"]?.boolValue == true
+                let exit = open.attributes.first { $0.0 == "airlock.tool.exit_code" }?.1.integerValue
+                if includeContent, let content = payload["content"] {
+                    open.attributes.append(("gen_ai.tool.call.result", content))
+                }
+                let decision = open.attributes.first { $0.0 == "airlock.policy.decision" }?.1.stringValue
                 let failure: String? =
-                    refused ? "denied by policy" : (exit.map { $0 == 0 ? nil : "exit code \($0)" } ?? "no exit code")
+                    refused
+                    ? (decision == "allow" ? "the call could not run" : "refused (\(decision ?? "deny"))")
+                    : (exit.map { $0 == 0 ? nil : "exit code \($0)" } ?? nil)
                 spans.append(
                     span(
-                        traceID, spanID(runID, begin.seq), parent: rootID, name: "execute_tool \(begin.tool)",
-                        kind: 1, start: begin.time, end: event.time, attributes: attributes, error: failure))
+                        traceID, spanID(runID, open.seq), parent: rootID, name: "execute_tool \(open.tool)",
+                        kind: 1, start: open.time, end: event.time, attributes: open.attributes, error: failure))
                 openTools[callID] = nil
             default:
                 continue
             }
+        }
+        // Calls the run never answered (it was killed or is still running).
+        for open in openTools.values.sorted(by: { $0.seq < $1.seq }) {
+            spans.append(
+                span(
+                    traceID, spanID(runID, open.seq), parent: rootID, name: "execute_tool \(open.tool)", kind: 1,
+                    start: open.time, end: end, attributes: open.attributes, error: "no result recorded"))
         }
         return [
             "resourceSpans": [

@@ -142,10 +142,28 @@ struct TraceRecorderTests {
         try recorder.append(.toolProposed, ["call_id": "c1", "tool": "grep", "arguments": [:]])
         try recorder.append(
             .toolExecuted, ["call_id": "c1", "tool": "grep", "record": ["termination": ["exitCode": 0]]])
+        try recorder.append(.toolResult, ["call_id": "c1", "content": "3 matches"])
+        // A call asked about and refused at approval still gets its span, with the rules and tags.
+        try recorder.append(.toolProposed, ["call_id": "c2", "tool": "rm", "arguments": ["path": "/"]])
+        try recorder.append(
+            .policyDecision,
+            ["call_id": "c2", "decision": "ask", "rules": ["ask.rm"], "reasons": ["destructive"], "tags": ["asi:02"]])
+        try recorder.append(.approvalDenied, ["call_id": "c2", "approver": "ana", "arguments_sha256": "d"])
+        try recorder.append(.toolResult, ["call_id": "c2", "content": "refused", "refused": true])
         try recorder.finish(["status": "succeeded"])
         let doc = try TraceOTel.export(try f.store.bundle(runID: "run-otel"))
         let spans = try #require(doc.value(at: "/resourceSpans/0/scopeSpans/0/spans")?.arrayValue)
-        #expect(spans.map { $0["name"]?.stringValue } == ["invoke_agent w", "chat m7", "execute_tool grep"])
+        #expect(
+            spans.map { $0["name"]?.stringValue } == [
+                "invoke_agent w", "chat m7", "execute_tool grep", "execute_tool rm",
+            ])
+        let refused = spans[3]["attributes"]?.arrayValue ?? []
+        #expect(refused.contains(["key": "airlock.policy.decision", "value": ["stringValue": "ask"]]))
+        #expect(refused.contains(["key": "airlock.approval.granted", "value": ["boolValue": false]]))
+        #expect(refused.contains { $0["key"] == "airlock.policy.tags" && $0.canonicalString.contains("asi:02") })
+        #expect(!refused.contains { $0["key"] == "gen_ai.tool.call.arguments" })
+        let withContent = try TraceOTel.export(try f.store.bundle(runID: "run-otel"), includeContent: true)
+        #expect(withContent.canonicalString.contains("gen_ai.tool.call.result"))
         let traceIDs = Set(spans.compactMap { $0["traceId"]?.stringValue })
         #expect(traceIDs.count == 1 && traceIDs.first?.count == 32)
         let tool = spans[2]["attributes"]?.arrayValue ?? []
