@@ -129,14 +129,7 @@ struct ReplayCommand: AsyncParsableCommand {
     /// (the recorded versions, or with `--current` the current ones), secrets and datasets.
     static func reexecute(_ recorded: RecordedRun, current: Bool) async throws -> Reexecution {
         let (home, registry) = try ToolsCLI.registry()
-        let context: ToolRunContext
-        do {
-            let site = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
-            context = ToolRunContext(
-                workspace: try ToolsCLI.workspace(home, explicit: nil, prefix: "replay"), datasets: site.datasets)
-        } catch {
-            throw ToolsCLI.fail(error)
-        }
+        let context = try ToolsCLI.runContext(home, explicit: nil, prefix: "replay")
         defer { if let workspace = context.workspace { try? FileManager.default.removeItem(at: workspace) } }
         let runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
         do throws(ReplayError) {

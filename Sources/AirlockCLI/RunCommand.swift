@@ -95,14 +95,7 @@ struct RunCommand: AsyncParsableCommand {
         let (chatModel, embeddedFacts, embedded) = try makeModel(home)
         if let embedded, loaded.model.seed == nil { loaded.model.seed = embedded.sampling.seed }
         let mode = try toolCallingMode(home, embedded: embedded)
-        let context: ToolRunContext
-        do {
-            let site = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
-            context = ToolRunContext(
-                workspace: try ToolsCLI.workspace(home, explicit: workspace, prefix: "run"), datasets: site.datasets)
-        } catch {
-            throw ToolsCLI.fail(error)
-        }
+        let context = try ToolsCLI.runContext(home, explicit: workspace, prefix: "run")
         let store = try TraceCLI.run { () throws(TraceError) in try TraceStore(path: home.traceDatabase.path) }
         let key = try TraceCLI.signingKey()
         let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1

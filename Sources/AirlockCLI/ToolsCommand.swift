@@ -56,6 +56,18 @@ enum ToolsCLI {
             .standardizedFileURL
     }
 
+    /// A run's context: its workspace (as ``workspace(_:explicit:prefix:)``) and the site's
+    /// datasets from `site.yaml`; exits with the error's code when either cannot be had.
+    static func runContext(_ home: AirlockHome, explicit: String?, prefix: String) throws -> ToolRunContext {
+        do {
+            let site = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
+            return ToolRunContext(
+                workspace: try workspace(home, explicit: explicit, prefix: prefix), datasets: site.datasets)
+        } catch {
+            throw fail(error)
+        }
+    }
+
     /// A run's workspace: `explicit` (relative to the current directory) or a new
     /// `AIRLOCK_HOME/workspaces/PREFIX-STAMP-ID`, created with mode 0700 under a 0711 parent so
     /// that the sandbox's unprivileged user can pass through to it.
