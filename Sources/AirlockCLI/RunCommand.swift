@@ -205,13 +205,13 @@ struct RunCommand: AsyncParsableCommand {
                 "executed": .integer(Int64(outcome.executed)), "denied": .integer(Int64(outcome.denied)),
                 "workspace": workspace.map { .string($0.path) } ?? .null,
             ]
-            print(document.prettyString)
+            print(TerminalText.escape(document.prettyString, keepsLineBreaks: true))
             return
         }
-        if let answer = outcome.answer {
+        if let answer = outcome.answer.map({ TerminalText.escape($0, keepsLineBreaks: true) }) {
             print(answer, terminator: answer.hasSuffix("\n") ? "" : "\n")
         } else {
-            print("no answer: \(outcome.status.rawValue): \(outcome.message)")
+            print("no answer: \(outcome.status.rawValue): \(terminal: outcome.message)")
         }
         print(
             "run: \(outcome.runID) (\(outcome.status.rawValue); \(outcome.steps) steps, \(outcome.executed) of \(outcome.toolCalls) calls ran, \(outcome.denied) refused)"

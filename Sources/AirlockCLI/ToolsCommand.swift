@@ -47,7 +47,8 @@ enum ToolsCLI {
     }
 
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        // Messages quote manifests, policies and arguments: escaped for the terminal.
+        FileHandle.standardError.write(Data((TerminalText.escape(text, keepsLineBreaks: true) + "\n").utf8))
     }
 
     /// Files named on the command line, relative to the current directory.

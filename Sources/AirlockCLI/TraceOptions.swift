@@ -1,3 +1,4 @@
+import AirlockCore
 import ArgumentParser
 import Foundation
 import Trace
@@ -66,7 +67,10 @@ enum TraceCLI {
     }
 
     /// Writes `text` to stdout with a trailing newline.
+    /// Everything printed here holds recorded text (the model's, the tools'), so it is escaped
+    /// for the terminal; JSON stays JSON.
     static func print(_ text: String) {
+        let text = TerminalText.escape(text, keepsLineBreaks: true)
         FileHandle.standardOutput.write(Data((text.hasSuffix("\n") || text.isEmpty ? text : text + "\n").utf8))
     }
 }
