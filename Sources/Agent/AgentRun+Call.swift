@@ -29,7 +29,7 @@ extension AgentRun {
         ]
         if parsed == nil { proposed["arguments_text"] = .string(call.arguments) }
         try recorder.append(.toolProposed, .object(proposed))
-        progress(.proposed(callID: id, tool: call.name, arguments: call.arguments))
+        progress(.proposed(callID: id, tool: call.name, arguments: redacted(call.arguments)))
 
         if proposals > budgets.maxToolCalls {
             let reason = "The run has proposed \(proposals) tool calls, above its budget of \(budgets.maxToolCalls)."
@@ -245,7 +245,7 @@ extension AgentRun {
         let output = redacted(result.output)
         var content = output
         if result.exitCode != 0 || result.record.timedOut {
-            let stderr = redacted(String(decoding: result.record.stderr.bytes.suffix(2048), as: UTF8.self))
+            let stderr = redacted(result.stderrTail)
             content =
                 ([
                     "error": .string(
