@@ -34,6 +34,11 @@ struct ReviewCommand: AsyncParsableCommand {
                 runID: run, verdict: ReviewVerdict.Verdict(rawValue: verdict) ?? .flag, note: note,
                 reviewer: reviewer ?? RunCommand.userName(), store: store, key: key)
         } catch {
+            var error = error
+            if error.code == .unverified {
+                error.message =
+                    "run \(run) does not verify, so a verdict would vouch for a record that may have changed; review refused (run `airlock trace verify \(run)`)"
+            }
             throw ReplayCommand.fail(error)
         }
         TraceCLI.print(

@@ -39,7 +39,7 @@ enum ToolsCLI {
     static func exitCode(for code: ToolsError.Code) -> ExitCode {
         switch code {
         case .invalidManifest, .invalidArguments, .versionConflict, .invalidPath: .dataError
-        case .executableMissing, .unknownTool, .secretUnavailable: .noInput
+        case .executableMissing, .unknownTool, .secretUnavailable, .notFound: .noInput
         case .digestMismatch: .checkFailed
         case .io, .registry: .ioError
         case .sandbox: .sandboxSetup

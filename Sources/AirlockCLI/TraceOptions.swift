@@ -33,12 +33,14 @@ enum TraceCLI {
 
     /// Prints `error` and returns the exit code for it.
     static func fail(_ error: TraceError) -> ExitCode {
-        FileHandle.standardError.write(Data("error: [\(error.code.rawValue)] \(error.description)\n".utf8))
+        let text = TerminalText.escape("error: [\(error.code.rawValue)] \(error.description)", keepsLineBreaks: true)
+        FileHandle.standardError.write(Data((text + "\n").utf8))
         switch error.code {
         case .runNotFound: return .noInput
         case .invalidRunID: return .usage
         case .malformedExport, .invalidEvent: return .dataError
-        case .importRejected: return .checkFailed
+        // A run already in the trace is refused like one that does not verify: nothing changed.
+        case .importRejected, .runExists: return .checkFailed
         default: return .ioError
         }
     }
