@@ -205,13 +205,13 @@ struct RunCommand: AsyncParsableCommand {
                 "executed": .integer(Int64(outcome.executed)), "denied": .integer(Int64(outcome.denied)),
                 "workspace": workspace.map { .string($0.path) } ?? .null,
             ]
-            print(TerminalText.escape(document.prettyString, keepsLineBreaks: true))
+            print(document.prettyString)
             return
         }
-        if let answer = outcome.answer.map({ TerminalText.escape($0, keepsLineBreaks: true) }) {
+        if let answer = outcome.answer {
             print(answer, terminator: answer.hasSuffix("\n") ? "" : "\n")
         } else {
-            print("no answer: \(outcome.status.rawValue): \(terminal: outcome.message)")
+            print("no answer: \(outcome.status.rawValue): \(outcome.message)")
         }
         print(
             "run: \(outcome.runID) (\(outcome.status.rawValue); \(outcome.steps) steps, \(outcome.executed) of \(outcome.toolCalls) calls ran, \(outcome.denied) refused)"

@@ -75,11 +75,6 @@ struct ToolsTestCommand: AsyncParsableCommand {
     }
 
     private func report(_ result: ToolRunResult, workspace: URL?) {
-        // Everything below quotes the tool (its output, its argv): each line is escaped for the
-        // terminal, JSON staying JSON.
-        func print(_ text: String, terminator: String = "\n") {
-            Swift.print(TerminalText.escape(text, keepsLineBreaks: true), terminator: terminator)
-        }
         let record = result.record
         if json {
             let document: JSONValue = [
