@@ -284,15 +284,5 @@ extension AgentRun {
     }
 
     /// The longest prefix of `text` of at most `bytes` UTF-8 bytes that ends on a character boundary.
-    static func prefix(_ text: String, bytes: Int) -> String {
-        var count = 0
-        var end = text.startIndex
-        for index in text.indices {
-            let size = text[index].utf8.count
-            if count + size > bytes { break }
-            count += size
-            end = text.index(after: index)
-        }
-        return String(text[..<end])
-    }
+    static func prefix(_ text: String, bytes: Int) -> String { SecretRedactor.prefix(text, bytes: bytes) }
 }

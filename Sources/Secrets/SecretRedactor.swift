@@ -369,7 +369,7 @@ public final class SecretRedactor: Sendable {
     }
 
     /// The longest prefix of `text` of at most `bytes` UTF-8 bytes that ends on a character boundary.
-    static func prefix(_ text: String, bytes: Int) -> String {
+    public static func prefix(_ text: String, bytes: Int) -> String {
         var count = 0
         var end = text.startIndex
         for index in text.indices {
