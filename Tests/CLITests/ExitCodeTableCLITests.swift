@@ -280,6 +280,23 @@ final class ExitCodeTableCLITests {
         ]
     }
 
+    @Test func aReviewOfARunThatDoesNotVerifySaysTheReviewWasRefused() throws {
+        let id = try recordedRun(searching: "ERROR")
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [
+            home.appendingPathComponent("trace.sqlite").path,
+            "DROP TRIGGER IF EXISTS events_append_only_u; UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'ERROR', 'ERR0R') AS BLOB) WHERE CAST(body AS TEXT) LIKE '%ERROR%';",
+        ]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        try #require(sqlite.terminationStatus == 0)
+        let review = try run(["review", id, "--verdict", "ok", "--note", "looks fine"])
+        #expect(review.status == 65, "\(review.stderr)")
+        #expect(review.stderr.contains("review refused"), "\(review.stderr)")
+        #expect(!review.stderr.contains("replay refused"))
+    }
+
     @Test func everyDocumentedCodeIsWhatTheBinaryExitsWith() throws {
         let rows = try Self.documentedRows()
         try #require(rows.count > 40, "docs/cli.md's tables were not found: \(rows)")
