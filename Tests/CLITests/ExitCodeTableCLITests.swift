@@ -282,15 +282,7 @@ final class ExitCodeTableCLITests {
 
     @Test func aReviewOfARunThatDoesNotVerifySaysTheReviewWasRefused() throws {
         let id = try recordedRun(searching: "ERROR")
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [
-            home.appendingPathComponent("trace.sqlite").path,
-            "DROP TRIGGER IF EXISTS events_append_only_u; UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'ERROR', 'ERR0R') AS BLOB) WHERE CAST(body AS TEXT) LIKE '%ERROR%';",
-        ]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        try #require(sqlite.terminationStatus == 0)
+        try SampleSite.tamperTrace(home, replacing: "ERROR", with: "ERR0R")
         let review = try run(["review", id, "--verdict", "ok", "--note", "looks fine"])
         #expect(review.status == 65, "\(review.stderr)")
         #expect(review.stderr.contains("review refused"), "\(review.stderr)")

@@ -16,57 +16,22 @@ import Tools
     )
 )
 final class RedactionBeforeCutTests {
-    let home: URL
-    let store: SecretStore
-    let registry: ToolRegistry
-    let secretsRoot: String
+    let site: SecretsSite
     /// A secret with a quote, a backslash and a non-ASCII letter, as a password can be.
     static let secret = #"pa"ss\wörd-4242"#
 
     init() throws {
-        home = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-cut-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(
-            at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
-        store = SecretStore(home: home)
-        registry = ToolRegistry(home: home)
-        secretsRoot = "/dev/shm/airlock-test-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(
-            atPath: secretsRoot, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o711])
-        try store.set("API_KEY", value: Array(Self.secret.utf8))
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: secretsRoot)
-        try? FileManager.default.removeItem(at: home)
+        site = try SecretsSite("airlock-cut")
+        try site.store.set("API_KEY", value: Array(Self.secret.utf8))
     }
 
     /// Registers `name` running `script` with the secret delivered as /run/secrets/API_KEY.
     func register(_ name: String, script: String, maxBytes: Int) throws -> RegisteredTool {
-        let dir = home.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let program = dir.appendingPathComponent("tool.sh")
-        try Data(script.utf8).write(to: program)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: program.path)
-        let manifest = dir.appendingPathComponent("manifest.yaml")
-        try """
-        name: \(name)
-        version: 1.0.0
-        description: Prints its secret where a cut falls.
-        owner: tests@example.org
-        executable: {path: tool.sh, sha256: \(SHA256.hex(Array(script.utf8)))}
-        input: {type: object, properties: {}}
-        output: {maxBytes: \(maxBytes)}
-        risk: low
-        secrets:
-          - name: API_KEY
-        """.write(to: manifest, atomically: true, encoding: .utf8)
-        _ = try registry.add([try ManifestFile.load(manifest)])
-        return try registry.resolve(name)
+        try site.register(name, script: script, extra: "output: {maxBytes: \(maxBytes)}\nsecrets:\n  - name: API_KEY")
     }
 
     func run(_ tool: RegisteredTool) async throws -> ToolRunResult {
-        let broker = try SecretBroker(store: store, keysDirectory: home.appendingPathComponent("keys"))
-        return try await ToolRunner(registry: registry, secrets: broker, secretsRoot: secretsRoot)
+        try await ToolRunner(registry: site.registry, secrets: site.broker(), secretsRoot: site.secretsRoot)
             .run(tool, arguments: [:], context: ToolRunContext(workspace: nil))
     }
 
