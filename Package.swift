@@ -6,7 +6,10 @@ let package = Package(
     name: "Airlock",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "airlock", targets: ["AirlockCLI"])
+        .executable(name: "airlock", targets: ["AirlockCLI"]),
+        // What the libFuzzer harnesses in Fuzz/ (a package of their own) drive: the parsers of
+        // everything that crosses into Airlock.
+        .library(name: "AirlockParsers", targets: ["AirlockCore", "Model", "Policy", "Tools", "Trace", "Agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -34,7 +34,7 @@ extension AgentRun {
                 callID: id, tool: call.name, arguments: parsed ?? .string(call.arguments),
                 argumentsText: parsed == nil ? call.arguments : nil, step: steps, executableSHA256: measured,
                 manifest: tools[call.name] == nil ? tool?.manifest.document : nil))
-        progress(.proposed(callID: id, tool: call.name, arguments: call.arguments))
+        progress(.proposed(callID: id, tool: call.name, arguments: redacted(call.arguments)))
 
         if proposals > budgets.maxToolCalls {
             let reason = "The run has proposed \(proposals) tool calls, above its budget of \(budgets.maxToolCalls)."
@@ -235,7 +235,7 @@ extension AgentRun {
         let output = redacted(result.output)
         var content = output
         if result.exitCode != 0 || result.record.timedOut {
-            let stderr = redacted(String(decoding: result.record.stderr.bytes.suffix(2048), as: UTF8.self))
+            let stderr = redacted(result.stderrTail)
             content =
                 ([
                     "error": .string(
@@ -271,15 +271,5 @@ extension AgentRun {
     }
 
     /// The longest prefix of `text` of at most `bytes` UTF-8 bytes that ends on a character boundary.
-    static func prefix(_ text: String, bytes: Int) -> String {
-        var count = 0
-        var end = text.startIndex
-        for index in text.indices {
-            let size = text[index].utf8.count
-            if count + size > bytes { break }
-            count += size
-            end = text.index(after: index)
-        }
-        return String(text[..<end])
-    }
+    static func prefix(_ text: String, bytes: Int) -> String { SecretRedactor.prefix(text, bytes: bytes) }
 }

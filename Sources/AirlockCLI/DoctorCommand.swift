@@ -29,7 +29,7 @@ struct DoctorCommand: AsyncParsableCommand {
         do {
             home = try AirlockHome.resolve()
         } catch {
-            ToolsCLI.printError("error: cannot create AIRLOCK_HOME: \(error)")
+            ToolsCLI.printError("error: cannot create AIRLOCK_HOME: \(ToolsCLI.describe(error))")
             throw ExitCode.ioError
         }
         let started = startModel ? startServer(home) : (started: false, failure: nil)

@@ -83,7 +83,7 @@ final class InstallProgress: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         closeLine()
-        FileHandle.standardError.write(Data(("model: " + text + "\n").utf8))
+        FileHandle.standardError.write(Data(("model: " + TerminalText.escape(text, keepsLineBreaks: true) + "\n").utf8))
     }
 
     func handle(_ event: ModelInstaller.Event) {

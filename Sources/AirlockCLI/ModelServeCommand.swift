@@ -97,6 +97,6 @@ struct ModelServeCommand: AsyncParsableCommand {
     /// Writes a line to standard output at once (the supervisor's output goes to a log file, where
     /// buffered lines would appear only at exit).
     private static func say(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        FileHandle.standardOutput.write(Data((TerminalText.escape(line, keepsLineBreaks: true) + "\n").utf8))
     }
 }

@@ -1,3 +1,4 @@
+import AirlockCore
 import ArgumentParser
 import Foundation
 import Policy
@@ -45,6 +46,7 @@ enum PolicyFiles {
     }
 
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        // Messages quote manifests, policies and arguments: escaped for the terminal.
+        FileHandle.standardError.write(Data((TerminalText.escape(text, keepsLineBreaks: true) + "\n").utf8))
     }
 }

@@ -36,6 +36,11 @@ struct ReviewCommand: AsyncParsableCommand {
                 reviewer: reviewer ?? RunCommand.userName(), store: store, key: key,
                 trustedKeys: trusted)
         } catch {
+            var error = error
+            if error.code == .unverified {
+                error.message =
+                    "run \(run) does not verify, so a verdict would vouch for a record that may have changed; review refused (run `airlock trace verify \(run)`)"
+            }
             throw ReplayCommand.fail(error)
         }
         TraceCLI.print(

@@ -1,4 +1,5 @@
 import Agent
+import AirlockCore
 import Foundation
 import Synchronization
 
@@ -47,7 +48,7 @@ final class RunProgressPrinter: Sendable {
     private func handle(_ event: AgentProgress) {
         switch event {
         case .started(let runID):
-            line("run \(runID)")
+            line("run \(terminal: runID)")
         case .modelRequested(let step):
             guard !quiet else { return }
             if animated {
@@ -69,15 +70,16 @@ final class RunProgressPrinter: Sendable {
                 "step \(step): model answered in \(Units.duration(seconds))\(calls > 0 ? ", \(calls) tool call(s)" : ", final answer")"
             )
         case .proposed(let id, let tool, let arguments):
-            line("  \(id) proposed \(tool) \(arguments.count > 200 ? String(arguments.prefix(200)) + "…" : arguments)")
+            let shown = arguments.count > 200 ? String(arguments.prefix(200)) + "…" : arguments
+            line("  \(terminal: id) proposed \(terminal: tool) \(terminal: shown)")
         case .malformed(let id, let problem):
-            line("  \(id) malformed: \(problem)")
+            line("  \(terminal: id) malformed: \(terminal: problem)")
         case .decided(let id, let effect, let rules):
-            line("  \(id) policy: \(effect.uppercased()) (\(rules.joined(separator: ", ")))")
+            line("  \(terminal: id) policy: \(effect.uppercased()) (\(terminal: rules.joined(separator: ", ")))")
         case .approval(let id, let granted, let approver):
-            line("  \(id) approval \(granted ? "granted" : "refused") by \(approver)")
+            line("  \(terminal: id) approval \(granted ? "granted" : "refused") by \(terminal: approver)")
         case .executed(let id, let tool, let exitCode, let seconds):
-            line("  \(id) ran \(tool): exit \(exitCode) in \(Units.duration(seconds))")
+            line("  \(terminal: id) ran \(terminal: tool): exit \(exitCode) in \(Units.duration(seconds))")
         }
     }
 }

@@ -9,10 +9,14 @@ struct RunTerminalApprover: Approver {
 
     func decide(_ request: ApprovalRequest) async -> ApprovalAnswer {
         printer.stop()
-        var text = "\napproval needed for \(request.callID): \(request.tool)\n"
-        text += "  arguments: \(request.arguments.canonicalString)\n"
-        for (rule, reason) in zip(request.rules, request.reasons) { text += "  \(rule): \(reason)\n" }
-        text += "  threats: \(request.tags.joined(separator: " "))\n"
+        // Every part but our own words is escaped: the id, tool and arguments are the model's, and
+        // a reason can quote them.
+        var text = "\napproval needed for \(terminal: request.callID): \(terminal: request.tool)\n"
+        text += "  arguments: \(terminal: request.arguments.canonicalString)\n"
+        for (rule, reason) in zip(request.rules, request.reasons) {
+            text += "  \(terminal: rule): \(terminal: reason)\n"
+        }
+        text += "  threats: \(terminal: request.tags.joined(separator: " "))\n"
         text += "approve this exact call? [y/N] "
         FileHandle.standardError.write(Data(text.utf8))
         let user = RunCommand.userName()

@@ -1,3 +1,4 @@
+import AirlockCore
 import ArgumentParser
 import Foundation
 import Sandbox
@@ -223,5 +224,6 @@ enum ByteSize {
 }
 
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    // Messages quote paths, programs and recorded text: escaped for the terminal.
+    FileHandle.standardError.write(Data((TerminalText.escape(line, keepsLineBreaks: true) + "\n").utf8))
 }

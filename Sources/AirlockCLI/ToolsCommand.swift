@@ -24,7 +24,7 @@ enum ToolsCLI {
             let home = try AirlockHome.resolve()
             return (home, ToolRegistry(home: home.root))
         } catch {
-            printError("error: cannot create AIRLOCK_HOME: \(error)")
+            printError("error: cannot create AIRLOCK_HOME: \(describe(error))")
             throw ExitCode.ioError
         }
     }
@@ -39,15 +39,29 @@ enum ToolsCLI {
     static func exitCode(for code: ToolsError.Code) -> ExitCode {
         switch code {
         case .invalidManifest, .invalidArguments, .versionConflict, .invalidPath: .dataError
-        case .executableMissing, .unknownTool, .secretUnavailable: .noInput
+        case .executableMissing, .unknownTool, .secretUnavailable, .notFound: .noInput
         case .digestMismatch: .checkFailed
         case .io, .registry: .ioError
         case .sandbox: .sandboxSetup
         }
     }
 
+    /// A Foundation file error in words (`/x/y: Not a directory (errno 20)`), not an NSError dump.
+    static func describe(_ error: any Error) -> String {
+        let ns = error as NSError
+        let path = (ns.userInfo[NSFilePathErrorKey] as? String).map { $0 + ": " } ?? ""
+        let underlying = (ns.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+        if let posix = underlying ?? (ns.domain == NSPOSIXErrorDomain ? ns : nil),
+            posix.domain == NSPOSIXErrorDomain
+        {
+            return path + String(cString: strerror(Int32(posix.code))) + " (errno \(posix.code))"
+        }
+        return ns.domain == NSCocoaErrorDomain ? path + ns.localizedDescription : "\(error)"
+    }
+
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        // Messages quote manifests, policies and arguments: escaped for the terminal.
+        FileHandle.standardError.write(Data((TerminalText.escape(text, keepsLineBreaks: true) + "\n").utf8))
     }
 
     /// Files named on the command line, relative to the current directory.
@@ -86,7 +100,7 @@ enum ToolsCLI {
             try FileManager.default.createDirectory(
                 at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw ToolsError(.io, "cannot create the workspace \(url.path)", cause: "\(error)")
+            throw ToolsError(.io, "cannot create the workspace \(url.path)", cause: describe(error))
         }
         return url
     }

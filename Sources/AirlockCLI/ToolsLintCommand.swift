@@ -1,3 +1,4 @@
+import AirlockCore
 import ArgumentParser
 import Tools
 
@@ -5,27 +6,29 @@ import Tools
 struct ToolsLintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
-        abstract: "Check manifests and report every problem with its field path and line (exit 1 when any).")
+        abstract:
+            "Check manifests and report every problem with its field path and line (exit 65 for a bad manifest, 66 for a missing file: the first failure's code)."
+    )
 
     @Argument(help: "Manifest files (YAML or JSON).")
     var files: [String]
 
     func run() throws {
-        var bad = 0
+        var failure: ExitCode?
         for path in files {
             do {
                 let file = try ManifestFile.load(ToolsCLI.url(path))
                 print("\(path): ok (\(file.manifest.name)@\(file.manifest.version))")
             } catch {
-                bad += 1
-                print("\(path): \(error.code.rawValue)")
+                failure = failure ?? ToolsCLI.exitCode(for: error.code)
+                print(TerminalText.escape("\(path): \(error.code.rawValue)"))
                 if error.problems.isEmpty {
-                    print("  \(error.message)")
+                    print("  \(terminal: error.message)")
                 } else {
-                    for problem in error.problems { print("  \(problem)") }
+                    for problem in error.problems { print("  \(terminal: problem.description)") }
                 }
             }
         }
-        if bad > 0 { throw ExitCode.checkFailed }
+        if let failure { throw failure }
     }
 }

@@ -1,3 +1,4 @@
+import AirlockCore
 import ArgumentParser
 import Foundation
 import Trace
@@ -32,7 +33,8 @@ enum TraceCLI {
 
     /// Prints `error` and returns the exit code for it.
     static func fail(_ error: TraceError) -> ExitCode {
-        FileHandle.standardError.write(Data("error: [\(error.code.rawValue)] \(error.description)\n".utf8))
+        let text = TerminalText.escape("error: [\(error.code.rawValue)] \(error.description)", keepsLineBreaks: true)
+        FileHandle.standardError.write(Data((text + "\n").utf8))
         switch error.code {
         case .runNotFound: return .noInput
         case .invalidRunID: return .usage
@@ -72,7 +74,10 @@ enum TraceCLI {
     }
 
     /// Writes `text` to stdout with a trailing newline.
+    /// Everything printed here holds recorded text (the model's, the tools'), so it is escaped
+    /// for the terminal; JSON stays JSON.
     static func print(_ text: String) {
+        let text = TerminalText.escape(text, keepsLineBreaks: true)
         FileHandle.standardOutput.write(Data((text.hasSuffix("\n") || text.isEmpty ? text : text + "\n").utf8))
     }
 }

@@ -1,4 +1,4 @@
-/// The threat vocabulary of THREATS.md: every rule, guard, manifest and decision carries tags from
+/// The threat vocabulary of docs/threats.md: every rule, guard, manifest and decision carries tags from
 /// it, and a policy or manifest naming any other tag does not load.
 public enum ThreatTag {
     /// Every valid tag: `maestro:L1`…`maestro:L7`, `asi:01`…`asi:10`, `nhi:01`…`nhi:10`.

@@ -59,6 +59,11 @@ public struct YAMLDocument: Sendable {
             switch Tag.Name(rawValue: node.tag.description) {
             case .null: return .null
             case .bool: return .bool(node.bool ?? false)
+            // YAML 1.1's base-60 numbers (`1:30` is 90) are text here, as in YAML 1.2: what a
+            // person writing `1:30` means, and Yams's conversion of a long one overflows and traps
+            // (found by the workflow fuzzer: `max_steps: 1:2:3:4:5:6:7:8:9:10:11:12`).
+            case .int where scalar.string.contains(":"), .float where scalar.string.contains(":"):
+                return .string(scalar.string)
             case .int:
                 guard let i = Int64(exactly: node.int ?? 0), node.int != nil else {
                     throw YAMLDocumentError(line: node.mark?.line, reason: "\(pointer): integer out of range")

@@ -20,7 +20,7 @@ public struct Doctor: Sendable {
         "tool-artefacts", "key-permissions", "trace-verifies", "sandbox-layers",
     ]
 
-    /// The threat tags (THREATS.md) each check answers.
+    /// The threat tags (docs/threats.md) each check answers.
     public static let threats: [String: [String]] = [
         "model-endpoint": ["maestro:L1"], "model-server-network": ["maestro:L1", "maestro:L4"],
         "tool-network": ["maestro:L4", "asi:05"], "proxy-telemetry-env": ["nhi:08"],

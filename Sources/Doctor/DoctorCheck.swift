@@ -51,7 +51,7 @@ public struct DoctorCheck: Sendable, Hashable {
         self.remedy = remedy
     }
 
-    /// The threat tags (THREATS.md) the check answers.
+    /// The threat tags (docs/threats.md) the check answers.
     public var threats: [String] { Doctor.threats[id] ?? [] }
 
     /// The check as JSON (for `airlock doctor --json`).

@@ -20,7 +20,8 @@ struct HTTPConnection {
     /// The largest header block accepted, in bytes.
     static let maxHeaderBytes = 64 << 10
 
-    let socket: Socket
+    /// Where the bytes come from; `nil` when the whole reply was given up front.
+    let socket: Socket?
     /// The largest body accepted, in bytes.
     let maxResponseBytes: Int
     /// When the whole exchange must be over.
@@ -34,6 +35,19 @@ struct HTTPConnection {
         self.maxResponseBytes = maxResponseBytes
         self.deadline = deadline
     }
+
+    /// A connection whose peer already said everything in `reply` and closed: the same parser
+    /// over bytes in hand (a recorded reply, a fuzzer's input).
+    init(reply: [UInt8], maxResponseBytes: Int) {
+        socket = nil
+        self.maxResponseBytes = maxResponseBytes
+        deadline = .distantFuture
+        buffer = reply
+        closed = true
+    }
+
+    /// Reads the response from the bytes given to ``init(reply:maxResponseBytes:)``.
+    mutating func readReply() throws(Failure) -> Response { try readResponse() }
 
     /// Sends `POST path` with a JSON body and reads the response.
     mutating func post(path: String, host: String, body: [UInt8]) throws(Failure) -> Response {
@@ -51,6 +65,7 @@ struct HTTPConnection {
     }
 
     private mutating func exchange(head: String, body: [UInt8]) throws(Failure) -> Response {
+        guard let socket else { return try readResponse() }
         do {
             try socket.send(Array(head.utf8) + body, deadline: deadline)
         } catch {
@@ -61,6 +76,10 @@ struct HTTPConnection {
 
     private mutating func fill() throws(Failure) {
         guard !closed else { return }
+        guard let socket else {
+            closed = true
+            return
+        }
         let chunk: [UInt8]
         do {
             chunk = try socket.receive(maxBytes: 64 << 10, deadline: deadline)
@@ -142,7 +161,11 @@ struct HTTPConnection {
                     while try !readLine(limit: Self.maxHeaderBytes).isEmpty {}
                     break
                 }
-                guard body.count + size <= maxResponseBytes else { throw .tooLarge(body.count + size) }
+                // Compared as a remainder: `body.count + size` overflows for a size near Int.max
+                // (found by the model-reply fuzzer).
+                guard size <= maxResponseBytes - body.count else {
+                    throw .tooLarge(body.count.addingReportingOverflow(size).overflow ? Int.max : body.count + size)
+                }
                 body += try readBytes(size)
                 guard try readLine(limit: 2).isEmpty else { throw .malformed("a chunk does not end with CRLF") }
             }

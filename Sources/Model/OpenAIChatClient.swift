@@ -88,9 +88,37 @@ public struct OpenAIChatClient: ChatModel {
             }
         var connection = HTTPConnection(
             socket: socket, maxResponseBytes: configuration.maxResponseBytes, deadline: deadline)
+        return try Self.interpret(
+            { () throws(HTTPConnection.Failure) in try connection.post(path: path, host: host, body: body) },
+            endpoint: endpoint, configuration: configuration)
+    }
+
+    /// Parses a whole model reply (HTTP/1.1 status line, headers, body) exactly as ``complete(_:)``
+    /// parses one read from the socket: the same bounds, the same errors.
+    /// - Parameters:
+    ///   - reply: the reply's bytes, as the server sent them.
+    ///   - maxResponseBytes: the largest body accepted (default 8 MiB, as the client's).
+    /// - Returns: the response.
+    /// - Throws: ``ModelError`` `http-status`, `response-too-large`, `malformed-response`.
+    public static func parseReply(_ reply: [UInt8], maxResponseBytes: Int = 8 << 20) throws(ModelError)
+        -> ChatResponse
+    {
+        var configuration = Configuration()
+        configuration.maxResponseBytes = maxResponseBytes
+        var connection = HTTPConnection(reply: reply, maxResponseBytes: maxResponseBytes)
+        return try interpret(
+            { () throws(HTTPConnection.Failure) in try connection.readReply() },
+            endpoint: .unix(path: "(reply)", requestPath: ModelEndpoint.defaultRequestPath),
+            configuration: configuration)
+    }
+
+    private static func interpret(
+        _ read: () throws(HTTPConnection.Failure) -> HTTPConnection.Response, endpoint: ModelEndpoint,
+        configuration: Configuration
+    ) throws(ModelError) -> ChatResponse {
         let response: HTTPConnection.Response
         do {
-            response = try connection.post(path: path, host: host, body: body)
+            response = try read()
         } catch {
             switch error {
             case .socket(let failure) where failure.isTimeout:

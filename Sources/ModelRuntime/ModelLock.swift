@@ -235,7 +235,9 @@ private struct LockReader {
     /// A relative path that stays inside its root: no leading `/`, no `..` component.
     func relativePath(_ pointer: String) throws(ModelRuntimeError) -> String {
         let text = try string(pointer)
-        guard !text.hasPrefix("/"), !text.split(separator: "/").contains("..") else {
+        // Bytes, not Characters: a `/` followed by a combining mark would hide a `..`.
+        let components = Array(text.utf8).split(separator: 0x2F)
+        guard text.utf8.first != 0x2F, !components.contains(where: { $0.elementsEqual([0x2E, 0x2E]) }) else {
             throw error(pointer, "must be a relative path without ..")
         }
         return text

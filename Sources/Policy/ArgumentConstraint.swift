@@ -36,8 +36,8 @@ struct ArgumentConstraint: Sendable, Hashable {
         guard let value = arguments.value(atTokens: tokens) else { return present == false }
         if present == false { return false }
         if let type, !Self.hasType(value, type) { return false }
-        if let equals, value != equals { return false }
-        if let oneOf, !oneOf.contains(value) { return false }
+        if let equals, !Self.same(value, equals) { return false }
+        if let oneOf, !oneOf.contains(value), !oneOf.contains(where: { Self.same(value, $0) }) { return false }
         if let regex {
             guard case .string(let s) = value, regex.matches(s) else { return false }
         }
@@ -74,12 +74,23 @@ struct ArgumentConstraint: Sendable, Hashable {
         }
     }
 
+    /// JSON Schema's types, which the manifest's schema checked before the policy sees the call:
+    /// a number with no fractional part is an integer (`300.0` is `300`). Were the two to differ,
+    /// a rule asking about `type: integer` would miss the `300.0` that the schema let through.
     private static func hasType(_ value: JSONValue, _ type: String) -> Bool {
         switch (value, type) {
         case (.string, "string"), (.integer, "integer"), (.integer, "number"), (.number, "number"),
             (.bool, "boolean"), (.array, "array"), (.object, "object"), (.null, "null"):
             true
+        case (.number(let d), "integer"): d.isFinite && d.rounded() == d
         default: false
         }
+    }
+
+    /// JSON equality as the schema has it: numbers by value (`1` equals `1.0`).
+    private static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        if case .integer(let x) = a, case .integer(let y) = b { return x == y }
+        if let x = numeric(a), let y = numeric(b) { return x == y }
+        return a == b
     }
 }

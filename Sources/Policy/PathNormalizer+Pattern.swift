@@ -24,7 +24,9 @@ extension PathNormalizer {
         }
         let separator = "/(?:\\.?/)*"
         for root in roots {
-            let components = root.split(separator: "/").map { Self.escapeLiteral(String($0)) }
+            let components = Array(root.utf8).split(separator: 0x2F).map {
+                Self.escapeLiteral(String(decoding: $0, as: UTF8.self))
+            }
             if components.isEmpty {
                 alternatives.append("/" + Self.anyPathCharacter + "*")
             } else {

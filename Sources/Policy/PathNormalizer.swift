@@ -6,6 +6,11 @@ import AirlockCore
 /// Rejected outright, because a lexical check cannot make them safe: any `..` component (with a
 /// symlink inside the workspace, `link/../x` is not `x`), NUL and other control characters,
 /// backslashes, percent-encoded bytes (`%2e%2e`), `~` home shortcuts, and over-long paths.
+///
+/// Paths are split and compared as bytes, as the kernel reads them, never as Swift
+/// `Character`s: a `/` followed by a combining mark is one grapheme cluster, so a split on
+/// characters would not see the `..` in `../\u{301}etc` and a prefix test on characters would
+/// not see `/data/\u{301}x` inside `/data`.
 public struct PathNormalizer: Sendable, Hashable {
     /// The normalised absolute path, or why the path was refused.
     public enum Outcome: Sendable, Hashable {
@@ -28,7 +33,7 @@ public struct PathNormalizer: Sendable, Hashable {
         self.maxLength = maxLength
         // A workspace that itself fails normalisation leaves relative paths unresolvable: "/" keeps
         // the comparison strict rather than guessing.
-        if case .path(let p) = Self.normalizeAbsolute(workspace, maxLength: maxLength), workspace.hasPrefix("/") {
+        if case .path(let p) = Self.normalizeAbsolute(workspace, maxLength: maxLength), workspace.utf8.first == 0x2F {
             self.workspace = p
         } else {
             self.workspace = "/"
@@ -39,8 +44,8 @@ public struct PathNormalizer: Sendable, Hashable {
     public func normalize(_ raw: String) -> Outcome {
         // Checked before joining: "" relative to the workspace would otherwise mean the workspace.
         if raw.isEmpty { return .rejected("the path is empty") }
-        if raw.hasPrefix("/") { return Self.normalizeAbsolute(raw, maxLength: maxLength) }
-        if raw.hasPrefix("~") { return .rejected("'~' home shortcuts are not paths in the sandbox") }
+        if raw.utf8.first == 0x2F { return Self.normalizeAbsolute(raw, maxLength: maxLength) }
+        if raw.utf8.first == 0x7E { return .rejected("'~' home shortcuts are not paths in the sandbox") }
         return Self.normalizeAbsolute(workspace + "/" + raw, maxLength: maxLength)
     }
 
@@ -52,7 +57,7 @@ public struct PathNormalizer: Sendable, Hashable {
         let bytes = Array(raw.utf8)
         guard !bytes.isEmpty else { return .rejected("the path is empty") }
         guard bytes.count <= maxLength else { return .rejected("the path is longer than \(maxLength) bytes") }
-        var components: [Substring] = []
+        var components: [ArraySlice<UInt8>] = []
         for (i, b) in bytes.enumerated() {
             if b == 0 { return .rejected("the path contains a NUL byte") }
             if b < 0x20 || b == 0x7F { return .rejected("the path contains a control character") }
@@ -61,18 +66,19 @@ public struct PathNormalizer: Sendable, Hashable {
                 return .rejected("the path contains a percent-encoded byte")
             }
         }
-        for component in raw.split(separator: "/", omittingEmptySubsequences: true) {
-            if component == "." { continue }
-            if component == ".." { return .rejected("the path contains a '..' component") }
+        for component in bytes.split(separator: 0x2F, omittingEmptySubsequences: true) {
+            if component.elementsEqual([0x2E]) { continue }
+            if component.elementsEqual([0x2E, 0x2E]) { return .rejected("the path contains a '..' component") }
             components.append(component)
         }
-        return .path("/" + components.joined(separator: "/"))
+        // Valid UTF-8 in, valid UTF-8 out: only whole ASCII `/` bytes were taken out.
+        return .path(String(decoding: [0x2F] + Array(components.joined(separator: [0x2F])), as: UTF8.self))
     }
 
     /// Whether normalised `path` is `root` or inside it.
     static func isWithin(_ path: String, root: String) -> Bool {
-        if root == "/" { return true }
-        guard path.hasPrefix(root) else { return false }
+        if root.utf8.elementsEqual("/".utf8) { return true }
+        guard path.utf8.starts(with: root.utf8) else { return false }
         if path.utf8.count == root.utf8.count { return true }
         return path.utf8.dropFirst(root.utf8.count).first == 0x2F
     }

@@ -137,7 +137,7 @@ extension Policy {
             for (n, tag) in list.enumerated() where !ThreatTag.isValid(tag) {
                 reader.fail(
                     JSONPointer.appending(p, n),
-                    "unknown threat tag '\(tag)' (use maestro:L1-L7, asi:01-10 or nhi:01-10 from THREATS.md)")
+                    "unknown threat tag '\(tag)' (use maestro:L1-L7, asi:01-10 or nhi:01-10 from docs/threats.md)")
             }
             tags = Array(Set(list)).sorted()
         } else if f("tags") == nil {

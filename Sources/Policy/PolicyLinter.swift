@@ -4,8 +4,8 @@ import AirlockCore
 ///
 /// Errors are what stops the policy from loading (malformed or unknown fields, bad values,
 /// unknown threat tags). Warnings are rules that load but cannot do what their author meant:
-/// rules that can never match, and rules shadowed by a forbid that matches every call they
-/// match. Notes are permits that overlap a forbid naming the same tools (often intended: "permit
+/// rules that can never match, rules shadowed by a forbid that matches every call they match,
+/// and forbid or approval rules whose regex a newline defeats (`.` stops at one). Notes are permits that overlap a forbid naming the same tools (often intended: "permit
 /// queries, forbid queries that are not SELECT"), listed so a reviewer sees where forbid wins.
 public enum PolicyLinter {
     /// Lints a policy document.
@@ -28,6 +28,17 @@ public enum PolicyLinter {
         }
         for rule in policy.rules {
             if let why = neverMatches(rule) { report(.warning, rule, "rule '\(rule.id)' can never match: \(why)") }
+            // A denying rule's `when` regex must match the whole value: with `.` stopping at a
+            // newline, one newline in the value makes it miss, and the call goes by. (In `unless`
+            // the miss makes the rule apply, which is safe.)
+            guard rule.effect != .permit else { continue }
+            for constraint in rule.when.arguments {
+                guard let regex = constraint.regex, newlineDefeats(regex.pattern) else { continue }
+                report(
+                    .warning, rule,
+                    "rule '\(rule.id)': the regex '\(regex.pattern)' at \(constraint.pointer) uses '.', which stops at a newline, so a value with one newline escapes the rule; start it with (?s) or use [\\s\\S]"
+                )
+            }
         }
         let forbids = policy.rules.filter { $0.effect == .forbid && $0.unless == nil }
         for rule in policy.rules {
@@ -48,6 +59,33 @@ public enum PolicyLinter {
             }
         }
         return findings
+    }
+
+    /// Whether `pattern` has a `.` outside a character class and is not dot-all as a whole (a
+    /// leading `(?s)` or `(?is)`-style flag group): a newline in the value then stops the match.
+    static func newlineDefeats(_ pattern: String) -> Bool {
+        let scalars = Array(pattern.unicodeScalars)
+        if scalars.starts(with: ["(", "?"]), let close = scalars.firstIndex(of: ")") {
+            let flags = scalars[2..<close]
+            if flags.allSatisfy({ ("a"..."z").contains($0) || $0 == "-" }),
+                flags.prefix { $0 != "-" }.contains("s")
+            {
+                return false
+            }
+        }
+        var i = 0
+        var inClass = false
+        while i < scalars.count {
+            switch scalars[i] {
+            case "\\": i += 1
+            case "[": inClass = true
+            case "]": inClass = false
+            case "." where !inClass: return true
+            default: break
+            }
+            i += 1
+        }
+        return false
     }
 
     /// Why `rule` can never match, or `nil` when it can.

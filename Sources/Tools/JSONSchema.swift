@@ -72,15 +72,72 @@ public struct SchemaProblems: Error, Sendable, Hashable {
     public var problems: [FieldProblem]
 }
 
-/// A regular expression compiled once; `NSRegularExpression` is immutable and documented as
-/// safe to use from several threads, which is what makes the `@unchecked Sendable` sound.
+/// A schema `pattern`, compiled once with ECMA-262's meaning (what JSON Schema specifies and
+/// what a manifest's author reads) on ICU's engine; `NSRegularExpression` is immutable and
+/// documented as safe to use from several threads, which is what makes the `@unchecked
+/// Sendable` sound.
+///
+/// Where the two differ in a way that lets a value through, the pattern is rewritten first (see
+/// ``icuPattern(_:)``).
 final class CompiledPattern: @unchecked Sendable {
     let source: String
     private let regex: NSRegularExpression
 
     init(_ source: String) throws {
         self.source = source
-        regex = try NSRegularExpression(pattern: source)
+        regex = try NSRegularExpression(pattern: Self.icuPattern(source))
+    }
+
+    /// `source` rewritten so that ICU matches what ECMA-262 does: `$` outside a character class
+    /// is the end of the input (`\z`; ICU's `$` also matches before a final newline, so
+    /// `^[a-z]+$` accepted `"abc\n"`), and `\d`, `\D`, `\w`, `\W` are ASCII (ICU's take every
+    /// Unicode digit and letter, so `^\d+$` accepted Arabic-Indic digits).
+    static func icuPattern(_ source: String) -> String {
+        let scalars = Array(source.unicodeScalars)
+        var out = ""
+        var inClass = false
+        var i = 0
+        while i < scalars.count {
+            let s = scalars[i]
+            if s == "\\", i + 1 < scalars.count {
+                let next = scalars[i + 1]
+                switch (next, inClass) {
+                case ("d", false): out += "[0-9]"
+                case ("D", false): out += "[^0-9]"
+                case ("w", false): out += "[A-Za-z0-9_]"
+                case ("W", false): out += "[^A-Za-z0-9_]"
+                case ("d", true): out += "0-9"
+                case ("w", true): out += "A-Za-z0-9_"
+                default: out += "\\" + String(next)
+                }
+                i += 2
+                continue
+            }
+            if inClass {
+                if s == "]" { inClass = false }
+            } else if s == "[" {
+                inClass = true
+                out.unicodeScalars.append(s)
+                // A leading `]` or `^]` is a literal, not the class's end.
+                if i + 1 < scalars.count, scalars[i + 1] == "^" {
+                    out += "^"
+                    i += 1
+                }
+                if i + 1 < scalars.count, scalars[i + 1] == "]" {
+                    out += "\\]"
+                    i += 1
+                }
+                i += 1
+                continue
+            } else if s == "$" {
+                out += "\\z"
+                i += 1
+                continue
+            }
+            out.unicodeScalars.append(s)
+            i += 1
+        }
+        return out
     }
 
     func matches(_ text: String) -> Bool {

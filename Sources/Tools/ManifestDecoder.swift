@@ -261,7 +261,7 @@ public struct ManifestDecoder: Sendable {
         for (index, tag) in threats.enumerated() where !ThreatTag.isValid(tag) {
             r.problem(
                 "/threats/\(index)",
-                "unknown threat tag \"\(tag)\" (see THREATS.md: maestro:L1–L7, asi:01–10, nhi:01–10)")
+                "unknown threat tag \"\(tag)\" (see docs/threats.md: maestro:L1–L7, asi:01–10, nhi:01–10)")
         }
 
         let secrets = Self.secrets(root?["secrets"], environment: environment, reader: &r)

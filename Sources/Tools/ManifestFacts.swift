@@ -27,7 +27,7 @@ public struct ManifestFacts: Sendable, Hashable, Codable {
     /// Whether it can write anywhere outside the run's workspace, from its mounts: `false` for every
     /// valid manifest today, since only `${workspace}` can be mounted read-write.
     public var writesOutsideWorkspace: Bool
-    /// Threat tags from THREATS.md.
+    /// Threat tags from docs/threats.md.
     public var threats: [String]
 
     enum CodingKeys: String, CodingKey {

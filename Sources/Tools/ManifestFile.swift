@@ -98,6 +98,9 @@ public struct ManifestFile: Sendable {
     }
 
     static func read(_ url: URL) throws(ToolsError) -> String {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ToolsError(.notFound, "\(url.path): no such manifest")
+        }
         do {
             return try String(contentsOf: url, encoding: .utf8)
         } catch {

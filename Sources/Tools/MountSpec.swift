@@ -39,18 +39,21 @@ public struct MountSpec: Sendable, Hashable {
         let rest = text[text.index(after: close)...]
         var subpath: [String] = []
         if !rest.isEmpty {
-            guard rest.hasPrefix("/") else {
+            guard rest.utf8.first == 0x2F else {
                 return .failure(TemplateError("\(variable) must be followed by nothing or /SUBDIRECTORY"))
             }
-            for component in rest.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-                guard !component.isEmpty, component != ".", component != "..", !component.utf8.contains(0),
-                    !component.contains("${")
+            // Split and compared as bytes, as the kernel reads the path: a `/` followed by a
+            // combining mark is one Character, and would hide a `..` from a split on Characters.
+            for bytes in Array(rest.utf8.dropFirst()).split(separator: 0x2F, omittingEmptySubsequences: false) {
+                let component = String(decoding: bytes, as: UTF8.self)
+                guard !bytes.isEmpty, !bytes.elementsEqual([0x2E]), !bytes.elementsEqual([0x2E, 0x2E]),
+                    !bytes.contains(0), !component.contains("${")
                 else {
                     return .failure(
                         TemplateError(
                             "component \"\(component)\" is not allowed (no '..', '.', empty, NUL or variables)"))
                 }
-                subpath.append(String(component))
+                subpath.append(component)
             }
         }
         if writable, case .dataset = variable {

@@ -39,7 +39,7 @@ public struct ToolManifest: Sendable {
     public var readsLabels: [String]
     /// Data labels its output carries.
     public var outputLabels: [String]
-    /// Threat tags from THREATS.md the tool is exposed to (`asi:02`).
+    /// Threat tags from docs/threats.md the tool is exposed to (`asi:02`).
     public var threats: [String]
     /// The manifest document as JSON: what the registry stores and hashes.
     public var document: JSONValue

@@ -10,10 +10,14 @@ public struct ToolRunResult: Sendable {
     public var arguments: [String]
     /// Everything the sandbox recorded.
     public var record: ExecutionRecord
-    /// Standard output, capped at the manifest's `output.maxBytes`.
+    /// Standard output, capped at the manifest's `output.maxBytes`; with a secret broker, its
+    /// secrets redacted before the cap (``ToolRunner/run(_:arguments:context:call:)``).
     public var output: String
     /// Whether output past the cap was dropped.
     public var outputTruncated: Bool
+    /// The end of standard error (at most ``ToolRunner/stderrTailBytes``), redacted before it
+    /// was cut: what a failed call's caller is shown.
+    public var stderrTail: String = ""
     /// The output parsed as JSON, for `format: json` tools whose output is complete valid JSON.
     public var json: JSONValue?
     /// Why a `format: json` tool's output could not be parsed, if it could not.
@@ -36,6 +40,9 @@ public struct ToolRunResult: Sendable {
         self.record = record
         self.output = record.stdout.text
         self.outputTruncated = record.stdout.truncated
+        // The runner replaces this with the tail it redacted before cutting; a replay reads the
+        // recorded (already redacted) stream.
+        self.stderrTail = String(decoding: record.stderr.bytes.suffix(ToolRunner.stderrTailBytes), as: UTF8.self)
         guard manifest.output.format == .json, record.termination == .exited(0) else { return }
         if record.stdout.truncated {
             outputProblem = "output exceeded \(manifest.output.maxBytes) bytes and was cut; not parsed as JSON"

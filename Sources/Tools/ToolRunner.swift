@@ -34,6 +34,9 @@ public struct ToolRunner: Sendable {
     /// The environment every tool gets before the manifest's own variables.
     public static let baseEnvironment = ["PATH": SandboxSpec.defaultPath, "LANG": "C.UTF-8", "HOME": "/tmp"]
 
+    /// How much of the end of standard error ``ToolRunResult/stderrTail`` keeps: 2 KiB.
+    public static let stderrTailBytes = 2048
+
     /// The largest call accepted, in bytes of canonical JSON arguments. Default 256 KiB.
     public var maxArgumentBytes: Int
     /// Where the secrets a manifest declares come from; `nil`: a tool that declares any cannot run.
@@ -114,7 +117,13 @@ public struct ToolRunner: Sendable {
         defer { material.remove() }
         spec.mounts += material.mounts
         spec.environment.merge(material.environment) { _, secret in secret }
-        let record: ExecutionRecord
+        // Redaction comes before any cut: the sandbox keeps enough past the cap for a secret
+        // that starts before it to be captured whole (and so found), and the cap is applied
+        // after redaction, below.
+        let redactor = sandbox.runsPrograms ? secrets?.redactor : nil
+        let cap = tool.manifest.output.maxBytes
+        if let redactor { spec.limits.outputBytesPerStream = cap + redactor.longestFormBytes }
+        var record: ExecutionRecord
         do {
             record = try await sandbox.run(spec)
         } catch {
@@ -126,7 +135,22 @@ public struct ToolRunner: Sendable {
             }
             throw ToolsError(.sandbox, message, cause: error.message)
         }
-        return ToolRunResult(tool: tool.reference, arguments: spec.arguments, record: record, manifest: tool.manifest)
+        var stderrTail = String(decoding: record.stderr.bytes.suffix(Self.stderrTailBytes), as: UTF8.self)
+        if let redactor {
+            stderrTail = redactor.redactedSuffix(
+                record.stderr.text, maxBytes: Self.stderrTailBytes, cut: record.stderr.truncated)
+            for path in [\ExecutionRecord.stdout, \ExecutionRecord.stderr] {
+                let captured = record[keyPath: path]
+                let (text, truncated) = redactor.redactedPrefix(captured.text, maxBytes: cap, cut: captured.truncated)
+                var stream = CapturedOutput(bytes: Array(text.utf8), totalBytes: captured.totalBytes)
+                stream.truncated = truncated
+                record[keyPath: path] = stream
+            }
+        }
+        var result = ToolRunResult(
+            tool: tool.reference, arguments: spec.arguments, record: record, manifest: tool.manifest)
+        result.stderrTail = stderrTail
+        return result
     }
 
     /// Resolves a mount to a host directory that cannot escape its variable's directory, even

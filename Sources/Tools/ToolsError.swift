@@ -13,6 +13,8 @@ public struct ToolsError: Error, Sendable, Hashable, CustomStringConvertible {
         case invalidManifest = "invalid-manifest"
         /// A file could not be read or written.
         case io
+        /// A file named by the caller (a manifest) does not exist.
+        case notFound = "not-found"
         /// The executable named by a manifest does not exist or is not a regular file.
         case executableMissing = "executable-missing"
         /// An executable's SHA-256 differs from its pin (`maestro:L4 maestro:L7 asi:04`).

@@ -85,6 +85,15 @@ import Testing
         #expect(doc.line(for: "/version") == 2)
     }
 
+    @Test func baseSixtyNumbersAreTextAndALongOneDoesNotTrap() throws {
+        // Found by `tools/fuzz workflow`: Yams's base-60 conversion overflowed and trapped.
+        let doc = try YAMLDocument(text: "time: 1:30\nhuge: 1:2:3:4:5:6:7:8:9:10:11:12:13\nf: 1:30.5\nn: 0x1F\n")
+        #expect(doc.value["time"] == .string("1:30"))
+        #expect(doc.value["huge"] == .string("1:2:3:4:5:6:7:8:9:10:11:12:13"))
+        #expect(doc.value["f"] == .string("1:30.5"))
+        #expect(doc.value["n"] == .integer(31))
+    }
+
     @Test func rejectsDuplicateKeysWithLine() {
         do {
             _ = try YAMLDocument(text: "a: 1\nb: 2\na: 3\n")

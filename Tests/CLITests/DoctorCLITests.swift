@@ -109,15 +109,7 @@ struct DoctorCLITests {
     }
 
     @Test func aTamperedTraceFails() throws {
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [
-            home.appendingPathComponent("trace.sqlite").path,
-            "DROP TRIGGER IF EXISTS events_append_only_u; UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'ERROR', 'ERR0R') AS BLOB) WHERE CAST(body AS TEXT) LIKE '%ERROR%';",
-        ]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        try #require(sqlite.terminationStatus == 0)
+        try SampleSite.tamperTrace(home, replacing: "ERROR", with: "ERR0R")
         let result = try CLI.run(["doctor"], environment: env)
         #expect(result.status == 1)
         let failed = try #require(line("trace-verifies", in: result.stdout))

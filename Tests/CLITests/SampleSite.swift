@@ -15,6 +15,21 @@ enum SampleSite {
         return names.filter { $0.hasSuffix(".yaml") }.sorted().map { directory.appendingPathComponent($0) }
     }
 
+    /// Changes every recorded event of the trace under `home` that holds `text`, as an attacker
+    /// with the database file would (the append-only trigger dropped first), so that its runs no
+    /// longer verify.
+    static func tamperTrace(_ home: URL, replacing text: String, with other: String) throws {
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [
+            home.appendingPathComponent("trace.sqlite").path,
+            "DROP TRIGGER IF EXISTS events_append_only_u; UPDATE events SET body = CAST(replace(CAST(body AS TEXT), '\(text)', '\(other)') AS BLOB) WHERE CAST(body AS TEXT) LIKE '%\(text)%';",
+        ]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        try #require(sqlite.terminationStatus == 0)
+    }
+
     /// Creates the home and returns it.
     static func make(_ label: String) throws -> URL {
         let home = try CLI.temporaryDirectory(label)

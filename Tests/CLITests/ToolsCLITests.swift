@@ -58,7 +58,7 @@ struct ToolsCLITests {
         #expect(ok.stdout.contains("ok (demo.run@1.0.0)"))
         let bad = try write("name: x\nversion: 1\nrisk: none\nsurprise: 1\n", "bad.yaml")
         let result = try CLI.run(["tools", "lint", bad], environment: env)
-        #expect(result.status == 1)
+        #expect(result.status == 65)
         #expect(result.stdout.contains("/name (line 1): must be lowercase dotted segments"))
         #expect(result.stdout.contains("/version (line 2): must be a string, not integer"))
         #expect(result.stdout.contains("/risk (line 3): must be one of low, medium, high, critical"))

@@ -21,7 +21,7 @@ struct PathNormalizerTests {
         arguments: [
             ("../etc/passwd", "'..'"), ("/workspace/a/../b", "'..'"), ("a\u{0}b", "NUL"), ("a\nb", "control"),
             ("..\\x", "backslash"), ("%2e%2e/x", "percent"), ("~/x", "'~'"), ("", "empty"),
-            (String(repeating: "a", count: 65), "longer"),
+            (String(repeating: "a", count: 65), "longer"), ("../\u{301}x", "'..'"), ("/w/../\u{301}/x", "'..'"),
         ])
     func rejects(raw: String, reasonPart: String) {
         guard case .rejected(let reason) = paths.normalize(raw) else {
@@ -37,5 +37,8 @@ struct PathNormalizerTests {
         #expect(PathNormalizer.isWithin("/workspace", root: "/workspace"))
         #expect(!PathNormalizer.isWithin("/workspace-evil/a", root: "/workspace"))
         #expect(PathNormalizer.isWithin("/anything", root: "/"))
+        // A '/' followed by a combining mark is one Character, but still the separator byte.
+        #expect(PathNormalizer.isWithin("/secrets/\u{301}x", root: "/secrets"))
+        #expect(!PathNormalizer.isWithin("/secrets\u{301}/x", root: "/secrets"))
     }
 }

@@ -56,6 +56,48 @@ struct PolicyLinterTests {
         #expect(findings.filter { $0.severity == .warning }.count == 3)
     }
 
+    @Test("a forbid or approval regex that a newline defeats is a warning; dot-all ones and permits are not")
+    func newlineDefeatedRegex() throws {
+        let text = """
+            airlock_policy: 1
+            name: lint
+            rules:
+              - id: leading-dash
+                effect: forbid
+                when: {arguments: [{pointer: /p, regex: '\\s*-.*'}]}
+                reason: r
+                tags: [asi:02]
+              - id: long-ask
+                effect: require_approval
+                when: {arguments: [{pointer: /q, regex: '.{100,}'}]}
+                reason: r
+                tags: [asi:02]
+              - id: dot-all
+                effect: forbid
+                when: {arguments: [{pointer: /p, regex: '(?is)\\s*-.*|[.]x|\\.y'}]}
+                reason: r
+                tags: [asi:02]
+              - id: no-dot
+                effect: forbid
+                when: {arguments: [{pointer: /p, regex: '[.]+\\.x'}]}
+                reason: r
+                tags: [asi:02]
+              - id: permit-dot
+                effect: permit
+                when: {arguments: [{pointer: /p, regex: 'a.b'}]}
+                reason: r
+                tags: [maestro:L3]
+            """
+        let warnings = PolicyLinter.lint(text).filter { $0.severity == .warning && $0.message.contains("newline") }
+        #expect(warnings.map(\.path) == ["/rules/0", "/rules/1"])
+        #expect(warnings.first?.message.contains("start it with (?s)") == true)
+        // The shipped policies lint clean of it.
+        for file in ["manifests/policies/baseline.yaml", "manifests/policies/workflows.yaml"] {
+            let shipped = PolicyLinter.lint(try RepositoryFiles.text(file))
+            #expect(!shipped.contains { $0.message.contains("newline") }, "\(file): \(shipped)")
+        }
+    }
+
     @Test("load errors are lint errors with path and line")
     func errors() {
         let findings = PolicyLinter.lint(

@@ -15,52 +15,24 @@ import Trace
     )
 )
 final class SecretInjectionTests {
-    let home: URL
-    let store: SecretStore
-    let registry: ToolRegistry
+    let site: SecretsSite
+    var home: URL { site.home }
+    var store: SecretStore { site.store }
+    var registry: ToolRegistry { site.registry }
+    var secretsRoot: String { site.secretsRoot }
+    /// Prints each delivered file reversed: the runner redacts the values themselves from what
+    /// a tool prints, and the test must still see which value the tool got.
     static let script =
-        "#!/bin/sh\nfor f in /run/secrets/*; do echo \"$f=$(cat $f)\"; done\necho \"env=${LEGACY_KEY:-none}\"\n"
+        "#!/bin/sh\nfor f in /run/secrets/*; do echo \"$f=$(rev < $f 2>/dev/null)\"; done\necho \"env=${LEGACY_KEY:-none}\"\n"
 
     init() throws {
-        home = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-inject-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(
-            at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
-        store = SecretStore(home: home)
-        registry = ToolRegistry(home: home)
-        secretsRoot = "/dev/shm/airlock-test-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(
-            atPath: secretsRoot, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o711])
+        site = try SecretsSite("airlock-inject")
     }
 
     /// Registers `name` running ``script`` with `secrets` YAML appended to its manifest.
     func register(_ name: String, secrets: String) throws -> RegisteredTool {
-        let dir = home.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try Data(Self.script.utf8).write(to: dir.appendingPathComponent("show.sh"))
-        try FileManager.default.setAttributes(
-            [.posixPermissions: 0o755], ofItemAtPath: dir.appendingPathComponent("show.sh").path)
-        let manifest = dir.appendingPathComponent("manifest.yaml")
-        try """
-        name: \(name)
-        version: 1.0.0
-        description: Shows the secrets it received.
-        owner: tests@example.org
-        executable: {path: show.sh, sha256: \(SHA256.hex(Array(Self.script.utf8)))}
-        input: {type: object, properties: {}}
-        risk: low
-        \(secrets)
-        """.write(to: manifest, atomically: true, encoding: .utf8)
-        _ = try registry.add([try ManifestFile.load(manifest)])
-        return try registry.resolve(name)
+        try site.register(name, script: Self.script, extra: secrets)
     }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: secretsRoot)
-        try? FileManager.default.removeItem(at: home)
-    }
-
-    /// A private root for the per-call directories, so that what is left behind is this suite's.
-    let secretsRoot: String
 
     func runner() throws -> ToolRunner {
         ToolRunner(
@@ -80,16 +52,17 @@ final class SecretInjectionTests {
 
         let first = try await runner.run(holder, arguments: [:], context: context)
         #expect(
-            first.output == "/run/secrets/REPORTS_DB_PASSWORD=first-password\nenv=none\n", "\(first.record.stderr.text)"
+            first.output == "/run/secrets/REPORTS_DB_PASSWORD=\(String("first-password".reversed()))\nenv=none\n",
+            "\(first.record.stderr.text)"
         )
         let second = try await runner.run(other, arguments: [:], context: context)
         #expect(second.output == "/run/secrets/*=\nenv=none\n")
         let env = try await runner.run(legacy, arguments: [:], context: context)
-        #expect(env.output == "/run/secrets/*=\nenv=legacy-value\n")
+        #expect(env.output == "/run/secrets/*=\nenv=[secret:LEGACY_KEY]\n")
 
         try store.rotate("REPORTS_DB_PASSWORD", value: Array("second-password".utf8))
         let third = try await runner.run(holder, arguments: [:], context: context)
-        #expect(third.output.contains("=second-password\n"))
+        #expect(third.output.contains("=\(String("second-password".reversed()))\n"))
         #expect(try store.list().first { $0.name == "REPORTS_DB_PASSWORD" }?.lastUsed != nil)
         let left = try FileManager.default.contentsOfDirectory(atPath: secretsRoot)
         #expect(left.isEmpty, "per-call directories left behind: \(left)")
@@ -120,7 +93,7 @@ final class SecretInjectionTests {
         let call = ToolCallIdentity(runID: "run-7", argumentsDigest: String(repeating: "b", count: 64))
         let result = try await runner.run(tool, arguments: [:], context: ToolRunContext(workspace: nil), call: call)
         let line = try #require(result.output.split(separator: "\n").first)
-        let compact = String(line.dropFirst("/run/secrets/TICKETS_API=".count))
+        let compact = String(line.dropFirst("/run/secrets/TICKETS_API=".count).reversed())
         #expect(!result.output.contains("long-lived-api-key"))
         let issuer = try #require(try TokenIssuer.load(keysDirectory: home.appendingPathComponent("keys")))
         guard
@@ -133,7 +106,7 @@ final class SecretInjectionTests {
         #expect(claims.runID == "run-7" && claims.tool == "demo.tickets@1.0.0")
         #expect(claims.argumentsDigest == call.argumentsDigest)
         #expect(claims.expiresAt - claims.issuedAt == 120)
-        #expect(broker.redactor.redacted(result.output) == "/run/secrets/TICKETS_API=[secret:TICKETS_API]\nenv=none\n")
+        #expect(broker.redactor.redacted(compact) == "[secret:TICKETS_API]")
     }
 
     @Test func manifestDeclarationsAreCheckedWithPointers() {

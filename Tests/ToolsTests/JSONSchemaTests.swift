@@ -55,6 +55,18 @@ struct JSONSchemaTests {
         #expect(try errors(#"{"minimum": 1}"#, #""0""#).isEmpty)
     }
 
+    @Test func patternsMeanWhatECMA262Says() throws {
+        // `$` is the end of the input, not "before a final newline" as in ICU.
+        #expect(try errors(#"{"pattern": "^[a-z]+$"}"#, #""abc\n""#) == [#"(root): must match the pattern ^[a-z]+$"#])
+        #expect(try errors(#"{"pattern": "^[$a-z]+$"}"#, #""a$b""#).isEmpty)
+        #expect(try errors(#"{"pattern": "^a\\$$"}"#, #""a$""#).isEmpty)
+        // `\d` and `\w` are ASCII: Arabic-Indic digits are not digits to a JSON Schema.
+        #expect(try errors(#"{"pattern": "^\\d+$"}"#, #""\u0663\u0660\u0660""#).count == 1)
+        #expect(try errors(#"{"pattern": "^[\\d.]+$"}"#, #""3.14""#).isEmpty)
+        #expect(try errors(#"{"pattern": "^\\w+$"}"#, #""caf\u00e9""#).count == 1)
+        #expect(try errors(#"{"pattern": "^[]a]+$"}"#, #""]a""#).isEmpty)
+    }
+
     @Test func arraysEnumAndConst() throws {
         #expect(try errors(#"{"minItems": 1, "maxItems": 2}"#, "[]") == ["(root): must have at least 1 items"])
         #expect(try errors(#"{"maxItems": 2}"#, "[1,2,3]") == ["(root): must have at most 2 items"])

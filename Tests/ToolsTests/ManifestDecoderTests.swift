@@ -46,7 +46,7 @@ struct ManifestDecoderTests {
               patternProperties: {}
             output: {format: xml, maxBytes: 0}
             filesystem:
-              readOnly: ["${dataset:logs}/../etc", "/etc/passwd", "${home}"]
+              readOnly: ["${dataset:logs}/../etc", "/etc/passwd", "${home}", "${dataset:logs}/../\u{0301}etc"]
               readWrite: ["${dataset:logs}"]
             environment: {"1BAD": x, GOOD: "${dataset:nope}"}
             limits: {timeoutSeconds: 0, memory: 12 apples, colour: red}
@@ -78,6 +78,8 @@ struct ManifestDecoderTests {
         has("/filesystem/readOnly/0", line: 21, "'..'")
         has("/filesystem/readOnly/1", line: 21, "host paths cannot be mounted")
         has("/filesystem/readOnly/2", line: 21, "unknown variable ${home}")
+        // A '/' followed by a combining mark is one Character: the '..' before it is still seen.
+        has("/filesystem/readOnly/3", line: 21, "'..'")
         has("/filesystem/readWrite/0", line: 22, "datasets cannot be mounted read-write")
         has("/environment/1BAD", line: 23, "not a valid variable name")
         has("/environment/GOOD", line: 23, "not mounted")

@@ -85,6 +85,25 @@ struct ShippedToolsSandboxTests {
         #expect(write.record.stderr.text.contains("sql.select"))
     }
 
+    @Test func sqlSelectAllowsOnlyListedFunctions() async throws {
+        let ordinary = try await run(
+            "sql.select",
+            [
+                "query":
+                    "SELECT upper(name), count(*), row_number() OVER (ORDER BY id) FROM sites WHERE name LIKE '%' GROUP BY id"
+            ])
+        #expect(ordinary.exitCode == 0, "\(ordinary.record.stderr.text)")
+        // fts3_tokenizer hands out (and takes) raw pointers: a memory-corruption primitive.
+        for query in [
+            "SELECT fts3_tokenizer('simple')", "SELECT FTS3_Tokenizer('porter')", "SELECT randomblob(9)",
+            "SELECT load_extension('/tmp/x')",
+        ] {
+            let refused = try await run("sql.select", ["query": .string(query)])
+            #expect(refused.exitCode == 2, "\(query): \(refused.output)")
+            #expect(refused.record.stderr.text.contains("not authorized to use function"), "\(query)")
+        }
+    }
+
     @Test func workspaceNoteAppendsAndWorkspaceReadReadsASlice() async throws {
         let note = try await run("workspace.note", ["text": "ledger timeouts at 08:05", "title": "Finding"])
         #expect(note.exitCode == 0, "\(note.record.stderr.text)")

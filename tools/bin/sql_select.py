@@ -2,7 +2,10 @@
 """sql.select: run one read-only SELECT on a SQLite dataset, with a row cap.
 
 The database is opened read-only and immutable, and an authorizer allows only reading: any
-write, ATTACH, PRAGMA or DDL is refused by SQLite itself, whatever the text of the query.
+write, ATTACH, PRAGMA or DDL is refused by SQLite itself, whatever the text of the query. Functions
+are allow-listed by name too: the core scalar, aggregate, window, date and JSON functions only, so
+that fts3_tokenizer (a known memory-corruption primitive), load_extension, randomblob/zeroblob
+(memory on demand) and anything a later SQLite adds are refused.
 Prints one JSON document: {"columns", "rows", "truncated"}.
 """
 import argparse
@@ -10,12 +13,27 @@ import json
 import sqlite3
 import sys
 
-ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION}
+ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ}
 RECURSIVE = getattr(sqlite3, "SQLITE_RECURSIVE", 33)
+FUNCTIONS = frozenset(
+    """
+    abs avg char coalesce count cume_dist date datetime dense_rank first_value format glob
+    group_concat hex ifnull iif instr json json_array json_array_length json_extract json_group_array
+    json_group_object json_object json_type json_valid julianday lag last_value lead length like
+    likelihood likely lower ltrim max min nth_value ntile nullif percent_rank printf quote rank replace
+    round row_number rtrim sign string_agg strftime substr substring sum time timediff total trim
+    typeof unicode unixepoch unlikely upper
+    """.split()
+)
 
 
-def authorizer(action, *_):
-    return sqlite3.SQLITE_OK if action in ALLOWED or action == RECURSIVE else sqlite3.SQLITE_DENY
+def authorizer(action, first, second, *_):
+    if action in ALLOWED or action == RECURSIVE:
+        return sqlite3.SQLITE_OK
+    # For SQLITE_FUNCTION, the second argument is the function's name as written.
+    if action == sqlite3.SQLITE_FUNCTION and (second or "").lower() in FUNCTIONS:
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
 
 
 def main():

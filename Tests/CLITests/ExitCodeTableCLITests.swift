@@ -1,0 +1,326 @@
+import AirlockCore
+import Foundation
+import Testing
+
+/// docs/cli.md's exit-code tables, walked row by row: every documented code of every command is
+/// produced through the built binary and compared, and every scenario here is a documented row.
+/// A row that cannot be produced on a test machine is listed in ``unreproducible`` with why.
+@Suite("docs/cli.md exit codes (CLI)", .serialized)
+final class ExitCodeTableCLITests {
+    let home: URL
+    let scratch: URL
+    var env: [String: String] { ["AIRLOCK_HOME": home.path] }
+
+    init() throws {
+        home = try SampleSite.make("airlock-exit-home")
+        scratch = try CLI.temporaryDirectory("airlock-exit-scratch")
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: home)
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    /// One documented code: the section it is listed under, the command column (if any), the code.
+    struct Row: Hashable, CustomStringConvertible {
+        var section: String
+        var command: String
+        var code: String
+        var key: String { [section, command, code].filter { !$0.isEmpty }.joined(separator: " ") }
+        var description: String { key }
+    }
+
+    /// Every row of every table in docs/cli.md, a cell such as `0 / 1 / 66` giving one row per code.
+    static func documentedRows() throws -> [Row] {
+        let text = try String(contentsOf: SampleSite.root.appendingPathComponent("docs/cli.md"), encoding: .utf8)
+        var rows: [Row] = []
+        var section = "general"
+        var header: [String] = []
+        var command = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("## ") {
+                // "## `airlock run`" → "run"; several commands keep the first.
+                let title = line.dropFirst(3).split(separator: ",").first.map(String.init) ?? ""
+                section = title.replacingOccurrences(of: "`", with: "").replacingOccurrences(of: "airlock ", with: "")
+                    .trimmingCharacters(in: .whitespaces)
+                header = []
+                continue
+            }
+            guard line.hasPrefix("|") else {
+                header = []
+                continue
+            }
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            if header.isEmpty {
+                header = cells
+                command = ""
+                continue
+            }
+            if cells.allSatisfy({ $0.allSatisfy { $0 == "-" } }) { continue }
+            guard let codeColumn = header.firstIndex(of: "code") else { continue }
+            if let commandColumn = header.firstIndex(of: "command"), !cells[commandColumn].isEmpty {
+                command = cells[commandColumn].replacingOccurrences(of: "`", with: "")
+            }
+            for code in cells[codeColumn].split(separator: "/") {
+                rows.append(Row(section: section, command: command, code: code.trimmingCharacters(in: .whitespaces)))
+            }
+        }
+        return rows
+    }
+
+    /// Rows no test machine can produce on demand, and why.
+    static let unreproducible: [String: String] = [
+        "trace trust 74":
+            "needs a trust store the test makes group-writable; TraceTrustStore refuses it (key-permissions)",
+        "general 74": "needs a full disk or a read-only trace database under root (root writes anyway)",
+        "run 74": "the same as the general 74: root can write a read-only trace database",
+        "run 125": "needs the sandbox to fail for a tool after every check passed",
+        "model install 0": "installs the real model (tools/test does, once per machine)",
+        "model install 1": "needs an artefact that differs from its pin",
+        "model install 65": "needs a malformed model archive",
+        "model install 69": "needs the package index to be unreachable for a listed artefact",
+        "model install 74": "needs a store that cannot be written (root writes anyway)",
+        "model install 125": "needs the confined server build to fail",
+        "model verify 0": "needs the installed model", "model verify 1": "needs a drifted model artefact",
+        "model serve 0": "needs the installed model", "model serve 1": "needs a drifted model artefact",
+        "model serve 69": "needs a server that keeps failing", "model serve 74": "needs the installed model",
+        "model status 0": "needs the model serving", "model status 1": "needs the installed model",
+        "replay 0": "covered by RunCLITests (replay identical)", "replay 74": "needs an unreadable trace as root",
+        "doctor 0": "depends on the host's confinement layers (ModelCLITests and DoctorCLITests cover it)",
+        "doctor 1": "depends on the host's confinement layers (DoctorCLITests covers it)",
+    ]
+
+    func file(_ name: String, _ text: String) throws -> String {
+        let url = scratch.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    var workflow: String { SampleSite.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path }
+    var manifests: String { SampleSite.root.appendingPathComponent("manifests").path }
+
+    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil) throws -> CLIResult {
+        try CLI.run(arguments, environment: environment ?? env, stdin: stdin)
+    }
+
+    /// A scripted run, its id.
+    func recordedRun(searching pattern: String? = nil) throws -> String {
+        let call = pattern.map { "  - tool_calls: [{name: logs.search, arguments: {pattern: \($0)}}]\n" } ?? ""
+        let script = try file("answer-\(UUID().uuidString.prefix(6)).yaml", "responses:\n\(call)  - content: Done.\n")
+        let result = try run(["run", workflow, "--model", "script:" + script, "--json", "--quiet"])
+        try #require(result.status == 0, "\(result.stderr)")
+        return try #require(try JSONParser().parse(result.stdout)["run_id"]?.stringValue)
+    }
+
+    /// How each documented row is produced.
+    func scenarios() throws -> [String: () throws -> CLIResult] {
+        let badManifest = try file("bad.yaml", "name: Bad Name\n")
+        let badPolicy = try file("bad-policy.yaml", "airlock_policy: 1\nname: x\nrules:\n  - {id: a, effect: permit}\n")
+        let warnPolicy = try file(
+            "warn-policy.yaml",
+            "airlock_policy: 1\nname: x\nrules:\n  - {id: a, effect: forbid, when: {arguments: [{pointer: /p, regex: '-.*'}]}, reason: r, tags: [asi:02]}\n"
+        )
+        let policy = SampleSite.root.appendingPathComponent("manifests/policies/workflows.yaml").path
+        func call(_ arguments: String) throws -> String {
+            try file(
+                "call-\(UUID().uuidString.prefix(6)).json",
+                #"{"tool": "sql.select", "arguments": \#(arguments), "facts": {"name": "sql.select", "version": "1.0.0", "risk": "medium", "pinned_digest": "\#(String(repeating: "e", count: 64))", "current_digest": "\#(String(repeating: "e", count: 64))"}, "workflow_allowed_tools": ["sql.select"], "principal": {"user": "ana", "role": "analyst", "workflow": "dataset-report", "agent": "a"}}"#
+            )
+        }
+        let denyingScript = try file(
+            "denied.yaml",
+            "responses:\n  - tool_calls: [{name: ghost.a, arguments: {}}, {name: ghost.b, arguments: {}}, {name: ghost.c, arguments: {}}]\n"
+        )
+        var loop = "responses:\n"
+        for i in 0..<9 {
+            loop +=
+                i % 2 == 0
+                ? "  - tool_calls: [{name: logs.search, arguments: {pattern: WARN}}]\n"
+                : "  - tool_calls: [{name: workspace.note, arguments: {text: step \(i)}}]\n"
+        }
+        let budgetScript = try file("budget.yaml", loop)
+        let badScript = try file("bad-script.yaml", "responses: 7\n")
+        let noModelHome = try CLI.temporaryDirectory("airlock-exit-nomodel")
+        return [
+            "general 0": { try self.run(["sandbox", "run", "--", "/bin/true"]) },
+            "general 1": { try self.run(["policy", "lint", warnPolicy]) },
+            "general 2": {
+                try self.run([
+                    "policy", "check", "--policy", policy, "--call", call(#"{"query": "SELECT 1", "max_rows": 300}"#),
+                ])
+            },
+            "general 64": { try self.run(["sandbox", "run", "--no-such-flag", "--", "/bin/true"]) },
+            "general 65": { try self.run(["tools", "add", badManifest]) },
+            "general 66": { try self.run(["tools", "add", "/nonexistent/manifest.yaml"]) },
+            "general 125": { try self.run(["sandbox", "run", "--", "/nonexistent/program"]) },
+            // The program is PID 1 of its namespace, which a signal from inside cannot kill: the
+            // wall-time limit's SIGKILL does.
+            "general 128+N": { try self.run(["sandbox", "run", "--timeout", "0.5", "--", "sleep", "30"]) },
+            "general other": { try self.run(["sandbox", "run", "--", "/bin/sh", "-c", "exit 7"]) },
+            "tools tools add 0": {
+                try self.run([
+                    "tools", "add", SampleSite.root.appendingPathComponent("manifests/tools/sql.select.yaml").path,
+                ])
+            },
+            "tools tools add 65": { try self.run(["tools", "add", badManifest]) },
+            "tools tools add 66": { try self.run(["tools", "add", "/nonexistent.yaml"]) },
+            "tools tools lint 0": {
+                try self.run([
+                    "tools", "lint", SampleSite.root.appendingPathComponent("manifests/tools/sql.select.yaml").path,
+                ])
+            },
+            "tools tools lint 65": { try self.run(["tools", "lint", badManifest]) },
+            "tools tools lint 66": { try self.run(["tools", "lint", "/nonexistent.yaml"]) },
+            "tools policy lint 0": { try self.run(["policy", "lint", policy]) },
+            "tools policy lint 1": { try self.run(["policy", "lint", warnPolicy]) },
+            "tools policy lint 65": { try self.run(["policy", "lint", badPolicy]) },
+            "tools policy lint 66": { try self.run(["policy", "lint", "/nonexistent.yaml"]) },
+            "tools policy check 0": {
+                try self.run([
+                    "policy", "check", "--policy", policy, "--call", call(#"{"query": "SELECT 1", "max_rows": 10}"#),
+                ])
+            },
+            "tools policy check 1": {
+                try self.run([
+                    "policy", "check", "--policy", policy, "--call", call(#"{"query": "DELETE FROM items"}"#),
+                ])
+            },
+            "tools policy check 2": {
+                try self.run([
+                    "policy", "check", "--policy", policy, "--call", call(#"{"query": "SELECT 1", "max_rows": 300.0}"#),
+                ])
+            },
+            "tools trace import 0": {
+                let id = try self.recordedRun()
+                let export = try self.run(["trace", "export", id, "--format", "jsonl"])
+                let path = try self.file("export.jsonl", export.stdout)
+                let other = try CLI.temporaryDirectory("airlock-exit-import")
+                return try self.run([
+                    "trace", "import", path, "--database", other.appendingPathComponent("t.sqlite").path,
+                ])
+            },
+            "tools trace import 1": {
+                let id = try self.recordedRun()
+                let export = try self.run(["trace", "export", id, "--format", "jsonl"])
+                let tampered = export.stdout.replacingOccurrences(of: "ERROR", with: "ERR0R")
+                return try self.run(["trace", "import", try self.file("tampered.jsonl", tampered)])
+            },
+            "tools trace import 65": { try self.run(["trace", "import", badManifest]) },
+            "tools trace import 66": { try self.run(["trace", "import", "/nonexistent.jsonl"]) },
+            "run 0": {
+                try self.run([
+                    "run", self.workflow, "--model",
+                    "script:" + (try self.file("ok.yaml", "responses:\n  - content: ok\n")),
+                ])
+            },
+            "run 3": { try self.run(["run", self.workflow, "--model", "script:" + budgetScript]) },
+            "run 4": { try self.run(["run", self.workflow, "--model", "script:" + denyingScript]) },
+            "run 64": { try self.run(["run", self.workflow, "--tool-calling", "magic"]) },
+            "run 65": { try self.run(["run", self.workflow, "--model", "script:" + badScript]) },
+            "run 66": { try self.run(["run", "/nonexistent/workflow.yaml"]) },
+            "run 69": {
+                try self.run(
+                    ["run", self.workflow],
+                    environment: ["AIRLOCK_HOME": noModelHome.path, "AIRLOCK_MODEL_HOME": noModelHome.path])
+            },
+            "model verify 66": {
+                try self.run(
+                    ["model", "verify"],
+                    environment: ["AIRLOCK_HOME": noModelHome.path, "AIRLOCK_MODEL_HOME": noModelHome.path])
+            },
+            "model serve 66": {
+                try self.run(
+                    ["model", "serve"],
+                    environment: ["AIRLOCK_HOME": noModelHome.path, "AIRLOCK_MODEL_HOME": noModelHome.path])
+            },
+            "model status 66": {
+                try self.run(
+                    ["model", "status"],
+                    environment: ["AIRLOCK_HOME": noModelHome.path, "AIRLOCK_MODEL_HOME": noModelHome.path])
+            },
+            "model install 66": {
+                try self.run(
+                    ["model", "install", "--lock", "/nonexistent.lock"],
+                    environment: ["AIRLOCK_HOME": noModelHome.path, "AIRLOCK_MODEL_HOME": noModelHome.path])
+            },
+            "secrets 0": { try self.run(["secrets", "set", "EXIT_TEST"], stdin: "a-long-enough-value") },
+            "secrets 1": {
+                let key = try self.run(["secrets", "token-key", "--export"])
+                return try self.run([
+                    "secrets", "token", "verify", "bm90LWEtdG9rZW4.c2ln", "--key", try self.file("key.pem", key.stdout),
+                ])
+            },
+            "secrets 64": { try self.run(["secrets", "set", "bad name!"], stdin: "a-long-enough-value") },
+            "secrets 65": {
+                let other = try CLI.temporaryDirectory("airlock-exit-corrupt")
+                let otherEnv = ["AIRLOCK_HOME": other.path]
+                _ = try self.run(["secrets", "set", "CORRUPT_ME"], stdin: "a-long-enough-value", environment: otherEnv)
+                let store = other.appendingPathComponent("secrets/store.sealed")
+                try Data("not a sealed store".utf8).write(to: store)
+                return try self.run(["secrets", "list"], environment: otherEnv)
+            },
+            "secrets 66": { try self.run(["secrets", "remove", "NO_SUCH_SECRET"]) },
+            "secrets 74": {
+                let other = try CLI.temporaryDirectory("airlock-exit-secrets")
+                let otherEnv = ["AIRLOCK_HOME": other.path]
+                _ = try self.run(["secrets", "set", "OPEN_STORE"], stdin: "a-long-enough-value", environment: otherEnv)
+                try FileManager.default.setAttributes(
+                    [.posixPermissions: 0o644], ofItemAtPath: other.appendingPathComponent("secrets/store.sealed").path)
+                return try self.run(["secrets", "list"], environment: otherEnv)
+            },
+            "replay 1": {
+                try self.run([
+                    "trace", "diff", try self.recordedRun(searching: "ERROR"), try self.recordedRun(searching: "WARN"),
+                ])
+            },
+            "replay 64": { try self.run(["replay"]) },
+            "replay 65": { try self.run(["review", try self.recordedRun(), "--verdict", "ok", "--note", ""]) },
+            "replay 66": { try self.run(["replay", "no-such-run"]) },
+            "trace trust 0": { try self.run(["trace", "trust", "list"]) },
+            "trace trust 65": { try self.run(["trace", "trust", "add", try self.file("not-a-key.pem", "hello")]) },
+            "trace trust 66": { try self.run(["trace", "trust", "add", "/nonexistent.pem"]) },
+            "doctor 74": {
+                try self.run(["doctor"], environment: ["AIRLOCK_HOME": "/dev/null/airlock"])
+            },
+        ]
+    }
+
+    @Test func aReviewOfARunThatDoesNotVerifySaysTheReviewWasRefused() throws {
+        let id = try recordedRun(searching: "ERROR")
+        try SampleSite.tamperTrace(home, replacing: "ERROR", with: "ERR0R")
+        let review = try run(["review", id, "--verdict", "ok", "--note", "looks fine"])
+        #expect(review.status == 65, "\(review.stderr)")
+        #expect(review.stderr.contains("review refused"), "\(review.stderr)")
+        #expect(!review.stderr.contains("replay refused"))
+    }
+
+    @Test func everyDocumentedCodeIsWhatTheBinaryExitsWith() throws {
+        let rows = try Self.documentedRows()
+        try #require(rows.count > 40, "docs/cli.md's tables were not found: \(rows)")
+        let scenarios = try scenarios()
+        let documented = Set(rows.map(\.key))
+        // Both ways: a scenario for an undocumented code means the docs lost a row.
+        for key in scenarios.keys.sorted() { #expect(documented.contains(key), "\(key) is not in docs/cli.md") }
+        for key in Self.unreproducible.keys.sorted() {
+            #expect(documented.contains(key), "\(key) is not in docs/cli.md")
+        }
+        for row in rows {
+            guard let scenario = scenarios[row.key] else {
+                #expect(Self.unreproducible[row.key] != nil, "docs/cli.md lists \(row.key) and no test produces it")
+                continue
+            }
+            let result = try scenario()
+            let expected: Int32? =
+                switch row.code {
+                case "128+N": 137
+                case "other": 7
+                default: Int32(row.code)
+                }
+            #expect(
+                result.status == expected, "\(row.key): exited \(result.status)\n\(result.stdout)\n\(result.stderr)")
+            // No platform error dumps: errors say what failed in words.
+            #expect(!result.stderr.contains("NSCocoaErrorDomain"), "\(row.key): \(result.stderr)")
+        }
+    }
+}
