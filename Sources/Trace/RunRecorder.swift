@@ -114,14 +114,19 @@ public final class RunRecorder: Sendable {
         _ = try commit([TraceEventDraft(.runStarted, started)], ending: nil)
     }
 
-    /// Checks a run id: non-empty, at most ``maxRunIDLength`` characters of `[A-Za-z0-9._-]`.
-    /// - Throws: ``TraceError`` `invalid-run-id`.
-    public static func validate(runID: String) throws(TraceError) {
-        let allowed = runID.utf8.allSatisfy { c in
+    /// Whether every byte of `name` is one of `A-Z a-z 0-9 . _ -`: what run ids and trusted-key
+    /// names may hold (safe in a path, a shell line and a terminal).
+    public static func isPlainName(_ name: String) -> Bool {
+        name.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E
                 || c == 0x5F || c == 0x2D
         }
-        guard !runID.isEmpty, runID.utf8.count <= maxRunIDLength, allowed else {
+    }
+
+    /// Checks a run id: non-empty, at most ``maxRunIDLength`` characters of `[A-Za-z0-9._-]`.
+    /// - Throws: ``TraceError`` `invalid-run-id`.
+    public static func validate(runID: String) throws(TraceError) {
+        guard !runID.isEmpty, runID.utf8.count <= maxRunIDLength, isPlainName(runID) else {
             throw TraceError(
                 .invalidRunID, "run id '\(runID)' must be 1-\(maxRunIDLength) characters of A-Z a-z 0-9 . _ -")
         }

@@ -91,11 +91,7 @@ public struct TraceTrustStore: Sendable {
     /// - Throws: ``TraceError`` `key-invalid` for a bad name or a name taken by another key.
     @discardableResult
     public func add(_ key: TracePublicKey, name: String) throws(TraceError) -> (entry: Entry, added: Bool) {
-        let allowed = name.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E
-                || c == 0x5F || c == 0x2D
-        }
-        guard !name.isEmpty, name.utf8.count <= Self.maxNameLength, allowed else {
+        guard !name.isEmpty, name.utf8.count <= Self.maxNameLength, RunRecorder.isPlainName(name) else {
             throw TraceError(
                 .keyInvalid, "key name '\(name)' must be 1-\(Self.maxNameLength) characters of A-Z a-z 0-9 . _ -")
         }
