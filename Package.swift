@@ -65,22 +65,29 @@ let package = Package(
             name: "Agent",
             dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Secrets", "RunEvents"],
             exclude: ["README.md"]),
+        // The one way a run is assembled, live from a home or from its record: every front door's.
+        .target(
+            name: "Runs",
+            dependencies: [
+                "AirlockCore", "Model", "ModelRuntime", "Tools", "Policy", "Trace", "Secrets", "RunEvents", "Agent",
+            ],
+            exclude: ["README.md"]),
         .target(
             name: "Replay",
             dependencies: [
-                "AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Agent", "Secrets", "RunEvents",
+                "AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Agent", "Secrets", "RunEvents", "Runs",
             ],
             exclude: ["README.md"]),
         // `airlock doctor`: checks that show the air gap holds on this host.
         .target(
             name: "Doctor",
-            dependencies: ["AirlockCore", "Sandbox", "Tools", "Trace", "Model", "ModelRuntime"],
+            dependencies: ["AirlockCore", "Sandbox", "Tools", "Trace", "Model", "ModelRuntime", "Runs"],
             exclude: ["README.md"]),
         .executableTarget(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
-                "Doctor", "Secrets", "RunEvents",
+                "Doctor", "Secrets", "RunEvents", "Runs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -95,11 +102,18 @@ let package = Package(
         .testTarget(name: "SecretsTests", dependencies: ["Secrets", "Tools", "Sandbox", "Trace"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "Model", "Sandbox", "AirlockCore"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Model", "Tools", "Policy", "Trace", "Sandbox", "Runs"]),
+        .testTarget(
+            name: "RunsTests",
+            dependencies: [
+                "Runs", "Replay", "Agent", "Model", "ModelRuntime", "Tools", "Trace", "RunEvents", "AirlockCore",
+                "Policy", "Sandbox",
+            ]),
         .testTarget(
             name: "DoctorTests", dependencies: ["Doctor", "Tools", "Trace", "Sandbox", "ModelRuntime", "AirlockCore"]),
         .testTarget(
-            name: "ReplayTests", dependencies: ["Replay", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),
+            name: "ReplayTests",
+            dependencies: ["Replay", "Runs", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),
     ],
     swiftLanguageModes: [.v6]
 )

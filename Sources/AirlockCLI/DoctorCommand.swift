@@ -3,6 +3,7 @@ import ArgumentParser
 import Doctor
 import Foundation
 import ModelRuntime
+import Runs
 
 /// `airlock doctor`: checks that the air gap holds on this host and prints the evidence.
 struct DoctorCommand: AsyncParsableCommand {
@@ -46,7 +47,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 checkoutLock: FileManager.default.fileExists(atPath: checkoutLock.path) ? checkoutLock : nil,
                 modelServerStartFailure: started.failure))
         let report = await doctor.run()
-        if started.started, let stopped = ModelStopCommand.stop(home: home) {
+        if started.started, let stopped = home.modelBackground.stop() {
             ToolsCLI.printError("doctor: \(stopped)")
         }
         print(json ? report.json.prettyString : report.text, terminator: json ? "\n" : "")

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Model
 import ModelRuntime
+import Runs
 
 #if canImport(Glibc)
     import Glibc
@@ -64,9 +65,6 @@ enum ModelCLI {
         }
     }
 
-    /// The most a background start waits for the server to answer, in seconds.
-    static let startSeconds: Double = 180
-
     /// The server for `model` (default: the lock's default), served from `home`.
     static func server(
         home: AirlockHome, store: ModelStore, lock: ModelLock, model name: String?, settings: ModelServer.Settings,
@@ -90,65 +88,15 @@ enum ModelCLI {
             settings: settings)
     }
 
-    /// Returns a ready server's state: the running one if its supervisor is alive and it answers,
-    /// else a new supervisor started in the background (`airlock model serve`, detached, its
-    /// output in `AIRLOCK_HOME/run/model-server.log`) once its server answers.
+    /// Returns a ready server's state: the home's running one, else a new background supervisor's
+    /// once its server answers (``ModelBackground/ensureRunning(_:announce:)``).
     static func ensureRunning(home: AirlockHome, server: ModelServer, announce: (String) -> Void) throws
         -> ModelServerState
     {
-        let client = try? OpenAIChatClient(endpoint: server.endpoint)
-        if let state = ModelServerState.read(home.modelServerState), state.supervisorAlive,
-            state.socket == server.socket.path, client?.health().isReady == true
-        {
-            return state
-        }
         do {
-            _ = try server.verifyArtefacts()
+            return try home.modelBackground.ensureRunning(server, announce: announce)
         } catch {
             throw fail(error)
         }
-        announce("starting the model server (\(server.model.name), confined, on \(server.socket.path))")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments =
-            [
-                "model", "serve", "--detached-supervisor", "--model-name", server.model.name,
-                "--threads", String(server.settings.threads), "--socket", server.socket.path,
-            ] + server.settings.allowDegraded.map { "--allow-degraded=\($0.rawValue)" }
-            + (server.settings.memoryBytes.map { ["--memory", String($0)] } ?? [])
-        do {
-            try FileManager.default.createDirectory(at: home.runDirectory, withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: home.modelServerLog.path) {
-                _ = FileManager.default.createFile(atPath: home.modelServerLog.path, contents: nil)
-            }
-            let log = try FileHandle(forWritingTo: home.modelServerLog)
-            _ = try log.seekToEnd()
-            process.standardOutput = log
-            process.standardError = log
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-        } catch {
-            ToolsCLI.printError("error: cannot start the model server supervisor: \(error)")
-            throw ExitCode.modelUnavailable
-        }
-        let deadline = Date(timeIntervalSinceNow: startSeconds)
-        while Date() < deadline {
-            if let state = ModelServerState.read(home.modelServerState),
-                state.supervisorPID == process.processIdentifier,
-                state.status == "ready", client?.health().isReady == true
-            {
-                return state
-            }
-            if !process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        let tail =
-            (try? String(contentsOf: home.modelServerLog, encoding: .utf8))?
-            .split(separator: "\n").suffix(15).joined(separator: "\n") ?? ""
-        ToolsCLI.printError(
-            "error: [server-failed] the model server did not become ready within \(Int(startSeconds)) s; the end of \(home.modelServerLog.path):\n\(tail)"
-        )
-        throw ExitCode.modelUnavailable
     }
 }

@@ -3,11 +3,7 @@ import AirlockCore
 import ArgumentParser
 import Foundation
 import Model
-import ModelRuntime
-import Policy
-import RunEvents
-import Sandbox
-import Tools
+import Runs
 import Trace
 
 #if canImport(Glibc)
@@ -64,127 +60,36 @@ struct RunCommand: AsyncParsableCommand {
     var quiet = false
 
     func run() async throws {
-        let workflowURL = ToolsCLI.url(workflow)
-        guard FileManager.default.fileExists(atPath: workflowURL.path) else {
-            ToolsCLI.printError("error: no workflow file at \(workflowURL.path)")
-            throw ExitCode.noInput
-        }
-        var loaded: Workflow
-        let policy: PolicyDocument
-        do throws(AgentError) {
-            loaded = try Workflow.load(workflowURL)
-            policy = try AgentLoop.loadPolicy(of: loaded)
-        } catch {
-            throw Self.fail(error)
-        }
-        for tool in approve where !loaded.tools.contains(tool) {
-            ToolsCLI.printError(
-                "error: --approve \(tool): not one of workflow \(loaded.name)'s tools (\(loaded.tools.joined(separator: ", ")))"
-            )
-            throw ExitCode.usage
-        }
-        var values: [String: String] = [:]
-        for entry in parameters {
-            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
-                ToolsCLI.printError("error: --param \(entry): expected K=V")
-                throw ExitCode.usage
-            }
-            values[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
-        }
-        let (home, registry) = try ToolsCLI.registry()
-        let (chatModel, embeddedFacts, embedded) = try makeModel(home)
-        if let embedded, loaded.model.seed == nil { loaded.model.seed = embedded.sampling.seed }
-        let mode = try toolCallingMode(home, embedded: embedded)
-        let context = try ToolsCLI.runContext(home, explicit: workspace, prefix: "run")
-        let store = try TraceCLI.run { () throws(TraceError) in try TraceStore(path: home.traceDatabase.path) }
-        let key = try TraceCLI.signingKey()
+        let (home, _) = try ToolsCLI.registry()
         let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1
         let printer = RunProgressPrinter(quiet: quiet, animated: interactive)
-        let secrets = try SecretsCLI.broker(home)
-        var configuration = AgentLoop.Configuration(
-            user: Self.userName(), preApproved: approve,
-            approver: interactive ? RunTerminalApprover(printer: printer) : nil, runID: runID, toolCalling: mode)
-        configuration.embedded = embeddedFacts
-        configuration.secretRedactor = secrets?.redactor
-        let loop = AgentLoop(
-            workflow: loaded, policy: policy, registry: registry,
-            runner: ToolRunner(registry: registry, secrets: secrets), model: chatModel, context: context,
-            configuration: configuration)
+        let constructor = RunConstructor(home: home)
+        let prepared: PreparedRun
+        let store: TraceStore
+        let key: TraceSigningKey
+        do throws(RunsError) {
+            let request = RunRequest(
+                workflow: ToolsCLI.url(workflow), parameters: try RunRequest.parameters(parameters),
+                model: model.map(RunRequest.ModelChoice.endpoint) ?? .embedded, toolCalling: toolCalling,
+                preApproved: approve, workspace: workspace.map(ToolsCLI.url), runID: runID, principal: Self.userName(),
+                approver: interactive ? RunTerminalApprover(printer: printer) : nil)
+            (store, key) = try constructor.trace()
+            prepared = try constructor.live(request) { line in
+                if !quiet { ToolsCLI.printError("model: \(line)") }
+            }
+        } catch {
+            throw RunsCLI.fail(error)
+        }
         let outcome: AgentRunOutcome
         do throws(AgentError) {
-            outcome = try await loop.run(parameters: values, store: store, key: key, progress: printer.report)
+            outcome = try await prepared.run(store: store, key: key, progress: printer.report)
         } catch {
             printer.stop()
             throw Self.fail(error)
         }
         printer.stop()
-        report(outcome, workspace: context.workspace)
+        report(outcome, workspace: prepared.workspace)
         if let code = Self.exitCode(for: outcome.status) { throw code }
-    }
-
-    /// The model: the one `--model` names, or the embedded model (started confined in the
-    /// background if it is not running). Returns it with the facts `run.started` records about it,
-    /// and the embedded model's lock entry when that is the one used.
-    private func makeModel(_ home: AirlockHome) throws -> (any ChatModel, RunStarted.Embedded?, ModelLock.Model?) {
-        guard let text = model else { return try embeddedModel(home) }
-        do {
-            let hosts = try ModelSiteConfiguration.load(home.root.appendingPathComponent("site.yaml")).modelHosts
-            let endpoint = try ModelEndpoint.parse(
-                text, allowedHosts: hosts, base: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-            if case .script(let path) = endpoint {
-                return (try ScriptedModel(contentsOf: URL(fileURLWithPath: path)), nil, nil)
-            }
-            return (try OpenAIChatClient(endpoint: endpoint), nil, nil)
-        } catch {
-            ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
-            switch error.code {
-            case .endpointRefused: throw ExitCode.modelUnavailable
-            case .invalidScript: throw ExitCode.dataError
-            case .io: throw ExitCode.noInput
-            default: throw ExitCode.usage
-            }
-        }
-    }
-
-    private func embeddedModel(_ home: AirlockHome) throws -> (any ChatModel, RunStarted.Embedded?, ModelLock.Model?) {
-        let store = ModelStore(root: home.modelDirectory)
-        guard (try? store.installed()) != nil, let lock = try? ModelLock.load(store.lockFile) else {
-            ToolsCLI.printError(
-                "error: [not-installed] no --model given and no embedded model is installed in \(store.root.path): run `airlock model install` (or pass --model unix:PATH, http://127.0.0.1:PORT or script:FILE.yaml)"
-            )
-            throw ExitCode.modelUnavailable
-        }
-        let server = try ModelCLI.server(home: home, store: store, lock: lock, model: nil, settings: .init())
-        let state = try ModelCLI.ensureRunning(home: home, server: server) { line in
-            if !quiet { ToolsCLI.printError("model: \(line)") }
-        }
-        let client: OpenAIChatClient
-        do {
-            client = try OpenAIChatClient(endpoint: server.endpoint)
-        } catch {
-            ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
-            throw ExitCode.modelUnavailable
-        }
-        let details = RunStarted.Embedded(
-            name: server.model.name, modelFile: server.model.gguf, modelSHA256: state.modelSHA256,
-            server: lock.server.name, serverSHA256: state.serverSHA256, lockSHA256: lock.digest,
-            serverNetwork: state.ownNetworkNamespace == true
-                ? "own namespace, interfaces: \(state.interfaces?.joined(separator: ",") ?? "?")" : "unknown")
-        return (client, details, server.model)
-    }
-
-    /// `--tool-calling`, else the site's `tool_calling`, else the lock's choice for the embedded
-    /// model (constrained for the shipped one) and native for any other.
-    private func toolCallingMode(_ home: AirlockHome, embedded: ModelLock.Model?) throws -> ToolCallingMode {
-        do {
-            let site = try ModelSiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
-            return try ToolCallingMode.resolve(
-                requested: toolCalling, site: site.toolCalling,
-                defaultMode: embedded.map { ToolCallingMode(rawValue: $0.toolCalling) ?? .constrained } ?? .native)
-        } catch {
-            ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
-            throw error.code == .invalidSetting ? ExitCode.usage : ExitCode.dataError
-        }
     }
 
     private func report(_ outcome: AgentRunOutcome, workspace: URL?) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Runs
 import Secrets
 
 #if canImport(Glibc)
@@ -32,13 +33,7 @@ enum SecretsCLI {
     /// A broker for a run, or `nil` when there is no store and no key yet (nothing to deliver or
     /// redact).
     static func broker(_ home: AirlockHome) throws -> SecretBroker? {
-        let store = SecretStore(home: home.root)
-        guard FileManager.default.fileExists(atPath: store.storeURL.path) else { return nil }
-        do {
-            return try SecretBroker(store: store, keysDirectory: home.keys)
-        } catch {
-            throw fail(error)
-        }
+        try RunsCLI.run { () throws(RunsError) in try RunConstructor(home: home).secretBroker() }
     }
 
     /// Runs `body`, turning a ``SecretsError`` into its message and exit code.

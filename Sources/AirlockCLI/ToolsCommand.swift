@@ -1,6 +1,7 @@
 import AirlockCore
 import ArgumentParser
 import Foundation
+import Runs
 import Tools
 
 /// `airlock tools …`: register, inspect, lint and test tools (see docs/tools.md).
@@ -70,39 +71,15 @@ enum ToolsCLI {
             .standardizedFileURL
     }
 
-    /// A run's context: its workspace (as ``workspace(_:explicit:prefix:)``) and the site's
-    /// datasets from `site.yaml`; exits with the error's code when either cannot be had.
+    /// A run's context: its workspace (`explicit`, relative to the current directory, or a new
+    /// `AIRLOCK_HOME/workspaces/PREFIX-…`) and the site's datasets; exits with the error's code
+    /// when either cannot be had.
     static func runContext(_ home: AirlockHome, explicit: String?, prefix: String) throws -> ToolRunContext {
-        do {
-            let site = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml"))
-            return ToolRunContext(
-                workspace: try workspace(home, explicit: explicit, prefix: prefix), datasets: site.datasets)
-        } catch {
-            throw fail(error)
+        try RunsCLI.run { () throws(RunsError) in
+            ToolRunContext(
+                workspace: try home.workspace(explicit: explicit.map(url), prefix: prefix),
+                datasets: try home.site().datasets)
         }
-    }
-
-    /// A run's workspace: `explicit` (relative to the current directory) or a new
-    /// `AIRLOCK_HOME/workspaces/PREFIX-STAMP-ID`, created with mode 0700 under a 0711 parent so
-    /// that the sandbox's unprivileged user can pass through to it.
-    static func workspace(_ home: AirlockHome, explicit: String?, prefix: String) throws(ToolsError) -> URL {
-        let url: URL
-        if let explicit {
-            url = self.url(explicit)
-        } else {
-            let stamp = Int(Date().timeIntervalSince1970)
-            url = home.workspaces.appendingPathComponent(
-                "\(prefix)-\(stamp)-\(UUID().uuidString.prefix(8).lowercased())")
-        }
-        do {
-            try FileManager.default.createDirectory(
-                at: home.workspaces, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
-            try FileManager.default.createDirectory(
-                at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ToolsError(.io, "cannot create the workspace \(url.path)", cause: describe(error))
-        }
-        return url
     }
 
     /// Any `Encodable` as a ``JSONValue`` (for `--json` output of Sandbox records).

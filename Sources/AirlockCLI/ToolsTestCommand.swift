@@ -2,6 +2,7 @@ import AirlockCore
 import ArgumentParser
 import Foundation
 import Policy
+import Runs
 import Sandbox
 import Tools
 
@@ -45,15 +46,17 @@ struct ToolsTestCommand: AsyncParsableCommand {
             throw ExitCode.dataError
         }
         do {
-            var context = ToolRunContext(workspace: nil)
-            context.datasets = try SiteConfiguration.load(home.root.appendingPathComponent("site.yaml")).datasets
+            var context = ToolRunContext(
+                workspace: nil, datasets: try RunsCLI.run { () throws(RunsError) in try home.site().datasets })
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             for entry in datasets {
-                let (name, url) = try SiteConfiguration.parseDataset(entry, base: cwd)
+                let (name, url) = try DatasetOption.parse(entry, base: cwd)
                 context.datasets[name] = url
             }
             let tool = try registry.resolve(reference)
-            context.workspace = try ToolsCLI.workspace(home, explicit: workspace, prefix: "test")
+            context.workspace = try RunsCLI.run { () throws(RunsError) in
+                try home.workspace(explicit: workspace.map(ToolsCLI.url), prefix: "test")
+            }
             let runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
             let call = ToolCallIdentity(
                 runID: "tools-test", argumentsDigest: ArgumentDigest.digest(tool: tool.manifest.name, arguments: parsed)

@@ -1,6 +1,7 @@
 import AirlockCore
 import ArgumentParser
 import Foundation
+import Runs
 import Trace
 
 /// Options shared by the `airlock trace` subcommands: which database, which keys.

@@ -1,6 +1,7 @@
 import AirlockCore
 import ArgumentParser
 import Foundation
+import Runs
 import Trace
 
 /// `airlock trace trust add FILE [--name N] | list | remove NAME`: the keys this home trusts for

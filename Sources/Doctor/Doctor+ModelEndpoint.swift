@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Runs
 
 extension Doctor {
     /// **model-endpoint**: the endpoint `airlock run` would use (the embedded model's unix socket,
@@ -10,11 +11,12 @@ extension Doctor {
         let site = configuration.siteFile
         let hosts: [String]
         do {
-            hosts = try ModelSiteConfiguration.load(site).modelHosts
+            hosts = try SiteConfiguration.load(site).modelHosts
         } catch {
             return DoctorCheck(
-                id: id, title: title, status: .fail, summary: "cannot read the site's model hosts",
-                evidence: ["\(site.path): \(error)"], remedy: "fix \(site.path) (model_hosts: is a list of host names)")
+                id: id, title: title, status: .fail, summary: "cannot read the site's configuration",
+                evidence: ["\(site.path): \(error)"],
+                remedy: "fix \(site.path) (its fields: \(SiteConfiguration.keys.joined(separator: ", ")))")
         }
         var evidence = [
             FileManager.default.fileExists(atPath: site.path)

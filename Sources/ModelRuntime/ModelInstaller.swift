@@ -127,24 +127,21 @@ public struct ModelInstaller: Sendable {
     }
 }
 
-/// An exclusive `flock` on the model directory, so that two installs never interleave.
+/// An exclusive lock on the model directory, so that two installs never interleave.
 private struct InstallLock {
-    let fd: Int32
+    let lock: FileLock
 
     init(directory: URL) throws(ModelRuntimeError) {
         let path = directory.appendingPathComponent(".install.lock").path
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw ModelRuntimeError(.io, "cannot open \(path)", cause: String(cString: strerror(errno)))
-        }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            throw ModelRuntimeError(.io, "another airlock model install is running on \(directory.path)")
+        do {
+            lock = try FileLock(path: path, mode: 0o644, wait: false)
+        } catch {
+            if error.isHeld {
+                throw ModelRuntimeError(.io, "another airlock model install is running on \(directory.path)")
+            }
+            throw ModelRuntimeError(.io, "cannot \(error.stage) \(path)", cause: error.reason)
         }
     }
 
-    func release() {
-        flock(fd, LOCK_UN)
-        close(fd)
-    }
+    func release() { lock.release() }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Model
 import Policy
 import RunEvents
+import Runs
 import Synchronization
 import Tools
 import Trace
@@ -11,12 +12,10 @@ import Trace
 /// Re-drives the real ``AgentLoop`` from a verified record alone, into a scratch trace, then
 /// compares the two event streams and reports the first divergence.
 ///
-/// Everything comes from the record: the workflow text, the policy text, the tool versions
-/// (manifests and digests), the model's name and sampling, the principal, the breaker and the
-/// recorder's options from `run.started`; the model's answers and failures, the tool outcomes,
-/// the approvals and the event times from the events that follow. No registry, checkout or
-/// model is needed, and nothing is executed. What code derives from those (the offer, every
-/// decision, every message fed back, the run's end) is derived again, and so compared.
+/// The run is rebuilt by ``RunConstructor/recorded(runID:started:events:times:workflow:decisionObserver:)``
+/// from the record alone: no registry, checkout or model is needed, and nothing is executed.
+/// What code derives from the record (the offer, every decision, every message fed back, the
+/// run's end) is derived again, and so compared.
 ///
 /// A what-if policy is judged on the very inputs the loop hands the recorded policy, so its flips
 /// are exactly the decisions that would have come out otherwise at that point of the run.
@@ -38,37 +37,17 @@ public struct Replayer: Sendable {
     {
         let started = try run.started()
         let events = try run.typedEvents()
-        let setup = try Self.setup(of: run, started: started, changed: changed)
         let observed = Mutex<[(String, PolicyInput, Decision)]>([])
-        var configuration = AgentLoop.Configuration(
-            user: started.principal, agent: started.agent, preApproved: started.preApproved,
-            approver: Self.approver(events), maxConsecutiveDenials: started.breaker.maxConsecutiveDenials,
-            runID: run.runID,
-            recorderOptions: TraceRecorderOptions(
-                checkpointInterval: started.recorder.checkpointInterval,
-                blobThreshold: started.recorder.blobThreshold, maxEventBytes: started.recorder.maxEventBytes,
-                clock: .playback(run.events.map(\.time))),
-            toolCalling: started.model.toolCalling)
-        configuration.embedded = started.model.embedded
-        configuration.airlockVersion = started.airlock
-        configuration.decisionObserver = { id, input, decision in
-            observed.withLock { $0.append((id, input, decision)) }
+        let prepared: PreparedRun
+        do throws(RunsError) {
+            prepared = try RunConstructor.recorded(
+                runID: run.runID, started: started, events: events, times: run.events.map(\.time),
+                workflow: changed,
+                decisionObserver: { id, input, decision in observed.withLock { $0.append((id, input, decision)) } })
+        } catch {
+            throw ReplayError(.malformedRecord, error.message, cause: error.cause)
         }
-        let proposals = events.compactMap { event -> ToolProposed? in
-            if case .toolProposed(let proposal) = event { return proposal }
-            return nil
-        }
-        let loop = AgentLoop(
-            workflow: setup.workflow, policy: setup.policy,
-            catalog: try RecordedCatalog(started: started, proposals: proposals, runID: run.runID),
-            steps: RecordedToolSteps(events: events),
-            model: ReplayModel(events: events, name: started.model.name, kind: started.model.kind),
-            context: ToolRunContext(
-                workspace: started.context.workspace.map { URL(fileURLWithPath: $0, isDirectory: true) },
-                datasets: started.context.datasets.mapValues { URL(fileURLWithPath: $0, isDirectory: true) }),
-            configuration: configuration)
-        let replayed = try await scratchRun(
-            loop, parameters: Self.parameters(.object(started.parameters)), runID: run.runID)
+        let replayed = try await scratchRun(prepared, runID: run.runID)
 
         let divergence = Self.firstDivergence(recorded: run.events, replayed: replayed)
         let decisions = observed.withLock { $0 }
@@ -88,52 +67,9 @@ public struct Replayer: Sendable {
             proposals: Set(decisions.map(\.0)).count, flips: flips, whatIfPolicy: whatIf?.name)
     }
 
-    /// The workflow and policy to replay under: the recorded ones, parsed from their recorded
-    /// text, or a changed workflow with its own policy file. The recorded sampling is kept where
-    /// the workflow sets none (the embedded model's seed comes from its lock, not the file).
-    static func setup(of run: RecordedRun, started: RunStarted, changed: Workflow?) throws(ReplayError) -> (
-        workflow: Workflow, policy: PolicyDocument
-    ) {
-        do throws(AgentError) {
-            let sampling = started.model.sampling
-            if var workflow = changed {
-                if workflow.model.seed == nil { workflow.model.seed = sampling.seed }
-                return (workflow, try PolicyDocument.load(of: workflow))
-            }
-            let text = started.workflowFile.text
-            var workflow = try Workflow(
-                yaml: text, label: "run \(run.runID)'s workflow \(started.workflow)",
-                base: URL(fileURLWithPath: "/", isDirectory: true), sha256: SHA256.hex(Array(text.utf8)))
-            workflow.path = started.workflowFile.path
-            workflow.model = Workflow.ModelSettings(
-                temperature: sampling.temperature, maxTokens: sampling.maxTokens, seed: sampling.seed)
-            return (workflow, try PolicyDocument(text: started.policy.text, path: started.policy.path))
-        } catch {
-            throw ReplayError(
-                .malformedRecord, "run \(run.runID): its recorded workflow or policy cannot be loaded",
-                cause: error.description)
-        }
-    }
-
-    /// The approver stand-in: the recorded answers of a person, in order; none when the run had
-    /// no one to ask (its answers came from `no-terminal`, which the loop gives itself).
-    static func approver(_ events: [RunEvent]) -> (any Approver)? {
-        var answers: [ApprovalAnswer] = []
-        for event in events {
-            guard case .approvalAnswered(let answer, let granted) = event else { continue }
-            switch answer.source {
-            case .noTerminal: return nil
-            case .person:
-                answers.append(ApprovalAnswer(granted: granted, approver: answer.approver, reason: answer.reason))
-            case .preApproved, .workflow, nil: continue
-            }
-        }
-        return ReplayApprover(answers: answers)
-    }
-
     /// Runs the loop into a throwaway trace (its own directory and key, removed afterwards) and
     /// returns the events it wrote.
-    private func scratchRun(_ loop: AgentLoop, parameters: [String: String], runID: String) async throws(ReplayError)
+    private func scratchRun(_ run: PreparedRun, runID: String) async throws(ReplayError)
         -> [(String, [UInt8])]
     {
         // The scratch trace is thrown away: on tmpfs and without fsync.
@@ -146,7 +82,7 @@ public struct Replayer: Sendable {
             let store = try TraceStore(
                 path: directory.appendingPathComponent("replay.sqlite").path, configuration: .init(durable: false))
             let key = try TraceSigningKey.generate()
-            _ = try await loop.run(parameters: parameters, store: store, key: key)
+            _ = try await run.run(store: store, key: key)
             return try store.events(runID: runID).map { ($0.type, RecordedRun.payloadBytes(of: $0.body)) }
         } catch let error as AgentError {
             throw ReplayError(
@@ -154,21 +90,6 @@ public struct Replayer: Sendable {
         } catch {
             throw ReplayError(.replay, "run \(runID): the scratch trace in \(directory.path) failed", cause: "\(error)")
         }
-    }
-
-    /// The recorded typed parameters back as the `--param` strings that produced them.
-    static func parameters(_ value: JSONValue?) -> [String: String] {
-        var out: [String: String] = [:]
-        for (name, value) in value?.objectValue ?? [:] {
-            switch value {
-            case .string(let s): out[name] = s
-            case .integer(let i): out[name] = String(i)
-            case .number(let d): out[name] = String(d)
-            case .bool(let b): out[name] = String(b)
-            default: out[name] = value.canonicalString
-            }
-        }
-        return out
     }
 
     /// The first event where the streams differ (sequence numbers start at 1 in every run), with

@@ -211,16 +211,13 @@ public struct SecretStore: Sendable {
     private func mutate<T>(_ change: (inout SealedStore) throws(SecretsError) -> T) throws(SecretsError) -> T {
         try SecretFiles.makeDirectory(directory, mode: 0o700)
         let lockPath = directory.appendingPathComponent(".lock").path
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else {
-            throw SecretsError(.io, "open lock file \(lockPath)", cause: String(cString: strerror(errno)))
+        let lock: FileLock
+        do {
+            lock = try FileLock(path: lockPath, wait: true)
+        } catch {
+            throw SecretsError(.io, "\(error.stage) lock file \(lockPath)", cause: error.reason)
         }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                throw SecretsError(.io, "lock \(lockPath)", cause: String(cString: strerror(errno)))
-            }
-        }
+        defer { lock.release() }
         var document = try load(createKey: true)
         let result = try change(&document)
         try SecretFiles.writeAtomically(try document.sealed(), to: storeURL.path, mode: 0o600)

@@ -3,6 +3,7 @@ import AirlockCore
 import Foundation
 import Model
 import Policy
+import Runs
 import Sandbox
 import Testing
 import Tools

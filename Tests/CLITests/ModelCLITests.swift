@@ -1,5 +1,6 @@
 import AirlockCore
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -102,6 +103,33 @@ struct ModelCLITests {
         let stopped = try CLI.run(["model", "status"], environment: env)
         #expect(stopped.status == 1)
         #expect(stopped.stdout.contains("serving:   no"))
+    }
+
+    /// Several front doors finding no server at the same moment start one supervisor between
+    /// them (the start is serialised by `run/model-start.lock`), and all use it.
+    @Test func concurrentStartsShareOneSupervisor() throws {
+        defer { _ = try? CLI.run(["model", "stop"], environment: env) }
+        let starts = 4
+        let results = Mutex<[CLIResult]>([])
+        DispatchQueue.concurrentPerform(iterations: starts) { _ in
+            if let result = try? CLI.run(["model", "serve", "--background", "--threads", "1"], environment: env) {
+                results.withLock { $0.append(result) }
+            }
+        }
+        let all = results.withLock { $0 }
+        #expect(all.count == starts)
+        for result in all { #expect(result.status == 0, "\(result.stdout)\(result.stderr)") }
+        let pids = Set(all.compactMap { $0.stdout.split(separator: "supervisor pid ").last?.prefix { $0.isNumber } })
+        #expect(pids.count == 1, "\(all.map(\.stdout))")
+        let socket = home.appendingPathComponent("run/model/llama.sock").path
+        let supervisors = (try FileManager.default.contentsOfDirectory(atPath: "/proc")).filter { entry in
+            guard entry.allSatisfy(\.isNumber),
+                let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+            else { return false }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.contains("--detached-supervisor") && arguments.contains(socket)
+        }
+        #expect(supervisors.count == 1, "supervisors for \(socket): \(supervisors)")
     }
 
     @Test func aTamperedModelIsRefusedBeforeServing() throws {

@@ -142,4 +142,22 @@ struct RunCLITests {
         #expect(remote.status == 69)
         #expect(remote.stderr.contains("model_hosts"))
     }
+
+    /// `site.yaml` is read once, by one type, for every command: a misspelt key stops `run`,
+    /// `tools test` and `doctor` alike, naming the key and its line, and nothing is recorded.
+    @Test func aMisspeltSiteKeyStopsEveryCommandThatReadsTheSite() throws {
+        let site = home.appendingPathComponent("site.yaml")
+        let text = try String(contentsOf: site, encoding: .utf8)
+        try Data((text + "model_host: [gpu1]\n").utf8).write(to: site)
+        let model = try script("responses:\n  - content: done\n")
+        let run = try CLI.run(["run", workflow, "--model", "script:" + model], environment: env)
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(run.stderr.contains("/model_host (line"))
+        #expect(run.stderr.contains("unknown field (allowed: datasets, model_hosts, tool_calling)"))
+        let test = try CLI.run(["tools", "test", "logs.search", "--args", #"{"pattern":"x"}"#], environment: env)
+        #expect(test.status == 65, "\(test.stderr)")
+        #expect(test.stderr.contains("/model_host"))
+        let list = try CLI.run(["trace", "list", "--json"], environment: env)
+        #expect(try JSONParser().parse(list.stdout) == [], "\(list.stdout)")
+    }
 }

@@ -38,16 +38,6 @@ struct ModelParsingTests {
         #expect(!ModelEndpoint.isLoopback("127.0.0.1.evil.com"))
     }
 
-    @Test func siteConfigurationListsModelHosts() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("site-\(UUID().uuidString).yaml")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try Data("datasets: {logs: /srv/logs}\nmodel_hosts: [GPU-1.internal]\n".utf8).write(to: url)
-        #expect(try ModelSiteConfiguration.load(url).modelHosts == ["gpu-1.internal"])
-        try Data("model_hosts: gpu\n".utf8).write(to: url)
-        let error = #expect(throws: ModelError.self) { try ModelSiteConfiguration.load(url) }
-        #expect(error?.message.contains("/model_hosts (line 1)") == true)
-    }
-
     @Test func responseShapes() throws {
         let json = try JSONParser().parse(
             #"{"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"","function":{"name":"a.b","arguments":{"x":1}}},{"id":"c2","type":"function","function":{"name":"c","arguments":"{\"y\":"}}]},"finish_reason":"tool_calls"}]}"#

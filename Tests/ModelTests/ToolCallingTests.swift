@@ -178,21 +178,6 @@ struct ToolCallingTests {
         #expect(bad?.message.contains("auto, native, constrained") == true)
     }
 
-    @Test func siteConfigurationToolCalling() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-site-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let url = directory.appendingPathComponent("site.yaml")
-        try Data("tool_calling: constrained\n".utf8).write(to: url)
-        #expect(try ModelSiteConfiguration.load(url).toolCalling == .constrained)
-        try Data("model_hosts: [gpu1]\ntool_calling: native\n".utf8).write(to: url)
-        #expect(
-            try ModelSiteConfiguration.load(url) == ModelSiteConfiguration(modelHosts: ["gpu1"], toolCalling: .native))
-        try Data("datasets: {}\ntool_calling: grammar\n".utf8).write(to: url)
-        let error = #expect(throws: ModelError.self) { try ModelSiteConfiguration.load(url) }
-        #expect(error?.message.contains("/tool_calling (line 2) must be native or constrained") == true)
-    }
-
     @Test func theFinalAnswerIsBoundedByTheTokenLimit() throws {
         let request = ChatRequest(
             messages: [ChatMessage(role: .user, content: "go")], maxTokens: 100, toolCalling: .constrained)

@@ -183,19 +183,10 @@ struct ToolRegistryTests {
         #expect(try registry.verifiedExecutable(of: tool) == tool.objectURL)
     }
 
-    @Test func siteConfigurationNamesDatasets() throws {
+    @Test func datasetOptionsAreNameEqualsPath() throws {
         let dir = try Fixtures.directory()
-        let url = try Fixtures.write("datasets:\n  logs: /srv/logs\n  bad name: relative\n", to: dir, "site.yaml")
-        do {
-            _ = try SiteConfiguration.load(url)
-            Issue.record("a bad site configuration was accepted")
-        } catch {
-            #expect(error.problems.map(\.pointer).sorted() == ["/datasets/bad name", "/datasets/bad name"])
-        }
-        try Data("datasets:\n  logs: /srv/logs\n".utf8).write(to: url)
-        #expect(try SiteConfiguration.load(url).datasets["logs"]?.path == "/srv/logs")
-        #expect(try SiteConfiguration.load(dir.appendingPathComponent("absent.yaml")).datasets.isEmpty)
-        #expect(throws: ToolsError.self) { try SiteConfiguration.parseDataset("logs", base: dir) }
-        #expect(try SiteConfiguration.parseDataset("logs=data/logs", base: dir).1.path == dir.path + "/data/logs")
+        #expect(throws: ToolsError.self) { try DatasetOption.parse("logs", base: dir) }
+        #expect(throws: ToolsError.self) { try DatasetOption.parse("bad name=/srv", base: dir) }
+        #expect(try DatasetOption.parse("logs=data/logs", base: dir).1.path == dir.path + "/data/logs")
     }
 }

@@ -5,7 +5,7 @@ import RunEvents
 /// The model's stand-in during a replay: answers each request with the next recorded outcome,
 /// a `model.response` or the model failure the run recorded, under the recorded model's name and
 /// kind, whatever the request says.
-public final class ReplayModel: ChatModel {
+public final class RecordedModel: ChatModel {
     /// One recorded outcome of a request.
     public enum Outcome: Sendable, Hashable {
         /// The model answered.

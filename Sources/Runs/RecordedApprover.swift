@@ -1,7 +1,7 @@
 import Agent
 
 /// The approver's stand-in during a replay: gives the recorded answers in order.
-public final class ReplayApprover: Approver {
+public final class RecordedApprover: Approver {
     private let answers: RecordedSequence<ApprovalAnswer>
 
     /// Creates an approver from the recorded answers, in order.

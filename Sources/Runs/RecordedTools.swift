@@ -17,8 +17,8 @@ public struct RecordedCatalog: ToolCatalog {
     static let noExecutable = URL(fileURLWithPath: "/dev/null")
 
     /// Builds the catalog of a recorded run.
-    /// - Throws: ``ReplayError`` `malformed-record` naming a manifest this Airlock cannot read.
-    public init(started: RunStarted, proposals: [ToolProposed], runID: String) throws(ReplayError) {
+    /// - Throws: ``RunsError`` `invalid-input` naming a manifest this Airlock cannot read.
+    public init(started: RunStarted, proposals: [ToolProposed], runID: String) throws(RunsError) {
         var tools: [String: RegisteredTool] = [:]
         for recorded in started.tools {
             tools[recorded.name] = try Self.tool(
@@ -30,15 +30,15 @@ public struct RecordedCatalog: ToolCatalog {
         self.proposals = byCall
     }
 
-    static func tool(_ document: JSONValue, label: String, _ runID: String) throws(ReplayError) -> RegisteredTool {
+    static func tool(_ document: JSONValue, label: String, _ runID: String) throws(RunsError) -> RegisteredTool {
         do {
             let manifest = try ManifestDecoder().decode(document)
             return RegisteredTool(
                 manifest: manifest, revision: 0, addedAt: "", sourcePath: "trace:\(runID)", retiredAt: nil,
                 objectURL: noExecutable)
         } catch {
-            throw ReplayError(
-                .malformedRecord, "run \(runID): the recorded manifest of \(label) cannot be read",
+            throw RunsError(
+                .invalidInput, "run \(runID): the recorded manifest of \(label) cannot be read",
                 cause: error.description)
         }
     }

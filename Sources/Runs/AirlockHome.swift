@@ -1,0 +1,113 @@
+import Foundation
+import ModelRuntime
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where Airlock keeps everything: `AIRLOCK_HOME`, default `~/.local/share/airlock`, or
+/// `/var/lib/airlock` when Airlock runs as root.
+///
+/// Every front door (the CLI, later the console, MCP and workers) resolves it once and hands
+/// explicit paths to the modules; no module below this one reads the environment itself.
+///
+/// The directory is 0711: others may pass through it (the sandbox user must reach a run's
+/// workspace and the registry's stored executables inside it) but not list it; keys, databases
+/// and workspaces below it keep their own tighter modes.
+public struct AirlockHome: Sendable {
+    /// The root directory.
+    public let root: URL
+
+    /// The tool registry database.
+    public var registryDatabase: URL { root.appendingPathComponent("registry.sqlite") }
+    /// The site's configuration (``SiteConfiguration``).
+    public var siteFile: URL { root.appendingPathComponent("site.yaml") }
+    /// The trace database.
+    public var traceDatabase: URL { root.appendingPathComponent("trace.sqlite") }
+    /// Keys, one per purpose, mode 0600.
+    public var keys: URL { root.appendingPathComponent("keys", isDirectory: true) }
+    /// The secret store's directory (0700), holding `store.sealed` (0600).
+    public var secrets: URL { root.appendingPathComponent("secrets", isDirectory: true) }
+    /// The key the secret store is sealed with (0600), used for nothing else.
+    public var secretsKey: URL { keys.appendingPathComponent("secrets.key") }
+    /// The key per-call tokens are signed with (0600), used for nothing else.
+    public var tokenSigningKey: URL { keys.appendingPathComponent("token-signing.key") }
+    /// Scratch workspaces of runs.
+    public var workspaces: URL { root.appendingPathComponent("workspaces", isDirectory: true) }
+    /// Runtime state: the model server's socket directory, state file and log.
+    public var runDirectory: URL { root.appendingPathComponent("run", isDirectory: true) }
+    /// The model server's own writable directory, holding its socket.
+    public var modelRuntime: URL { runDirectory.appendingPathComponent("model", isDirectory: true) }
+    /// The model server supervisor's state, outside the server's reach.
+    public var modelServerState: URL { runDirectory.appendingPathComponent("model-server.json") }
+    /// The end of each model server life's output.
+    public var modelServerLog: URL { runDirectory.appendingPathComponent("model-server.log") }
+    /// The installed model artefacts: `AIRLOCK_MODEL_HOME` when set (a store shared by several
+    /// homes, as CI and the tests do), else `AIRLOCK_HOME/model`.
+    public let modelDirectory: URL
+
+    /// The installed model artefacts.
+    public var modelStore: ModelStore { ModelStore(root: modelDirectory) }
+    /// The background model server of this home: its state file and log.
+    public var modelBackground: ModelBackground {
+        ModelBackground(stateFile: modelServerState, logFile: modelServerLog)
+    }
+
+    /// A home at `root` (the tests' and the console's way; front doors use ``resolve(environment:)``).
+    /// - Parameters:
+    ///   - root: the directory.
+    ///   - modelDirectory: the model store (default `root/model`).
+    public init(root: URL, modelDirectory: URL? = nil) {
+        self.root = root
+        self.modelDirectory = modelDirectory ?? root.appendingPathComponent("model", isDirectory: true)
+    }
+
+    /// Resolves `AIRLOCK_HOME` (or the default) and creates it with mode 0700 if missing.
+    public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> AirlockHome
+    {
+        let path: String
+        if let explicit = environment["AIRLOCK_HOME"], !explicit.isEmpty {
+            path = explicit
+        } else if let dataHome = environment["XDG_DATA_HOME"], !dataHome.isEmpty {
+            path = dataHome + "/airlock"
+        } else if geteuid() == 0 {
+            // Root's home is 0700, which the sandbox user could not pass through; system state
+            // belongs under /var/lib anyway.
+            path = "/var/lib/airlock"
+        } else {
+            path = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/airlock"
+        }
+        let root = URL(fileURLWithPath: path, isDirectory: true)
+        try FileManager.default.createDirectory(
+            at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+        let model =
+            environment["AIRLOCK_MODEL_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0, isDirectory: true) }
+        return AirlockHome(root: root, modelDirectory: model)
+    }
+}
+
+extension AirlockHome {
+    /// A run's workspace: `explicit`, or a new `workspaces/PREFIX-STAMP-ID`, created with mode
+    /// 0700 under a 0711 parent so that the sandbox's unprivileged user can pass through to it.
+    /// - Throws: ``RunsError`` `state` naming the directory.
+    public func workspace(explicit: URL?, prefix: String) throws(RunsError) -> URL {
+        let url =
+            explicit
+            ?? workspaces.appendingPathComponent(
+                "\(prefix)-\(Int(Date().timeIntervalSince1970))-\(UUID().uuidString.prefix(8).lowercased())")
+        do {
+            try FileManager.default.createDirectory(
+                at: workspaces, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            try FileManager.default.createDirectory(
+                at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw RunsError(.state, "cannot create the workspace \(url.path)", cause: "\(error)")
+        }
+        return url
+    }
+
+    /// The site's configuration, read from ``siteFile``.
+    /// - Throws: ``RunsError`` as ``SiteConfiguration/load(_:)``.
+    public func site() throws(RunsError) -> SiteConfiguration { try SiteConfiguration.load(siteFile) }
+}

@@ -1,0 +1,194 @@
+import Agent
+import AirlockCore
+import Foundation
+import Model
+import ModelRuntime
+import RunEvents
+import Secrets
+import Tools
+import Trace
+
+/// The one way a run is assembled, for every front door: `airlock run` today, the console, MCP
+/// and workers later. A live run is built from a ``RunRequest`` and the home (workflow, policy,
+/// site, registry, secrets, the model and its lifecycle); a recorded run from the trace alone
+/// (``recorded(runID:started:events:times:workflow:decisionObserver:)``), which is what replay
+/// re-drives. Both end in the same ``AgentLoop`` initialiser, so a setup a live run records is
+/// exactly the setup a replay rebuilds.
+///
+/// Nothing is recorded while a run is assembled: every failure here is a ``RunsError`` before
+/// the first event, and the trace holds only runs that started.
+public struct RunConstructor: Sendable {
+    /// The home runs are assembled from.
+    public let home: AirlockHome
+
+    /// Creates a constructor over `home`.
+    public init(home: AirlockHome) {
+        self.home = home
+    }
+
+    /// Assembles a live run.
+    /// - Parameters:
+    ///   - request: what to run.
+    ///   - announce: told about slow preparation (the embedded model server being started).
+    /// - Returns: the ready run; nothing has been recorded yet.
+    /// - Throws: ``RunsError`` naming the stage: `not-found` (workflow, script), `invalid-input`
+    ///   (workflow, policy, script, site), `usage` (pre-approval, tool calling, endpoint),
+    ///   `model-unavailable`, `state`.
+    public func live(_ request: RunRequest, announce: (String) -> Void = { _ in }) throws(RunsError) -> PreparedRun {
+        guard FileManager.default.fileExists(atPath: request.workflow.path) else {
+            throw RunsError(.notFound, "no workflow file at \(request.workflow.path)")
+        }
+        var workflow: Workflow
+        let policy: PolicyDocument
+        do throws(AgentError) {
+            workflow = try Workflow.load(request.workflow)
+            policy = try PolicyDocument.load(of: workflow)
+        } catch {
+            throw RunsError(error.code == .io ? .notFound : .invalidInput, "[\(error.code.rawValue)] \(error)")
+        }
+        for tool in request.preApproved where !workflow.tools.contains(tool) {
+            throw RunsError(
+                .usage,
+                "--approve \(tool): not one of workflow \(workflow.name)'s tools (\(workflow.tools.joined(separator: ", ")))"
+            )
+        }
+        let site = try home.site()
+        let model = try self.model(request, site: site, announce: announce)
+        if let embedded = model.lockEntry, workflow.model.seed == nil { workflow.model.seed = embedded.sampling.seed }
+        let mode: ToolCallingMode
+        do {
+            mode = try ToolCallingMode.resolve(
+                requested: request.toolCalling, site: site.toolCalling,
+                defaultMode: model.lockEntry.map { ToolCallingMode(rawValue: $0.toolCalling) ?? .constrained }
+                    ?? .native)
+        } catch {
+            throw RunsError(.usage, "[\(error.code.rawValue)] --tool-calling: \(error)")
+        }
+        let context = ToolRunContext(
+            workspace: try home.workspace(explicit: request.workspace, prefix: "run"), datasets: site.datasets)
+        let secrets = try secretBroker()
+        var configuration = AgentLoop.Configuration(
+            user: request.principal, preApproved: request.preApproved, approver: request.approver,
+            runID: request.runID, toolCalling: mode)
+        configuration.embedded = model.facts
+        configuration.secretRedactor = secrets?.redactor
+        let registry = ToolRegistry(home: home.root)
+        let loop = AgentLoop(
+            workflow: workflow, policy: policy, catalog: RegistryCatalog(registry: registry),
+            steps: ToolRunner(registry: registry, secrets: secrets), model: model.client, context: context,
+            configuration: configuration)
+        return PreparedRun(loop: loop, parameters: request.parameters)
+    }
+
+    /// The home's trace database and signing key, where live runs are recorded.
+    /// - Throws: ``RunsError`` `state`.
+    public func trace() throws(RunsError) -> (TraceStore, TraceSigningKey) {
+        do {
+            return (
+                try TraceStore(path: home.traceDatabase.path), try TraceSigningKey.loadOrCreate(directory: home.keys)
+            )
+        } catch {
+            throw RunsError(.state, "[\(error.code.rawValue)] the trace in \(home.root.path) cannot be used: \(error)")
+        }
+    }
+
+    /// The home's secret broker, or `nil` when no secret was ever stored.
+    /// - Throws: ``RunsError`` `invalid-input` when the store or a key is corrupt, `state` when
+    ///   they cannot be read or have unsafe permissions.
+    public func secretBroker() throws(RunsError) -> SecretBroker? {
+        let store = SecretStore(home: home.root)
+        guard FileManager.default.fileExists(atPath: store.storeURL.path) else { return nil }
+        do {
+            return try SecretBroker(store: store, keysDirectory: home.keys)
+        } catch {
+            let code: RunsError.Code = error.code == .corrupt || error.code == .keyInvalid ? .invalidInput : .state
+            throw RunsError(code, "[\(error.code.rawValue)] the secret store cannot be opened: \(error)")
+        }
+    }
+
+    /// The model a request names, with what `run.started` records about it.
+    struct ChosenModel {
+        var client: any ChatModel
+        /// The embedded model's recorded facts, when it is the one used.
+        var facts: RunStarted.Embedded?
+        /// The embedded model's lock entry, when it is the one used.
+        var lockEntry: ModelLock.Model?
+    }
+
+    private func model(_ request: RunRequest, site: SiteConfiguration, announce: (String) -> Void) throws(RunsError)
+        -> ChosenModel
+    {
+        guard case .endpoint(let text) = request.model else { return try embedded(announce: announce) }
+        do {
+            let endpoint = try ModelEndpoint.parse(text, allowedHosts: site.modelHosts, base: request.base)
+            if case .script(let path) = endpoint {
+                return ChosenModel(client: try ScriptedModel(contentsOf: URL(fileURLWithPath: path)))
+            }
+            return ChosenModel(client: try OpenAIChatClient(endpoint: endpoint))
+        } catch {
+            let code: RunsError.Code =
+                switch error.code {
+                case .endpointRefused: .modelUnavailable
+                case .invalidScript: .invalidInput
+                case .io: .notFound
+                default: .usage
+                }
+            throw RunsError(code, "[\(error.code.rawValue)] \(error)")
+        }
+    }
+
+    /// The embedded model: the lock's default, served confined by the home's background server
+    /// (started when none answers), its artefacts re-hashed against their pins before a start.
+    private func embedded(announce: (String) -> Void) throws(RunsError) -> ChosenModel {
+        let store = home.modelStore
+        guard (try? store.installed()) != nil, let lock = try? ModelLock.load(store.lockFile) else {
+            throw RunsError(
+                .modelUnavailable,
+                "[not-installed] no --model given and no embedded model is installed in \(store.root.path): run `airlock model install` (or pass --model unix:PATH, http://127.0.0.1:PORT or script:FILE.yaml)"
+            )
+        }
+        let server = ModelServer(
+            store: store, lock: lock, model: lock.defaultModel, runtimeDirectory: home.modelRuntime)
+        let state: ModelServerState
+        let client: OpenAIChatClient
+        do {
+            state = try home.modelBackground.ensureRunning(server, announce: announce)
+            client = try OpenAIChatClient(endpoint: server.endpoint)
+        } catch let error as ModelRuntimeError {
+            throw RunsError(.modelUnavailable, "[\(error.code.rawValue)] \(error)")
+        } catch {
+            throw RunsError(.modelUnavailable, "the embedded model cannot be reached", cause: "\(error)")
+        }
+        let facts = RunStarted.Embedded(
+            name: server.model.name, modelFile: server.model.gguf, modelSHA256: state.modelSHA256,
+            server: lock.server.name, serverSHA256: state.serverSHA256, lockSHA256: lock.digest,
+            serverNetwork: state.ownNetworkNamespace == true
+                ? "own namespace, interfaces: \(state.interfaces?.joined(separator: ",") ?? "?")" : "unknown")
+        return ChosenModel(client: client, facts: facts, lockEntry: server.model)
+    }
+}
+
+extension RunConstructor.ChosenModel {
+    init(client: any ChatModel) {
+        self.init(client: client, facts: nil, lockEntry: nil)
+    }
+}
+
+/// An assembled run, ready to go: the loop and the parameters it is run with.
+public struct PreparedRun: Sendable {
+    /// The loop, with every ingredient in place.
+    public let loop: AgentLoop
+    /// The task parameters.
+    public let parameters: [String: String]
+
+    /// The run's workspace.
+    public var workspace: URL? { loop.context.workspace }
+
+    /// Runs it, recording into `store` signed with `key`.
+    /// - Throws: ``AgentError`` as ``AgentLoop/run(parameters:store:key:progress:)``.
+    public func run(
+        store: TraceStore, key: TraceSigningKey, progress: @escaping @Sendable (AgentProgress) -> Void = { _ in }
+    ) async throws(AgentError) -> AgentRunOutcome {
+        try await loop.run(parameters: parameters, store: store, key: key, progress: progress)
+    }
+}

@@ -1,0 +1,69 @@
+import Agent
+import Foundation
+
+/// What a front door asks for when it starts a run: the workflow, its parameters, the model, and
+/// who answers approvals. Everything else (policy, tools, site, secrets, trace) comes from the
+/// home through ``RunConstructor``.
+public struct RunRequest: Sendable {
+    /// Which model answers.
+    public enum ModelChoice: Sendable, Hashable {
+        /// The embedded local model, started confined in the background if it is not running.
+        case embedded
+        /// An endpoint as the analyst wrote it: `unix:PATH`, `http://127.0.0.1:PORT[/PATH]`, or
+        /// `script:FILE.yaml` (checked against the site's air-gap rule).
+        case endpoint(String)
+    }
+
+    /// The workflow file.
+    public var workflow: URL
+    /// The task parameters by name, as text (typed by the workflow's declarations).
+    public var parameters: [String: String]
+    /// The model.
+    public var model: ModelChoice
+    /// `auto` (or `nil`), `native` or `constrained`: how tools are offered to the model.
+    public var toolCalling: String?
+    /// Tools approved in advance (each must be one of the workflow's).
+    public var preApproved: [String]
+    /// The run's workspace, or `nil` for a new one under the home.
+    public var workspace: URL?
+    /// The run id, or `nil` for a new UUID.
+    public var runID: String?
+    /// The person the run acts for.
+    public var principal: String
+    /// Who is asked when the policy says ask, or `nil`: the call is denied and recorded.
+    public var approver: (any Approver)?
+    /// Where relative paths in ``model`` (a script) are taken from.
+    public var base: URL
+
+    /// Creates a request.
+    public init(
+        workflow: URL, parameters: [String: String] = [:], model: ModelChoice = .embedded, toolCalling: String? = nil,
+        preApproved: [String] = [], workspace: URL? = nil, runID: String? = nil, principal: String,
+        approver: (any Approver)? = nil,
+        base: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    ) {
+        self.workflow = workflow
+        self.parameters = parameters
+        self.model = model
+        self.toolCalling = toolCalling
+        self.preApproved = preApproved
+        self.workspace = workspace
+        self.runID = runID
+        self.principal = principal
+        self.approver = approver
+        self.base = base
+    }
+
+    /// Parses `K=V` entries (the `--param` option, a form's fields) into parameters.
+    /// - Throws: ``RunsError`` `usage` naming the entry.
+    public static func parameters(_ entries: [String]) throws(RunsError) -> [String: String] {
+        var values: [String: String] = [:]
+        for entry in entries {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                throw RunsError(.usage, "--param \(entry): expected K=V")
+            }
+            values[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        }
+        return values
+    }
+}

@@ -1,0 +1,136 @@
+import AirlockCore
+import Foundation
+import Model
+import Tools
+
+/// The site's configuration, `AIRLOCK_HOME/site.yaml`, read once and whole by this one type:
+///
+/// ```yaml
+/// datasets:                 # the read-only directories ${dataset:NAME} mounts
+///   logs: /srv/airlock/data/logs
+/// model_hosts: [models.internal]   # internal model hosts besides loopback (air-gap rule)
+/// tool_calling: constrained        # native | constrained: how tools are offered to models
+/// ```
+///
+/// An unknown top-level key is an error, as in manifests and policies: a misspelt `model_host:`
+/// must not silently leave the air-gap rule at its default. A missing file is an empty
+/// configuration.
+public struct SiteConfiguration: Sendable, Hashable {
+    /// The top-level keys a site file may have.
+    public static let keys = ["datasets", "model_hosts", "tool_calling"]
+
+    /// Dataset name → absolute host directory.
+    public var datasets: [String: URL]
+    /// Internal model host names or addresses besides loopback, lowercased.
+    public var modelHosts: [String]
+    /// The site's tool calling mode, or `nil` to let each model's default decide.
+    public var toolCalling: ToolCallingMode?
+
+    /// Creates a configuration.
+    public init(datasets: [String: URL] = [:], modelHosts: [String] = [], toolCalling: ToolCallingMode? = nil) {
+        self.datasets = datasets
+        self.modelHosts = modelHosts
+        self.toolCalling = toolCalling
+    }
+
+    /// Reads `url`; a missing file is an empty configuration.
+    /// - Throws: ``RunsError`` `invalid-input` listing every problem with its JSON pointer and
+    ///   line, `state` when the file cannot be read.
+    public static func load(_ url: URL) throws(RunsError) -> SiteConfiguration {
+        guard FileManager.default.fileExists(atPath: url.path) else { return SiteConfiguration() }
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw RunsError(.state, "cannot read \(url.path)", cause: "\(error)")
+        }
+        return try parse(text, label: url.path)
+    }
+
+    /// Parses the text of a site file.
+    /// - Parameters:
+    ///   - text: the YAML.
+    ///   - label: what the text is, for messages (its path).
+    /// - Throws: ``RunsError`` `invalid-input` listing every problem.
+    public static func parse(_ text: String, label: String) throws(RunsError) -> SiteConfiguration {
+        // A file of nothing but comments is an empty site, as a missing one is.
+        let content = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard content.contains(where: { !$0.isEmpty && !$0.hasPrefix("#") }) else { return SiteConfiguration() }
+        let document: YAMLDocument
+        do {
+            document = try YAMLDocument(text: text)
+        } catch {
+            throw RunsError(.invalidInput, "\(label): not valid YAML", cause: "\(error)")
+        }
+        var problems: [String] = []
+        func problem(_ pointer: String, _ message: String) {
+            problems.append("\(pointer)\(document.line(for: pointer).map { " (line \($0))" } ?? ""): \(message)")
+        }
+        var site = SiteConfiguration()
+        switch document.value {
+        case .object(let members):
+            for key in members.keys.sorted() where !keys.contains(key) {
+                problem(
+                    JSONPointer.appending("", key), "unknown field (allowed: \(keys.joined(separator: ", ")))")
+            }
+            site.datasets = datasets(members["datasets"], problem)
+            site.modelHosts = modelHosts(members["model_hosts"], problem)
+            if let mode = members["tool_calling"] {
+                site.toolCalling = mode.stringValue.flatMap(ToolCallingMode.init(rawValue:))
+                if site.toolCalling == nil { problem("/tool_calling", "must be native or constrained") }
+            }
+        default:
+            problem("", "must be a mapping of \(keys.joined(separator: ", "))")
+        }
+        guard problems.isEmpty else {
+            throw RunsError(
+                .invalidInput,
+                "\(label): \(problems.count) problem(s)\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
+        }
+        return site
+    }
+
+    private static func datasets(_ value: JSONValue?, _ problem: (String, String) -> Void) -> [String: URL] {
+        guard let value else { return [:] }
+        guard let members = value.objectValue else {
+            problem("/datasets", "must be a mapping of dataset names to absolute paths")
+            return [:]
+        }
+        var out: [String: URL] = [:]
+        for name in members.keys.sorted() {
+            let pointer = JSONPointer.appending("/datasets", name)
+            guard PathVariable.isDatasetName(name) else {
+                problem(pointer, "dataset name must be letters, digits, '_' or '-'")
+                continue
+            }
+            guard let path = members[name]?.stringValue, path.hasPrefix("/"), !path.utf8.contains(0) else {
+                problem(pointer, "must be an absolute path")
+                continue
+            }
+            let components = path.split(separator: "/")
+            guard !components.contains(".."), !components.contains(".") else {
+                problem(pointer, "must not contain . or .. components")
+                continue
+            }
+            out[name] = URL(fileURLWithPath: path, isDirectory: true)
+        }
+        return out
+    }
+
+    private static func modelHosts(_ value: JSONValue?, _ problem: (String, String) -> Void) -> [String] {
+        guard let value else { return [] }
+        guard let list = value.arrayValue else {
+            problem("/model_hosts", "must be a list of host names")
+            return []
+        }
+        var out: [String] = []
+        for (index, entry) in list.enumerated() {
+            guard let host = entry.stringValue, !host.isEmpty else {
+                problem("/model_hosts/\(index)", "must be a host name")
+                continue
+            }
+            out.append(host.lowercased())
+        }
+        return out
+    }
+}

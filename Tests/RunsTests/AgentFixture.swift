@@ -1,0 +1,1 @@
+../AgentTests/AgentFixture.swift

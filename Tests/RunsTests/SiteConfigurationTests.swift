@@ -1,0 +1,56 @@
+import Foundation
+import Model
+import Runs
+import Testing
+
+@Suite("site.yaml: one reader, unknown keys refused")
+struct SiteConfigurationTests {
+    @Test func readsEverySection() throws {
+        let site = try SiteConfiguration.parse(
+            "datasets:\n  logs: /srv/logs\nmodel_hosts: [GPU1.internal]\ntool_calling: native\n", label: "site.yaml")
+        #expect(site.datasets["logs"]?.path == "/srv/logs")
+        #expect(site.modelHosts == ["gpu1.internal"])
+        #expect(site.toolCalling == .native)
+        #expect(try SiteConfiguration.parse("", label: "site.yaml") == SiteConfiguration())
+        #expect(try SiteConfiguration.parse("# nothing yet\n\n", label: "site.yaml") == SiteConfiguration())
+    }
+
+    @Test func aMissingFileIsAnEmptySite() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-absent-\(UUID()).yaml")
+        #expect(try SiteConfiguration.load(url) == SiteConfiguration())
+    }
+
+    /// A misspelt key would otherwise leave the air-gap rule at its default without a word.
+    @Test func anUnknownKeyIsAnErrorNamingItsLine() throws {
+        let error = #expect(throws: RunsError.self) {
+            try SiteConfiguration.parse("datasets: {}\nmodel_host: [gpu1]\n", label: "site.yaml")
+        }
+        #expect(error?.code == .invalidInput)
+        #expect(error?.message.contains("/model_host (line 2): unknown field") == true)
+        #expect(error?.message.contains("datasets, model_hosts, tool_calling") == true)
+    }
+
+    @Test func everyProblemIsListedWithItsPointer() throws {
+        let text = """
+            datasets:
+              logs: relative/path
+              bad name: /srv
+              up: /srv/../etc
+            model_hosts: gpu1
+            tool_calling: grammar
+            """
+        let error = #expect(throws: RunsError.self) { try SiteConfiguration.parse(text, label: "site.yaml") }
+        let message = error?.message ?? ""
+        #expect(message.contains("5 problem(s)"))
+        #expect(message.contains("/datasets/logs (line 2): must be an absolute path"))
+        #expect(message.contains("/datasets/bad name (line 3): dataset name must be"))
+        #expect(message.contains("/datasets/up (line 4): must not contain . or .. components"))
+        #expect(message.contains("/model_hosts (line 5): must be a list of host names"))
+        #expect(message.contains("/tool_calling (line 6): must be native or constrained"))
+    }
+
+    @Test func aDocumentThatIsNotAMappingIsRefused() throws {
+        let error = #expect(throws: RunsError.self) { try SiteConfiguration.parse("- a\n- b\n", label: "site.yaml") }
+        #expect(error?.message.contains("must be a mapping of datasets, model_hosts, tool_calling") == true)
+    }
+}
