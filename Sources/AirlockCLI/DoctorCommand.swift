@@ -40,7 +40,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 home: home.root, keys: home.keys,
                 // The secret store's directory (written by `airlock secrets`); checked by path and mode.
                 secrets: home.root.appendingPathComponent("secrets", isDirectory: true),
-                siteFile: home.root.appendingPathComponent("site.yaml"), modelDirectory: home.modelDirectory,
+                siteFile: home.siteFile, modelDirectory: home.modelDirectory,
                 embeddedSocket: home.modelRuntime.appendingPathComponent(ModelServer.defaultSocketName),
                 modelServerState: home.modelServerState, registryHome: home.root, traceDatabase: home.traceDatabase,
                 modelEndpoint: model,

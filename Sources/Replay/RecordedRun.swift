@@ -138,24 +138,8 @@ public struct RecordedRun: Sendable {
 
     /// `value` with every blob reference replaced by its string.
     func resolve(_ value: JSONValue, seq: Int64) throws(ReplayError) -> JSONValue {
-        switch value {
-        case .array(let items):
-            var out: [JSONValue] = []
-            for item in items { out.append(try resolve(item, seq: seq)) }
-            return .array(out)
-        case .object(let fields):
-            if let reference = fields["$blob"]?.stringValue, fields.count == 2, reference.hasPrefix("sha256:") {
-                let digest = String(reference.dropFirst("sha256:".count))
-                guard let bytes = blobs[digest] else {
-                    throw ReplayError(.malformedRecord, "run \(runID) event \(seq): blob \(digest) is missing")
-                }
-                return .string(String(decoding: bytes, as: UTF8.self))
-            }
-            var out: [String: JSONValue] = [:]
-            for (key, item) in fields { out[key] = try resolve(item, seq: seq) }
-            return .object(out)
-        default:
-            return value
+        try TraceBlobs.resolving(value, blobs: blobs) { (digest, _) throws(ReplayError) in
+            throw ReplayError(.malformedRecord, "run \(runID) event \(seq): blob \(digest) is missing")
         }
     }
 }

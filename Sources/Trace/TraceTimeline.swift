@@ -64,17 +64,8 @@ public struct TraceTimeline: Sendable {
 
     /// `value` with blob references replaced by their text (a missing blob stays a reference).
     static func resolved(_ value: JSONValue, blobs: [String: [UInt8]]) -> JSONValue {
-        switch value {
-        case .array(let items): return .array(items.map { resolved($0, blobs: blobs) })
-        case .object(let fields):
-            if let reference = fields["$blob"]?.stringValue, reference.hasPrefix("sha256:"),
-                let bytes = blobs[String(reference.dropFirst("sha256:".count))]
-            {
-                return .string(String(decoding: bytes, as: UTF8.self))
-            }
-            return .object(fields.mapValues { resolved($0, blobs: blobs) })
-        default: return value
-        }
+        // A missing blob (a tampered store) keeps its reference: the banner already says so.
+        TraceBlobs.resolving(value, blobs: blobs) { (_, reference) throws(Never) in reference }
     }
 
     /// The texts a reviewer reads, as stored (redacted), each clipped to `limit` characters with

@@ -98,15 +98,8 @@ struct ReplayTests {
 
     /// `value` with every blob reference replaced by its string, as the recorder was given it.
     func resolve(_ value: JSONValue) throws -> JSONValue {
-        switch value {
-        case .array(let items): return .array(try items.map(resolve))
-        case .object(let fields):
-            if let reference = fields["$blob"]?.stringValue {
-                let bytes = try #require(try fixture.store.blob(sha256: String(reference.dropFirst("sha256:".count))))
-                return .string(String(decoding: bytes, as: UTF8.self))
-            }
-            return .object(try fields.mapValues(resolve))
-        default: return value
+        try TraceBlobs.resolving(value, blobs: [:]) { (digest, _) in
+            .string(String(decoding: try #require(try fixture.store.blob(sha256: digest)), as: UTF8.self))
         }
     }
 
