@@ -109,8 +109,9 @@ public struct Reexecution: Sendable {
                 out.append(
                     "  \(call.callID) \(tool): CHANGED exit \(call.recordedExit) → \(call.exit.map(String.init) ?? "-")"
                 )
-                out.append("    recorded: \(ReplayReport.clip(call.recordedOutput))")
-                out.append("    now:      \(ReplayReport.clip(call.output))")
+                let (recorded, now) = DifferenceText.pair(text: call.recordedOutput, call.output)
+                out.append("    recorded: \(recorded)")
+                out.append("    now:      \(now)")
             }
         }
         let changed = calls.filter { !$0.same }.count

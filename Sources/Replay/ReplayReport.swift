@@ -99,8 +99,9 @@ public struct ReplayReport: Sendable, Hashable {
                 "run \(runID): DIVERGED at event \(divergence.seq) (step \(divergence.step)): recorded \(divergence.recordedType ?? "nothing"), replay produced \(divergence.replayedType ?? "nothing")"
             )
             out.append("  at \(divergence.pointer.isEmpty ? "/" : divergence.pointer)")
-            out.append("  recorded: \(Self.clip(divergence.recorded.canonicalString))")
-            out.append("  replayed: \(Self.clip(divergence.replayed.canonicalString))")
+            let (recorded, replayed) = DifferenceText.pair(divergence.recorded, divergence.replayed)
+            out.append("  recorded: \(recorded)")
+            out.append("  replayed: \(replayed)")
         } else {
             out.append("run \(runID): replay identical (\(recordedEvents) events, \(proposals) policy decisions)")
         }
@@ -113,10 +114,5 @@ public struct ReplayReport: Sendable, Hashable {
             }
         }
         return out
-    }
-
-    /// `text` cut to `limit` characters with an ellipsis (default 200).
-    static func clip(_ text: String, limit: Int = 200) -> String {
-        text.count <= limit ? text : String(text.prefix(limit)) + "…"
     }
 }

@@ -180,16 +180,26 @@ struct ReplayTests {
         let runID = try await datasetRun()
         let keys = [fixture.key.publicKey]
         let a = try RecordedRun(runID: runID, store: fixture.store, trustedKeys: keys)
-        #expect(try TraceDiff(a, a).differences.isEmpty)
+        let itself = try TraceDiff(a, a)
+        #expect(itself.identical && itself.events.isEmpty)
+        #expect(
+            itself.summary.map(\.name) == ["answer", "status", "model", "parameters", "workflow", "policy", "tools"])
 
         try copy(runID, as: runID + "-copy", changingExecution: 1, stdout: #"{"rows": []}"#)
         let b = try RecordedRun(runID: runID + "-copy", store: fixture.store, trustedKeys: keys)
         let changed = try TraceDiff(a, b)
-        #expect(changed.differences.count == 1)
-        let first = try #require(changed.differences.first)
-        #expect(first.aspect == "output")
-        #expect(first.stepA == 1)
-        #expect(first.b.contains(#""rows":[]"#) || first.b.contains(#""rows": []"#))
+        #expect(changed.summary.allSatisfy { $0.same })
+        // Only the execution record was changed in the copy: its stdout, every field of it.
+        #expect(changed.events.count == 1)
+        let event = try #require(changed.events.first)
+        #expect(event.type == "tool.executed")
+        #expect(event.stepA == 1 && event.stepB == 1 && event.onlyIn == nil)
+        let text = try #require(event.changes.first { $0.pointer == "/record/stdout/text" })
+        #expect(text.b == #"{"rows": []}"#)
+        #expect(
+            Set(event.changes.map(\.pointer)).isSubset(of: [
+                "/record/stdout/text", "/record/stdout/keptBytes", "/record/stdout/totalBytes",
+            ]))
 
         let model = ScriptedModel(responses: [
             Self.response([
@@ -203,10 +213,15 @@ struct ReplayTests {
         let other = try await loop.run(parameters: ["question": "Other?"], store: fixture.store, key: fixture.key)
         let c = try RecordedRun(runID: other.runID, store: fixture.store, trustedKeys: keys)
         let diff = try TraceDiff(a, c)
-        #expect(diff.differences.first?.aspect == "prompt")
+        #expect(diff.summary.first { $0.name == "parameters" }?.same == false)
+        #expect(diff.summary.first { $0.name == "answer" }?.b == "done")
         // Key order does not matter: q1 aligns; the second query and the malformed/out calls are A's only.
-        #expect(diff.differences.filter { $0.aspect == "proposal" }.count == 3)
-        #expect(diff.differences.contains { $0.aspect == "proposal" && $0.a.hasPrefix("logs.search") })
+        let proposals = diff.events.filter { $0.type == "tool.proposed" }
+        #expect(proposals.filter { $0.onlyIn == .a }.count == 3, "\(proposals.map(\.call))")
+        #expect(proposals.contains { $0.onlyIn == .a && $0.call?.hasPrefix("logs.search") == true })
+        #expect(!proposals.contains { $0.call?.hasPrefix("sql.select {\"max_rows\":10") == true })
+        // The call ids differ (q1 in both, but `call-1-2` against `csv`): they are not compared.
+        #expect(!diff.events.contains { $0.changes.contains { $0.pointer == "/call_id" } })
     }
 
     @Test("re-execution in the sandbox matches the record, and detects a tool whose output changed")
@@ -227,5 +242,8 @@ struct ReplayTests {
         #expect(changed.calls.map(\.same) == [true, true, false])
         #expect(changed.calls.last?.recordedTool.hasPrefix("csv.summarize@") == true)
         #expect(changed.calls.last?.recordedOutput == #"{"rows": 0}"#)
+        // Printed as every difference is: the output now is long, so both sides from where they part.
+        #expect(changed.lines.contains(#"    recorded: @2 of 11: "{\"rows\": 0}""#), "\(changed.lines)")
+        #expect(changed.lines.contains { $0.hasPrefix(#"    now:      @2 of "#) && $0.contains(#""{\"columns\""#) })
     }
 }
