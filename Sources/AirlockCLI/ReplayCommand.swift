@@ -51,6 +51,9 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @OptionGroup var options: TraceOptions
 
+    @Flag(help: "Show a divergence's or a changed output's values whole, not only where they part.")
+    var full = false
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -91,7 +94,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 }
                 TraceCLI.print(document.prettyString)
             } else {
-                TraceCLI.print((report.lines + (again?.lines ?? [])).joined(separator: "\n"))
+                TraceCLI.print((report.lines(full: full) + (again?.lines(full: full) ?? [])).joined(separator: "\n"))
             }
             if !report.identical || again?.same == false { throw ExitCode.checkFailed }
             return

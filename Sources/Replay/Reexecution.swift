@@ -97,8 +97,9 @@ public struct Reexecution: Sendable {
         self.calls = calls
     }
 
-    /// What a person reads: one line per call, then the verdict.
-    public var lines: [String] {
+    /// What a person reads: one line per call (a changed output whole with `full`, else where
+    /// it parts from the record), then the verdict.
+    public func lines(full: Bool = false) -> [String] {
         var out: [String] = []
         for call in calls {
             let tool =
@@ -109,7 +110,7 @@ public struct Reexecution: Sendable {
                 out.append(
                     "  \(call.callID) \(tool): CHANGED exit \(call.recordedExit) → \(call.exit.map(String.init) ?? "-")"
                 )
-                let (recorded, now) = DifferenceText.pair(text: call.recordedOutput, call.output)
+                let (recorded, now) = DifferenceText.pair(text: call.recordedOutput, call.output, full: full)
                 out.append("    recorded: \(recorded)")
                 out.append("    now:      \(now)")
             }

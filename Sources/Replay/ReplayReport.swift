@@ -91,15 +91,16 @@ public struct ReplayReport: Sendable, Hashable {
         return .object(out)
     }
 
-    /// What a person reads: the verdict, the divergence, the flips.
-    public var lines: [String] {
+    /// What a person reads: the verdict, the divergence (its values whole with `full`, else
+    /// where they part), the flips.
+    public func lines(full: Bool = false) -> [String] {
         var out: [String] = []
         if let divergence {
             out.append(
                 "run \(runID): DIVERGED at event \(divergence.seq) (step \(divergence.step)): recorded \(divergence.recordedType ?? "nothing"), replay produced \(divergence.replayedType ?? "nothing")"
             )
             out.append("  at \(divergence.pointer.isEmpty ? "/" : divergence.pointer)")
-            let (recorded, replayed) = DifferenceText.pair(divergence.recorded, divergence.replayed)
+            let (recorded, replayed) = DifferenceText.pair(divergence.recorded, divergence.replayed, full: full)
             out.append("  recorded: \(recorded)")
             out.append("  replayed: \(replayed)")
         } else {

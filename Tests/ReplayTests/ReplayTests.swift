@@ -243,7 +243,12 @@ struct ReplayTests {
         #expect(changed.calls.last?.recordedTool.hasPrefix("csv.summarize@") == true)
         #expect(changed.calls.last?.recordedOutput == #"{"rows": 0}"#)
         // Printed as every difference is: the output now is long, so both sides from where they part.
-        #expect(changed.lines.contains(#"    recorded: @2 of 11: "{\"rows\": 0}""#), "\(changed.lines)")
-        #expect(changed.lines.contains { $0.hasPrefix(#"    now:      @2 of "#) && $0.contains(#""{\"columns\""#) })
+        let lines = changed.lines()
+        #expect(lines.contains(#"    recorded: @2 of 11: "{\"rows\": 0}""#), "\(lines)")
+        #expect(lines.contains { $0.hasPrefix(#"    now:      @2 of "#) && $0.contains(#""{\"columns\""#) })
+        // --full: both outputs whole.
+        let whole = changed.lines(full: true)
+        #expect(whole.contains(#"    recorded: "{\"rows\": 0}""#), "\(whole)")
+        #expect(whole.contains { $0.hasPrefix(#"    now:      "{\"columns\""#) })
     }
 }
