@@ -98,8 +98,7 @@ public enum TraceJSONL {
             }
         }
         guard var summary else { throw TraceError(.malformedExport, "line 1: the run header is missing") }
-        summary.events = Int64(events.count)
-        summary.steps = Int64(events.count(where: { $0.type == TraceEventType.toolProposed.rawValue }))
+        summary.count(events)
         return TraceRunBundle(summary: summary, events: events, checkpoints: checkpoints, blobs: blobs)
     }
 

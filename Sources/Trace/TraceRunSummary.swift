@@ -12,13 +12,15 @@ public struct TraceRunSummary: Sendable, Hashable {
     public var finishedStatus: String?
     /// How many events the run has.
     public var events: Int64
-    /// How many tool calls were proposed.
+    /// How many model steps it took (one `model.request` each), as `airlock run` counts them.
     public var steps: Int64
+    /// How many tool calls the model proposed (`tool.proposed`).
+    public var calls: Int64
 
     /// Creates a summary.
     public init(
         runID: String, workflow: String, principal: String, startedAt: Int64, finishedStatus: String?,
-        events: Int64, steps: Int64
+        events: Int64, steps: Int64, calls: Int64 = 0
     ) {
         self.runID = runID
         self.workflow = workflow
@@ -27,6 +29,14 @@ public struct TraceRunSummary: Sendable, Hashable {
         self.finishedStatus = finishedStatus
         self.events = events
         self.steps = steps
+        self.calls = calls
+    }
+
+    /// Sets ``events``, ``steps`` and ``calls`` from a run's events in hand.
+    mutating func count(_ events: [TraceStoredEvent]) {
+        self.events = Int64(events.count)
+        steps = Int64(events.count(where: { $0.type == TraceEventType.modelRequest.rawValue }))
+        calls = Int64(events.count(where: { $0.type == TraceEventType.toolProposed.rawValue }))
     }
 
     /// `finished:<status>`, or `incomplete` for a run without `run.finished` (its process died, or

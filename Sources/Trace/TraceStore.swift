@@ -124,6 +124,7 @@ public final class TraceStore: Sendable {
                 """
                 SELECT r.run_id, r.workflow, r.principal, r.started_ns, r.finished_status,
                     (SELECT COUNT(*) FROM events e WHERE e.run_id = r.run_id),
+                    (SELECT COUNT(*) FROM events e WHERE e.run_id = r.run_id AND e.type = 'model.request'),
                     (SELECT COUNT(*) FROM events e WHERE e.run_id = r.run_id AND e.type = 'tool.proposed')
                 FROM runs r ORDER BY r.started_ns, r.run_id
                 """, stage: "list runs"
@@ -132,7 +133,7 @@ public final class TraceStore: Sendable {
                     TraceRunSummary(
                         runID: row.text(0) ?? "", workflow: row.text(1) ?? "", principal: row.text(2) ?? "",
                         startedAt: row.int64(3), finishedStatus: row.isNull(4) ? nil : row.text(4),
-                        events: row.int64(5), steps: row.int64(6)))
+                        events: row.int64(5), steps: row.int64(6), calls: row.int64(7)))
             }
             return out
         }
@@ -207,10 +208,11 @@ public final class TraceStore: Sendable {
                 "SELECT workflow, principal, started_ns, finished_status FROM runs WHERE run_id = ?", [.text(runID)],
                 stage: "read run \(runID)"
             ) { row in
-                out = TraceRunSummary(
+                var summary = TraceRunSummary(
                     runID: runID, workflow: row.text(0) ?? "", principal: row.text(1) ?? "", startedAt: row.int64(2),
-                    finishedStatus: row.isNull(3) ? nil : row.text(3), events: Int64(events.count),
-                    steps: Int64(events.count(where: { $0.type == TraceEventType.toolProposed.rawValue })))
+                    finishedStatus: row.isNull(3) ? nil : row.text(3), events: 0, steps: 0)
+                summary.count(events)
+                out = summary
             }
             return out
         }

@@ -54,6 +54,12 @@ struct RunCLITests {
         let show = try CLI.run(["trace", "show", runID], environment: env)
         #expect(show.stdout.contains("tool.executed"))
         #expect(show.stdout.contains("scripted"))
+        // The list counts as the run did: 3 model steps, 3 proposed calls (the malformed one too).
+        #expect(runLine.contains("3 steps, 2 of 3 calls ran"), "\(runLine)")
+        let list = try JSONParser().parse(try CLI.run(["trace", "list", "--json"], environment: env).stdout)
+        let entry = try #require(list.arrayValue?.first { $0["run"]?.stringValue == runID })
+        #expect(entry["steps"] == 3)
+        #expect(entry["calls"] == 3)
     }
 
     /// The `model` entry of a run's `run.started`.
