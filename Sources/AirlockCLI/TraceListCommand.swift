@@ -38,7 +38,8 @@ struct TraceListCommand: AsyncParsableCommand {
                     runs.map { r in
                         [
                             "run": .string(r.runID), "status": .string(r.status), "workflow": .string(r.workflow),
-                            "principal": .string(r.principal), "steps": .integer(r.steps), "calls": .integer(r.calls), "events": .integer(r.events),
+                            "principal": .string(r.principal), "steps": .integer(r.steps), "calls": .integer(r.calls),
+                            "events": .integer(r.events),
                             "started": .string(Self.iso(r.startedAt)),
                             "verdicts": .array((verdicts[r.runID] ?? []).map(\.json)),
                         ]
@@ -53,7 +54,8 @@ struct TraceListCommand: AsyncParsableCommand {
             lines.append(
                 [
                     Self.pad(r.runID, 37), Self.pad(r.status, 20), Self.pad(r.workflow, 20), Self.pad(r.principal, 16),
-                    Self.pad(String(r.steps), 6), Self.pad(String(r.calls), 6), Self.pad(String(r.events), 7), Self.pad(Self.iso(r.startedAt), 25),
+                    Self.pad(String(r.steps), 6), Self.pad(String(r.calls), 6), Self.pad(String(r.events), 7),
+                    Self.pad(Self.iso(r.startedAt), 25),
                     Self.verdictColumn(verdicts[r.runID] ?? []),
                 ].joined(separator: " "))
         }
