@@ -44,6 +44,11 @@ struct ModelServeCommand: AsyncParsableCommand {
         help: "Run without this confinement layer if the host lacks it (recorded): seccomp-notify, landlock, cgroups.")
     var allowDegraded: [String] = []
 
+    @Option(
+        name: .customLong("idle-seconds"),
+        help: "Stop once no airlock run has used the server for this many seconds (default: serve until stopped).")
+    var idleSeconds: Double?
+
     @Flag(help: "Start in the background and return once the server answers.")
     var background = false
 
@@ -52,12 +57,13 @@ struct ModelServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        if let idleSeconds, !(idleSeconds > 0) { throw ValidationError("--idle-seconds must be more than 0") }
     }
 
     func run() async throws {
         let (home, store) = try ModelCLI.home()
         let lock = try ModelCLI.lock(explicit: lock, store: store)
-        var settings = ModelServer.Settings(threads: threads)
+        var settings = ModelServer.Settings(threads: threads, idleSeconds: idleSeconds)
         do {
             settings.memoryBytes = try memory.map { try ByteSize.parse($0, flag: "--memory") }
             settings.allowDegraded = try DegradableLayers.parse(allowDegraded)
@@ -73,8 +79,10 @@ struct ModelServeCommand: AsyncParsableCommand {
             return
         }
         if detachedSupervisor { _ = setsid() }
+        var bounds = ModelSupervisor.Bounds()
+        bounds.idleSeconds = idleSeconds
         let supervisor = ModelSupervisor(
-            server: server, stateFile: home.modelServerState, logFile: home.modelServerLog)
+            server: server, stateFile: home.modelServerState, logFile: home.modelServerLog, bounds: bounds)
         let stoppedOnRequest: Bool
         do {
             stoppedOnRequest = try await supervisor.run { event in
@@ -85,6 +93,7 @@ struct ModelServeCommand: AsyncParsableCommand {
                     )
                 case .died(let why, let delay): Self.say("server \(why); restarting in \(delay) s")
                 case .failed(let why): ToolsCLI.printError("error: [server-failed] \(why)")
+                case .leaving(let why): Self.say("stopping: \(why)")
                 case .stopped: Self.say("stopped")
                 }
             }

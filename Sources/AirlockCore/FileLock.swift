@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -7,8 +8,10 @@ import Foundation
 /// The one way Airlock serialises work between its processes: an exclusive `flock(2)` on a lock
 /// file (the model installation, the secret store, starting the background model server).
 ///
-/// The lock belongs to the open file, so it is released by ``release()`` or when the process
-/// ends in any way, a `SIGKILL` included: a crashed holder never leaves a stale lock behind.
+/// The lock belongs to the open file, so it is released by ``release()``, when the object goes
+/// away, or when the process ends in any way, a `SIGKILL` included: a crashed holder never leaves
+/// a stale lock behind. That also makes a held lock a liveness signal another process can test
+/// (``isHeld(path:)``).
 public final class FileLock: Sendable {
     /// Why a lock could not be had: the step (`open`, `lock`), the path and the errno (`EWOULDBLOCK`
     /// when another process holds it and the caller did not wait).
@@ -25,7 +28,8 @@ public final class FileLock: Sendable {
         public var reason: String { String(cString: strerror(code)) }
     }
 
-    private let fd: Int32
+    /// The open lock file, `nil` once released.
+    private let fd: Mutex<Int32?>
 
     /// Opens (creating with `mode`) and locks `path`.
     /// - Parameters:
@@ -42,12 +46,33 @@ public final class FileLock: Sendable {
             close(fd)
             throw Failure(stage: "lock", path: path, code: code)
         }
-        self.fd = fd
+        self.fd = Mutex(fd)
     }
 
-    /// Releases the lock; the object must not be used afterwards.
+    deinit { release() }
+
+    /// Releases the lock (again: nothing).
     public func release() {
+        guard
+            let fd = fd.withLock({ fd in
+                defer { fd = nil }; return fd
+            })
+        else { return }
         flock(fd, LOCK_UN)
         close(fd)
+    }
+
+    /// Whether another process (or another open file in this one) holds the lock on `path`; a
+    /// missing file is not held.
+    public static func isHeld(path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            return errno == EWOULDBLOCK
+        }
+        flock(fd, LOCK_UN)
+        return false
     }
 }

@@ -13,6 +13,12 @@ import Model
 /// A start is serialised by an exclusive lock on `run/model-start.lock`: of several runs that find
 /// no server at the same moment, one starts the supervisor and the others wait for it and use it,
 /// so a home never has two supervisors on one socket.
+///
+/// A client holds a lease while it uses the server (``lease()``: a lock on a file in
+/// `run/model-clients/`, released however the client ends, `SIGKILL` included). A supervisor
+/// started with ``ModelServer/Settings/idleSeconds`` stops once no lease has been held for that
+/// long, and every supervisor stops when its home's `run/` directory is removed, so killed runs and
+/// deleted homes leave no server behind.
 public struct ModelBackground: Sendable {
     /// The supervisor's state file (`AIRLOCK_HOME/run/model-server.json`).
     public var stateFile: URL
@@ -28,6 +34,14 @@ public struct ModelBackground: Sendable {
     public static let graceSeconds: Double = 10
     /// How often a start or a stop looks again, in seconds.
     static let pollSeconds: Double = 0.1
+    /// How long an on-demand supervisor (one a run started) serves with no client, by default, in
+    /// seconds; a site changes it with `model_idle_seconds:` in `site.yaml`.
+    public static let defaultIdleSeconds: Double = 900
+
+    /// Where clients hold their leases.
+    public var clientsDirectory: URL {
+        stateFile.deletingLastPathComponent().appendingPathComponent("model-clients", isDirectory: true)
+    }
 
     /// Creates the background server's handle.
     /// - Parameters:
@@ -45,11 +59,49 @@ public struct ModelBackground: Sendable {
 
     /// The arguments that make Airlock's executable supervise `server` in the background.
     public static func supervisorArguments(for server: ModelServer) -> [String] {
-        [
+        var arguments = [
             "model", "serve", "--detached-supervisor", "--model-name", server.model.name,
             "--threads", String(server.settings.threads), "--socket", server.socket.path,
-        ] + server.settings.allowDegraded.map { "--allow-degraded=\($0.rawValue)" }
-            + (server.settings.memoryBytes.map { ["--memory", String($0)] } ?? [])
+        ]
+        arguments += server.settings.allowDegraded.map { "--allow-degraded=\($0.rawValue)" }
+        if let bytes = server.settings.memoryBytes { arguments += ["--memory", String(bytes)] }
+        if let idle = server.settings.idleSeconds { arguments += ["--idle-seconds", String(idle)] }
+        return arguments
+    }
+
+    /// Takes a lease on the background server for as long as the returned lock is held: created
+    /// under a temporary name, locked, then renamed into `model-clients/`, so a supervisor never
+    /// sees an unlocked lease of a live client.
+    /// - Throws: ``ModelRuntimeError`` `io`.
+    public func lease() throws(ModelRuntimeError) -> FileLock {
+        let name = "\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+        let pending = clientsDirectory.appendingPathComponent(name + ".pending").path
+        let lease = clientsDirectory.appendingPathComponent(name + ".lease").path
+        do {
+            try FileManager.default.createDirectory(at: clientsDirectory, withIntermediateDirectories: true)
+            let lock = try FileLock(path: pending, wait: false)
+            guard rename(pending, lease) == 0 else {
+                throw ModelRuntimeError(.io, "cannot rename \(pending)", cause: String(cString: strerror(errno)))
+            }
+            return lock
+        } catch let error as ModelRuntimeError {
+            throw error
+        } catch let error as FileLock.Failure {
+            throw ModelRuntimeError(.io, "cannot \(error.stage) \(error.path)", cause: error.reason)
+        } catch {
+            throw ModelRuntimeError(.io, "cannot create \(clientsDirectory.path)", cause: "\(error)")
+        }
+    }
+
+    /// How many clients hold a lease now; the leases of clients that are gone are removed.
+    public func liveClients() -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: clientsDirectory.path)) ?? []
+        var live = 0
+        for name in names where name.hasSuffix(".lease") {
+            let path = clientsDirectory.appendingPathComponent(name).path
+            if FileLock.isHeld(path: path) { live += 1 } else { unlink(path) }
+        }
+        return live
     }
 
     /// Returns a ready server's state: the running one if its supervisor is alive and it answers,

@@ -19,15 +19,19 @@ public struct ModelServer: Sendable {
         public var memoryBytes: UInt64?
         /// Confinement layers the caller allows to be missing (recorded in the state).
         public var allowDegraded: Set<ConfinementLayer>
+        /// Stop once no client has held a lease for this many seconds (``ModelBackground/lease()``),
+        /// or `nil` to serve until stopped (an operator's `model serve`).
+        public var idleSeconds: Double?
 
         /// Creates settings.
         public init(
             threads: Int = ProcessInfo.processInfo.activeProcessorCount, memoryBytes: UInt64? = nil,
-            allowDegraded: Set<ConfinementLayer> = []
+            allowDegraded: Set<ConfinementLayer> = [], idleSeconds: Double? = nil
         ) {
             self.threads = threads
             self.memoryBytes = memoryBytes
             self.allowDegraded = allowDegraded
+            self.idleSeconds = idleSeconds
         }
     }
 

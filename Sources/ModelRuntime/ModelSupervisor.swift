@@ -26,6 +26,11 @@ public final class ModelSupervisor: Sendable {
         public var initialBackoffSeconds: Double = 1
         /// The longest delay between restarts. Default 30.
         public var maxBackoffSeconds: Double = 30
+        /// Stop once no client has held a lease for this long (``ModelBackground/lease()``), or
+        /// `nil` to serve until stopped. Default `nil`.
+        public var idleSeconds: Double?
+        /// How often the home and the leases are looked at, in seconds. Default 1.
+        public var watchSeconds: Double = 1
 
         /// The defaults.
         public init() {}
@@ -39,7 +44,9 @@ public final class ModelSupervisor: Sendable {
         case died(String, restartIn: Double)
         /// The supervisor gave up or could not start the server.
         case failed(String)
-        /// Stopped on a signal.
+        /// Stopping on its own: no client for the idle time, or its home was removed.
+        case leaving(String)
+        /// Stopped (on a signal, or after ``leaving(_:)``).
         case stopped
     }
 
@@ -88,7 +95,9 @@ public final class ModelSupervisor: Sendable {
             startedAt: ISO8601DateFormatter().string(from: Date()))
         try state.write(stateFile)
         let signals = installSignalHandlers()
+        let watchdog = Task { [weak self] in await self?.watch(onEvent: onEvent) }
         defer {
+            watchdog.cancel()
             signals.forEach { $0.cancel() }
             unlink(server.socket.path)
             state.status = "stopped"
@@ -152,6 +161,28 @@ public final class ModelSupervisor: Sendable {
         }
         onEvent(.stopped)
         return true
+    }
+
+    /// Stops the supervisor when its home's `run/` directory is gone (the home was deleted) or,
+    /// with an idle bound, when no client has held a lease for that long.
+    private func watch(onEvent: @Sendable (Event) -> Void) async {
+        let runDirectory = stateFile.deletingLastPathComponent()
+        let background = ModelBackground(stateFile: stateFile, logFile: logFile)
+        var lastClient = Date()
+        while !isStopping, !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: UInt64(bounds.watchSeconds * 1e9))
+            guard FileManager.default.fileExists(atPath: runDirectory.path) else {
+                onEvent(.leaving("its home's \(runDirectory.path) was removed"))
+                return stop()
+            }
+            guard let idle = bounds.idleSeconds else { continue }
+            if background.liveClients() > 0 {
+                lastClient = Date()
+            } else if Date().timeIntervalSince(lastClient) >= idle {
+                onEvent(.leaving("no client for \(Int(idle)) s"))
+                return stop()
+            }
+        }
     }
 
     /// Polls `/health` until it answers 200, the server's run ends, the supervisor stops, or the

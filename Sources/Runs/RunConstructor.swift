@@ -53,14 +53,22 @@ public struct RunConstructor: Sendable {
             )
         }
         let site = try home.site()
-        let model = try self.model(request, site: site, announce: announce)
+        // The workflow is valid from here on: a model that cannot be had is the run's first
+        // failure, recorded, not an error before it.
+        let lease = try modelLease(request)
+        let model: ChosenModel
+        do {
+            model = try self.model(request, site: site, announce: announce)
+        } catch  where error.code == .modelUnavailable {
+            model = ChosenModel(client: Self.unavailable(request, error, home: home))
+        }
         if let embedded = model.lockEntry, workflow.model.seed == nil { workflow.model.seed = embedded.sampling.seed }
         let mode: ToolCallingMode
         do {
             mode = try ToolCallingMode.resolve(
                 requested: request.toolCalling, site: site.toolCalling,
                 defaultMode: model.lockEntry.map { ToolCallingMode(rawValue: $0.toolCalling) ?? .constrained }
-                    ?? .native)
+                    ?? (request.model == .embedded ? .constrained : .native))
         } catch {
             throw RunsError(.usage, "[\(error.code.rawValue)] --tool-calling: \(error)")
         }
@@ -77,7 +85,32 @@ public struct RunConstructor: Sendable {
             workflow: workflow, policy: policy, catalog: RegistryCatalog(registry: registry),
             steps: ToolRunner(registry: registry, secrets: secrets), model: model.client, context: context,
             configuration: configuration)
-        return PreparedRun(loop: loop, parameters: request.parameters)
+        return PreparedRun(loop: loop, parameters: request.parameters, modelLease: lease)
+    }
+
+    /// A lease on the home's background model server for the run's life, when it uses the
+    /// embedded model (so an idle server is not stopped under it).
+    private func modelLease(_ request: RunRequest) throws(RunsError) -> FileLock? {
+        guard request.model == .embedded else { return nil }
+        do {
+            return try home.modelBackground.lease()
+        } catch {
+            throw RunsError(.state, "[\(error.code.rawValue)] \(error)")
+        }
+    }
+
+    /// The stand-in for a model that could not be had: named as the run would have named it.
+    static func unavailable(_ request: RunRequest, _ error: RunsError, home: AirlockHome) -> UnavailableModel {
+        let name: String
+        switch request.model {
+        case .embedded:
+            name = "openai:unix:" + home.modelRuntime.appendingPathComponent(ModelServer.defaultSocketName).path
+        case .endpoint(let text):
+            name = text.hasPrefix("script:") ? text : "openai:" + text
+        }
+        let code: ModelError.Code = error.message.hasPrefix("[endpoint-refused]") ? .endpointRefused : .unreachable
+        return UnavailableModel(
+            name: name, kind: "openai-compatible", error: ModelError(code, error.message, cause: error.cause))
     }
 
     /// The home's trace database and signing key, where live runs are recorded.
@@ -118,7 +151,7 @@ public struct RunConstructor: Sendable {
     private func model(_ request: RunRequest, site: SiteConfiguration, announce: (String) -> Void) throws(RunsError)
         -> ChosenModel
     {
-        guard case .endpoint(let text) = request.model else { return try embedded(announce: announce) }
+        guard case .endpoint(let text) = request.model else { return try embedded(site: site, announce: announce) }
         do {
             let endpoint = try ModelEndpoint.parse(text, allowedHosts: site.modelHosts, base: request.base)
             if case .script(let path) = endpoint {
@@ -139,7 +172,7 @@ public struct RunConstructor: Sendable {
 
     /// The embedded model: the lock's default, served confined by the home's background server
     /// (started when none answers), its artefacts re-hashed against their pins before a start.
-    private func embedded(announce: (String) -> Void) throws(RunsError) -> ChosenModel {
+    private func embedded(site: SiteConfiguration, announce: (String) -> Void) throws(RunsError) -> ChosenModel {
         let store = home.modelStore
         guard (try? store.installed()) != nil, let lock = try? ModelLock.load(store.lockFile) else {
             throw RunsError(
@@ -148,7 +181,8 @@ public struct RunConstructor: Sendable {
             )
         }
         let server = ModelServer(
-            store: store, lock: lock, model: lock.defaultModel, runtimeDirectory: home.modelRuntime)
+            store: store, lock: lock, model: lock.defaultModel, runtimeDirectory: home.modelRuntime,
+            settings: ModelServer.Settings(idleSeconds: site.modelIdleSeconds ?? ModelBackground.defaultIdleSeconds))
         let state: ModelServerState
         let client: OpenAIChatClient
         do {
@@ -180,6 +214,15 @@ public struct PreparedRun: Sendable {
     public let loop: AgentLoop
     /// The task parameters.
     public let parameters: [String: String]
+    /// The run's lease on the background model server, held as long as the run is.
+    let modelLease: FileLock?
+
+    /// Creates a prepared run.
+    init(loop: AgentLoop, parameters: [String: String], modelLease: FileLock? = nil) {
+        self.loop = loop
+        self.parameters = parameters
+        self.modelLease = modelLease
+    }
 
     /// The run's workspace.
     public var workspace: URL? { loop.context.workspace }

@@ -10,6 +10,7 @@ import Tools
 ///   logs: /srv/airlock/data/logs
 /// model_hosts: [models.internal]   # internal model hosts besides loopback (air-gap rule)
 /// tool_calling: constrained        # native | constrained: how tools are offered to models
+/// model_idle_seconds: 900          # a run-started model server stops after this long unused
 /// ```
 ///
 /// An unknown top-level key is an error, as in manifests and policies: a misspelt `model_host:`
@@ -17,7 +18,7 @@ import Tools
 /// configuration.
 public struct SiteConfiguration: Sendable, Hashable {
     /// The top-level keys a site file may have.
-    public static let keys = ["datasets", "model_hosts", "tool_calling"]
+    public static let keys = ["datasets", "model_hosts", "tool_calling", "model_idle_seconds"]
 
     /// Dataset name → absolute host directory.
     public var datasets: [String: URL]
@@ -25,12 +26,19 @@ public struct SiteConfiguration: Sendable, Hashable {
     public var modelHosts: [String]
     /// The site's tool calling mode, or `nil` to let each model's default decide.
     public var toolCalling: ToolCallingMode?
+    /// How long a model server a run started serves with no run using it, or `nil` for
+    /// ``ModelRuntime/ModelBackground/defaultIdleSeconds``.
+    public var modelIdleSeconds: Double?
 
     /// Creates a configuration.
-    public init(datasets: [String: URL] = [:], modelHosts: [String] = [], toolCalling: ToolCallingMode? = nil) {
+    public init(
+        datasets: [String: URL] = [:], modelHosts: [String] = [], toolCalling: ToolCallingMode? = nil,
+        modelIdleSeconds: Double? = nil
+    ) {
         self.datasets = datasets
         self.modelHosts = modelHosts
         self.toolCalling = toolCalling
+        self.modelIdleSeconds = modelIdleSeconds
     }
 
     /// Reads `url`; a missing file is an empty configuration.
@@ -78,6 +86,19 @@ public struct SiteConfiguration: Sendable, Hashable {
             if let mode = members["tool_calling"] {
                 site.toolCalling = mode.stringValue.flatMap(ToolCallingMode.init(rawValue:))
                 if site.toolCalling == nil { problem("/tool_calling", "must be native or constrained") }
+            }
+            if let idle = members["model_idle_seconds"] {
+                var seconds: Double?
+                switch idle {
+                case .integer(let value): seconds = Double(value)
+                case .number(let value): seconds = value
+                default: seconds = nil
+                }
+                if let seconds, seconds > 0, seconds.isFinite {
+                    site.modelIdleSeconds = seconds
+                } else {
+                    problem("/model_idle_seconds", "must be a number of seconds above 0")
+                }
             }
         default:
             problem("", "must be a mapping of \(keys.joined(separator: ", "))")

@@ -220,9 +220,10 @@ final class ExitCodeTableCLITests {
             "run 65": { try self.run(["run", self.workflow, "--model", "script:" + badScript]) },
             "run 66": { try self.run(["run", "/nonexistent/workflow.yaml"]) },
             "run 69": {
+                // A valid workflow in a home with its tools, and no model installed.
                 try self.run(
                     ["run", self.workflow],
-                    environment: ["AIRLOCK_HOME": noModelHome.path, "AIRLOCK_MODEL_HOME": noModelHome.path])
+                    environment: ["AIRLOCK_HOME": self.home.path, "AIRLOCK_MODEL_HOME": noModelHome.path])
             },
             "model verify 66": {
                 try self.run(

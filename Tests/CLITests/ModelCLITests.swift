@@ -132,6 +132,99 @@ struct ModelCLITests {
         #expect(supervisors.count == 1, "supervisors for \(socket): \(supervisors)")
     }
 
+    /// The supervisor's pid from `model-server.json`, once it says `ready`.
+    private func readySupervisor(deadline seconds: Double = 120) throws -> Int32 {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while Date() < deadline {
+            if let state = try? state(), state["health"]?.stringValue == "ready",
+                let pid = state["server"]?["supervisor_pid"]?.integerValue
+            {
+                return Int32(pid)
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let last = (try? state())?.canonicalString ?? "no state"
+        return try #require(nil as Int32?, "the model server did not become ready: \(last)")
+    }
+
+    /// Whether `pid` ends before `seconds` pass.
+    private func ends(_ pid: Int32, within seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while Date() < deadline {
+            if kill(pid, 0) != 0 { return true }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return kill(pid, 0) != 0
+    }
+
+    /// An idle supervisor serves while a client holds a lease, and stops once none has for its
+    /// idle time; it says why in its log.
+    @Test func anIdleSupervisorStopsOnceNoClientHoldsALease() throws {
+        let clients = home.appendingPathComponent("run/model-clients")
+        try FileManager.default.createDirectory(at: clients, withIntermediateDirectories: true)
+        // A client's lease, taken as ModelBackground.lease() takes it: locked, then renamed in.
+        let pending = clients.appendingPathComponent("test.pending").path
+        let lease = try FileLock(path: pending, wait: false)
+        try FileManager.default.moveItem(atPath: pending, toPath: clients.appendingPathComponent("test.lease").path)
+        let started = try CLI.run(
+            ["model", "serve", "--background", "--threads", "1", "--idle-seconds", "1"], environment: env)
+        defer { _ = try? CLI.run(["model", "stop"], environment: env) }
+        #expect(started.status == 0, "\(started.stdout)\(started.stderr)")
+        let pid = try readySupervisor()
+        // Leased: several idle periods pass and it still serves.
+        #expect(!ends(pid, within: 4), "the supervisor stopped while a client held a lease")
+        lease.release()
+        #expect(ends(pid, within: 60), "the supervisor kept serving with no client")
+        let log = try String(contentsOf: home.appendingPathComponent("run/model-server.log"), encoding: .utf8)
+        #expect(log.contains("stopping: no client for 1 s"), "\(log)")
+    }
+
+    /// A run killed while it uses an on-demand server leaves no server behind: the lease dies
+    /// with the run, and the supervisor stops after the site's `model_idle_seconds`.
+    @Test func aKilledRunsSupervisorStopsAfterItsIdleTime() throws {
+        let sample = try SampleSite.make("airlock-idle-home")
+        defer { try? FileManager.default.removeItem(at: sample) }
+        let env = ["AIRLOCK_HOME": sample.path, "AIRLOCK_MODEL_HOME": InstalledModel.store]
+        let siteFile = sample.appendingPathComponent("site.yaml")
+        try Data((try String(contentsOf: siteFile, encoding: .utf8) + "model_idle_seconds: 2\n").utf8).write(
+            to: siteFile)
+        let run = Process()
+        run.executableURL = CLI.binary
+        run.arguments = [
+            "run", SampleSite.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path, "--quiet",
+        ]
+        run.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        run.standardOutput = FileHandle.nullDevice
+        run.standardError = FileHandle.nullDevice
+        try run.run()
+        let statePath = sample.appendingPathComponent("run/model-server.json").path
+        var supervisor: Int32?
+        let deadline = Date(timeIntervalSinceNow: 120)
+        while supervisor == nil, Date() < deadline, run.isRunning {
+            if let data = FileManager.default.contents(atPath: statePath),
+                let state = try? JSONParser().parse(Array(data)), state["status"] == "ready"
+            {
+                supervisor = state["supervisor_pid"]?.integerValue.map { Int32($0) }
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        kill(run.processIdentifier, SIGKILL)
+        run.waitUntilExit()
+        let pid = try #require(supervisor, "the run never had a ready model server")
+        defer { kill(pid, SIGTERM) }
+        #expect(ends(pid, within: 60), "the killed run's supervisor kept serving")
+    }
+
+    /// Deleting a home stops its supervisor, even one that serves until stopped.
+    @Test func aDeletedHomeStopsItsSupervisor() throws {
+        let started = try CLI.run(["model", "serve", "--background", "--threads", "1"], environment: env)
+        #expect(started.status == 0, "\(started.stdout)\(started.stderr)")
+        let pid = try readySupervisor()
+        defer { kill(pid, SIGTERM) }
+        try FileManager.default.removeItem(at: home.appendingPathComponent("run"))
+        #expect(ends(pid, within: 60), "the supervisor of a deleted home kept serving")
+    }
+
     @Test func aTamperedModelIsRefusedBeforeServing() throws {
         // A copy of the store with one byte of the model changed.
         let copy = home.appendingPathComponent("store")
@@ -219,15 +312,23 @@ struct ModelCLITests {
 @Suite("airlock model (CLI, nothing installed)")
 struct ModelAbsentCLITests {
     @Test func nothingInstalledIsAClearError() throws {
-        let home = try CLI.temporaryDirectory("airlock-no-model")
+        // The sample site: its tools registered, so the workflow is valid.
+        let home = try SampleSite.make("airlock-no-model")
         defer { try? FileManager.default.removeItem(at: home) }
         let env = ["AIRLOCK_HOME": home.path, "AIRLOCK_MODEL_HOME": home.appendingPathComponent("empty").path]
         let status = try CLI.run(["model", "status"], environment: env)
         #expect(status.status == 66)
         let run = try CLI.run(
-            ["run", RunCLITests.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path],
+            ["run", RunCLITests.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path, "--json"],
             environment: env)
         #expect(run.status == 69)
-        #expect(run.stderr.contains("airlock model install"))
+        // Recorded as a run that could not reach its model, naming the remedy.
+        let outcome = try JSONParser().parse(run.stdout)
+        #expect(outcome["status"] == "model_unreachable")
+        #expect(outcome["message"]?.stringValue?.contains("airlock model install") == true)
+        let list = try JSONParser().parse(try CLI.run(["trace", "list", "--json"], environment: env).stdout)
+        #expect(list.arrayValue?.first?["status"] == "finished:model_unreachable")
+        let replay = try CLI.run(["replay", outcome["run_id"]?.stringValue ?? "?"], environment: env)
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
     }
 }

@@ -144,9 +144,15 @@ struct RunCLITests {
         #expect(approve.status == 64)
         #expect(approve.stderr.contains("--approve sql.select: not one of workflow log-triage's tools"))
 
-        let remote = try CLI.run(["run", workflow, "--model", "http://203.0.113.9:8000"], environment: env)
+        // A refused endpoint is a recorded run: started, refused at its first request, verifiable.
+        let remote = try CLI.run(["run", workflow, "--model", "http://203.0.113.9:8000", "--json"], environment: env)
         #expect(remote.status == 69)
-        #expect(remote.stderr.contains("model_hosts"))
+        let refused = try JSONParser().parse(remote.stdout)
+        #expect(refused["status"] == "model_unreachable")
+        #expect(refused["message"]?.stringValue?.contains("[endpoint-refused]") == true)
+        #expect(refused["message"]?.stringValue?.contains("model_hosts") == true)
+        let verify = try CLI.run(["trace", "verify", refused["run_id"]?.stringValue ?? "?"], environment: env)
+        #expect(verify.status == 0, "\(verify.stdout)")
     }
 
     /// `site.yaml` is read once, by one type, for every command: a misspelt key stops `run`,
@@ -159,7 +165,7 @@ struct RunCLITests {
         let run = try CLI.run(["run", workflow, "--model", "script:" + model], environment: env)
         #expect(run.status == 65, "\(run.stderr)")
         #expect(run.stderr.contains("/model_host (line"))
-        #expect(run.stderr.contains("unknown field (allowed: datasets, model_hosts, tool_calling)"))
+        #expect(run.stderr.contains("unknown field (allowed: datasets, model_hosts, tool_calling, model_idle_seconds)"))
         let test = try CLI.run(["tools", "test", "logs.search", "--args", #"{"pattern":"x"}"#], environment: env)
         #expect(test.status == 65, "\(test.stderr)")
         #expect(test.stderr.contains("/model_host"))

@@ -63,7 +63,7 @@ struct RunConstructorTests {
         #expect(rebuilt.parameters == ["level": "ERROR", "title": "Log triage"])
         #expect(rebuilt.loop.context.datasets == prepared.loop.context.datasets)
         let report = try await Replayer().replay(recorded)
-        #expect(report.identical, "\(report.lines)")
+        #expect(report.identical, "\(report.lines())")
     }
 
     @Test func everyFailureOfAssemblyHasItsCodeAndRecordsNothing() throws {
@@ -76,11 +76,8 @@ struct RunConstructorTests {
         #expect(code(request(model: model) { $0.preApproved = ["shell.exec"] }) == .usage)
         #expect(code(request(model: model) { $0.toolCalling = "grammar" }) == .usage)
         #expect(code(request(model: "ftp://somewhere")) == .usage)
-        #expect(code(request(model: "http://models.example.com:8080")) == .modelUnavailable)
         #expect(code(request(model: "script:" + fixture.home.appendingPathComponent("absent.yaml").path)) == .notFound)
         #expect(code(request(model: try script("responses: 7\n"))) == .invalidInput)
-        // No embedded model in this home's store.
-        #expect(code(request(model: model) { $0.model = .embedded }) == .modelUnavailable)
         let badWorkflow = fixture.home.appendingPathComponent("bad.yaml")
         try Data("airlock_workflow: 1\nname: bad\nmodle: {}\n".utf8).write(to: badWorkflow)
         #expect(code(request(model: model) { $0.workflow = badWorkflow }) == .invalidInput)
@@ -94,6 +91,35 @@ struct RunConstructorTests {
         try original.write(to: site)
         // Nothing was recorded by any of them.
         #expect(try fixture.store.runs().isEmpty)
+    }
+
+    /// A valid workflow whose model cannot be had is a run: started, its model request failing
+    /// with the reason, finished `model_unreachable`, and replayed identically.
+    @Test func aModelThatCannotBeHadIsARecordedRun() async throws {
+        let (store, key) = try constructor.trace()
+        let cases: [(RunRequest.ModelChoice, String)] = [
+            (.embedded, "no embedded model is installed"),
+            (.endpoint("http://models.example.com:8080"), "model_hosts"),
+        ]
+        for (index, (choice, reason)) in cases.enumerated() {
+            let runID = "unavailable-\(index)"
+            let prepared = try constructor.live(
+                request(model: "unused") {
+                    $0.model = choice
+                    $0.runID = runID
+                })
+            let outcome = try await prepared.run(store: store, key: key)
+            #expect(outcome.status == .modelUnreachable)
+            #expect(outcome.message.contains(reason), "\(outcome.message)")
+            let recorded = try RecordedRun(runID: runID, store: store, trustedKeys: [key.publicKey])
+            #expect(recorded.events.first?.type == "run.started")
+            #expect(recorded.events.last?.type == "run.finished")
+            let report = try await Replayer().replay(recorded)
+            #expect(report.identical, "\(report.lines())")
+        }
+        // The embedded choice offers tools as the embedded model would have been offered them.
+        let started = try RecordedRun(runID: "unavailable-0", store: store, trustedKeys: [key.publicKey]).started()
+        #expect(started.model.toolCalling == .constrained)
     }
 
     @Test func parametersAreKeyEqualsValue() throws {

@@ -54,3 +54,18 @@ struct SiteConfigurationTests {
         #expect(error?.message.contains("must be a mapping of datasets, model_hosts, tool_calling") == true)
     }
 }
+
+@Suite("site.yaml: model_idle_seconds")
+struct SiteIdleTests {
+    @Test func idleSecondsArePositiveNumbers() throws {
+        #expect(try SiteConfiguration.parse("model_idle_seconds: 30\n", label: "s").modelIdleSeconds == 30)
+        #expect(try SiteConfiguration.parse("model_idle_seconds: 0.5\n", label: "s").modelIdleSeconds == 0.5)
+        for bad in ["0", "-3", "soon", "[1]"] {
+            let error = #expect(throws: RunsError.self) {
+                try SiteConfiguration.parse("model_idle_seconds: \(bad)\n", label: "s")
+            }
+            #expect(
+                error?.message.contains("/model_idle_seconds (line 1): must be a number of seconds above 0") == true)
+        }
+    }
+}
