@@ -53,13 +53,14 @@ public final class FileLock: Sendable {
 
     /// Releases the lock (again: nothing).
     public func release() {
-        guard
-            let fd = fd.withLock({ fd in
-                defer { fd = nil }; return fd
-            })
-        else { return }
-        flock(fd, LOCK_UN)
-        close(fd)
+        let held = fd.withLock { fd -> Int32? in
+            let current = fd
+            fd = nil
+            return current
+        }
+        guard let held else { return }
+        flock(held, LOCK_UN)
+        close(held)
     }
 
     /// Whether another process (or another open file in this one) holds the lock on `path`; a
