@@ -72,7 +72,7 @@ public struct TraceTimeline: Sendable {
     /// its full size named when cut.
     static func details(type: String, _ p: JSONValue, limit: Int) -> [String] {
         func clip(_ text: String) -> String {
-            let flat = text.replacingOccurrences(of: "\n", with: "⏎")
+            let flat = oneLine(text)
             return flat.count > limit ? String(flat.prefix(limit)) + "… (\(text.utf8.count) bytes; --full)" : flat
         }
         switch TraceEventType(rawValue: type) {
@@ -113,7 +113,24 @@ public struct TraceTimeline: Sendable {
             })
     }
 
+    /// `text` on one line: every line break shows as `⏎`, so that recorded text (an answer, a
+    /// reason, a tool's stderr) can never start a line of its own and pass for another event.
+    static func oneLine(_ text: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                text.replacingOccurrences(of: "\r\n", with: "\n").unicodeScalars.map { scalar in
+                    switch scalar {
+                    case "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}": "⏎"
+                    default: scalar
+                    }
+                }))
+    }
+
     private static func summary(type: String, _ p: JSONValue, limit: Int) -> String {
+        oneLine(rawSummary(type: type, p, limit: limit))
+    }
+
+    private static func rawSummary(type: String, _ p: JSONValue, limit: Int) -> String {
         func s(_ key: String) -> String { p[key]?.stringValue ?? "?" }
         func inline(_ value: JSONValue?) -> String {
             let text = value.map { $0.stringValue ?? $0.canonicalString } ?? ""
