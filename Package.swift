@@ -65,11 +65,15 @@ let package = Package(
             name: "Agent",
             dependencies: ["AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Secrets", "RunEvents"],
             exclude: ["README.md"]),
+        // The home's approval requests: what a run waits on and `airlock approvals` answers.
+        .target(
+            name: "Approvals", dependencies: ["AirlockCore", "SQLiteSupport", "RunEvents"], exclude: ["README.md"]),
         // The one way a run is assembled, live from a home or from its record: every front door's.
         .target(
             name: "Runs",
             dependencies: [
                 "AirlockCore", "Model", "ModelRuntime", "Tools", "Policy", "Trace", "Secrets", "RunEvents", "Agent",
+                "Approvals",
             ],
             exclude: ["README.md"]),
         .target(
@@ -87,7 +91,7 @@ let package = Package(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
-                "Doctor", "Secrets", "RunEvents", "Runs",
+                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -102,12 +106,13 @@ let package = Package(
         .testTarget(name: "SecretsTests", dependencies: ["Secrets", "Tools", "Sandbox", "Trace"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "Model", "Sandbox", "AirlockCore"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Model", "Tools", "Policy", "Trace", "Sandbox", "Runs"]),
+        .testTarget(
+            name: "AgentTests", dependencies: ["Agent", "Model", "Tools", "Policy", "Trace", "Sandbox", "Runs"]),
         .testTarget(
             name: "RunsTests",
             dependencies: [
                 "Runs", "Replay", "Agent", "Model", "ModelRuntime", "Tools", "Trace", "RunEvents", "AirlockCore",
-                "Policy", "Sandbox",
+                "Policy", "Sandbox", "Approvals",
             ]),
         .testTarget(
             name: "DoctorTests", dependencies: ["Doctor", "Tools", "Trace", "Sandbox", "ModelRuntime", "AirlockCore"]),

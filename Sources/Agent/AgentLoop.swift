@@ -32,7 +32,8 @@ public struct AgentLoop: Sendable {
         public var agent: String
         /// Tools approved in advance besides the workflow's `pre_approved` (`--approve TOOL`).
         public var preApproved: [String]
-        /// Who is asked in approval mode `ask`; `nil` (no terminal) denies and records.
+        /// Who is asked in approval mode `ask` (a live run's: the home's approval store with the
+        /// terminal beside it, `Runs.StoreApprover`); `nil` denies and records (`no-terminal`).
         public var approver: (any Approver)?
         /// Consecutive denied calls after which the run ends as `denied` (default 3).
         public var maxConsecutiveDenials: Int
@@ -60,7 +61,7 @@ public struct AgentLoop: Sendable {
         ///   - user: the user the run acts for.
         ///   - agent: the agent identity (default `airlock-agent`).
         ///   - preApproved: extra pre-approved tools (default none).
-        ///   - approver: the terminal approver, or `nil` (default: deny and record).
+        ///   - approver: who is asked, or `nil` (default: deny and record).
         ///   - maxConsecutiveDenials: the denial circuit breaker (default 3).
         ///   - runID: the run id (default: a new UUID).
         ///   - recorderOptions: trace options (default ones).

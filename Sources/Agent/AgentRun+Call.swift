@@ -85,11 +85,15 @@ extension AgentRun {
             if answer.granted {
                 let digest = ArgumentDigest.digest(tool: call.name, arguments: arguments)
                 approvals.append(
-                    PolicyInput.Approval(tool: call.name, argumentsDigest: digest, by: answer.approver, at: now))
+                    PolicyInput.Approval(
+                        tool: call.name, argumentsDigest: digest, by: answer.identity ?? answer.approver, at: now))
                 input.context = runContext()
                 decision = loop.policy.evaluate(input)
                 loop.configuration.decisionObserver?(id, input, decision)
                 try record(decision, id: id, afterApproval: true)
+                // A grant for this call only is spent once the policy has counted it: a later
+                // identical call asks again.
+                if answer.scope == .once { approvals.removeLast() }
             } else {
                 return try refuse(
                     id: id,
@@ -141,41 +145,60 @@ extension AgentRun {
         progress(.decided(callID: id, effect: decision.effect.rawValue, rules: decision.rules))
     }
 
-    /// Pre-approved tools are granted; in mode `ask` the approver is asked; otherwise denied.
+    /// Pre-approved tools are granted (unless the policy requires an approver other than the
+    /// principal); in mode `ask` the approver is asked, for up to the workflow's
+    /// `approval.timeout`; otherwise denied.
     private func approve(_ tool: String, arguments: JSONValue, decision: Decision, id: String) async throws(TraceError)
         -> ApprovalAnswer
     {
         let digest = ArgumentDigest.digest(tool: tool, arguments: arguments)
+        let user = loop.configuration.user
+        let separate = decision.separateFromPrincipal
+        // A pre-approval is the principal's own (or the workflow author's): it cannot stand in
+        // for someone else.
+        let preApproved =
+            !separate && (loop.workflow.preApproved.contains(tool) || loop.configuration.preApproved.contains(tool))
+        let approver = preApproved || loop.workflow.approval == .deny ? nil : loop.configuration.approver
+        let requestID = approver.map { _ in ApprovalRequest.identifier(runID: recorder.runID, proposal: proposals) }
+        let timeout = loop.workflow.approvalTimeoutSeconds
         try record(
             ApprovalRequested(
                 callID: id, tool: tool, argumentsSHA256: digest, rules: decision.rules, reasons: decision.reasons,
-                tags: decision.tags))
-        let answer: ApprovalAnswer
-        let source: ApprovalAnswered.Source
-        if loop.workflow.preApproved.contains(tool) || loop.configuration.preApproved.contains(tool) {
-            source = .preApproved
+                tags: decision.tags, requestID: requestID, timeoutSeconds: approver == nil ? nil : timeout,
+                separateFromPrincipal: separate ? true : nil))
+        var answer: ApprovalAnswer
+        if preApproved {
             answer = ApprovalAnswer(
-                granted: true, approver: "\(loop.configuration.user) (pre-approved)",
-                reason: "tool \(tool) is pre-approved for this run")
+                granted: true, approver: "\(user) (pre-approved)", reason: "tool \(tool) is pre-approved for this run",
+                scope: .run, source: .preApproved)
         } else if loop.workflow.approval == .deny {
-            source = .workflow
             answer = ApprovalAnswer(
-                granted: false, approver: "workflow", reason: "the workflow's approval mode is deny")
-        } else if let approver = loop.configuration.approver {
-            source = .person
+                granted: false, approver: "workflow", reason: "the workflow's approval mode is deny", source: .workflow)
+        } else if let approver, let requestID {
             answer = await approver.decide(
                 ApprovalRequest(
-                    callID: id, tool: tool, arguments: arguments, argumentsDigest: digest, rules: decision.rules,
-                    reasons: decision.reasons, tags: decision.tags))
+                    id: requestID, runID: recorder.runID, workflow: loop.workflow.name, principal: user, callID: id,
+                    tool: tool, arguments: arguments, argumentsText: redacted(arguments.canonicalString),
+                    argumentsDigest: digest, rules: decision.rules, reasons: decision.reasons, tags: decision.tags,
+                    separateFromPrincipal: separate, timeoutSeconds: timeout))
+            // The approvers refuse a self-approval themselves; this is the loop's own check.
+            if separate, answer.granted, answer.identity == nil || answer.identity == user {
+                answer = ApprovalAnswer(
+                    granted: false, approver: answer.approver,
+                    reason: "the policy requires someone other than \(user) to approve this call",
+                    identity: answer.identity,
+                    source: answer.source)
+            }
         } else {
-            source = .noTerminal
             answer = ApprovalAnswer(
                 granted: false, approver: "no-terminal",
-                reason: "no terminal to ask on; pre-approve with --approve \(tool)")
+                reason: "no terminal to ask on; pre-approve with --approve \(tool)",
+                source: .noTerminal)
         }
         try record(
             ApprovalAnswered(
-                callID: id, approver: answer.approver, argumentsSHA256: digest, reason: answer.reason, source: source),
+                callID: id, approver: answer.approver, argumentsSHA256: digest, reason: answer.reason,
+                source: answer.source, identity: answer.identity, scope: answer.granted ? answer.scope : nil),
             granted: answer.granted)
         progress(.approval(callID: id, granted: answer.granted, approver: answer.approver))
         return answer

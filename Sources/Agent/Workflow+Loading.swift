@@ -173,7 +173,7 @@ extension Workflow {
         if let value = integer("/budgets/max_tool_calls", minimum: 0, maximum: 10000) { budgets.maxToolCalls = value }
         if let value = number("/budgets/wall_seconds", minimum: 1, maximum: 86400) { budgets.wallSeconds = value }
 
-        checkKeys(root["approval"], "/approval", ["mode", "pre_approved"])
+        checkKeys(root["approval"], "/approval", ["mode", "pre_approved", "timeout"])
         var approval = ApprovalMode.ask
         if let text = root["approval"]?["mode"] {
             if let mode = text.stringValue.flatMap(ApprovalMode.init(rawValue:)) {
@@ -182,6 +182,9 @@ extension Workflow {
                 problem("/approval/mode", "must be ask or deny")
             }
         }
+        let approvalTimeout =
+            number("/approval/timeout", minimum: 1, maximum: Self.maxApprovalTimeoutSeconds)
+            ?? Self.defaultApprovalTimeoutSeconds
         let preApproved = names("/approval/pre_approved")
         for (index, tool) in preApproved.enumerated() where !tools.contains(tool) {
             problem("/approval/pre_approved/\(index)", "\(tool) is not one of the workflow's tools")
@@ -198,6 +201,7 @@ extension Workflow {
             policyURL: policyPath.hasPrefix("/")
                 ? URL(fileURLWithPath: policyPath) : base.appendingPathComponent(policyPath).standardizedFileURL,
             model: model, budgets: budgets, approval: approval, preApproved: preApproved, sha256: sha256)
+        self.approvalTimeoutSeconds = approvalTimeout
         self.text = yaml
     }
 

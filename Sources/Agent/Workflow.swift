@@ -65,9 +65,15 @@ public struct Workflow: Sendable, Hashable {
         }
     }
 
+    /// How long a run waits for an approval when `approval.timeout` is not set, in seconds (5 min).
+    public static let defaultApprovalTimeoutSeconds: Double = 300
+    /// The longest `approval.timeout` a workflow may set, in seconds (a day).
+    public static let maxApprovalTimeoutSeconds: Double = 86400
+
     /// What happens when the policy asks for an approval.
     public enum ApprovalMode: String, Sendable, Hashable, CaseIterable {
-        /// Ask on the terminal; with no terminal, deny and record.
+        /// Ask: write a request to the home's approval store (`airlock approvals`) and, on a
+        /// terminal, prompt too; whichever answers first wins, until `approval.timeout`.
         case ask
         /// Never ask: every call that needs an approval is denied (pre-approved tools aside).
         case deny
@@ -97,6 +103,9 @@ public struct Workflow: Sendable, Hashable {
     public var approval: ApprovalMode
     /// Tools whose calls are approved in advance (the analyst adds more with `--approve`).
     public var preApproved: [String]
+    /// How long a run waits for an answer to one approval request, in seconds
+    /// (`approval.timeout`, default ``defaultApprovalTimeoutSeconds``); then the call is denied.
+    public var approvalTimeoutSeconds: Double = Workflow.defaultApprovalTimeoutSeconds
     /// The SHA-256 of the workflow file's bytes, recorded in `run.started`.
     public var sha256: String
     /// The workflow file's text, recorded in `run.started` (a replay parses it again).

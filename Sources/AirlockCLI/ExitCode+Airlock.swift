@@ -21,6 +21,9 @@ extension ExitCode {
     static let modelUnavailable = ExitCode(69)
     /// Airlock's own state could not be read or written (EX_IOERR).
     static let ioError = ExitCode(74)
+    /// `approvals approve`: the policy requires an approver other than the run's principal, who
+    /// tried (EX_NOPERM).
+    static let noPermission = ExitCode(77)
     /// The sandbox could not be set up; nothing ran.
     static let sandboxSetup = ExitCode(125)
 }

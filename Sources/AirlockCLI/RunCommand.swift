@@ -72,7 +72,7 @@ struct RunCommand: AsyncParsableCommand {
                 workflow: ToolsCLI.url(workflow), parameters: try RunRequest.parameters(parameters),
                 model: model.map(RunRequest.ModelChoice.endpoint) ?? .embedded, toolCalling: toolCalling,
                 preApproved: approve, workspace: workspace.map(ToolsCLI.url), runID: runID, principal: Self.userName(),
-                approver: interactive ? RunTerminalApprover(printer: printer) : nil)
+                prompt: interactive ? RunTerminalApprover(printer: printer) : RunApprovalNotice())
             (store, key) = try constructor.trace()
             prepared = try constructor.live(request) { line in
                 if !quiet { ToolsCLI.printError("model: \(line)") }

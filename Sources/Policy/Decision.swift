@@ -29,6 +29,9 @@ public struct Decision: Sendable, Hashable {
     public var policyName: String
     /// The policy's digest (hex SHA-256 of its canonical JSON).
     public var policyDigest: String
+    /// On an **ask**: a rule that asked requires an approver other than the run's principal
+    /// (`approval: {separate_from_principal: true}`).
+    public var separateFromPrincipal: Bool = false
 
     /// Creates a decision.
     public init(
@@ -44,9 +47,10 @@ public struct Decision: Sendable, Hashable {
         self.policyDigest = policyDigest
     }
 
-    /// The decision as JSON (what the trace records and `--json` prints).
+    /// The decision as JSON (what the trace records and `--json` prints);
+    /// `separate_from_principal` only when it holds.
     public var json: JSONValue {
-        [
+        var json: [String: JSONValue] = [
             "effect": .string(effect.rawValue),
             "rules": .array(rules.map { .string($0) }),
             "reasons": .array(reasons.map { .string($0) }),
@@ -54,6 +58,8 @@ public struct Decision: Sendable, Hashable {
             "approvals": .array(approvals.map { .string($0) }),
             "policy": ["name": .string(policyName), "digest": .string(policyDigest)],
         ]
+        if separateFromPrincipal { json["separate_from_principal"] = .bool(true) }
+        return .object(json)
     }
 
     /// The human rendering used by `airlock policy check`.
@@ -61,6 +67,7 @@ public struct Decision: Sendable, Hashable {
         var lines = ["\(effect.rawValue.uppercased())  (policy \(policyName), \(policyDigest.prefix(12)))"]
         for (id, reason) in zip(rules, reasons) { lines.append("  \(id): \(reason)") }
         if !approvals.isEmpty { lines.append("  approved by: \(approvals.joined(separator: ", "))") }
+        if separateFromPrincipal { lines.append("  approver: someone other than the run's principal") }
         lines.append("  tags: \(tags.joined(separator: " "))")
         return lines.joined(separator: "\n")
     }

@@ -99,7 +99,7 @@ extension Policy {
     private static func readRule(
         _ value: JSONValue, at pointer: String, index: Int, paths: PathNormalizer, reader: inout DocumentReader
     ) -> Rule? {
-        let allowed: Set = ["id", "effect", "description", "when", "unless", "reason", "tags"]
+        let allowed: Set = ["id", "effect", "description", "when", "unless", "reason", "tags", "approval"]
         guard let f = reader.object(value, at: pointer, allowed: allowed) else { return nil }
         let before = reader.problems.count
         var id = ""
@@ -151,10 +151,17 @@ extension Policy {
         if let (v, p) = f("unless") {
             unless = readConditions(v, at: p, allowTools: false, paths: paths, reader: &reader)
         }
+        var separate = false
+        if let (v, p) = f("approval"), let a = reader.object(v, at: p, allowed: ["separate_from_principal"]) {
+            if effect != nil, effect != .requireApproval {
+                reader.fail(p, "only a require_approval rule takes approval settings")
+            }
+            if let (v, p) = a("separate_from_principal"), let b = reader.bool(v, at: p) { separate = b }
+        }
         guard reader.problems.count == before, let effect, let reason else { return nil }
         return Rule(
             id: id, effect: effect, when: when, unless: unless, reason: reason, tags: tags, index: index,
-            pointer: pointer)
+            pointer: pointer, separateFromPrincipal: separate)
     }
 
     private static func isValidID(_ id: String) -> Bool {

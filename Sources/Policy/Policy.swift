@@ -68,7 +68,14 @@ public struct Policy: Sendable {
 
         var approvedBy: [String] = []
         if !gates.isEmpty {
-            guard let approval = approval(for: input) else { return decision(.ask, rules: gates, input: input) }
+            // Separation of duties: the run's principal's own approval does not count for a rule
+            // that requires someone else.
+            let separate = gates.contains { $0.separateFromPrincipal }
+            guard let approval = approval(for: input, excluding: separate ? input.principal.user : nil) else {
+                var ask = decision(.ask, rules: gates, input: input)
+                ask.separateFromPrincipal = separate
+                return ask
+            }
             approvedBy.append("\(approval.by)@\(JSONValue.number(approval.at).canonicalString)")
         }
         guard !permits.isEmpty else {
@@ -83,13 +90,15 @@ public struct Policy: Sendable {
         return result
     }
 
-    /// The newest approval in the context bound to this exact call and still fresh enough.
-    private func approval(for input: PolicyInput) -> PolicyInput.Approval? {
+    /// The newest approval in the context bound to this exact call, still fresh enough, and not
+    /// given by `excluded`.
+    private func approval(for input: PolicyInput, excluding excluded: String?) -> PolicyInput.Approval? {
         let context = input.context
         guard context.approvals.contains(where: { $0.tool == input.toolName }) else { return nil }
         let digest = ArgumentDigest.digest(tool: input.toolName, arguments: input.arguments)
         return context.approvals.last { approval in
             guard approval.tool == input.toolName, approval.argumentsDigest == digest else { return false }
+            if let excluded, approval.by == excluded { return false }
             if let maxAge = settings.approvalMaxAgeSeconds, context.now - approval.at > maxAge { return false }
             return approval.at <= context.now
         }

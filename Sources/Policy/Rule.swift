@@ -31,11 +31,15 @@ final class Rule: Sendable {
     let index: Int
     /// JSON pointer of the rule in the document (`/rules/3`).
     let pointer: String
+    /// For `require_approval`: only an approval by someone other than the run's principal counts
+    /// (`approval: {separate_from_principal: true}`, separation of duties).
+    let separateFromPrincipal: Bool
 
     init(
         id: String, effect: Effect, when: ConditionSet, unless: ConditionSet?, reason: ReasonTemplate, tags: [String],
-        index: Int, pointer: String
+        index: Int, pointer: String, separateFromPrincipal: Bool = false
     ) {
+        self.separateFromPrincipal = separateFromPrincipal
         self.id = id
         self.effect = effect
         self.when = when

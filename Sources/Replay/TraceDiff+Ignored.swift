@@ -42,6 +42,9 @@ extension TraceDiff {
                 types: [.runStarted], pointer: "/context/workspace",
                 why: "each run has a workspace of its own (elsewhere its path reads as `${workspace}`)"),
             IgnoredField(
+                types: [.approvalRequested], pointer: "/request_id",
+                why: "derived from the run id and the proposal's number: another for every run"),
+            IgnoredField(
                 types: [.policyDecision], pointer: "/approvals",
                 why: "each approval counted is `by@time`; who answered is compared in approval.granted"),
             IgnoredField(types: [.toolExecuted], pointer: "/record/wallSeconds", why: measured),

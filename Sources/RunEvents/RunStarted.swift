@@ -15,7 +15,7 @@ public struct RunStarted: RunEventPayload {
     /// The version of the run-event payloads this run was recorded with (see ``currentSchema``).
     public var schema: Int
     /// The run-event schema this Airlock records; a replay refuses a run recorded with another.
-    public static let currentSchema = 2
+    public static let currentSchema = 3
     /// The workflow's name (also in the trace's index; required by `run.started`'s schema).
     public var workflow: String
     /// The user the run acts for (also in the trace's index; required).

@@ -1,3 +1,4 @@
+import Approvals
 import Foundation
 import ModelRuntime
 
@@ -24,6 +25,10 @@ public struct AirlockHome: Sendable {
     public var siteFile: URL { root.appendingPathComponent("site.yaml") }
     /// The trace database.
     public var traceDatabase: URL { root.appendingPathComponent("trace.sqlite") }
+    /// The approval requests runs wait on and `airlock approvals` answers.
+    public var approvalsDatabase: URL { root.appendingPathComponent("approvals.sqlite") }
+    /// The home's approval store, over ``approvalsDatabase``.
+    public var approvalStore: ApprovalStore { ApprovalStore(databaseURL: approvalsDatabase) }
     /// Keys, one per purpose, mode 0600.
     public var keys: URL { root.appendingPathComponent("keys", isDirectory: true) }
     /// The secret store's directory (0700), holding `store.sealed` (0600).

@@ -84,16 +84,21 @@ extension RunConstructor {
         }
     }
 
-    /// The approver stand-in: the recorded answers of a person, in order; none when the run had
-    /// no one to ask (its answers came from `no-terminal`, which the loop gives itself).
+    /// The approver stand-in: the recorded answers of a person (on the terminal or through the
+    /// store) and the recorded timeouts, in order, with who answered, the scope and the source;
+    /// none when the run had no one to ask (its answers came from `no-terminal`, which the loop
+    /// gives itself).
     static func approver(_ events: [RunEvent]) -> (any Approver)? {
         var answers: [ApprovalAnswer] = []
         for event in events {
             guard case .approvalAnswered(let answer, let granted) = event else { continue }
             switch answer.source {
             case .noTerminal: return nil
-            case .person:
-                answers.append(ApprovalAnswer(granted: granted, approver: answer.approver, reason: answer.reason))
+            case .person, .terminal, .store, .timeout:
+                answers.append(
+                    ApprovalAnswer(
+                        granted: granted, approver: answer.approver, reason: answer.reason, identity: answer.identity,
+                        scope: answer.scope ?? .once, source: answer.source ?? .person))
             case .preApproved, .workflow, nil: continue
             }
         }

@@ -76,7 +76,8 @@ public struct RunConstructor: Sendable {
             workspace: try home.workspace(explicit: request.workspace, prefix: "run"), datasets: site.datasets)
         let secrets = try secretBroker()
         var configuration = AgentLoop.Configuration(
-            user: request.principal, preApproved: request.preApproved, approver: request.approver,
+            user: request.principal, preApproved: request.preApproved,
+            approver: request.approver ?? StoreApprover(store: home.approvalStore, prompt: request.prompt),
             runID: request.runID, toolCalling: mode)
         configuration.embedded = model.facts
         configuration.secretRedactor = secrets?.redactor

@@ -30,8 +30,12 @@ public struct RunRequest: Sendable {
     public var runID: String?
     /// The person the run acts for.
     public var principal: String
-    /// Who is asked when the policy says ask, or `nil`: the call is denied and recorded.
+    /// Who is asked when the policy says ask, or `nil` (default): the home's approval store
+    /// (``StoreApprover``), with ``prompt`` beside it.
     public var approver: (any Approver)?
+    /// Where the analyst sees an approval request besides the store: the terminal prompt, or a
+    /// notice where there is no terminal (default none).
+    public var prompt: (any ApprovalPrompt)?
     /// Where relative paths in ``model`` (a script) are taken from.
     public var base: URL
 
@@ -39,7 +43,7 @@ public struct RunRequest: Sendable {
     public init(
         workflow: URL, parameters: [String: String] = [:], model: ModelChoice = .embedded, toolCalling: String? = nil,
         preApproved: [String] = [], workspace: URL? = nil, runID: String? = nil, principal: String,
-        approver: (any Approver)? = nil,
+        approver: (any Approver)? = nil, prompt: (any ApprovalPrompt)? = nil,
         base: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
     ) {
         self.workflow = workflow
@@ -51,6 +55,7 @@ public struct RunRequest: Sendable {
         self.runID = runID
         self.principal = principal
         self.approver = approver
+        self.prompt = prompt
         self.base = base
     }
 

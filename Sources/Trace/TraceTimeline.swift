@@ -155,8 +155,15 @@ public struct TraceTimeline: Sendable {
                 + (reasons.isEmpty ? "" : ": \(reasons)")
         case .approvalRequested:
             return "[\(s("call_id"))] arguments sha256:\(s("arguments_sha256").prefix(16))"
+                + (p["request_id"].map { ", request \(inline($0))" } ?? "")
+                + (p["timeout_seconds"].map { ", waits \(inline($0)) s" } ?? "")
+                + (p["separate_from_principal"]?.boolValue == true ? ", approver other than the principal" : "")
         case .approvalGranted, .approvalDenied:
-            return "by \(s("approver")) [\(s("call_id"))] arguments sha256:\(s("arguments_sha256").prefix(16))"
+            // Who, where from and with which scope, then why: what a reviewer asks of an answer.
+            let how = [p["source"].map(inline), p["scope"].map { "scope " + inline($0) }].compactMap { $0 }
+            return "by \(s("approver"))" + (how.isEmpty ? "" : " (\(how.joined(separator: ", ")))")
+                + " [\(s("call_id"))] arguments sha256:\(s("arguments_sha256").prefix(16))"
+                + (p["reason"].map { ": \(inline($0))" } ?? "")
         case .toolExecuted:
             return "\(s("tool")) [\(s("call_id"))] " + confinement(p["record"] ?? .null)
         case .toolResult:

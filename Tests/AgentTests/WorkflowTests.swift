@@ -23,6 +23,7 @@ struct WorkflowTests {
 
     @Test func parametersAreTypedAndRendered() throws {
         let workflow = try AgentFixture.workflow("log-triage")
+        #expect(workflow.approvalTimeoutSeconds == Workflow.defaultApprovalTimeoutSeconds)
         let (task, values) = try workflow.renderTask(["level": "WARN"])
         #expect(task.contains("Triage the WARN lines"))
         #expect(task.contains("\"Log triage\""))
@@ -45,7 +46,7 @@ struct WorkflowTests {
             tools: []
             policy: p.yaml
             budgets: {max_steps: 0, wall_time: 3}
-            approval: {mode: maybe}
+            approval: {mode: maybe, timeout: 90000}
             """
         let error = #expect(throws: AgentError.self) {
             try Workflow(yaml: text, label: "w.yaml", base: URL(fileURLWithPath: "/"), sha256: "")
@@ -58,6 +59,7 @@ struct WorkflowTests {
         #expect(message.contains("/budgets/max_steps (line 8): must be an integer from 1"))
         #expect(message.contains("/budgets/wall_time"))
         #expect(message.contains("/approval/mode (line 9): must be ask or deny"))
+        #expect(message.contains("/approval/timeout (line 9): must be a number from 1 to 86400"))
     }
 }
 

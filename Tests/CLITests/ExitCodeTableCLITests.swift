@@ -89,6 +89,12 @@ final class ExitCodeTableCLITests {
         "replay 0": "covered by RunCLITests (replay identical)", "replay 74": "needs an unreadable trace as root",
         "doctor 0": "depends on the host's confinement layers (ModelCLITests and DoctorCLITests cover it)",
         "doctor 1": "depends on the host's confinement layers (DoctorCLITests covers it)",
+        "approvals approvals approve 0":
+            "needs a run waiting in the background (ApprovalsCLITests.anotherPersonApproves covers it)",
+        "approvals approvals approve 77":
+            "needs a run waiting in the background (ApprovalsCLITests.separationOfDuties covers it)",
+        "approvals approvals deny 0":
+            "needs a run waiting in the background (ApprovalsCLITests.anotherPersonDenies covers it)",
     ]
 
     func file(_ name: String, _ text: String) throws -> String {
@@ -111,6 +117,24 @@ final class ExitCodeTableCLITests {
         let result = try run(["run", workflow, "--model", "script:" + script, "--json", "--quiet"])
         try #require(result.status == 0, "\(result.stderr)")
         return try #require(try JSONParser().parse(result.stdout)["run_id"]?.stringValue)
+    }
+
+    /// The id of a request no one answered: a run of dataset-report waiting 1 s for an approval.
+    func expiredRequest() throws -> String {
+        let shipped = SampleSite.root.appendingPathComponent("manifests/workflows/dataset-report.yaml")
+        let policy = SampleSite.root.appendingPathComponent("manifests/policies/workflows.yaml").path
+        let text = try String(contentsOf: shipped, encoding: .utf8)
+            .replacingOccurrences(of: "policy: ../policies/workflows.yaml", with: "policy: \(policy)")
+            .replacingOccurrences(of: "approval:\n  mode: ask", with: "approval:\n  mode: ask\n  timeout: 1")
+        let workflow = try file("waiting-\(UUID().uuidString.prefix(6)).yaml", text)
+        let script = try file(
+            "large-\(UUID().uuidString.prefix(6)).yaml",
+            "responses:\n  - tool_calls: [{name: sql.select, arguments: {query: SELECT 1, max_rows: 200}}]\n  - content: Done.\n"
+        )
+        let result = try run(["run", workflow, "--param", "question=q", "--model", "script:" + script, "--quiet"])
+        try #require(result.status == 0, "\(result.stderr)")
+        let list = try JSONParser().parse(try run(["approvals", "list", "--all", "--json"]).stdout)
+        return try #require(list.arrayValue?.first?["id"]?.stringValue)
     }
 
     /// How each documented row is produced.
@@ -278,6 +302,26 @@ final class ExitCodeTableCLITests {
             "replay 64": { try self.run(["replay"]) },
             "replay 65": { try self.run(["review", try self.recordedRun(), "--verdict", "ok", "--note", ""]) },
             "replay 66": { try self.run(["replay", "no-such-run"]) },
+            "approvals approvals list 0": { try self.run(["approvals", "list"]) },
+            "approvals approvals list 74": {
+                let broken = try CLI.temporaryDirectory("airlock-exit-approvals")
+                try Data("not a database, not at all".utf8).write(to: broken.appendingPathComponent("approvals.sqlite"))
+                return try self.run(["approvals", "list"], environment: ["AIRLOCK_HOME": broken.path])
+            },
+            "approvals approvals show 0": { try self.run(["approvals", "show", try self.expiredRequest()]) },
+            "approvals approvals show 66": { try self.run(["approvals", "show", "000000000000"]) },
+            "approvals approvals approve 1": { try self.run(["approvals", "approve", try self.expiredRequest()]) },
+            "approvals approvals approve 64": {
+                try self.run(["approvals", "approve", "000000000000", "--scope", "forever"])
+            },
+            "approvals approvals approve 66": { try self.run(["approvals", "approve", "000000000000"]) },
+            "approvals approvals deny 1": {
+                try self.run(["approvals", "deny", try self.expiredRequest(), "--reason", "late"])
+            },
+            "approvals approvals deny 64": { try self.run(["approvals", "deny", "000000000000"]) },
+            "approvals approvals deny 66": {
+                try self.run(["approvals", "deny", "000000000000", "--reason", "no such request"])
+            },
             "trace trust 0": { try self.run(["trace", "trust", "list"]) },
             "trace trust 65": { try self.run(["trace", "trust", "add", try self.file("not-a-key.pem", "hello")]) },
             "trace trust 66": { try self.run(["trace", "trust", "add", "/nonexistent.pem"]) },

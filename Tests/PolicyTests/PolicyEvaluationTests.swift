@@ -108,6 +108,46 @@ struct PolicyEvaluationTests {
         #expect(policy.evaluate(Self.input("export_report", arguments, context: stale)).effect == .ask)
     }
 
+    @Test("separation of duties: the principal's own approval does not satisfy the rule; someone else's does")
+    func separationOfDuties() throws {
+        let separated = try Policy(
+            yaml: """
+                airlock_policy: 1
+                name: sod
+                rules:
+                  - id: export.second-person
+                    effect: require_approval
+                    approval: {separate_from_principal: true}
+                    when: {tools: [export_report]}
+                    reason: "someone other than {user} must approve {tool}"
+                    tags: [maestro:L6, asi:03]
+                  - id: export.permit
+                    effect: permit
+                    when: {tools: [export_report]}
+                    reason: "{role} may export"
+                    tags: [maestro:L3]
+                """)
+        let arguments: JSONValue = ["path": "/workspace/r.md"]
+        let digest = ArgumentDigest.digest(tool: "export_report", arguments: arguments)
+        let ask = separated.evaluate(Self.input("export_report", arguments))
+        #expect(ask.effect == .ask)
+        #expect(ask.separateFromPrincipal)
+        #expect(ask.json["separate_from_principal"] == .bool(true))
+        #expect(ask.text.contains("approver: someone other than the run's principal"))
+        // Without the setting the same ask says nothing of it.
+        #expect(policy.evaluate(Self.input("export_report", arguments)).json["separate_from_principal"] == nil)
+
+        let byAna = PolicyInput.RunContext(
+            approvals: [.init(tool: "export_report", argumentsDigest: digest, by: "ana", at: 5)], now: 10)
+        #expect(separated.evaluate(Self.input("export_report", arguments, context: byAna)).effect == .ask)
+        #expect(policy.evaluate(Self.input("export_report", arguments, context: byAna)).effect == .allow)
+        let byBob = PolicyInput.RunContext(
+            approvals: [.init(tool: "export_report", argumentsDigest: digest, by: "bob", at: 5)], now: 10)
+        let allowed = separated.evaluate(Self.input("export_report", arguments, context: byBob))
+        #expect(allowed.effect == .allow)
+        #expect(allowed.approvals == ["bob@5"])
+    }
+
     @Test("the argument digest is SHA-256 of the canonical {arguments, tool}")
     func argumentDigest() {
         let a = ArgumentDigest.digest(tool: "t", arguments: ["b": 1, "a": "x"])

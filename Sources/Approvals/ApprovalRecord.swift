@@ -1,0 +1,134 @@
+import AirlockCore
+import RunEvents
+
+/// One approval request in the home's store (`AIRLOCK_HOME/approvals.sqlite`): the exact call a
+/// run waits on, and, once answered, who answered, why and with which scope.
+public struct ApprovalRecord: Sendable, Hashable {
+    /// Where a request stands.
+    public enum State: String, Sendable, Hashable, CaseIterable {
+        /// The run waits for an answer.
+        case pending
+        /// Someone approved it.
+        case granted
+        /// Someone refused it.
+        case denied
+        /// No one answered in time, or the run that waited is gone.
+        case expired
+    }
+
+    /// An answer.
+    public struct Answer: Sendable, Hashable {
+        /// Who answered: the local account (`USER`, else the effective uid's name), or `timeout`
+        /// / `airlock` when no person did.
+        public var approver: String
+        /// Why, as the approver wrote it (or the reason Airlock closed the request).
+        public var reason: String
+        /// For a grant, which calls it covers.
+        public var scope: ApprovalAnswered.Scope?
+        /// Where it came from: `terminal`, `store` (`airlock approvals`), `timeout`; `nil` when
+        /// Airlock closed a request whose run was gone.
+        public var source: ApprovalAnswered.Source?
+        /// When, in seconds since 1970.
+        public var at: Double
+
+        /// Creates an answer.
+        public init(
+            approver: String, reason: String, scope: ApprovalAnswered.Scope?, source: ApprovalAnswered.Source?,
+            at: Double
+        ) {
+            self.approver = approver
+            self.reason = reason
+            self.scope = scope
+            self.source = source
+            self.at = at
+        }
+    }
+
+    /// The request's id (12 hex digits, derived from the run id and the proposal's number).
+    public var id: String
+    /// The run that asks.
+    public var runID: String
+    /// The call's id in that run.
+    public var callID: String
+    /// The run's workflow.
+    public var workflow: String
+    /// Who the run acts for.
+    public var principal: String
+    /// The tool.
+    public var tool: String
+    /// The exact arguments, canonical JSON, redacted as the trace redacts them.
+    public var arguments: String
+    /// The digest of tool and arguments the approval is bound to (``Policy/ArgumentDigest``).
+    public var argumentsSHA256: String
+    /// The rules that asked.
+    public var rules: [String]
+    /// Their reasons.
+    public var reasons: [String]
+    /// Their threat tags.
+    public var tags: [String]
+    /// Whether the policy requires an approver other than ``principal``.
+    public var separateFromPrincipal: Bool
+    /// When the request was written, in seconds since 1970.
+    public var createdAt: Double
+    /// When the run stops waiting, in seconds since 1970.
+    public var deadline: Double
+    /// The process that waits.
+    public var waiter: ApprovalWaiter
+    /// Where it stands.
+    public var state: State
+    /// The answer, once there is one.
+    public var answer: Answer?
+
+    /// Creates a pending request.
+    public init(
+        id: String, runID: String, callID: String, workflow: String, principal: String, tool: String,
+        arguments: String, argumentsSHA256: String, rules: [String], reasons: [String], tags: [String],
+        separateFromPrincipal: Bool, createdAt: Double, deadline: Double, waiter: ApprovalWaiter,
+        state: State = .pending, answer: Answer? = nil
+    ) {
+        self.id = id
+        self.runID = runID
+        self.callID = callID
+        self.workflow = workflow
+        self.principal = principal
+        self.tool = tool
+        self.arguments = arguments
+        self.argumentsSHA256 = argumentsSHA256
+        self.rules = rules
+        self.reasons = reasons
+        self.tags = tags
+        self.separateFromPrincipal = separateFromPrincipal
+        self.createdAt = createdAt
+        self.deadline = deadline
+        self.waiter = waiter
+        self.state = state
+        self.answer = answer
+    }
+
+    /// The whole timeout the run waits, in seconds.
+    public var timeoutSeconds: Double { deadline - createdAt }
+
+    /// The record as JSON (`airlock approvals list|show --json`); the arguments as the JSON value
+    /// they are.
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(id), "run_id": .string(runID), "call_id": .string(callID), "workflow": .string(workflow),
+            "principal": .string(principal), "tool": .string(tool),
+            "arguments": (try? JSONParser().parse(arguments)) ?? .string(arguments),
+            "arguments_sha256": .string(argumentsSHA256), "rules": .array(rules.map(JSONValue.string)),
+            "reasons": .array(reasons.map(JSONValue.string)), "tags": .array(tags.map(JSONValue.string)),
+            "separate_from_principal": .bool(separateFromPrincipal), "created_at": .number(createdAt),
+            "deadline": .number(deadline), "state": .string(state.rawValue), "waiter_pid": .integer(Int64(waiter.pid)),
+        ]
+        if let answer {
+            var answered: [String: JSONValue] = [
+                "approver": .string(answer.approver), "reason": .string(answer.reason),
+                "at": .number(answer.at),
+            ]
+            if let source = answer.source { answered["source"] = .string(source.rawValue) }
+            if let scope = answer.scope { answered["scope"] = .string(scope.rawValue) }
+            object["answer"] = .object(answered)
+        }
+        return .object(object)
+    }
+}
