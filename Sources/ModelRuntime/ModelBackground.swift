@@ -108,7 +108,8 @@ public struct ModelBackground: Sendable {
     /// else a new supervisor's, started detached, once its server answers.
     /// - Parameters:
     ///   - server: the server wanted.
-    ///   - announce: told once when a new server is being started.
+    ///   - announce: told when a new server is being started, and when it is ready (with how long
+    ///     the start took).
     /// - Throws: ``ModelRuntimeError``: `digest-mismatch`/`not-installed` when the artefacts are not
     ///   the pinned ones (nothing is started), `server-failed` when the server does not become
     ///   ready within ``startSeconds`` (with the end of its log), `io`.
@@ -135,11 +136,14 @@ public struct ModelBackground: Sendable {
         _ = try server.verifyArtefacts()
         announce("starting the model server (\(server.model.name), confined, on \(server.socket.path))")
         let process = try launch(server)
+        let began = Date()
         let deadline = Date(timeIntervalSinceNow: Self.startSeconds)
         while Date() < deadline {
             if let state = ModelServerState.read(stateFile), state.supervisorPID == process.processIdentifier,
                 state.status == "ready", client?.health().isReady == true
             {
+                let seconds = Date().timeIntervalSince(began)
+                announce("the model server is ready after \((seconds * 10).rounded() / 10) s")
                 return state
             }
             if !process.isRunning { break }
