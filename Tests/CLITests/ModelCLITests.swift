@@ -275,6 +275,7 @@ struct ModelCLITests {
         // The model is small: it may answer, or loop until the policy's rate rule stops it.
         #expect([0, 3, 4].contains(run.status), "\(run.stdout)\(run.stderr)")
         #expect(run.stderr.contains("model: starting the model server"))
+        #expect(run.stderr.contains("model: the model server is ready after "), "\(run.stderr)")
         let outcome = try JSONParser().parse(Array(run.stdout.utf8))
         let runID = try #require(outcome["run_id"]?.stringValue)
         #expect((outcome["executed"]?.integerValue ?? 0) >= 1, "no call of the real model ran: \(run.stderr)")
