@@ -12,7 +12,8 @@ struct ModuleImportsTests {
     /// The modules that have Swift sources.
     static func swiftModules() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: sources.path).sorted().filter { name in
-            let files = (try? FileManager.default.contentsOfDirectory(atPath: sources.appendingPathComponent(name).path))
+            let files =
+                (try? FileManager.default.contentsOfDirectory(atPath: sources.appendingPathComponent(name).path))
             return files?.contains { $0.hasSuffix(".swift") } == true
         }
     }
