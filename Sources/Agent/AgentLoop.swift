@@ -55,6 +55,9 @@ public struct AgentLoop: Sendable {
         /// Knows every secret value (and the tokens minted during the run): applied to what the
         /// model is sent and, composed with ``recorderOptions``' redactor, to the trace (default none).
         public var secretRedactor: SecretRedactor?
+        /// What ends the run as `cancelled`: the run's task being cancelled, with the reason the
+        /// front door requested (default a fresh ``TaskCancellation``); a replay's recorded point.
+        public var cancellation: any RunCancellation = TaskCancellation()
 
         /// Creates a configuration.
         /// - Parameters:
@@ -99,6 +102,15 @@ public struct AgentLoop: Sendable {
 
     /// The compiled policy.
     public var policy: Policy { policyDocument.policy }
+
+    /// The code of the `model`-stage `error` the loop records for a reply cut at the token limit
+    /// that the workflow does not accept: the loop's own finding about an answer it had, not a
+    /// failure of the model to answer (a replay's model stand-in skips it).
+    public static let truncatedErrorCode = "truncated"
+
+    /// The stage of the `error` event that records a cancellation, its message the reason (where
+    /// a replay's stand-in finds the point and the reason again).
+    public static let cancellationStage = "cancel"
 
     /// Creates a loop over any catalog and tool runner.
     public init(
@@ -218,10 +230,11 @@ public struct AgentLoop: Sendable {
                 name: model.name, kind: model.kind, toolCalling: configuration.toolCalling,
                 sampling: RunStarted.Sampling(
                     temperature: settings.temperature, maxTokens: settings.maxTokens, seed: settings.seed),
-                embedded: configuration.embedded, constrained: constrained),
+                embedded: configuration.embedded, constrained: constrained,
+                onTruncation: settings.onTruncation.rawValue),
             budgets: RunStarted.Budgets(
                 maxSteps: workflow.budgets.maxSteps, maxToolCalls: workflow.budgets.maxToolCalls,
-                wallSeconds: workflow.budgets.wallSeconds),
+                wallSeconds: workflow.budgets.wallSeconds, maxRepeats: workflow.budgets.maxRepeats),
             breaker: RunStarted.Breaker(maxConsecutiveDenials: configuration.maxConsecutiveDenials),
             preApproved: Set(workflow.preApproved + configuration.preApproved).sorted(),
             recorder: RunStarted.Recorder(

@@ -16,4 +16,6 @@ public enum AgentProgress: Sendable, Hashable {
     case approval(callID: String, granted: Bool, approver: String)
     /// The tool ran in the sandbox.
     case executed(callID: String, tool: String, exitCode: Int32, seconds: Double)
+    /// The call repeats one that already ran; it was answered from the record, not run again.
+    case repeated(callID: String, of: String)
 }

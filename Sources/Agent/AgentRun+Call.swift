@@ -50,9 +50,13 @@ extension AgentRun {
         }
 
         if elapsed >= budgets.wallSeconds {
-            throw Stop(
-                status: .budgetExhausted, message: "the wall-time budget (\(budgets.wallSeconds) s) is spent",
-                stage: "budget")
+            throw Stop(status: .budgetExhausted, message: "\(wallBudget) is spent", stage: "budget")
+        }
+        // A call identical to one that ran (same tool, same arguments) is answered from the
+        // record, not run again; one repeat too many ends the run.
+        if let parsed {
+            let digest = ArgumentDigest.digest(tool: call.name, arguments: parsed)
+            if let earlier = ran[digest] { return try repeated(earlier, digest: digest, tool: call.name, id: id) }
         }
         let arguments = parsed ?? .string(call.arguments)
         var schemaErrors: [String] = []
@@ -145,10 +149,44 @@ extension AgentRun {
         progress(.decided(callID: id, effect: decision.effect.rawValue, rules: decision.rules))
     }
 
+    /// Answers a call identical to one that already ran with that call's result and a note, or
+    /// ends the run when it is repeated more than `budgets.max_repeats` times.
+    private func repeated(
+        _ earlier: (callID: String, content: String), digest: String, tool: String, id: String
+    ) throws -> String {
+        let count = (repeats[digest] ?? 0) + 1
+        repeats[digest] = count
+        guard count <= budgets.maxRepeats else {
+            throw Stop(
+                status: .repeating,
+                message:
+                    "\(id) repeats \(earlier.callID) (\(tool), the same arguments) for the \(Self.ordinal(count)) time, more than budgets.max_repeats (\(budgets.maxRepeats)) allows; the run ended",
+                stage: "repeat")
+        }
+        let note =
+            "This call repeats \(earlier.callID) (\(tool) with the same arguments), which already ran: its result is given again below and the tool did not run again. Use other arguments or give your answer; repeating a call more than \(budgets.maxRepeats) time(s) ends the run."
+        let content = redacted(
+            ([
+                "note": .string(note), "repeat_of": .string(earlier.callID), "result": .string(earlier.content),
+            ] as JSONValue).canonicalString)
+        try record(ToolResult(callID: id, content: content, bytes: content.utf8.count, repeatOf: earlier.callID))
+        progress(.repeated(callID: id, of: earlier.callID))
+        return content
+    }
+
+    /// `2nd`, `3rd`, `4th`: how many times a call was repeated, in words a person reads.
+    static func ordinal(_ n: Int) -> String {
+        let suffix =
+            (11...13).contains(n % 100) ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th"
+        return "\(n)\(suffix)"
+    }
+
     /// Pre-approved tools are granted (unless the policy requires an approver other than the
     /// principal); in mode `ask` the approver is asked, for up to the workflow's
     /// `approval.timeout`; otherwise denied.
-    private func approve(_ tool: String, arguments: JSONValue, decision: Decision, id: String) async throws(TraceError)
+    /// - Throws: ``TraceError``, or ``Stop`` `cancelled` when the run is cancelled around the
+    ///   question to a person.
+    private func approve(_ tool: String, arguments: JSONValue, decision: Decision, id: String) async throws
         -> ApprovalAnswer
     {
         let digest = ArgumentDigest.digest(tool: tool, arguments: arguments)
@@ -175,12 +213,16 @@ extension AgentRun {
             answer = ApprovalAnswer(
                 granted: false, approver: "workflow", reason: "the workflow's approval mode is deny", source: .workflow)
         } else if let approver, let requestID {
+            // Asked before the question and after it, both after `approval.requested`: an answer
+            // that comes after the run was cancelled is not recorded.
+            try checkCancellation("while \(id) (\(tool)) waited for an approval")
             answer = await approver.decide(
                 ApprovalRequest(
                     id: requestID, runID: recorder.runID, workflow: loop.workflow.name, principal: user, callID: id,
                     tool: tool, arguments: arguments, argumentsText: redacted(arguments.canonicalString),
                     argumentsDigest: digest, rules: decision.rules, reasons: decision.reasons, tags: decision.tags,
                     separateFromPrincipal: separate, timeoutSeconds: timeout))
+            try checkCancellation("while \(id) (\(tool)) waited for an approval")
             // The approvers refuse a self-approval themselves; this is the loop's own check.
             if separate, answer.granted, answer.identity == nil || answer.identity == user {
                 answer = ApprovalAnswer(
@@ -224,15 +266,17 @@ extension AgentRun {
         return text
     }
 
-    /// Runs an allowed call in the sandbox and feeds its output back within the manifest's cap.
+    /// Runs an allowed call in the sandbox, within what is left of the wall-time budget, and
+    /// feeds its output back within the manifest's cap.
     private func execute(_ tool: RegisteredTool, arguments: JSONValue, id: String) async throws -> String {
         let name = tool.manifest.name
+        let digest = ArgumentDigest.digest(tool: name, arguments: arguments)
+        try checkCancellation("before \(id) (\(name)) ran")
         let result: ToolRunResult
         do {
             result = try await loop.steps.perform(
                 tool, arguments: arguments, context: loop.context,
-                call: ToolCallIdentity(
-                    runID: recorder.runID, argumentsDigest: ArgumentDigest.digest(tool: name, arguments: arguments)))
+                call: ToolCallIdentity(runID: recorder.runID, argumentsDigest: digest), timeLimit: remainingSeconds)
         } catch {
             try record(RunError(stage: "tool", code: error.code, message: error.description, summary: error.message))
             if error.sandboxUnavailable {
@@ -252,6 +296,13 @@ extension AgentRun {
                 callID: id, tool: result.tool, argv: result.arguments, exitCode: result.exitCode,
                 record: redacted(result.record)))
         progress(.executed(callID: id, tool: name, exitCode: result.exitCode, seconds: result.record.wallSeconds))
+        // The execution is evidence either way; the model is not told about a call the run's
+        // end cut short.
+        try checkCancellation("while \(id) (\(name)) ran in the sandbox")
+        if result.record.timedOut, elapsed >= budgets.wallSeconds {
+            throw Stop(
+                status: .budgetExhausted, message: "\(wallBudget) ran out while \(id) (\(name)) ran", stage: "budget")
+        }
 
         // Redacted piece by piece before any JSON escaping, so that a value with quotes or
         // backslashes is still found; then once more as a whole.
@@ -284,6 +335,7 @@ extension AgentRun {
                 redactions: redactions.isEmpty
                     ? nil
                     : redactions.keys.sorted().map { ToolResult.Redaction(secret: $0, count: redactions[$0] ?? 0) }))
+        if ran[digest] == nil { ran[digest] = (id, content) }
         return content
     }
 

@@ -19,6 +19,9 @@ final class AgentRun {
     let startedAt: Int64
     /// The time of the last recorded event: the run's clock.
     var clock: Int64
+    /// How many events the run has recorded (`run.started` is the first): where a cancellation
+    /// is asked about (``RunCancellation``).
+    var events: Int64 = 1
 
     var messages: [ChatMessage] = []
     var recordedMessages = 0
@@ -32,13 +35,22 @@ final class AgentRun {
     var labels: Set<String> = []
     var approvals: [PolicyInput.Approval] = []
     var recentCalls: [PolicyInput.CallRecord] = []
+    /// The calls that ran, by argument digest (tool and arguments): the first call's id and what
+    /// the model was told, which an identical call later gets again without running.
+    var ran: [String: (callID: String, content: String)] = [:]
+    /// How many times each call that ran was repeated, by argument digest.
+    var repeats: [String: Int] = [:]
 
-    /// How a call's handling ends the run early, if it does.
+    /// How a step ends the run early, if it does.
     struct Stop: Error {
         var status: AgentRunOutcome.Status
         var message: String
-        /// The stage recorded in the `error` event (`budget`, `sandbox`, `registry`, `policy`).
+        /// The stage recorded in the `error` event (`budget`, `sandbox`, `registry`, `policy`,
+        /// `repeat`, `cancel`).
         var stage: String
+        /// What the `error` event records when it is not ``message``: a cancellation records the
+        /// reason alone, which a replay reads back as its stand-in's.
+        var recorded: String? = nil
     }
 
     init(
@@ -56,13 +68,35 @@ final class AgentRun {
 
     /// Appends one typed event and moves the run's clock to its time.
     func record<Payload: RunEventPayload>(_ payload: Payload) throws(TraceError) {
-        clock = try recorder.append(Payload.type, payload.json).time
+        moved(to: try recorder.append(Payload.type, payload.json))
     }
 
     /// Appends an approval's answer.
     func record(_ answer: ApprovalAnswered, granted: Bool) throws(TraceError) {
-        clock = try recorder.append(ApprovalAnswered.type(granted: granted), answer.json).time
+        moved(to: try recorder.append(ApprovalAnswered.type(granted: granted), answer.json))
     }
+
+    private func moved(to receipt: TraceReceipt) {
+        clock = receipt.time
+        events = receipt.seq
+    }
+
+    /// Ends the run as `cancelled` when its cancellation says so at this point.
+    /// - Parameter during: what the run was doing, for the message (`while the model was generating (step 2)`).
+    /// - Throws: ``Stop`` `cancelled`, its recorded reason the cancellation's.
+    func checkCancellation(_ during: @autoclosure () -> String) throws(Stop) {
+        guard let reason = loop.configuration.cancellation.reason(afterEvents: events) else { return }
+        throw Stop(
+            status: .cancelled, message: "the run was cancelled \(during()): \(reason)",
+            stage: AgentLoop.cancellationStage,
+            recorded: reason)
+    }
+
+    /// The wall-time budget's words, for every message that names it.
+    var wallBudget: String { "the wall-time budget (\(budgets.wallSeconds) s)" }
+
+    /// Seconds left of the wall-time budget, on the run's clock (never negative).
+    var remainingSeconds: Double { max(budgets.wallSeconds - elapsed, 0) }
 
     /// `text` with every secret the run knows replaced by `[secret:NAME]`.
     func redacted(_ text: String) -> String {
@@ -84,22 +118,41 @@ final class AgentRun {
             ChatMessage(role: .user, content: redacted(task)),
         ]
         while true {
+            do throws(Stop) {
+                try checkCancellation(steps == 0 ? "before the first model request" : "after step \(steps)")
+            } catch {
+                return try finish(error)
+            }
             if steps >= budgets.maxSteps {
                 return try finish(
                     .budgetExhausted, "the step budget (\(budgets.maxSteps) model requests) is spent", stage: "budget")
             }
             if elapsed >= budgets.wallSeconds {
-                return try finish(
-                    .budgetExhausted, "the wall-time budget (\(budgets.wallSeconds) s) is spent", stage: "budget")
+                return try finish(.budgetExhausted, "\(wallBudget) is spent", stage: "budget")
             }
             steps += 1
             let response: ChatResponse
             do {
                 response = try await ask()
+            } catch let stop as Stop {
+                return try finish(stop)
             } catch let error as ModelError {
+                if error.code == .cancelled {
+                    do throws(Stop) {
+                        try checkCancellation(generating)
+                    } catch {
+                        return try finish(error)
+                    }
+                }
                 let status: AgentRunOutcome.Status =
                     [.unreachable, .timeout, .endpointRefused].contains(error.code) ? .modelUnreachable : .modelError
                 try record(RunError(stage: "model", code: error.code.rawValue, message: error.description))
+                // The request was given what was left of the budget: a timeout recorded past the
+                // budget's end is the budget's (a replay, playing the times back, decides the same).
+                if error.code == .timeout, elapsed >= budgets.wallSeconds {
+                    return try finish(
+                        .budgetExhausted, "\(wallBudget) ran out \(generating)", stage: "budget")
+                }
                 return try finish(status, error.description)
             }
             var assistant = response.message
@@ -113,6 +166,12 @@ final class AgentRun {
                     model: loop.model.name, kind: loop.model.kind, step: steps, content: assistant.content,
                     toolCalls: assistant.toolCalls, finishReason: response.finishReason,
                     usage: .init(inputTokens: response.inputTokens, outputTokens: response.outputTokens)))
+            if response.finishReason == Self.truncatedFinishReason, loop.workflow.model.onTruncation == .error {
+                let message =
+                    "the model's reply at step \(steps) was cut at the token limit (model.max_tokens: \(loop.workflow.model.maxTokens)); raise model.max_tokens, or set model.on_truncation: accept to use cut replies"
+                try record(RunError(stage: "model", code: AgentLoop.truncatedErrorCode, message: message))
+                return try finish(.modelError, message)
+            }
             guard !assistant.toolCalls.isEmpty else {
                 return try finish(.succeeded, "the model gave its final answer", answer: assistant.content ?? "")
             }
@@ -123,7 +182,7 @@ final class AgentRun {
                 } catch let error as TraceError {
                     throw error
                 } catch let stop as Stop {
-                    return try finish(stop.status, stop.message, stage: stop.stage)
+                    return try finish(stop)
                 } catch {
                     return try finish(.failed, "\(error)")
                 }
@@ -131,14 +190,22 @@ final class AgentRun {
         }
     }
 
+    /// The finish reason of a reply the server cut at the token limit.
+    static let truncatedFinishReason = "length"
+
+    /// What the run is doing while the model answers the current step.
+    private var generating: String { "while the model was generating (step \(steps))" }
+
     /// Sends the conversation to the model, recording the request (only the messages it has not
-    /// recorded yet, so the trace does not grow quadratically).
+    /// recorded yet, so the trace does not grow quadratically). The request may take what is left
+    /// of the wall-time budget.
+    /// - Throws: ``ModelError``, ``TraceError``, or ``Stop`` `cancelled`.
     private func ask() async throws -> ChatResponse {
         let settings = loop.workflow.model
         // The last request a budget allows offers no tools: the model is asked for its answer
         // rather than for a call that could only be refused.
         let answerOnly = steps >= budgets.maxSteps || proposals >= budgets.maxToolCalls
-        let request = ChatRequest(
+        var request = ChatRequest(
             messages: messages, tools: answerOnly ? [] : offered, temperature: settings.temperature,
             maxTokens: settings.maxTokens, seed: settings.seed, toolCalling: loop.configuration.toolCalling)
         try record(
@@ -148,6 +215,9 @@ final class AgentRun {
                 messageCount: messages.count,
                 answerOnly: answerOnly ? "the step or tool-call budget allows no further call" : nil))
         recordedMessages = messages.count
+        request.timeoutSeconds = remainingSeconds
+        // Asked here and, live, again if the request is abandoned: both after `model.request`.
+        try checkCancellation(generating)
         progress(.modelRequested(step: steps))
         let clock = ContinuousClock.now
         let response = try await loop.model.complete(request)
@@ -160,11 +230,16 @@ final class AgentRun {
         return response
     }
 
+    private func finish(_ stop: Stop) throws(TraceError) -> AgentRunOutcome {
+        try finish(stop.status, stop.message, stage: stop.stage, recorded: stop.recorded)
+    }
+
     private func finish(
-        _ status: AgentRunOutcome.Status, _ message: String, answer: String? = nil, stage: String? = nil
+        _ status: AgentRunOutcome.Status, _ message: String, answer: String? = nil, stage: String? = nil,
+        recorded: String? = nil
     ) throws(TraceError) -> AgentRunOutcome {
         if let stage, status != .succeeded {
-            try record(RunError(stage: stage, code: status.rawValue, message: message))
+            try record(RunError(stage: stage, code: status.rawValue, message: recorded ?? message))
         }
         try recorder.finish(
             RunFinished(

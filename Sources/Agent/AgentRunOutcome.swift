@@ -8,10 +8,17 @@ public struct AgentRunOutcome: Sendable, Hashable {
         case budgetExhausted = "budget_exhausted"
         /// Calls kept being denied (the agent's circuit breaker) and the run ended.
         case denied
+        /// The model kept proposing a call identical to one that already ran (same tool, same
+        /// arguments) more often than `budgets.max_repeats` allows, and the run ended.
+        case repeating
         /// The model could not be reached (down, refused, timed out).
         case modelUnreachable = "model_unreachable"
-        /// The model answered with something unusable (HTTP error, malformed reply, spent script).
+        /// The model answered with something unusable (HTTP error, malformed reply, spent script,
+        /// a reply cut at the token limit).
         case modelError = "model_error"
+        /// The run was cancelled (Ctrl-C or SIGTERM at the command line): the request in flight
+        /// was abandoned, a running tool killed, and the ending recorded.
+        case cancelled
         /// Airlock could not go on (the sandbox could not be set up).
         case failed
     }

@@ -5,10 +5,14 @@ import Tools
 /// outcomes in a replay.
 public protocol ToolStepRunning: Sendable {
     /// Runs one allowed call.
+    /// - Parameter timeLimit: the most seconds the call may take, when less than its manifest's
+    ///   limit: what is left of the run's wall budget (`nil`: the manifest's).
     /// - Returns: the result; a non-zero exit or a timeout is an outcome in it.
     /// - Throws: ``ToolStepFailure`` when the call could not run.
-    func perform(_ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext, call: ToolCallIdentity)
-        async throws(ToolStepFailure) -> ToolRunResult
+    func perform(
+        _ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext, call: ToolCallIdentity,
+        timeLimit: Double?
+    ) async throws(ToolStepFailure) -> ToolRunResult
 }
 
 /// A call that could not run: what the trace records and what the model is told.
@@ -39,11 +43,12 @@ public struct ToolStepFailure: Error, Sendable, Hashable {
 }
 
 extension ToolRunner: ToolStepRunning {
-    public func perform(_ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext, call: ToolCallIdentity)
-        async throws(ToolStepFailure) -> ToolRunResult
-    {
+    public func perform(
+        _ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext, call: ToolCallIdentity,
+        timeLimit: Double?
+    ) async throws(ToolStepFailure) -> ToolRunResult {
         do {
-            return try await run(tool, arguments: arguments, context: context, call: call)
+            return try await run(tool, arguments: arguments, context: context, call: call, timeLimit: timeLimit)
         } catch {
             throw ToolStepFailure(error)
         }

@@ -161,17 +161,27 @@ extension Workflow {
         if tools.isEmpty { problem("/tools", "must list at least one registered tool") }
         let policyPath = string("/policy") ?? ""
 
-        checkKeys(root["model"], "/model", ["temperature", "max_tokens", "seed"])
+        checkKeys(root["model"], "/model", ["temperature", "max_tokens", "seed", "on_truncation"])
         var model = ModelSettings()
         if let value = number("/model/temperature", minimum: 0, maximum: 2) { model.temperature = value }
         if let value = integer("/model/max_tokens", minimum: 1, maximum: 1 << 20) { model.maxTokens = value }
         model.seed = integer("/model/seed", minimum: Int64(Int32.min), maximum: Int64(Int32.max))
+        if let value = document.value.value(at: "/model/on_truncation") {
+            if let handling = value.stringValue.flatMap(TruncationHandling.init(rawValue:)) {
+                model.onTruncation = handling
+            } else {
+                problem(
+                    "/model/on_truncation",
+                    "must be one of \(TruncationHandling.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
 
-        checkKeys(root["budgets"], "/budgets", ["max_steps", "max_tool_calls", "wall_seconds"])
+        checkKeys(root["budgets"], "/budgets", ["max_steps", "max_tool_calls", "wall_seconds", "max_repeats"])
         var budgets = Budgets()
         if let value = integer("/budgets/max_steps", minimum: 1, maximum: 1000) { budgets.maxSteps = value }
         if let value = integer("/budgets/max_tool_calls", minimum: 0, maximum: 10000) { budgets.maxToolCalls = value }
         if let value = number("/budgets/wall_seconds", minimum: 1, maximum: 86400) { budgets.wallSeconds = value }
+        if let value = integer("/budgets/max_repeats", minimum: 0, maximum: 1000) { budgets.maxRepeats = value }
 
         checkKeys(root["approval"], "/approval", ["mode", "pre_approved", "timeout"])
         var approval = ApprovalMode.ask

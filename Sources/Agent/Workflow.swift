@@ -23,7 +23,16 @@ public struct Workflow: Sendable, Hashable {
         public var description: String
     }
 
-    /// Sampling settings sent with every model request.
+    /// What the run does with a reply the server cut at the token limit (`finish_reason: length`).
+    public enum TruncationHandling: String, Sendable, Hashable, CaseIterable {
+        /// The run ends as `model_error` with code `truncated` (the default): a cut reply may be
+        /// a half-written answer or call.
+        case error
+        /// The cut reply is used as it is.
+        case accept
+    }
+
+    /// Sampling settings sent with every model request, and what a cut reply does.
     public struct ModelSettings: Sendable, Hashable {
         /// Sampling temperature (default 0.2).
         public var temperature: Double = 0.2
@@ -31,37 +40,58 @@ public struct Workflow: Sendable, Hashable {
         public var maxTokens: Int = 1024
         /// The sampling seed, or `nil`.
         public var seed: Int?
+        /// What a reply cut at ``maxTokens`` does (default ``TruncationHandling/error``).
+        public var onTruncation: TruncationHandling = .error
 
         /// Creates settings.
         /// - Parameters:
         ///   - temperature: sampling temperature (default 0.2).
         ///   - maxTokens: the most tokens per answer (default 1024).
         ///   - seed: the sampling seed (default none).
-        public init(temperature: Double = 0.2, maxTokens: Int = 1024, seed: Int? = nil) {
+        ///   - onTruncation: what a cut reply does (default: the run ends as `model_error`).
+        public init(
+            temperature: Double = 0.2, maxTokens: Int = 1024, seed: Int? = nil,
+            onTruncation: TruncationHandling = .error
+        ) {
             self.temperature = temperature
             self.maxTokens = maxTokens
             self.seed = seed
+            self.onTruncation = onTruncation
         }
     }
 
     /// How far a run may go.
     public struct Budgets: Sendable, Hashable {
+        /// How many times, by default, a call identical to one that already ran is answered from
+        /// the record before the next repeat ends the run: 2.
+        public static let defaultMaxRepeats = 2
+
         /// The most model requests (default 10).
         public var maxSteps: Int = 10
         /// The most tool calls proposed (default 20).
         public var maxToolCalls: Int = 20
-        /// The longest a run may take, in seconds (default 600).
+        /// The longest a run may take, in seconds, model requests and tool runs included
+        /// (default 600).
         public var wallSeconds: Double = 600
+        /// How many times a call identical to one that already ran (same tool, same argument
+        /// digest) is answered from the record; one more ends the run as `repeating`
+        /// (default ``defaultMaxRepeats``).
+        public var maxRepeats: Int = Budgets.defaultMaxRepeats
 
         /// Creates budgets.
         /// - Parameters:
         ///   - maxSteps: the most model requests (default 10).
         ///   - maxToolCalls: the most tool calls proposed (default 20).
         ///   - wallSeconds: the longest a run may take (default 600 s).
-        public init(maxSteps: Int = 10, maxToolCalls: Int = 20, wallSeconds: Double = 600) {
+        ///   - maxRepeats: repeats of one call answered from the record (default 2).
+        public init(
+            maxSteps: Int = 10, maxToolCalls: Int = 20, wallSeconds: Double = 600,
+            maxRepeats: Int = Budgets.defaultMaxRepeats
+        ) {
             self.maxSteps = maxSteps
             self.maxToolCalls = maxToolCalls
             self.wallSeconds = wallSeconds
+            self.maxRepeats = maxRepeats
         }
     }
 

@@ -11,6 +11,9 @@ extension ExitCode {
     static let budgetExhausted = ExitCode(3)
     /// `run`: calls kept being refused (policy or approval) and the run ended without an answer.
     static let runDenied = ExitCode(4)
+    /// `run`: the model kept repeating a call that already ran (`budgets.max_repeats`) and the
+    /// run ended without an answer.
+    static let runRepeating = ExitCode(5)
     /// Bad usage: unknown flag, malformed value (EX_USAGE).
     static let usage = ExitCode(64)
     /// The input file is malformed: manifest, policy, workflow, call (EX_DATAERR).

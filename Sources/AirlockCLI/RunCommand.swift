@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import Model
 import Runs
+import Synchronization
 import Trace
 
 #if canImport(Glibc)
@@ -14,15 +15,20 @@ import Trace
 /// line per step on stderr, and ends with the final answer and the run id on stdout.
 ///
 /// Exit codes (docs/cli.md): 0 answered; 3 a budget was spent; 4 calls kept being refused and the
-/// run ended; 69 the model is unreachable or could not answer; 64 bad usage (parameter, endpoint);
-/// 65 a bad workflow, policy or model script; 66 a missing workflow; 74 the trace or registry
-/// could not be used; 125 the sandbox could not be set up.
+/// run ended; 5 the model kept repeating a call; 69 the model is unreachable or could not answer;
+/// 64 bad usage (parameter, endpoint); 65 a bad workflow, policy or model script; 66 a missing
+/// workflow; 74 the trace or registry could not be used; 125 the sandbox could not be set up;
+/// 130 / 143 cancelled by SIGINT (Ctrl-C) / SIGTERM.
+///
+/// The first SIGINT or SIGTERM cancels the run's task: the model's request is abandoned, a
+/// running tool is killed, and the agent records the ending (`cancelled`); a second exits at
+/// once, the run left incomplete (signed through its last step).
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run an agent workflow: the model proposes, the policy decides, the sandbox runs, the trace records.",
         discussion:
-            "Exit codes: 0 answered, 3 budget exhausted, 4 denied and ended, 69 model unreachable, 65 bad workflow (docs/cli.md)."
+            "Exit codes: 0 answered, 3 budget exhausted, 4 denied and ended, 5 repeating, 69 model unreachable, 65 bad workflow, 130/143 cancelled by Ctrl-C/SIGTERM (docs/cli.md). Ctrl-C once cancels the run and records its end; twice quits at once."
     )
 
     @Argument(help: "The workflow file (e.g. manifests/workflows/log-triage.yaml).")
@@ -64,6 +70,7 @@ struct RunCommand: AsyncParsableCommand {
         let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1
         let printer = RunProgressPrinter(quiet: quiet, animated: interactive)
         let constructor = RunConstructor(home: home)
+        let cancellation = TaskCancellation()
         let prepared: PreparedRun
         let store: TraceStore
         let key: TraceSigningKey
@@ -72,7 +79,8 @@ struct RunCommand: AsyncParsableCommand {
                 workflow: ToolsCLI.url(workflow), parameters: try RunRequest.parameters(parameters),
                 model: model.map(RunRequest.ModelChoice.endpoint) ?? .embedded, toolCalling: toolCalling,
                 preApproved: approve, workspace: workspace.map(ToolsCLI.url), runID: runID, principal: Self.userName(),
-                prompt: interactive ? RunTerminalApprover(printer: printer) : RunApprovalNotice())
+                prompt: interactive ? RunTerminalApprover(printer: printer) : RunApprovalNotice(),
+                cancellation: cancellation)
             (store, key) = try constructor.trace()
             prepared = try constructor.live(request) { line in
                 if !quiet { ToolsCLI.printError("model: \(line)") }
@@ -80,16 +88,47 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw RunsCLI.fail(error)
         }
+        let runID = Mutex<String?>(nil)
+        let progress = printer.report
+        let task = Task { () -> Result<AgentRunOutcome, AgentError> in
+            do throws(AgentError) {
+                return .success(
+                    try await prepared.run(store: store, key: key) { event in
+                        if case .started(let id) = event { runID.withLock { $0 = id } }
+                        progress(event)
+                    })
+            } catch {
+                return .failure(error)
+            }
+        }
+        let signals = RunSignals(
+            onFirst: { signal in
+                cancellation.request(RunSignals.reason(signal))
+                task.cancel()
+                let run = runID.withLock { $0 }.map { "run \(TerminalText.escape($0)) " } ?? "the run "
+                printer.line(
+                    "\(RunSignals.name(signal)): cancelling \(run)(\(signal == SIGINT ? "Ctrl-C" : "the signal") again quits at once, leaving it incomplete)"
+                )
+            },
+            onSecond: { signal in
+                printer.restoreTerminal()
+                let run = runID.withLock { $0 }.map { "run \(TerminalText.escape($0))" } ?? "the run"
+                ToolsCLI.printError(
+                    "\(RunSignals.name(signal)) again: quitting at once; \(run) is left incomplete, signed through its last step (`airlock trace verify`)"
+                )
+                RunSignals.exitNow(signal)
+            })
+        let result = await task.value
         let outcome: AgentRunOutcome
-        do throws(AgentError) {
-            outcome = try await prepared.run(store: store, key: key, progress: printer.report)
-        } catch {
-            printer.stop()
+        switch result {
+        case .success(let value): outcome = value
+        case .failure(let error):
+            printer.restoreTerminal()
             throw Self.fail(error)
         }
-        printer.stop()
+        printer.restoreTerminal()
         report(outcome, workspace: prepared.workspace)
-        if let code = Self.exitCode(for: outcome.status) { throw code }
+        if let code = Self.exitCode(for: outcome.status, signal: signals.first) { throw code }
     }
 
     private func report(_ outcome: AgentRunOutcome, workspace: URL?) {
@@ -116,12 +155,16 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The exit code for an outcome, or `nil` for success.
-    static func exitCode(for status: AgentRunOutcome.Status) -> ExitCode? {
+    /// - Parameter signal: the signal that cancelled the run, if one did (default SIGINT's code
+    ///   for a run cancelled otherwise).
+    static func exitCode(for status: AgentRunOutcome.Status, signal: Int32? = nil) -> ExitCode? {
         switch status {
         case .succeeded: nil
         case .budgetExhausted: .budgetExhausted
         case .denied: .runDenied
+        case .repeating: .runRepeating
         case .modelUnreachable, .modelError: .modelUnavailable
+        case .cancelled: ExitCode(RunSignals.exitCode(signal ?? SIGINT))
         case .failed: .sandboxSetup
         }
     }

@@ -4,11 +4,26 @@ import Foundation
 import Synchronization
 
 /// Prints `airlock run`'s progress on stderr: one line per step (proposal, decision, run time),
-/// and a spinner while the model generates when stderr is a terminal.
+/// and a spinner while the model generates when stderr is a terminal (the cursor hidden while it
+/// spins, shown again whenever it stops, an early exit included).
 final class RunProgressPrinter: Sendable {
     private let quiet: Bool
     private let animated: Bool
-    private let spinner = Mutex<Task<Void, Never>?>(nil)
+
+    /// The spinner's task and whether it may still draw; frames and clearing are written under
+    /// this lock, so no frame is drawn after the line was cleared.
+    private struct Spinner {
+        var task: Task<Void, Never>?
+        var drawing = false
+    }
+
+    private let spinner = Mutex(Spinner())
+
+    /// The control sequences the spinner uses: back to the line's start, erase it; hide and show
+    /// the cursor.
+    static let clearLine = "\r\u{1B}[2K"
+    static let hideCursor = "\u{1B}[?25l"
+    static let showCursor = "\u{1B}[?25h"
 
     init(quiet: Bool, animated: Bool) {
         self.quiet = quiet
@@ -34,14 +49,42 @@ final class RunProgressPrinter: Sendable {
     /// Stops the spinner, if one runs.
     func stop() { stopSpinner() }
 
+    /// Leaves the terminal as it was before the run: the spinner's line cleared, the cursor shown
+    /// (also when no spinner ran, so that an exit at any moment restores it).
+    func restoreTerminal() {
+        stopSpinner()
+        if animated && !quiet { write(Self.clearLine + Self.showCursor) }
+    }
+
     private func stopSpinner() {
-        let task = spinner.withLock { current -> Task<Void, Never>? in
-            defer { current = nil }
-            return current
+        let task = spinner.withLock { state -> Task<Void, Never>? in
+            defer { state = Spinner() }
+            if state.drawing { write(Self.clearLine + Self.showCursor) }
+            return state.task
         }
-        if let task {
-            task.cancel()
-            write("\r\u{1B}[2K")
+        task?.cancel()
+    }
+
+    private func startSpinner(step: Int) {
+        stopSpinner()
+        // Started under the lock, so that its first frame already sees it may draw.
+        spinner.withLock { state in
+            write(Self.hideCursor)
+            state.drawing = true
+            state.task = Task.detached { [self] in
+                let frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+                var i = 0
+                while !Task.isCancelled {
+                    let drawn = self.spinner.withLock { state -> Bool in
+                        guard state.drawing else { return false }
+                        self.write("\r\(frames[i % frames.count]) step \(step): the model is generating…")
+                        return true
+                    }
+                    guard drawn else { return }
+                    i += 1
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+            }
         }
     }
 
@@ -52,16 +95,7 @@ final class RunProgressPrinter: Sendable {
         case .modelRequested(let step):
             guard !quiet else { return }
             if animated {
-                let task = Task.detached { [self] in
-                    let frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
-                    var i = 0
-                    while !Task.isCancelled {
-                        self.write("\r\(frames[i % frames.count]) step \(step): the model is generating…")
-                        i += 1
-                        try? await Task.sleep(for: .milliseconds(100))
-                    }
-                }
-                spinner.withLock { $0 = task }
+                startSpinner(step: step)
             } else {
                 line("step \(step): asking the model…")
             }
@@ -80,6 +114,8 @@ final class RunProgressPrinter: Sendable {
             line("  \(terminal: id) approval \(granted ? "granted" : "refused") by \(terminal: approver)")
         case .executed(let id, let tool, let exitCode, let seconds):
             line("  \(terminal: id) ran \(terminal: tool): exit \(exitCode) in \(Units.duration(seconds))")
+        case .repeated(let id, let earlier):
+            line("  \(terminal: id) repeats \(terminal: earlier): answered from the record, not run again")
         }
     }
 }

@@ -470,6 +470,11 @@ __attribute__((noreturn)) static void al_child_run(const struct al_prespawned *c
     const struct al_base_plan *base = ctx->base;
     const struct al_run_plan *run = ctx->run;
 
+    /* A session (and process group) of its own, with no controlling terminal: the caller's
+     * Ctrl-C, a hangup or job control never reach a confined program; Airlock alone ends it,
+     * through its pidfd. */
+    if (!run->keep_terminal) AL_CHECK(ctx, AL_SYS0(SYS_setsid), AL_STAGE_SETSID, -1);
+
     for (size_t i = 0; i < run->op_count; i++) al_child_mount_op(ctx, &run->ops[i], AL_STAGE_RUN_OPS, (int32_t)i);
 
     if (ctx->host_tree >= 0) AL_SYS1(SYS_close, ctx->host_tree);
@@ -1085,6 +1090,7 @@ const char *al_stage_name(int32_t stage) {
     case AL_STAGE_HOST_TREE: return "open_tree(host, OPEN_TREE_CLONE)";
     case AL_STAGE_BIND_SOURCE: return "open_tree(OPEN_TREE_CLONE)";
     case AL_STAGE_TEMPLATE: return "template";
+    case AL_STAGE_SETSID: return "setsid";
     default: return "unknown stage";
     }
 }

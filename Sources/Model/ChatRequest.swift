@@ -16,12 +16,16 @@ public struct ChatRequest: Sendable, Hashable {
     public var seed: Int?
     /// How the tools are offered and calls come back. Default ``ToolCallingMode/native``.
     public var toolCalling: ToolCallingMode
+    /// The longest this request may take, in seconds, when tighter than the client's own bound:
+    /// the time the run has left of its wall budget. Not sent to the server.
+    public var timeoutSeconds: Double?
 
     /// Creates a request.
     public init(
         messages: [ChatMessage], tools: [JSONValue] = [], model: String = "local", temperature: Double? = nil,
-        maxTokens: Int? = nil, seed: Int? = nil, toolCalling: ToolCallingMode = .native
+        maxTokens: Int? = nil, seed: Int? = nil, toolCalling: ToolCallingMode = .native, timeoutSeconds: Double? = nil
     ) {
+        self.timeoutSeconds = timeoutSeconds
         self.messages = messages
         self.tools = tools
         self.model = model

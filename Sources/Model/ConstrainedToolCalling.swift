@@ -187,7 +187,8 @@ public enum ConstrainedToolCalling {
             reply.message = ChatMessage(
                 role: .assistant, content: nil,
                 toolCalls: [ModelToolCall(id: nil, name: tool, arguments: arguments.canonicalString)])
-            reply.finishReason = "tool_calls"
+            // A reply the server cut at the token limit says so, whatever it parsed into.
+            reply.finishReason = response.finishReason == "length" ? "length" : "tool_calls"
             return reply
         }
         if let final = members[finalField] {

@@ -9,8 +9,11 @@ public struct ModelError: Error, Sendable, Hashable, CustomStringConvertible {
         case endpointRefused = "endpoint-refused"
         /// Nothing answers at the endpoint (connection refused, no socket file, host unknown).
         case unreachable
-        /// The server did not answer in time.
+        /// The server did not answer in time (the client's bound, or the time the run had left).
         case timeout
+        /// The request was abandoned because its task was cancelled (the run was cancelled while
+        /// the model generated): the connection is closed without waiting for the answer.
+        case cancelled
         /// The server answered with a non-2xx status; the message carries its body.
         case httpStatus = "http-status"
         /// The reply is larger than the configured bound.

@@ -61,36 +61,59 @@ public struct OpenAIChatClient: ChatModel {
     public var kind: String { "openai-compatible" }
 
     /// Sends `request` and parses the reply.
-    /// - Throws: ``ModelError``: `unreachable`, `timeout`, `http-status` (with the body),
-    ///   `response-too-large`, `malformed-response`; `invalid-tool-reply` in constrained mode.
+    ///
+    /// The request is bounded by the client's ``Configuration/timeoutSeconds`` or the request's
+    /// own ``ChatRequest/timeoutSeconds``, whichever is shorter. Cancelling the calling task
+    /// abandons the exchange at once (the connection is closed; no answer is waited for).
+    /// - Throws: ``ModelError``: `unreachable`, `timeout`, `cancelled`, `http-status` (with the
+    ///   body), `response-too-large`, `malformed-response`; `invalid-tool-reply` in constrained mode.
     public func complete(_ request: ChatRequest) async throws(ModelError) -> ChatResponse {
         var request = request
         request.model = configuration.modelName
         let body = request.json.canonicalBytes
-        let result: Result<ChatResponse, ModelError> = await withCheckedContinuation { continuation in
-            // Blocking socket I/O runs on its own thread, off the cooperative pool.
-            let thread = Thread {
-                continuation.resume(returning: Result { () throws(ModelError) in try self.exchange(body) })
+        var tightened = configuration
+        if let timeout = request.timeoutSeconds {
+            tightened.timeoutSeconds = min(tightened.timeoutSeconds, max(timeout, 0))
+        }
+        let bounds = tightened
+        let interrupt: SocketInterrupt
+        do {
+            interrupt = try SocketInterrupt()
+        } catch {
+            throw ModelError(.unreachable, "model \(endpoint): the request could not be prepared", cause: error.text)
+        }
+        let result: Result<ChatResponse, ModelError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                // Blocking socket I/O runs on its own thread, off the cooperative pool.
+                let thread = Thread {
+                    continuation.resume(
+                        returning: Result { () throws(ModelError) in
+                            try self.exchange(body, bounds: bounds, interrupt: interrupt)
+                        })
+                }
+                thread.start()
             }
-            thread.start()
+        } onCancel: {
+            interrupt.fire()
         }
         return try request.interpret(result.get())
     }
 
-    private func exchange(_ body: [UInt8]) throws(ModelError) -> ChatResponse {
-        let deadline = Date(timeIntervalSinceNow: configuration.timeoutSeconds)
-        let socket = try connect(deadline: deadline)
+    private func exchange(_ body: [UInt8], bounds: Configuration, interrupt: SocketInterrupt) throws(ModelError)
+        -> ChatResponse
+    {
+        let deadline = Date(timeIntervalSinceNow: bounds.timeoutSeconds)
+        let socket = try connect(deadline: deadline, interrupt: interrupt)
         let (path, host) =
             switch endpoint {
             case .unix(_, let requestPath): (requestPath, "localhost")
             case .tcp(let host, let port, let requestPath): (requestPath, "\(host):\(port)")
             case .script: (ModelEndpoint.defaultRequestPath, "localhost")
             }
-        var connection = HTTPConnection(
-            socket: socket, maxResponseBytes: configuration.maxResponseBytes, deadline: deadline)
+        var connection = HTTPConnection(socket: socket, maxResponseBytes: bounds.maxResponseBytes, deadline: deadline)
         return try Self.interpret(
             { () throws(HTTPConnection.Failure) in try connection.post(path: path, host: host, body: body) },
-            endpoint: endpoint, configuration: configuration)
+            endpoint: endpoint, configuration: bounds)
     }
 
     /// Parses a whole model reply (HTTP/1.1 status line, headers, body) exactly as ``complete(_:)``
@@ -121,9 +144,12 @@ public struct OpenAIChatClient: ChatModel {
             response = try read()
         } catch {
             switch error {
+            case .socket(let failure) where failure.isCancelled:
+                throw cancelled(endpoint)
             case .socket(let failure) where failure.isTimeout:
                 throw ModelError(
-                    .timeout, "model \(endpoint): no complete answer within \(configuration.timeoutSeconds) s",
+                    .timeout,
+                    "model \(endpoint): no complete answer within \(Self.seconds(configuration.timeoutSeconds)) s",
                     cause: failure.text)
             case .socket(let failure):
                 throw ModelError(.unreachable, "model \(endpoint): the connection failed", cause: failure.text)
@@ -150,14 +176,26 @@ public struct OpenAIChatClient: ChatModel {
         return try ChatResponse(json: json)
     }
 
-    private func connect(deadline: Date) throws(ModelError) -> Socket {
+    /// `seconds` as the messages show it: to a tenth of a second.
+    static func seconds(_ seconds: Double) -> String {
+        let tenths = (seconds * 10).rounded() / 10
+        return tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)
+    }
+
+    private static func cancelled(_ endpoint: ModelEndpoint) -> ModelError {
+        ModelError(.cancelled, "model \(endpoint): the request was cancelled before the answer came")
+    }
+
+    private func connect(deadline: Date, interrupt: SocketInterrupt) throws(ModelError) -> Socket {
         var delay = configuration.initialBackoffSeconds
         var attempt = 0
         while true {
+            if interrupt.hasFired { throw Self.cancelled(endpoint) }
             do throws(Socket.Failure) {
                 switch endpoint {
-                case .unix(let path, _): return try Socket.connect(unixPath: path)
-                case .tcp(let host, let port, _): return try Socket.connect(host: host, port: port)
+                case .unix(let path, _): return try Socket.connect(unixPath: path, interrupt: interrupt)
+                case .tcp(let host, let port, _):
+                    return try Socket.connect(host: host, port: port, interrupt: interrupt)
                 case .script: throw Socket.Failure.notASocket("\(endpoint)")
                 }
             } catch {
@@ -170,7 +208,7 @@ public struct OpenAIChatClient: ChatModel {
                         cause: error.text)
                 }
                 attempt += 1
-                Thread.sleep(forTimeInterval: delay)
+                if interrupt.sleep(seconds: delay) { throw Self.cancelled(endpoint) }
                 delay *= 2
             }
         }

@@ -4,7 +4,8 @@ import Trace
 /// `run.finished`: how the run ended, with its counters and the answer.
 public struct RunFinished: RunEventPayload {
     public static let type = TraceEventType.runFinished
-    /// `succeeded`, `budget_exhausted`, `denied`, `model_unreachable`, `model_error`, `failed`.
+    /// `succeeded`, `budget_exhausted`, `denied`, `repeating`, `model_unreachable`, `model_error`,
+    /// `cancelled`, `failed`.
     public var status: String
     /// Why, for a person.
     public var message: String
@@ -45,7 +46,7 @@ public struct RunFinished: RunEventPayload {
 /// `error`: something failed at a stage; a run records it and goes on or ends.
 public struct RunError: RunEventPayload {
     public static let type = TraceEventType.error
-    /// `model`, `tool`, `proposal`, `budget`, `policy`, `sandbox`, `registry`.
+    /// `model`, `tool`, `proposal`, `budget`, `policy`, `repeat`, `cancel`, `sandbox`, `registry`.
     public var stage: String
     /// The error's code (`unreachable`, `malformed-call`, …).
     public var code: String?

@@ -15,6 +15,10 @@ public struct RunStarted: RunEventPayload {
     /// The version of the run-event payloads this run was recorded with (see ``currentSchema``).
     public var schema: Int
     /// The run-event schema this Airlock records; a replay refuses a run recorded with another.
+    /// 3: approvals by another person (request ids, scopes, sources, separation of duties);
+    /// runs can end `cancelled` or `repeating`, a cut reply ends the run unless the workflow
+    /// accepts it (`model.on_truncation`), repeated calls are answered from the record
+    /// (`budgets.max_repeats`).
     public static let currentSchema = 3
     /// The workflow's name (also in the trace's index; required by `run.started`'s schema).
     public var workflow: String
@@ -132,11 +136,14 @@ public struct RunStarted: RunEventPayload {
         public var embedded: Embedded?
         /// The constrained offer's digest and what it left out, in constrained mode.
         public var constrained: Constrained?
+        /// What a reply cut at the token limit did: `error` (the run ends as `model_error`) or
+        /// `accept` (the workflow's `model.on_truncation`).
+        public var onTruncation: String
 
         /// Creates model facts.
         public init(
             name: String, kind: String, toolCalling: ToolCallingMode, sampling: Sampling, embedded: Embedded? = nil,
-            constrained: Constrained? = nil
+            constrained: Constrained? = nil, onTruncation: String = "error"
         ) {
             self.name = name
             self.kind = kind
@@ -144,11 +151,13 @@ public struct RunStarted: RunEventPayload {
             self.sampling = sampling
             self.embedded = embedded
             self.constrained = constrained
+            self.onTruncation = onTruncation
         }
 
         enum CodingKeys: String, CodingKey {
             case name, kind, sampling, embedded, constrained
             case toolCalling = "tool_calling"
+            case onTruncation = "on_truncation"
         }
     }
 
@@ -242,18 +251,23 @@ public struct RunStarted: RunEventPayload {
         public var maxToolCalls: Int
         /// The longest the run may take, in seconds.
         public var wallSeconds: Double
+        /// How many times a call identical to one that ran was answered from the record before
+        /// the next repeat ended the run.
+        public var maxRepeats: Int
 
         /// Creates budgets.
-        public init(maxSteps: Int, maxToolCalls: Int, wallSeconds: Double) {
+        public init(maxSteps: Int, maxToolCalls: Int, wallSeconds: Double, maxRepeats: Int = 2) {
             self.maxSteps = maxSteps
             self.maxToolCalls = maxToolCalls
             self.wallSeconds = wallSeconds
+            self.maxRepeats = maxRepeats
         }
 
         enum CodingKeys: String, CodingKey {
             case maxSteps = "max_steps"
             case maxToolCalls = "max_tool_calls"
             case wallSeconds = "wall_seconds"
+            case maxRepeats = "max_repeats"
         }
     }
 

@@ -92,6 +92,9 @@ public struct ToolResult: RunEventPayload {
     public var redactions: [Redaction]?
     /// `true` when the call did not run (refused by policy or approval, or could not start).
     public var refused: Bool?
+    /// For a call identical to one that already ran (same tool, same argument digest): that
+    /// call's id. The tool did not run again; the content repeats that call's result with a note.
+    public var repeatOf: String?
 
     /// One masked secret.
     public struct Redaction: Sendable, Hashable, Codable {
@@ -110,8 +113,9 @@ public struct ToolResult: RunEventPayload {
     /// Creates the record of a result.
     public init(
         callID: String, content: String, truncated: Bool? = nil, bytes: Int? = nil, labels: [String]? = nil,
-        redactions: [Redaction]? = nil, refused: Bool? = nil
+        redactions: [Redaction]? = nil, refused: Bool? = nil, repeatOf: String? = nil
     ) {
+        self.repeatOf = repeatOf
         self.callID = callID
         self.content = content
         self.truncated = truncated
@@ -124,5 +128,6 @@ public struct ToolResult: RunEventPayload {
     enum CodingKeys: String, CodingKey {
         case content, truncated, bytes, labels, redactions, refused
         case callID = "call_id"
+        case repeatOf = "repeat_of"
     }
 }

@@ -1,3 +1,4 @@
+import Agent
 import AirlockCore
 import Model
 import RunEvents
@@ -33,7 +34,8 @@ public final class RecordedModel: ChatModel {
             events.compactMap { event in
                 switch event {
                 case .modelResponse(let response): .answered(response.response)
-                case .error(let error) where error.stage == "model":
+                // A cut reply the loop refused is its own finding about an answer it had.
+                case .error(let error) where error.stage == "model" && error.code != AgentLoop.truncatedErrorCode:
                     // The recorded message is the whole description: replayed without a cause,
                     // it describes itself the same.
                     .failed(

@@ -92,9 +92,10 @@ public final class RecordedToolSteps: ToolStepRunning {
             })
     }
 
-    public func perform(_ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext, call: ToolCallIdentity)
-        async throws(ToolStepFailure) -> ToolRunResult
-    {
+    public func perform(
+        _ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext, call: ToolCallIdentity,
+        timeLimit: Double?
+    ) async throws(ToolStepFailure) -> ToolRunResult {
         switch outcomes.next() {
         case .executed(let executed):
             let argv: [String]

@@ -13,7 +13,8 @@ extension RunConstructor {
     /// Everything comes from the record: the workflow text, the policy text, the tool versions
     /// (manifests and digests), the model's name and sampling, the principal, the breaker and the
     /// recorder's options from `run.started`; the model's answers and failures, the tool outcomes,
-    /// the approvals and the event times from the events that follow. No home, registry, checkout
+    /// the approvals, the point and reason of a cancellation and the event times from the events
+    /// that follow. No home, registry, checkout
     /// or model is needed, and nothing would be executed.
     /// - Parameters:
     ///   - runID: the run's id (the rebuilt run records under the same id).
@@ -41,6 +42,7 @@ extension RunConstructor {
         configuration.embedded = started.model.embedded
         configuration.airlockVersion = started.airlock
         configuration.decisionObserver = decisionObserver
+        configuration.cancellation = RecordedCancellation(events: events)
         let proposals = events.compactMap { event -> ToolProposed? in
             if case .toolProposed(let proposal) = event { return proposal }
             return nil
@@ -74,8 +76,10 @@ extension RunConstructor {
                 yaml: text, label: "run \(runID)'s workflow \(started.workflow)",
                 base: URL(fileURLWithPath: "/", isDirectory: true), sha256: SHA256.hex(Array(text.utf8)))
             workflow.path = started.workflowFile.path
-            workflow.model = Workflow.ModelSettings(
-                temperature: sampling.temperature, maxTokens: sampling.maxTokens, seed: sampling.seed)
+            // What a cut reply does comes from the recorded text itself, like the budgets.
+            workflow.model.temperature = sampling.temperature
+            workflow.model.maxTokens = sampling.maxTokens
+            workflow.model.seed = sampling.seed
             return (workflow, try PolicyDocument(text: started.policy.text, path: started.policy.path))
         } catch {
             throw RunsError(

@@ -81,6 +81,7 @@ public struct RunConstructor: Sendable {
             runID: request.runID, toolCalling: mode)
         configuration.embedded = model.facts
         configuration.secretRedactor = secrets?.redactor
+        if let cancellation = request.cancellation { configuration.cancellation = cancellation }
         let registry = ToolRegistry(home: home.root)
         let loop = AgentLoop(
             workflow: workflow, policy: policy, catalog: RegistryCatalog(registry: registry),

@@ -38,14 +38,19 @@ public struct RunRequest: Sendable {
     public var prompt: (any ApprovalPrompt)?
     /// Where relative paths in ``model`` (a script) are taken from.
     public var base: URL
+    /// What the front door cancels the run with (it requests a reason, then cancels the run's
+    /// task), or `nil` for a fresh ``TaskCancellation``.
+    public var cancellation: TaskCancellation?
 
     /// Creates a request.
     public init(
         workflow: URL, parameters: [String: String] = [:], model: ModelChoice = .embedded, toolCalling: String? = nil,
         preApproved: [String] = [], workspace: URL? = nil, runID: String? = nil, principal: String,
         approver: (any Approver)? = nil, prompt: (any ApprovalPrompt)? = nil,
-        base: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        base: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true),
+        cancellation: TaskCancellation? = nil
     ) {
+        self.cancellation = cancellation
         self.workflow = workflow
         self.parameters = parameters
         self.model = model

@@ -12,6 +12,9 @@ public struct ExecutionRecord: Sendable, Hashable, Codable {
     public var termination: Termination
     /// Whether the wall-clock limit ended the run.
     public var timedOut: Bool
+    /// `true` when the caller's cancellation killed the sandbox (the run it belonged to was
+    /// cancelled); absent otherwise.
+    public var cancelled: Bool?
     /// Whether the kernel's OOM killer ended a process in the sandbox's cgroup.
     public var oomKilled: Bool
     /// Wall-clock time from clone to the end of the sandbox, in seconds.

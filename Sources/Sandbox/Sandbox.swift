@@ -236,6 +236,8 @@ private struct SandboxRun {
         run.landlock_rule_count = rules.count
         run.seccomp = al_bpf_program(length: UInt16(filter.instructionCount), filter: UnsafeRawPointer(filterBytes))
         run.seccomp_listener = notify ? 1 : 0
+        // Given /dev/tty, the program keeps the caller's terminal; otherwise it has none.
+        run.keep_terminal = spec.allowTTY ? 1 : 0
         run.exec_paths = UnsafePointer(arena.array(candidatePointers))
         run.exec_path_count = candidates.count
         run.argv = UnsafePointer(arena.stringArray(argv))
@@ -336,6 +338,7 @@ private struct SandboxRun {
             degradedLayers: degraded.sorted())
         return ExecutionRecord(
             argv: argv, termination: termination, timedOut: outcome.timed_out != 0,
+            cancelled: outcome.cancelled != 0 ? true : nil,
             oomKilled: oomKills > 0, wallSeconds: wall,
             userCPUSeconds: Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
             systemCPUSeconds: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6,

@@ -102,15 +102,28 @@ public struct ToolRunner: Sendable {
             syscallGroups: Set(manifest.syscallGroups))
     }
 
+    /// The shortest wall-time limit a call is given, in seconds: a tighter one (the last moment
+    /// of a run's budget) would round to no limit at all in the sandbox's nanoseconds.
+    public static let shortestTimeLimitSeconds = 0.001
+
     /// Runs one call in the sandbox, with the secrets its manifest declares (removed when it ends).
-    /// - Parameter call: the run and argument digest a per-call token is bound to (default none).
+    /// Cancelling the calling task kills the sandbox (the record says `cancelled`).
+    /// - Parameters:
+    ///   - call: the run and argument digest a per-call token is bound to (default none).
+    ///   - timeLimit: at most this many seconds (what a run has left of its budget), when less
+    ///     than the manifest's `limits.timeoutSeconds` (default: the manifest's).
     /// - Returns: the result; a non-zero exit or a timeout is an outcome in it, not an error.
     /// - Throws: ``ToolsError`` as ``prepare(_:arguments:context:)``, `secret-unavailable` naming
     ///   the secret and the tool, or `sandbox` when the sandbox could not be set up (nothing ran).
     public func run(
-        _ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext, call: ToolCallIdentity? = nil
+        _ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext, call: ToolCallIdentity? = nil,
+        timeLimit: Double? = nil
     ) async throws(ToolsError) -> ToolRunResult {
         var spec = try prepare(tool, arguments: arguments, context: context)
+        if let timeLimit {
+            spec.limits.wallTimeSeconds = min(
+                spec.limits.wallTimeSeconds, max(timeLimit, Self.shortestTimeLimitSeconds))
+        }
         let material = try SecretMaterial(
             tool.manifest.secrets, tool: tool.reference, broker: secrets, call: call, root: secretsRoot,
             owner: sandbox.hostIdentity, deliver: sandbox.runsPrograms)

@@ -110,6 +110,8 @@ public enum TraceOTel {
                 if includeContent, let content = payload["content"] {
                     open.attributes.append(("gen_ai.tool.call.result", content))
                 }
+                // Answered from the record of an identical call: nothing ran.
+                if let earlier = payload["repeat_of"] { open.attributes.append(("airlock.tool.repeat_of", earlier)) }
                 let decision = open.attributes.first { $0.0 == "airlock.policy.decision" }?.1.stringValue
                 let failure: String? =
                     refused

@@ -171,6 +171,7 @@ public struct TraceTimeline: Sendable {
             let bytes = content?["bytes"]?.integerValue ?? Int64(content?.stringValue?.utf8.count ?? 0)
             return "[\(s("call_id"))] \(bytes) bytes to the model"
                 + (p["truncated"]?.boolValue == true ? " (truncated)" : "")
+                + (p["repeat_of"].map { " (repeats \(inline($0)): answered from the record, not run again)" } ?? "")
         case .runFinished:
             return "status \(s("status"))" + (p["answer"].map { ": \(inline($0))" } ?? "")
         case .error:

@@ -126,9 +126,10 @@ struct AgentEndToEndTests {
 
     @Test("a spent step budget ends the run as budget_exhausted, recorded and verifiable")
     func budgetStop() async throws {
-        let search = #"{"pattern": "ERROR", "max_matches": 5}"#
+        // Two different calls: an identical second one would be answered from the record.
         let server = try ChatTestServer(replies: [
-            .completion(calls: [(nil, "logs.search", search)]), .completion(calls: [(nil, "logs.search", search)]),
+            .completion(calls: [(nil, "logs.search", #"{"pattern": "ERROR", "max_matches": 5}"#)]),
+            .completion(calls: [(nil, "logs.search", #"{"pattern": "WARN", "max_matches": 5}"#)]),
             .completion(content: "never reached"),
         ])
         defer { server.stop() }

@@ -67,17 +67,98 @@ struct AgentFixture {
         return workflow
     }
 
+    /// A shipped workflow with its text edited (so that the recorded text, which a replay parses
+    /// again, says what the run did).
+    static func workflow(_ name: String, editing edit: (String) -> String) throws -> Workflow {
+        let url = repository.appendingPathComponent("manifests/workflows/\(name).yaml")
+        let text = edit(try String(contentsOf: url, encoding: .utf8))
+        var workflow = try Workflow(
+            yaml: text, label: url.path, base: url.deletingLastPathComponent(), sha256: SHA256.hex(Array(text.utf8)))
+        workflow.path = url.path
+        return workflow
+    }
+
     /// A loop over the real registry, policy and sandbox.
     func loop(
         _ workflow: Workflow, model: any ChatModel, preApproved: [String] = [], maxConsecutiveDenials: Int = 3,
-        sandbox: any SandboxRunning = Sandbox(), toolCalling: ToolCallingMode = .native
+        sandbox: any SandboxRunning = Sandbox(), toolCalling: ToolCallingMode = .native,
+        cancellation: TaskCancellation = TaskCancellation(), approver: (any Approver)? = nil
     ) throws -> AgentLoop {
-        AgentLoop(
+        var configuration = AgentLoop.Configuration(
+            user: "ana", preApproved: preApproved, approver: approver, maxConsecutiveDenials: maxConsecutiveDenials,
+            toolCalling: toolCalling)
+        configuration.cancellation = cancellation
+        return AgentLoop(
             workflow: workflow, policy: try AgentLoop.loadPolicy(of: workflow), registry: registry,
             runner: ToolRunner(registry: registry, sandbox: sandbox), model: model, context: context,
-            configuration: AgentLoop.Configuration(
-                user: "ana", preApproved: preApproved, maxConsecutiveDenials: maxConsecutiveDenials,
-                toolCalling: toolCalling))
+            configuration: configuration)
+    }
+
+    /// Registers `slow.sleep`, a tool that marks `started` in the workspace and sleeps
+    /// `seconds` (its manifest allows 60), and returns a workflow offering it alone under a policy
+    /// that permits it, with `budgets` YAML (a flow mapping) if given.
+    func slowToolWorkflow(seconds: Int = 30, budgets: String = "{wall_seconds: 300}") throws -> Workflow {
+        let directory = home.appendingPathComponent("slow-tool")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let script = "#!/bin/sh\necho started > /workspace/started\nexec sleep \(seconds)\n"
+        let executable = directory.appendingPathComponent("sleep.sh")
+        try Data(script.utf8).write(to: executable)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: executable.path)
+        let manifest = directory.appendingPathComponent("slow.sleep.yaml")
+        try Data(
+            """
+            name: slow.sleep
+            version: 1.0.0
+            description: Mark the start in the workspace, then sleep.
+            owner: tests@example.org
+            executable: {path: sleep.sh, sha256: \(SHA256.hex(Array(script.utf8)))}
+            argv: []
+            input: {type: object, additionalProperties: false, properties: {}}
+            output: {format: text, maxBytes: 4KiB}
+            filesystem: {readWrite: ["${workspace}"]}
+            limits: {timeoutSeconds: 60}
+            risk: low
+            data: {reads: [], output: [internal]}
+            threats: ["maestro:L3"]
+
+            """.utf8
+        ).write(to: manifest)
+        if (try? registry.resolve("slow.sleep")) == nil { _ = try registry.add([try ManifestFile.load(manifest)]) }
+        let policy = directory.appendingPathComponent("policy.yaml")
+        try Data(
+            """
+            airlock_policy: 1
+            name: slow-tool
+            description: Permits the slow tool.
+            rules:
+              - {id: permit.slow, effect: permit, when: {tools: [slow.sleep]}, reason: the slow tool is allowed, tags: [maestro:L3]}
+
+            """.utf8
+        ).write(to: policy)
+        let text = """
+            airlock_workflow: 1
+            name: slow-tool
+            description: Runs the slow tool.
+            system_prompt: You run tools.
+            task: Run the slow tool.
+            tools: [slow.sleep]
+            policy: policy.yaml
+            budgets: \(budgets)
+
+            """
+        return try Workflow(yaml: text, label: "slow-tool.yaml", base: directory, sha256: SHA256.hex(Array(text.utf8)))
+    }
+
+    /// Waits (polling, up to a generous deadline) until `condition` holds.
+    static func waitUntil(_ what: String, seconds: Double = 30, _ condition: () throws -> Bool) async throws {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while try !condition() {
+            guard Date() < deadline else {
+                Issue.record("timed out waiting until \(what)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     /// The run's events as (type, payload), and its verification against the local key.

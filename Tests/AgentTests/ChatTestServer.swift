@@ -15,11 +15,15 @@ final class ChatTestServer: Sendable {
         var body: [UInt8]
         /// Send the body with chunked transfer encoding instead of Content-Length.
         var chunked = false
+        /// Wait this long before answering (a slow model); the wait ends early when the client
+        /// hangs up, as a server notices a closed connection.
+        var delaySeconds: Double = 0
 
         /// A chat completion with `content` and/or tool calls `(id, name, arguments JSON text)`.
-        static func completion(content: String? = nil, calls: [(String?, String, String)] = [], chunked: Bool = false)
-            -> Reply
-        {
+        static func completion(
+            content: String? = nil, calls: [(String?, String, String)] = [], chunked: Bool = false,
+            finishReason: String? = nil, delaySeconds: Double = 0
+        ) -> Reply {
             var message: [String: JSONValue] = ["role": "assistant", "content": content.map(JSONValue.string) ?? .null]
             if !calls.isEmpty {
                 message["tool_calls"] = .array(
@@ -34,11 +38,14 @@ final class ChatTestServer: Sendable {
             let document: JSONValue = [
                 "id": "chatcmpl-test", "object": "chat.completion",
                 "choices": [
-                    ["index": 0, "message": .object(message), "finish_reason": calls.isEmpty ? "stop" : "tool_calls"]
+                    [
+                        "index": 0, "message": .object(message),
+                        "finish_reason": .string(finishReason ?? (calls.isEmpty ? "stop" : "tool_calls")),
+                    ]
                 ],
                 "usage": ["prompt_tokens": 12, "completion_tokens": 5],
             ]
-            return Reply(body: document.canonicalBytes, chunked: chunked)
+            return Reply(body: document.canonicalBytes, chunked: chunked, delaySeconds: delaySeconds)
         }
     }
 
@@ -153,6 +160,15 @@ final class ChatTestServer: Sendable {
         }
         let reply = replies.withLock { list -> Reply in
             list.isEmpty ? Reply(status: 500, body: Array("no more scripted replies".utf8)) : list.removeFirst()
+        }
+        if reply.delaySeconds > 0 {
+            // Readable before the delay ends means the client sent more or hung up: a hang-up
+            // (recv 0) ends the exchange, as it would for a real server.
+            var pfd = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
+            if poll(&pfd, 1, Int32(reply.delaySeconds * 1000)) > 0 {
+                var byte: UInt8 = 0
+                if recv(client, &byte, 1, Int32(MSG_PEEK)) <= 0 { return }
+            }
         }
         var out = "HTTP/1.1 \(reply.status) X\r\nContent-Type: application/json\r\nConnection: close\r\n"
         var bytes: [UInt8]

@@ -2,6 +2,10 @@ import AirlockCore
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// docs/cli.md's exit-code tables, walked row by row: every documented code of every command is
 /// produced through the built binary and compared, and every scenario here is a documented row.
 /// A row that cannot be produced on a test machine is listed in ``unreproducible`` with why.
@@ -137,6 +141,15 @@ final class ExitCodeTableCLITests {
         return try #require(list.arrayValue?.first?["id"]?.stringValue)
     }
 
+    /// A run against a model that takes a minute to answer, sent `signal` while it waits.
+    func signalledRun(_ signal: Int32) throws -> CLIResult {
+        let server = try ChatTestServer(replies: [.completion(content: "too late", delaySeconds: 60)])
+        defer { server.stop() }
+        return try CLI.run(
+            ["run", workflow, "--model", "unix:" + server.path], environment: env, signal: signal,
+            when: "asking the model")
+    }
+
     /// How each documented row is produced.
     func scenarios() throws -> [String: () throws -> CLIResult] {
         let badManifest = try file("bad.yaml", "name: Bad Name\n")
@@ -158,12 +171,16 @@ final class ExitCodeTableCLITests {
         )
         var loop = "responses:\n"
         for i in 0..<9 {
+            // Each call its own (a repeated one would be answered from the record and end the
+            // run as repeating first).
             loop +=
                 i % 2 == 0
-                ? "  - tool_calls: [{name: logs.search, arguments: {pattern: WARN}}]\n"
+                ? "  - tool_calls: [{name: logs.search, arguments: {pattern: WARN, max_matches: \(i + 1)}}]\n"
                 : "  - tool_calls: [{name: workspace.note, arguments: {text: step \(i)}}]\n"
         }
         let budgetScript = try file("budget.yaml", loop)
+        let repeatCall = "  - tool_calls: [{name: logs.search, arguments: {pattern: ERROR}}]\n"
+        let repeatingScript = try file("repeating.yaml", "responses:\n" + String(repeating: repeatCall, count: 4))
         let badScript = try file("bad-script.yaml", "responses: 7\n")
         let noModelHome = try CLI.temporaryDirectory("airlock-exit-nomodel")
         return [
@@ -240,6 +257,11 @@ final class ExitCodeTableCLITests {
             },
             "run 3": { try self.run(["run", self.workflow, "--model", "script:" + budgetScript]) },
             "run 4": { try self.run(["run", self.workflow, "--model", "script:" + denyingScript]) },
+            "run 5": { try self.run(["run", self.workflow, "--model", "script:" + repeatingScript]) },
+            // A slow model, and the signal once the request is out (HonestRunCLITests does the
+            // same on a real terminal).
+            "run 130": { try self.signalledRun(SIGINT) },
+            "run 143": { try self.signalledRun(SIGTERM) },
             "run 64": { try self.run(["run", self.workflow, "--tool-calling", "magic"]) },
             "run 65": { try self.run(["run", self.workflow, "--model", "script:" + badScript]) },
             "run 66": { try self.run(["run", "/nonexistent/workflow.yaml"]) },

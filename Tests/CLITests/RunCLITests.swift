@@ -118,9 +118,10 @@ struct RunCLITests {
         var steps = ""
         // Alternating tools, so the policy's per-tool rate limit (5 in 30 s) never fires first.
         for i in 0..<9 {
+            // Each call its own: a repeated one would be answered from the record.
             steps +=
                 i % 2 == 0
-                ? "  - tool_calls: [{name: logs.search, arguments: {pattern: WARN}}]\n"
+                ? "  - tool_calls: [{name: logs.search, arguments: {pattern: WARN, max_matches: \(i + 1)}}]\n"
                 : "  - tool_calls: [{name: workspace.note, arguments: {text: step \(i)}}]\n"
         }
         let budget = try CLI.run(

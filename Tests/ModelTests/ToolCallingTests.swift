@@ -143,6 +143,13 @@ struct ToolCallingTests {
         #expect(answer.message.toolCalls.isEmpty)
         let bare = try ConstrainedToolCalling.parse(reply(#"{"tool": "workspace.read"}"#))
         #expect(bare.message.toolCalls.first?.arguments == "{}")
+        // A reply cut at the token limit keeps saying so, as a call or as an answer (the agent
+        // ends the run on it unless the workflow accepts cut replies).
+        let cutCall = try ConstrainedToolCalling.parse(
+            reply(#"{"tool": "logs.search", "tool_input": {}}"#, finish: "length"))
+        #expect(cutCall.finishReason == "length")
+        let cutAnswer = try ConstrainedToolCalling.parse(reply(#"{"final": "Two serv"}"#, finish: "length"))
+        #expect(cutAnswer.finishReason == "length")
     }
 
     @Test func malformedConstrainedRepliesAreClearErrors() {

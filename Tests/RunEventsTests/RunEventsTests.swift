@@ -150,7 +150,7 @@ enum DocumentedFields {
                 .toolResult,
                 ToolResult(
                     callID: "c", content: "x", truncated: false, bytes: 1, labels: [],
-                    redactions: [.init(secret: "s", count: 1)], refused: true
+                    redactions: [.init(secret: "s", count: 1)], refused: true, repeatOf: "c0"
                 ).json
             ),
             (

@@ -154,6 +154,11 @@ struct al_run_plan {
     struct al_bpf_program seccomp;
     int32_t seccomp_listener;
 
+    /* 0: the program gets a session of its own, with no controlling terminal (the caller's
+     * Ctrl-C, hangups and job control never reach it); 1: it stays in the caller's session, for a
+     * run that is given /dev/tty. */
+    int32_t keep_terminal;
+
     /* Candidate absolute paths for the program, tried in order (PATH search done by the parent). */
     const char *const *exec_paths;
     size_t exec_path_count;
@@ -200,6 +205,7 @@ enum al_stage {
     AL_STAGE_HOST_TREE,
     AL_STAGE_BIND_SOURCE, /* the parent's open_tree of a run's host path (index: the source) */
     AL_STAGE_TEMPLATE,    /* a template's parent-side steps (index: 0 clone, 1 open namespace, 2 wait) */
+    AL_STAGE_SETSID,      /* the child's own session, away from the caller's terminal */
 };
 
 /* What the child reports when a stage fails. */

@@ -1,0 +1,1 @@
+../AgentTests/ChatTestServer.swift
