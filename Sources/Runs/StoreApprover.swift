@@ -84,6 +84,15 @@ public struct StoreApprover: Approver {
             let answer = Self.answer(of: record)
             prompt?.closed(request, by: answer)
             return answer
+        case .timeout where Task.isCancelled:
+            // The run was cancelled while it waited: the request is closed as such (the loop
+            // records the cancellation, not this answer).
+            let answer = ApprovalAnswer(
+                granted: false, approver: "cancelled", reason: "the run was cancelled while it waited",
+                source: .timeout)
+            let settled = settle(request, answer: answer, state: .expired, fromPrompt: false)
+            prompt?.closed(request, by: settled)
+            return settled
         case .timeout:
             let answer = ApprovalAnswer(
                 granted: false, approver: "timeout", reason: ApprovalStore.timeoutReason(request.timeoutSeconds),
