@@ -409,7 +409,9 @@ final class ApprovalsCLITests {
         try expectReplayIdentical(try runID(CLIResult(status: status, stdout: text, stderr: "")))
     }
 
-    @Test("on a terminal, ana answers r: the store request is closed as hers, the identical call answered from the record")
+    @Test(
+        "on a terminal, ana answers r: the store request is closed as hers, the identical call answered from the record"
+    )
     func theTerminalAnswersForTheRun() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
             Issue.record("util-linux script(1) is needed to give airlock run a terminal")
