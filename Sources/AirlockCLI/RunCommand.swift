@@ -16,7 +16,8 @@ import Trace
 /// Exit codes (docs/cli.md): 0 answered; 3 a budget was spent; 4 calls kept being refused and the
 /// run ended; 69 the model is unreachable or could not answer; 64 bad usage (parameter, endpoint);
 /// 65 a bad workflow, policy or model script; 66 a missing workflow; 74 the trace or registry
-/// could not be used; 125 the sandbox could not be set up.
+/// could not be used; 125 the sandbox could not be set up. With `--dry-run` (RunCommand+DryRun):
+/// 0 nothing in the way, 65 problems, 66 a missing workflow.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -59,8 +60,14 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "No progress lines on stderr.")
     var quiet = false
 
+    @Flag(
+        name: .customLong("dry-run"),
+        help: "Check and show what would run (tools, policy, model, budgets); start, create and record nothing.")
+    var dryRun = false
+
     func run() async throws {
         let (home, _) = try ToolsCLI.registry()
+        if dryRun { return try printDryRun(home) }
         let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1
         let printer = RunProgressPrinter(quiet: quiet, animated: interactive)
         let constructor = RunConstructor(home: home)

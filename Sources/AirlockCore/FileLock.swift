@@ -50,4 +50,27 @@ public final class FileLock: Sendable {
         flock(fd, LOCK_UN)
         close(fd)
     }
+
+    /// Whether the locked file is still the one at `path`: a lock file that its holder removes
+    /// when done (a pruned workspace's) may have been unlinked between this lock's `open` and its
+    /// `flock`, and a lock on an unlinked file excludes no one who opens the path afresh.
+    public func isStill(at path: String) -> Bool {
+        var held = stat()
+        var current = stat()
+        return fstat(fd, &held) == 0 && stat(path, &current) == 0 && held.st_dev == current.st_dev
+            && held.st_ino == current.st_ino
+    }
+
+    /// Whether some process holds the lock on `path` now, found without creating the file (a
+    /// lock file that does not exist is held by no one) and without waiting.
+    public static func isHeld(at path: String) -> Bool {
+        let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var result: Int32
+        repeat { result = flock(fd, LOCK_EX | LOCK_NB) } while result != 0 && errno == EINTR
+        guard result == 0 else { return errno == EWOULDBLOCK }
+        flock(fd, LOCK_UN)
+        return false
+    }
 }

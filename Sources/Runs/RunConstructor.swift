@@ -64,8 +64,8 @@ public struct RunConstructor: Sendable {
         } catch {
             throw RunsError(.usage, "[\(error.code.rawValue)] --tool-calling: \(error)")
         }
-        let context = ToolRunContext(
-            workspace: try home.workspace(explicit: request.workspace, prefix: "run"), datasets: site.datasets)
+        let lease = try home.claimWorkspace(explicit: request.workspace, prefix: "run")
+        let context = ToolRunContext(workspace: lease.url, datasets: site.datasets)
         let secrets = try secretBroker()
         var configuration = AgentLoop.Configuration(
             user: request.principal, preApproved: request.preApproved, approver: request.approver,
@@ -77,7 +77,7 @@ public struct RunConstructor: Sendable {
             workflow: workflow, policy: policy, catalog: RegistryCatalog(registry: registry),
             steps: ToolRunner(registry: registry, secrets: secrets), model: model.client, context: context,
             configuration: configuration)
-        return PreparedRun(loop: loop, parameters: request.parameters)
+        return PreparedRun(loop: loop, parameters: request.parameters, lease: lease)
     }
 
     /// The home's trace database and signing key, where live runs are recorded.
@@ -115,16 +115,38 @@ public struct RunConstructor: Sendable {
         var lockEntry: ModelLock.Model?
     }
 
-    private func model(_ request: RunRequest, site: SiteConfiguration, announce: (String) -> Void) throws(RunsError)
-        -> ChosenModel
-    {
-        guard case .endpoint(let text) = request.model else { return try embedded(announce: announce) }
+    /// The model a request names, found without starting or asking anything: the embedded
+    /// model's server (from its lock, once it is installed), or a client for an endpoint (through
+    /// the site's air-gap rule), or a scripted model (its file read).
+    enum ModelSelection {
+        /// The embedded model, served by the home's background server.
+        case embedded(ModelServer, ModelLock)
+        /// An endpoint's client, or a scripted model.
+        case client(any ChatModel)
+    }
+
+    /// Selects the model `request` names (what a dry run reports and a live run starts).
+    /// - Throws: ``RunsError`` `model-unavailable` (not installed, refused by the air-gap rule),
+    ///   `invalid-input` (a bad script), `not-found` (no script file), `usage` (a malformed endpoint).
+    func selectModel(_ request: RunRequest, site: SiteConfiguration) throws(RunsError) -> ModelSelection {
+        guard case .endpoint(let text) = request.model else {
+            let store = home.modelStore
+            guard (try? store.installed()) != nil, let lock = try? ModelLock.load(store.lockFile) else {
+                throw RunsError(
+                    .modelUnavailable,
+                    "[not-installed] no --model given and no embedded model is installed in \(store.root.path): run `airlock model install` (or pass --model unix:PATH, http://127.0.0.1:PORT or script:FILE.yaml)"
+                )
+            }
+            return .embedded(
+                ModelServer(store: store, lock: lock, model: lock.defaultModel, runtimeDirectory: home.modelRuntime),
+                lock)
+        }
         do {
             let endpoint = try ModelEndpoint.parse(text, allowedHosts: site.modelHosts, base: request.base)
             if case .script(let path) = endpoint {
-                return ChosenModel(client: try ScriptedModel(contentsOf: URL(fileURLWithPath: path)))
+                return .client(try ScriptedModel(contentsOf: URL(fileURLWithPath: path)))
             }
-            return ChosenModel(client: try OpenAIChatClient(endpoint: endpoint))
+            return .client(try OpenAIChatClient(endpoint: endpoint))
         } catch {
             let code: RunsError.Code =
                 switch error.code {
@@ -137,18 +159,20 @@ public struct RunConstructor: Sendable {
         }
     }
 
+    private func model(_ request: RunRequest, site: SiteConfiguration, announce: (String) -> Void) throws(RunsError)
+        -> ChosenModel
+    {
+        switch try selectModel(request, site: site) {
+        case .client(let client): return ChosenModel(client: client)
+        case .embedded(let server, let lock): return try embedded(server, lock: lock, announce: announce)
+        }
+    }
+
     /// The embedded model: the lock's default, served confined by the home's background server
     /// (started when none answers), its artefacts re-hashed against their pins before a start.
-    private func embedded(announce: (String) -> Void) throws(RunsError) -> ChosenModel {
-        let store = home.modelStore
-        guard (try? store.installed()) != nil, let lock = try? ModelLock.load(store.lockFile) else {
-            throw RunsError(
-                .modelUnavailable,
-                "[not-installed] no --model given and no embedded model is installed in \(store.root.path): run `airlock model install` (or pass --model unix:PATH, http://127.0.0.1:PORT or script:FILE.yaml)"
-            )
-        }
-        let server = ModelServer(
-            store: store, lock: lock, model: lock.defaultModel, runtimeDirectory: home.modelRuntime)
+    private func embedded(_ server: ModelServer, lock: ModelLock, announce: (String) -> Void) throws(RunsError)
+        -> ChosenModel
+    {
         let state: ModelServerState
         let client: OpenAIChatClient
         do {
@@ -181,6 +205,10 @@ public struct PreparedRun: Sendable {
     /// The task parameters.
     public let parameters: [String: String]
 
+    /// The live run's hold on its workspace (`nil` for a replay, which writes nothing): its lock
+    /// tells `airlock workspaces prune` that the workspace is in use until the run is over.
+    var lease: WorkspaceLease? = nil
+
     /// The run's workspace.
     public var workspace: URL? { loop.context.workspace }
 
@@ -189,6 +217,8 @@ public struct PreparedRun: Sendable {
     public func run(
         store: TraceStore, key: TraceSigningKey, progress: @escaping @Sendable (AgentProgress) -> Void = { _ in }
     ) async throws(AgentError) -> AgentRunOutcome {
-        try await loop.run(parameters: parameters, store: store, key: key, progress: progress)
+        // The workspace stays locked until the run is over, whatever the optimiser makes of `self`.
+        defer { withExtendedLifetime(lease) {} }
+        return try await loop.run(parameters: parameters, store: store, key: key, progress: progress)
     }
 }
