@@ -282,7 +282,7 @@ extension AgentRun {
                 if clean != content {
                     change.content = clean
                     change.sha256 = nil
-                    change.omitted = "digest: the content held a secret (redacted above)"
+                    change.omitted = "digest: withheld, the content held a secret (its content is recorded redacted)"
                 }
             }
             return change

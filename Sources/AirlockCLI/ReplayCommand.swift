@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import Policy
 import Replay
+import Runs
 import Tools
 import Trace
 
@@ -133,10 +134,7 @@ struct ReplayCommand: AsyncParsableCommand {
     static func reexecute(_ recorded: RecordedRun, current: Bool) async throws -> Reexecution {
         let (home, registry) = try ToolsCLI.registry()
         let (context, lease) = try ToolsCLI.runContext(home, explicit: nil, prefix: "replay")
-        defer {
-            try? FileManager.default.removeItem(at: lease.url)
-            withExtendedLifetime(lease) {}
-        }
+        defer { try? Workspaces(home: home).discard(lease) }
         let runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
         do throws(ReplayError) {
             return try await Reexecution(recorded, runner: runner, context: context, current: current)

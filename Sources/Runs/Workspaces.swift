@@ -336,6 +336,22 @@ public struct Workspaces: Sendable {
         return Detail(summary: summary, entries: entries, cut: listing.cut)
     }
 
+    /// Removes a workspace its holder is done with (`replay --reexecute`'s scratch one) and its lock
+    /// file, while the lease still holds the lock; like `prune`, without following any link.
+    /// - Throws: ``RunsError`` `state` naming the step and the path that failed.
+    public func discard(_ lease: WorkspaceLease) throws(RunsError) {
+        let url = lease.url.standardizedFileURL
+        do {
+            try FileTree.remove(
+                Array(url.lastPathComponent.utf8), in: url.deletingLastPathComponent().path,
+                maxDepth: Self.maxRemovalDepth)
+        } catch {
+            throw RunsError(.state, "cannot remove the workspace \(url.path): \(error)")
+        }
+        if let name = lease.name { try? FileManager.default.removeItem(atPath: lockPath(name)) }
+        withExtendedLifetime(lease) {}
+    }
+
     /// Removes every workspace no run holds (and, with `olderThan`, that was last used longer ago
     /// than that). A workspace is locked while it is removed, so no run can start in it meanwhile;
     /// its lock file goes with it.
@@ -382,6 +398,20 @@ public struct Workspaces: Sendable {
                 outcome.failed.append(.init(summary: summary, reason: "\(error)"))
             }
         }
+        if !dryRun { removeOrphanLocks() }
         return outcome
+    }
+
+    /// Removes the lock files whose workspace is gone (removed by hand) and that no one holds.
+    func removeOrphanLocks() {
+        let present = Set((try? names()) ?? [])
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: home.workspaceLocks.path)) ?? []
+        for file in files where file.hasSuffix(".lock") {
+            let name = String(file.dropLast(".lock".count))
+            guard !present.contains(name), let lock = try? FileLock(path: lockPath(name), wait: false) else { continue }
+            // Held now, and its workspace absent: no run can be using it.
+            if lock.isStill(at: lockPath(name)) { try? FileManager.default.removeItem(atPath: lockPath(name)) }
+            lock.release()
+        }
     }
 }

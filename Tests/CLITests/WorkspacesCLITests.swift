@@ -163,10 +163,14 @@ final class WorkspacesCLITests {
         #expect(!fm.fileExists(atPath: old.path))
         #expect(fm.fileExists(atPath: reused.path) && fm.fileExists(atPath: fresh.workspace))
 
+        // A lock file whose workspace was removed by hand goes too.
+        let ghost = home.appendingPathComponent("run/workspaces/removed-by-hand.lock")
+        try Data().write(to: ghost)
         let all = try run(["workspaces", "prune"])
         #expect(all.status == 0, "\(all.stderr)")
         #expect(all.stdout.contains("pruned 2 workspace(s)"), "\(all.stdout)")
         #expect(!fm.fileExists(atPath: fresh.workspace))
+        #expect(!fm.fileExists(atPath: ghost.path))
         // A link in the workspaces directory is not a workspace: never followed, never removed.
         #expect((try? fm.destinationOfSymbolicLink(atPath: workspaces.appendingPathComponent("linked").path)) != nil)
         #expect(try String(contentsOf: outside.appendingPathComponent("precious.txt"), encoding: .utf8) == "keep me")
