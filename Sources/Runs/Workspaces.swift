@@ -15,6 +15,8 @@ public struct Workspaces: Sendable {
     /// The home.
     public let home: AirlockHome
 
+    /// The most workspaces one listing of `workspaces/` reads (100,000).
+    public static let maxWorkspaces = 100_000
     /// The most entries counted per workspace for `list`'s size and file count (100,000); past
     /// it the counts are a lower bound and say so.
     public static let maxCountedEntries = 100_000
@@ -179,12 +181,12 @@ public struct Workspaces: Sendable {
     public func isInUse(_ name: String) -> Bool { FileLock.isHeld(at: lockPath(name)) }
 
     /// The names of the workspaces: the directories directly under `workspaces/`, sorted.
-    /// - Throws: ``RunsError`` `state` when `workspaces/` cannot be read or is a link.
+    /// - Throws: ``RunsError`` `state` when `workspaces/` cannot be read (or is not a directory).
     public func names() throws(RunsError) -> [String] {
         guard (try? FileManager.default.attributesOfItem(atPath: directory.path)) != nil else { return [] }
         let listing: FileTree.Listing
         do {
-            listing = try FileTree.list(directory.path, maxEntries: Int.max, maxDepth: 0)
+            listing = try FileTree.list(directory.path, maxEntries: Self.maxWorkspaces, maxDepth: 0)
         } catch {
             throw RunsError(.state, "cannot read the workspaces directory: \(error)")
         }
