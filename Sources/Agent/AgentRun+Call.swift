@@ -294,7 +294,8 @@ extension AgentRun {
         try record(
             ToolExecuted(
                 callID: id, tool: result.tool, argv: result.arguments, exitCode: result.exitCode,
-                record: redacted(result.record)))
+                record: redacted(result.record), workspaceChanges: result.workspaceChanges.map { redacted($0.changes) },
+                workspaceChangesCut: result.workspaceChanges?.cut))
         progress(.executed(callID: id, tool: name, exitCode: result.exitCode, seconds: result.record.wallSeconds))
         // The execution is evidence either way; the model is not told about a call the run's
         // end cut short.
@@ -343,6 +344,24 @@ extension AgentRun {
     /// redacted ones, so that a replay decoding the record re-encodes it byte for byte.
     func redacted(_ record: ExecutionRecord) -> ExecutionRecord {
         record.mappingOutputs { redacted($0) }
+    }
+
+    /// Workspace changes as the trace keeps them: content redacted, and a file whose content held
+    /// a secret recorded without its digest (a short file's digest would let its secret be guessed).
+    /// Already-redacted changes (a replay's) come back unchanged.
+    func redacted(_ changes: [FileChange]) -> [FileChange] {
+        changes.map { change in
+            var change = change
+            if let content = change.content {
+                let clean = redacted(content)
+                if clean != content {
+                    change.content = clean
+                    change.sha256 = nil
+                    change.omitted = "digest: withheld, the content held a secret (its content is recorded redacted)"
+                }
+            }
+            return change
+        }
     }
 
     /// The longest prefix of `text` of at most `bytes` UTF-8 bytes that ends on a character boundary.

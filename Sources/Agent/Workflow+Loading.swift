@@ -9,17 +9,27 @@ extension Workflow {
     /// - Parameter url: the YAML file.
     /// - Throws: ``AgentError`` `io`, or `invalid-workflow` listing every problem with its field and line.
     public static func load(_ url: URL) throws(AgentError) -> Workflow {
+        let reading = try read(url)
+        var workflow = try reading.accepted()
+        workflow.path = url.path
+        return workflow
+    }
+
+    /// Reads a workflow file as far as it can be read, with every problem found in it (what
+    /// `airlock workflow lint` and `airlock run --dry-run` report; ``load(_:)`` refuses any).
+    /// - Throws: ``AgentError`` `io` when the file cannot be read.
+    public static func read(_ url: URL) throws(AgentError) -> WorkflowReading {
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
             throw AgentError(.io, "cannot read the workflow \(url.path)", cause: "\(error)")
         }
-        var workflow = try Workflow(
+        var reading = read(
             yaml: String(decoding: data, as: UTF8.self), label: url.path, base: url.deletingLastPathComponent(),
             sha256: SHA256.hex(Array(data)))
-        workflow.path = url.path
-        return workflow
+        reading.workflow.path = url.path
+        return reading
     }
 
     /// Parses a workflow document.
@@ -30,16 +40,31 @@ extension Workflow {
     ///   - sha256: the file's digest (recorded in the trace).
     /// - Throws: ``AgentError`` `invalid-workflow` listing every problem with its field and line.
     public init(yaml: String, label: String, base: URL, sha256: String) throws(AgentError) {
+        self = try Self.read(yaml: yaml, label: label, base: base, sha256: sha256).accepted()
+    }
+
+    /// Reads a workflow document as far as it can be read: the workflow (fields that are wrong
+    /// keep their defaults) and every problem, each with its JSON pointer and line.
+    /// - Parameters:
+    ///   - yaml: the document.
+    ///   - label: the file name used in messages.
+    ///   - base: the directory `policy:` is relative to.
+    ///   - sha256: the file's digest (recorded in the trace).
+    public static func read(yaml: String, label: String, base: URL, sha256: String) -> WorkflowReading {
+        let empty = Workflow(
+            name: "", description: "", role: "analyst", systemPrompt: "", task: "", parameters: [], tools: [],
+            policyURL: base, model: ModelSettings(), budgets: Budgets(), approval: .ask, preApproved: [],
+            sha256: sha256)
         let document: YAMLDocument
         do {
             document = try YAMLDocument(text: yaml)
         } catch {
-            throw AgentError(.invalidWorkflow, "\(label): not valid YAML", cause: "\(error)")
+            return WorkflowReading(
+                workflow: empty, label: label, document: nil, problems: [], syntaxError: "\(error)")
         }
-        var problems: [String] = []
+        var problems: [WorkflowProblem] = []
         func problem(_ pointer: String, _ what: String) {
-            let line = document.line(for: pointer).map { " (line \($0))" } ?? ""
-            problems.append("\(pointer)\(line): \(what)")
+            problems.append(WorkflowProblem(pointer: pointer, line: document.line(for: pointer), message: what))
         }
         func checkKeys(_ value: JSONValue?, _ pointer: String, _ allowed: [String]) {
             for key in (value?.objectValue ?? [:]).keys.sorted() where !allowed.contains(key) {
@@ -94,7 +119,9 @@ extension Workflow {
 
         let root = document.value
         guard root.objectValue != nil else {
-            throw AgentError(.invalidWorkflow, "\(label): (root): must be a mapping")
+            return WorkflowReading(
+                workflow: empty, label: label, document: document,
+                problems: [WorkflowProblem(pointer: "", line: nil, message: "must be a mapping")])
         }
         checkKeys(
             root, "",
@@ -200,19 +227,15 @@ extension Workflow {
             problem("/approval/pre_approved/\(index)", "\(tool) is not one of the workflow's tools")
         }
 
-        guard problems.isEmpty else {
-            throw AgentError(
-                .invalidWorkflow,
-                "\(label): \(problems.count) problem(s):\n  " + problems.joined(separator: "\n  "))
-        }
-        self.init(
+        var workflow = Workflow(
             name: name, description: description, role: role, systemPrompt: systemPrompt, task: task,
             parameters: parameters, tools: tools,
             policyURL: policyPath.hasPrefix("/")
                 ? URL(fileURLWithPath: policyPath) : base.appendingPathComponent(policyPath).standardizedFileURL,
             model: model, budgets: budgets, approval: approval, preApproved: preApproved, sha256: sha256)
-        self.approvalTimeoutSeconds = approvalTimeout
-        self.text = yaml
+        workflow.approvalTimeoutSeconds = approvalTimeout
+        workflow.text = yaml
+        return WorkflowReading(workflow: workflow, label: label, document: document, problems: problems)
     }
 
     /// The `{{name}}` placeholders of a template, in order.
@@ -226,6 +249,49 @@ extension Workflow {
         return result
     }
 
+    /// Checks `--param K=V` values against the declared parameters: every problem (an unknown
+    /// name, a value of the wrong type, a required parameter not given), each at the pointer of
+    /// the declaration it concerns (`/parameters` for an unknown name), and the typed values.
+    /// - Parameter values: name → text as given on the command line.
+    public func checkParameters(_ values: [String: String]) -> (
+        parameters: [String: JSONValue], problems: [WorkflowProblem]
+    ) {
+        var typed: [String: JSONValue] = [:]
+        var problems: [WorkflowProblem] = []
+        for key in values.keys.sorted() where !parameters.contains(where: { $0.name == key }) {
+            let known = parameters.map(\.name).joined(separator: ", ")
+            problems.append(
+                WorkflowProblem(
+                    pointer: "/parameters", line: nil,
+                    message:
+                        "--param \(key): workflow \(name) has no such parameter (it has: \(known.isEmpty ? "none" : known))"
+                ))
+        }
+        for parameter in parameters {
+            let pointer = JSONPointer.appending("/parameters", parameter.name)
+            if let text = values[parameter.name] {
+                guard let value = parameter.parse(text) else {
+                    problems.append(
+                        WorkflowProblem(
+                            pointer: pointer, line: nil,
+                            message: "--param \(parameter.name)=\(text): must be of type \(parameter.kind.rawValue)"))
+                    continue
+                }
+                typed[parameter.name] = value
+            } else if let value = parameter.defaultValue {
+                typed[parameter.name] = value
+            } else if parameter.required {
+                problems.append(
+                    WorkflowProblem(
+                        pointer: pointer, line: nil,
+                        message:
+                            "workflow \(name) needs --param \(parameter.name)=… (\(parameter.kind.rawValue)\(parameter.description.isEmpty ? "" : ": " + parameter.description))"
+                    ))
+            }
+        }
+        return (typed, problems)
+    }
+
     /// Checks `--param K=V` values against the declared parameters and renders the task.
     /// - Parameter values: name → text as given on the command line.
     /// - Returns: the task text and the typed values (recorded in `run.started`).
@@ -233,30 +299,13 @@ extension Workflow {
     public func renderTask(_ values: [String: String]) throws(AgentError) -> (
         task: String, parameters: [String: JSONValue]
     ) {
-        var typed: [String: JSONValue] = [:]
-        for key in values.keys.sorted() where !parameters.contains(where: { $0.name == key }) {
-            let known = parameters.map(\.name).joined(separator: ", ")
-            throw AgentError(
-                .invalidParameter,
-                "--param \(key): workflow \(name) has no such parameter (it has: \(known.isEmpty ? "none" : known))")
-        }
-        for parameter in parameters {
-            if let text = values[parameter.name] {
-                guard let value = parameter.parse(text) else {
-                    throw AgentError(
-                        .invalidParameter,
-                        "--param \(parameter.name)=\(text): must be of type \(parameter.kind.rawValue)")
-                }
-                typed[parameter.name] = value
-            } else if let value = parameter.defaultValue {
-                typed[parameter.name] = value
-            } else if parameter.required {
-                throw AgentError(
-                    .invalidParameter,
-                    "workflow \(name) needs --param \(parameter.name)=… (\(parameter.kind.rawValue)\(parameter.description.isEmpty ? "" : ": " + parameter.description))"
-                )
-            }
-        }
+        let (typed, problems) = checkParameters(values)
+        if let first = problems.first { throw AgentError(.invalidParameter, first.message) }
+        return (render(typed), typed)
+    }
+
+    /// The task with each `{{name}}` replaced by its typed value (text as it is, others as JSON).
+    func render(_ typed: [String: JSONValue]) -> String {
         var task = ""
         var rest = self.task[...]
         while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
@@ -270,7 +319,7 @@ extension Workflow {
             rest = rest[close.upperBound...]
         }
         task += rest
-        return (task, typed)
+        return task
     }
 }
 

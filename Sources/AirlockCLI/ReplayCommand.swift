@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import Policy
 import Replay
+import Runs
 import Tools
 import Trace
 
@@ -132,8 +133,8 @@ struct ReplayCommand: AsyncParsableCommand {
     /// (the recorded versions, or with `--current` the current ones), secrets and datasets.
     static func reexecute(_ recorded: RecordedRun, current: Bool) async throws -> Reexecution {
         let (home, registry) = try ToolsCLI.registry()
-        let context = try ToolsCLI.runContext(home, explicit: nil, prefix: "replay")
-        defer { if let workspace = context.workspace { try? FileManager.default.removeItem(at: workspace) } }
+        let (context, lease) = try ToolsCLI.runContext(home, explicit: nil, prefix: "replay")
+        defer { try? Workspaces(home: home).discard(lease) }
         let runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
         do throws(ReplayError) {
             return try await Reexecution(recorded, runner: runner, context: context, current: current)

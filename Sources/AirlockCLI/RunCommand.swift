@@ -18,7 +18,8 @@ import Trace
 /// run ended; 5 the model kept repeating a call; 69 the model is unreachable or could not answer;
 /// 64 bad usage (parameter, endpoint); 65 a bad workflow, policy or model script; 66 a missing
 /// workflow; 74 the trace or registry could not be used; 125 the sandbox could not be set up;
-/// 130 / 143 cancelled by SIGINT (Ctrl-C) / SIGTERM.
+/// 130 / 143 cancelled by SIGINT (Ctrl-C) / SIGTERM. With `--dry-run` (RunCommand+DryRun): 0
+/// nothing in the way, 65 problems, 66 a missing workflow.
 ///
 /// The first SIGINT or SIGTERM cancels the run's task: the model's request is abandoned, a
 /// running tool is killed, and the agent records the ending (`cancelled`); a second exits at
@@ -65,8 +66,14 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "No progress lines on stderr.")
     var quiet = false
 
+    @Flag(
+        name: .customLong("dry-run"),
+        help: "Check and show what would run (tools, policy, model, budgets); start, create and record nothing.")
+    var dryRun = false
+
     func run() async throws {
         let (home, _) = try ToolsCLI.registry()
+        if dryRun { return try printDryRun(home) }
         let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1
         let printer = RunProgressPrinter(quiet: quiet, animated: interactive)
         let constructor = RunConstructor(home: home)

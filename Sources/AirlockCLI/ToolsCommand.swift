@@ -72,13 +72,15 @@ enum ToolsCLI {
     }
 
     /// A run's context: its workspace (`explicit`, relative to the current directory, or a new
-    /// `AIRLOCK_HOME/workspaces/PREFIX-…`) and the site's datasets; exits with the error's code
-    /// when either cannot be had.
-    static func runContext(_ home: AirlockHome, explicit: String?, prefix: String) throws -> ToolRunContext {
+    /// `AIRLOCK_HOME/workspaces/PREFIX-…`), held by the returned lease while it is kept, and the
+    /// site's datasets; exits with the error's code when either cannot be had.
+    static func runContext(_ home: AirlockHome, explicit: String?, prefix: String) throws -> (
+        ToolRunContext, WorkspaceLease
+    ) {
         try RunsCLI.run { () throws(RunsError) in
-            ToolRunContext(
-                workspace: try home.workspace(explicit: explicit.map(url), prefix: prefix),
-                datasets: try home.site().datasets)
+            let datasets = try home.site().datasets
+            let lease = try home.claimWorkspace(explicit: explicit.map(url), prefix: prefix)
+            return (ToolRunContext(workspace: lease.url, datasets: datasets), lease)
         }
     }
 

@@ -54,9 +54,11 @@ struct ToolsTestCommand: AsyncParsableCommand {
                 context.datasets[name] = url
             }
             let tool = try registry.resolve(reference)
-            context.workspace = try RunsCLI.run { () throws(RunsError) in
-                try home.workspace(explicit: workspace.map(ToolsCLI.url), prefix: "test")
+            let lease = try RunsCLI.run { () throws(RunsError) in
+                try home.claimWorkspace(explicit: workspace.map(ToolsCLI.url), prefix: "test")
             }
+            defer { withExtendedLifetime(lease) {} }
+            context.workspace = lease.url
             let runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
             let call = ToolCallIdentity(
                 runID: "tools-test", argumentsDigest: ArgumentDigest.digest(tool: tool.manifest.name, arguments: parsed)
@@ -87,6 +89,7 @@ struct ToolsTestCommand: AsyncParsableCommand {
                 "outputJSON": result.json ?? .null,
                 "outputProblem": result.outputProblem.map(JSONValue.string) ?? .null,
                 "record": ToolsCLI.json(record),
+                "workspaceChanges": result.workspaceChanges.map { ToolsCLI.json($0.changes) } ?? .null,
             ]
             print(document.prettyString)
             return
@@ -109,6 +112,13 @@ struct ToolsTestCommand: AsyncParsableCommand {
             print("stderr (\(record.stderr.totalBytes) bytes):")
             print(record.stderr.text, terminator: record.stderr.text.hasSuffix("\n") ? "" : "\n")
         }
+        for change in result.workspaceChanges?.changes ?? [] {
+            print(
+                "changed:   \(change.change.rawValue) \(change.kind == .file ? "" : change.kind.rawValue + " ")\(change.path)"
+                    + (change.bytes.map { " (\($0) bytes" + (change.sha256.map { ", sha256 \($0)" } ?? "") + ")" } ?? "")
+                    + (change.omitted.map { " [\($0)]" } ?? ""))
+        }
+        if let cut = result.workspaceChanges?.cut { print("workspace changes cut: \(cut)") }
         for denied in record.deniedSyscalls {
             print("denied:    \(denied.name) ×\(denied.count)\(denied.detail.map { " (\($0))" } ?? "")")
         }

@@ -63,8 +63,9 @@ public final class FileLock: Sendable {
         close(held)
     }
 
-    /// Whether another process (or another open file in this one) holds the lock on `path`; a
-    /// missing file is not held.
+    /// Whether another process (or another open file in this one) holds the lock on `path` now,
+    /// found without creating the file (a lock file that does not exist is held by no one) and
+    /// without waiting.
     public static func isHeld(path: String) -> Bool {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return false }
@@ -76,4 +77,16 @@ public final class FileLock: Sendable {
         flock(fd, LOCK_UN)
         return false
     }
+
+    /// Whether the locked file is still the one at `path`: a lock file that its holder removes
+    /// when done (a pruned workspace's) may have been unlinked between this lock's `open` and its
+    /// `flock`, and a lock on an unlinked file excludes no one who opens the path afresh.
+    public func isStill(at path: String) -> Bool {
+        guard let fd = fd.withLock({ $0 }) else { return false }
+        var held = stat()
+        var current = stat()
+        return fstat(fd, &held) == 0 && stat(path, &current) == 0 && held.st_dev == current.st_dev
+            && held.st_ino == current.st_ino
+    }
+
 }

@@ -58,20 +58,32 @@ public struct ToolExecuted: RunEventPayload {
     public var exitCode: Int32
     /// Everything the sandbox recorded.
     public var record: ExecutionRecord
+    /// What the call created, changed or removed in the run's workspace, in path order; absent
+    /// when the tool does not mount the workspace writable (it could change nothing there).
+    public var workspaceChanges: [FileChange]?
+    /// Why ``workspaceChanges`` may be incomplete (a listing bound, more changes than are listed).
+    public var workspaceChangesCut: String?
 
     /// Creates the record of an execution.
-    public init(callID: String, tool: String, argv: [String], exitCode: Int32, record: ExecutionRecord) {
+    public init(
+        callID: String, tool: String, argv: [String], exitCode: Int32, record: ExecutionRecord,
+        workspaceChanges: [FileChange]? = nil, workspaceChangesCut: String? = nil
+    ) {
         self.callID = callID
         self.tool = tool
         self.argv = argv
         self.exitCode = exitCode
         self.record = record
+        self.workspaceChanges = workspaceChanges
+        self.workspaceChangesCut = workspaceChangesCut
     }
 
     enum CodingKeys: String, CodingKey {
         case tool, argv, record
         case callID = "call_id"
         case exitCode = "exit_code"
+        case workspaceChanges = "workspace_changes"
+        case workspaceChangesCut = "workspace_changes_cut"
     }
 }
 

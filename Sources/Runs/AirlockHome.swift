@@ -39,8 +39,11 @@ public struct AirlockHome: Sendable {
     public var tokenSigningKey: URL { keys.appendingPathComponent("token-signing.key") }
     /// Scratch workspaces of runs.
     public var workspaces: URL { root.appendingPathComponent("workspaces", isDirectory: true) }
-    /// Runtime state: the model server's socket directory, state file and log.
+    /// Runtime state: the model server's socket directory, state file and log, the workspaces' locks.
     public var runDirectory: URL { root.appendingPathComponent("run", isDirectory: true) }
+    /// The lock each run holds on its workspace while it runs (`NAME.lock`, 0700 directory),
+    /// outside every workspace, where no tool can reach it.
+    public var workspaceLocks: URL { runDirectory.appendingPathComponent("workspaces", isDirectory: true) }
     /// The model server's own writable directory, holding its socket.
     public var modelRuntime: URL { runDirectory.appendingPathComponent("model", isDirectory: true) }
     /// The model server supervisor's state, outside the server's reach.
@@ -93,10 +96,13 @@ public struct AirlockHome: Sendable {
 }
 
 extension AirlockHome {
-    /// A run's workspace: `explicit`, or a new `workspaces/PREFIX-STAMP-ID`, created with mode
-    /// 0700 under a 0711 parent so that the sandbox's unprivileged user can pass through to it.
-    /// - Throws: ``RunsError`` `state` naming the directory.
-    public func workspace(explicit: URL?, prefix: String) throws(RunsError) -> URL {
+    /// A run's workspace, held for the run: `explicit`, or a new `workspaces/PREFIX-STAMP-ID`,
+    /// created with mode 0700 under a 0711 parent so that the sandbox's unprivileged user can pass
+    /// through to it. A workspace under ``workspaces`` is locked (``WorkspaceLease``) before it is
+    /// created or used, so that `airlock workspaces prune` never removes it while the run lives.
+    /// - Throws: ``RunsError`` `usage` when another run (or a prune) holds that workspace,
+    ///   `state` naming the directory that cannot be created or locked.
+    public func claimWorkspace(explicit: URL?, prefix: String) throws(RunsError) -> WorkspaceLease {
         let url =
             explicit
             ?? workspaces.appendingPathComponent(
@@ -104,12 +110,19 @@ extension AirlockHome {
         do {
             try FileManager.default.createDirectory(
                 at: workspaces, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+        } catch {
+            throw RunsError(.state, "cannot create the workspaces directory \(workspaces.path)", cause: "\(error)")
+        }
+        let name = Workspaces(home: self).name(of: url)
+        let lock = try name.map { name throws(RunsError) in try Workspaces(home: self).lock(name) }
+        do {
             try FileManager.default.createDirectory(
                 at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
+            lock?.release()
             throw RunsError(.state, "cannot create the workspace \(url.path)", cause: "\(error)")
         }
-        return url
+        return WorkspaceLease(url: url, name: name, lock: lock)
     }
 
     /// The site's configuration, read from ``siteFile``.

@@ -65,7 +65,8 @@ public struct RecordedCatalog: ToolCatalog {
 }
 
 /// The tool runner of a replay: hands back, in order, what each allowed call recorded (its
-/// execution record, or the error that kept it from running), without running anything. The
+/// execution record and workspace changes, or the error that kept it from running), without
+/// running anything. The
 /// argv is rendered again from the recorded manifest, and the output mapped by the same
 /// ``ToolRunResult`` code as a live run, so a change there shows as a divergence.
 public final class RecordedToolSteps: ToolStepRunning {
@@ -104,8 +105,13 @@ public final class RecordedToolSteps: ToolStepRunning {
             } catch {
                 throw ToolStepFailure(error)
             }
-            return ToolRunResult(
+            var result = ToolRunResult(
                 tool: tool.reference, arguments: argv, record: executed.record, manifest: tool.manifest)
+            // What the call wrote is handed back as recorded: a replay writes nothing.
+            result.workspaceChanges = executed.workspaceChanges.map {
+                WorkspaceChanges(changes: $0, cut: executed.workspaceChangesCut)
+            }
+            return result
         case .failed(let error):
             throw ToolStepFailure(
                 code: error.code ?? "", message: error.summary ?? error.message, description: error.message,

@@ -55,11 +55,11 @@ public struct RunConstructor: Sendable {
         let site = try home.site()
         // The workflow is valid from here on: a model that cannot be had is the run's first
         // failure, recorded, not an error before it.
-        let lease = try modelLease(request)
+        let modelLease = try self.modelLease(request)
         let model: ChosenModel
         do {
             model = try self.model(request, site: site, announce: announce)
-        } catch  where error.code == .modelUnavailable {
+        } catch where error.code == .modelUnavailable {
             model = ChosenModel(client: Self.unavailable(request, error, home: home))
         }
         if let embedded = model.lockEntry, workflow.model.seed == nil { workflow.model.seed = embedded.sampling.seed }
@@ -72,8 +72,8 @@ public struct RunConstructor: Sendable {
         } catch {
             throw RunsError(.usage, "[\(error.code.rawValue)] --tool-calling: \(error)")
         }
-        let context = ToolRunContext(
-            workspace: try home.workspace(explicit: request.workspace, prefix: "run"), datasets: site.datasets)
+        let lease = try home.claimWorkspace(explicit: request.workspace, prefix: "run")
+        let context = ToolRunContext(workspace: lease.url, datasets: site.datasets)
         let secrets = try secretBroker()
         var configuration = AgentLoop.Configuration(
             user: request.principal, preApproved: request.preApproved,
@@ -87,7 +87,7 @@ public struct RunConstructor: Sendable {
             workflow: workflow, policy: policy, catalog: RegistryCatalog(registry: registry),
             steps: ToolRunner(registry: registry, secrets: secrets), model: model.client, context: context,
             configuration: configuration)
-        return PreparedRun(loop: loop, parameters: request.parameters, modelLease: lease)
+        return PreparedRun(loop: loop, parameters: request.parameters, modelLease: modelLease, workspaceLease: lease)
     }
 
     /// A lease on the home's background model server for the run's life, when it uses the
@@ -150,16 +150,42 @@ public struct RunConstructor: Sendable {
         var lockEntry: ModelLock.Model?
     }
 
-    private func model(_ request: RunRequest, site: SiteConfiguration, announce: (String) -> Void) throws(RunsError)
-        -> ChosenModel
-    {
-        guard case .endpoint(let text) = request.model else { return try embedded(site: site, announce: announce) }
+    /// The model a request names, found without starting or asking anything: the embedded
+    /// model's server (from its lock, once it is installed), or a client for an endpoint (through
+    /// the site's air-gap rule), or a scripted model (its file read).
+    enum ModelSelection {
+        /// The embedded model, served by the home's background server.
+        case embedded(ModelServer, ModelLock)
+        /// An endpoint's client, or a scripted model.
+        case client(any ChatModel)
+    }
+
+    /// Selects the model `request` names (what a dry run reports and a live run starts).
+    /// - Throws: ``RunsError`` `model-unavailable` (not installed, refused by the air-gap rule),
+    ///   `invalid-input` (a bad script), `not-found` (no script file), `usage` (a malformed endpoint).
+    func selectModel(_ request: RunRequest, site: SiteConfiguration) throws(RunsError) -> ModelSelection {
+        guard case .endpoint(let text) = request.model else {
+            let store = home.modelStore
+            guard (try? store.installed()) != nil, let lock = try? ModelLock.load(store.lockFile) else {
+                throw RunsError(
+                    .modelUnavailable,
+                    "[not-installed] no --model given and no embedded model is installed in \(store.root.path): run `airlock model install` (or pass --model unix:PATH, http://127.0.0.1:PORT or script:FILE.yaml)"
+                )
+            }
+            let settings = ModelServer.Settings(
+                idleSeconds: site.modelIdleSeconds ?? ModelBackground.defaultIdleSeconds)
+            return .embedded(
+                ModelServer(
+                    store: store, lock: lock, model: lock.defaultModel, runtimeDirectory: home.modelRuntime,
+                    settings: settings),
+                lock)
+        }
         do {
             let endpoint = try ModelEndpoint.parse(text, allowedHosts: site.modelHosts, base: request.base)
             if case .script(let path) = endpoint {
-                return ChosenModel(client: try ScriptedModel(contentsOf: URL(fileURLWithPath: path)))
+                return .client(try ScriptedModel(contentsOf: URL(fileURLWithPath: path)))
             }
-            return ChosenModel(client: try OpenAIChatClient(endpoint: endpoint))
+            return .client(try OpenAIChatClient(endpoint: endpoint))
         } catch {
             let code: RunsError.Code =
                 switch error.code {
@@ -172,19 +198,20 @@ public struct RunConstructor: Sendable {
         }
     }
 
+    private func model(_ request: RunRequest, site: SiteConfiguration, announce: (String) -> Void) throws(RunsError)
+        -> ChosenModel
+    {
+        switch try selectModel(request, site: site) {
+        case .client(let client): return ChosenModel(client: client)
+        case .embedded(let server, let lock): return try embedded(server, lock: lock, announce: announce)
+        }
+    }
+
     /// The embedded model: the lock's default, served confined by the home's background server
     /// (started when none answers), its artefacts re-hashed against their pins before a start.
-    private func embedded(site: SiteConfiguration, announce: (String) -> Void) throws(RunsError) -> ChosenModel {
-        let store = home.modelStore
-        guard (try? store.installed()) != nil, let lock = try? ModelLock.load(store.lockFile) else {
-            throw RunsError(
-                .modelUnavailable,
-                "[not-installed] no --model given and no embedded model is installed in \(store.root.path): run `airlock model install` (or pass --model unix:PATH, http://127.0.0.1:PORT or script:FILE.yaml)"
-            )
-        }
-        let server = ModelServer(
-            store: store, lock: lock, model: lock.defaultModel, runtimeDirectory: home.modelRuntime,
-            settings: ModelServer.Settings(idleSeconds: site.modelIdleSeconds ?? ModelBackground.defaultIdleSeconds))
+    private func embedded(_ server: ModelServer, lock: ModelLock, announce: (String) -> Void) throws(RunsError)
+        -> ChosenModel
+    {
         let state: ModelServerState
         let client: OpenAIChatClient
         do {
@@ -218,12 +245,19 @@ public struct PreparedRun: Sendable {
     public let parameters: [String: String]
     /// The run's lease on the background model server, held as long as the run is.
     let modelLease: FileLock?
+    /// The live run's hold on its workspace (`nil` for a replay, which writes nothing): its lock
+    /// tells `airlock workspaces prune` that the workspace is in use until the run is over.
+    let workspaceLease: WorkspaceLease?
 
     /// Creates a prepared run.
-    init(loop: AgentLoop, parameters: [String: String], modelLease: FileLock? = nil) {
+    init(
+        loop: AgentLoop, parameters: [String: String], modelLease: FileLock? = nil,
+        workspaceLease: WorkspaceLease? = nil
+    ) {
         self.loop = loop
         self.parameters = parameters
         self.modelLease = modelLease
+        self.workspaceLease = workspaceLease
     }
 
     /// The run's workspace.
@@ -234,6 +268,9 @@ public struct PreparedRun: Sendable {
     public func run(
         store: TraceStore, key: TraceSigningKey, progress: @escaping @Sendable (AgentProgress) -> Void = { _ in }
     ) async throws(AgentError) -> AgentRunOutcome {
-        try await loop.run(parameters: parameters, store: store, key: key, progress: progress)
+        // The workspace and the model server stay leased until the run is over, whatever the
+        // optimiser makes of `self`.
+        defer { withExtendedLifetime((workspaceLease, modelLease)) {} }
+        return try await loop.run(parameters: parameters, store: store, key: key, progress: progress)
     }
 }

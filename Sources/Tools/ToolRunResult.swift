@@ -22,6 +22,9 @@ public struct ToolRunResult: Sendable {
     public var json: JSONValue?
     /// Why a `format: json` tool's output could not be parsed, if it could not.
     public var outputProblem: String?
+    /// What the call did to the run's workspace, for a tool that mounts it writable (`nil` when
+    /// the call could not write it).
+    public var workspaceChanges: WorkspaceChanges?
 
     /// The exit code a shell would report for the tool.
     public var exitCode: Int32 { record.shellExitCode }

@@ -44,6 +44,8 @@ public struct ToolRunner: Sendable {
     /// A tmpfs directory under which each call's secret files get a private 0700 directory.
     /// Default `/dev/shm`.
     public var secretsRoot: String
+    /// The bounds of each call's record of what it did to the workspace (default ``WorkspaceChanges/Limits``'s).
+    public var workspaceLimits = WorkspaceChanges.Limits()
 
     /// Creates a runner.
     /// - Parameters:
@@ -136,6 +138,11 @@ public struct ToolRunner: Sendable {
         let redactor = sandbox.runsPrograms ? secrets?.redactor : nil
         let cap = tool.manifest.output.maxBytes
         if let redactor { spec.limits.outputBytesPerStream = cap + redactor.longestFormBytes }
+        // Listed after `prepare`, which may create a mount's directory: only the call's own
+        // writes are its changes.
+        let writesWorkspace = tool.manifest.mounts.contains { $0.variable == .workspace && $0.writable }
+        let before =
+            writesWorkspace ? context.workspace.map { WorkspaceChanges.snapshot(of: $0, limits: workspaceLimits) } : nil
         var record: ExecutionRecord
         do {
             record = try await sandbox.run(spec)
@@ -163,6 +170,7 @@ public struct ToolRunner: Sendable {
         var result = ToolRunResult(
             tool: tool.reference, arguments: spec.arguments, record: record, manifest: tool.manifest)
         result.stderrTail = stderrTail
+        result.workspaceChanges = before.map { WorkspaceChanges.since($0, limits: workspaceLimits) }
         return result
     }
 

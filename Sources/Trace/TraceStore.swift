@@ -166,6 +166,27 @@ public final class TraceStore: Sendable {
         }
     }
 
+    /// The first event of every run (its `run.started`), oldest run first: for a listing that needs
+    /// each run's setup and none of its steps (`airlock workspaces list`). Not verified.
+    /// - Throws: ``TraceError`` when the database cannot be read.
+    public func firstEvents() throws(TraceError) -> [TraceStoredEvent] {
+        try withDatabase { db throws(TraceError) in
+            var out: [TraceStoredEvent] = []
+            try db.query(
+                """
+                SELECT e.run_id, e.seq, e.type, e.time_ns, e.body, e.prev_hash, e.hash FROM events e
+                JOIN runs r ON r.run_id = e.run_id WHERE e.seq = 1 ORDER BY r.started_ns, r.run_id
+                """, stage: "read the first events of the runs"
+            ) { row in
+                out.append(
+                    TraceStoredEvent(
+                        runID: row.text(0) ?? "", seq: row.int64(1), type: row.text(2) ?? "", time: row.int64(3),
+                        body: row.blob(4), prevHash: row.blob(5), hash: row.blob(6)))
+            }
+            return out
+        }
+    }
+
     /// A run's checkpoints in sequence order.
     /// - Throws: ``TraceError`` when the database cannot be read.
     public func checkpoints(runID: String) throws(TraceError) -> [TraceCheckpoint] {

@@ -94,8 +94,24 @@ public struct TraceTimeline: Sendable {
         case .toolResult:
             return ["to the model: " + clip(p["content"]?.stringValue ?? "")]
         case .toolExecuted:
+            // What the call wrote to its workspace: each change with its size and digest, and
+            // the content that was kept.
+            var out: [String] = []
+            for change in p["workspace_changes"]?.arrayValue ?? [] {
+                let kind = change["kind"]?.stringValue ?? "?"
+                var line =
+                    "workspace: \(change["change"]?.stringValue ?? "?") \(kind == "file" ? "" : kind + " ")\(change["path"]?.stringValue ?? "?")"
+                if let bytes = change["bytes"]?.integerValue {
+                    line += " (\(bytes) bytes" + (change["sha256"]?.stringValue.map { ", sha256 \($0)" } ?? "") + ")"
+                }
+                if let target = change["target"]?.stringValue { line += " -> \(target)" }
+                if let omitted = change["omitted"]?.stringValue { line += " [\(omitted)]" }
+                out.append(line)
+                if let content = change["content"]?.stringValue { out.append("  content: " + clip(content)) }
+            }
+            if let cut = p["workspace_changes_cut"]?.stringValue { out.append("workspace changes cut: \(cut)") }
             let stderr = p["record"]?["stderr"]?["text"]?.stringValue ?? ""
-            return stderr.isEmpty ? [] : ["stderr: " + clip(stderr)]
+            return out + (stderr.isEmpty ? [] : ["stderr: " + clip(stderr)])
         default:
             return []
         }
@@ -166,6 +182,7 @@ public struct TraceTimeline: Sendable {
                 + (p["reason"].map { ": \(inline($0))" } ?? "")
         case .toolExecuted:
             return "\(s("tool")) [\(s("call_id"))] " + confinement(p["record"] ?? .null)
+                + (p["workspace_changes"]?.arrayValue.map { ", \($0.count) workspace change(s)" } ?? "")
         case .toolResult:
             let content = p["content"]
             let bytes = content?["bytes"]?.integerValue ?? Int64(content?.stringValue?.utf8.count ?? 0)

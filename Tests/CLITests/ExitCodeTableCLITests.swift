@@ -350,6 +350,49 @@ final class ExitCodeTableCLITests {
             "doctor 74": {
                 try self.run(["doctor"], environment: ["AIRLOCK_HOME": "/dev/null/airlock"])
             },
+        ].merging(try checkingScenarios()) { first, _ in first }
+    }
+
+    /// `workflow lint`, `run --dry-run` and `workspaces`: the rows of their section.
+    func checkingScenarios() throws -> [String: () throws -> CLIResult] {
+        let troubled = try file(
+            "troubled.yaml",
+            "airlock_workflow: 1\nname: t\ndescription: d\nsystem_prompt: s\ntask: t\ntools: [ghost.tool]\npolicy: nowhere.yaml\n"
+        )
+        let script = try file("dry.yaml", "responses:\n  - content: never asked\n")
+        // A home whose registry, trace and workspaces directory are not what they must be.
+        let broken = try CLI.temporaryDirectory("airlock-exit-broken")
+        for name in ["registry.sqlite", "trace.sqlite", "workspaces"] {
+            try Data("not what it should be".utf8).write(to: broken.appendingPathComponent(name))
+        }
+        let brokenEnv = ["AIRLOCK_HOME": broken.path]
+        return [
+            "workflow workflow lint 0": { try self.run(["workflow", "lint", self.workflow]) },
+            "workflow workflow lint 65": { try self.run(["workflow", "lint", troubled]) },
+            "workflow workflow lint 66": { try self.run(["workflow", "lint", "/nonexistent/workflow.yaml"]) },
+            "workflow workflow lint 74": {
+                try self.run(["workflow", "lint", self.workflow], environment: brokenEnv)
+            },
+            "workflow run --dry-run 0": {
+                try self.run(["run", self.workflow, "--dry-run", "--model", "script:" + script])
+            },
+            "workflow run --dry-run 64": { try self.run(["run", self.workflow, "--dry-run", "--param", "level"]) },
+            "workflow run --dry-run 65": {
+                try self.run(["run", troubled, "--dry-run", "--model", "script:" + script])
+            },
+            "workflow run --dry-run 66": { try self.run(["run", "/nonexistent/workflow.yaml", "--dry-run"]) },
+            "workflow run --dry-run 74": {
+                try self.run(
+                    ["run", self.workflow, "--dry-run", "--model", "script:" + script], environment: brokenEnv)
+            },
+            "workflow workspaces list 0": { try self.run(["workspaces", "list"]) },
+            "workflow workspaces list 74": { try self.run(["workspaces", "list"], environment: brokenEnv) },
+            "workflow workspaces show 0": { try self.run(["workspaces", "show", try self.recordedRun()]) },
+            "workflow workspaces show 66": { try self.run(["workspaces", "show", "no-such-run"]) },
+            "workflow workspaces show 74": { try self.run(["workspaces", "show", "x"], environment: brokenEnv) },
+            "workflow workspaces prune 0": { try self.run(["workspaces", "prune", "--dry-run"]) },
+            "workflow workspaces prune 64": { try self.run(["workspaces", "prune", "--older-than", "soon"]) },
+            "workflow workspaces prune 74": { try self.run(["workspaces", "prune"], environment: brokenEnv) },
         ]
     }
 

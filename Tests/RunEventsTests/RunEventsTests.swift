@@ -161,8 +161,16 @@ enum DocumentedFields {
             ),
             (.error, RunError(stage: "s", code: "c", message: "m", summary: "s").json),
         ]
+        // One workspace change with every optional field set: each of its keys is named too.
+        let change = FileChange(
+            path: "p", kind: .file, change: .created, bytes: 1, sha256: "s", content: "c", target: "t", omitted: "o")
+        let changeKeys = keys((try? JSONValueEncoder().encode(change)) ?? .null).map { "workspace_changes." + $0 }
         return samples.map { ($0.0, keys($0.1)) } + [
-            (.toolExecuted, ["call_id", "tool", "argv", "exit_code", "record"])
+            (
+                .toolExecuted,
+                ["call_id", "tool", "argv", "exit_code", "record", "workspace_changes", "workspace_changes_cut"]
+                    + changeKeys
+            )
         ]
     }
 }
