@@ -59,7 +59,7 @@ public struct RunConstructor: Sendable {
         let model: ChosenModel
         do {
             model = try self.model(request, site: site, announce: announce)
-        } catch where error.code == .modelUnavailable {
+        } catch  where error.code == .modelUnavailable {
             model = ChosenModel(client: Self.unavailable(request, error, home: home))
         }
         if let embedded = model.lockEntry, workflow.model.seed == nil { workflow.model.seed = embedded.sampling.seed }
