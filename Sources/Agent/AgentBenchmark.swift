@@ -77,7 +77,7 @@ public enum AgentBenchmark {
             for (event, at) in marks.withLock({ $0 }) {
                 switch event {
                 case .modelAnswered: answeredAt = at
-                case .executed(_, _, _, let seconds): toolSeconds = subtractToolTime ? seconds : 0
+                case .executed(_, _, _, let seconds, _): toolSeconds = subtractToolTime ? seconds : 0
                 case .modelRequested:
                     if let start = answeredAt {
                         let d = at - start

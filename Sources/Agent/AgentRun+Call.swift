@@ -296,7 +296,12 @@ extension AgentRun {
                 callID: id, tool: result.tool, argv: result.arguments, exitCode: result.exitCode,
                 record: redacted(result.record), workspaceChanges: result.workspaceChanges.map { redacted($0.changes) },
                 workspaceChangesCut: result.workspaceChanges?.cut))
-        progress(.executed(callID: id, tool: name, exitCode: result.exitCode, seconds: result.record.wallSeconds))
+        // A failed call's stderr, redacted as the trace holds it, is what the analyst needs first.
+        let stderr = result.exitCode == 0 ? "" : redacted(result.record).stderr.text
+        progress(
+            .executed(
+                callID: id, tool: name, exitCode: result.exitCode, seconds: result.record.wallSeconds,
+                stderrTail: stderr.isEmpty ? nil : Self.tail(stderr, lines: AgentProgress.stderrTailLines)))
         // The execution is evidence either way; the model is not told about a call the run's
         // end cut short.
         try checkCancellation("while \(id) (\(name)) ran in the sandbox")
@@ -366,4 +371,10 @@ extension AgentRun {
 
     /// The longest prefix of `text` of at most `bytes` UTF-8 bytes that ends on a character boundary.
     static func prefix(_ text: String, bytes: Int) -> String { SecretRedactor.prefix(text, bytes: bytes) }
+
+    /// The last `lines` non-empty lines of `text`, at most 1,000 characters.
+    static func tail(_ text: String, lines: Int) -> String {
+        let kept = text.split(whereSeparator: \.isNewline).suffix(lines).joined(separator: "\n")
+        return kept.count > 1000 ? "…" + String(kept.suffix(1000)) : kept
+    }
 }

@@ -220,13 +220,17 @@ final class AgentRun {
         try checkCancellation(generating)
         progress(.modelRequested(step: steps))
         let clock = ContinuousClock.now
-        let response = try await loop.model.complete(request)
+        let step = steps
+        let report = progress
+        let response = try await loop.model.complete(request) { generated in
+            report(.generating(step: step, tokens: generated.tokens, seconds: generated.seconds))
+        }
         let duration = ContinuousClock.now - clock
         progress(
             .modelAnswered(
                 step: steps,
                 seconds: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18,
-                calls: response.message.toolCalls.count))
+                calls: response.message.toolCalls.count, tokens: response.outputTokens.map { Int($0) }))
         return response
     }
 

@@ -8,5 +8,8 @@ extension RunCommand {
         guard toolCalling == "auto" || ToolCallingMode(rawValue: toolCalling) != nil else {
             throw ValidationError("tool calling mode '\(toolCalling)' is not one of auto, native, constrained")
         }
+        guard ["text", "json"].contains(progress) else {
+            throw ValidationError("--progress \(progress): expected text or json")
+        }
     }
 }

@@ -66,6 +66,12 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "No progress lines on stderr.")
     var quiet = false
 
+    @Option(
+        help:
+            "text | json: progress on stderr as lines for people (default), or one JSON object per event (model requests, tokens as they stream, proposals, decisions, approvals, executions)."
+    )
+    var progress = "text"
+
     @Flag(
         name: .customLong("dry-run"),
         help: "Check and show what would run (tools, policy, model, budgets); start, create and record nothing.")
@@ -75,7 +81,7 @@ struct RunCommand: AsyncParsableCommand {
         let (home, _) = try ToolsCLI.registry()
         if dryRun { return try printDryRun(home) }
         let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1
-        let printer = RunProgressPrinter(quiet: quiet, animated: interactive)
+        let printer = RunProgressPrinter(quiet: quiet, animated: interactive, json: progress == "json")
         let constructor = RunConstructor(home: home)
         let cancellation = TaskCancellation()
         let prepared: PreparedRun

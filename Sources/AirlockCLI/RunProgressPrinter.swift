@@ -9,12 +9,17 @@ import Synchronization
 final class RunProgressPrinter: Sendable {
     private let quiet: Bool
     private let animated: Bool
+    /// One JSON object per event on stderr instead of lines (`--progress json`).
+    private let json: Bool
 
     /// The spinner's task and whether it may still draw; frames and clearing are written under
     /// this lock, so no frame is drawn after the line was cleared.
     private struct Spinner {
         var task: Task<Void, Never>?
         var drawing = false
+        /// When the step's request went out, and the tokens streamed so far.
+        var since = ContinuousClock.now
+        var tokens = 0
     }
 
     private let spinner = Mutex(Spinner())
@@ -25,9 +30,10 @@ final class RunProgressPrinter: Sendable {
     static let hideCursor = "\u{1B}[?25l"
     static let showCursor = "\u{1B}[?25h"
 
-    init(quiet: Bool, animated: Bool) {
+    init(quiet: Bool, animated: Bool, json: Bool = false) {
         self.quiet = quiet
-        self.animated = animated
+        self.animated = animated && !json
+        self.json = json
     }
 
     /// The progress callback handed to the agent loop.
@@ -71,13 +77,18 @@ final class RunProgressPrinter: Sendable {
         spinner.withLock { state in
             write(Self.hideCursor)
             state.drawing = true
+            state.since = ContinuousClock.now
+            state.tokens = 0
             state.task = Task.detached { [self] in
                 let frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
                 var i = 0
                 while !Task.isCancelled {
                     let drawn = self.spinner.withLock { state -> Bool in
                         guard state.drawing else { return false }
-                        self.write("\r\(frames[i % frames.count]) step \(step): the model is generating…")
+                        let seconds = Self.seconds(ContinuousClock.now - state.since)
+                        self.write(
+                            "\r\(frames[i % frames.count]) step \(step): the model is generating… "
+                                + Self.generated(tokens: state.tokens, seconds: seconds) + "\u{1B}[K")
                         return true
                     }
                     guard drawn else { return }
@@ -88,7 +99,30 @@ final class RunProgressPrinter: Sendable {
         }
     }
 
+    /// `4.2 s` while nothing streamed, else `4.2 s, 57 tokens, 13.6 tokens/s`.
+    static func generated(tokens: Int?, seconds: Double) -> String {
+        let elapsed = Units.duration(seconds)
+        guard let tokens, tokens > 0 else { return elapsed }
+        return "\(elapsed), " + rate(tokens: tokens, seconds: seconds)
+    }
+
+    /// `57 tokens, 13.6 tokens/s`.
+    static func rate(tokens: Int, seconds: Double) -> String {
+        let perSecond = seconds > 0 ? (Double(tokens) / seconds * 10).rounded() / 10 : 0
+        return "\(tokens) token\(tokens == 1 ? "" : "s"), \(perSecond) tokens/s"
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     private func handle(_ event: AgentProgress) {
+        if json {
+            guard !quiet else { return }
+            // Escaped as JSON: the values hold what the model and the tools wrote.
+            write(event.json.canonicalString + "\n")
+            return
+        }
         switch event {
         case .started(let runID):
             line("run \(terminal: runID)")
@@ -99,9 +133,12 @@ final class RunProgressPrinter: Sendable {
             } else {
                 line("step \(step): asking the model…")
             }
-        case .modelAnswered(let step, let seconds, let calls):
+        case .generating(_, let tokens, _):
+            spinner.withLock { $0.tokens = tokens }
+        case .modelAnswered(let step, let seconds, let calls, let tokens):
+            let generated = tokens.map { $0 > 0 ? " (" + Self.rate(tokens: $0, seconds: seconds) + ")" : "" } ?? ""
             line(
-                "step \(step): model answered in \(Units.duration(seconds))\(calls > 0 ? ", \(calls) tool call(s)" : ", final answer")"
+                "step \(step): model answered in \(Units.duration(seconds))\(generated)\(calls > 0 ? ", \(calls) tool call(s)" : ", final answer")"
             )
         case .proposed(let id, let tool, let arguments):
             let shown = arguments.count > 200 ? String(arguments.prefix(200)) + "…" : arguments
@@ -112,8 +149,9 @@ final class RunProgressPrinter: Sendable {
             line("  \(terminal: id) policy: \(effect.uppercased()) (\(terminal: rules.joined(separator: ", ")))")
         case .approval(let id, let granted, let approver):
             line("  \(terminal: id) approval \(granted ? "granted" : "refused") by \(terminal: approver)")
-        case .executed(let id, let tool, let exitCode, let seconds):
+        case .executed(let id, let tool, let exitCode, let seconds, let stderrTail):
             line("  \(terminal: id) ran \(terminal: tool): exit \(exitCode) in \(Units.duration(seconds))")
+            for text in (stderrTail ?? "").split(separator: "\n") { line("    stderr: \(terminal: String(text))") }
         case .repeated(let id, let earlier):
             line("  \(terminal: id) repeats \(terminal: earlier): answered from the record, not run again")
         }

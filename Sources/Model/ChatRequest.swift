@@ -19,6 +19,10 @@ public struct ChatRequest: Sendable, Hashable {
     /// The longest this request may take, in seconds, when tighter than the client's own bound:
     /// the time the run has left of its wall budget. Not sent to the server.
     public var timeoutSeconds: Double?
+    /// Whether the reply is streamed as server-sent events (`stream: true`, usage in the last
+    /// event), so progress can be shown while the model generates. Not part of what is recorded:
+    /// a streamed reply is assembled into the same ``ChatResponse`` as a whole one. Default false.
+    public var stream = false
 
     /// Creates a request.
     public init(
@@ -46,7 +50,8 @@ public struct ChatRequest: Sendable, Hashable {
     /// `tools` and in earlier calls) mapped by ``nameMapping``. Constrained: the messages of
     /// ``ConstrainedToolCalling/messages(_:tools:)`` and `response_format`, no `tools`.
     public var json: JSONValue {
-        var object: [String: JSONValue] = ["model": .string(model), "stream": false]
+        var object: [String: JSONValue] = ["model": .string(model), "stream": .bool(stream)]
+        if stream { object["stream_options"] = ["include_usage": true] }
         switch toolCalling {
         case .native:
             let mapping = nameMapping

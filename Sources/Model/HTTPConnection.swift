@@ -50,11 +50,16 @@ struct HTTPConnection {
     mutating func readReply() throws(Failure) -> Response { try readResponse() }
 
     /// Sends `POST path` with a JSON body and reads the response.
-    mutating func post(path: String, host: String, body: [UInt8]) throws(Failure) -> Response {
+    /// - Parameter onBody: given the body's bytes as they arrive (a streamed reply's events),
+    ///   before the whole body is returned.
+    mutating func post(path: String, host: String, body: [UInt8], onBody: (([UInt8]) -> Void)? = nil)
+        throws(Failure) -> Response
+    {
         let head =
-            "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
+            "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\n"
+            + "Accept: application/json, text/event-stream\r\n"
             + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-        return try exchange(head: head, body: body)
+        return try exchange(head: head, body: body, onBody: onBody)
     }
 
     /// Sends `GET path` and reads the response.
@@ -64,14 +69,16 @@ struct HTTPConnection {
             body: [])
     }
 
-    private mutating func exchange(head: String, body: [UInt8]) throws(Failure) -> Response {
+    private mutating func exchange(head: String, body: [UInt8], onBody: (([UInt8]) -> Void)? = nil)
+        throws(Failure) -> Response
+    {
         guard let socket else { return try readResponse() }
         do {
             try socket.send(Array(head.utf8) + body, deadline: deadline)
         } catch {
             throw .socket(error)
         }
-        return try readResponse()
+        return try readResponse(onBody: onBody)
     }
 
     private mutating func fill() throws(Failure) {
@@ -126,7 +133,7 @@ struct HTTPConnection {
         return bytes
     }
 
-    private mutating func readResponse() throws(Failure) -> Response {
+    private mutating func readResponse(onBody: (([UInt8]) -> Void)? = nil) throws(Failure) -> Response {
         let statusLine = try readLine(limit: Self.maxHeaderBytes)
         let parts = statusLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
@@ -166,7 +173,9 @@ struct HTTPConnection {
                 guard size <= maxResponseBytes - body.count else {
                     throw .tooLarge(body.count.addingReportingOverflow(size).overflow ? Int.max : body.count + size)
                 }
-                body += try readBytes(size)
+                let chunk = try readBytes(size)
+                onBody?(chunk)
+                body += chunk
                 guard try readLine(limit: 2).isEmpty else { throw .malformed("a chunk does not end with CRLF") }
             }
         } else if let lengthText = headers["content-length"] {
@@ -175,10 +184,17 @@ struct HTTPConnection {
             }
             guard length <= maxResponseBytes else { throw .tooLarge(length) }
             body = try readBytes(length)
+            onBody?(body)
         } else {
-            while !closed {
-                try fill()
+            var delivered = 0
+            while true {
                 guard buffer.count <= maxResponseBytes else { throw .tooLarge(buffer.count) }
+                if let onBody, buffer.count > delivered {
+                    onBody(Array(buffer[delivered...]))
+                    delivered = buffer.count
+                }
+                if closed { break }
+                try fill()
             }
             body = buffer
         }

@@ -68,8 +68,18 @@ public struct OpenAIChatClient: ChatModel {
     /// - Throws: ``ModelError``: `unreachable`, `timeout`, `cancelled`, `http-status` (with the
     ///   body), `response-too-large`, `malformed-response`; `invalid-tool-reply` in constrained mode.
     public func complete(_ request: ChatRequest) async throws(ModelError) -> ChatResponse {
+        try await complete(request) { _ in }
+    }
+
+    /// Sends `request` with the reply streamed (server-sent events), telling `generating` the
+    /// tokens so far as they come, and parses the assembled reply as ``complete(_:)`` does; a
+    /// server that answers with one JSON body instead is read as that.
+    public func complete(_ request: ChatRequest, generating: @escaping @Sendable (GenerationProgress) -> Void)
+        async throws(ModelError) -> ChatResponse
+    {
         var request = request
         request.model = configuration.modelName
+        request.stream = true
         let body = request.json.canonicalBytes
         var tightened = configuration
         if let timeout = request.timeoutSeconds {
@@ -88,7 +98,7 @@ public struct OpenAIChatClient: ChatModel {
                 let thread = Thread {
                     continuation.resume(
                         returning: Result { () throws(ModelError) in
-                            try self.exchange(body, bounds: bounds, interrupt: interrupt)
+                            try self.exchange(body, bounds: bounds, interrupt: interrupt, generating: generating)
                         })
                 }
                 thread.start()
@@ -99,9 +109,11 @@ public struct OpenAIChatClient: ChatModel {
         return try request.interpret(result.get())
     }
 
-    private func exchange(_ body: [UInt8], bounds: Configuration, interrupt: SocketInterrupt) throws(ModelError)
-        -> ChatResponse
-    {
+    private func exchange(
+        _ body: [UInt8], bounds: Configuration, interrupt: SocketInterrupt,
+        generating: @escaping @Sendable (GenerationProgress) -> Void
+    ) throws(ModelError) -> ChatResponse {
+        let sent = Date()
         let deadline = Date(timeIntervalSinceNow: bounds.timeoutSeconds)
         let socket = try connect(deadline: deadline, interrupt: interrupt)
         let (path, host) =
@@ -111,9 +123,19 @@ public struct OpenAIChatClient: ChatModel {
             case .script: (ModelEndpoint.defaultRequestPath, "localhost")
             }
         var connection = HTTPConnection(socket: socket, maxResponseBytes: bounds.maxResponseBytes, deadline: deadline)
+        // Progress only: the reply is assembled from the whole body by `interpret`, one way for
+        // a streamed reply and one read back from bytes in hand.
+        var progress = StreamedReply()
+        var reported = 0
         return try Self.interpret(
-            { () throws(HTTPConnection.Failure) in try connection.post(path: path, host: host, body: body) },
-            endpoint: endpoint, configuration: bounds)
+            { () throws(HTTPConnection.Failure) in
+                try connection.post(path: path, host: host, body: body) { bytes in
+                    progress.feed(bytes)
+                    guard progress.tokens > reported else { return }
+                    reported = progress.tokens
+                    generating(GenerationProgress(tokens: reported, seconds: Date().timeIntervalSince(sent)))
+                }
+            }, endpoint: endpoint, configuration: bounds)
     }
 
     /// Parses a whole model reply (HTTP/1.1 status line, headers, body) exactly as ``complete(_:)``
@@ -165,6 +187,12 @@ public struct OpenAIChatClient: ChatModel {
         guard (200..<300).contains(response.status) else {
             let text = String(decoding: response.body.prefix(2048), as: UTF8.self)
             throw ModelError(.httpStatus, "model \(endpoint): HTTP \(response.status): \(text)")
+        }
+        if response.headers["content-type"]?.lowercased().hasPrefix("text/event-stream") == true {
+            var reply = StreamedReply()
+            reply.feed(response.body)
+            reply.feed([10])
+            return try ChatResponse(json: try reply.completion(endpoint: endpoint))
         }
         let json: JSONValue
         do {

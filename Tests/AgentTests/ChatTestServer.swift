@@ -18,6 +18,46 @@ final class ChatTestServer: Sendable {
         /// Wait this long before answering (a slow model); the wait ends early when the client
         /// hangs up, as a server notices a closed connection.
         var delaySeconds: Double = 0
+        /// Stream the reply as server-sent events: each of these bytes is one `data:` event sent
+        /// as its own chunk, `pauseSeconds` apart, then `data: [DONE]` (``body`` is unused).
+        var events: [[UInt8]]? = nil
+        /// The pause between streamed events.
+        var pauseSeconds: Double = 0
+
+        /// A streamed chat completion as llama-server sends one: a text delta per token, tool
+        /// calls in fragments by index, the finish reason, then an event with only `usage`.
+        static func streamed(
+            tokens: [String], calls: [(id: String, name: String, fragments: [String])] = [], pauseSeconds: Double = 0
+        ) -> Reply {
+            var events: [JSONValue] = []
+            func chunk(_ delta: JSONValue, finish: JSONValue = .null) -> JSONValue {
+                [
+                    "object": "chat.completion.chunk",
+                    "choices": [["index": 0, "delta": delta, "finish_reason": finish]],
+                ]
+            }
+            events.append(chunk(["role": "assistant", "content": .null]))
+            for token in tokens { events.append(chunk(["content": .string(token)])) }
+            for (index, call) in calls.enumerated() {
+                for (n, fragment) in call.fragments.enumerated() {
+                    var wire: [String: JSONValue] = [
+                        "index": .integer(Int64(index)), "function": ["arguments": .string(fragment)],
+                    ]
+                    if n == 0 {
+                        wire["id"] = .string(call.id)
+                        wire["type"] = "function"
+                        wire["function"] = ["name": .string(call.name), "arguments": .string(fragment)]
+                    }
+                    events.append(chunk(["tool_calls": [.object(wire)]]))
+                }
+            }
+            events.append(chunk([:], finish: .string(calls.isEmpty ? "stop" : "tool_calls")))
+            events.append([
+                "object": "chat.completion.chunk", "choices": [],
+                "usage": ["prompt_tokens": 12, "completion_tokens": .integer(Int64(tokens.count))],
+            ])
+            return Reply(body: [], events: events.map(\.canonicalBytes), pauseSeconds: pauseSeconds)
+        }
 
         /// A chat completion with `content` and/or tool calls `(id, name, arguments JSON text)`.
         static func completion(
@@ -170,6 +210,19 @@ final class ChatTestServer: Sendable {
                 if recv(client, &byte, 1, Int32(MSG_PEEK)) <= 0 { return }
             }
         }
+        if let events = reply.events {
+            var head = Array(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    .utf8)
+            for event in events.map({ Array("data: ".utf8) + $0 + [10, 10] }) + [Array("data: [DONE]\n\n".utf8)] {
+                head += Array(String(event.count, radix: 16).utf8) + [13, 10] + event + [13, 10]
+                guard Self.send(head, to: client) else { return }
+                head = []
+                if reply.pauseSeconds > 0 { usleep(UInt32(reply.pauseSeconds * 1e6)) }
+            }
+            _ = Self.send(Array("0\r\n\r\n".utf8), to: client)
+            return
+        }
         var out = "HTTP/1.1 \(reply.status) X\r\nContent-Type: application/json\r\nConnection: close\r\n"
         var bytes: [UInt8]
         if reply.chunked {
@@ -186,11 +239,19 @@ final class ChatTestServer: Sendable {
             out += "Content-Length: \(reply.body.count)\r\n\r\n"
             bytes = Array(out.utf8) + reply.body
         }
+        _ = Self.send(bytes, to: client)
+    }
+
+    /// Sends all of `bytes`; false when the client went away.
+    private static func send(_ bytes: [UInt8], to client: Int32) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent <= 0 { return }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
+            if sent <= 0 { return false }
             offset += sent
         }
+        return true
     }
 }

@@ -131,11 +131,13 @@ struct TerminalEscapingCLITests {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
-        // The terminal turns each \n into \r\n, and the spinner clears its line with \r ESC[2K
-        // and hides the cursor while it spins (ESC[?25l, ESC[?25h): everything else of what was
-        // printed must be free of controls.
-        let printed = text.replacingOccurrences(of: "\r\u{1B}[2K", with: "")
-            .replacingOccurrences(of: "\u{1B}[?25l", with: "").replacingOccurrences(of: "\u{1B}[?25h", with: "")
+        // The terminal turns each \n into \r\n, and the spinner clears its line with \r ESC[2K,
+        // erases what a longer frame left with ESC[K, and hides the cursor while it spins
+        // (ESC[?25l, ESC[?25h): everything else of what was printed must be free of controls.
+        let printed = text.replacingOccurrences(of: "\r\u{1B}[2K", with: "").replacingOccurrences(
+            of: "\u{1B}[K", with: ""
+        )
+        .replacingOccurrences(of: "\u{1B}[?25l", with: "").replacingOccurrences(of: "\u{1B}[?25h", with: "")
         #expect(printed.contains("approval needed for call-1-1: sql.select"), "\(text.debugDescription)")
         #expect(printed.contains("SELECT name FROM sites -- \\u202E\\u009B8m"), "\(text.debugDescription)")
         #expect(!Self.holdsControls(printed, allowingCR: true), "\(printed.debugDescription)")
