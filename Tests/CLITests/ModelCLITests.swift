@@ -268,6 +268,46 @@ struct ModelCLITests {
         return (["AIRLOCK_HOME": home.path, "AIRLOCK_MODEL_HOME": InstalledModel.store], workflow)
     }
 
+    /// Two analysts' runs on one home at the same moment, neither finding a server: one
+    /// supervisor starts, and both runs are answered by it (their `run.started` name the same
+    /// served model and digests).
+    @Test func twoConcurrentRunsShareOneSupervisor() throws {
+        let (env, workflow) = try smallTriageSite()
+        defer { _ = try? CLI.run(["model", "stop"], environment: env) }
+        let results = Mutex<[CLIResult]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            if let result = try? CLI.run(["run", workflow.path, "--json", "--quiet"], environment: env) {
+                results.withLock { $0.append(result) }
+            }
+        }
+        let all = results.withLock { $0 }
+        #expect(all.count == 2)
+        for result in all {
+            // The model is small: it may answer, or loop until a limit stops it; never 69.
+            #expect([0, 3, 4, 5].contains(result.status), "\(result.stdout)\(result.stderr)")
+        }
+        let home = try #require(env["AIRLOCK_HOME"])
+        let socket = home + "/run/model/llama.sock"
+        let supervisors = (try FileManager.default.contentsOfDirectory(atPath: "/proc")).filter { entry in
+            guard entry.allSatisfy(\.isNumber),
+                let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+            else { return false }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.contains("--detached-supervisor") && arguments.contains(socket)
+        }
+        #expect(supervisors.count == 1, "supervisors for \(socket): \(supervisors)")
+        let list = try JSONParser().parse(try CLI.run(["trace", "list", "--json"], environment: env).stdout)
+        let ids = (list.arrayValue ?? []).compactMap { $0["run"]?.stringValue }
+        #expect(ids.count == 2)
+        var served: Set<String> = []
+        for id in ids {
+            let show = try JSONParser().parse(try CLI.run(["trace", "show", id, "--json"], environment: env).stdout)
+            let started = show.arrayValue?.first { $0["type"] == "run.started" }
+            served.insert(started?["payload"]?["model"]?["embedded"]?["model_sha256"]?.stringValue ?? "none")
+        }
+        #expect(served.count == 1 && !served.contains("none"), "\(served)")
+    }
+
     @Test func aRealToolCallRoundTripThroughTheConfinedServer() throws {
         let (env, workflow) = try smallTriageSite()
         defer { _ = try? CLI.run(["model", "stop"], environment: env) }
