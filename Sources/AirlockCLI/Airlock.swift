@@ -11,7 +11,7 @@ struct Airlock: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, SandboxCommand.self, ToolsCommand.self, PolicyCommand.self, TraceCommand.self,
             ReplayCommand.self, ReviewCommand.self, ModelCommand.self, DoctorCommand.self, SecretsCommand.self,
-            BenchCommand.self, ApprovalsCommand.self,
+            ApprovalsCommand.self,
         ]
     )
 }
