@@ -1,9 +1,5 @@
 import AirlockCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Recomputes a run's hash chain, blob digests and checkpoint signatures, offline.
 ///
 /// Reports the first bad sequence number and what is wrong with it. Needs nothing but the
@@ -230,9 +226,7 @@ private struct ChainWalk {
                 && suffix(Self.versionKey) && suffix(type) && suffix(Self.typeKey) && number(event.time)
                 && suffix(Self.timeKey) && number(event.seq) && suffix(Self.seqKey) && suffix(runPart)
                 && end >= TraceStoredEvent.bodyPrefix.count
-                && TraceStoredEvent.bodyPrefix.withUnsafeBytes {
-                    memcmp(body.baseAddress!, $0.baseAddress!, $0.count) == 0
-                }
+                && body.prefix(TraceStoredEvent.bodyPrefix.count).elementsEqual(TraceStoredEvent.bodyPrefix)
         }
     }
 
