@@ -4,6 +4,10 @@ import Model
 import ModelRuntime
 import Runs
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Time per request through Airlock's model client (connection, HTTP over the unix socket, JSON)
 /// against the confined llama-server's own `timings` for the same requests (`prompt_ms +
 /// predicted_ms`): the difference is what the client adds. The server is started in the
@@ -23,10 +27,16 @@ struct ModelBench {
             FileManager.default.fileExists(atPath: modelHome.appendingPathComponent("models.lock").path)
         else { throw BenchError("no installed model (AIRLOCK_MODEL_HOME, airlock model install)") }
         guard let airlock else { throw BenchError("no airlock binary given (--airlock PATH)") }
-        let root = scratch.appendingPathComponent("model-home-\(UUID().uuidString)")
+        // A short path: the server's socket lives under it, and a unix socket path holds 107 bytes.
+        let root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "airlock-bench-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(
             at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         let home = AirlockHome(root: root, modelDirectory: modelHome)
+        // The detached supervisor is `airlock` itself: it finds the home (its state file, its
+        // log) and the model store from the environment it inherits.
+        setenv("AIRLOCK_HOME", root.path, 1)
+        setenv("AIRLOCK_MODEL_HOME", modelHome.path, 1)
         let background = ModelBackground(
             stateFile: home.modelServerState, logFile: home.modelServerLog, executable: airlock)
         defer {
