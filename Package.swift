@@ -10,6 +10,14 @@ let package = Package(
         // What the libFuzzer harnesses in Fuzz/ (a package of their own) drive: the parsers of
         // everything that crosses into Airlock.
         .library(name: "AirlockParsers", targets: ["AirlockCore", "Model", "Policy", "Tools", "Trace", "Agent"]),
+        // What the benchmarks in Benchmarks/ (a package of their own, like Fuzz/) measure: every
+        // library module, so that no benchmark code lives in them or in the `airlock` executable.
+        .library(
+            name: "AirlockModules",
+            targets: [
+                "AirlockCore", "SQLiteSupport", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime",
+                "Secrets", "RunEvents", "Agent", "Approvals", "Runs", "Replay",
+            ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -95,6 +103,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
+
+        // What the CLI tests need another process for and the product does not ship: the crash
+        // test's append loop and the sandbox leak check (Tests/TestHelper/TestHelper.swift).
+        .executableTarget(
+            name: "airlock-test-helper", dependencies: ["AirlockCore", "Trace", "Sandbox", "Runs"],
+            path: "Tests/TestHelper"),
 
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents", "AirlockCore", "Trace", "Model", "Sandbox"]),

@@ -49,7 +49,7 @@ final class BasePlan: @unchecked Sendable {
     ) -> BasePlan {
         let shape = Shape(
             inner: [inner.uid, inner.gid], host: [host.uid, host.gid], dropGroups: dropGroups, landlockABI: landlockABI,
-            detachedHostTree: SandboxProbe.current.detachedMountClone, loaderCacheBytes: HostLayout.loaderCache() ?? [])
+            detachedHostTree: RunSupport.detachedMountClone, loaderCacheBytes: HostLayout.loaderCache() ?? [])
         if let plan = latest.withLock({ $0 }), plan.shape == shape { return plan }
         let mounts = MountPlan(baseFor: inner, landlockABI: landlockABI)
         let plan = BasePlan(shape: shape, mounts: mounts, childSteps: mounts.steps, template: nil)
@@ -128,7 +128,7 @@ final class BasePlan: @unchecked Sendable {
         plan.ops = UnsafePointer(arena.array(ops))
         plan.op_count = ops.count
         plan.detached_host_tree = template == nil && shape.detachedHostTree ? 1 : 0
-        plan.cap_last_cap = Int32(SandboxProbe.current.capLastCap)
+        plan.cap_last_cap = Int32(RunSupport.current.capLastCap)
         let access = LandlockAccess(abi: shape.landlockABI)
         let rules = mounts.cLandlockRules(in: arena)
         plan.landlock_abi = Int32(shape.landlockABI)

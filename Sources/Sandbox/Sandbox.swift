@@ -110,7 +110,7 @@ private struct SandboxRun {
     let cancelFD: Int32
 
     func execute() throws(SandboxError) -> ExecutionRecord {
-        let probe = SandboxProbe.current
+        let probe = RunSupport.current
         var degraded: [ConfinementLayer] = []
 
         func require(_ layer: ConfinementLayer, _ available: Bool, _ why: String) throws(SandboxError) -> Bool {
@@ -125,8 +125,7 @@ private struct SandboxRun {
             return false
         }
 
-        let seccompFeature = probe.features.first { $0.name == "seccomp-filter" }
-        _ = try require(.seccomp, seccompFeature?.available ?? false, seccompFeature?.detail ?? "unknown")
+        _ = try require(.seccomp, probe.seccompFilter, probe.seccompFilterDetail)
         let notify = try require(.seccompNotify, probe.seccompUserNotif, "SECCOMP_RET_USER_NOTIF is not available")
         let landlockABI =
             try require(.landlock, probe.landlockABI > 0, "Landlock is not available on this kernel")
@@ -159,9 +158,9 @@ private struct SandboxRun {
         // own user namespace, so runs without a memory limit skip the cgroup and its migration cost.
         var useCgroup = false
         if spec.limits.memoryBytes != nil {
-            useCgroup = try require(.cgroups, probe.cgroup.usable, probe.cgroup.detail)
+            useCgroup = try require(.cgroups, RunSupport.cgroup.usable, RunSupport.cgroup.detail)
         }
-        let cgroup = useCgroup ? try RunCgroup(support: probe.cgroup, limits: spec.limits) : nil
+        let cgroup = useCgroup ? try RunCgroup(support: RunSupport.cgroup, limits: spec.limits) : nil
         defer { cgroup?.destroy() }
 
         // Standard streams.

@@ -41,7 +41,8 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
     /// report); speed-only features do not count.
     public var allLayersAvailable: Bool { features.allSatisfy { $0.available || !$0.isLayer } }
 
-    /// The probe for this process, computed on first use.
+    /// The probe for this process, computed on first use. A run reads only ``RunSupport``, which
+    /// creates no throwaway namespaces; this full report is for `airlock sandbox probe` and doctor.
     public static let current: SandboxProbe = probe()
 
     private static func probe() -> SandboxProbe {
@@ -61,12 +62,10 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
                     ? "user, mnt, pid, net, ipc, uts, cgroup namespaces can be created together"
                     : "clone(user|mnt|pid|net|ipc|uts|cgroup): \(Posix.describe(allErr))"))
 
-        let filterErr = al_probe_seccomp_action(0x7fff_0000)  // SECCOMP_RET_ALLOW
+        let run = RunSupport.current
         features.append(
-            Feature(
-                name: "seccomp-filter", available: filterErr == 0,
-                detail: filterErr == 0 ? "seccomp(SECCOMP_SET_MODE_FILTER) available" : Posix.describe(filterErr)))
-        let notifyErr = al_probe_seccomp_action(0x7fc0_0000)  // SECCOMP_RET_USER_NOTIF
+            Feature(name: "seccomp-filter", available: run.seccompFilter, detail: run.seccompFilterDetail))
+        let notifyErr: Int32 = run.seccompUserNotif ? 0 : al_probe_seccomp_action(0x7fc0_0000)
         features.append(
             Feature(
                 name: "seccomp-user-notif", available: notifyErr == 0,
@@ -74,14 +73,14 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
                     ? "SECCOMP_RET_USER_NOTIF available: refused syscalls are answered EPERM and recorded"
                     : "SECCOMP_RET_USER_NOTIF: \(Posix.describe(notifyErr))"))
 
-        let abi = Int(al_probe_landlock_abi())
+        let abi = run.landlockABI
         var landlockDetail = abi > 0 ? "ABI \(abi)" : "landlock_create_ruleset: not available (kernel or LSM list)"
         if let lsm = Posix.readSmallFile("/sys/kernel/security/lsm") {
             landlockDetail += "; lsm=\(lsm.trimmingWhitespace)"
         }
         features.append(Feature(name: "landlock", available: abi > 0, detail: landlockDetail))
 
-        let cgroup = CgroupSupport.detect()
+        let cgroup = RunSupport.cgroup
         features.append(Feature(name: "cgroups", available: cgroup.usable, detail: cgroup.detail))
 
         let clone3Err = al_probe_clone3()
@@ -92,11 +91,11 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
                     ? "clone3 present (sandboxed programs get ENOSYS for it and fall back to clone)"
                     : Posix.describe(clone3Err),
                 isLayer: false))
-        let detachedErr = al_probe_detached_clone()
+        let detached = RunSupport.detachedMountClone
         features.append(
             Feature(
-                name: "detached-mount-clone", available: detachedErr == 0,
-                detail: detachedErr == 0
+                name: "detached-mount-clone", available: detached,
+                detail: detached
                     ? "open_tree can clone from a detached tree: without a template, the host is detached before a run starts"
                     : "not supported by this kernel: the host is detached during each start (slower, as safe)",
                 isLayer: false))
@@ -115,8 +114,7 @@ public struct SandboxProbe: Sendable, Codable, Hashable {
 
         return SandboxProbe(
             features: features, landlockABI: abi, seccompUserNotif: notifyErr == 0, cgroup: cgroup,
-            runningAsRoot: geteuid() == 0, capLastCap: Int(al_probe_cap_last_cap()),
-            detachedMountClone: detachedErr == 0)
+            runningAsRoot: geteuid() == 0, capLastCap: run.capLastCap, detachedMountClone: detached)
     }
 }
 

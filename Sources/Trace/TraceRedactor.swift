@@ -20,14 +20,21 @@ struct TracePayloadPreparer {
 
     /// The redacted payload with every string longer than `blobThreshold` UTF-8 bytes replaced by
     /// `{"$blob": "sha256:HEX", "bytes": N}`; the moved strings are added to `blobs`.
-    func prepare(
-        _ value: JSONValue, type: String, pointer: String = "", blobs: inout [String: [UInt8]]
+    func prepare(_ value: JSONValue, type: String, blobs: inout [String: [UInt8]]) throws(TraceError) -> JSONValue {
+        var path: [String] = []
+        return try prepare(value, type: type, path: &path, blobs: &blobs)
+    }
+
+    /// `path` holds the reference tokens down to `value`; it becomes a JSON pointer only for an
+    /// error, so that the common case builds no strings.
+    private func prepare(
+        _ value: JSONValue, type: String, path: inout [String], blobs: inout [String: [UInt8]]
     ) throws(TraceError) -> JSONValue {
         switch value {
         case .string(let s):
             let redacted = redact(s)
+            guard redacted.utf8.count > blobThreshold else { return .string(redacted) }
             let bytes = Array(redacted.utf8)
-            guard bytes.count > blobThreshold else { return .string(redacted) }
             let digest = SHA256.hex(bytes)
             blobs[digest] = bytes
             return .object([Self.blobKey: .string("sha256:" + digest), "bytes": .integer(Int64(bytes.count))])
@@ -35,28 +42,38 @@ struct TracePayloadPreparer {
             var out: [JSONValue] = []
             out.reserveCapacity(items.count)
             for (index, item) in items.enumerated() {
-                out.append(
-                    try prepare(item, type: type, pointer: JSONPointer.appending(pointer, index), blobs: &blobs))
+                path.append(String(index))
+                out.append(try prepare(item, type: type, path: &path, blobs: &blobs))
+                path.removeLast()
             }
             return .array(out)
         case .object(let members):
             var out: [String: JSONValue] = [:]
+            out.reserveCapacity(members.count)
             for (key, member) in members {
-                let path = JSONPointer.appending(pointer, key)
+                path.append(key)
+                defer { path.removeLast() }
                 guard key != Self.blobKey else {
-                    throw TraceError(.invalidEvent, "\(type): key \(path) is reserved for blob references")
+                    throw TraceError(
+                        .invalidEvent, "\(type): key \(Self.pointer(path)) is reserved for blob references")
                 }
                 let redactedKey = redact(key)
                 guard out[redactedKey] == nil else {
                     throw TraceError(
-                        .invalidEvent, "\(type): redacting key \(path) collides with another key in the same object")
+                        .invalidEvent,
+                        "\(type): redacting key \(Self.pointer(path)) collides with another key in the same object")
                 }
-                out[redactedKey] = try prepare(member, type: type, pointer: path, blobs: &blobs)
+                out[redactedKey] = try prepare(member, type: type, path: &path, blobs: &blobs)
             }
             return .object(out)
         default:
             return value
         }
+    }
+
+    /// The JSON pointer of `path`'s tokens.
+    static func pointer(_ path: [String]) -> String {
+        path.reduce("") { JSONPointer.appending($0, $1) }
     }
 
     /// The SHA-256 hex digests of every blob reference in a canonical body, found without parsing:

@@ -195,17 +195,45 @@ private struct ChainWalk {
         }
     }
 
-    /// Whether the body starts with the payload key and ends with this row's envelope.
+    /// Whether the body starts with the payload key and ends with this row's envelope
+    /// (`,"run":…,"seq":N,"time":T,"type":…,"v":V}`), compared in place without building the
+    /// envelope: a verify checks every event.
     private static func wellFormed(_ event: TraceStoredEvent, runPart: [UInt8]) -> Bool {
-        guard event.body.starts(with: TraceStoredEvent.bodyPrefix) else { return false }
-        let rest =
-            Array(#","seq":\#(event.seq),"time":\#(event.time),"type":"#.utf8)
-            + JSONValue.string(event.type).canonicalBytes + Array(#","v":\#(TraceEventType.schemaVersion)}"#.utf8)
-        let total = runPart.count + rest.count
-        guard event.body.count >= total else { return false }
-        let tail = event.body[(event.body.count - total)...]
-        return tail.prefix(runPart.count).elementsEqual(runPart) && tail.suffix(rest.count).elementsEqual(rest)
+        let type = JSONValue.string(event.type).canonicalBytes
+        return event.body.withUnsafeBytes { body -> Bool in
+            var end = body.count
+            // Matches `bytes` just before `end` and moves `end` back over them.
+            func suffix<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+                guard end >= bytes.count else { return false }
+                var index = end - bytes.count
+                for byte in bytes {
+                    guard body[index] == byte else { return false }
+                    index += 1
+                }
+                end -= bytes.count
+                return true
+            }
+            func number(_ value: Int64) -> Bool {
+                var magnitude = value.magnitude
+                repeat {
+                    guard end > 0, body[end - 1] == UInt8(ascii: "0") + UInt8(magnitude % 10) else { return false }
+                    end -= 1
+                    magnitude /= 10
+                } while magnitude > 0
+                return value >= 0 || suffix(CollectionOfOne(UInt8(ascii: "-")))
+            }
+            return suffix(CollectionOfOne(UInt8(ascii: "}"))) && number(TraceEventType.schemaVersion)
+                && suffix(Self.versionKey) && suffix(type) && suffix(Self.typeKey) && number(event.time)
+                && suffix(Self.timeKey) && number(event.seq) && suffix(Self.seqKey) && suffix(runPart)
+                && end >= TraceStoredEvent.bodyPrefix.count
+                && body.prefix(TraceStoredEvent.bodyPrefix.count).elementsEqual(TraceStoredEvent.bodyPrefix)
+        }
     }
+
+    private static let seqKey = Array(#","seq":"#.utf8)
+    private static let timeKey = Array(#","time":"#.utf8)
+    private static let typeKey = Array(#","type":"#.utf8)
+    private static let versionKey = Array(#","v":"#.utf8)
 
     /// The sequence number of an earlier event with this hash, if any.
     private static func earlier(_ hash: [UInt8], in before: ArraySlice<TraceStoredEvent>) -> Int64? {

@@ -39,6 +39,25 @@ import Testing
         #expect(reparsed.canonicalBytes == v.canonicalBytes)
     }
 
+    @Test func canonicalKeysSortByTheirUTF8BytesAndStringsEscapeOnlyWhatTheyMust() {
+        let v: JSONValue = [
+            "z": 1, "é": 2, "Z": 3, "a~": 4, "plain": "no escapes here / at all",
+            "quoted": "say \"hi\" \\ then\ttab\u{01}",
+        ]
+        #expect(
+            v.canonicalString
+                == #"{"Z":3,"a~":4,"plain":"no escapes here / at all","quoted":"say \"hi\" \\ then\ttab\u0001","z":1,"é":2}"#
+        )
+    }
+
+    @Test func pointerTokensEscapeTildeAndSlashOnly() {
+        #expect(JSONPointer.escape("plain") == "plain")
+        #expect(JSONPointer.escape("a/b~c") == "a~1b~0c")
+        #expect(JSONPointer.escape("~1") == "~01")
+        #expect(JSONPointer.unescape(JSONPointer.escape("x/~/y~1")) == "x/~/y~1")
+        #expect(JSONPointer.appending("/record", "a/b") == "/record/a~1b")
+    }
+
     @Test func unicodeEscapesDecode() throws {
         let v = try JSONParser().parse(#""\u00e9\ud83d\ude00""#)
         #expect(v == .string("é😀"))

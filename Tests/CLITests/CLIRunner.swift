@@ -18,18 +18,22 @@ enum CLI {
         return dir.appendingPathComponent("airlock")
     }
 
-    /// Runs `airlock ARGS...` with `environment` added to a minimal environment; with a
-    /// `launcher` (`["/usr/bin/unshare", "--mount"]`), through it.
+    /// The built `airlock-test-helper` (Tests/TestHelper): what a test needs another process for
+    /// and the product does not ship (the crash test's append loop, the sandbox leak check).
+    static var helper: URL { binary.deletingLastPathComponent().appendingPathComponent("airlock-test-helper") }
+
+    /// Runs `airlock ARGS...` (or `executable ARGS...`) with `environment` added to a minimal
+    /// environment; with a `launcher` (`["/usr/bin/unshare", "--mount"]`), through it.
     static func run(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-        currentDirectory: URL? = nil, launcher: [String] = []
+        currentDirectory: URL? = nil, launcher: [String] = [], executable: URL = binary
     ) throws -> CLIResult {
         let process = Process()
         if let first = launcher.first {
             process.executableURL = URL(fileURLWithPath: first)
-            process.arguments = launcher.dropFirst() + [binary.path] + arguments
+            process.arguments = launcher.dropFirst() + [executable.path] + arguments
         } else {
-            process.executableURL = binary
+            process.executableURL = executable
             process.arguments = arguments
         }
         var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory()]

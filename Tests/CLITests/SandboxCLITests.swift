@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func nothingLeaksAcrossManyRuns() throws {
-        let result = try CLI.run(["bench", "sandbox", "--leak-check", "9"])
+        let result = try CLI.run(["sandbox-leak-check", "9"], executable: CLI.helper)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("no leaks"))
     }

@@ -82,8 +82,8 @@ struct TraceCLITests {
         var generator = SystemRandomNumberGenerator()
         for round in 0..<15 {
             let process = Process()
-            process.executableURL = CLI.binary
-            process.arguments = ["bench", "trace", "--append-loop", database]
+            process.executableURL = CLI.helper
+            process.arguments = ["append-loop", database]
             process.environment = env.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice

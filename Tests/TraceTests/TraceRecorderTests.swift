@@ -24,6 +24,21 @@ struct TraceRecorderTests {
         #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("large output "))
     }
 
+    @Test func aReservedKeyDeepInAPayloadIsNamedByItsPointer() throws {
+        let f = try TraceFixture(finish: false)
+        let recorder = try RunRecorder(
+            store: f.store, key: f.key, runID: "run-deep", started: ["workflow": "w", "principal": "p"])
+        let record: JSONValue = ["argv": ["grep"], "outputs": [["text": "ok"], ["a/b~c": ["$blob": "forged"]]]]
+        #expect(
+            throws: TraceError(
+                .invalidEvent, "tool.executed: key /record/outputs/1/a~1b~0c/$blob is reserved for blob references")
+        ) {
+            try recorder.append(.toolExecuted, ["call_id": "c1", "tool": "grep", "record": record])
+        }
+        // Nothing of the refused event was recorded: the next append is event 2.
+        #expect(try recorder.append(.toolResult, ["call_id": "c1", "content": "x"]).seq == 2)
+    }
+
     @Test func schemaViolationsNameTheField() throws {
         let f = try TraceFixture(finish: false)
         let recorder = try RunRecorder(

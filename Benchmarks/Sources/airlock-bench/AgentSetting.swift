@@ -1,3 +1,4 @@
+import Agent
 import AirlockCore
 import Foundation
 import Model
@@ -8,23 +9,23 @@ import Trace
 /// The setting the agent and replay benchmarks run in: `logs.search` registered in a scratch
 /// directory, a policy that permits it in workflow `bench`, a workspace, the sample logs, a trace,
 /// and one real sandboxed execution whose record the instant sandbox hands back.
-public struct AgentBenchmarkSetting: Sendable {
+struct AgentSetting: Sendable {
     /// The registry (`logs.search` only).
-    public let registry: ToolRegistry
+    let registry: ToolRegistry
     /// The permissive bench policy file.
-    public let policyURL: URL
+    let policyURL: URL
     /// The workspace and the sample logs dataset.
-    public let context: ToolRunContext
+    let context: ToolRunContext
     /// The trace.
-    public let store: TraceStore
+    let store: TraceStore
     /// A fresh signing key.
-    public let key: TraceSigningKey
+    let key: TraceSigningKey
     /// One real run of `logs.search {"pattern": "ERROR"}`.
-    public let sample: ToolRunResult
+    let sample: ToolRunResult
     /// The real sandbox's host identity.
-    public let hostIdentity: (uid: UInt32, gid: UInt32)
+    let hostIdentity: (uid: UInt32, gid: UInt32)
     /// The scratch directory.
-    public let directory: URL
+    let directory: URL
 
     static let policy = """
         airlock_policy: 1
@@ -50,7 +51,7 @@ public struct AgentBenchmarkSetting: Sendable {
     ///   - repository: the repository root (`manifests/tools/logs.search.yaml`, the sample logs).
     ///   - sandbox: the real sandbox.
     /// - Throws: when the registry, trace or sample run fails.
-    public init(directory: URL, repository: URL, sandbox: Sandbox) async throws {
+    init(directory: URL, repository: URL, sandbox: Sandbox) async throws {
         self.directory = directory
         registry = ToolRegistry(home: directory)
         _ = try registry.add([
@@ -70,13 +71,13 @@ public struct AgentBenchmarkSetting: Sendable {
     }
 
     /// The runner whose sandbox hands back ``sample``'s record at once.
-    public var instantRunner: ToolRunner {
+    var instantRunner: ToolRunner {
         ToolRunner(registry: registry, sandbox: RecordedSandbox(record: sample.record, hostIdentity: hostIdentity))
     }
 
     /// Workflow `bench` over `logs.search` with these budgets (the workflow's digest is its text's).
     /// - Throws: ``AgentError`` when a budget is out of the workflow's range.
-    public func workflow(maxSteps: Int, maxToolCalls: Int) throws(AgentError) -> Workflow {
+    func workflow(maxSteps: Int, maxToolCalls: Int) throws -> Workflow {
         let text = """
             airlock_workflow: 1
             name: bench
@@ -91,7 +92,7 @@ public struct AgentBenchmarkSetting: Sendable {
     }
 
     /// A model that proposes `logs.search` `calls` times, then answers.
-    public func model(calls: Int) -> ScriptedModel {
+    func model(calls: Int) -> ScriptedModel {
         let call = ChatResponse(
             message: ChatMessage(
                 role: .assistant, content: nil,
