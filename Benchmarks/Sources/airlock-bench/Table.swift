@@ -44,7 +44,7 @@ struct Table {
     var failures: Int { lines.filter { $0.result == "FAIL" }.count }
 
     var footer: String {
-        "\(repeats) run\(repeats == 1 ? "" : "s") (figures are medians; the compared value's range over the runs in brackets); \(machine)"
+        "\(repeats) run\(repeats == 1 ? "" : "s") (figures are medians; the compared value's range over the runs in brackets; notes are the last run's); \(machine)"
     }
 
     func text() -> String {
