@@ -1,0 +1,161 @@
+import Agent
+import AirlockCore
+import Foundation
+import MCP
+import Model
+import Runs
+import Synchronization
+import Trace
+
+/// `airlock mcp serve`: one MCP session over a transport, served as one run of a profile's
+/// workflow. The run is assembled by ``Runs/RunConstructor`` with an ``MCPSessionDriver`` in the
+/// model's place, so every `tools/call` goes the loop's way: schema, policy, approval (the
+/// home's approvals queue), the sandbox, the trace. A refusal is an MCP tool error
+/// (`isError: true`) whose text names the rules and their reasons.
+public struct MCPToolServer: Sendable {
+    /// The MCP specification revision served (the SDK's latest, which it negotiates down from
+    /// when a client asks for an older one it supports).
+    public static let revision = Version.latest
+
+    /// The profile served.
+    public let profile: MCPProfile
+    /// The assembled run.
+    public let prepared: PreparedRun
+    /// The run's proposer.
+    public let driver: MCPSessionDriver
+    /// The trace the run is recorded in.
+    let store: TraceStore
+    let key: TraceSigningKey
+
+    /// Assembles the run of one session of `profile`, recording nothing yet.
+    /// - Parameters:
+    ///   - profile: what is served.
+    ///   - home: the Airlock home.
+    ///   - transport: the transport's name, recorded as the model (`stdio`).
+    ///   - prompt: where an approval request is announced besides the approvals queue.
+    ///   - cancellation: what the front door cancels the run with.
+    ///   - runID: the run id, or `nil` for a new one.
+    /// - Throws: ``Runs/RunsError`` as ``Runs/RunConstructor/live(_:announce:)``.
+    public init(
+        profile: MCPProfile, home: AirlockHome, transport: String, prompt: (any ApprovalPrompt)?,
+        cancellation: TaskCancellation, runID: String? = nil
+    ) throws(RunsError) {
+        let driver = MCPSessionDriver(transport: transport)
+        let constructor = RunConstructor(home: home)
+        let request = RunRequest(
+            workflow: profile.workflow, parameters: profile.parameters, runID: runID, principal: profile.principal,
+            prompt: prompt, base: profile.path.deletingLastPathComponent(), cancellation: cancellation,
+            driver: driver)
+        (store, key) = try constructor.trace()
+        self.prepared = try constructor.live(request)
+        self.profile = profile
+        self.driver = driver
+    }
+
+    /// The tools offered: the workflow's, with the manifests' descriptions and input schemas.
+    /// - Throws: ``MCPGatewayError`` `state` when a workflow tool cannot be resolved.
+    public func tools() throws(MCPGatewayError) -> [Tool] {
+        do throws(AgentError) {
+            return try prepared.loop.resolveTools().map { tool in
+                let manifest = tool.manifest
+                return Tool(
+                    name: manifest.name, description: manifest.description,
+                    inputSchema: MCPValue.value(manifest.input.document))
+            }
+        } catch {
+            throw MCPGatewayError(.state, "profile \(profile.name): [\(error.code.rawValue)] \(error)")
+        }
+    }
+
+    /// Serves the session until the client closes it (or the task is cancelled), then ends the
+    /// run and returns how it ended.
+    /// - Parameters:
+    ///   - transport: the MCP transport (stdio).
+    ///   - progress: told about every step of the run.
+    /// - Throws: ``MCPGatewayError`` `state` when the transport cannot be used or the run could not
+    ///   be recorded.
+    public func serve(
+        over transport: any Transport, progress: @escaping @Sendable (AgentProgress) -> Void = { _ in }
+    ) async throws(MCPGatewayError) -> AgentRunOutcome {
+        let offered = try tools()
+        let client = Mutex<JSONValue>(.null)
+        let server = Server(
+            name: "airlock", version: AirlockVersion.current, title: "Airlock (\(profile.name))",
+            instructions:
+                "Every call is judged by the site's policy, may wait for a person's approval, runs confined with no network, and is recorded in a signed trace.",
+            capabilities: .init(tools: .init(listChanged: false)))
+        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: offered) }
+        let driver = self.driver
+        await server.withMethodHandler(CallTool.self) { params in
+            let outcome = await driver.call(
+                params.name, arguments: MCPValue.text(params.arguments),
+                note: Self.note(params, client: client.withLock { $0 }))
+            return CallTool.Result(
+                content: [.text(text: outcome.content, annotations: nil, _meta: nil)],
+                structuredContent: MCPValue.object(outcome.content).map(MCPValue.value), isError: outcome.isError,
+                _meta: Metadata(additionalFields: ["airlock/call_id": .string(outcome.callID)]))
+        }
+        let prepared = self.prepared
+        let (store, key) = (self.store, self.key)
+        let run = Task { () -> Result<AgentRunOutcome, AgentError> in
+            do throws(AgentError) {
+                let outcome = try await prepared.run(store: store, key: key) { event in
+                    driver.observe(event)
+                    progress(event)
+                }
+                driver.ended(
+                    "the session's run \(outcome.runID) has ended (\(outcome.status.rawValue)): \(outcome.message)")
+                return .success(outcome)
+            } catch {
+                driver.ended("the session's run could not go on: \(error)")
+                return .failure(error)
+            }
+        }
+        do {
+            try await withTaskCancellationHandler {
+                try await server.start(transport: transport) { info, _ in
+                    client.withLock { $0 = ["name": .string(info.name), "version": .string(info.version)] }
+                }
+                await server.waitUntilCompleted()
+            } onCancel: {
+                run.cancel()
+                Task { await server.stop() }
+            }
+        } catch {
+            run.cancel()
+            driver.close()
+            _ = await run.value
+            throw MCPGatewayError(.state, "the MCP \(driver.name) transport cannot be used", cause: "\(error)")
+        }
+        driver.close()
+        let result = await run.value
+        await server.stop()
+        switch result {
+        case .success(let outcome): return outcome
+        case .failure(let error):
+            throw MCPGatewayError(.state, "[\(error.code.rawValue)] \(error.message)", cause: error.cause)
+        }
+    }
+
+    /// Serves the session over the process's stdin and stdout (which then carry the protocol
+    /// and nothing else), as ``serve(over:progress:)``.
+    public func serveStandardIO(
+        progress: @escaping @Sendable (AgentProgress) -> Void = { _ in }
+    ) async throws(MCPGatewayError) -> AgentRunOutcome {
+        try await serve(over: StdioTransport(), progress: progress)
+    }
+
+    /// What the run records beside a call's proposal (its content): the MCP method, the client,
+    /// and the request's `traceparent` when it is well-formed (or that one was refused).
+    static func note(_ params: CallTool.Parameters, client: JSONValue) -> JSONValue {
+        var mcp: [String: JSONValue] = ["method": .string(CallTool.name), "client": client]
+        if let traceparent = params._meta?["traceparent"] {
+            if let text = traceparent.stringValue, TraceParent.isValid(text) {
+                mcp["traceparent"] = .string(text)
+            } else {
+                mcp["traceparent_refused"] = "not a W3C traceparent (00-<trace id>-<parent id>-<flags>)"
+            }
+        }
+        return ["mcp": .object(mcp)]
+    }
+}

@@ -1,0 +1,49 @@
+"""A real MCP client (the Python `mcp` SDK) against `airlock mcp serve`, for the CLI tests.
+
+usage: client.py PLAN.json -- AIRLOCK [ARGS...]
+
+Starts AIRLOCK ARGS as a stdio MCP server (with this process's environment), initializes,
+lists the tools, makes each call of the plan in order ({"calls": [{"tool", "arguments",
+"traceparent"?}]}), and prints one JSON document: the negotiated protocol version, the server's
+info, the tools, and each call's result (isError, text, structuredContent, _meta).
+"""
+
+import asyncio
+import json
+import os
+import sys
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+
+async def main() -> None:
+    plan_path, separator, *command = sys.argv[1:]
+    assert separator == "--", __doc__
+    with open(plan_path, encoding="utf-8") as plan_file:
+        plan = json.load(plan_file)
+    server = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
+    report = {"results": []}
+    async with stdio_client(server) as (read, write):
+        async with ClientSession(read, write) as session:
+            initialized = await session.initialize()
+            report["protocol"] = str(initialized.protocolVersion)
+            report["server"] = initialized.serverInfo.model_dump(mode="json", exclude_none=True)
+            listed = await session.list_tools()
+            report["tools"] = [tool.model_dump(mode="json", exclude_none=True) for tool in listed.tools]
+            for call in plan["calls"]:
+                meta = {"traceparent": call["traceparent"]} if "traceparent" in call else None
+                result = await session.call_tool(call["tool"], call.get("arguments"), meta=meta)
+                report["results"].append(
+                    {
+                        "tool": call["tool"],
+                        "isError": bool(result.isError),
+                        "text": "".join(part.text for part in result.content if part.type == "text"),
+                        "structured": result.structuredContent,
+                        "meta": result.meta,
+                    }
+                )
+    print(json.dumps(report))
+
+
+asyncio.run(main())
