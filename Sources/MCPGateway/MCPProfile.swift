@@ -101,7 +101,12 @@ public struct MCPProfile: Sendable, Hashable {
         }
         func required(_ key: String) -> String {
             guard let value = members[key]?.stringValue, !value.isEmpty else {
-                if document.value.objectValue != nil { problem("/\(key)", "required: a non-empty string") }
+                if members[key] != nil {
+                    problem("/\(key)", "must be a non-empty string")
+                } else if document.value.objectValue != nil {
+                    // A missing field has no line of its own.
+                    problems.append("/\(key): required: a non-empty string")
+                }
                 return ""
             }
             return value

@@ -110,7 +110,7 @@ final class MCPServeCLITests {
                     "tool": "sql.select", "arguments": ["query": "SELECT name FROM sites ORDER BY id", "max_rows": 5],
                     "traceparent": .string(Self.traceparent),
                 ],
-                ["tool": "sql.select", "arguments": ["query": "DELETE FROM sites", "max_rows": 5]],
+                ["tool": "sql.select", "arguments": ["query": "SELECT 1; DELETE FROM sites", "max_rows": 5]],
                 ["tool": "sql.select", "arguments": ["query": "SELECT name FROM sites", "max_rows": 200]],
             ]
         ]
