@@ -23,6 +23,8 @@ public struct MCPToolServer: Sendable {
     public let prepared: PreparedRun
     /// The run's proposer.
     public let driver: MCPSessionDriver
+    /// Where an approval is asked of the client's user, beside the approvals queue.
+    let elicitation: MCPElicitationPrompt
     /// The trace the run is recorded in.
     let store: TraceStore
     let key: TraceSigningKey
@@ -32,7 +34,8 @@ public struct MCPToolServer: Sendable {
     ///   - profile: what is served.
     ///   - home: the Airlock home.
     ///   - transport: the transport's name, recorded as the model (`stdio`).
-    ///   - prompt: where an approval request is announced besides the approvals queue.
+    ///   - prompt: where an approval request is announced besides the approvals queue (and the
+    ///     client's elicitation, when it supports it).
     ///   - cancellation: what the front door cancels the run with.
     ///   - runID: the run id, or `nil` for a new one.
     /// - Throws: ``Runs/RunsError`` as ``Runs/RunConstructor/live(_:announce:)``.
@@ -41,15 +44,17 @@ public struct MCPToolServer: Sendable {
         cancellation: TaskCancellation, runID: String? = nil
     ) throws(RunsError) {
         let driver = MCPSessionDriver(transport: transport)
+        let elicitation = MCPElicitationPrompt(notice: prompt, principal: profile.principal)
         let constructor = RunConstructor(home: home)
         let request = RunRequest(
             workflow: profile.workflow, parameters: profile.parameters, runID: runID, principal: profile.principal,
-            prompt: prompt, base: profile.path.deletingLastPathComponent(), cancellation: cancellation,
+            prompt: elicitation, base: profile.path.deletingLastPathComponent(), cancellation: cancellation,
             driver: driver)
         (store, key) = try constructor.trace()
         self.prepared = try constructor.live(request)
         self.profile = profile
         self.driver = driver
+        self.elicitation = elicitation
     }
 
     /// The tools offered: the workflow's, with the manifests' descriptions and input schemas.
@@ -113,8 +118,10 @@ public struct MCPToolServer: Sendable {
         }
         do {
             try await withTaskCancellationHandler {
-                try await server.start(transport: transport) { info, _ in
+                let elicitation = self.elicitation
+                try await server.start(transport: transport) { info, capabilities in
                     client.withLock { $0 = ["name": .string(info.name), "version": .string(info.version)] }
+                    elicitation.connect(server, client: info.name, elicits: capabilities.elicitation != nil)
                 }
                 await server.waitUntilCompleted()
             } onCancel: {

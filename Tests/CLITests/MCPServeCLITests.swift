@@ -162,6 +162,36 @@ final class MCPServeCLITests {
         #expect(replay.stdout.contains("replay identical"), "\(replay.stdout)")
     }
 
+    @Test func aClientThatElicitsIsAskedAndItsAnswerIsRecordedAndReplayed() throws {
+        try writeProfile()
+        let runID = "mcp-\(UUID().uuidString.prefix(8).lowercased())"
+        let plan: JSONValue = [
+            "calls": [
+                ["tool": "sql.select", "arguments": ["query": "SELECT name FROM sites", "max_rows": 200]],
+                ["tool": "sql.select", "arguments": ["query": "SELECT id FROM sites", "max_rows": 300]],
+            ],
+            "elicitation": ["approve": true, "reason": "looked at it"],
+        ]
+        let (report, stderr) = try finish(try startClient(plan, runID: runID))
+        let results = report["results"]?.arrayValue ?? []
+        try #require(results.count == 2, "\(report.prettyString)\n\(stderr)")
+        #expect(results.allSatisfy { $0["isError"] == false }, "\(report.prettyString)")
+        let asked = report["elicited"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(asked.count == 2)
+        #expect(asked.first?.contains("approval.large-extract") == true, "\(asked)")
+        #expect(asked.first?.contains(#""max_rows":200"#) == true, "\(asked)")
+        // Answered in the client, so the queue's requests are closed with that answer.
+        let all = try CLI.run(["approvals", "list", "--all", "--json"], environment: env)
+        let records = try JSONParser().parse(all.stdout).arrayValue ?? []
+        #expect(records.count == 2)
+        #expect(records.allSatisfy { $0["state"]?.stringValue == "granted" }, "\(all.stdout)")
+        let show = try CLI.run(["trace", "show", runID, "--json"], environment: env)
+        #expect(show.stdout.contains("mcp-elicitation"), "\(show.stdout.prefix(3000))")
+        #expect(show.stdout.contains("looked at it"))
+        let replay = try CLI.run(["replay", runID], environment: env)
+        #expect(replay.stdout.contains("replay identical"), "\(replay.stdout)\(replay.stderr)")
+    }
+
     @Test func aMissingOrBadProfileIsRefusedBeforeAnythingIsRecorded() throws {
         let missing = try CLI.run(["mcp", "serve", "--profile", "nobody"], environment: env)
         #expect(missing.status == 66, "\(missing.stderr)")

@@ -4,8 +4,10 @@ usage: client.py PLAN.json -- AIRLOCK [ARGS...]
 
 Starts AIRLOCK ARGS as a stdio MCP server (with this process's environment), initializes,
 lists the tools, makes each call of the plan in order ({"calls": [{"tool", "arguments",
-"traceparent"?}]}), and prints one JSON document: the negotiated protocol version, the server's
-info, the tools, and each call's result (isError, text, structuredContent, _meta).
+"traceparent"?}], "elicitation"?: {"approve", "reason"}}), and prints one JSON document: the
+negotiated protocol version, the server's info, the tools, each call's result (isError, text,
+structuredContent, _meta), and the messages of the elicitations the server sent. With
+"elicitation" in the plan the client declares the capability and answers every form with it.
 """
 
 import asyncio
@@ -13,7 +15,7 @@ import json
 import os
 import sys
 
-from mcp import ClientSession, StdioServerParameters
+from mcp import ClientSession, StdioServerParameters, types
 from mcp.client.stdio import stdio_client
 
 
@@ -23,9 +25,15 @@ async def main() -> None:
     with open(plan_path, encoding="utf-8") as plan_file:
         plan = json.load(plan_file)
     server = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
-    report = {"results": []}
+    report = {"results": [], "elicited": []}
+    answer = plan.get("elicitation")
+
+    async def elicit(context, params):
+        report["elicited"].append(params.message)
+        return types.ElicitResult(action="accept", content=answer)
+
     async with stdio_client(server) as (read, write):
-        async with ClientSession(read, write) as session:
+        async with ClientSession(read, write, elicitation_callback=elicit if answer else None) as session:
             initialized = await session.initialize()
             report["protocol"] = str(initialized.protocolVersion)
             report["server"] = initialized.serverInfo.model_dump(mode="json", exclude_none=True)
