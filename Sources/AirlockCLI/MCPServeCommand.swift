@@ -5,6 +5,10 @@ import Foundation
 import MCPGateway
 import Runs
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `airlock mcp serve --profile NAME`: one MCP session over stdio, served as one run of the
 /// profile's workflow (MCPGateway). stdout carries the protocol and nothing else; what a person
 /// needs (the run id, an approval request, the run's end) goes to stderr.
@@ -28,6 +32,9 @@ struct MCPServeCommand: AsyncParsableCommand {
     var runID: String?
 
     func run() async throws {
+        // A client that goes away closes the pipe stdout writes to: a write then fails (EPIPE)
+        // instead of killing the process before it has recorded the run's end.
+        signal(SIGPIPE, SIG_IGN)
         let (home, _) = try ToolsCLI.registry()
         let cancellation = TaskCancellation()
         let resolved: MCPProfile
@@ -65,6 +72,8 @@ struct MCPServeCommand: AsyncParsableCommand {
         ToolsCLI.printError(
             "mcp: run \(outcome.runID) ended: \(outcome.status.rawValue): \(TerminalText.escape(outcome.message)) (\(outcome.executed) of \(outcome.toolCalls) calls ran, \(outcome.denied) refused)"
         )
+        // A run the client cancelled by leaving (no signal) ended as the client asked: 0.
+        if outcome.status == .cancelled, signals.first == nil { return }
         if let code = RunCommand.exitCode(for: outcome.status, signal: signals.first) { throw code }
     }
 

@@ -170,13 +170,17 @@ public final class MCPSessionDriver: ChatModel, Sendable {
     }
 
     /// The client closed the session: the loop's next request is answered with the final answer.
-    public func close() {
-        let waiting = state.withLock { state in
+    /// - Returns: the ids of the calls the loop has and has not answered yet (the client will
+    ///   never read their results), in order.
+    @discardableResult
+    public func close() -> [String] {
+        let (waiting, unanswered) = state.withLock { state in
             state.closed = true
             defer { state.waiting = nil }
-            return state.waiting
+            return (state.waiting, (state.proposed.values.map(\.call) + state.queue.map(\.call)).compactMap(\.id))
         }
         waiting?.continuation.resume(returning: .success(Self.closing))
+        return unanswered.sorted { $0.count != $1.count ? $0.count < $1.count : $0 < $1 }
     }
 
     // MARK: Internals

@@ -25,6 +25,8 @@ public struct MCPToolServer: Sendable {
     public let driver: MCPSessionDriver
     /// Where an approval is asked of the client's user, beside the approvals queue.
     let elicitation: MCPElicitationPrompt
+    /// What the run is cancelled with when the client leaves a call unanswered.
+    let cancellation: TaskCancellation
     /// The trace the run is recorded in.
     let store: TraceStore
     let key: TraceSigningKey
@@ -55,6 +57,7 @@ public struct MCPToolServer: Sendable {
         self.profile = profile
         self.driver = driver
         self.elicitation = elicitation
+        self.cancellation = cancellation
     }
 
     /// The tools offered: the workflow's, with the manifests' descriptions and input schemas.
@@ -134,7 +137,14 @@ public struct MCPToolServer: Sendable {
             _ = await run.value
             throw MCPGatewayError(.state, "the MCP \(driver.name) transport cannot be used", cause: "\(error)")
         }
-        driver.close()
+        let unanswered = driver.close()
+        if !unanswered.isEmpty {
+            // No one will read these results: the call in flight is stopped (a tool killed, an
+            // approval withdrawn) and the run ends as cancelled, saying why.
+            cancellation.request(
+                "the MCP client closed the session with \(unanswered.joined(separator: ", ")) unanswered")
+            run.cancel()
+        }
         let result = await run.value
         await server.stop()
         switch result {

@@ -2,6 +2,10 @@ import AirlockCore
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `airlock mcp serve` against a real MCP client (the Python `mcp` SDK): the session is one run
 /// of the profile's workflow; an allowed call runs in the sandbox, a denied one is a tool error
 /// naming the rule and its reason, one that needs approval waits on the approvals queue until
@@ -188,6 +192,45 @@ final class MCPServeCLITests {
         let show = try CLI.run(["trace", "show", runID, "--json"], environment: env)
         #expect(show.stdout.contains("mcp-elicitation"), "\(show.stdout.prefix(3000))")
         #expect(show.stdout.contains("looked at it"))
+        let replay = try CLI.run(["replay", runID], environment: env)
+        #expect(replay.stdout.contains("replay identical"), "\(replay.stdout)\(replay.stderr)")
+    }
+
+    /// The run's `run.finished` payload, once the server has recorded it.
+    func finished(_ runID: String) throws -> JSONValue {
+        let deadline = Date().addingTimeInterval(Self.patience)
+        while Date() < deadline {
+            let show = try CLI.run(["trace", "show", runID, "--json"], environment: env)
+            if show.status == 0, let last = try JSONParser().parse(show.stdout).arrayValue?.last,
+                last["type"]?.stringValue == "run.finished", let payload = last["payload"]
+            {
+                return payload
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        Issue.record("run \(runID) did not finish within \(Self.patience) s")
+        return .null
+    }
+
+    @Test func aClientThatLeavesWithACallWaitingEndsTheRunAsCancelled() throws {
+        try writeProfile()
+        let runID = "mcp-\(UUID().uuidString.prefix(8).lowercased())"
+        let plan: JSONValue = [
+            "calls": [["tool": "sql.select", "arguments": ["query": "SELECT name FROM sites", "max_rows": 200]]]
+        ]
+        let client = try startClient(plan, runID: runID)
+        let request = try waitForApprovalRequest(while: client.0)
+        // The client goes away (its end of the server's stdin closes) with the call waiting.
+        kill(client.0.processIdentifier, SIGKILL)
+        client.0.waitUntilExit()
+        let payload = try finished(runID)
+        #expect(payload["status"]?.stringValue == "cancelled", "\(payload)")
+        #expect(payload["message"]?.stringValue?.contains("closed the session with mcp-1 unanswered") == true)
+        #expect(payload["executed"] == 0)
+        let shown = try CLI.run(["approvals", "show", request], environment: env)
+        #expect(shown.stdout.contains("expired"), "\(shown.stdout)")
+        let verify = try CLI.run(["trace", "verify", runID], environment: env)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         let replay = try CLI.run(["replay", runID], environment: env)
         #expect(replay.stdout.contains("replay identical"), "\(replay.stdout)\(replay.stderr)")
     }
