@@ -37,20 +37,15 @@ struct MCPServeCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let (home, _) = try ToolsCLI.registry()
         let cancellation = TaskCancellation()
-        let resolved: MCPProfile
-        do throws(MCPGatewayError) {
-            resolved = try MCPProfile.resolve(
+        let server = try RunsCLI.run { () throws(RunsError) in
+            let resolved = try MCPProfile.resolve(
                 profile, home: home.root,
                 base: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
-        } catch {
-            throw Self.fail(error)
-        }
-        let server = try RunsCLI.run { () throws(RunsError) in
-            try MCPToolServer(
+            return try MCPToolServer(
                 profile: resolved, home: home, transport: "stdio", prompt: RunApprovalNotice(),
                 cancellation: cancellation, runID: runID)
         }
-        let task = Task { () throws(MCPGatewayError) -> AgentRunOutcome in
+        let task = Task { () throws(RunsError) -> AgentRunOutcome in
             try await server.serveStandardIO { event in
                 if case .started(let id) = event {
                     ToolsCLI.printError("mcp: serving profile \(TerminalText.escape(server.profile.name)) as run \(id)")
@@ -66,8 +61,8 @@ struct MCPServeCommand: AsyncParsableCommand {
         let outcome: AgentRunOutcome
         do {
             outcome = try await task.value
-        } catch let error as MCPGatewayError {
-            throw Self.fail(error)
+        } catch let error as RunsError {
+            throw RunsCLI.fail(error)
         }
         ToolsCLI.printError(
             "mcp: run \(outcome.runID) ended: \(outcome.status.rawValue): \(TerminalText.escape(outcome.message)) (\(outcome.executed) of \(outcome.toolCalls) calls ran, \(outcome.denied) refused)"
@@ -75,16 +70,5 @@ struct MCPServeCommand: AsyncParsableCommand {
         // A run the client cancelled by leaving (no signal) ended as the client asked: 0.
         if outcome.status == .cancelled, signals.first == nil { return }
         if let code = RunCommand.exitCode(for: outcome.status, signal: signals.first) { throw code }
-    }
-
-    /// Prints `error` and returns its documented exit code.
-    static func fail(_ error: MCPGatewayError) -> ExitCode {
-        ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
-        return switch error.code {
-        case .usage: .usage
-        case .invalidInput: .dataError
-        case .notFound: .noInput
-        case .state: .ioError
-        }
     }
 }

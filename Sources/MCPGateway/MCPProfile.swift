@@ -1,5 +1,6 @@
 import AirlockCore
 import Foundation
+import Runs
 
 /// What `airlock mcp serve --profile NAME` serves: a named profile, `AIRLOCK_HOME/mcp/NAME.yaml`
 /// (or a file given by path), read whole by this one type:
@@ -40,14 +41,14 @@ public struct MCPProfile: Sendable, Hashable {
     ///   - reference: the value given.
     ///   - home: the Airlock home's root.
     ///   - base: where a relative path is taken from.
-    /// - Throws: ``MCPGatewayError`` `usage` (not a name), `not-found`, `invalid-input`.
-    public static func resolve(_ reference: String, home: URL, base: URL) throws(MCPGatewayError) -> MCPProfile {
+    /// - Throws: ``RunsError`` `usage` (not a name), `not-found`, `invalid-input`.
+    public static func resolve(_ reference: String, home: URL, base: URL) throws(RunsError) -> MCPProfile {
         let url: URL
         if reference.contains("/") || reference.hasSuffix(".yaml") {
             url = URL(fileURLWithPath: reference, relativeTo: base).standardizedFileURL
         } else {
             guard isName(reference) else {
-                throw MCPGatewayError(
+                throw RunsError(
                     .usage,
                     "--profile \(reference): a profile name is letters, digits, '.', '_' or '-' (or give a path)")
             }
@@ -65,27 +66,27 @@ public struct MCPProfile: Sendable, Hashable {
     }
 
     /// Reads the profile at `url`.
-    /// - Throws: ``MCPGatewayError`` `not-found` (no file, or no workflow file where it points),
+    /// - Throws: ``RunsError`` `not-found` (no file, or no workflow file where it points),
     ///   `invalid-input` listing every problem with its JSON pointer and line.
-    public static func load(_ url: URL) throws(MCPGatewayError) -> MCPProfile {
+    public static func load(_ url: URL) throws(RunsError) -> MCPProfile {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw MCPGatewayError(.notFound, "no MCP profile at \(url.path)")
+            throw RunsError(.notFound, "no MCP profile at \(url.path)")
         }
         let profile = try parse(String(decoding: data, as: UTF8.self), at: url)
         guard FileManager.default.fileExists(atPath: profile.workflow.path) else {
-            throw MCPGatewayError(.notFound, "\(url.path): /workflow: no workflow file at \(profile.workflow.path)")
+            throw RunsError(.notFound, "\(url.path): /workflow: no workflow file at \(profile.workflow.path)")
         }
         return profile
     }
 
     /// Parses the text of the profile file at `url`.
-    /// - Throws: ``MCPGatewayError`` `invalid-input` listing every problem.
-    public static func parse(_ text: String, at url: URL) throws(MCPGatewayError) -> MCPProfile {
+    /// - Throws: ``RunsError`` `invalid-input` listing every problem.
+    public static func parse(_ text: String, at url: URL) throws(RunsError) -> MCPProfile {
         let document: YAMLDocument
         do {
             document = try YAMLDocument(text: text)
         } catch {
-            throw MCPGatewayError(.invalidInput, "\(url.path): not valid YAML", cause: "\(error)")
+            throw RunsError(.invalidInput, "\(url.path): not valid YAML", cause: "\(error)")
         }
         var problems: [String] = []
         func problem(_ pointer: String, _ message: String) {
@@ -132,7 +133,7 @@ public struct MCPProfile: Sendable, Hashable {
             }
         }
         guard problems.isEmpty else {
-            throw MCPGatewayError(
+            throw RunsError(
                 .invalidInput,
                 "\(url.path): \(problems.count) problem(s)\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
         }

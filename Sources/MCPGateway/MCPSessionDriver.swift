@@ -129,16 +129,28 @@ public final class MCPSessionDriver: ChatModel, Sendable {
     /// The run has ended: every call not answered yet, and every later one, is answered with
     /// `reason` as a tool error.
     public func ended(_ reason: String) {
-        let pending = state.withLock { state in
+        let answers = state.withLock { state in
             state.ended = reason
-            let pending = Array(state.proposed.values) + state.queue
+            // A call the loop took but whose answer it never asked to hand back: the run ended
+            // right after it (a budget's last step, the denial breaker, a cancellation).
+            var answers = state.proposed.map { id, pending in
+                let ran = state.succeeded.contains(id)
+                return (
+                    pending,
+                    Outcome(
+                        callID: id,
+                        content: ran
+                            ? "\(id) ran (exit 0), then \(reason); its output is in the trace"
+                            : "\(id) was not answered: \(reason)",
+                        isError: true)
+                )
+            }
+            answers += state.queue.map { ($0, Outcome(callID: $0.call.id ?? "", content: reason, isError: true)) }
             state.proposed = [:]
             state.queue = []
-            return pending
+            return answers
         }
-        for call in pending {
-            call.answer.resume(returning: Outcome(callID: call.call.id ?? "", content: reason, isError: true))
-        }
+        for (pending, outcome) in answers { pending.answer.resume(returning: outcome) }
     }
 
     // MARK: The session's side

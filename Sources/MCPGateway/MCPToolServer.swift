@@ -61,8 +61,9 @@ public struct MCPToolServer: Sendable {
     }
 
     /// The tools offered: the workflow's, with the manifests' descriptions and input schemas.
-    /// - Throws: ``MCPGatewayError`` `state` when a workflow tool cannot be resolved.
-    public func tools() throws(MCPGatewayError) -> [Tool] {
+    /// - Throws: ``Runs/RunsError`` `invalid-input` for a workflow tool that is not registered,
+    ///   `state` when the registry cannot be read.
+    public func tools() throws(RunsError) -> [Tool] {
         do throws(AgentError) {
             return try prepared.loop.resolveTools().map { tool in
                 let manifest = tool.manifest
@@ -71,7 +72,9 @@ public struct MCPToolServer: Sendable {
                     inputSchema: MCPValue.value(manifest.input.document))
             }
         } catch {
-            throw MCPGatewayError(.state, "profile \(profile.name): [\(error.code.rawValue)] \(error)")
+            throw RunsError(
+                error.code == .invalidWorkflow ? .invalidInput : .state,
+                "profile \(profile.name): [\(error.code.rawValue)] \(error)")
         }
     }
 
@@ -80,11 +83,11 @@ public struct MCPToolServer: Sendable {
     /// - Parameters:
     ///   - transport: the MCP transport (stdio).
     ///   - progress: told about every step of the run.
-    /// - Throws: ``MCPGatewayError`` `state` when the transport cannot be used or the run could not
+    /// - Throws: ``Runs/RunsError`` as ``tools()``, `state` when the transport cannot be used or the run could not
     ///   be recorded.
     public func serve(
         over transport: any Transport, progress: @escaping @Sendable (AgentProgress) -> Void = { _ in }
-    ) async throws(MCPGatewayError) -> AgentRunOutcome {
+    ) async throws(RunsError) -> AgentRunOutcome {
         let offered = try tools()
         let client = Mutex<JSONValue>(.null)
         let server = Server(
@@ -135,7 +138,7 @@ public struct MCPToolServer: Sendable {
             run.cancel()
             driver.close()
             _ = await run.value
-            throw MCPGatewayError(.state, "the MCP \(driver.name) transport cannot be used", cause: "\(error)")
+            throw RunsError(.state, "the MCP \(driver.name) transport cannot be used", cause: "\(error)")
         }
         let unanswered = driver.close()
         if !unanswered.isEmpty {
@@ -150,7 +153,7 @@ public struct MCPToolServer: Sendable {
         switch result {
         case .success(let outcome): return outcome
         case .failure(let error):
-            throw MCPGatewayError(.state, "[\(error.code.rawValue)] \(error.message)", cause: error.cause)
+            throw RunsError(.state, "[\(error.code.rawValue)] \(error.message)", cause: error.cause)
         }
     }
 
@@ -158,7 +161,7 @@ public struct MCPToolServer: Sendable {
     /// and nothing else), as ``serve(over:progress:)``.
     public func serveStandardIO(
         progress: @escaping @Sendable (AgentProgress) -> Void = { _ in }
-    ) async throws(MCPGatewayError) -> AgentRunOutcome {
+    ) async throws(RunsError) -> AgentRunOutcome {
         try await serve(over: StdioTransport(), progress: progress)
     }
 

@@ -28,13 +28,14 @@ final class MCPServeCLITests {
 
     /// A profile `analyst` under the home: dataset-report (its shipped policy, absolute), acting
     /// for `ana`.
-    func writeProfile() throws {
+    func writeProfile(maxSteps: Int = 6) throws {
         let shipped = SampleSite.root.appendingPathComponent("manifests/workflows/dataset-report.yaml")
         var text = try String(contentsOf: shipped, encoding: .utf8)
         let policy = SampleSite.root.appendingPathComponent("manifests/policies/workflows.yaml").path
         text = text.replacingOccurrences(of: "policy: ../policies/workflows.yaml", with: "policy: \(policy)")
         text = text.replacingOccurrences(of: "approval:\n  mode: ask", with: "approval:\n  mode: ask\n  timeout: 120")
         try #require(text.contains("timeout: 120"))
+        text = text.replacingOccurrences(of: "max_steps: 6", with: "max_steps: \(maxSteps)")
         let directory = home.appendingPathComponent("mcp")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data(text.utf8).write(to: directory.appendingPathComponent("dataset-report.yaml"))
@@ -49,44 +50,22 @@ final class MCPServeCLITests {
         try Data(profile.utf8).write(to: directory.appendingPathComponent("analyst.yaml"))
     }
 
-    /// The Python client, started in the background on `plan`.
-    func startClient(_ plan: JSONValue, runID: String) throws -> (Process, Pipe, Pipe) {
+    /// The Python client, started in the background on `plan`, serving profile `analyst` as `runID`.
+    func startClient(_ plan: JSONValue, runID: String) throws -> ApprovalsCLITests.BackgroundRun {
         let python = try MCPPeer.python.get()
         let planURL = home.appendingPathComponent("plan-\(UUID().uuidString.prefix(6)).json")
         try Data(plan.canonicalBytes).write(to: planURL)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [
-            MCPPeer.script("client.py"), planURL.path, "--", CLI.binary.path, "mcp", "serve", "--profile", "analyst",
-            "--run-id", runID,
-        ]
-        process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory(), "USER": "ana"]
-            .merging(env) { $1 }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        return (process, out, err)
+        return try ApprovalsCLITests.BackgroundRun(
+            ["mcp", "serve", "--profile", "analyst", "--run-id", runID],
+            environment: env.merging(["USER": "ana"]) { $1 },
+            launcher: [python, MCPPeer.script("client.py"), planURL.path, "--"])
     }
 
     /// Waits for the client to end; returns its report and what it (and the server) printed on stderr.
-    func finish(_ client: (Process, Pipe, Pipe)) throws -> (JSONValue, String) {
-        let (process, out, err) = client
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        let stderr = String(decoding: errData, as: UTF8.self)
-        try #require(process.terminationStatus == 0, "client failed: \(stderr)")
-        return (try JSONParser().parse(String(decoding: outData, as: UTF8.self)), stderr)
+    func finish(_ client: ApprovalsCLITests.BackgroundRun) throws -> (JSONValue, String) {
+        let result = client.finish()
+        try #require(result.status == 0, "client failed: \(result.stderr)")
+        return (try JSONParser().parse(result.stdout), result.stderr)
     }
 
     /// The pending approval request's id, once the served run has asked.
@@ -119,7 +98,7 @@ final class MCPServeCLITests {
             ]
         ]
         let client = try startClient(plan, runID: runID)
-        let request = try waitForApprovalRequest(while: client.0)
+        let request = try waitForApprovalRequest(while: client.process)
         let shown = try CLI.run(["approvals", "show", request], environment: env)
         #expect(shown.stdout.contains("approval.large-extract"), "\(shown.stdout)")
         #expect(shown.stdout.contains("principal ana"), "\(shown.stdout)")
@@ -219,10 +198,10 @@ final class MCPServeCLITests {
             "calls": [["tool": "sql.select", "arguments": ["query": "SELECT name FROM sites", "max_rows": 200]]]
         ]
         let client = try startClient(plan, runID: runID)
-        let request = try waitForApprovalRequest(while: client.0)
+        let request = try waitForApprovalRequest(while: client.process)
         // The client goes away (its end of the server's stdin closes) with the call waiting.
-        kill(client.0.processIdentifier, SIGKILL)
-        client.0.waitUntilExit()
+        kill(client.process.processIdentifier, SIGKILL)
+        client.process.waitUntilExit()
         let payload = try finished(runID)
         #expect(payload["status"]?.stringValue == "cancelled", "\(payload)")
         #expect(payload["message"]?.stringValue?.contains("closed the session with mcp-1 unanswered") == true)
@@ -233,6 +212,30 @@ final class MCPServeCLITests {
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         let replay = try CLI.run(["replay", runID], environment: env)
         #expect(replay.stdout.contains("replay identical"), "\(replay.stdout)\(replay.stderr)")
+    }
+
+    @Test func aSessionPastItsStepBudgetEndsTheRunAndSaysSoToTheClient() throws {
+        try writeProfile(maxSteps: 2)
+        let runID = "mcp-\(UUID().uuidString.prefix(8).lowercased())"
+        let call: JSONValue = ["tool": "sql.select", "arguments": ["query": "SELECT name FROM sites", "max_rows": 5]]
+        let other: JSONValue = ["tool": "sql.select", "arguments": ["query": "SELECT id FROM sites", "max_rows": 5]]
+        let client = try startClient(["calls": [call, other, call]], runID: runID)
+        let (report, stderr) = try finish(client)
+        let results = report["results"]?.arrayValue ?? []
+        try #require(results.count == 3, "\(report.prettyString)\n\(stderr)")
+        #expect(results[0]["isError"] == false)
+        // The budget's last step: the call ran, and the run ended right after it.
+        #expect(results[1]["isError"] == true)
+        #expect(results[1]["text"]?.stringValue?.hasPrefix("mcp-2 ran (exit 0), then the session's run") == true)
+        #expect(results[1]["text"]?.stringValue?.contains("budget_exhausted") == true, "\(results[1])")
+        // After the run's end every call is refused with it.
+        #expect(results[2]["isError"] == true)
+        #expect(results[2]["text"]?.stringValue?.contains("has ended (budget_exhausted)") == true)
+        #expect(stderr.contains("run \(runID) ended: budget_exhausted"), "\(stderr)")
+        #expect(client.process.terminationStatus == 0)
+        let payload = try finished(runID)
+        #expect(payload["status"]?.stringValue == "budget_exhausted")
+        #expect(payload["executed"] == 2)
     }
 
     @Test func aMissingOrBadProfileIsRefusedBeforeAnythingIsRecorded() throws {
