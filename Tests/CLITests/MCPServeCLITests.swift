@@ -93,7 +93,10 @@ final class MCPServeCLITests {
                     "tool": "sql.select", "arguments": ["query": "SELECT name FROM sites ORDER BY id", "max_rows": 5],
                     "traceparent": .string(Self.traceparent),
                 ],
-                ["tool": "sql.select", "arguments": ["query": "SELECT 1; DELETE FROM sites", "max_rows": 5]],
+                [
+                    "tool": "sql.select", "arguments": ["query": "SELECT 1; DELETE FROM sites", "max_rows": 5],
+                    "traceparent": "not-a-traceparent",
+                ],
                 ["tool": "sql.select", "arguments": ["query": "SELECT name FROM sites", "max_rows": 200]],
             ]
         ]
@@ -135,6 +138,8 @@ final class MCPServeCLITests {
         let show = try CLI.run(["trace", "show", runID, "--json"], environment: env)
         try #require(show.status == 0, "\(show.stderr)")
         #expect(show.stdout.contains(Self.traceparent))
+        #expect(show.stdout.contains("traceparent_refused"))
+        #expect(!show.stdout.contains("not-a-traceparent"))
         #expect(show.stdout.contains("mcp-client:stdio"))
         #expect(show.stdout.contains("\"principal\":\"ana\"") || show.stdout.contains("\"principal\": \"ana\""))
         #expect(show.stdout.contains("approval.granted"), "\(show.stdout.prefix(2000))")
@@ -236,6 +241,27 @@ final class MCPServeCLITests {
         let payload = try finished(runID)
         #expect(payload["status"]?.stringValue == "budget_exhausted")
         #expect(payload["executed"] == 2)
+    }
+
+    @Test func callsSentAtOnceAreTakenOneAtATimeAndEachGetsItsOwnAnswer() throws {
+        try writeProfile()
+        let runID = "mcp-\(UUID().uuidString.prefix(8).lowercased())"
+        let queries = ["SELECT name FROM sites WHERE id = 1", "SELECT name FROM sites WHERE id = 3"]
+        let plan: JSONValue = [
+            "concurrent": true,
+            "calls": .array(
+                queries.map { ["tool": "sql.select", "arguments": ["query": .string($0), "max_rows": 5]] }),
+        ]
+        let (report, stderr) = try finish(try startClient(plan, runID: runID))
+        let results = report["results"]?.arrayValue ?? []
+        try #require(results.count == 2, "\(report.prettyString)\n\(stderr)")
+        #expect(results[0]["text"]?.stringValue?.contains("Rotterdam") == true, "\(results[0])")
+        #expect(results[1]["text"]?.stringValue?.contains("Halifax") == true, "\(results[1])")
+        let ids = Set(results.compactMap { $0["meta"]?["airlock/call_id"]?.stringValue })
+        #expect(ids == ["mcp-1", "mcp-2"])
+        let payload = try finished(runID)
+        #expect(payload["executed"] == 2)
+        #expect(payload["status"]?.stringValue == "succeeded")
     }
 
     @Test func aMissingOrBadProfileIsRefusedBeforeAnythingIsRecorded() throws {

@@ -4,7 +4,8 @@ usage: client.py PLAN.json -- AIRLOCK [ARGS...]
 
 Starts AIRLOCK ARGS as a stdio MCP server (with this process's environment), initializes,
 lists the tools, makes each call of the plan in order ({"calls": [{"tool", "arguments",
-"traceparent"?}], "elicitation"?: {"approve", "reason"}}), and prints one JSON document: the
+"traceparent"?}], "elicitation"?: {"approve", "reason"}, "concurrent"?: true}; concurrent
+calls are sent all at once), and prints one JSON document: the
 negotiated protocol version, the server's info, the tools, each call's result (isError, text,
 structuredContent, _meta), and the messages of the elicitations the server sent. With
 "elicitation" in the plan the client declares the capability and answers every form with it.
@@ -39,18 +40,23 @@ async def main() -> None:
             report["server"] = initialized.serverInfo.model_dump(mode="json", exclude_none=True)
             listed = await session.list_tools()
             report["tools"] = [tool.model_dump(mode="json", exclude_none=True) for tool in listed.tools]
-            for call in plan["calls"]:
+
+            async def make(call):
                 meta = {"traceparent": call["traceparent"]} if "traceparent" in call else None
                 result = await session.call_tool(call["tool"], call.get("arguments"), meta=meta)
-                report["results"].append(
-                    {
-                        "tool": call["tool"],
-                        "isError": bool(result.isError),
-                        "text": "".join(part.text for part in result.content if part.type == "text"),
-                        "structured": result.structuredContent,
-                        "meta": result.meta,
-                    }
-                )
+                return {
+                    "tool": call["tool"],
+                    "isError": bool(result.isError),
+                    "text": "".join(part.text for part in result.content if part.type == "text"),
+                    "structured": result.structuredContent,
+                    "meta": result.meta,
+                }
+
+            if plan.get("concurrent"):
+                report["results"] = list(await asyncio.gather(*(make(call) for call in plan["calls"])))
+            else:
+                for call in plan["calls"]:
+                    report["results"].append(await make(call))
     print(json.dumps(report))
 
 
