@@ -22,8 +22,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        // The Model Context Protocol (spec revision 2025-11-25): `airlock mcp serve` and `kind: mcp` tools.
-        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        // The Model Context Protocol (spec revision 2025-11-25): `airlock mcp serve`.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // System libraries (Debian: libseccomp-dev, libcap-dev, libsqlite3-dev, libssl-dev, zlib1g-dev).
@@ -97,7 +97,7 @@ let package = Package(
             name: "Doctor",
             dependencies: ["AirlockCore", "Sandbox", "Tools", "Trace", "Model", "ModelRuntime", "Runs"],
             exclude: ["README.md"]),
-        // MCP both ways: Airlock's tools served over MCP, and confined MCP servers as tool providers.
+        // The MCP front door: the registered tools served to MCP clients, each session a run.
         .target(
             name: "MCPGateway",
             dependencies: [
