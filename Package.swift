@@ -101,7 +101,8 @@ let package = Package(
         .target(
             name: "MCPGateway",
             dependencies: [
-                "AirlockCore", "Model", "Trace", "Agent", "Runs", .product(name: "MCP", package: "swift-sdk"),
+                "AirlockCore", "Model", "Trace", "Secrets", "Agent", "Runs",
+                .product(name: "MCP", package: "swift-sdk"),
             ],
             exclude: ["README.md"]),
         .executableTarget(

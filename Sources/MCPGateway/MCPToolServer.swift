@@ -4,6 +4,7 @@ import Foundation
 import MCP
 import Model
 import Runs
+import Secrets
 import Synchronization
 import Trace
 
@@ -98,9 +99,9 @@ public struct MCPToolServer: Sendable {
         await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: offered) }
         let driver = self.driver
         await server.withMethodHandler(CallTool.self) { params in
+            let (name, arguments) = Self.bounded(name: params.name, arguments: MCPValue.text(params.arguments))
             let outcome = await driver.call(
-                params.name, arguments: MCPValue.text(params.arguments),
-                note: Self.note(params, client: client.withLock { $0 }))
+                name, arguments: arguments, note: Self.note(params, client: client.withLock { $0 }))
             return CallTool.Result(
                 content: [.text(text: outcome.content, annotations: nil, _meta: nil)],
                 structuredContent: MCPValue.object(outcome.content).map(MCPValue.value), isError: outcome.isError,
@@ -126,8 +127,10 @@ public struct MCPToolServer: Sendable {
             try await withTaskCancellationHandler {
                 let elicitation = self.elicitation
                 try await server.start(transport: transport) { info, capabilities in
-                    client.withLock { $0 = ["name": .string(info.name), "version": .string(info.version)] }
-                    elicitation.connect(server, client: info.name, elicits: capabilities.elicitation != nil)
+                    let name = SecretRedactor.prefix(info.name, bytes: Self.maxClientFieldBytes)
+                    let version = SecretRedactor.prefix(info.version, bytes: Self.maxClientFieldBytes)
+                    client.withLock { $0 = ["name": .string(name), "version": .string(version)] }
+                    elicitation.connect(server, client: name, elicits: capabilities.elicitation != nil)
                 }
                 await server.waitUntilCompleted()
             } onCancel: {
@@ -163,6 +166,27 @@ public struct MCPToolServer: Sendable {
         progress: @escaping @Sendable (AgentProgress) -> Void = { _ in }
     ) async throws(RunsError) -> AgentRunOutcome {
         try await serve(over: StdioTransport(), progress: progress)
+    }
+
+    /// The longest tool name a call may give, in bytes (the MCP specification's own bound).
+    public static let maxToolNameBytes = 128
+    /// The largest arguments a call may give, as JSON text in bytes: well under the trace's
+    /// largest event (1 MiB), so that a client cannot end the run by the size of one call.
+    public static let maxArgumentBytes = 256 * 1024
+    /// The longest client name or version recorded, in bytes.
+    public static let maxClientFieldBytes = 256
+
+    /// A call's name and arguments within the bounds: beyond them, a stand-in the loop refuses
+    /// (an unknown tool, arguments that are not JSON) and records, saying what was withheld.
+    static func bounded(name: String, arguments: String) -> (name: String, arguments: String) {
+        let name =
+            name.utf8.count > maxToolNameBytes
+            ? "(a tool name of \(name.utf8.count) bytes, over \(maxToolNameBytes), withheld)" : name
+        let arguments =
+            arguments.utf8.count > maxArgumentBytes
+            ? "withheld: the arguments were \(arguments.utf8.count) bytes, over the gateway's \(maxArgumentBytes)"
+            : arguments
+        return (name, arguments)
     }
 
     /// What the run records beside a call's proposal (its content): the MCP method, the client,

@@ -264,6 +264,32 @@ final class MCPServeCLITests {
         #expect(payload["status"]?.stringValue == "succeeded")
     }
 
+    @Test func aCallBeyondTheGatewaysBoundsIsRefusedAndRecordedAndTheSessionGoesOn() throws {
+        try writeProfile()
+        let runID = "mcp-\(UUID().uuidString.prefix(8).lowercased())"
+        let huge = String(repeating: "x", count: 300 * 1024)
+        let plan: JSONValue = [
+            "calls": [
+                ["tool": .string(String(repeating: "t", count: 200)), "arguments": [:]],
+                ["tool": "sql.select", "arguments": ["query": .string("SELECT '\(huge)'"), "max_rows": 5]],
+                ["tool": "sql.select", "arguments": ["query": "SELECT name FROM sites", "max_rows": 5]],
+            ]
+        ]
+        let (report, stderr) = try finish(try startClient(plan, runID: runID))
+        let results = report["results"]?.arrayValue ?? []
+        try #require(results.count == 3, "\(report.prettyString.prefix(3000))\n\(stderr)")
+        #expect(results[0]["isError"] == true)
+        #expect(results[0]["text"]?.stringValue?.contains("builtin.unknown-tool") == true, "\(results[0])")
+        #expect(results[1]["isError"] == true)
+        #expect(results[1]["text"]?.stringValue?.contains("builtin.") == true, "\(results[1])")
+        #expect(results[2]["isError"] == false, "\(results[2])")
+        let show = try CLI.run(["trace", "show", runID, "--json"], environment: env)
+        #expect(show.stdout.contains("withheld: the arguments were"), "\(show.stdout.prefix(3000))")
+        #expect(show.stdout.contains("a tool name of 200 bytes, over 128, withheld"))
+        #expect(!show.stdout.contains(String(repeating: "x", count: 1000)))
+        #expect(try finished(runID)["status"]?.stringValue == "succeeded")
+    }
+
     @Test func aMissingOrBadProfileIsRefusedBeforeAnythingIsRecorded() throws {
         let missing = try CLI.run(["mcp", "serve", "--profile", "nobody"], environment: env)
         #expect(missing.status == 66, "\(missing.stderr)")
