@@ -22,6 +22,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The Model Context Protocol (spec revision 2025-11-25): `airlock mcp serve`.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // System libraries (Debian: libseccomp-dev, libcap-dev, libsqlite3-dev, libssl-dev, zlib1g-dev).
@@ -95,11 +97,19 @@ let package = Package(
             name: "Doctor",
             dependencies: ["AirlockCore", "Sandbox", "Tools", "Trace", "Model", "ModelRuntime", "Runs"],
             exclude: ["README.md"]),
+        // The MCP front door: the registered tools served to MCP clients, each session a run.
+        .target(
+            name: "MCPGateway",
+            dependencies: [
+                "AirlockCore", "Model", "Trace", "Secrets", "Agent", "Runs",
+                .product(name: "MCP", package: "swift-sdk"),
+            ],
+            exclude: ["README.md"]),
         .executableTarget(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
-                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals",
+                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals", "MCPGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),

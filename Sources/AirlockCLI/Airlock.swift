@@ -16,7 +16,7 @@ struct Airlock: AsyncParsableCommand {
             RunCommand.self, WorkflowCommand.self, WorkspacesCommand.self, SandboxCommand.self, ToolsCommand.self,
             PolicyCommand.self, TraceCommand.self,
             ReplayCommand.self, ReviewCommand.self, ModelCommand.self, DoctorCommand.self, SecretsCommand.self,
-            ApprovalsCommand.self,
+            ApprovalsCommand.self, MCPCommand.self,
         ]
     )
 

@@ -117,6 +117,8 @@ public struct ApprovalAnswered: Sendable, Hashable, Codable {
         /// A person answered through the home's approval store (`airlock approvals`), from any
         /// process.
         case store
+        /// The MCP client's user answered an elicitation (`airlock mcp serve`, docs/mcp.md).
+        case mcpElicitation = "mcp-elicitation"
         /// No one answered within the workflow's `approval.timeout`.
         case timeout
         /// The tool was approved in advance (the workflow's `pre_approved` or `--approve`).

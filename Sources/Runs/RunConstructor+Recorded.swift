@@ -98,7 +98,7 @@ extension RunConstructor {
             guard case .approvalAnswered(let answer, let granted) = event else { continue }
             switch answer.source {
             case .noTerminal: return nil
-            case .person, .terminal, .store, .timeout:
+            case .person, .terminal, .store, .mcpElicitation, .timeout:
                 answers.append(
                     ApprovalAnswer(
                         granted: granted, approver: answer.approver, reason: answer.reason, identity: answer.identity,

@@ -55,18 +55,23 @@ public struct RunConstructor: Sendable {
         let site = try home.site()
         // The workflow is valid from here on: a model that cannot be had is the run's first
         // failure, recorded, not an error before it.
-        let modelLease = try self.modelLease(request)
+        let modelLease = request.driver == nil ? try self.modelLease(request) : nil
         let model: ChosenModel
-        do {
-            model = try self.model(request, site: site, announce: announce)
-        } catch  where error.code == .modelUnavailable {
-            model = ChosenModel(client: Self.unavailable(request, error, home: home))
+        if let driver = request.driver {
+            model = ChosenModel(client: driver)
+        } else {
+            do {
+                model = try self.model(request, site: site, announce: announce)
+            } catch  where error.code == .modelUnavailable {
+                model = ChosenModel(client: Self.unavailable(request, error, home: home))
+            }
         }
         if let embedded = model.lockEntry, workflow.model.seed == nil { workflow.model.seed = embedded.sampling.seed }
         let mode: ToolCallingMode
         do {
             mode = try ToolCallingMode.resolve(
-                requested: request.toolCalling, site: site.toolCalling,
+                requested: request.driver == nil ? request.toolCalling : ToolCallingMode.native.rawValue,
+                site: site.toolCalling,
                 defaultMode: model.lockEntry.map { ToolCallingMode(rawValue: $0.toolCalling) ?? .constrained }
                     ?? (request.model == .embedded ? .constrained : .native))
         } catch {

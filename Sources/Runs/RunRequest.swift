@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import Model
 
 /// What a front door asks for when it starts a run: the workflow, its parameters, the model, and
 /// who answers approvals. Everything else (policy, tools, site, secrets, trace) comes from the
@@ -20,6 +21,12 @@ public struct RunRequest: Sendable {
     public var parameters: [String: String]
     /// The model.
     public var model: ModelChoice
+    /// What proposes the calls instead of a model, or `nil` (default) for ``model``: a front door
+    /// whose caller is itself an agent (`airlock mcp serve`: each `tools/call` of the MCP client
+    /// is the proposal). It is recorded as the run's model, so that replay plays its proposals
+    /// back like any model's; ``model`` and ``toolCalling`` are then not used (tools are offered
+    /// as the manifests write them: native).
+    public var driver: (any ChatModel)?
     /// `auto` (or `nil`), `native` or `constrained`: how tools are offered to the model.
     public var toolCalling: String?
     /// Tools approved in advance (each must be one of the workflow's).
@@ -48,8 +55,9 @@ public struct RunRequest: Sendable {
         preApproved: [String] = [], workspace: URL? = nil, runID: String? = nil, principal: String,
         approver: (any Approver)? = nil, prompt: (any ApprovalPrompt)? = nil,
         base: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true),
-        cancellation: TaskCancellation? = nil
+        cancellation: TaskCancellation? = nil, driver: (any ChatModel)? = nil
     ) {
+        self.driver = driver
         self.cancellation = cancellation
         self.workflow = workflow
         self.parameters = parameters

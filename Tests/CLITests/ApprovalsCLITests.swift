@@ -59,15 +59,21 @@ final class ApprovalsCLITests {
         return try file("model.yaml", "responses:\n" + String(repeating: call, count: calls) + "  - content: Done.\n")
     }
 
-    /// `airlock run` in the background as `user`, with no terminal.
+    /// `airlock run` (or another command, through `launcher`: a program that starts the binary with
+    /// the arguments after its own) in the background as `user`, with no terminal.
     final class BackgroundRun {
         let process = Process()
         let out = Pipe()
         let err = Pipe()
 
-        init(_ arguments: [String], environment: [String: String]) throws {
-            process.executableURL = CLI.binary
-            process.arguments = arguments
+        init(_ arguments: [String], environment: [String: String], launcher: [String] = []) throws {
+            if let first = launcher.first {
+                process.executableURL = URL(fileURLWithPath: first)
+                process.arguments = launcher.dropFirst() + [CLI.binary.path] + arguments
+            } else {
+                process.executableURL = CLI.binary
+                process.arguments = arguments
+            }
             process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(
                 environment
             ) { $1 }

@@ -99,6 +99,9 @@ final class ExitCodeTableCLITests {
             "needs a run waiting in the background (ApprovalsCLITests.separationOfDuties covers it)",
         "approvals approvals deny 0":
             "needs a run waiting in the background (ApprovalsCLITests.anotherPersonDenies covers it)",
+        "mcp serve 3": "needs an MCP client that keeps a session open past the workflow's wall budget",
+        "mcp serve 4": "needs an MCP client that sends refused calls (MCPServeCLITests sends one)",
+        "mcp serve 74": "the same as the general 74: root can write a read-only trace database",
     ]
 
     func file(_ name: String, _ text: String) throws -> String {
@@ -183,6 +186,9 @@ final class ExitCodeTableCLITests {
         let repeatingScript = try file("repeating.yaml", "responses:\n" + String(repeating: repeatCall, count: 4))
         let badScript = try file("bad-script.yaml", "responses: 7\n")
         let noModelHome = try CLI.temporaryDirectory("airlock-exit-nomodel")
+        let mcpProfile = try file(
+            "profile.yaml", "airlock_mcp_profile: 1\nname: triage\nworkflow: \(workflow)\nprincipal: ana\n")
+        let badProfile = try file("bad-profile.yaml", "airlock_mcp_profile: 1\nname: triage\n")
         return [
             "general 0": { try self.run(["sandbox", "run", "--", "/bin/true"]) },
             "general 1": { try self.run(["policy", "lint", warnPolicy]) },
@@ -325,6 +331,11 @@ final class ExitCodeTableCLITests {
             "replay 65": { try self.run(["review", try self.recordedRun(), "--verdict", "ok", "--note", ""]) },
             "replay 66": { try self.run(["replay", "no-such-run"]) },
             "approvals approvals list 0": { try self.run(["approvals", "list"]) },
+            // A session whose client closes stdin at once: the run starts and ends `succeeded`.
+            "mcp serve 0": { try self.run(["mcp", "serve", "--profile", mcpProfile]) },
+            "mcp serve 64": { try self.run(["mcp", "serve", "--profile", "bad name"]) },
+            "mcp serve 65": { try self.run(["mcp", "serve", "--profile", badProfile]) },
+            "mcp serve 66": { try self.run(["mcp", "serve", "--profile", "no-such-profile"]) },
             "approvals approvals list 74": {
                 let broken = try CLI.temporaryDirectory("airlock-exit-approvals")
                 try Data("not a database, not at all".utf8).write(to: broken.appendingPathComponent("approvals.sqlite"))
