@@ -31,7 +31,7 @@ enum JSONWriter {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .integer(let i): out.append(contentsOf: String(i).utf8)
+        case .integer(let i): writeInteger(i, into: &out)
         case .number(let d): out.append(contentsOf: formatNumber(d).utf8)
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
@@ -68,6 +68,23 @@ enum JSONWriter {
         }
     }
 
+    /// Decimal digits written straight into `out` (no `String` per number: the recorder writes
+    /// several into every event).
+    static func writeInteger(_ i: Int64, into out: inout [UInt8]) {
+        if i < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = i.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 20 digits at most, in 24 bytes
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+        }
+    }
+
     static func newline(into out: inout [UInt8], indent: String?, level: Int) {
         guard let indent else { return }
         out.append(UInt8(ascii: "\n"))
@@ -83,13 +100,20 @@ enum JSONWriter {
     static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Most strings need no escape: copied whole (the recorder writes every payload through here).
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
-            out.append(contentsOf: s.utf8)
+        // Native strings are contiguous UTF-8: scanned and copied as one buffer (the recorder writes
+        // every payload through here); bridged or shared ones go byte by byte.
+        let copied: Bool? = s.utf8.withContiguousStorageIfAvailable { bytes in
             out.append(UInt8(ascii: "\""))
-            return
+            guard bytes.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) else {
+                out.removeLast()
+                return false
+            }
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
         }
+        if copied == true { return }
+        out.append(UInt8(ascii: "\""))
         for byte in s.utf8 {
             switch byte {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
@@ -105,5 +129,48 @@ enum JSONWriter {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Canonical JSON appended piece by piece, for writers that build one canonical document around
+/// values they transform on the way (the trace recorder writes each event body in one pass, its
+/// payload redacted and blob-split as it goes, instead of building a second tree to encode).
+///
+/// The caller keeps the canonical rules the pieces cannot: object keys in UTF-8 byte order, each
+/// once, and separators where they belong.
+public struct CanonicalJSONBuffer: Sendable {
+    /// The bytes written so far.
+    public var bytes: [UInt8]
+
+    /// Creates an empty buffer.
+    /// - Parameter capacity: bytes to reserve (default 256).
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Appends `value` in canonical form.
+    public mutating func append(_ value: JSONValue) {
+        JSONWriter.write(value, into: &bytes, indent: nil, level: 0)
+    }
+
+    /// Appends `string` as a canonical JSON string.
+    public mutating func append(string: String) {
+        JSONWriter.writeString(string, into: &bytes)
+    }
+
+    /// Appends `integer` in decimal.
+    public mutating func append(integer: Int64) {
+        JSONWriter.writeInteger(integer, into: &bytes)
+    }
+
+    /// Appends bytes as they are: punctuation and keys known to be canonical already.
+    public mutating func append(raw: some Sequence<UInt8>) {
+        bytes.append(contentsOf: raw)
+    }
+
+    /// Appends one byte as it is (`{`, `,`, `:` …).
+    public mutating func append(byte: UInt8) {
+        bytes.append(byte)
     }
 }

@@ -1,19 +1,40 @@
 import CCrypto
 import Foundation
 
+/// libcrypto's SHA-256 implementation, fetched from its provider once for the process: an EVP call
+/// given the legacy `EVP_sha256()` handle (or the one-shot `SHA256()`) fetches it again every
+/// time, which costs more than hashing a trace event (`nil` only if the default provider is
+/// missing, when every digest below falls back to that legacy handle).
+nonisolated(unsafe) private let fetchedSHA256: OpaquePointer? = EVP_MD_fetch(nil, "SHA2-256", nil)
+
 /// SHA-256 through OpenSSL's libcrypto: pins, BPF program digests, trace hash chains.
 public enum SHA256 {
     /// The SHA-256 of `bytes`.
     public static func hash<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
         var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 32
+        let digest = fetchedSHA256 ?? EVP_sha256()
         let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
-            _ = CCrypto.SHA256(buffer.baseAddress, buffer.count, &out)
+            _ = EVP_Digest(buffer.baseAddress, buffer.count, &out, &length, digest, nil)
         }
         if done == nil {
             let copy = Array(bytes)
-            copy.withUnsafeBufferPointer { _ = CCrypto.SHA256($0.baseAddress, $0.count, &out) }
+            copy.withUnsafeBufferPointer { _ = EVP_Digest($0.baseAddress, $0.count, &out, &length, digest, nil) }
         }
         return out
+    }
+
+    /// The SHA-256 of `first` followed by `second`, hashed in place (no concatenated copy, no
+    /// allocation but the digest): what every hash chain link is, `SHA-256(prev ‖ body)`.
+    public static func hash(_ first: [UInt8], _ second: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            first.withUnsafeBytes { a in
+                second.withUnsafeBytes { b in
+                    airlock_sha256_concat(a.baseAddress, a.count, b.baseAddress, b.count, out.baseAddress)
+                }
+            }
+            count = 32
+        }
     }
 
     /// The SHA-256 of `bytes` as 64 lowercase hex digits.
@@ -45,7 +66,7 @@ public final class SHA256Hasher {
     /// Starts a new digest.
     public init() {
         context = EVP_MD_CTX_new()
-        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        EVP_DigestInit_ex2(context, fetchedSHA256 ?? EVP_sha256(), nil)
     }
 
     deinit { EVP_MD_CTX_free(context) }
@@ -65,7 +86,7 @@ public final class SHA256Hasher {
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 32
         EVP_DigestFinal_ex(context, &out, &length)
-        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        EVP_DigestInit_ex2(context, fetchedSHA256 ?? EVP_sha256(), nil)
         return out
     }
 }

@@ -103,15 +103,16 @@ public final class SQLiteDatabase<Failure: Error> {
     /// Runs one or more SQL statements without bound values or results.
     /// - Parameters:
     ///   - sql: the statements, separated by `;`.
-    ///   - stage: what this does, for errors (default: the first words of `sql`).
+    ///   - stage: what this does, for errors (default: the first words of `sql`); built only
+    ///     when there is an error, so a hot path may name its row.
     /// - Throws: the mapped ``SQLiteError``.
-    public func execute(_ sql: String, stage: String? = nil) throws(Failure) {
+    public func execute(_ sql: String, stage: @autoclosure () -> String? = nil) throws(Failure) {
         var message: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &message)
         guard rc == SQLITE_OK else {
             let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_free(message)
-            throw mapError(SQLiteError(resultCode: rc, message: text, stage: stage ?? Self.summary(sql), path: path))
+            throw mapError(SQLiteError(resultCode: rc, message: text, stage: stage() ?? Self.summary(sql), path: path))
         }
     }
 
@@ -122,14 +123,15 @@ public final class SQLiteDatabase<Failure: Error> {
     /// - Parameters:
     ///   - sql: one statement with `?` parameters.
     ///   - values: the parameters, in order.
-    ///   - stage: what this does, for errors (default: the first words of `sql`).
+    ///   - stage: what this does, for errors (default: the first words of `sql`); built only
+    ///     when there is an error, so a hot path may name its row.
     ///   - row: called with the statement positioned on each result row.
     /// - Throws: the mapped ``SQLiteError``, or what `row` throws.
     public func query(
-        _ sql: String, _ values: [SQLiteValue] = [], stage: String? = nil,
+        _ sql: String, _ values: [SQLiteValue] = [], stage: @autoclosure () -> String? = nil,
         row: (SQLiteStatement) throws(Failure) -> Void = { _ in }
     ) throws(Failure) {
-        let (statement, cached) = try prepared(sql, stage: stage)
+        let (statement, cached) = try prepared(sql, stage: stage())
         statement.inUse = true
         defer {
             statement.inUse = false
@@ -137,12 +139,12 @@ public final class SQLiteDatabase<Failure: Error> {
         }
         for (offset, value) in values.enumerated() {
             let rc = statement.bind(value, at: Int32(offset + 1))
-            guard rc == SQLITE_OK else { throw error(rc, stage: stage.map { "\($0): bind" } ?? Self.summary(sql)) }
+            guard rc == SQLITE_OK else { throw error(rc, stage: stage().map { "\($0): bind" } ?? Self.summary(sql)) }
         }
         while true {
             let rc = statement.step()
             if rc == SQLITE_DONE { return }
-            guard rc == SQLITE_ROW else { throw error(rc, stage: stage ?? Self.summary(sql)) }
+            guard rc == SQLITE_ROW else { throw error(rc, stage: stage() ?? Self.summary(sql)) }
             try row(statement)
         }
     }
@@ -151,14 +153,16 @@ public final class SQLiteDatabase<Failure: Error> {
     /// - Parameters:
     ///   - sql: one statement with `?` parameters.
     ///   - values: the parameters, in order.
-    ///   - stage: what this does, for errors (default: the first words of `sql`).
+    ///   - stage: what this does, for errors (default: the first words of `sql`); built only
+    ///     when there is an error, so a hot path may name its row.
     /// - Returns: each row's columns as values of their stored types.
     /// - Throws: the mapped ``SQLiteError``.
-    public func rows(_ sql: String, _ values: [SQLiteValue] = [], stage: String? = nil) throws(Failure)
+    public func rows(_ sql: String, _ values: [SQLiteValue] = [], stage: @autoclosure () -> String? = nil)
+        throws(Failure)
         -> [[SQLiteValue]]
     {
         var out: [[SQLiteValue]] = []
-        try query(sql, values, stage: stage) { statement in out.append(statement.values()) }
+        try query(sql, values, stage: stage()) { statement in out.append(statement.values()) }
         return out
     }
 
@@ -169,14 +173,16 @@ public final class SQLiteDatabase<Failure: Error> {
     ///   - body: the work; its error is rethrown after the rollback.
     /// - Returns: what `body` returns.
     /// - Throws: the mapped ``SQLiteError`` of begin or commit, or what `body` throws.
-    public func transaction<T>(stage: String? = nil, _ body: () throws(Failure) -> T) throws(Failure) -> T {
-        try execute("BEGIN IMMEDIATE", stage: stage.map { "\($0): begin" })
+    public func transaction<T>(stage: @autoclosure () -> String? = nil, _ body: () throws(Failure) -> T) throws(Failure)
+        -> T
+    {
+        try execute("BEGIN IMMEDIATE", stage: stage().map { "\($0): begin" })
         do {
             let result = try body()
-            try execute("COMMIT", stage: stage.map { "\($0): commit" })
+            try execute("COMMIT", stage: stage().map { "\($0): commit" })
             return result
         } catch {
-            try? execute("ROLLBACK", stage: stage.map { "\($0): rollback" })
+            try? execute("ROLLBACK", stage: stage().map { "\($0): rollback" })
             throw error
         }
     }
@@ -188,14 +194,16 @@ public final class SQLiteDatabase<Failure: Error> {
     }
 
     /// A cached statement for `sql`, or (when it is in use or the cache is full) one to finalize after use.
-    private func prepared(_ sql: String, stage: String?) throws(Failure) -> (SQLiteStatement, cached: Bool) {
+    private func prepared(_ sql: String, stage: @autoclosure () -> String?) throws(Failure) -> (
+        SQLiteStatement, cached: Bool
+    ) {
         if let statement = cache[sql], !statement.inUse { return (statement, true) }
         let cacheable = cache[sql] == nil && cache.count < configuration.statementCacheCapacity
         var pointer: OpaquePointer?
         let flags = cacheable ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
         let rc = sqlite3_prepare_v3(handle, sql, -1, flags, &pointer, nil)
         guard rc == SQLITE_OK, let pointer else {
-            throw error(rc, stage: stage.map { "\($0): prepare" } ?? Self.summary(sql))
+            throw error(rc, stage: stage().map { "\($0): prepare" } ?? Self.summary(sql))
         }
         let statement = SQLiteStatement(pointer)
         if cacheable { cache[sql] = statement }

@@ -78,6 +78,8 @@ public final class RunRecorder: Sendable {
         var seq: Int64 = 0
         var head: [UInt8] = TraceStoredEvent.genesisHash
         var sinceCheckpoint = 0
+        /// The link of the last checkpoint signed (``TraceCheckpoint/link(prior:)``).
+        var checkpointLink: [UInt8] = TraceCheckpoint.genesisLink
         var time: Int64 = 0
         var stopped: TraceError?
     }
@@ -175,13 +177,14 @@ public final class RunRecorder: Sendable {
             var head = state.head
             var blobs: [String: [UInt8]] = [:]
             var events: [TraceStoredEvent] = []
+            events.reserveCapacity(drafts.count)
             for draft in drafts {
                 try draft.type.validate(draft.payload)
-                let payload = try preparer.prepare(draft.payload, type: draft.type.rawValue, blobs: &blobs)
                 seq += 1
                 let time = options.clock.now()
-                let body = TraceStoredEvent.body(
-                    runID: runID, seq: seq, time: time, type: draft.type.rawValue, payload: payload)
+                let body = try preparer.body(
+                    runID: runID, seq: seq, time: time, type: draft.type.rawValue, payload: draft.payload,
+                    blobs: &blobs)
                 guard body.count <= options.maxEventBytes else {
                     throw TraceError(
                         .invalidEvent,
@@ -203,7 +206,8 @@ public final class RunRecorder: Sendable {
             if signNow {
                 let final = status != nil
                 let signature = try key.sign(
-                    TraceCheckpoint.message(runID: runID, seq: seq, head: head, isFinal: final))
+                    TraceCheckpoint.message(
+                        runID: runID, seq: seq, head: head, isFinal: final, prior: state.checkpointLink))
                 checkpoint = TraceCheckpoint(
                     runID: runID, seq: seq, head: head, keyID: key.publicKey.keyID, signature: signature,
                     isFinal: final)
@@ -249,6 +253,7 @@ public final class RunRecorder: Sendable {
             state.seq = seq
             state.head = head
             state.sinceCheckpoint = signNow ? 0 : since
+            if let checkpoint { state.checkpointLink = checkpoint.link(prior: state.checkpointLink) }
             state.time = events.last?.time ?? state.time
             return events.map { TraceReceipt(seq: $0.seq, hash: $0.hash, time: $0.time) }
         }

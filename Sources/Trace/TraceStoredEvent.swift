@@ -56,17 +56,7 @@ public struct TraceStoredEvent: Sendable, Hashable {
 
     /// The chain hash of `body` after `prevHash`.
     static func chainHash(prev: [UInt8], body: [UInt8]) -> [UInt8] {
-        var input = prev
-        input.append(contentsOf: body)
-        return SHA256.hash(input)
-    }
-
-    /// The canonical body for an event.
-    static func body(runID: String, seq: Int64, time: Int64, type: String, payload: JSONValue) -> [UInt8] {
-        JSONValue.object([
-            "payload": payload, "run": .string(runID), "seq": .integer(seq), "time": .integer(time),
-            "type": .string(type), "v": .integer(TraceEventType.schemaVersion),
-        ]).canonicalBytes
+        SHA256.hash(prev, body)
     }
 
     /// The bytes every canonical body starts with: keys sort `payload` first.

@@ -28,8 +28,22 @@ public struct TraceVerifier: Sendable {
         var signedThrough: Int64 = 0
         var final: TraceCheckpoint?
 
-        for checkpoint in bundle.checkpoints.sorted(by: { $0.seq < $1.seq }) {
-            if let problem = check(checkpoint, heads: chain.heads, lastPresent: lastPresent) {
+        let checkpoints = bundle.checkpoints.sorted(by: { $0.seq < $1.seq })
+        let priors = TraceCheckpoint.priors(of: checkpoints)
+        // The checkpoints chain (each signs its predecessors' link), so one valid signature on the
+        // last authenticates every earlier one: one Ed25519 check per run. Only when it fails (a
+        // tampered checkpoint, or a trace written before the chain, whose checkpoints each sign
+        // alone) is each checked, which also finds the first bad one.
+        let chained =
+            checkpoints.last.map { last in
+                trustedKeys[last.keyID]?.isValidSignature(
+                    last.signature, for: last.message(prior: priors[priors.count - 1]))
+                    ?? false
+            } ?? false
+        for (index, checkpoint) in checkpoints.enumerated() {
+            if let problem = check(
+                checkpoint, prior: chained ? nil : priors[index], heads: chain.heads, lastPresent: lastPresent)
+            {
                 problems.append(problem)
                 break
             }
@@ -120,13 +134,23 @@ public struct TraceVerifier: Sendable {
         return problems
     }
 
-    private func check(_ checkpoint: TraceCheckpoint, heads: [Int64: [UInt8]], lastPresent: Int64) -> TraceProblem? {
+    /// Checks one checkpoint; its signature only when `prior` is given (a later checkpoint's valid
+    /// signature authenticates it otherwise), under the chained message or, for a trace written
+    /// before the chain, the legacy one.
+    private func check(
+        _ checkpoint: TraceCheckpoint, prior: [UInt8]?, heads: [Int64: [UInt8]], lastPresent: Int64
+    ) -> TraceProblem? {
         guard let key = trustedKeys[checkpoint.keyID] else {
             return TraceProblem(
                 seq: checkpoint.seq, kind: .unknownKey,
                 message: "checkpoint at \(checkpoint.seq) is signed by \(checkpoint.keyID), which is not a trusted key")
         }
-        guard key.isValidSignature(checkpoint.signature, for: checkpoint.message) else {
+        let signed =
+            prior.map { prior in
+                key.isValidSignature(checkpoint.signature, for: checkpoint.message(prior: prior))
+                    || key.isValidSignature(checkpoint.signature, for: checkpoint.legacyMessage)
+            } ?? true
+        guard signed else {
             return TraceProblem(
                 seq: checkpoint.seq, kind: .signatureInvalid,
                 message: "the signature of checkpoint \(checkpoint.seq) does not verify with \(checkpoint.keyID)")
@@ -165,18 +189,16 @@ private struct ChainWalk {
 
     mutating func walk(checkpointHeads: [Int64: [UInt8]]) {
         var prev = TraceStoredEvent.genesisHash
-        let hasher = SHA256Hasher()
         // The envelope's run part is the same for every event; build it once.
         let runPart = Array(#","run":"#.utf8) + JSONValue.string(runID).canonicalBytes
-        for (index, event) in events.enumerated() {
+        for index in events.indices {
+            let event = events[index]
             let expected = lastGoodSeq + 1
             if event.seq != expected {
                 problem = positionProblem(event, expected: expected, before: events[..<index])
                 return
             }
-            hasher.update(prev)
-            hasher.update(event.body)
-            let computed = hasher.finalize()
+            let computed = TraceStoredEvent.chainHash(prev: prev, body: event.body)
             bytesHashed += event.body.count
             if !(computed == event.hash && event.prevHash == prev && Self.wellFormed(event, runPart: runPart)) {
                 let next = index + 1 < events.count ? events[index + 1] : nil
@@ -189,7 +211,7 @@ private struct ChainWalk {
                 problem = blobProblem
                 return
             }
-            if checkpointHeads[event.seq] != nil { heads[event.seq] = computed }
+            if checkpointHeads.keys.contains(event.seq) { heads[event.seq] = computed }
             prev = computed
             lastGoodSeq = event.seq
         }
@@ -199,34 +221,64 @@ private struct ChainWalk {
     /// (`,"run":…,"seq":N,"time":T,"type":…,"v":V}`), compared in place without building the
     /// envelope: a verify checks every event.
     private static func wellFormed(_ event: TraceStoredEvent, runPart: [UInt8]) -> Bool {
-        let type = JSONValue.string(event.type).canonicalBytes
+        // Event types are plain names, whose canonical form is the name in quotes: compared in
+        // place; anything else (a column an attacker rewrote) goes through the encoder.
+        let plainType = event.type.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0x80 }
+        let type = plainType ? [] : JSONValue.string(event.type).canonicalBytes
         return event.body.withUnsafeBytes { body -> Bool in
-            var end = body.count
-            // Matches `bytes` just before `end` and moves `end` back over them.
-            func suffix<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
-                guard end >= bytes.count else { return false }
-                var index = end - bytes.count
-                for byte in bytes {
-                    guard body[index] == byte else { return false }
-                    index += 1
+            var m = BackwardMatch(body: body)
+            guard m.byte(UInt8(ascii: "}")), m.number(TraceEventType.schemaVersion), m.bytes(Self.versionKey) else {
+                return false
+            }
+            if plainType {
+                guard m.byte(UInt8(ascii: "\"")), m.bytes(event.type.utf8), m.byte(UInt8(ascii: "\"")) else {
+                    return false
                 }
-                end -= bytes.count
-                return true
+            } else {
+                guard m.bytes(type) else { return false }
             }
-            func number(_ value: Int64) -> Bool {
-                var magnitude = value.magnitude
-                repeat {
-                    guard end > 0, body[end - 1] == UInt8(ascii: "0") + UInt8(magnitude % 10) else { return false }
-                    end -= 1
-                    magnitude /= 10
-                } while magnitude > 0
-                return value >= 0 || suffix(CollectionOfOne(UInt8(ascii: "-")))
-            }
-            return suffix(CollectionOfOne(UInt8(ascii: "}"))) && number(TraceEventType.schemaVersion)
-                && suffix(Self.versionKey) && suffix(type) && suffix(Self.typeKey) && number(event.time)
-                && suffix(Self.timeKey) && number(event.seq) && suffix(Self.seqKey) && suffix(runPart)
-                && end >= TraceStoredEvent.bodyPrefix.count
+            return m.bytes(Self.typeKey) && m.number(event.time) && m.bytes(Self.timeKey) && m.number(event.seq)
+                && m.bytes(Self.seqKey) && m.bytes(runPart) && m.end >= TraceStoredEvent.bodyPrefix.count
                 && body.prefix(TraceStoredEvent.bodyPrefix.count).elementsEqual(TraceStoredEvent.bodyPrefix)
+        }
+    }
+
+    /// Matches a body from its end backwards, each match moving `end` back over what it matched
+    /// (a value, not captured state, so the walk costs no allocation or dynamic access check).
+    private struct BackwardMatch {
+        let body: UnsafeRawBufferPointer
+        var end: Int
+
+        init(body: UnsafeRawBufferPointer) {
+            self.body = body
+            end = body.count
+        }
+
+        mutating func byte(_ byte: UInt8) -> Bool {
+            guard end > 0, body[end - 1] == byte else { return false }
+            end -= 1
+            return true
+        }
+
+        mutating func bytes<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+            guard end >= bytes.count else { return false }
+            var index = end - bytes.count
+            for byte in bytes {
+                guard body[index] == byte else { return false }
+                index += 1
+            }
+            end -= bytes.count
+            return true
+        }
+
+        /// `value` in decimal.
+        mutating func number(_ value: Int64) -> Bool {
+            var magnitude = value.magnitude
+            repeat {
+                guard byte(UInt8(ascii: "0") + UInt8(magnitude % 10)) else { return false }
+                magnitude /= 10
+            } while magnitude > 0
+            return value >= 0 || byte(UInt8(ascii: "-"))
         }
     }
 

@@ -149,10 +149,15 @@ struct TraceTamperTests {
     @Test func reSignedWithAnotherKey() throws {
         let f = try TraceFixture()
         let other = try TraceSigningKey.generate()
-        for checkpoint in try f.store.checkpoints(runID: f.runID) {
+        // Re-signed as a forger with the other key would: the whole checkpoint chain again.
+        var prior = TraceCheckpoint.genesisLink
+        for var checkpoint in try f.store.checkpoints(runID: f.runID) {
+            checkpoint.keyID = other.publicKey.keyID
+            checkpoint.signature = try other.sign(checkpoint.message(prior: prior))
+            prior = checkpoint.link(prior: prior)
             try f.tamper(
                 "UPDATE checkpoints SET key_id = ?, signature = ? WHERE seq = ?",
-                [.text(other.publicKey.keyID), .blob(try other.sign(checkpoint.message)), .integer(checkpoint.seq)])
+                [.text(checkpoint.keyID), .blob(checkpoint.signature), .integer(checkpoint.seq)])
         }
         let problem = try #require(try f.verify().problem)
         #expect(problem.kind == .unknownKey)

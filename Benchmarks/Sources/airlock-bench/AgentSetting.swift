@@ -91,13 +91,18 @@ struct AgentSetting: Sendable {
         return try Workflow(yaml: text, label: "bench", base: directory, sha256: SHA256.hex(Array(text.utf8)))
     }
 
-    /// A model that proposes `logs.search` `calls` times, then answers.
+    /// A model that proposes `logs.search` `calls` times, each with another pattern (identical
+    /// repeated calls would end the run at the workflow's `max_repeats`), then answers.
     func model(calls: Int) -> ScriptedModel {
-        let call = ChatResponse(
-            message: ChatMessage(
-                role: .assistant, content: nil,
-                toolCalls: [ModelToolCall(id: nil, name: "logs.search", arguments: #"{"pattern": "ERROR"}"#)]))
+        let proposals = (0..<calls).map { n in
+            ChatResponse(
+                message: ChatMessage(
+                    role: .assistant, content: nil,
+                    toolCalls: [
+                        ModelToolCall(id: nil, name: "logs.search", arguments: #"{"pattern": "ERROR \#(n)"}"#)
+                    ]))
+        }
         let answer = ChatResponse(message: ChatMessage(role: .assistant, content: "done"))
-        return ScriptedModel(responses: Array(repeating: call, count: calls) + [answer])
+        return ScriptedModel(responses: proposals + [answer])
     }
 }

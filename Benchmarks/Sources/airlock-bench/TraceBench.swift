@@ -61,7 +61,7 @@ struct TraceBench {
                 let end = min(index + batchSize, rows.count)
                 try db.transaction { () throws(SQLiteError) in
                     for row in rows[index..<end] {
-                        let hash = SHA256.hash(head + row.body)
+                        let hash = SHA256.hash(head, row.body)
                         try db.query(
                             Self.insert,
                             [
@@ -127,7 +127,7 @@ struct TraceBench {
         for i in 0..<singles {
             let row = recorded[i % recorded.count]
             var start = Stats.now()
-            let hash = SHA256.hash(head + row.body)
+            let hash = SHA256.hash(head, row.body)
             try plain.db.transaction { () throws(SQLiteError) in
                 try plain.db.query(
                     PlainTable.insert,

@@ -1,0 +1,94 @@
+import AirlockCore
+import Foundation
+import Testing
+
+@testable import Trace
+
+/// The recorder writes each event body in one pass (payload redacted and blob-split as it goes);
+/// these hold it to the canonical form every other reader and verifier assumes.
+@Suite("Event bodies: one-pass writing is canonical form, checkpoints chain")
+struct TraceCanonicalBodyTests {
+    /// Payloads with what canonical form has rules for: key order by UTF-8 bytes (not by
+    /// Unicode scalars or by locale), escapes, negative and large integers, fractions, nesting,
+    /// empty containers, a blob inside an array and a key that redaction rewrites.
+    static let payloads: [JSONValue] = [
+        [
+            "call_id": "c1", "tool": "grep", "arguments": ["pattern": "a\"b\\c\n\t\u{01}", "é": 1, "e": 2, "Z": 3],
+            "record": [
+                "n": .integer(-9_223_372_036_854_775_807), "big": .integer(Int64.max), "x": .number(0.25),
+                "tiny": .number(1e-7), "whole": .number(3.0), "empty": [:], "list": [], "nested": [[[:]], [1, 2]],
+                "outputs": [.string(String(repeating: "long ", count: 30)), "short", .null, true, false],
+            ],
+        ],
+        ["call_id": "c2", "content": "secret-token appears here", "secret-token": "as a key too"],
+    ]
+
+    @Test func theOnePassBodyIsTheCanonicalEncodingOfWhatItSays() throws {
+        let f = try TraceFixture(finish: false, redactor: { $0.replacing("secret-token", with: "[REDACTED]") })
+        let recorder = try RunRecorder(
+            store: f.store, key: f.key, runID: "bodies", started: ["workflow": "w", "principal": "p"],
+            options: TraceRecorderOptions(
+                blobThreshold: 100, redactor: { $0.replacing("secret-token", with: "[REDACTED]") }))
+        try recorder.append(.toolExecuted, Self.payloads[0])
+        try recorder.append(.toolResult, Self.payloads[1])
+        let events = try f.store.events(runID: "bodies")
+        #expect(events.count == 3)
+        for event in events {
+            // Parsing and re-encoding canonically must give back the very bytes that were hashed.
+            #expect(try event.decoded().canonicalBytes == event.body)
+        }
+        let result = try #require(events.last).payload()
+        #expect(result["[REDACTED]"] == "as a key too")
+        #expect(result["content"] == "[REDACTED] appears here")
+        let executed = try events[1].payload()
+        let blob = try #require(executed["record"]?["outputs"]?.arrayValue?.first)
+        #expect(TraceBlobs.reference(blob) != nil)
+        #expect(executed["record"]?["tiny"] == .number(1e-7))
+        #expect(
+            TraceVerifier(trustedKeys: [f.key.publicKey]).verify(try f.store.bundle(runID: "bodies")).status
+                == .incomplete)
+    }
+
+    @Test func aKeyThatRedactionMakesCollideIsRefusedByItsPointer() throws {
+        let f = try TraceFixture(finish: false)
+        let recorder = try RunRecorder(
+            store: f.store, key: f.key, runID: "collide", started: ["workflow": "w", "principal": "p"],
+            options: TraceRecorderOptions(redactor: { $0.replacing("tok-1", with: "tok-2") }))
+        #expect(throws: TraceError.self) {
+            try recorder.append(.toolResult, ["call_id": "c", "content": "x", "deep": ["tok-1": 1, "tok-2": 2]])
+        }
+    }
+
+    @Test func checkpointsChainSoOneSignatureCoversThemAll() throws {
+        let f = try TraceFixture()
+        let checkpoints = try f.store.checkpoints(runID: f.runID)
+        let priors = TraceCheckpoint.priors(of: checkpoints)
+        #expect(checkpoints.count == 5)
+        #expect(priors.first == TraceCheckpoint.genesisLink)
+        for (checkpoint, prior) in zip(checkpoints, priors) {
+            #expect(f.key.publicKey.isValidSignature(checkpoint.signature, for: checkpoint.message(prior: prior)))
+        }
+        // Flipping an intermediate checkpoint's `final` column changes what the chain says.
+        try f.tamper("UPDATE checkpoints SET final = 1 WHERE seq = 6")
+        let problem = try #require(try f.verify().problem)
+        #expect(problem.kind == .signatureInvalid)
+        #expect(problem.seq == 6)
+    }
+
+    @Test func aTraceWrittenBeforeTheChainStillVerifies() throws {
+        let f = try TraceFixture()
+        // Each checkpoint re-signed under the legacy message, as an earlier Airlock wrote them.
+        for checkpoint in try f.store.checkpoints(runID: f.runID) {
+            try f.tamper(
+                "UPDATE checkpoints SET signature = ? WHERE seq = ?",
+                [.blob(try f.key.sign(checkpoint.legacyMessage)), .integer(checkpoint.seq)])
+        }
+        #expect(try f.verify().status == .intact)
+        var signature = try #require(try f.store.checkpoints(runID: f.runID).first { $0.seq == 11 }).signature
+        signature[3] ^= 0x01
+        try f.tamper("UPDATE checkpoints SET signature = ? WHERE seq = 11", [.blob(signature)])
+        let problem = try #require(try f.verify().problem)
+        #expect(problem.kind == .signatureInvalid)
+        #expect(problem.seq == 11)
+    }
+}
