@@ -65,7 +65,7 @@ struct ModelServeCommand: AsyncParsableCommand {
         let lock = try ModelCLI.lock(explicit: lock, store: store)
         var settings = ModelServer.Settings(threads: threads, idleSeconds: idleSeconds)
         do {
-            settings.memoryBytes = try memory.map { try ByteSize.parse($0, flag: "--memory") }
+            settings.memoryBytes = try memory.map { try ByteSizeOption.parse($0, flag: "--memory") }
             settings.allowDegraded = try DegradableLayers.parse(allowDegraded)
         } catch let error as UsageError {
             ToolsCLI.printError("error: \(error.message)")

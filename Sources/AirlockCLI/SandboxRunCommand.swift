@@ -148,14 +148,14 @@ struct SandboxRunCommand: AsyncParsableCommand {
         guard timeout > 0 else { throw UsageError("--timeout \(timeout): must be positive") }
         limits.wallTimeSeconds = timeout
         limits.cpuSeconds = cpu
-        if let memory { limits.memoryBytes = try ByteSize.parse(memory, flag: "--memory") }
+        if let memory { limits.memoryBytes = try ByteSizeOption.parse(memory, flag: "--memory") }
         guard pids > 0 else { throw UsageError("--pids \(pids): must be positive") }
         limits.maxProcesses = pids
         if let outputLimit {
-            limits.outputBytesPerStream = Int(try ByteSize.parse(outputLimit, flag: "--output-limit"))
+            limits.outputBytesPerStream = Int(try ByteSizeOption.parse(outputLimit, flag: "--output-limit"))
         }
-        if let fileSize { limits.fileSizeBytes = try ByteSize.parse(fileSize, flag: "--file-size") }
-        if let tmpSize { limits.tmpSizeBytes = try ByteSize.parse(tmpSize, flag: "--tmp-size") }
+        if let fileSize { limits.fileSizeBytes = try ByteSizeOption.parse(fileSize, flag: "--file-size") }
+        if let tmpSize { limits.tmpSizeBytes = try ByteSizeOption.parse(tmpSize, flag: "--tmp-size") }
         limits.openFiles = openFiles
         let degraded = try DegradableLayers.parse(allowDegraded)
         return SandboxSpec(
@@ -202,24 +202,13 @@ enum DegradableLayers {
     }
 }
 
-/// Sizes written the way people write them: `4096`, `64K`, `64M`, `1G` (powers of 1024).
-enum ByteSize {
+/// Sizes on the command line, in the one grammar manifests use too (``AirlockCore/ByteSize``).
+enum ByteSizeOption {
     static func parse(_ text: String, flag: String) throws -> UInt64 {
-        let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
-        var digits = text.uppercased()
-        if digits.hasSuffix("B") { digits.removeLast() }
-        if digits.hasSuffix("I") { digits.removeLast() }
-        var multiplier: UInt64 = 1
-        if let last = digits.last, let unit = units[last] {
-            multiplier = unit
-            digits.removeLast()
+        guard let bytes = ByteSize.parse(text), bytes > 0 else {
+            throw UsageError("\(flag) \(text): expected a size such as 4096, 64K, 64MiB or 1G (powers of 1024)")
         }
-        guard let value = UInt64(digits), value > 0 else {
-            throw UsageError("\(flag) \(text): expected a size such as 4096, 64K, 64M or 1G")
-        }
-        let (product, overflow) = value.multipliedReportingOverflow(by: multiplier)
-        guard !overflow else { throw UsageError("\(flag) \(text): too large") }
-        return product
+        return bytes
     }
 }
 

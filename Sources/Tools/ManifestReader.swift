@@ -116,13 +116,13 @@ struct ManifestReader {
         let bytes: UInt64?
         switch value {
         case .integer(let i): bytes = i >= 0 ? UInt64(i) : nil
-        case .string(let s): bytes = ToolLimits.parseSize(s)
+        case .string(let s): bytes = ByteSize.parse(s)
         default: bytes = nil
         }
         guard let bytes, range.contains(bytes) else {
             problem(
                 at,
-                "must be a size from \(range.lowerBound) to \(range.upperBound) bytes (an integer, or e.g. 64KiB, 256MiB, 1GiB)"
+                "must be a size from \(range.lowerBound) to \(range.upperBound) bytes (an integer, or e.g. 64K, 256MiB, 1G: powers of 1024)"
             )
             return nil
         }

@@ -32,20 +32,4 @@ public struct ToolLimits: Sendable, Hashable, Codable {
             wallTimeSeconds: timeoutSeconds, cpuSeconds: cpuSeconds, memoryBytes: memoryBytes,
             maxProcesses: processes, fileSizeBytes: fileSizeBytes, outputBytesPerStream: outputBytes)
     }
-
-    /// Parses a byte size: a non-negative integer, or a string such as `512KiB`, `64MiB`, `1GiB`.
-    /// - Returns: the bytes, or `nil` when the text is no size.
-    public static func parseSize(_ text: String) -> UInt64? {
-        let units: [(String, UInt64)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("B", 1)]
-        var digits = Substring(text)
-        var multiplier: UInt64 = 1
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            digits = text.dropLast(suffix.count)
-            multiplier = factor
-            break
-        }
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let n = UInt64(digits) else { return nil }
-        let (product, overflow) = n.multipliedReportingOverflow(by: multiplier)
-        return overflow ? nil : product
-    }
 }

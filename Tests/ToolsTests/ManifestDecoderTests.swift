@@ -138,9 +138,9 @@ struct ManifestDecoderTests {
         #expect(m.limits.memoryBytes == 64 << 20)
         #expect(m.limits.fileSizeBytes == 1024)
         #expect(m.output.maxBytes == 4096)
-        #expect(ToolLimits.parseSize("1GiB") == 1 << 30)
-        #expect(ToolLimits.parseSize("12 apples") == nil)
-        #expect(ToolLimits.parseSize("MiB") == nil)
+        #expect(ByteSize.parse("1GiB") == 1 << 30)
+        #expect(ByteSize.parse("12 apples") == nil)
+        #expect(ByteSize.parse("MiB") == nil)
     }
 
     @Test func factsAndModelDescription() throws {
