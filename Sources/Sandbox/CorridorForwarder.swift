@@ -96,31 +96,21 @@ final class CorridorForwarder: Sendable {
                         reason: "connection limit (\(limits.maxConnections) per call)"))
                 continue
             }
-            let connected = Posix.socketAddress(corridor.address, port: corridor.port).map {
-                Posix.connectTCP($0, timeoutSeconds: limits.connectTimeoutSeconds)
-            }
-            switch connected {
-            case .success(let service)?:
-                let relay = Relay(
-                    index: index, corridor: corridor, client: client, service: service, started: started, forwarder: self)
-                state.withLock { $0.open[index] = relay }
-                relay.start(group: relays)
-            case .failure(let error)?:
-                Posix.close(client)
-                record(
-                    index,
-                    CorridorConnection(
-                        host: corridor.host, port: corridor.port, address: corridor.address,
-                        durationSeconds: Self.seconds(since: started), outcome: .refused,
-                        reason: "connect \(corridor.address):\(corridor.port): \(error.description)"))
-            case nil:
-                Posix.close(client)
-                record(
-                    index,
-                    CorridorConnection(
-                        host: corridor.host, port: corridor.port, address: corridor.address, outcome: .refused,
-                        reason: "\(corridor.address) is not a numeric address"))
-            }
+            let relay = Relay(index: index, corridor: corridor, client: client, started: started, forwarder: self)
+            state.withLock { $0.open[index] = relay }
+            relay.start(group: relays)
+        }
+    }
+
+    /// Connects to `corridor`'s address within the connect timeout.
+    fileprivate func connect(_ corridor: Corridor) -> Result<Int32, ConnectFailure> {
+        guard let address = Posix.socketAddress(corridor.address, port: corridor.port) else {
+            return .failure(ConnectFailure(reason: "\(corridor.address) is not a numeric address"))
+        }
+        switch Posix.connectTCP(address, timeoutSeconds: limits.connectTimeoutSeconds) {
+        case .success(let fd): return .success(fd)
+        case .failure(let error):
+            return .failure(ConnectFailure(reason: "connect \(corridor.address):\(corridor.port): \(error.description)"))
         }
     }
 
@@ -140,10 +130,10 @@ final class CorridorForwarder: Sendable {
         return granted
     }
 
-    fileprivate func finished(_ relay: Relay, _ record: CorridorConnection) {
+    fileprivate func finished(_ index: Int, _ record: CorridorConnection) {
         state.withLock { state in
-            state.open[relay.index] = nil
-            state.records.append((relay.index, record))
+            state.open[index] = nil
+            state.records.append((index, record))
         }
     }
 
@@ -156,81 +146,216 @@ final class CorridorForwarder: Sendable {
     }
 }
 
-/// One forwarded connection: the program's side, the service's, and what crossed.
+/// Why Airlock could not connect to a corridor's service.
+private struct ConnectFailure: Error {
+    let reason: String
+}
+
+/// One forwarded connection: the program's side, the service's, and what crossed. Its first
+/// thread reads an HTTP corridor's request head (refusing it there if the rules do), connects to
+/// the service and relays the program's bytes; a second relays the service's.
 private final class Relay: Sendable {
     let index: Int
     let corridor: Corridor
     let client: Int32
-    let service: Int32
     let started: UInt64
     let forwarder: CorridorForwarder
     private let state = Mutex(RelayState())
 
     private struct RelayState {
+        var service: Int32 = -1
         var sent: UInt64 = 0
         var received: UInt64 = 0
-        var pumpsLeft = 2
+        var pumpsLeft = 1
         var cutReason: String?
+        var refused: String?
+        var method: String?
+        var path: String?
+        var status: Int?
+        var closed = false
     }
 
-    init(index: Int, corridor: Corridor, client: Int32, service: Int32, started: UInt64, forwarder: CorridorForwarder) {
+    init(index: Int, corridor: Corridor, client: Int32, started: UInt64, forwarder: CorridorForwarder) {
         self.index = index
         self.corridor = corridor
         self.client = client
-        self.service = service
         self.started = started
         self.forwarder = forwarder
     }
 
     func start(group: DispatchGroup) {
-        for toService in [true, false] {
-            group.enter()
-            let thread = Thread { [self] in
-                pump(toService: toService)
-                group.leave()
-            }
-            thread.name = "airlock.corridor relay"
-            thread.start()
+        group.enter()
+        let thread = Thread { [self] in
+            open(group: group)
+            group.leave()
         }
+        thread.name = "airlock.corridor relay"
+        thread.start()
     }
 
     /// Cuts the connection (both sides, both ways); the first reason given is recorded.
     func cut(_ reason: String) {
-        state.withLock { if $0.cutReason == nil { $0.cutReason = reason } }
+        let service = state.withLock { state -> Int32 in
+            if state.cutReason == nil { state.cutReason = reason }
+            return state.service
+        }
         Posix.shutdown(client, reading: true, writing: true)
-        Posix.shutdown(service, reading: true, writing: true)
+        if service >= 0 { Posix.shutdown(service, reading: true, writing: true) }
     }
 
-    private func pump(toService: Bool) {
-        let (from, to) = toService ? (client, service) : (service, client)
+    private func open(group: DispatchGroup) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: CorridorForwarder.bufferBytes, alignment: 16)
         defer { buffer.deallocate() }
+        var request: CorridorRequest?
+        var early: [UInt8] = []
+        if let rules = corridor.http {
+            switch readRequest(rules: rules, buffer: buffer) {
+            case .success(let (head, rest)):
+                request = head
+                early = rest
+                state.withLock {
+                    $0.method = head.method
+                    $0.path = head.path
+                }
+            case .failure(let refusal):
+                let answer = CorridorRequest.response(to: refusal)
+                _ = answer.withUnsafeBytes { Posix.sendAll(client, $0) }
+                state.withLock {
+                    $0.refused = refusal.reason
+                    $0.method = refusal.method
+                    $0.path = refusal.path
+                    $0.status = refusal.status
+                }
+                return done()
+            }
+        }
+        let service: Int32
+        switch forwarder.connect(corridor) {
+        case .success(let fd): service = fd
+        case .failure(let failure):
+            let reason = failure.reason
+            if corridor.http != nil {
+                let answer = CorridorRequest.response(to: .init(status: 502, reason: reason))
+                _ = answer.withUnsafeBytes { Posix.sendAll(client, $0) }
+                state.withLock { $0.status = 502 }
+            }
+            state.withLock { $0.refused = reason }
+            return done()
+        }
+        let cutAlready = state.withLock { state -> Bool in
+            state.service = service
+            state.pumpsLeft = 2
+            return state.cutReason != nil
+        }
+        if cutAlready { Posix.shutdown(service, reading: true, writing: true) }
+        group.enter()
+        let back = Thread { [self] in
+            pump(from: service, to: client, toService: false)
+            group.leave()
+        }
+        back.name = "airlock.corridor relay"
+        back.start()
+        if let request {
+            // The head as rewritten, what of the body came with it, then the rest of the body:
+            // nothing after it is read, so no second request rides on the first.
+            var ok = forward(request.forwardedHead, to: service, toService: true)
+            let body = min(early.count, request.bodyLength)
+            if ok && body > 0 { ok = forward(Array(early[..<body]), to: service, toService: true) }
+            if ok { pump(from: client, to: service, toService: true, limit: request.bodyLength - body) }
+            else { finishDirection(to: service) }
+        } else {
+            pump(from: client, to: service, toService: true)
+        }
+    }
+
+    /// Reads the request head (up to the blank line, at most the rules' header limit) and parses
+    /// it; returns it with whatever bytes came after the head.
+    private func readRequest(rules: HTTPRules, buffer: UnsafeMutableRawBufferPointer) -> Result<
+        (CorridorRequest, [UInt8]), CorridorRequest.Refusal
+    > {
+        var head: [UInt8] = []
+        let blank: [UInt8] = [13, 10, 13, 10]
         while true {
-            let n = Posix.readSome(from, into: buffer)
+            if let end = head.firstRange(of: blank) {
+                let rest = Array(head[end.upperBound...])
+                return CorridorRequest.parse(Array(head[..<end.upperBound]), rules: rules).map { ($0, rest) }
+            }
+            if head.count > rules.maxHeaderBytes {
+                return .failure(.init(status: 431, reason: "request head over \(rules.maxHeaderBytes) bytes"))
+            }
+            let n = Posix.readSome(client, into: buffer)
+            if n <= 0 {
+                return .failure(.init(status: 400, reason: "the connection ended before a complete request head"))
+            }
+            head += UnsafeRawBufferPointer(rebasing: buffer[..<n])
+        }
+    }
+
+    /// Sends `bytes` within the byte budget; `false` when it ran out or the peer is gone.
+    private func forward(_ bytes: [UInt8], to fd: Int32, toService: Bool) -> Bool {
+        let granted = forwarder.take(bytes.count)
+        let delivered = granted > 0 && bytes.withUnsafeBytes { Posix.sendAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<granted])) }
+        if delivered { count(granted, toService: toService, first: bytes) }
+        return delivered && granted == bytes.count
+    }
+
+    private func count(_ n: Int, toService: Bool, first: some Collection<UInt8>) {
+        state.withLock { state in
+            if toService {
+                state.sent += UInt64(n)
+            } else {
+                if state.received == 0, corridor.http != nil { state.status = CorridorRequest.status(of: first) }
+                state.received += UInt64(n)
+            }
+        }
+    }
+
+    /// Relays `from` to `to` until the end of stream (or `limit` bytes), the budget or a cut.
+    private func pump(from: Int32, to: Int32, toService: Bool, limit: Int? = nil) {
+        var left = limit ?? Int.max
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: CorridorForwarder.bufferBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        while left > 0 {
+            let n = Posix.readSome(from, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(buffer.count, left)]))
             if n <= 0 { break }
             let granted = forwarder.take(n)
             let delivered = granted > 0 && Posix.sendAll(to, UnsafeRawBufferPointer(rebasing: buffer[..<granted]))
-            if delivered {
-                state.withLock {
-                    if toService { $0.sent += UInt64(granted) } else { $0.received += UInt64(granted) }
-                }
-            }
+            if delivered { count(granted, toService: toService, first: UnsafeRawBufferPointer(rebasing: buffer[..<granted])) }
             if !delivered || granted < n { break }
+            left -= n
         }
-        // This direction is done: pass the end of stream on, so the other side can finish.
+        finishDirection(to: to)
+    }
+
+    /// This direction is done: pass the end of stream on, so the other side can finish; the last
+    /// direction to finish closes both sides and records the connection.
+    private func finishDirection(to: Int32) {
         Posix.shutdown(to, reading: false, writing: true)
-        let last = state.withLock { state -> RelayState? in
+        let last = state.withLock { state -> Bool in
             state.pumpsLeft -= 1
-            return state.pumpsLeft == 0 ? state : nil
+            return state.pumpsLeft == 0
         }
-        guard let last else { return }
+        if last { done() }
+    }
+
+    /// Closes what is open and records the connection, once.
+    private func done() {
+        let final = state.withLock { state -> RelayState? in
+            guard !state.closed else { return nil }
+            state.closed = true
+            return state
+        }
+        guard let final else { return }
         Posix.close(client)
-        Posix.close(service)
-        forwarder.finished(
-            self,
-            CorridorConnection(
-                host: corridor.host, port: corridor.port, address: corridor.address, bytesSent: last.sent,
-                bytesReceived: last.received, durationSeconds: CorridorForwarder.seconds(since: started),
-                outcome: last.cutReason == nil ? .closed : .cut, reason: last.cutReason))
+        if final.service >= 0 { Posix.close(final.service) }
+        let outcome: CorridorConnection.Outcome = final.refused != nil ? .refused : final.cutReason == nil ? .closed : .cut
+        var record = CorridorConnection(
+            host: corridor.host, port: corridor.port, address: corridor.address, bytesSent: final.sent,
+            bytesReceived: final.received, durationSeconds: CorridorForwarder.seconds(since: started),
+            outcome: outcome, reason: final.refused ?? final.cutReason)
+        record.method = final.method
+        record.path = final.path
+        record.status = final.status
+        forwarder.finished(index, record)
     }
 }

@@ -47,6 +47,11 @@ public struct CorridorConnection: Sendable, Hashable, Codable {
     public var durationSeconds: Double
     /// How it ended.
     public var outcome: Outcome
+    /// For an HTTP corridor: the request's method and path (without its query), and the status
+    /// the service (or, for a refused request, Airlock) answered with.
+    public var method: String?
+    public var path: String?
+    public var status: Int?
     /// Why it was refused or cut (`connection limit (32 per call)`, `connect 10.0.0.2:5432:
     /// Connection refused (ECONNREFUSED)`, `byte limit (67108864 per call)`, `the run ended`).
     public var reason: String?

@@ -80,13 +80,17 @@ public struct Corridor: Sendable, Hashable, Codable {
     public var address: String
     /// The address `host` resolves to inside: IPv4 in 127.0.0.0/8 (one per distinct host).
     public var insideAddress: String
+    /// For an HTTP corridor: the methods and paths each request must match; `nil`: TCP (bytes
+    /// forwarded as they are, TLS included).
+    public var http: HTTPRules?
 
     /// Creates a corridor.
-    public init(host: String, port: UInt16, address: String, insideAddress: String) {
+    public init(host: String, port: UInt16, address: String, insideAddress: String, http: HTTPRules? = nil) {
         self.host = host
         self.port = port
         self.address = address
         self.insideAddress = insideAddress
+        self.http = http
     }
 
     /// Most corridors one run may have (`AL_MAX_LOOPBACK_PORTS`).
@@ -104,6 +108,65 @@ public struct Corridor: Sendable, Hashable, Codable {
         let parts = insideAddress.split(separator: ".", omittingEmptySubsequences: false).map { UInt32($0) }
         guard parts.count == 4, parts.allSatisfy({ ($0 ?? 256) <= 255 }), parts[0] == 127 else { return nil }
         return parts.reduce(0) { $0 << 8 | ($1 ?? 0) }
+    }
+}
+
+/// What an HTTP corridor lets through: one HTTP/1.1 request per connection (Airlock asks the
+/// service to close after it), whose method is one of ``methods`` and whose path matches one of
+/// ``paths``. Anything else is answered by Airlock (403, 400, 431) and never reaches the service.
+public struct HTTPRules: Sendable, Hashable, Codable {
+    /// Allowed methods, uppercase (`GET`, `POST`).
+    public var methods: [String]
+    /// Allowed paths: absolute, each segment literal or `*` (any one segment); a last segment
+    /// `**` matches the rest of the path, however deep (`/api/tickets/**`).
+    public var paths: [String]
+    /// The largest request head (request line and headers) accepted, in bytes. Default 16 KiB.
+    public var maxHeaderBytes: Int
+
+    /// The default ``maxHeaderBytes``: 16 KiB.
+    public static let defaultMaxHeaderBytes = 16 << 10
+
+    /// Creates rules.
+    public init(methods: [String], paths: [String], maxHeaderBytes: Int = HTTPRules.defaultMaxHeaderBytes) {
+        self.methods = methods
+        self.paths = paths
+        self.maxHeaderBytes = maxHeaderBytes
+    }
+
+    /// Whether `method` and `path` (a request's, without its query) are allowed.
+    public func allows(method: String, path: String) -> Bool {
+        methods.contains(method) && paths.contains { Self.matches($0, path) }
+    }
+
+    /// Whether `path` matches `pattern` (see ``paths``).
+    public static func matches(_ pattern: String, _ path: String) -> Bool {
+        let want = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let have = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var w = want.startIndex
+        var h = have.startIndex
+        while w < want.endIndex {
+            if want[w] == "**" && want.index(after: w) == want.endIndex { return h < have.endIndex }
+            guard h < have.endIndex, want[w] == "*" ? !have[h].isEmpty : want[w] == have[h] else { return false }
+            w = want.index(after: w)
+            h = have.index(after: h)
+        }
+        return h == have.endIndex
+    }
+
+    /// Whether `pattern` is one ``paths`` may hold: absolute, no empty, `.` or `..` segment
+    /// (but a lone `/`), `**` only last, no `%`, `?` or `#`.
+    public static func isPattern(_ pattern: String) -> Bool {
+        guard pattern.hasPrefix("/"), !pattern.contains(where: { "%?#\\".contains($0) || $0.isWhitespace }) else {
+            return false
+        }
+        if pattern == "/" { return true }
+        let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        for (offset, segment) in segments.enumerated() {
+            if segment.isEmpty || segment == "." || segment == ".." { return false }
+            if segment == "**" && offset != segments.count - 1 { return false }
+            if segment.contains("*") && segment != "*" && segment != "**" { return false }
+        }
+        return true
     }
 }
 
