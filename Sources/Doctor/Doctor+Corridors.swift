@@ -12,10 +12,10 @@ extension Doctor {
         let title = "every internal endpoint a tool may reach, and where the site sends it"
         let registry = ToolRegistry(home: configuration.registryHome)
         let tools = FileManager.default.fileExists(atPath: registry.databaseURL.path) ? (try? registry.list()) ?? [] : []
-        let declaring = tools.filter { !$0.manifest.network.connect.isEmpty }
+        let declaring = tools.filter { !$0.manifest.network.endpoints.isEmpty }
         guard !declaring.isEmpty else {
             return DoctorCheck(
-                id: id, title: title, status: .skip, summary: "no registered tool declares network.connect",
+                id: id, title: title, status: .skip, summary: "no registered tool declares network.connect or network.http",
                 evidence: ["\(tools.count) registered tool(s), none with a corridor: no tool has any network"])
         }
         let hosts: [String: String]
@@ -32,11 +32,20 @@ extension Doctor {
         var count = 0
         for tool in declaring {
             let limits = tool.manifest.network.limits
-            for endpoint in tool.manifest.network.connect {
+            let kinds =
+                tool.manifest.network.connect.map { ($0, "tcp") }
+                + tool.manifest.network.http.map { entry in
+                    (
+                        entry.endpoint,
+                        entry.rules.map { "http \($0.methods.joined(separator: ",")) \($0.paths.joined(separator: " "))" }
+                            ?? "https, TLS passed through"
+                    )
+                }
+            for (endpoint, kind) in kinds {
                 count += 1
                 if let address = hosts[endpoint.host] {
                     evidence.append(
-                        "\(tool.reference): \(endpoint.text) → \(address):\(endpoint.port) (at most \(limits.maxConnections) connections, \(limits.maxBytes) bytes per call)"
+                        "\(tool.reference): \(endpoint.text) → \(address):\(endpoint.port), \(kind) (at most \(limits.maxConnections) connections, \(limits.maxBytes) bytes per call)"
                     )
                 } else {
                     unresolved.append("\(tool.reference) \(endpoint.text)")

@@ -277,6 +277,9 @@ private final class Relay: Sendable {
         let blank: [UInt8] = [13, 10, 13, 10]
         while true {
             if let end = head.firstRange(of: blank) {
+                guard end.upperBound <= rules.maxHeaderBytes else {
+                    return .failure(.init(status: 431, reason: "request head over \(rules.maxHeaderBytes) bytes"))
+                }
                 let rest = Array(head[end.upperBound...])
                 return CorridorRequest.parse(Array(head[..<end.upperBound]), rules: rules).map { ($0, rest) }
             }

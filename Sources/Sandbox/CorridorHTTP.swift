@@ -26,10 +26,13 @@ struct CorridorRequest: Sendable, Hashable {
 
     /// Parses `head` (everything up to and including the blank line) and checks it against `rules`.
     static func parse(_ head: [UInt8], rules: HTTPRules) -> Result<CorridorRequest, Refusal> {
-        guard let text = String(bytes: head, encoding: .utf8), text.hasSuffix("\r\n\r\n") else {
+        // Cut on bytes: in a Swift string "\r\n" is one character.
+        guard head.count >= 4, head.suffix(4).elementsEqual([13, 10, 13, 10]),
+            let text = String(bytes: head.dropLast(4), encoding: .utf8)
+        else {
             return .failure(Refusal(status: 400, reason: "the request head is not UTF-8 text ending in a blank line"))
         }
-        var lines = text.dropLast(4).components(separatedBy: "\r\n")
+        var lines = text.components(separatedBy: "\r\n")
         let requestLine = lines.removeFirst().split(separator: " ", omittingEmptySubsequences: false)
         guard requestLine.count == 3, requestLine[2] == "HTTP/1.1" || requestLine[2] == "HTTP/1.0",
             !requestLine[0].isEmpty, requestLine[0].allSatisfy({ $0.isASCII && ($0.isUppercase || $0 == "-") })

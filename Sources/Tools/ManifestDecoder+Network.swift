@@ -3,7 +3,11 @@ import Sandbox
 
 extension ManifestDecoder {
     /// The fields of `network:`.
-    static let networkFields = ["connect", "limits"]
+    static let networkFields = ["connect", "http", "limits"]
+    /// The fields of one `network.http` entry.
+    static let httpFields = ["url", "methods", "paths"]
+    /// The methods a `network.http` entry may allow.
+    static let httpMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     /// The fields of `network.limits`.
     static let networkLimitFields = ["connections", "bytes"]
     /// The most `network.limits.connections` a manifest may ask for per call.
@@ -42,6 +46,55 @@ extension ManifestDecoder {
                 declaration.connect.append(endpoint)
             }
         }
+        for (index, item) in r.array(m["http"], "/network/http").enumerated() {
+            let pointer = "/network/http/\(index)"
+            guard let e = r.object(item, pointer, allowed: httpFields, required: ["url"]) else { continue }
+            guard
+                let url = r.string(
+                    e, pointer, "url",
+                    check: {
+                        HTTPEndpoint.parseURL($0) == nil
+                            ? "must be http://HOST[:PORT] or https://HOST[:PORT], HOST a name from site.yaml internal_hosts (paths go under paths)"
+                            : nil
+                    }), let parsed = HTTPEndpoint.parseURL(url)
+            else { continue }
+            let endpoint = NetworkEndpoint(host: parsed.host, port: parsed.port)
+            let methods = r.strings(e, pointer, "methods")
+            let paths = r.strings(e, pointer, "paths")
+            var rules: HTTPRules?
+            if parsed.scheme == "https" {
+                for key in ["methods", "paths"] where e[key] != nil {
+                    r.problem(
+                        JSONPointer.appending(pointer, key),
+                        "cannot be enforced on https: the corridor passes TLS through to \(endpoint.text) unread (declare http:// to have requests checked)"
+                    )
+                }
+            } else {
+                if methods.isEmpty { r.problem(JSONPointer.appending(pointer, "methods"), "list at least one method") }
+                if paths.isEmpty { r.problem(JSONPointer.appending(pointer, "paths"), "list at least one path") }
+                for (n, method) in methods.enumerated() where !httpMethods.contains(method) {
+                    r.problem(
+                        "\(pointer)/methods/\(n)", "unknown method \"\(method)\" (allowed: \(httpMethods.joined(separator: ", ")))")
+                }
+                for (n, path) in paths.enumerated() where !HTTPRules.isPattern(path) {
+                    r.problem(
+                        "\(pointer)/paths/\(n)",
+                        "must be an absolute path of literal segments, * (one segment) or a last ** (the rest); no %, ?, #, empty, . or .. segments"
+                    )
+                }
+                rules = HTTPRules(methods: methods, paths: paths)
+            }
+            if declaration.endpoints.contains(endpoint) {
+                r.problem(pointer, "\(endpoint.text) is declared twice")
+            } else {
+                declaration.http.append(HTTPEndpoint(scheme: parsed.scheme, endpoint: endpoint, rules: rules))
+            }
+        }
+        if declaration.endpoints.count > NetworkDeclaration.maximumEndpoints {
+            r.problem(
+                "/network",
+                "declares \(declaration.endpoints.count) endpoints; at most \(NetworkDeclaration.maximumEndpoints) are allowed")
+        }
         if let limits = r.object(m["limits"], "/network/limits", allowed: networkLimitFields, required: []) {
             if let n = r.number(
                 limits, "/network/limits", "connections", range: 1...Double(maximumConnections), integer: true)
@@ -51,8 +104,8 @@ extension ManifestDecoder {
             if let bytes = r.size(limits, "/network/limits", "bytes", range: 1...maximumNetworkBytes) {
                 declaration.limits.maxBytes = bytes
             }
-            if declaration.connect.isEmpty {
-                r.problem("/network/limits", "limits without any network.connect endpoint")
+            if declaration.endpoints.isEmpty {
+                r.problem("/network/limits", "limits without any network.connect or network.http endpoint")
             }
         }
         return declaration

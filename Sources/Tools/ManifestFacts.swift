@@ -52,7 +52,7 @@ extension ToolManifest {
             datasets: mounts.compactMap { if case .dataset(let d) = $0.variable { d } else { nil } },
             writesWorkspace: mounts.contains { $0.writable && $0.variable == .workspace },
             writesOutsideWorkspace: mounts.contains { $0.writable && $0.variable != .workspace }, threats: threats,
-            network: network.connect.map(\.text))
+            network: network.endpoints.map(\.text))
     }
 
     /// The OpenAI-style tool description the agent offers the model:

@@ -105,7 +105,7 @@ public struct ToolRunner: Sendable {
         let workspaceMounted = manifest.mounts.contains { $0.variable == .workspace && $0.subpath.isEmpty }
         let corridors = try manifest.network.corridors(internalHosts: internalHosts, tool: tool.reference)
         if !corridors.isEmpty {
-            environment[Self.endpointsVariable] = manifest.network.connect.map(\.text).joined(separator: " ")
+            environment[Self.endpointsVariable] = manifest.network.endpoints.map(\.text).joined(separator: " ")
         }
         var spec = SandboxSpec(
             program: program, arguments: argv, environment: environment, mounts: mounts,

@@ -201,7 +201,7 @@ struct DoctorTests {
             to: fixture.home.appendingPathComponent("site.yaml"))
         let mapped = fixture.doctor.corridors()
         #expect(mapped.status == .pass, "\(mapped.evidence)")
-        #expect(mapped.evidence.first?.hasPrefix("records.lookup@1.0.0: records.internal:5432 → 10.20.0.5:5432") == true)
+        #expect(mapped.evidence.first?.hasPrefix("records.lookup@1.0.0: records.internal:5432 → 10.20.0.5:5432, tcp") == true)
         #expect(mapped.evidence.count == 2)
     }
 

@@ -151,4 +151,62 @@ struct CorridorTests {
         spec.corridors = [Corridor(host: "records.internal", port: 7000, address: "10.0.0.1", insideAddress: "10.1.0.1")]
         await #expect(throws: SandboxError.self) { try await Sandbox().run(spec) }
     }
+
+    @Test func anHTTPCorridorForwardsOnlyTheAllowedMethodsAndPaths() async throws {
+        let network = try TestNetwork()
+        let root = try Box.writableDirectory()
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("api/tickets"), withIntermediateDirectories: true)
+        try Data("{\"id\": 17}\n".utf8).write(to: root.appendingPathComponent("api/tickets/17"))
+        let service = try network.startHTTPService(port: 8080, directory: root)
+        var spec = SandboxSpec(
+            program: "/usr/bin/python3",
+            arguments: [
+                "-c",
+                """
+                import http.client
+                def ask(method, path, body=None, headers={}):
+                    c = http.client.HTTPConnection("tickets.internal", 8080, timeout=5)
+                    try:
+                        c.request(method, path, body=body, headers=headers)
+                        r = c.getresponse()
+                        return "%d %s" % (r.status, (r.read().decode().strip().splitlines() or [""])[0])
+                    except OSError as e:
+                        return "error %s" % e
+                    finally:
+                        c.close()
+                print(ask("GET", "/api/tickets/17"))
+                print(ask("DELETE", "/api/tickets/17"))
+                print(ask("GET", "/admin"))
+                print(ask("GET", "/api/tickets/%2e%2e/secret"))
+                print(ask("POST", "/api/tickets", body=b'{"title": "pump"}'))
+                print(ask("GET", "/api/tickets/17", headers={"X-Big": "y" * 20000}))
+                """,
+            ], limits: SandboxLimits(wallTimeSeconds: 30))
+        spec.corridors = [
+            Corridor(
+                host: "tickets.internal", port: 8080, address: network.serviceAddress, insideAddress: "127.1.0.1",
+                http: HTTPRules(methods: ["GET", "POST"], paths: ["/api/tickets/*", "/api/tickets"]))
+        ]
+        let record = try await Sandbox().run(spec)
+        #expect(record.termination == .exited(0), "\(record.stderr.text)")
+        let lines = record.stdout.text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 6)
+        #expect(lines.first == "200 {\"id\": 17}")
+        #expect(lines.dropFirst().first?.hasPrefix("403 airlock corridor: DELETE /api/tickets/17 is not allowed") == true)
+        #expect(lines.dropFirst(2).first?.hasPrefix("403 airlock corridor: GET /admin is not allowed") == true)
+        #expect(lines.dropFirst(3).first?.hasPrefix("400 airlock corridor: request target") == true)
+        // Python's file server has no POST: the service's own answer, forwarded and recorded.
+        #expect(lines.dropFirst(4).first?.hasPrefix("501") == true)
+        #expect(lines.dropFirst(5).first?.hasPrefix("431 airlock corridor: request head over 16384 bytes") == true)
+        let connections = try #require(record.network?.connections)
+        #expect(connections.map(\.method) == ["GET", "DELETE", "GET", "GET", "POST", nil])
+        #expect(connections.map(\.status) == [200, 403, 403, 400, 501, 431])
+        #expect(connections.map(\.outcome) == [.closed, .refused, .refused, .refused, .closed, .refused])
+        #expect(connections.first?.path == "/api/tickets/17")
+        // Only the two allowed requests ever reached the service.
+        #expect(service.count(of: "\"GET /api/tickets/17 HTTP/1.1\" 200") == 1)
+        #expect(service.count(of: "\"POST /api/tickets HTTP/1.1\" 501") == 1)
+        #expect(service.count(of: "DELETE") == 0 && service.count(of: "/admin") == 0)
+    }
 }

@@ -101,6 +101,32 @@ final class TestNetwork {
         return log
     }
 
+    /// Starts Python's HTTP file server on `port` in the namespace, serving `directory`; its log
+    /// (one line per request: method, path, status) comes back as it is written.
+    func startHTTPService(port: UInt16, directory: URL) throws -> ServiceLog {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.ipPath)
+        process.arguments = [
+            "netns", "exec", name, "python3", "-u", "-m", "http.server", "--bind", serviceAddress,
+            "--directory", directory.path, String(port),
+        ]
+        let log = ServiceLog()
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            if chunk.isEmpty { handle.readabilityHandler = nil } else { log.append(chunk) }
+        }
+        try process.run()
+        servers.append(process)
+        for _ in 0..<500 where log.count(of: "Serving HTTP") == 0 { usleep(10_000) }
+        guard log.count(of: "Serving HTTP") == 1 else {
+            throw TestNetworkError(message: "the test HTTP service did not start: \(log.text)")
+        }
+        return log
+    }
+
     static var ipPath: String { FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip" }
 
     static func ip(_ arguments: [String]) throws {
