@@ -11,11 +11,13 @@ extension Doctor {
         let id = "corridors"
         let title = "every internal endpoint a tool may reach, and where the site sends it"
         let registry = ToolRegistry(home: configuration.registryHome)
-        let tools = FileManager.default.fileExists(atPath: registry.databaseURL.path) ? (try? registry.list()) ?? [] : []
+        let tools =
+            FileManager.default.fileExists(atPath: registry.databaseURL.path) ? (try? registry.list()) ?? [] : []
         let declaring = tools.filter { !$0.manifest.network.endpoints.isEmpty }
         guard !declaring.isEmpty else {
             return DoctorCheck(
-                id: id, title: title, status: .skip, summary: "no registered tool declares network.connect or network.http",
+                id: id, title: title, status: .skip,
+                summary: "no registered tool declares network.connect or network.http",
                 evidence: ["\(tools.count) registered tool(s), none with a corridor: no tool has any network"])
         }
         let hosts: [String: String]
@@ -25,7 +27,9 @@ extension Doctor {
             return DoctorCheck(
                 id: id, title: title, status: .fail, summary: "cannot read the site's configuration",
                 evidence: ["\(configuration.siteFile.path): \(error)"],
-                remedy: "fix \(configuration.siteFile.path) (its fields: \(SiteConfiguration.keys.joined(separator: ", ")))")
+                remedy:
+                    "fix \(configuration.siteFile.path) (its fields: \(SiteConfiguration.keys.joined(separator: ", ")))"
+            )
         }
         var evidence: [String] = []
         var unresolved: [String] = []
@@ -37,7 +41,9 @@ extension Doctor {
                 + tool.manifest.network.http.map { entry in
                     (
                         entry.endpoint,
-                        entry.rules.map { "http \($0.methods.joined(separator: ",")) \($0.paths.joined(separator: " "))" }
+                        entry.rules.map {
+                            "http \($0.methods.joined(separator: ",")) \($0.paths.joined(separator: " "))"
+                        }
                             ?? "https, TLS passed through"
                     )
                 }
@@ -56,7 +62,8 @@ extension Doctor {
         guard unresolved.isEmpty else {
             return DoctorCheck(
                 id: id, title: title, status: .warn,
-                summary: "\(unresolved.count) of \(count) corridors have a host the site does not map: \(unresolved.joined(separator: ", "))",
+                summary:
+                    "\(unresolved.count) of \(count) corridors have a host the site does not map: \(unresolved.joined(separator: ", "))",
                 evidence: evidence,
                 remedy:
                     "map each host under internal_hosts in \(configuration.siteFile.path) to the service's address, or retire the tool; until then its calls are refused"
@@ -64,6 +71,7 @@ extension Doctor {
         }
         return DoctorCheck(
             id: id, title: title, status: .pass,
-            summary: "\(count) corridor(s) of \(declaring.count) tool(s), each to a site-mapped address", evidence: evidence)
+            summary: "\(count) corridor(s) of \(declaring.count) tool(s), each to a site-mapped address",
+            evidence: evidence)
     }
 }

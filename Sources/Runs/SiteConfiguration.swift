@@ -155,7 +155,10 @@ public struct SiteConfiguration: Sendable, Hashable {
         for name in members.keys.sorted() {
             let pointer = JSONPointer.appending("/internal_hosts", name)
             guard NetworkEndpoint.isHostName(name) else {
-                problem(pointer, "must be a host name (lowercase labels of a-z, 0-9 and '-' joined by dots; not an address, not localhost)")
+                problem(
+                    pointer,
+                    "must be a host name (lowercase labels of a-z, 0-9 and '-' joined by dots; not an address, not localhost)"
+                )
                 continue
             }
             guard let address = members[name]?.stringValue, NetworkEndpoint.isAddress(address) else {

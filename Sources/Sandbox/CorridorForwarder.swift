@@ -110,7 +110,8 @@ final class CorridorForwarder: Sendable {
         switch Posix.connectTCP(address, timeoutSeconds: limits.connectTimeoutSeconds) {
         case .success(let fd): return .success(fd)
         case .failure(let error):
-            return .failure(ConnectFailure(reason: "connect \(corridor.address):\(corridor.port): \(error.description)"))
+            return .failure(
+                ConnectFailure(reason: "connect \(corridor.address):\(corridor.port): \(error.description)"))
         }
     }
 
@@ -261,8 +262,11 @@ private final class Relay: Sendable {
             var ok = forward(request.forwardedHead, to: service, toService: true)
             let body = min(early.count, request.bodyLength)
             if ok && body > 0 { ok = forward(Array(early[..<body]), to: service, toService: true) }
-            if ok { pump(from: client, to: service, toService: true, limit: request.bodyLength - body) }
-            else { finishDirection(to: service) }
+            if ok {
+                pump(from: client, to: service, toService: true, limit: request.bodyLength - body)
+            } else {
+                finishDirection(to: service)
+            }
         } else {
             pump(from: client, to: service, toService: true)
         }
@@ -297,7 +301,8 @@ private final class Relay: Sendable {
     /// Sends `bytes` within the byte budget; `false` when it ran out or the peer is gone.
     private func forward(_ bytes: [UInt8], to fd: Int32, toService: Bool) -> Bool {
         let granted = forwarder.take(bytes.count)
-        let delivered = granted > 0 && bytes.withUnsafeBytes { Posix.sendAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<granted])) }
+        let delivered =
+            granted > 0 && bytes.withUnsafeBytes { Posix.sendAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<granted])) }
         if delivered { count(granted, toService: toService, first: bytes) }
         return delivered && granted == bytes.count
     }
@@ -319,11 +324,14 @@ private final class Relay: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: CorridorForwarder.bufferBytes, alignment: 16)
         defer { buffer.deallocate() }
         while left > 0 {
-            let n = Posix.readSome(from, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(buffer.count, left)]))
+            let n = Posix.readSome(
+                from, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(buffer.count, left)]))
             if n <= 0 { break }
             let granted = forwarder.take(n)
             let delivered = granted > 0 && Posix.sendAll(to, UnsafeRawBufferPointer(rebasing: buffer[..<granted]))
-            if delivered { count(granted, toService: toService, first: UnsafeRawBufferPointer(rebasing: buffer[..<granted])) }
+            if delivered {
+                count(granted, toService: toService, first: UnsafeRawBufferPointer(rebasing: buffer[..<granted]))
+            }
             if !delivered || granted < n { break }
             left -= n
         }
@@ -351,7 +359,8 @@ private final class Relay: Sendable {
         guard let final else { return }
         Posix.close(client)
         if final.service >= 0 { Posix.close(final.service) }
-        let outcome: CorridorConnection.Outcome = final.refused != nil ? .refused : final.cutReason == nil ? .closed : .cut
+        let outcome: CorridorConnection.Outcome =
+            final.refused != nil ? .refused : final.cutReason == nil ? .closed : .cut
         var record = CorridorConnection(
             host: corridor.host, port: corridor.port, address: corridor.address, bytesSent: final.sent,
             bytesReceived: final.received, durationSeconds: CorridorForwarder.seconds(since: started),

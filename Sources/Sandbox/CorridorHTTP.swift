@@ -70,7 +70,8 @@ struct CorridorRequest: Sendable, Hashable {
             }
             if name == "content-length" {
                 guard let n = Int(value), n >= 0, value.allSatisfy(\.isNumber), length == nil || length == n else {
-                    return .failure(Refusal(status: 400, reason: "an ambiguous Content-Length", method: method, path: path))
+                    return .failure(
+                        Refusal(status: 400, reason: "an ambiguous Content-Length", method: method, path: path))
                 }
                 length = n
             }
@@ -79,7 +80,9 @@ struct CorridorRequest: Sendable, Hashable {
         }
         guard rules.allows(method: method, path: path) else {
             return .failure(
-                Refusal(status: 403, reason: "\(method) \(path) is not allowed by this corridor", method: method, path: path))
+                Refusal(
+                    status: 403, reason: "\(method) \(path) is not allowed by this corridor", method: method, path: path
+                ))
         }
         forwarded += "Connection: close\r\n\r\n"
         return .success(
@@ -88,7 +91,10 @@ struct CorridorRequest: Sendable, Hashable {
 
     /// The answer Airlock gives a refused request itself.
     static func response(to refusal: Refusal) -> [UInt8] {
-        let phrases = [400: "Bad Request", 403: "Forbidden", 411: "Length Required", 431: "Request Header Fields Too Large", 502: "Bad Gateway"]
+        let phrases = [
+            400: "Bad Request", 403: "Forbidden", 411: "Length Required", 431: "Request Header Fields Too Large",
+            502: "Bad Gateway",
+        ]
         let body = "airlock corridor: \(refusal.reason)\n"
         return Array(
             ("HTTP/1.1 \(refusal.status) \(phrases[refusal.status] ?? "Refused")\r\nContent-Type: text/plain; charset=utf-8\r\n"

@@ -28,8 +28,7 @@ extension Posix {
     /// Connects a new close-on-exec TCP socket to `address`, waiting at most `timeoutSeconds`
     /// (`SO_SNDTIMEO`, which bounds a blocking connect). Returns the socket or the errno.
     /// The corresponding C functions are `socket`, `setsockopt` and `connect`.
-    static func connectTCP(_ address: (family: Int32, bytes: [UInt8]), timeoutSeconds: Double) -> Result<Int32, Errno>
-    {
+    static func connectTCP(_ address: (family: Int32, bytes: [UInt8]), timeoutSeconds: Double) -> Result<Int32, Errno> {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(Errno(errno)) }
         var timeout = timeval(
@@ -58,7 +57,10 @@ extension Posix {
     /// The corresponding C functions are `poll` and `accept4`.
     static func accept(_ listener: Int32, unless stop: Int32) -> Int32? {
         while true {
-            var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0), pollfd(fd: stop, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stop, events: Int16(POLLIN), revents: 0),
+            ]
             let n = poll(&fds, 2, -1)
             if n < 0 && errno == EINTR { continue }
             if n < 0 || fds[1].revents != 0 { return nil }

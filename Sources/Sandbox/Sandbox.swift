@@ -430,7 +430,8 @@ private struct SandboxRun {
                 )
             }
             guard seen.insert(inside).inserted else {
-                throw SandboxError(.invalidSpec, "corridor \(corridor.host):\(corridor.port): \(inside) is listed twice")
+                throw SandboxError(
+                    .invalidSpec, "corridor \(corridor.host):\(corridor.port): \(inside) is listed twice")
             }
             addresses.append(address)
         }
@@ -443,7 +444,9 @@ private struct SandboxRun {
         switch Int32(refused.family) {
         case AF_INET: return bytes.prefix(4).map(String.init).joined(separator: ".") + ":\(refused.port)"
         case AF_INET6:
-            let groups = stride(from: 0, to: 16, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            let groups = stride(from: 0, to: 16, by: 2).map {
+                String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16)
+            }
             return "[\(groups.joined(separator: ":"))]:\(refused.port)"
         case 0: return "address unreadable"
         default: return "family \(refused.family)"

@@ -74,7 +74,8 @@ extension ManifestDecoder {
                 if paths.isEmpty { r.problem(JSONPointer.appending(pointer, "paths"), "list at least one path") }
                 for (n, method) in methods.enumerated() where !httpMethods.contains(method) {
                     r.problem(
-                        "\(pointer)/methods/\(n)", "unknown method \"\(method)\" (allowed: \(httpMethods.joined(separator: ", ")))")
+                        "\(pointer)/methods/\(n)",
+                        "unknown method \"\(method)\" (allowed: \(httpMethods.joined(separator: ", ")))")
                 }
                 for (n, path) in paths.enumerated() where !HTTPRules.isPattern(path) {
                     r.problem(
@@ -93,7 +94,8 @@ extension ManifestDecoder {
         if declaration.endpoints.count > NetworkDeclaration.maximumEndpoints {
             r.problem(
                 "/network",
-                "declares \(declaration.endpoints.count) endpoints; at most \(NetworkDeclaration.maximumEndpoints) are allowed")
+                "declares \(declaration.endpoints.count) endpoints; at most \(NetworkDeclaration.maximumEndpoints) are allowed"
+            )
         }
         if let limits = r.object(m["limits"], "/network/limits", allowed: networkLimitFields, required: []) {
             if let n = r.number(

@@ -187,9 +187,11 @@ struct DoctorTests {
         #expect(fixture.doctor.corridors().status == .skip)
         let registry = ToolRegistry(home: fixture.home)
         let shipped = DoctorFixture.repository.appendingPathComponent("manifests/tools/logs.search.yaml")
-        let text = try String(contentsOf: shipped, encoding: .utf8)
+        let text =
+            try String(contentsOf: shipped, encoding: .utf8)
             .replacingOccurrences(of: "name: logs.search", with: "name: records.lookup")
-            .replacingOccurrences(of: "../../tools/bin/", with: shipped.deletingLastPathComponent().path + "/../../tools/bin/")
+            .replacingOccurrences(
+                of: "../../tools/bin/", with: shipped.deletingLastPathComponent().path + "/../../tools/bin/")
             + "\nnetwork:\n  connect:\n    - {host: records.internal, port: 5432}\n    - {host: tickets.internal, port: 443}\n"
         let manifest = try fixture.write(text, to: fixture.home.appendingPathComponent("m/records.lookup.yaml"))
         _ = try registry.add([try ManifestFile.load(manifest)])
@@ -201,7 +203,9 @@ struct DoctorTests {
             to: fixture.home.appendingPathComponent("site.yaml"))
         let mapped = fixture.doctor.corridors()
         #expect(mapped.status == .pass, "\(mapped.evidence)")
-        #expect(mapped.evidence.first?.hasPrefix("records.lookup@1.0.0: records.internal:5432 → 10.20.0.5:5432, tcp") == true)
+        #expect(
+            mapped.evidence.first?.hasPrefix("records.lookup@1.0.0: records.internal:5432 → 10.20.0.5:5432, tcp")
+                == true)
         #expect(mapped.evidence.count == 2)
     }
 

@@ -50,7 +50,8 @@ struct PolicyNetworkFactsTests {
         #expect(try Self.decide(["tickets.internal:443"]).effect == .ask)
         // A port the rule does not name, and a host that only starts the same, do not match.
         #expect(try Self.decide(["tickets.internal:8443"]).effect == .allow)
-        #expect(!(try Self.decide(["records.internal.evil:80"], role: "guest").rules.contains("records.only.for.analysts")))
+        #expect(
+            !(try Self.decide(["records.internal.evil:80"], role: "guest").rules.contains("records.only.for.analysts")))
     }
 
     @Test func theFactsReadFromACallFileCarryTheEndpoints() throws {

@@ -18,7 +18,8 @@ import Testing
         #expect(request.method == "POST" && request.path == "/api/tickets" && request.bodyLength == 8)
         #expect(
             String(decoding: request.forwardedHead, as: UTF8.self)
-                == "POST /api/tickets?x=1 HTTP/1.1\r\nHost: tickets.internal\r\nContent-Length: 8\r\nConnection: close\r\n\r\n")
+                == "POST /api/tickets?x=1 HTTP/1.1\r\nHost: tickets.internal\r\nContent-Length: 8\r\nConnection: close\r\n\r\n"
+        )
     }
 
     @Test func everythingAmbiguousOrUndeclaredIsRefusedWithItsStatus() {
@@ -41,7 +42,9 @@ import Testing
     }
 
     @Test func pathPatternsMatchSegmentBySegment() {
-        #expect(HTTPRules.matches("/api/*", "/api/x") && !HTTPRules.matches("/api/*", "/api/") && !HTTPRules.matches("/api/*", "/api"))
+        #expect(
+            HTTPRules.matches("/api/*", "/api/x") && !HTTPRules.matches("/api/*", "/api/")
+                && !HTTPRules.matches("/api/*", "/api"))
         #expect(HTTPRules.matches("/files/**", "/files/a/b") && !HTTPRules.matches("/files/**", "/files"))
         #expect(HTTPRules.matches("/", "/") && !HTTPRules.matches("/", "/x"))
         #expect(HTTPRules.isPattern("/api/*/notes") && HTTPRules.isPattern("/files/**"))

@@ -95,10 +95,14 @@ struct CorridorTests {
         let lines = record.stdout.text.split(separator: "\n").map(String.init)
         // Undeclared port, undeclared host (no name resolves but the declared ones), raw IP of the
         // service, the host's loopback, an external name (no DNS: files only), UDP, IPv6.
-        #expect(lines == ["refused 1", "unresolved", "refused 1", "refused 1", "unresolved", "udp refused 1", "inet6 refused 1"])
+        #expect(
+            lines == [
+                "refused 1", "unresolved", "refused 1", "refused 1", "unresolved", "udp refused 1", "inet6 refused 1",
+            ])
         let activity = try #require(record.network)
         #expect(activity.connections.isEmpty)
-        #expect(activity.refusedConnects == ["127.1.0.1:7001", "\(network.serviceAddress):7000", "127.0.0.1:\(hostPort)"])
+        #expect(
+            activity.refusedConnects == ["127.1.0.1:7001", "\(network.serviceAddress):7000", "127.0.0.1:\(hostPort)"])
         #expect(service.count(of: "accepted") == 0)
         #expect(hostService.count(of: "accepted") == 0)
         let socketDenial = try #require(record.deniedSyscalls.first { $0.name == "socket" })
@@ -144,11 +148,17 @@ struct CorridorTests {
 
     @Test func badCorridorsAreRefusedBeforeAnythingRuns() async throws {
         var spec = SandboxSpec(program: "/bin/true")
-        spec.corridors = [Corridor(host: "records.internal", port: 7000, address: "records", insideAddress: "127.1.0.1")]
+        spec.corridors = [
+            Corridor(host: "records.internal", port: 7000, address: "records", insideAddress: "127.1.0.1")
+        ]
         await #expect(throws: SandboxError.self) { try await Sandbox().run(spec) }
-        spec.corridors = [Corridor(host: "records.internal", port: 7000, address: "10.0.0.1", insideAddress: "127.0.0.1")]
+        spec.corridors = [
+            Corridor(host: "records.internal", port: 7000, address: "10.0.0.1", insideAddress: "127.0.0.1")
+        ]
         await #expect(throws: SandboxError.self) { try await Sandbox().run(spec) }
-        spec.corridors = [Corridor(host: "records.internal", port: 7000, address: "10.0.0.1", insideAddress: "10.1.0.1")]
+        spec.corridors = [
+            Corridor(host: "records.internal", port: 7000, address: "10.0.0.1", insideAddress: "10.1.0.1")
+        ]
         await #expect(throws: SandboxError.self) { try await Sandbox().run(spec) }
     }
 
@@ -193,7 +203,8 @@ struct CorridorTests {
         let lines = record.stdout.text.split(separator: "\n").map(String.init)
         #expect(lines.count == 6)
         #expect(lines.first == "200 {\"id\": 17}")
-        #expect(lines.dropFirst().first?.hasPrefix("403 airlock corridor: DELETE /api/tickets/17 is not allowed") == true)
+        #expect(
+            lines.dropFirst().first?.hasPrefix("403 airlock corridor: DELETE /api/tickets/17 is not allowed") == true)
         #expect(lines.dropFirst(2).first?.hasPrefix("403 airlock corridor: GET /admin is not allowed") == true)
         #expect(lines.dropFirst(3).first?.hasPrefix("400 airlock corridor: request target") == true)
         // Python's file server has no POST: the service's own answer, forwarded and recorded.

@@ -127,7 +127,9 @@ final class TestNetwork {
         return log
     }
 
-    static var ipPath: String { FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip" }
+    static var ipPath: String {
+        FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip"
+    }
 
     static func ip(_ arguments: [String]) throws {
         let process = Process()

@@ -18,7 +18,8 @@ struct NetworkDeclarationTests {
 
     @Test func endpointsAndLimitsDecodeAndBecomeFacts() throws {
         let m = try Fixtures.decode(Fixtures.manifest(extra: Self.network))
-        #expect(m.network.connect.map(\.text) == ["records.internal:5432", "records.internal:8080", "tickets.internal:443"])
+        #expect(
+            m.network.connect.map(\.text) == ["records.internal:5432", "records.internal:8080", "tickets.internal:443"])
         #expect(m.network.limits == CorridorLimits(maxConnections: 4, maxBytes: 1 << 20))
         #expect(m.facts.network == ["records.internal:5432", "records.internal:8080", "tickets.internal:443"])
         #expect(try Fixtures.decode(Fixtures.manifest()).network == NetworkDeclaration())
@@ -45,9 +46,11 @@ struct NetworkDeclarationTests {
         #expect(problems.contains { $0.hasPrefix("/network/connect/1/host") })
         #expect(problems.contains { $0.hasPrefix("/network/connect/2/host") })
         #expect(problems.contains { $0.hasPrefix("/network/connect/3/port") && $0.contains("from 1 to 65535") })
-        #expect(problems.contains { $0.hasPrefix("/network/connect/4") && $0.contains("missing required field \"port\"") })
+        #expect(
+            problems.contains { $0.hasPrefix("/network/connect/4") && $0.contains("missing required field \"port\"") })
         #expect(problems.contains { $0.hasPrefix("/network/connect/5/scheme") && $0.contains("unknown field") })
-        #expect(problems.contains { $0.hasPrefix("/network/connect/7") && $0.contains("a.internal:80 is declared twice") })
+        #expect(
+            problems.contains { $0.hasPrefix("/network/connect/7") && $0.contains("a.internal:80 is declared twice") })
         #expect(problems.contains { $0.hasPrefix("/network/proxy") && $0.contains("unknown field") })
     }
 
@@ -94,5 +97,50 @@ struct NetworkDeclarationTests {
         let plain = try Self.register(registry, Fixtures.manifest(name: "demo.plain"))
         let none = try runner.prepare(plain, arguments: ["words": []], context: ToolRunContext(workspace: nil))
         #expect(none.corridors.isEmpty && none.environment[ToolRunner.endpointsVariable] == nil)
+    }
+}
+
+@Suite("Manifest network.http")
+struct HTTPDeclarationTests {
+    @Test func httpEntriesCarryTheirRulesAndHttpsPassesTLSThrough() throws {
+        let m = try Fixtures.decode(
+            Fixtures.manifest(
+                extra: """
+                    network:
+                      http:
+                        - {url: "http://tickets.internal:8080", methods: [GET, POST], paths: [/api/tickets, "/api/tickets/*"]}
+                        - {url: "https://vault.internal"}
+                    """))
+        #expect(m.network.endpoints.map(\.text) == ["tickets.internal:8080", "vault.internal:443"])
+        #expect(
+            m.network.http.first?.rules
+                == HTTPRules(methods: ["GET", "POST"], paths: ["/api/tickets", "/api/tickets/*"]))
+        #expect(m.network.http.last?.rules == nil)
+        let corridors = try m.network.corridors(
+            internalHosts: ["tickets.internal": "10.0.0.8", "vault.internal": "10.0.0.9"], tool: "demo.echo@1.0.0")
+        #expect(corridors.map { $0.http != nil } == [true, false])
+        #expect(m.facts.network == ["tickets.internal:8080", "vault.internal:443"])
+    }
+
+    @Test func everyBadHTTPEntryIsNamed() {
+        let problems = Fixtures.problems(
+            Fixtures.manifest(
+                extra: """
+                    network:
+                      http:
+                        - {url: "http://10.0.0.8/api", methods: [GET], paths: [/]}
+                        - {url: "https://vault.internal", methods: [GET]}
+                        - {url: "http://tickets.internal", methods: [BREW], paths: ["/a/../b"]}
+                        - {url: "http://tickets.internal"}
+                    """)
+        ).map(\.description)
+        #expect(problems.contains { $0.hasPrefix("/network/http/0/url") && $0.contains("http://HOST[:PORT]") })
+        #expect(
+            problems.contains { $0.hasPrefix("/network/http/1/methods") && $0.contains("cannot be enforced on https") })
+        #expect(
+            problems.contains { $0.hasPrefix("/network/http/2/methods/0") && $0.contains("unknown method \"BREW\"") })
+        #expect(problems.contains { $0.hasPrefix("/network/http/2/paths/0") })
+        #expect(problems.contains { $0.hasPrefix("/network/http/3/methods") && $0.contains("at least one method") })
+        #expect(problems.contains { $0.hasPrefix("/network/http/3") && $0.contains("declared twice") })
     }
 }
