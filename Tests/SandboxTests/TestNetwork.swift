@@ -73,26 +73,11 @@ final class TestNetwork {
     func startService(ports: [UInt16], address: String? = nil, inNamespace: Bool = true) throws -> ServiceLog {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-service-\(name).py")
         try Self.serviceScript.write(to: script, atomically: true, encoding: .utf8)
-        let process = Process()
         let arguments = ["python3", script.path, address ?? serviceAddress] + ports.map(String.init)
-        if inNamespace {
-            process.executableURL = URL(fileURLWithPath: Self.ipPath)
-            process.arguments = ["netns", "exec", name] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = arguments
-        }
-        let log = ServiceLog()
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            // End of file: stop watching (an empty read would otherwise come back at once, forever).
-            if chunk.isEmpty { handle.readabilityHandler = nil } else { log.append(chunk) }
-        }
-        try process.run()
-        servers.append(process)
+        let log =
+            inNamespace
+            ? try launch(Self.ipPath, ["netns", "exec", name] + arguments)
+            : try launch("/usr/bin/env", arguments)
         // Bounded wait for its "listening" lines (the service itself gives up after 120 s).
         for _ in 0..<500 where log.count(of: "listening") < ports.count { usleep(10_000) }
         guard log.count(of: "listening") == ports.count else {
@@ -104,26 +89,35 @@ final class TestNetwork {
     /// Starts Python's HTTP file server on `port` in the namespace, serving `directory`; its log
     /// (one line per request: method, path, status) comes back as it is written.
     func startHTTPService(port: UInt16, directory: URL) throws -> ServiceLog {
+        let log = try launch(
+            Self.ipPath,
+            [
+                "netns", "exec", name, "python3", "-u", "-m", "http.server", "--bind", serviceAddress, "--directory",
+                directory.path, String(port),
+            ])
+        for _ in 0..<500 where log.count(of: "Serving HTTP") == 0 { usleep(10_000) }
+        guard log.count(of: "Serving HTTP") == 1 else {
+            throw TestNetworkError(message: "the test HTTP service did not start: \(log.text)")
+        }
+        return log
+    }
+
+    /// Starts a server process (killed when the network goes) whose output is collected as it comes.
+    private func launch(_ executable: String, _ arguments: [String]) throws -> ServiceLog {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.ipPath)
-        process.arguments = [
-            "netns", "exec", name, "python3", "-u", "-m", "http.server", "--bind", serviceAddress,
-            "--directory", directory.path, String(port),
-        ]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         let log = ServiceLog()
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let chunk = handle.availableData
+            // End of file: stop watching (an empty read would otherwise come back at once, forever).
             if chunk.isEmpty { handle.readabilityHandler = nil } else { log.append(chunk) }
         }
         try process.run()
         servers.append(process)
-        for _ in 0..<500 where log.count(of: "Serving HTTP") == 0 { usleep(10_000) }
-        guard log.count(of: "Serving HTTP") == 1 else {
-            throw TestNetworkError(message: "the test HTTP service did not start: \(log.text)")
-        }
         return log
     }
 
