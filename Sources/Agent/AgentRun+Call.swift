@@ -136,7 +136,8 @@ extension AgentRun {
         return ToolFacts(
             name: manifest.name, version: manifest.version, risk: manifest.risk, readsLabels: manifest.readsLabels,
             outputLabels: manifest.outputLabels, writesOutsideWorkspace: manifest.writesOutsideWorkspace,
-            pinnedDigest: manifest.pinnedDigest, currentDigest: current, schemaErrors: schemaErrors)
+            pinnedDigest: manifest.pinnedDigest, currentDigest: current, schemaErrors: schemaErrors,
+            network: manifest.network)
     }
 
     private func record(_ decision: Decision, id: String, afterApproval: Bool = false) throws(TraceError) {

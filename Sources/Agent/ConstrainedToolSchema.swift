@@ -36,7 +36,7 @@ public struct ConstrainedToolSchema: Sendable {
                 for: ToolFacts(
                     name: facts.name, version: facts.version, risk: facts.risk, readsLabels: facts.readsLabels,
                     outputLabels: facts.outputLabels, writesOutsideWorkspace: facts.writesOutsideWorkspace,
-                    pinnedDigest: facts.pinnedDigest, currentDigest: facts.pinnedDigest),
+                    pinnedDigest: facts.pinnedDigest, currentDigest: facts.pinnedDigest, network: facts.network),
                 principal: principal)
             if requirements.isAlwaysDenied {
                 excluded[manifest.name] = requirements.deniedBy

@@ -40,7 +40,7 @@ enum ToolsCLI {
     static func exitCode(for code: ToolsError.Code) -> ExitCode {
         switch code {
         case .invalidManifest, .invalidArguments, .versionConflict, .invalidPath: .dataError
-        case .executableMissing, .unknownTool, .secretUnavailable, .notFound: .noInput
+        case .executableMissing, .unknownTool, .secretUnavailable, .corridorUnresolved, .notFound: .noInput
         case .digestMismatch: .checkFailed
         case .io, .registry: .ioError
         case .sandbox: .sandboxSetup

@@ -59,7 +59,8 @@ struct ToolsTestCommand: AsyncParsableCommand {
             }
             defer { withExtendedLifetime(lease) {} }
             context.workspace = lease.url
-            let runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
+            var runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
+            runner.internalHosts = try RunsCLI.run { () throws(RunsError) in try home.site().internalHosts }
             let call = ToolCallIdentity(
                 runID: "tools-test", argumentsDigest: ArgumentDigest.digest(tool: tool.manifest.name, arguments: parsed)
             )
@@ -122,6 +123,12 @@ struct ToolsTestCommand: AsyncParsableCommand {
         for denied in record.deniedSyscalls {
             print("denied:    \(denied.name) ×\(denied.count)\(denied.detail.map { " (\($0))" } ?? "")")
         }
+        for connection in record.network?.connections ?? [] {
+            print(
+                "network:   \(connection.host):\(connection.port) → \(connection.address) \(connection.outcome.rawValue), sent \(connection.bytesSent) B, received \(connection.bytesReceived) B in \(Units.duration(connection.durationSeconds))"
+                    + (connection.reason.map { " (\($0))" } ?? ""))
+        }
+        for refused in record.network?.refusedConnects ?? [] { print("refused:   connect \(refused)") }
         let c = record.confinement
         print(
             "confined:  namespaces \(c.namespaces.joined(separator: ",")); seccomp \(c.seccompInstructions) insns; landlock ABI \(c.landlockABI); cgroup \(c.cgroupVersion)\(c.degradedLayers.isEmpty ? "" : "; DEGRADED: " + c.degradedLayers.map(\.rawValue).joined(separator: ","))"

@@ -5,10 +5,13 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 int al_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int al_accept_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
 
 int al_open_current_netns(void) {
     int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

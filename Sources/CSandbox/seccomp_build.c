@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,9 +23,19 @@ static const uint64_t al_namespace_flags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE
 static int al_is(const char *name, const char *what) { return strcmp(name, what) == 0; }
 
 /* Adds the allow rule(s) for one syscall, with argument filters where they matter. */
-static int al_allow(scmp_filter_ctx ctx, const char *name, int nr) {
+static int al_allow(scmp_filter_ctx ctx, const char *name, int nr, int tcp_client) {
     if (al_is(name, "socket") || al_is(name, "socketpair")) {
-        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0_32(SCMP_CMP_EQ, AF_UNIX));
+        int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0_32(SCMP_CMP_EQ, AF_UNIX));
+        if (rc == 0 && tcp_client && al_is(name, "socket")) {
+            /* A corridor tool's TCP client sockets: AF_INET, SOCK_STREAM (flags aside), TCP only. */
+            const int protocols[] = {0, IPPROTO_TCP};
+            for (size_t i = 0; i < 2 && rc == 0; i++) {
+                rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 3, SCMP_A0_32(SCMP_CMP_EQ, AF_INET),
+                                      SCMP_A1_32(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM),
+                                      SCMP_A2_32(SCMP_CMP_EQ, (uint32_t)protocols[i]));
+            }
+        }
+        return rc;
     }
     if (al_is(name, "clone") || al_is(name, "unshare")) {
         return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0_64(SCMP_CMP_MASKED_EQ, al_namespace_flags, 0));
@@ -46,7 +57,7 @@ static int al_allow(scmp_filter_ctx ctx, const char *name, int nr) {
 }
 
 int al_seccomp_build(const char *const *allowed, size_t allowed_count, const char *const *denied, size_t denied_count,
-                     int deny_mode, struct al_seccomp_program *out, const char **bad_name) {
+                     int deny_mode, int tcp_client, struct al_seccomp_program *out, const char **bad_name) {
     memset(out, 0, sizeof *out);
     *bad_name = NULL;
     uint32_t deny = deny_mode == AL_DENY_NOTIFY ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
@@ -69,7 +80,10 @@ int al_seccomp_build(const char *const *allowed, size_t allowed_count, const cha
         }
         /* A syscall this architecture lacks (negative pseudo-number) needs no rule. */
         if (nr < 0) continue;
-        rc = al_allow(ctx, allowed[i], nr);
+        /* A corridor tool's connects go to the supervisor, which reads where they go (see
+         * al_supervise.h); without notifications they are allowed, unrecorded. */
+        if (tcp_client && deny_mode == AL_DENY_NOTIFY && al_is(allowed[i], "connect")) continue;
+        rc = al_allow(ctx, allowed[i], nr, tcp_client);
         if (rc < 0) *bad_name = allowed[i];
     }
     if (rc == 0) {

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -86,6 +89,14 @@ struct al_landlock_path_beneath_attr {
     uint64_t allowed_access;
     int32_t parent_fd;
 } __attribute__((packed));
+
+/* LANDLOCK_RULE_NET_PORT's attribute (ABI 4). */
+struct al_landlock_net_port_attr {
+    uint64_t allowed_access;
+    uint64_t port;
+} __attribute__((packed));
+#define AL_LANDLOCK_RULE_NET_PORT 2
+#define AL_LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
 
 struct al_kernel_sigaction {
     void *handler;
@@ -264,6 +275,15 @@ static void al_child_landlock_run(const struct al_prespawned *ctx) {
     if (ctx->landlock_ruleset < 0) return;
     al_child_landlock_rules(ctx, ctx->landlock_ruleset, ctx->run->landlock_rules, ctx->run->landlock_rule_count,
                             (int32_t)ctx->base->landlock_rule_count);
+    /* Corridor ports: the only TCP connects Landlock lets through (when it handles connect). */
+    if (ctx->base->landlock_handled_net & AL_LANDLOCK_ACCESS_NET_CONNECT_TCP) {
+        for (size_t i = 0; i < ctx->run->loopback_port_count; i++) {
+            struct al_landlock_net_port_attr rule = {.allowed_access = AL_LANDLOCK_ACCESS_NET_CONNECT_TCP,
+                                                     .port = ctx->run->loopback_ports[i]};
+            AL_CHECK(ctx, AL_SYS4(SYS_landlock_add_rule, ctx->landlock_ruleset, AL_LANDLOCK_RULE_NET_PORT, &rule, 0),
+                     AL_STAGE_LANDLOCK_PORT, (int32_t)ctx->run->loopback_ports[i]);
+        }
+    }
     AL_CHECK(ctx, AL_SYS2(SYS_landlock_restrict_self, ctx->landlock_ruleset, 0), AL_STAGE_LANDLOCK_RESTRICT, -1);
     AL_SYS1(SYS_close, ctx->landlock_ruleset);
 }
@@ -465,6 +485,47 @@ static void al_child_base(struct al_prespawned *ctx) {
     al_child_landlock_base(ctx);
 }
 
+/*
+ * Corridors: brings up the loopback of the child's own network namespace and listens on
+ * 127.0.0.1:PORT for each of the run's ports, handing each listening socket to the parent (whose
+ * forwarder accepts on it: a socket keeps the namespace it was made in) and closing its own copy,
+ * so the program can connect to these ports and never accept on them.
+ */
+static void al_child_loopback(const struct al_prespawned *ctx) {
+    const struct al_run_plan *run = ctx->run;
+    if (run->loopback_port_count == 0) return;
+    long control = AL_SYS3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    AL_CHECK(ctx, control, AL_STAGE_LOOPBACK, -1);
+    struct ifreq ifr;
+    for (size_t i = 0; i < sizeof ifr; i++) ((char *)&ifr)[i] = 0;
+    ifr.ifr_name[0] = 'l';
+    ifr.ifr_name[1] = 'o';
+    AL_CHECK(ctx, AL_SYS3(SYS_ioctl, control, SIOCGIFFLAGS, &ifr), AL_STAGE_LOOPBACK, -1);
+    ifr.ifr_flags |= IFF_UP;
+    AL_CHECK(ctx, AL_SYS3(SYS_ioctl, control, SIOCSIFFLAGS, &ifr), AL_STAGE_LOOPBACK, -1);
+    AL_SYS1(SYS_close, control);
+    for (size_t i = 0; i < run->loopback_port_count; i++) {
+        uint16_t port = run->loopback_ports[i];
+        long fd = AL_SYS3(SYS_socket, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        AL_CHECK(ctx, fd, AL_STAGE_LOOPBACK, (int32_t)port);
+        struct sockaddr_in address;
+        for (size_t b = 0; b < sizeof address; b++) ((char *)&address)[b] = 0;
+        address.sin_family = AF_INET;
+        /* Network byte order by hand (no libc here): port and address big-endian. */
+        address.sin_port = (uint16_t)((port >> 8) | (port << 8));
+        uint32_t host_order = run->loopback_addresses[i];
+        unsigned char *ip = (unsigned char *)&address.sin_addr.s_addr;
+        ip[0] = (unsigned char)(host_order >> 24);
+        ip[1] = (unsigned char)(host_order >> 16);
+        ip[2] = (unsigned char)(host_order >> 8);
+        ip[3] = (unsigned char)host_order;
+        AL_CHECK(ctx, AL_SYS3(SYS_bind, fd, &address, sizeof address), AL_STAGE_LOOPBACK, (int32_t)port);
+        AL_CHECK(ctx, AL_SYS2(SYS_listen, fd, 128), AL_STAGE_LOOPBACK, (int32_t)port);
+        AL_CHECK(ctx, al_child_send_fd(ctx, (int)fd), AL_STAGE_LOOPBACK, (int32_t)port);
+        AL_SYS1(SYS_close, fd);
+    }
+}
+
 /* Phase two: the run's mounts, every restriction, and the program. Does not return. */
 __attribute__((noreturn)) static void al_child_run(const struct al_prespawned *ctx, int stdio[3]) {
     const struct al_base_plan *base = ctx->base;
@@ -486,6 +547,7 @@ __attribute__((noreturn)) static void al_child_run(const struct al_prespawned *c
 
     AL_CHECK(ctx, AL_SYS2(SYS_sethostname, run->hostname, al_strlen(run->hostname)), AL_STAGE_HOSTNAME, -1);
     AL_CHECK(ctx, AL_SYS1(SYS_chdir, run->workdir), AL_STAGE_CHDIR_WORKDIR, -1);
+    al_child_loopback(ctx);
 
     for (size_t i = 0; i < run->rlimit_count; i++) {
         struct {
@@ -975,7 +1037,15 @@ int al_start(struct al_prespawned *ctx, const struct al_run_plan *run, const int
     result->pidfd = -1;
     result->notify_fd = -1;
     result->host_tree_fd = -1;
+    result->listener_count = 0;
+    for (int i = 0; i < AL_MAX_LOOPBACK_PORTS; i++) result->listener_fds[i] = -1;
     ctx->run = run;
+    if (run->loopback_port_count > AL_MAX_LOOPBACK_PORTS) {
+        failure->stage = AL_STAGE_LOOPBACK;
+        failure->index = AL_MAX_LOOPBACK_PORTS;
+        failure->err = E2BIG;
+        goto kill;
+    }
 
     char pid_text[24];
     int pid_length = snprintf(pid_text, sizeof pid_text, "%d\n", ctx->pid);
@@ -1028,7 +1098,18 @@ int al_start(struct al_prespawned *ctx, const struct al_run_plan *run, const int
         failure->index = 6;
         goto kill;
     }
-    /* EOF: the child reached execve (its memory is its own now) or died; the supervisor sees which. */
+    /* EOF: the child reached execve (its memory is its own now) or died; the supervisor sees which.
+     * Its listeners came first (sent before its seccomp listener), in the plan's order. */
+    for (size_t i = 0; i < run->loopback_port_count; i++) {
+        int fd = al_receive_fd(ctx->sock_parent);
+        if (fd < 0) {
+            failure->stage = AL_STAGE_LOOPBACK;
+            failure->index = (int32_t)run->loopback_ports[i];
+            failure->err = EIO;
+            goto kill;
+        }
+        result->listener_fds[result->listener_count++] = fd;
+    }
     if (run->seccomp_listener) result->notify_fd = al_receive_fd(ctx->sock_parent);
     result->pid = ctx->pid;
     result->pidfd = ctx->pidfd;
@@ -1038,6 +1119,8 @@ int al_start(struct al_prespawned *ctx, const struct al_run_plan *run, const int
 
 kill:
     al_kill_and_reap(ctx->pid, ctx->pidfd);
+    for (int32_t i = 0; i < result->listener_count; i++) close(result->listener_fds[i]);
+    result->listener_count = 0;
     if (result->host_tree_fd >= 0) close(result->host_tree_fd);
     result->host_tree_fd = -1;
     al_free_prespawned(ctx);
@@ -1081,6 +1164,8 @@ const char *al_stage_name(int32_t stage) {
     case AL_STAGE_LANDLOCK_OPEN: return "open(landlock path)";
     case AL_STAGE_LANDLOCK_RULE: return "landlock_add_rule";
     case AL_STAGE_LANDLOCK_RESTRICT: return "landlock_restrict_self";
+    case AL_STAGE_LOOPBACK: return "corridor listener (127.0.0.1)";
+    case AL_STAGE_LANDLOCK_PORT: return "landlock_add_rule(net port)";
     case AL_STAGE_SECCOMP: return "seccomp(SET_MODE_FILTER)";
     case AL_STAGE_SEND_LISTENER: return "sendmsg(seccomp listener)";
     case AL_STAGE_SIGNALS: return "rt_sigprocmask";

@@ -8,6 +8,9 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,10 +41,67 @@ static int al_drain(int fd, uint8_t *buf, size_t cap, size_t *kept, uint64_t *to
     }
 }
 
-static void al_answer_notification(int fd, struct al_supervise_result *result) {
+#ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
+#define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
+#endif
+
+/*
+ * A connect from a corridor run: 1 when it may go on (AF_UNIX, or a corridor's loopback address and port),
+ * else 0 with where it tried to go in `refused`. The address is read from the caller's memory
+ * (process_vm_readv) and the notification checked still valid afterwards, so the pid was the
+ * caller's while it was read.
+ */
+static int al_connect_allowed(const struct al_supervise_config *c, int fd, const struct seccomp_notif *req,
+                              struct al_refused_connect *refused) {
+    memset(refused, 0, sizeof *refused);
+    unsigned char address[sizeof(struct sockaddr_in6)];
+    memset(address, 0, sizeof address);
+    size_t length = req->data.args[2] < sizeof address ? (size_t)req->data.args[2] : sizeof address;
+    struct iovec local = {.iov_base = address, .iov_len = length};
+    struct iovec remote = {.iov_base = (void *)(uintptr_t)req->data.args[1], .iov_len = length};
+    ssize_t n = length >= 2 ? process_vm_readv(req->pid, &local, 1, &remote, 1, 0) : -1;
+    uint64_t id = req->id;
+    if (n < 2 || ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return 0;
+    sa_family_t family;
+    memcpy(&family, address, sizeof family);
+    refused->family = family;
+    if (family == AF_UNIX) return 1;
+    if (family == AF_INET && n >= (ssize_t)sizeof(struct sockaddr_in)) {
+        struct sockaddr_in in;
+        memcpy(&in, address, sizeof in);
+        refused->port = ntohs(in.sin_port);
+        memcpy(refused->address, &in.sin_addr, 4);
+        for (size_t i = 0; i < c->connect_port_count; i++) {
+            if (c->connect_ports[i] == refused->port && c->connect_addresses[i] == ntohl(in.sin_addr.s_addr)) return 1;
+        }
+        return 0;
+    }
+    if (family == AF_INET6 && n >= (ssize_t)sizeof(struct sockaddr_in6)) {
+        struct sockaddr_in6 in6;
+        memcpy(&in6, address, sizeof in6);
+        refused->port = ntohs(in6.sin6_port);
+        memcpy(refused->address, &in6.sin6_addr, 16);
+    }
+    return 0;
+}
+
+static void al_answer_notification(const struct al_supervise_config *c, int fd, struct al_supervise_result *result) {
     struct seccomp_notif req;
     memset(&req, 0, sizeof req);
     if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) return; /* ENOENT: the caller died first */
+    if (c->inspect_connect && req.data.nr == SYS_connect) {
+        struct al_refused_connect refused;
+        if (al_connect_allowed(c, fd, &req, &refused)) {
+            struct seccomp_notif_resp go = {.id = req.id, .val = 0, .error = 0, .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE};
+            ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &go);
+            return;
+        }
+        if (result->refused_connect_count < AL_MAX_REFUSED_CONNECTS) {
+            result->refused_connects[result->refused_connect_count++] = refused;
+        } else {
+            result->refused_connect_overflow++;
+        }
+    }
     struct al_denied_syscall *slot = NULL;
     for (size_t i = 0; i < result->denied_count; i++) {
         if (result->denied[i].number == req.data.nr) slot = &result->denied[i];
@@ -147,7 +207,7 @@ int al_supervise(const struct al_supervise_config *c, struct al_supervise_result
                 if (fds[i].revents & (POLLHUP | POLLERR)) {
                     notify_open = 0;
                 } else {
-                    al_answer_notification(c->notify_fd, r);
+                    al_answer_notification(c, c->notify_fd, r);
                 }
                 break;
             case 4:

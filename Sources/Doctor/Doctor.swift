@@ -17,7 +17,7 @@ public struct Doctor: Sendable {
     /// The check identifiers, in the order ``run()`` runs them.
     public static let checkIDs = [
         "model-endpoint", "model-server-network", "tool-network", "proxy-telemetry-env", "model-artefacts",
-        "tool-artefacts", "key-permissions", "trace-verifies", "sandbox-layers",
+        "tool-artefacts", "corridors", "key-permissions", "trace-verifies", "sandbox-layers",
     ]
 
     /// The threat tags (docs/threats.md) each check answers.
@@ -25,14 +25,15 @@ public struct Doctor: Sendable {
         "model-endpoint": ["maestro:L1"], "model-server-network": ["maestro:L1", "maestro:L4"],
         "tool-network": ["maestro:L4", "asi:05"], "proxy-telemetry-env": ["nhi:08"],
         "model-artefacts": ["maestro:L1", "asi:04"], "tool-artefacts": ["maestro:L4", "maestro:L7", "asi:04"],
-        "key-permissions": ["nhi:02", "nhi:07"], "trace-verifies": ["maestro:L5"], "sandbox-layers": ["maestro:L4"],
+        "corridors": ["maestro:L4", "asi:02"], "key-permissions": ["nhi:02", "nhi:07"],
+        "trace-verifies": ["maestro:L5"], "sandbox-layers": ["maestro:L4"],
     ]
 
     /// Runs every check in order.
     public func run() async -> DoctorReport {
         DoctorReport(checks: [
             modelEndpoint(), modelServerNetwork(), await toolNetwork(), proxyTelemetryEnvironment(),
-            modelArtefacts(), toolArtefacts(), keyPermissions(), traceVerifies(), sandboxLayers(),
+            modelArtefacts(), toolArtefacts(), corridors(), keyPermissions(), traceVerifies(), sandboxLayers(),
         ])
     }
 }

@@ -32,6 +32,10 @@ struct ConditionSet: Sendable, Hashable {
     var toolReadsLabelsAny: Set<String>?
     var toolOutputLabelsAny: Set<String>?
     var toolWritesOutsideWorkspace: Bool?
+    /// `tool_network`: whether the tool declares any endpoint.
+    var toolNetwork: Bool?
+    /// `tool_network_any`: hosts or `host:port` endpoints, any of which the tool declares.
+    var toolNetworkAny: Set<String>?
 
     /// Whether the block names tools at all (rules without `tools` apply to every tool).
     var hasToolSelector: Bool { exactTools != nil || !globs.isEmpty }
@@ -51,12 +55,20 @@ struct ConditionSet: Sendable, Hashable {
         if let agents, !agents.contains(input.principal.agent) { return false }
         if let riskAtLeast, facts.risk < riskAtLeast { return false }
         if let toolWritesOutsideWorkspace, facts.writesOutsideWorkspace != toolWritesOutsideWorkspace { return false }
+        if !holdsForNetwork(facts) { return false }
         if let contextLabelsAny, !input.context.labels.contains(where: contextLabelsAny.contains) { return false }
         if let toolReadsLabelsAny, !facts.readsLabels.contains(where: toolReadsLabelsAny.contains) { return false }
         if let toolOutputLabelsAny, !facts.outputLabels.contains(where: toolOutputLabelsAny.contains) { return false }
         if let budgetExceeded, !Self.exceeds(budgetExceeded, input) { return false }
         if let rateExceeded, !Self.exceeds(rateExceeded, input) { return false }
         for constraint in arguments where !constraint.holds(input.arguments, paths: paths) { return false }
+        return true
+    }
+
+    /// The network conditions: `tool_network` and `tool_network_any`.
+    func holdsForNetwork(_ facts: ToolFacts) -> Bool {
+        if let toolNetwork, facts.network.isEmpty == toolNetwork { return false }
+        if let toolNetworkAny, !toolNetworkAny.contains(where: facts.reaches) { return false }
         return true
     }
 

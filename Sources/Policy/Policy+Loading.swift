@@ -174,7 +174,7 @@ extension Policy {
     static let conditionFields: Set = [
         "tools", "roles", "users", "workflows", "agents", "risk_at_least", "arguments", "budget_exceeded",
         "rate_exceeded", "context_labels_any", "tool_reads_labels_any", "tool_output_labels_any",
-        "tool_writes_outside_workspace",
+        "tool_writes_outside_workspace", "tool_network", "tool_network_any",
     ]
 
     private static func readConditions(
@@ -202,6 +202,8 @@ extension Policy {
         set.toolReadsLabelsAny = names("tool_reads_labels_any")
         set.toolOutputLabelsAny = names("tool_output_labels_any")
         if let (v, p) = f("tool_writes_outside_workspace") { set.toolWritesOutsideWorkspace = reader.bool(v, at: p) }
+        if let (v, p) = f("tool_network") { set.toolNetwork = reader.bool(v, at: p) }
+        set.toolNetworkAny = names("tool_network_any")
         if let (v, p) = f("risk_at_least") { set.riskAtLeast = reader.choice(v, at: p, what: "risk") }
         if let (v, p) = f("budget_exceeded") { set.budgetExceeded = readBudget(v, at: p, reader: &reader) }
         if let (v, p) = f("rate_exceeded") { set.rateExceeded = readRate(v, at: p, reader: &reader) }

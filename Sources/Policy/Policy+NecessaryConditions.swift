@@ -114,6 +114,7 @@ extension ConditionSet {
         if let agents, !agents.contains(principal.agent) { return false }
         if let riskAtLeast, tool.risk < riskAtLeast { return false }
         if let toolWritesOutsideWorkspace, tool.writesOutsideWorkspace != toolWritesOutsideWorkspace { return false }
+        if !holdsForNetwork(tool) { return false }
         if let toolReadsLabelsAny, !tool.readsLabels.contains(where: toolReadsLabelsAny.contains) { return false }
         if let toolOutputLabelsAny, !tool.outputLabels.contains(where: toolOutputLabelsAny.contains) { return false }
         return true

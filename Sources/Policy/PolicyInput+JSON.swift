@@ -85,7 +85,7 @@ extension PolicyInput {
     private static func readFacts(_ value: JSONValue, at pointer: String, reader: inout DocumentReader) -> ToolFacts? {
         let allowed: Set = [
             "name", "version", "risk", "reads_labels", "output_labels", "writes_outside_workspace",
-            "pinned_digest", "current_digest", "schema_errors",
+            "pinned_digest", "current_digest", "schema_errors", "network",
         ]
         guard let f = reader.object(value, at: pointer, allowed: allowed) else { return nil }
         let before = reader.problems.count
@@ -116,7 +116,7 @@ extension PolicyInput {
         return ToolFacts(
             name: name, version: version, risk: risk, readsLabels: list("reads_labels"),
             outputLabels: list("output_labels"), writesOutsideWorkspace: writesOutside, pinnedDigest: pinned,
-            currentDigest: current, schemaErrors: list("schema_errors"))
+            currentDigest: current, schemaErrors: list("schema_errors"), network: list("network"))
     }
 
     private static func readContext(_ value: JSONValue, at pointer: String, reader: inout DocumentReader) -> RunContext?
@@ -181,6 +181,7 @@ extension ToolFacts {
             "output_labels": .array(outputLabels.map { .string($0) }),
             "writes_outside_workspace": .bool(writesOutsideWorkspace), "pinned_digest": .string(pinnedDigest),
             "current_digest": .string(currentDigest), "schema_errors": .array(schemaErrors.map { .string($0) }),
+            "network": .array(network.map { .string($0) }),
         ]
     }
 }

@@ -24,12 +24,15 @@ public struct ToolFacts: Sendable, Hashable, Codable {
     public var currentDigest: String
     /// Schema validation errors for the arguments, already computed by the caller; any → deny.
     public var schemaErrors: [String]
+    /// The internal endpoints the tool may reach (its manifest's `network.connect`), as
+    /// `host:port`; empty: no network.
+    public var network: [String]
 
     /// Creates tool facts.
     public init(
         name: String, version: String, risk: RiskLevel, readsLabels: [String] = [], outputLabels: [String] = [],
         writesOutsideWorkspace: Bool = false, pinnedDigest: String, currentDigest: String,
-        schemaErrors: [String] = []
+        schemaErrors: [String] = [], network: [String] = []
     ) {
         self.name = name
         self.version = version
@@ -40,10 +43,16 @@ public struct ToolFacts: Sendable, Hashable, Codable {
         self.pinnedDigest = pinnedDigest
         self.currentDigest = currentDigest
         self.schemaErrors = schemaErrors
+        self.network = network
+    }
+
+    /// Whether any endpoint is `selector` (`host:port`) or on host `selector`.
+    func reaches(_ selector: String) -> Bool {
+        network.contains { $0 == selector || $0.hasPrefix(selector + ":") }
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, version, risk
+        case name, version, risk, network
         case readsLabels = "reads_labels"
         case outputLabels = "output_labels"
         case writesOutsideWorkspace = "writes_outside_workspace"

@@ -88,9 +88,11 @@ public struct RunConstructor: Sendable {
         configuration.secretRedactor = secrets?.redactor
         if let cancellation = request.cancellation { configuration.cancellation = cancellation }
         let registry = ToolRegistry(home: home.root)
+        var runner = ToolRunner(registry: registry, secrets: secrets)
+        runner.internalHosts = site.internalHosts
         let loop = AgentLoop(
             workflow: workflow, policy: policy, catalog: RegistryCatalog(registry: registry),
-            steps: ToolRunner(registry: registry, secrets: secrets), model: model.client, context: context,
+            steps: runner, model: model.client, context: context,
             configuration: configuration)
         return PreparedRun(loop: loop, parameters: request.parameters, modelLease: modelLease, workspaceLease: lease)
     }

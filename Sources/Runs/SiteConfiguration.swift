@@ -11,6 +11,8 @@ import Tools
 /// model_hosts: [models.internal]   # internal model hosts besides loopback (air-gap rule)
 /// tool_calling: constrained        # native | constrained: how tools are offered to models
 /// model_idle_seconds: 900          # a run-started model server stops after this long unused
+/// internal_hosts:           # the only names a manifest's network.connect hosts resolve through
+///   records.internal: 10.20.0.5
 /// ```
 ///
 /// An unknown top-level key is an error, as in manifests and policies: a misspelt `model_host:`
@@ -18,7 +20,7 @@ import Tools
 /// configuration.
 public struct SiteConfiguration: Sendable, Hashable {
     /// The top-level keys a site file may have.
-    public static let keys = ["datasets", "model_hosts", "tool_calling", "model_idle_seconds"]
+    public static let keys = ["datasets", "model_hosts", "tool_calling", "model_idle_seconds", "internal_hosts"]
 
     /// Dataset name → absolute host directory.
     public var datasets: [String: URL]
@@ -29,16 +31,20 @@ public struct SiteConfiguration: Sendable, Hashable {
     /// How long a model server a run started serves with no run using it, or `nil` for
     /// ``ModelRuntime/ModelBackground/defaultIdleSeconds``.
     public var modelIdleSeconds: Double?
+    /// Internal service host name → numeric address: how a manifest's `network.connect` hosts
+    /// resolve (there is no other way; no system DNS). Default empty: no tool can reach anything.
+    public var internalHosts: [String: String]
 
     /// Creates a configuration.
     public init(
         datasets: [String: URL] = [:], modelHosts: [String] = [], toolCalling: ToolCallingMode? = nil,
-        modelIdleSeconds: Double? = nil
+        modelIdleSeconds: Double? = nil, internalHosts: [String: String] = [:]
     ) {
         self.datasets = datasets
         self.modelHosts = modelHosts
         self.toolCalling = toolCalling
         self.modelIdleSeconds = modelIdleSeconds
+        self.internalHosts = internalHosts
     }
 
     /// Reads `url`; a missing file is an empty configuration.
@@ -83,6 +89,7 @@ public struct SiteConfiguration: Sendable, Hashable {
             }
             site.datasets = datasets(members["datasets"], problem)
             site.modelHosts = modelHosts(members["model_hosts"], problem)
+            site.internalHosts = internalHosts(members["internal_hosts"], problem)
             if let mode = members["tool_calling"] {
                 site.toolCalling = mode.stringValue.flatMap(ToolCallingMode.init(rawValue:))
                 if site.toolCalling == nil { problem("/tool_calling", "must be native or constrained") }
@@ -134,6 +141,31 @@ public struct SiteConfiguration: Sendable, Hashable {
                 continue
             }
             out[name] = URL(fileURLWithPath: path, isDirectory: true)
+        }
+        return out
+    }
+
+    private static func internalHosts(_ value: JSONValue?, _ problem: (String, String) -> Void) -> [String: String] {
+        guard let value else { return [:] }
+        guard let members = value.objectValue else {
+            problem("/internal_hosts", "must be a mapping of host names to numeric addresses")
+            return [:]
+        }
+        var out: [String: String] = [:]
+        for name in members.keys.sorted() {
+            let pointer = JSONPointer.appending("/internal_hosts", name)
+            guard NetworkEndpoint.isHostName(name) else {
+                problem(
+                    pointer,
+                    "must be a host name (lowercase labels of a-z, 0-9 and '-' joined by dots; not an address, not localhost)"
+                )
+                continue
+            }
+            guard let address = members[name]?.stringValue, NetworkEndpoint.isAddress(address) else {
+                problem(pointer, "must be a numeric IPv4 or IPv6 address (names are not resolved: there is no DNS)")
+                continue
+            }
+            out[name] = address
         }
         return out
     }

@@ -33,6 +33,9 @@ public struct ExecutionRecord: Sendable, Hashable, Codable {
     public var deniedSyscalls: [DeniedSyscall]
     /// How the run was confined.
     public var confinement: ConfinementEvidence
+    /// For a run with corridors (``SandboxSpec/corridors``): every connection through them and
+    /// every connect refused; absent for a run without any.
+    public var network: NetworkActivity?
 
     /// The exit code a shell would report: the program's own, or 128 + signal.
     public var shellExitCode: Int32 {

@@ -139,7 +139,9 @@ struct MountPlan {
         createdDirectories = base.createdDirectories
         self.binds = binds
         let ll = LandlockAccess(abi: landlockABI)
-        if spec.hostname != SandboxSpec.defaultHostname { hostnameFiles(spec.hostname) }
+        if spec.hostname != SandboxSpec.defaultHostname || !spec.corridors.isEmpty {
+            hostnameFiles(spec.hostname, corridors: spec.corridors)
+        }
         if spec.allowTTY { device("tty") }
         // A /tmp of another size is a fresh tmpfs over the base one (which nothing can reach).
         if spec.limits.tmpSizeBytes != SandboxLimits.defaultTmpSizeBytes {
@@ -279,11 +281,14 @@ struct MountPlan {
         }
     }
 
-    private mutating func hostnameFiles(_ hostname: String) {
-        let files: [(String, String)] = [
-            ("/etc/hostname", hostname + "\n"),
-            ("/etc/hosts", "127.0.0.1\tlocalhost \(hostname)\n::1\tlocalhost\n"),
-        ]
+    /// `/etc/hostname` and `/etc/hosts`; a corridor's names resolve to its listener's address.
+    private mutating func hostnameFiles(_ hostname: String, corridors: [Corridor] = []) {
+        var hosts = "127.0.0.1\tlocalhost \(hostname)\n::1\tlocalhost\n"
+        var named: Set<String> = []
+        for corridor in corridors where named.insert(corridor.host).inserted {
+            hosts += "\(corridor.insideAddress)\t\(corridor.host)\n"
+        }
+        let files: [(String, String)] = [("/etc/hostname", hostname + "\n"), ("/etc/hosts", hosts)]
         for (path, content) in files {
             add(
                 Step(kind: AL_OP_FILE, target: path, data: Array(content.utf8), mode: 0o644),

@@ -143,8 +143,10 @@ final class BasePlan: @unchecked Sendable {
     /// Clones a child that sets up this base and then waits for its run.
     ///
     /// The child's parent-death signal is tied to the calling thread, which must outlive it.
-    func prespawn() throws(SandboxError) -> PrespawnedChild {
-        let network = NetworkNamespacePool.shared.acquire()
+    /// - Parameter lendNetwork: whether the child may get a lent network namespace (as root);
+    ///   `false` for a corridor run, whose child must own its namespace to set up its listeners.
+    func prespawn(lendNetwork: Bool = true) throws(SandboxError) -> PrespawnedChild {
+        let network = lendNetwork ? NetworkNamespacePool.shared.acquire() : nil
         var steps = al_parent_steps()
         steps.uid_map = uidMapPointer
         steps.gid_map = gidMapPointer

@@ -135,7 +135,9 @@ private struct SandboxRun {
             throw SandboxError(.layerUnavailable, "seccomp: the kernel has no seccomp filter support")
         }
 
-        let filter = try SeccompProfile.compiled(groups: spec.syscallGroups, notify: notify)
+        let corridors = try Self.insideAddresses(spec.corridors)
+        let filter = try SeccompProfile.compiled(
+            groups: spec.syscallGroups, notify: notify, tcpClient: !corridors.isEmpty)
         let inner = (uid: configuration.innerUID, gid: configuration.innerGID)
         let isRoot = geteuid() == 0
         let host =
@@ -234,6 +236,10 @@ private struct SandboxRun {
         run.landlock_rules = UnsafePointer(arena.array(rules))
         run.landlock_rule_count = rules.count
         run.seccomp = al_bpf_program(length: UInt16(filter.instructionCount), filter: UnsafeRawPointer(filterBytes))
+        let ports = spec.corridors.map(\.port)
+        run.loopback_ports = UnsafePointer(arena.array(ports.isEmpty ? [0] : ports))
+        run.loopback_addresses = UnsafePointer(arena.array(corridors.isEmpty ? [0] : corridors))
+        run.loopback_port_count = ports.count
         run.seccomp_listener = notify ? 1 : 0
         // Given /dev/tty, the program keeps the caller's terminal; otherwise it has none.
         run.keep_terminal = spec.allowTTY ? 1 : 0
@@ -242,12 +248,14 @@ private struct SandboxRun {
         run.argv = UnsafePointer(arena.stringArray(argv))
         run.envp = UnsafePointer(arena.stringArray(envp))
 
-        // A child prespawned from the same base if one is waiting, else one made here and now.
+        // A child prespawned from the same base if one is waiting, else one made here and now. A
+        // corridor run needs a network namespace its child holds capabilities over (to bring its
+        // loopback up and listen), so it never takes a waiting child nor a lent namespace.
         let child: PrespawnedChild
-        if let waiting = WarmPool.shared.take(for: base) {
+        if corridors.isEmpty, let waiting = WarmPool.shared.take(for: base) {
             child = waiting
         } else {
-            child = try base.prespawn()
+            child = try base.prespawn(lendNetwork: corridors.isEmpty)
         }
         defer { child.releaseNetwork() }
         let stdio: [Int32] = [stdinFD, out.write, err.write]
@@ -272,6 +280,16 @@ private struct SandboxRun {
             if let mountNamespace { NamespaceReleaser.shared.release(mountNamespace) }
             if spawned.host_tree_fd >= 0 { NamespaceReleaser.shared.release(spawned.host_tree_fd) }
         }
+        let listenerFDs = withUnsafeBytes(of: spawned.listener_fds) { raw in
+            Array(raw.bindMemory(to: Int32.self).prefix(Int(spawned.listener_count)))
+        }
+        // The corridors' outside half: accepts on the listeners (which stay in the sandbox's
+        // network namespace) until the run is over, then closes them.
+        let forwarder =
+            corridors.isEmpty
+            ? nil : CorridorForwarder(corridors: spec.corridors, limits: spec.corridorLimits, listeners: listenerFDs)
+        // Idempotent: the record below asks first; this covers a supervision failure.
+        defer { _ = forwarder?.finish() }
         if notify && spawned.notify_fd < 0 {
             // The child reached execve without handing over its listener: kill it rather than run unrecorded.
             _ = kill(spawned.pid, SIGKILL)
@@ -293,6 +311,8 @@ private struct SandboxRun {
             notify_fd: spawned.notify_fd, cancel_fd: cancelFD,
             timeout_ns: Int64(spec.limits.wallTimeSeconds * 1e9),
             drain_grace_ns: Int64(configuration.drainGraceSeconds * 1e9),
+            inspect_connect: corridors.isEmpty ? 0 : 1, connect_ports: run.loopback_ports,
+            connect_addresses: run.loopback_addresses, connect_port_count: ports.count,
             stdout_buf: outBuffer, stdout_cap: keepOut, stderr_buf: errBuffer, stderr_cap: keepOut)
         var outcome = al_supervise_result()
         let supervised = al_supervise(&config, &outcome)
@@ -314,6 +334,22 @@ private struct SandboxRun {
                         detail: Self.detail(name: name, args: entry.args)))
             }
         }
+        var network: NetworkActivity? = nil
+        if let forwarder {
+            var refused: [String] = []
+            withUnsafeBytes(of: outcome.refused_connects) { raw in
+                let entries = raw.bindMemory(to: al_refused_connect.self)
+                for i in 0..<min(outcome.refused_connect_count, entries.count) {
+                    refused.append(Self.describe(entries[i]))
+                }
+            }
+            if outcome.refused_connect_overflow > 0 {
+                refused.append("… \(outcome.refused_connect_overflow) more")
+            }
+            network = NetworkActivity(
+                corridors: spec.corridors, limits: spec.corridorLimits, connections: forwarder.finish(),
+                refusedConnects: refused)
+        }
         let usage = outcome.usage
         let oomKills = cgroup?.oomKills ?? 0
         let limits = AppliedLimits(
@@ -326,7 +362,7 @@ private struct SandboxRun {
         )
         let evidence = ConfinementEvidence(
             namespaces: ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"],
-            networkNamespace: Self.describe(child.network),
+            networkNamespace: Self.describe(child.network, corridors: spec.corridors),
             uidMap: base.uidMap.trimmingWhitespace, gidMap: base.gidMap.trimmingWhitespace, uid: inner.uid,
             gid: inner.gid,
             mounts: base.records + plan.records, seccompBPFSHA256: filter.sha256,
@@ -348,7 +384,7 @@ private struct SandboxRun {
             stderr: CapturedOutput(
                 bytes: Array(UnsafeBufferPointer(start: errBuffer, count: outcome.stderr_kept)),
                 totalBytes: outcome.stderr_total),
-            deniedSyscalls: denied, confinement: evidence)
+            deniedSyscalls: denied, confinement: evidence, network: network)
     }
 
     /// The base and run plans for `spec`: cloned from a template where this process can build
@@ -370,8 +406,59 @@ private struct SandboxRun {
         return (whole, plan)
     }
 
+    /// The corridors' inside addresses (host order), checked: each in 127.0.0.0/8 but not
+    /// 127.0.0.1, no address and port twice, at most ``Corridor/maximumPerRun``.
+    static func insideAddresses(_ corridors: [Corridor]) throws(SandboxError) -> [UInt32] {
+        guard corridors.count <= Corridor.maximumPerRun else {
+            throw SandboxError(
+                .invalidSpec, "corridors: \(corridors.count), more than the \(Corridor.maximumPerRun) a run may have")
+        }
+        var seen: Set<String> = []
+        var addresses: [UInt32] = []
+        for corridor in corridors {
+            let inside = "\(corridor.insideAddress):\(corridor.port)"
+            guard let address = corridor.insideLoopback, address != 0x7F00_0001, corridor.port > 0 else {
+                throw SandboxError(
+                    .invalidSpec,
+                    "corridor \(corridor.host):\(corridor.port): inside address \(inside) must be in 127.0.0.0/8 (not 127.0.0.1) with a port above 0"
+                )
+            }
+            guard Posix.socketAddress(corridor.address, port: corridor.port) != nil else {
+                throw SandboxError(
+                    .invalidSpec,
+                    "corridor \(corridor.host):\(corridor.port): address \(corridor.address) must be a numeric IPv4 or IPv6 address"
+                )
+            }
+            guard seen.insert(inside).inserted else {
+                throw SandboxError(
+                    .invalidSpec, "corridor \(corridor.host):\(corridor.port): \(inside) is listed twice")
+            }
+            addresses.append(address)
+        }
+        return addresses
+    }
+
+    /// One refused connect, as the record lists it.
+    static func describe(_ refused: al_refused_connect) -> String {
+        let bytes = withUnsafeBytes(of: refused.address) { Array($0) }
+        switch Int32(refused.family) {
+        case AF_INET: return bytes.prefix(4).map(String.init).joined(separator: ".") + ":\(refused.port)"
+        case AF_INET6:
+            let groups = stride(from: 0, to: 16, by: 2).map {
+                String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16)
+            }
+            return "[\(groups.joined(separator: ":"))]:\(refused.port)"
+        case 0: return "address unreadable"
+        default: return "family \(refused.family)"
+        }
+    }
+
     /// How the network namespace was provided, for the evidence.
-    static func describe(_ network: NetworkNamespacePool.Lease?) -> String {
+    static func describe(_ network: NetworkNamespacePool.Lease?, corridors: [Corridor] = []) -> String {
+        if !corridors.isEmpty {
+            let list = corridors.map { "\($0.insideAddress):\($0.port)" }.joined(separator: ", ")
+            return "new (CLONE_NEWNET): loopback only, up, with corridor listeners on \(list) held by Airlock"
+        }
         // (The lease is the prespawned child's; see NetworkNamespacePool for why it is safe.)
         guard let network else { return "new (CLONE_NEWNET): loopback only, down" }
         return
@@ -415,7 +502,13 @@ private struct SandboxRun {
             let families: [UInt64: String] = [
                 2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK", 17: "AF_PACKET", 40: "AF_VSOCK",
             ]
-            return "family=\(families[args.0 & 0xFFFF_FFFF] ?? String(args.0 & 0xFFFF_FFFF))"
+            let types: [UInt64: String] = [1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 5: "SOCK_SEQPACKET"]
+            let family = families[args.0 & 0xFFFF_FFFF] ?? String(args.0 & 0xFFFF_FFFF)
+            // Shown where it tells something: a corridor tool may make AF_INET stream sockets only.
+            guard family == "AF_INET" || family == "AF_INET6", let type = types[args.1 & 0xF] else {
+                return "family=\(family)"
+            }
+            return "family=\(family) type=\(type)"
         case "clone", "unshare":
             return "flags=0x\(String(args.0, radix: 16))"
         case "ioctl":

@@ -26,6 +26,13 @@ public struct SandboxSpec: Sendable, Hashable {
     public var allowTTY: Bool
     /// Confinement layers the caller explicitly accepts to run without; each one missing is recorded.
     public var allowDegraded: Set<ConfinementLayer>
+    /// Corridors: the only places the program can reach, each a declared name and port inside
+    /// the sandbox that Airlock forwards to one internal address outside it (``Corridor``).
+    /// With any, the program may make TCP client sockets and connect to these only (others are
+    /// refused and recorded in ``ExecutionRecord/network``). Default none: no network at all.
+    public var corridors: [Corridor] = []
+    /// Bounds on what the program may move through its corridors in this run.
+    public var corridorLimits = CorridorLimits()
 
     /// Creates a spec; every parameter but the program has a closed default.
     public init(
@@ -59,6 +66,127 @@ public struct SandboxSpec: Sendable, Hashable {
 
     /// The `PATH` a sandboxed program gets when the caller does not set one.
     public static let defaultPath = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+}
+
+/// One corridor: inside the sandbox `host` resolves (through its `/etc/hosts`) to
+/// `insideAddress`, where Airlock listens on `port` in the sandbox's own network namespace; each
+/// connection accepted there is forwarded to `address:port` outside, and recorded.
+public struct Corridor: Sendable, Hashable, Codable {
+    /// The name the program uses, as declared.
+    public var host: String
+    /// The TCP port, the same inside and outside.
+    public var port: UInt16
+    /// Where Airlock connects: a numeric IPv4 or IPv6 address, resolved outside the sandbox.
+    public var address: String
+    /// The address `host` resolves to inside: IPv4 in 127.0.0.0/8 (one per distinct host).
+    public var insideAddress: String
+    /// For an HTTP corridor: the methods and paths each request must match; `nil`: TCP (bytes
+    /// forwarded as they are, TLS included).
+    public var http: HTTPRules?
+
+    /// Creates a corridor.
+    public init(host: String, port: UInt16, address: String, insideAddress: String, http: HTTPRules? = nil) {
+        self.host = host
+        self.port = port
+        self.address = address
+        self.insideAddress = insideAddress
+        self.http = http
+    }
+
+    /// Most corridors one run may have (`AL_MAX_LOOPBACK_PORTS`).
+    public static let maximumPerRun = 16
+
+    /// The inside address `index` (0-based) of a run's distinct hosts gets: 127.1.0.(index + 1),
+    /// clear of 127.0.0.1 (`localhost`, the sandbox's own).
+    public static func insideAddress(forHostAt index: Int) -> String { "127.1.0.\(index + 1)" }
+
+    /// Whether `text` is a numeric IPv4 or IPv6 address (what ``address`` must be).
+    public static func isNumericAddress(_ text: String) -> Bool { Posix.socketAddress(text, port: 0) != nil }
+
+    /// The inside address as a host-order integer, when it is dotted IPv4 in 127.0.0.0/8.
+    var insideLoopback: UInt32? {
+        let parts = insideAddress.split(separator: ".", omittingEmptySubsequences: false).map { UInt32($0) }
+        guard parts.count == 4, parts.allSatisfy({ ($0 ?? 256) <= 255 }), parts[0] == 127 else { return nil }
+        return parts.reduce(0) { $0 << 8 | ($1 ?? 0) }
+    }
+}
+
+/// What an HTTP corridor lets through: one HTTP/1.1 request per connection (Airlock asks the
+/// service to close after it), whose method is one of ``methods`` and whose path matches one of
+/// ``paths``. Anything else is answered by Airlock (403, 400, 431) and never reaches the service.
+public struct HTTPRules: Sendable, Hashable, Codable {
+    /// Allowed methods, uppercase (`GET`, `POST`).
+    public var methods: [String]
+    /// Allowed paths: absolute, each segment literal or `*` (any one segment); a last segment
+    /// `**` matches the rest of the path, however deep (`/api/tickets/**`).
+    public var paths: [String]
+    /// The largest request head (request line and headers) accepted, in bytes. Default 16 KiB.
+    public var maxHeaderBytes: Int
+
+    /// The default ``maxHeaderBytes``: 16 KiB.
+    public static let defaultMaxHeaderBytes = 16 << 10
+
+    /// Creates rules.
+    public init(methods: [String], paths: [String], maxHeaderBytes: Int = HTTPRules.defaultMaxHeaderBytes) {
+        self.methods = methods
+        self.paths = paths
+        self.maxHeaderBytes = maxHeaderBytes
+    }
+
+    /// Whether `method` and `path` (a request's, without its query) are allowed.
+    public func allows(method: String, path: String) -> Bool {
+        methods.contains(method) && paths.contains { Self.matches($0, path) }
+    }
+
+    /// Whether `path` matches `pattern` (see ``paths``).
+    public static func matches(_ pattern: String, _ path: String) -> Bool {
+        let want = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let have = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        var w = want.startIndex
+        var h = have.startIndex
+        while w < want.endIndex {
+            if want[w] == "**" && want.index(after: w) == want.endIndex { return h < have.endIndex }
+            guard h < have.endIndex, want[w] == "*" ? !have[h].isEmpty : want[w] == have[h] else { return false }
+            w = want.index(after: w)
+            h = have.index(after: h)
+        }
+        return h == have.endIndex
+    }
+
+    /// Whether `pattern` is one ``paths`` may hold: absolute, no empty, `.` or `..` segment
+    /// (but a lone `/`), `**` only last, no `%`, `?` or `#`.
+    public static func isPattern(_ pattern: String) -> Bool {
+        guard pattern.hasPrefix("/"), !pattern.contains(where: { "%?#\\".contains($0) || $0.isWhitespace }) else {
+            return false
+        }
+        if pattern == "/" { return true }
+        let segments = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        for (offset, segment) in segments.enumerated() {
+            if segment.isEmpty || segment == "." || segment == ".." { return false }
+            if segment == "**" && offset != segments.count - 1 { return false }
+            if segment.contains("*") && segment != "*" && segment != "**" { return false }
+        }
+        return true
+    }
+}
+
+/// What a run may move through its corridors; each bound, once reached, is recorded.
+public struct CorridorLimits: Sendable, Hashable, Codable {
+    /// Connections accepted per run; further ones are closed at once and recorded as refused.
+    /// Default 32.
+    public var maxConnections: Int
+    /// Bytes moved per run, both ways and all connections together; reaching it cuts every
+    /// open connection. Default 64 MiB.
+    public var maxBytes: UInt64
+    /// How long Airlock waits to connect to a corridor's address. Default 5 s.
+    public var connectTimeoutSeconds: Double
+
+    /// Creates limits with the documented defaults.
+    public init(maxConnections: Int = 32, maxBytes: UInt64 = 64 << 20, connectTimeoutSeconds: Double = 5) {
+        self.maxConnections = maxConnections
+        self.maxBytes = maxBytes
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+    }
 }
 
 /// A host path bound into the sandbox.

@@ -110,22 +110,29 @@ enum SeccompProfile {
     private struct CacheKey: Hashable {
         var groups: Set<SyscallGroup>
         var notify: Bool
+        var tcpClient: Bool
     }
 
     private static let cache = Mutex<[CacheKey: Compiled]>([:])
 
-    /// The compiled program for `groups`, built on first use and cached for the process.
-    static func compiled(groups: Set<SyscallGroup>, notify: Bool) throws(SandboxError) -> Compiled {
-        let key = CacheKey(groups: groups, notify: notify)
+    /// The compiled program for `groups`, built on first use and cached for the process. With
+    /// `tcpClient` (a run with corridors), `socket` also allows AF_INET TCP stream sockets and
+    /// each `connect` goes to the supervisor, which lets through only those to a corridor.
+    static func compiled(groups: Set<SyscallGroup>, notify: Bool, tcpClient: Bool = false) throws(SandboxError)
+        -> Compiled
+    {
+        let key = CacheKey(groups: groups, notify: notify, tcpClient: tcpClient)
         if let hit = cache.withLock({ $0[key] }) { return hit }
         var names = baseline
         for group in SyscallGroup.allCases where groups.contains(group) { names += syscalls(for: group) }
-        let program = try build(allowed: names, denied: alwaysDenied, notify: notify)
+        let program = try build(allowed: names, denied: alwaysDenied, notify: notify, tcpClient: tcpClient)
         cache.withLock { $0[key] = program }
         return program
     }
 
-    private static func build(allowed: [String], denied: [String], notify: Bool) throws(SandboxError) -> Compiled {
+    private static func build(allowed: [String], denied: [String], notify: Bool, tcpClient: Bool) throws(SandboxError)
+        -> Compiled
+    {
         let arena = CStringArena()
         let allowedPointers: [UnsafePointer<CChar>?] = allowed.map { UnsafePointer(arena.string($0)) }
         let deniedPointers: [UnsafePointer<CChar>?] = denied.map { UnsafePointer(arena.string($0)) }
@@ -135,7 +142,8 @@ enum SeccompProfile {
             deniedPointers.withUnsafeBufferPointer { deniedBuffer in
                 al_seccomp_build(
                     allowedBuffer.baseAddress, allowed.count, deniedBuffer.baseAddress, denied.count,
-                    Int32(notify ? AL_DENY_NOTIFY.rawValue : AL_DENY_ERRNO.rawValue), &program, &badName)
+                    Int32(notify ? AL_DENY_NOTIFY.rawValue : AL_DENY_ERRNO.rawValue), tcpClient ? 1 : 0, &program,
+                    &badName)
             }
         }
         defer { al_seccomp_free(&program) }

@@ -22,7 +22,7 @@ public struct ManifestDecoder: Sendable {
     /// The top-level fields a manifest may have.
     public static let fields = [
         "name", "version", "description", "owner", "executable", "argv", "stdin", "input", "output", "filesystem",
-        "environment", "limits", "seccomp", "risk", "data", "threats", "secrets",
+        "environment", "limits", "seccomp", "risk", "data", "threats", "secrets", "network",
     ]
 
     /// Decodes manifest text (YAML; JSON is YAML too).
@@ -265,6 +265,7 @@ public struct ManifestDecoder: Sendable {
         }
 
         let secrets = Self.secrets(root?["secrets"], environment: environment, reader: &r)
+        let network = Self.network(root?["network"], reader: &r)
 
         guard r.problems.isEmpty, let name, let version, let description, let owner, let path, let sha, let schema,
             let risk
@@ -280,6 +281,6 @@ public struct ManifestDecoder: Sendable {
             input: schema, output: .init(format: format, maxBytes: maxBytes), mounts: mounts,
             environment: environment, limits: limits, syscallGroups: groups, risk: risk,
             readsLabels: labels["reads"] ?? [], outputLabels: labels["output"] ?? [], threats: threats,
-            document: document, secrets: secrets)
+            document: document, secrets: secrets, network: network)
     }
 }

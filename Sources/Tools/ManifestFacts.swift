@@ -29,9 +29,11 @@ public struct ManifestFacts: Sendable, Hashable, Codable {
     public var writesOutsideWorkspace: Bool
     /// Threat tags from docs/threats.md.
     public var threats: [String]
+    /// The internal endpoints it may reach (`network.connect`), as `host:port`; empty: no network.
+    public var network: [String] = []
 
     enum CodingKeys: String, CodingKey {
-        case name, version, risk, datasets, threats
+        case name, version, risk, datasets, threats, network
         case manifestSHA256 = "manifest_sha256"
         case pinnedDigest = "pinned_digest"
         case readsLabels = "reads_labels"
@@ -49,7 +51,8 @@ extension ToolManifest {
             risk: risk, readsLabels: readsLabels, outputLabels: outputLabels,
             datasets: mounts.compactMap { if case .dataset(let d) = $0.variable { d } else { nil } },
             writesWorkspace: mounts.contains { $0.writable && $0.variable == .workspace },
-            writesOutsideWorkspace: mounts.contains { $0.writable && $0.variable != .workspace }, threats: threats)
+            writesOutsideWorkspace: mounts.contains { $0.writable && $0.variable != .workspace }, threats: threats,
+            network: network.endpoints.map(\.text))
     }
 
     /// The OpenAI-style tool description the agent offers the model:

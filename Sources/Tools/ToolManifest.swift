@@ -45,6 +45,8 @@ public struct ToolManifest: Sendable {
     public var document: JSONValue
     /// Secrets from the local store this tool receives, each for one call only.
     public var secrets: [SecretDeclaration] = []
+    /// The internal services the tool may reach, each through a corridor for one call (default none).
+    public var network = NetworkDeclaration()
 
     /// The SHA-256 of the canonical manifest document: a registered version's identity.
     public var manifestSHA256: String { SHA256.hex(document.canonicalBytes) }

@@ -46,6 +46,13 @@ public struct ToolRunner: Sendable {
     public var secretsRoot: String
     /// The bounds of each call's record of what it did to the workspace (default ``WorkspaceChanges/Limits``'s).
     public var workspaceLimits = WorkspaceChanges.Limits()
+    /// The site's `internal_hosts:` map (host name → numeric address): the only way a
+    /// manifest's `network.connect` hosts resolve. Default empty: a tool that declares any
+    /// endpoint cannot run.
+    public var internalHosts: [String: String] = [:]
+
+    /// The variable that lists a call's endpoints inside the sandbox (`host:port`, space-separated).
+    public static let endpointsVariable = "AIRLOCK_NETWORK_CONNECT"
 
     /// Creates a runner.
     /// - Parameters:
@@ -67,7 +74,7 @@ public struct ToolRunner: Sendable {
 
     /// Builds the sandbox spec for one call, after every check.
     /// - Throws: ``ToolsError``: `invalid-arguments` (every schema violation), `invalid-path`,
-    ///   `digest-mismatch`, `executable-missing`.
+    ///   `digest-mismatch`, `executable-missing`, `corridor-unresolved`.
     public func prepare(_ tool: RegisteredTool, arguments: JSONValue, context: ToolRunContext) throws(ToolsError)
         -> SandboxSpec
     {
@@ -96,12 +103,19 @@ public struct ToolRunner: Sendable {
         var environment = Self.baseEnvironment
         environment.merge(manifest.environment) { _, new in new }
         let workspaceMounted = manifest.mounts.contains { $0.variable == .workspace && $0.subpath.isEmpty }
-        return SandboxSpec(
+        let corridors = try manifest.network.corridors(internalHosts: internalHosts, tool: tool.reference)
+        if !corridors.isEmpty {
+            environment[Self.endpointsVariable] = manifest.network.endpoints.map(\.text).joined(separator: " ")
+        }
+        var spec = SandboxSpec(
             program: program, arguments: argv, environment: environment, mounts: mounts,
             workingDirectory: workspaceMounted ? PathVariable.workspace.insidePath : "/",
             stdin: manifest.argumentsOnStdin ? .bytes(arguments.canonicalBytes) : .null,
             limits: manifest.limits.sandboxLimits(outputBytes: manifest.output.maxBytes),
             syscallGroups: Set(manifest.syscallGroups))
+        spec.corridors = corridors
+        spec.corridorLimits = manifest.network.limits
+        return spec
     }
 
     /// The shortest wall-time limit a call is given, in seconds: a tighter one (the last moment

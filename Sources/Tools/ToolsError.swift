@@ -34,6 +34,9 @@ public struct ToolsError: Error, Sendable, Hashable, CustomStringConvertible {
         /// A secret the manifest declares could not be delivered (missing from the store, no
         /// store, unreadable store); the call did not run.
         case secretUnavailable = "secret-unavailable"
+        /// A host the manifest's `network.connect` names is not in the site's `internal_hosts:`
+        /// map; the call did not run.
+        case corridorUnresolved = "corridor-unresolved"
     }
 
     /// What kind of failure this is.

@@ -180,6 +180,35 @@ struct DoctorTests {
             bad.evidence.contains { $0.contains("[digest-mismatch]") && $0.contains(tool.manifest.executable.sha256) })
     }
 
+    // MARK: corridors
+
+    @Test func everyCorridorIsListedWithTheAddressTheSiteGivesIt() throws {
+        let fixture = try DoctorFixture()
+        #expect(fixture.doctor.corridors().status == .skip)
+        let registry = ToolRegistry(home: fixture.home)
+        let shipped = DoctorFixture.repository.appendingPathComponent("manifests/tools/logs.search.yaml")
+        let text =
+            try String(contentsOf: shipped, encoding: .utf8)
+            .replacingOccurrences(of: "name: logs.search", with: "name: records.lookup")
+            .replacingOccurrences(
+                of: "../../tools/bin/", with: shipped.deletingLastPathComponent().path + "/../../tools/bin/")
+            + "\nnetwork:\n  connect:\n    - {host: records.internal, port: 5432}\n    - {host: tickets.internal, port: 443}\n"
+        let manifest = try fixture.write(text, to: fixture.home.appendingPathComponent("m/records.lookup.yaml"))
+        _ = try registry.add([try ManifestFile.load(manifest)])
+        let unmapped = fixture.doctor.corridors()
+        #expect(unmapped.status == .warn)
+        #expect(unmapped.summary.contains("2 of 2 corridors have a host the site does not map"))
+        try fixture.write(
+            "internal_hosts:\n  records.internal: 10.20.0.5\n  tickets.internal: 10.20.0.6\n",
+            to: fixture.home.appendingPathComponent("site.yaml"))
+        let mapped = fixture.doctor.corridors()
+        #expect(mapped.status == .pass, "\(mapped.evidence)")
+        #expect(
+            mapped.evidence.first?.hasPrefix("records.lookup@1.0.0: records.internal:5432 → 10.20.0.5:5432, tcp")
+                == true)
+        #expect(mapped.evidence.count == 2)
+    }
+
     // MARK: trace-verifies
 
     @Test func aVerifiedRunPassesAndATamperedOneFails() throws {
@@ -240,7 +269,7 @@ struct DoctorTests {
         #expect(check.summary.hasPrefix("only lo; socket(AF_INET) refused with errno 1"))
         #expect(check.evidence.contains("/proc/net/dev inside: lo"))
         if SandboxProbe.current.seccompUserNotif {
-            #expect(check.evidence.contains("denied-syscall record: socket ×1 family=AF_INET"))
+            #expect(check.evidence.contains("denied-syscall record: socket ×1 family=AF_INET type=SOCK_STREAM"))
         }
     }
 
@@ -272,11 +301,11 @@ struct DoctorTests {
         #expect(
             lines.first == "FAIL  model-endpoint        http://203.0.113.9:8000 is a remote endpoint (endpoint-refused)"
         )
-        #expect(lines.last?.hasPrefix("summary: 9 checks; ") == true)
+        #expect(lines.last?.hasPrefix("summary: 10 checks; ") == true)
         #expect(lines.last?.contains("; failing: model-endpoint") == true)
         let json = report.json
         #expect(json["passed"] == .bool(false))
-        #expect(json["checks"]?.arrayValue?.count == 9)
+        #expect(json["checks"]?.arrayValue?.count == 10)
         #expect(json["checks"]?.arrayValue?.first?["threats"] == .array(["maestro:L1"]))
         #expect(report.checks.allSatisfy { !$0.threats.isEmpty })
     }

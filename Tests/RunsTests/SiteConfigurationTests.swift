@@ -69,3 +69,33 @@ struct SiteIdleTests {
         }
     }
 }
+
+@Suite("site.yaml: internal_hosts")
+struct SiteInternalHostsTests {
+    @Test func hostsMapToNumericAddresses() throws {
+        let site = try SiteConfiguration.parse(
+            "internal_hosts:\n  records.internal: 10.20.0.5\n  tickets.internal: \"fd00::7\"\n", label: "site.yaml")
+        #expect(site.internalHosts == ["records.internal": "10.20.0.5", "tickets.internal": "fd00::7"])
+        #expect(try SiteConfiguration.parse("", label: "site.yaml").internalHosts.isEmpty)
+    }
+
+    /// No name is ever looked up: an entry must be an address, under a name a manifest can use.
+    @Test func namesAndBadEntriesAreRefusedWithTheirPointer() throws {
+        let text = """
+            internal_hosts:
+              records.internal: db.example.com
+              10.0.0.9: 10.0.0.9
+              Tickets: 10.0.0.7
+            """
+        let error = #expect(throws: RunsError.self) { try SiteConfiguration.parse(text, label: "site.yaml") }
+        let message = error?.message ?? ""
+        #expect(message.contains("3 problem(s)"))
+        #expect(message.contains("/internal_hosts/records.internal (line 2): must be a numeric IPv4 or IPv6 address"))
+        #expect(message.contains("/internal_hosts/10.0.0.9 (line 3): must be a host name"))
+        #expect(message.contains("/internal_hosts/Tickets (line 4): must be a host name"))
+        let list = #expect(throws: RunsError.self) {
+            try SiteConfiguration.parse("internal_hosts: [a, b]\n", label: "site.yaml")
+        }
+        #expect(list?.message.contains("/internal_hosts (line 1): must be a mapping") == true)
+    }
+}

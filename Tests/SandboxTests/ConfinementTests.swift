@@ -32,7 +32,7 @@ struct NetworkConfinementTests {
         #expect(record.stdout.text.contains("refused ('127.0.0.1', 22) 1"))
         let socketDenial = try #require(record.deniedSyscalls.first { $0.name == "socket" })
         #expect(socketDenial.count == 5)
-        #expect(socketDenial.detail == "family=AF_INET")
+        #expect(socketDenial.detail == "family=AF_INET type=SOCK_STREAM")
     }
 
     @Test func onlyLoopbackExistsInTheNetworkNamespace() async throws {

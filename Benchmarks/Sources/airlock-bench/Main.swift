@@ -13,6 +13,7 @@ struct Main {
     /// The benchmarks, in the order they run.
     static let names = [
         "policy", "trace", "agent", "replay", "cli", "sandbox", "sandbox-unprivileged", "model", "secrets", "tools",
+        "corridor",
     ]
 
     struct Options {
@@ -196,6 +197,8 @@ struct Main {
         case "tools":
             return try await ToolsBench(iterations: quick ? 200 : 2000, sandboxRuns: quick ? 5 : 20)
                 .run(scratch: scratch)
+        case "corridor":
+            return try await CorridorBench(roundTrips: quick ? 500 : 2000, rounds: quick ? 1 : 3).run(scratch: scratch)
         default:
             throw BenchError("unknown benchmark \(name)")
         }

@@ -11,6 +11,9 @@ extern "C" {
 /* pipe2(fds, O_CLOEXEC). Returns 0 or -1 with errno set. */
 int al_pipe_cloexec(int fds[2]);
 
+/* accept4(fd, NULL, NULL, SOCK_CLOEXEC). Returns the socket or -1 with errno set. */
+int al_accept_cloexec(int fd);
+
 /* Every namespace a sandbox is created in: user, mnt, pid, net, ipc, uts, cgroup. */
 static const uint64_t al_sandbox_namespaces =
     CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;

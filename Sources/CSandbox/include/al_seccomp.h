@@ -32,13 +32,15 @@ struct al_seccomp_program {
  * except the argument-filtered ones this function knows (socket/socketpair for AF_UNIX only,
  * clone/unshare without namespace flags, ioctl without TIOCSTI/TIOCLINUX), clone3 answers ENOSYS
  * (its flags live in memory a filter cannot read; libc falls back to clone), and every name in
- * `denied` is explicitly refused even if also listed as allowed.
+ * `denied` is explicitly refused even if also listed as allowed. With `tcp_client` (a corridor
+ * tool), socket also allows AF_INET SOCK_STREAM TCP, and connect (with AL_DENY_NOTIFY) is left to
+ * the default action, so that the supervisor sees each one.
  *
  * Returns 0 and fills `out`, or a negative errno; on error `bad_name` points at the offending
  * syscall name (one of the caller's strings) when a name was the problem.
  */
 int al_seccomp_build(const char *const *allowed, size_t allowed_count, const char *const *denied, size_t denied_count,
-                     int deny_mode, struct al_seccomp_program *out, const char **bad_name);
+                     int deny_mode, int tcp_client, struct al_seccomp_program *out, const char **bad_name);
 
 /* Frees a program built by al_seccomp_build. */
 void al_seccomp_free(struct al_seccomp_program *program);

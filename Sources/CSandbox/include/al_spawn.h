@@ -38,6 +38,9 @@ enum al_op_kind {
  * same message; a run with more binds is built without a template. */
 #define AL_MAX_RUN_TREES 61
 
+/* Most loopback listeners one run may ask for (al_run_plan.loopback_ports): one per corridor. */
+#define AL_MAX_LOOPBACK_PORTS 16
+
 /* Flags of a mount step. */
 #define AL_MNT_RDONLY 0x1u
 #define AL_MNT_NOEXEC 0x2u
@@ -150,6 +153,19 @@ struct al_run_plan {
     const char *const *bind_sources;
     size_t bind_source_count;
 
+    /*
+     * Corridors: TCP ports on which the child, after its mounts and before it drops its
+     * capabilities, listens on a loopback address (127.0.0.0/8) of its own network namespace (bringing `lo` up first),
+     * handing each listening socket to the parent (al_spawn_result.listener_fds) and keeping none.
+     * With Landlock's network access handled, connect is allowed to these ports only. Needs the
+     * child's own network namespace (one it holds capabilities over): never a lent one. At most
+     * AL_MAX_LOOPBACK_PORTS.
+     */
+    const uint16_t *loopback_ports;
+    /* The IPv4 address (host order, in 127.0.0.0/8) each listener binds, parallel to the ports. */
+    const uint32_t *loopback_addresses;
+    size_t loopback_port_count;
+
     /* Seccomp: the program, and whether to ask for a user-notification listener. */
     struct al_bpf_program seccomp;
     int32_t seccomp_listener;
@@ -206,6 +222,8 @@ enum al_stage {
     AL_STAGE_BIND_SOURCE, /* the parent's open_tree of a run's host path (index: the source) */
     AL_STAGE_TEMPLATE,    /* a template's parent-side steps (index: 0 clone, 1 open namespace, 2 wait) */
     AL_STAGE_SETSID,      /* the child's own session, away from the caller's terminal */
+    AL_STAGE_LOOPBACK,    /* a corridor listener (index: the port; -1 bringing lo up) */
+    AL_STAGE_LANDLOCK_PORT, /* a Landlock connect rule for a corridor port (index: the port) */
 };
 
 /* What the child reports when a stage fails. */
@@ -224,6 +242,9 @@ struct al_spawn_result {
     /* The detached clone of the host's mount tree the child worked from, or -1. Closing the last
      * reference tears it down (an RCU grace period): the caller does so off the run's path. */
     int32_t host_tree_fd;
+    /* The run's loopback listeners, in the order of al_run_plan.loopback_ports (the caller's). */
+    int32_t listener_fds[AL_MAX_LOOPBACK_PORTS];
+    int32_t listener_count;
 };
 
 /* Parent-side steps of the clone: identity maps and the network namespace to inherit. */

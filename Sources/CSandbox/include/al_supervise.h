@@ -27,6 +27,19 @@ struct al_denied_syscall {
     uint64_t args[2];
 };
 
+/* Most refused connect attempts recorded one by one per run; further ones are only counted. */
+#define AL_MAX_REFUSED_CONNECTS 32
+
+/* One connect the supervisor refused: where the program tried to go. */
+struct al_refused_connect {
+    /* AF_INET, AF_INET6, another family, or 0 when the address could not be read. */
+    uint16_t family;
+    /* The port, in host order (AF_INET/AF_INET6). */
+    uint16_t port;
+    /* The address bytes: 4 for AF_INET, 16 for AF_INET6. */
+    uint8_t address[16];
+};
+
 struct al_supervise_config {
     pid_t pid;
     int32_t pidfd;
@@ -41,6 +54,18 @@ struct al_supervise_config {
     int64_t timeout_ns;
     /* After the sandbox is gone, how long to keep draining pipes someone else still holds. */
     int64_t drain_grace_ns;
+    /*
+     * Corridors: when set, the filter sends every connect here (it cannot read the address) and
+     * the supervisor reads the address from the caller's memory: AF_UNIX, and AF_INET to a
+     * corridor's listener (`connect_addresses`, `connect_ports`), continue; anything else is refused with EPERM and
+     * recorded (refused_connects). The check is evidence, not the boundary: an address changed
+     * after it was read still meets the sandbox's network namespace (loopback only) and Landlock.
+     */
+    int32_t inspect_connect;
+    const uint16_t *connect_ports;
+    /* The IPv4 address (host order) of each port's listener, parallel to the ports. */
+    const uint32_t *connect_addresses;
+    size_t connect_port_count;
     /* Caller-owned buffers of the given capacity for the kept output. */
     uint8_t *stdout_buf;
     size_t stdout_cap;
@@ -62,6 +87,9 @@ struct al_supervise_result {
     struct al_denied_syscall denied[AL_MAX_DENIED];
     size_t denied_count;
     uint64_t denied_overflow;
+    struct al_refused_connect refused_connects[AL_MAX_REFUSED_CONNECTS];
+    size_t refused_connect_count;
+    uint64_t refused_connect_overflow;
 };
 
 /* Supervises until the child is reaped and its pipes are drained. Returns 0, or -errno if
