@@ -110,11 +110,37 @@ public struct TraceTimeline: Sendable {
                 if let content = change["content"]?.stringValue { out.append("  content: " + clip(content)) }
             }
             if let cut = p["workspace_changes_cut"]?.stringValue { out.append("workspace changes cut: \(cut)") }
+            out += network(p["record"]?["network"])
             let stderr = p["record"]?["stderr"]?["text"]?.stringValue ?? ""
             return out + (stderr.isEmpty ? [] : ["stderr: " + clip(stderr)])
         default:
             return []
         }
+    }
+
+    /// A corridor run's network activity (docs/network.md), one line per connection and per
+    /// refused connect: `network: HOST:PORT → ADDRESS OUTCOME[, METHOD PATH → STATUS], sent N B,
+    /// received M B in S s[ (reason)]`.
+    static func network(_ activity: JSONValue?) -> [String] {
+        guard let activity else { return [] }
+        var out: [String] = []
+        for c in activity["connections"]?.arrayValue ?? [] {
+            func text(_ key: String) -> String { c[key]?.stringValue ?? "?" }
+            func count(_ key: String) -> String { c[key]?.integerValue.map(String.init) ?? "?" }
+            var line = "network: \(text("host")):\(count("port")) → \(text("address")) \(text("outcome"))"
+            if let method = c["method"]?.stringValue {
+                line += ", \(method) \(c["path"]?.stringValue ?? "?")"
+                if let status = c["status"]?.integerValue { line += " → \(status)" }
+            }
+            line += ", sent \(count("bytesSent")) B, received \(count("bytesReceived")) B"
+            if let seconds = c["durationSeconds"]?.doubleValue { line += " in \(seconds)s" }
+            if let reason = c["reason"]?.stringValue { line += " (\(oneLine(reason)))" }
+            out.append(line)
+        }
+        for refused in activity["refusedConnects"]?.arrayValue ?? [] {
+            out.append("network refused: connect \(oneLine(refused.stringValue ?? refused.canonicalString))")
+        }
+        return out
     }
 
     /// The JSON rendering (`--json`).
@@ -181,8 +207,12 @@ public struct TraceTimeline: Sendable {
                 + " [\(s("call_id"))] arguments sha256:\(s("arguments_sha256").prefix(16))"
                 + (p["reason"].map { ": \(inline($0))" } ?? "")
         case .toolExecuted:
+            let network = p["record"]?["network"]
+            let connections = network?["connections"]?.arrayValue?.count ?? 0
+            let refused = network?["refusedConnects"]?.arrayValue?.count ?? 0
             return "\(s("tool")) [\(s("call_id"))] " + confinement(p["record"] ?? .null)
                 + (p["workspace_changes"]?.arrayValue.map { ", \($0.count) workspace change(s)" } ?? "")
+                + (network == nil ? "" : ", \(connections) corridor connection(s), \(refused) refused connect(s)")
         case .toolResult:
             let content = p["content"]
             let bytes = content?["bytes"]?.integerValue ?? Int64(content?.stringValue?.utf8.count ?? 0)

@@ -149,8 +149,9 @@ struct AgentFixture {
         return try Workflow(yaml: text, label: "slow-tool.yaml", base: directory, sha256: SHA256.hex(Array(text.utf8)))
     }
 
-    /// Waits (polling, up to a generous deadline) until `condition` holds.
-    static func waitUntil(_ what: String, seconds: Double = 30, _ condition: () throws -> Bool) async throws {
+    /// Waits (polling, up to a generous deadline: a loaded 2-core machine has taken over 30 s to
+    /// start a first sandboxed tool) until `condition` holds.
+    static func waitUntil(_ what: String, seconds: Double = 120, _ condition: () throws -> Bool) async throws {
         let deadline = Date(timeIntervalSinceNow: seconds)
         while try !condition() {
             guard Date() < deadline else {

@@ -92,3 +92,42 @@ struct TraceCanonicalBodyTests {
         #expect(problem.seq == 11)
     }
 }
+
+@Suite("Timeline: a corridor run's network activity")
+struct TraceTimelineNetworkTests {
+    @Test func connectionsAndRefusedConnectsAreShownOneLineEach() throws {
+        let f = try TraceFixture(finish: false)
+        let recorder = try RunRecorder(
+            store: f.store, key: f.key, runID: "net", started: ["workflow": "w", "principal": "p"])
+        let network: JSONValue = [
+            "corridors": [], "limits": ["connections": 32, "bytes": 67_108_864],
+            "connections": [
+                [
+                    "host": "records.internal", "port": 5432, "address": "198.19.250.2", "bytesSent": 4,
+                    "bytesReceived": 15, "durationSeconds": 0.0045, "outcome": "closed",
+                ],
+                [
+                    "host": "tickets.internal", "port": 80, "address": "198.19.250.3", "bytesSent": 120,
+                    "bytesReceived": 0, "durationSeconds": 0.001, "outcome": "refused", "method": "DELETE",
+                    "path": "/tickets/7", "status": 403, "reason": "method DELETE is not allowed",
+                ],
+            ],
+            "refusedConnects": ["127.1.0.1:22", "198.19.250.2:5432"],
+        ]
+        try recorder.append(
+            .toolExecuted,
+            [
+                "call_id": "c1", "tool": "records.lookup",
+                "record": ["termination": ["exitCode": 0], "network": network],
+            ])
+        let entry = try #require(try TraceTimeline(try f.store.bundle(runID: "net")).entries.last)
+        #expect(entry.summary.hasSuffix(", 2 corridor connection(s), 2 refused connect(s)"))
+        #expect(
+            entry.details == [
+                "network: records.internal:5432 → 198.19.250.2 closed, sent 4 B, received 15 B in 0.0045s",
+                "network: tickets.internal:80 → 198.19.250.3 refused, DELETE /tickets/7 → 403, sent 120 B, received 0 B in 0.001s (method DELETE is not allowed)",
+                "network refused: connect 127.1.0.1:22",
+                "network refused: connect 198.19.250.2:5432",
+            ])
+    }
+}
