@@ -173,7 +173,18 @@ final class AgentRun {
                 return try finish(.modelError, message)
             }
             guard !assistant.toolCalls.isEmpty else {
-                return try finish(.succeeded, "the model gave its final answer", answer: assistant.content ?? "")
+                let answer = assistant.content ?? ""
+                // An empty answer, or one phrase repeated over most of it, is not an answer: the
+                // run says so rather than `succeeded` (docs/workflows.md#how-a-run-ends).
+                if let degenerate = DegenerateAnswer.reason(answer) {
+                    return try finish(
+                        .degenerateAnswer,
+                        degenerate == DegenerateAnswer.empty
+                            ? "the model's final answer at step \(steps) is empty"
+                            : "the model's final answer at step \(steps) repeats one phrase over most of its text",
+                        answer: answer, degenerate: degenerate)
+                }
+                return try finish(.succeeded, "the model gave its final answer", answer: answer)
             }
             for call in assistant.toolCalls {
                 do {
@@ -240,7 +251,7 @@ final class AgentRun {
 
     private func finish(
         _ status: AgentRunOutcome.Status, _ message: String, answer: String? = nil, stage: String? = nil,
-        recorded: String? = nil
+        recorded: String? = nil, degenerate: String? = nil
     ) throws(TraceError) -> AgentRunOutcome {
         if let stage, status != .succeeded {
             try record(RunError(stage: stage, code: status.rawValue, message: recorded ?? message))
@@ -248,10 +259,10 @@ final class AgentRun {
         try recorder.finish(
             RunFinished(
                 status: status.rawValue, message: message, steps: steps, toolCalls: proposals, executed: executed,
-                denied: denied, labels: labels.sorted(), answer: answer
+                denied: denied, labels: labels.sorted(), answer: answer, degenerate: degenerate
             ).json)
         return AgentRunOutcome(
             runID: recorder.runID, status: status, answer: answer, message: message, steps: steps, toolCalls: proposals,
-            executed: executed, denied: denied)
+            executed: executed, denied: denied, degenerate: degenerate)
     }
 }
