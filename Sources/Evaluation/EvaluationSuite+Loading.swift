@@ -11,6 +11,9 @@ extension EvaluationSuite {
     ///   `invalid-input` (every problem, one per line).
     public static func load(_ url: URL) throws(EvaluationError) -> EvaluationSuite {
         let text: String
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw EvaluationError(.notFound, "no evaluation suite at \(url.path)")
+        }
         do {
             let data = try Data(contentsOf: url)
             guard data.count <= maxFileBytes else {
@@ -23,7 +26,7 @@ extension EvaluationSuite {
         } catch let error as EvaluationError {
             throw error
         } catch {
-            throw EvaluationError(.notFound, "no evaluation suite at \(url.path)", cause: "\(error)")
+            throw EvaluationError(.notFound, "the evaluation suite \(url.path) cannot be read (a directory, or not readable)")
         }
         return try parse(text, at: url)
     }
