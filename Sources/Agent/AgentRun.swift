@@ -112,11 +112,13 @@ final class AgentRun {
     var budgets: Workflow.Budgets { loop.workflow.budgets }
 
     /// The conversation loop; returns the recorded outcome.
-    func drive(task: String) async throws -> AgentRunOutcome {
+    /// - Parameter plan: the workflow's `plan:` calls, rendered: run first, as the author's.
+    func drive(task: String, plan: [Workflow.PlanStep] = []) async throws -> AgentRunOutcome {
         messages = [
             ChatMessage(role: .system, content: redacted(loop.workflow.systemPrompt)),
             ChatMessage(role: .user, content: redacted(task)),
         ]
+        if !plan.isEmpty, let stop = try await runPlan(plan) { return try finish(stop) }
         while true {
             do throws(Stop) {
                 try checkCancellation(steps == 0 ? "before the first model request" : "after step \(steps)")
@@ -201,6 +203,34 @@ final class AgentRun {
         }
     }
 
+    /// Runs the workflow's `plan:` before the model is asked: each call proposed with origin
+    /// `plan` at step 0 and taken through the policy, approval and sandbox like any other, the
+    /// conversation then holding them as an assistant turn and their results, so the model's
+    /// first request starts from what they found.
+    /// - Returns: the stop that ended the run during the plan, or `nil`.
+    private func runPlan(_ plan: [Workflow.PlanStep]) async throws -> Stop? {
+        let calls = plan.enumerated().map { index, step in
+            ModelToolCall(id: "plan-\(index + 1)", name: step.tool, arguments: step.arguments.canonicalString)
+        }
+        messages.append(ChatMessage(role: .assistant, content: nil, toolCalls: calls))
+        for call in calls {
+            do {
+                let content = try await handle(call, id: call.id ?? call.name, origin: Self.planOrigin)
+                messages.append(ChatMessage(role: .tool, content: content, toolCallID: call.id))
+            } catch let error as TraceError {
+                throw error
+            } catch let stop as Stop {
+                return stop
+            } catch {
+                return Stop(status: .failed, message: "\(error)", stage: "sandbox")
+            }
+        }
+        return nil
+    }
+
+    /// `tool.proposed`'s origin for a call of the workflow's `plan:`.
+    static let planOrigin = "plan"
+
     /// The finish reason of a reply the server cut at the token limit.
     static let truncatedFinishReason = "length"
 
@@ -219,6 +249,7 @@ final class AgentRun {
         var request = ChatRequest(
             messages: messages, tools: answerOnly ? [] : offered, temperature: settings.temperature,
             maxTokens: settings.maxTokens, seed: settings.seed, toolCalling: loop.configuration.toolCalling)
+        request.cachePrompt = loop.configuration.promptCache
         try record(
             ModelRequest(
                 model: loop.model.name, kind: loop.model.kind, step: steps,
