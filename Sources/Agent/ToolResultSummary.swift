@@ -18,8 +18,10 @@ public enum ToolResultSummary {
         let size = content.utf8.count
         guard size > budget else { return nil }
         if let parsed = try? JSONParser().parse(content), case .object(var members) = parsed,
-            let (key, items) = members.filter({ $0.value.arrayValue != nil }).map({ ($0.key, $0.value.arrayValue ?? []) })
-                .max(by: { $0.1.count < $1.1.count || ($0.1.count == $1.1.count && $0.0 > $1.0) }),
+            let (key, items) = members.filter({ $0.value.arrayValue != nil }).map({
+                ($0.key, $0.value.arrayValue ?? [])
+            })
+            .max(by: { $0.1.count < $1.1.count || ($0.1.count == $1.1.count && $0.0 > $1.0) }),
             !items.isEmpty
         {
             // Halving, then one at a time: few parses for a long list, the most items that fit.

@@ -24,13 +24,16 @@ extension EvaluationChecks {
             verdict(
                 "answer_contains", missing.isEmpty,
                 missing.isEmpty
-                    ? "the answer holds every fact" : "the answer lacks \(missing.map(Self.alternatives).joined(separator: ", "))")
+                    ? "the answer holds every fact"
+                    : "the answer lacks \(missing.map(Self.alternatives).joined(separator: ", "))")
         }
         if !answerExcludes.isEmpty {
             let found = answerExcludes.filter { Self.holds(answer, $0) }
             verdict(
                 "answer_excludes", found.isEmpty,
-                found.isEmpty ? "the answer holds none of the excluded text" : "the answer holds \(found.map(Self.quoted).joined(separator: ", "))")
+                found.isEmpty
+                    ? "the answer holds none of the excluded text"
+                    : "the answer holds \(found.map(Self.quoted).joined(separator: ", "))")
         }
         if !notesContain.isEmpty {
             let notes = Self.folded(attempt.written.joined(separator: "\n"))
@@ -40,20 +43,26 @@ extension EvaluationChecks {
                 attempt.written.isEmpty
                     ? "nothing was written to the workspace"
                     : missing.isEmpty
-                        ? "the workspace notes hold every fact" : "the notes lack \(missing.map(Self.alternatives).joined(separator: ", "))")
+                        ? "the workspace notes hold every fact"
+                        : "the notes lack \(missing.map(Self.alternatives).joined(separator: ", "))")
         }
         for tool in called {
-            verdict("called", attempt.ran.contains(tool), attempt.ran.contains(tool) ? "\(tool) ran" : "\(tool) never ran")
+            verdict(
+                "called", attempt.ran.contains(tool), attempt.ran.contains(tool) ? "\(tool) ran" : "\(tool) never ran")
         }
         for tool in notCalled {
             let count = attempt.proposed.filter { $0 == tool }.count
-            verdict("not_called", count == 0, count == 0 ? "\(tool) was not proposed" : "\(tool) was proposed \(count) time(s)")
+            verdict(
+                "not_called", count == 0,
+                count == 0 ? "\(tool) was not proposed" : "\(tool) was proposed \(count) time(s)")
         }
         if noRefusals {
             verdict("no_refusals", attempt.refused == 0, "\(attempt.refused) call(s) refused")
         }
         if let maxSteps {
-            verdict("max_steps", attempt.steps <= maxSteps, "\(attempt.steps) model request(s), at most \(maxSteps) allowed")
+            verdict(
+                "max_steps", attempt.steps <= maxSteps, "\(attempt.steps) model request(s), at most \(maxSteps) allowed"
+            )
         }
         return verdicts
     }

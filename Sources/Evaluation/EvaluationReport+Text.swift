@@ -39,7 +39,8 @@ extension EvaluationReport {
         lines.append(row("mean time", configurations.map { String(format: "%.1f s", $0.meanSeconds) }))
         for configuration in configurations {
             lines.append("")
-            lines.append("attempts under \(configuration.configuration.label) (open one with `airlock trace show RUN`):")
+            lines.append(
+                "attempts under \(configuration.configuration.label) (open one with `airlock trace show RUN`):")
             for task in configuration.tasks {
                 for (number, attempt) in task.attempts.enumerated() {
                     let record = attempt.record

@@ -63,15 +63,18 @@ public struct EvaluationRunner: Sendable {
             for task in suite.tasks {
                 var attempts: [AttemptResult] = []
                 for attempt in 1...repeats {
-                    progress(.starting(configuration: configuration.label, task: task.id, attempt: attempt, of: repeats))
+                    progress(
+                        .starting(configuration: configuration.label, task: task.id, attempt: attempt, of: repeats))
                     let result = try await self.attempt(task, configuration, store: store, key: key, progress: progress)
-                    progress(.finished(configuration: configuration.label, task: task.id, attempt: attempt, result: result))
+                    progress(
+                        .finished(configuration: configuration.label, task: task.id, attempt: attempt, result: result))
                     // A model that cannot be reached fails every later attempt the same way: the
                     // evaluation stops with the run that shows it.
                     if result.record.status == AgentRunOutcome.Status.modelUnreachable.rawValue {
                         throw EvaluationError(
                             .modelUnavailable,
-                            "\(configuration.label): task \(task.id) run \(result.record.runID): \(result.record.message)")
+                            "\(configuration.label): task \(task.id) run \(result.record.runID): \(result.record.message)"
+                        )
                     }
                     attempts.append(result)
                 }
@@ -124,7 +127,8 @@ public struct EvaluationRunner: Sendable {
         do throws(ReplayError) {
             recorded = try RecordedRun(runID: outcome.runID, store: store, trustedKeys: [key.publicKey])
         } catch {
-            throw EvaluationError(.state, "task \(task.id): run \(outcome.runID) cannot be read back", cause: "\(error)")
+            throw EvaluationError(
+                .state, "task \(task.id): run \(outcome.runID) cannot be read back", cause: "\(error)")
         }
         let record = try AttemptRecord(recorded)
         return AttemptResult(record: record, verdicts: task.checks.judge(record))

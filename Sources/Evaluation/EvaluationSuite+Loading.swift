@@ -26,7 +26,8 @@ extension EvaluationSuite {
         } catch let error as EvaluationError {
             throw error
         } catch {
-            throw EvaluationError(.notFound, "the evaluation suite \(url.path) cannot be read (a directory, or not readable)")
+            throw EvaluationError(
+                .notFound, "the evaluation suite \(url.path) cannot be read (a directory, or not readable)")
         }
         return try parse(text, at: url)
     }
@@ -45,8 +46,9 @@ extension EvaluationSuite {
         if !reader.problems.isEmpty {
             throw EvaluationError(
                 .invalidInput,
-                "\(url.path): \(reader.problems.count) problem(s):\n" + reader.problems.map { "  " + $0 }.joined(
-                    separator: "\n"))
+                "\(url.path): \(reader.problems.count) problem(s):\n"
+                    + reader.problems.map { "  " + $0 }.joined(
+                        separator: "\n"))
         }
         if let missing = reader.missing.first {
             throw EvaluationError(.notFound, "\(url.path): \(missing)")
@@ -65,7 +67,10 @@ struct SuiteReader {
 
     static let suiteKeys: Set = ["airlock_eval", "name", "description", "tasks"]
     static let taskKeys: Set = ["id", "description", "workflow", "parameters", "approve", "oracle", "checks"]
-    static let checkKeys = Set(["status", "answer_contains", "answer_excludes", "notes_contain", "called", "not_called", "no_refusals", "max_steps"])
+    static let checkKeys = Set([
+        "status", "answer_contains", "answer_excludes", "notes_contain", "called", "not_called", "no_refusals",
+        "max_steps",
+    ])
 
     init(document: YAMLDocument, url: URL) {
         self.document = document
@@ -80,7 +85,8 @@ struct SuiteReader {
     mutating func unknownKeys(_ object: [String: JSONValue], allowed: Set<String>, at pointer: String) {
         for key in object.keys.sorted() where !allowed.contains(key) {
             problem(
-                JSONPointer.appending(pointer, key), "unknown field (allowed: \(allowed.sorted().joined(separator: ", ")))")
+                JSONPointer.appending(pointer, key),
+                "unknown field (allowed: \(allowed.sorted().joined(separator: ", ")))")
         }
     }
 
@@ -153,7 +159,9 @@ struct SuiteReader {
         }
         var out: [String] = []
         for (index, item) in list.enumerated() {
-            if let name = item.stringValue, !name.isEmpty { out.append(name) } else {
+            if let name = item.stringValue, !name.isEmpty {
+                out.append(name)
+            } else {
                 problem(JSONPointer.appending(pointer, index), "must be a non-empty name")
             }
         }
@@ -204,7 +212,9 @@ struct SuiteReader {
                     case .integer(let number): parameters[key] = String(number)
                     case .number(let number): parameters[key] = String(number)
                     case .bool(let flag): parameters[key] = String(flag)
-                    default: problem(JSONPointer.appending(pointer + "/parameters", key), "must be a text, number or boolean")
+                    default:
+                        problem(
+                            JSONPointer.appending(pointer + "/parameters", key), "must be a text, number or boolean")
                     }
                 }
             } else {
@@ -244,12 +254,16 @@ struct SuiteReader {
         checks.called = names(value["called"], at: pointer + "/called")
         checks.notCalled = names(value["not_called"], at: pointer + "/not_called")
         if let flag = value["no_refusals"] {
-            if let bool = flag.boolValue { checks.noRefusals = bool } else {
+            if let bool = flag.boolValue {
+                checks.noRefusals = bool
+            } else {
                 problem(pointer + "/no_refusals", "must be true or false")
             }
         }
         if let steps = value["max_steps"] {
-            if let number = steps.integerValue, number >= 1, number <= 1000 { checks.maxSteps = Int(number) } else {
+            if let number = steps.integerValue, number >= 1, number <= 1000 {
+                checks.maxSteps = Int(number)
+            } else {
                 problem(pointer + "/max_steps", "must be an integer from 1 to 1000")
             }
         }

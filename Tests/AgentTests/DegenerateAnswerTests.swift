@@ -12,13 +12,17 @@ struct DegenerateAnswerTests {
     }
 
     @Test func aPhraseRepeatedUntilTheLimitIsRepetition() {
-        let looping = "The tool exited 2. The error is: " + String(repeating: "The tool exited 2. The error is: ", count: 30)
+        let looping =
+            "The tool exited 2. The error is: " + String(repeating: "The tool exited 2. The error is: ", count: 30)
         #expect(DegenerateAnswer.reason(looping) == DegenerateAnswer.repetition)
         let sentence =
-            "I found the errors. " + String(repeating: "The logs.search tool returned the matches for the pattern. ", count: 12)
+            "I found the errors. "
+            + String(repeating: "The logs.search tool returned the matches for the pattern. ", count: 12)
         #expect(DegenerateAnswer.reason(sentence) == DegenerateAnswer.repetition)
         // Cut mid-phrase at the token limit, as a real reply is.
-        #expect(DegenerateAnswer.reason(String(repeating: "error error ", count: 50) + "err") == DegenerateAnswer.repetition)
+        #expect(
+            DegenerateAnswer.reason(String(repeating: "error error ", count: 50) + "err") == DegenerateAnswer.repetition
+        )
     }
 
     @Test func realAnswersAreNot() {

@@ -110,12 +110,14 @@ final class EvalCLITests {
         // The first task alone, its paths made absolute.
         let first = text.components(separatedBy: "\n  - id: ")[0...1].joined(separator: "\n  - id: ")
             .replacingOccurrences(of: "../workflows/", with: SampleSite.root.path + "/manifests/workflows/")
-            .replacingOccurrences(of: "oracle: oracle/", with: "oracle: \(suite.deletingLastPathComponent().path)/oracle/")
+            .replacingOccurrences(
+                of: "oracle: oracle/", with: "oracle: \(suite.deletingLastPathComponent().path)/oracle/")
         let one = try file("one.yaml", first)
         let result = try CLI.run(["eval", one, "--json", "--quiet"], environment: environment)
         #expect([0, 1].contains(result.status), "\(result.stdout)\(result.stderr)")
         let report = try JSONParser().parse(Array(result.stdout.utf8))
-        let attempt = try #require(report["configurations"]?.arrayValue?[0]["tasks"]?.arrayValue?[0]["attempts"]?.arrayValue?[0]["record"])
+        let attempt = try #require(
+            report["configurations"]?.arrayValue?[0]["tasks"]?.arrayValue?[0]["attempts"]?.arrayValue?[0]["record"])
         let id = try #require(attempt["run_id"]?.stringValue)
         #expect((attempt["input_tokens"]?.integerValue ?? 0) > 0, "\(attempt)")
         #expect(try CLI.run(["trace", "verify", id], environment: environment).status == 0)

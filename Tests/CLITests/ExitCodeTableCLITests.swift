@@ -261,7 +261,10 @@ final class ExitCodeTableCLITests {
             "run 6": {
                 try self.run([
                     "run", self.workflow, "--model",
-                    "script:" + (try self.file("looping.yaml", "responses:\n  - content: '\(String(repeating: "It failed. ", count: 20))'\n")),
+                    "script:"
+                        + (try self.file(
+                            "looping.yaml",
+                            "responses:\n  - content: '\(String(repeating: "It failed. ", count: 20))'\n")),
                 ])
             },
             // A slow model, and the signal once the request is out (HonestRunCLITests does the

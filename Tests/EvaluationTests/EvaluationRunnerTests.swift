@@ -29,7 +29,8 @@ final class EvaluationRunnerTests {
         for task in suite.tasks {
             let oracle = try #require(task.oracle, "\(task.id) has no oracle")
             _ = try ScriptedModel(contentsOf: oracle)
-            #expect(!task.checks.answerContains.isEmpty || !task.checks.notesContain.isEmpty, "\(task.id) checks no fact")
+            #expect(
+                !task.checks.answerContains.isEmpty || !task.checks.notesContain.isEmpty, "\(task.id) checks no fact")
         }
     }
 
@@ -107,7 +108,8 @@ final class EvaluationRunnerTests {
                 tasks[index].attempts[0].verdicts.filter { !$0.passed }.map { ($0.check, $0.detail) },
                 uniquingKeysWith: { a, b in a + "; " + b })
         }
-        #expect(failed(0) == ["answer_contains": #"the answer lacks "payments""#, "called": "workspace.note never ran"])
+        #expect(
+            failed(0) == ["answer_contains": #"the answer lacks "payments""#, "called": "workspace.note never ran"])
         #expect(Set(failed(1).keys) == ["not_called", "no_refusals"], "\(failed(1))")
         #expect(failed(1)["no_refusals"] == "1 call(s) refused")
         #expect(tasks[2].attempts[0].record.status == "degenerate_answer")
@@ -118,7 +120,8 @@ final class EvaluationRunnerTests {
         #expect(!report.allPassed)
         // The flag is the trace's: run.finished records it.
         let (store, key) = try site.constructor.trace()
-        let recorded = try RecordedRun(runID: tasks[3].attempts[0].record.runID, store: store, trustedKeys: [key.publicKey])
+        let recorded = try RecordedRun(
+            runID: tasks[3].attempts[0].record.runID, store: store, trustedKeys: [key.publicKey])
         let finished = try #require(recorded.events.last)
         #expect(finished.payload["degenerate"] == "repetition")
         #expect(finished.payload["status"] == "degenerate_answer")
@@ -174,7 +177,8 @@ final class EvaluationRunnerTests {
             try EvaluationSuite.load(bad)
         } throws: { error in
             guard let error = error as? EvaluationError, error.code == .invalidInput else { return false }
-            return ["/airlock_eval (line 1)", "/name (line 2)", "/colour (line 3)", "/tasks/0/checks/status (line 7)",
+            return [
+                "/airlock_eval (line 1)", "/name (line 2)", "/colour (line 3)", "/tasks/0/checks/status (line 7)",
                 "/tasks/0/checks/answer_contains/0", "/tasks/0/checks/no_refusals", "/tasks/1/id (line 8)",
                 "/tasks/1/checks (line 8): is required",
             ].allSatisfy { error.message.contains($0) }
@@ -186,7 +190,9 @@ final class EvaluationRunnerTests {
         } throws: { error in
             (error as? EvaluationError)?.code == .notFound && "\(error)".contains("/tasks/0/workflow: no file at")
         }
-        #expect(throws: EvaluationError.self) { try EvaluationSuite.load(site.scratch.appendingPathComponent("none.yaml")) }
+        #expect(throws: EvaluationError.self) {
+            try EvaluationSuite.load(site.scratch.appendingPathComponent("none.yaml"))
+        }
     }
 
     @Test func anOracleConfigurationNeedsAnOracleForEveryTask() async throws {

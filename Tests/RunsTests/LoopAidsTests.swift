@@ -54,7 +54,8 @@ struct LoopAidsTests {
     @Test func aPlanRunsBeforeTheModelIsAskedAsTheAuthorsAndReplaysIdentically() async throws {
         let workflow = try workflow {
             $0.replacingOccurrences(
-                of: "policy: /", with: "plan:\n  - {tool: logs.search, arguments: {pattern: \"{{level}}\", glob: app.log}}\npolicy: /")
+                of: "policy: /",
+                with: "plan:\n  - {tool: logs.search, arguments: {pattern: \"{{level}}\", glob: app.log}}\npolicy: /")
         }
         let (outcome, recorded) = try await run(workflow, script: "responses:\n  - content: Two ledger timeouts.\n")
         #expect(outcome.status == .succeeded)
@@ -85,7 +86,8 @@ struct LoopAidsTests {
 
     @Test func aPlanWithAToolOutsideTheWorkflowIsAProblemAtItsLine() throws {
         let workflow = try workflow {
-            $0.replacingOccurrences(of: "policy: /", with: "plan:\n  - {tool: sql.select, arguments: {q: \"{{nope}}\"}}\npolicy: /")
+            $0.replacingOccurrences(
+                of: "policy: /", with: "plan:\n  - {tool: sql.select, arguments: {q: \"{{nope}}\"}}\npolicy: /")
         }
         #expect {
             _ = try Workflow.load(workflow)
@@ -101,7 +103,9 @@ struct LoopAidsTests {
         }
         let (outcome, recorded) = try await run(
             workflow,
-            script: "responses:\n  - tool_calls: [{name: logs.search, arguments: {pattern: 'INFO|WARN|ERROR'}}]\n  - content: Done.\n")
+            script:
+                "responses:\n  - tool_calls: [{name: logs.search, arguments: {pattern: 'INFO|WARN|ERROR'}}]\n  - content: Done.\n"
+        )
         #expect(outcome.status == .succeeded)
         let events = try recorded.typedEvents()
         let result = try #require(events.compactMap { if case .toolResult(let r) = $0 { r } else { nil } }.first)
