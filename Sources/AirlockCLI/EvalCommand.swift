@@ -51,13 +51,13 @@ struct EvalCommand: AsyncParsableCommand {
     func run() async throws {
         let (home, _) = try ToolsCLI.registry()
         let report: EvaluationReport
-        do throws(EvaluationError) {
+        do throws(RunsError) {
             let configurations =
                 compare.isEmpty
                 ? [try EvaluationConfiguration.parse(model, defaultMode: toolCalling)]
-                : try compare.map { text throws(EvaluationError) in try EvaluationConfiguration.parse(text) }
+                : try compare.map { text throws(RunsError) in try EvaluationConfiguration.parse(text) }
             if !compare.isEmpty, model != "embedded" || toolCalling != "auto" {
-                throw EvaluationError(.usage, "--compare names every configuration; drop --model and --tool-calling")
+                throw RunsError(.usage, "--compare names every configuration; drop --model and --tool-calling")
             }
             let suite = try EvaluationSuite.load(ToolsCLI.url(self.suite))
             let runner = EvaluationRunner(constructor: RunConstructor(home: home), principal: RunCommand.userName())
@@ -76,21 +76,9 @@ struct EvalCommand: AsyncParsableCommand {
                 }
             }
         } catch {
-            throw Self.fail(error)
+            throw RunsCLI.fail(error)
         }
         print(json ? report.json.prettyString : report.text)
         if !report.allPassed { throw ExitCode.checkFailed }
-    }
-
-    /// Prints `error` and returns its exit code.
-    static func fail(_ error: EvaluationError) -> ExitCode {
-        ToolsCLI.printError("error: \(error)")
-        return switch error.code {
-        case .usage: .usage
-        case .invalidInput: .dataError
-        case .notFound: .noInput
-        case .modelUnavailable: .modelUnavailable
-        case .state: .ioError
-        }
     }
 }

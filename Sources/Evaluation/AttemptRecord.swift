@@ -1,6 +1,7 @@
 import Foundation
 import Replay
 import RunEvents
+import Runs
 
 /// What one attempt did, read back from its verified trace: the checks judge this, never the
 /// run's in-memory outcome, so that what the report says is what a reviewer finds in the record.
@@ -48,13 +49,13 @@ public struct AttemptRecord: Sendable, Hashable, Codable {
     }
 
     /// Reads an attempt from its recorded run.
-    /// - Throws: ``EvaluationError`` `state` when the record does not decode or has no end.
-    public init(_ run: RecordedRun) throws(EvaluationError) {
+    /// - Throws: ``RunsError`` `state` when the record does not decode or has no end.
+    public init(_ run: RecordedRun) throws(RunsError) {
         let events: [RunEvent]
         do {
             events = try run.typedEvents()
         } catch {
-            throw EvaluationError(.state, "run \(run.runID): its record does not read", cause: error.description)
+            throw RunsError(.state, "run \(run.runID): its record does not read", cause: error.description)
         }
         runID = run.runID
         var finished: RunFinished?
@@ -85,7 +86,7 @@ public struct AttemptRecord: Sendable, Hashable, Codable {
             }
         }
         guard let finished else {
-            throw EvaluationError(.state, "run \(run.runID) has no run.finished: it did not end (`airlock trace show`)")
+            throw RunsError(.state, "run \(run.runID) has no run.finished: it did not end (`airlock trace show`)")
         }
         status = finished.status
         message = finished.message

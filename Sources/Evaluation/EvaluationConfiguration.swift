@@ -1,3 +1,5 @@
+import Runs
+
 /// One configuration a suite is run under: which model, and how tools are offered to it. Written
 /// `MODEL[@MODE]` on the command line (`embedded@native`, `oracle`, `unix:/run/llama.sock@constrained`).
 public struct EvaluationConfiguration: Sendable, Hashable, Codable {
@@ -26,8 +28,8 @@ public struct EvaluationConfiguration: Sendable, Hashable, Codable {
     }
 
     /// Parses `MODEL[@MODE]`.
-    /// - Throws: ``EvaluationError`` `usage` for an empty model or an unknown mode.
-    public static func parse(_ text: String, defaultMode: String = "auto") throws(EvaluationError)
+    /// - Throws: ``RunsError`` `usage` for an empty model or an unknown mode.
+    public static func parse(_ text: String, defaultMode: String = "auto") throws(RunsError)
         -> EvaluationConfiguration
     {
         var model = text
@@ -37,10 +39,10 @@ public struct EvaluationConfiguration: Sendable, Hashable, Codable {
             mode = String(text[text.index(after: at)...])
         }
         guard modes.contains(mode) else {
-            throw EvaluationError(.usage, "--tool-calling \(mode): expected one of \(modes.joined(separator: ", "))")
+            throw RunsError(.usage, "--tool-calling \(mode): expected one of \(modes.joined(separator: ", "))")
         }
         switch model {
-        case "": throw EvaluationError(.usage, "\(text): names no model (embedded, oracle or an endpoint)")
+        case "": throw RunsError(.usage, "\(text): names no model (embedded, oracle or an endpoint)")
         case "embedded": return EvaluationConfiguration(model: .embedded, toolCalling: mode)
         case "oracle": return EvaluationConfiguration(model: .oracle, toolCalling: mode)
         default: return EvaluationConfiguration(model: .endpoint(model), toolCalling: mode)

@@ -26,17 +26,17 @@ extension EvaluationReport {
                     configurations.map { configuration in
                         let result = configuration.tasks[index]
                         return "\(result.rate.successes)/\(result.rate.trials) "
-                            + String(format: "%.1f steps", result.meanSteps)
+                            + String(format: "%.1f steps", result.means.steps)
                     }))
         }
         lines.append(row("success", configurations.map { "\($0.overall.successes)/\($0.overall.trials)" }))
         lines.append(row("rate (95 % CI)", configurations.map(\.overall.text)))
-        lines.append(row("mean steps", configurations.map { String(format: "%.1f", $0.meanSteps) }))
+        lines.append(row("mean steps", configurations.map { String(format: "%.1f", $0.means.steps) }))
         lines.append(
             row(
                 "mean tokens in/out",
-                configurations.map { String(format: "%.0f / %.0f", $0.meanInputTokens, $0.meanOutputTokens) }))
-        lines.append(row("mean time", configurations.map { String(format: "%.1f s", $0.meanSeconds) }))
+                configurations.map { String(format: "%.0f / %.0f", $0.means.inputTokens, $0.means.outputTokens) }))
+        lines.append(row("mean time", configurations.map { String(format: "%.1f s", $0.means.seconds) }))
         for configuration in configurations {
             lines.append("")
             lines.append(

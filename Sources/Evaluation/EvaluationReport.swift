@@ -27,14 +27,8 @@ public struct ConfigurationResult: Sendable, Hashable, Codable {
     public var tasks: [TaskResult]
     /// Every attempt of every task: successes, trials, rate and interval.
     public var overall: WilsonInterval
-    /// Mean model requests per attempt.
-    public var meanSteps: Double
-    /// Mean prompt tokens per attempt.
-    public var meanInputTokens: Double
-    /// Mean generated tokens per attempt.
-    public var meanOutputTokens: Double
-    /// Mean seconds per attempt, on the trace's clock.
-    public var meanSeconds: Double
+    /// Means over every attempt.
+    public var means: AttemptMeans
 
     /// Sums up `tasks`.
     init(configuration: EvaluationConfiguration, tasks: [TaskResult]) {
@@ -42,15 +36,7 @@ public struct ConfigurationResult: Sendable, Hashable, Codable {
         self.tasks = tasks
         let attempts = tasks.flatMap(\.attempts)
         overall = WilsonInterval(successes: attempts.filter(\.passed).count, trials: attempts.count)
-        (meanSteps, meanInputTokens, meanOutputTokens, meanSeconds) = AttemptResult.means(attempts)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case configuration, tasks, overall
-        case meanSteps = "mean_steps"
-        case meanInputTokens = "mean_input_tokens"
-        case meanOutputTokens = "mean_output_tokens"
-        case meanSeconds = "mean_seconds"
+        means = AttemptMeans(attempts)
     }
 }
 
@@ -62,28 +48,41 @@ public struct TaskResult: Sendable, Hashable, Codable {
     public var attempts: [AttemptResult]
     /// Successes of trials, with the 95 % interval.
     public var rate: WilsonInterval
-    /// Mean model requests per attempt.
-    public var meanSteps: Double
-    /// Mean prompt tokens per attempt.
-    public var meanInputTokens: Double
-    /// Mean generated tokens per attempt.
-    public var meanOutputTokens: Double
-    /// Mean seconds per attempt.
-    public var meanSeconds: Double
+    /// Means over the task's attempts.
+    public var means: AttemptMeans
 
     init(task: String, attempts: [AttemptResult]) {
         self.task = task
         self.attempts = attempts
         rate = WilsonInterval(successes: attempts.filter(\.passed).count, trials: attempts.count)
-        (meanSteps, meanInputTokens, meanOutputTokens, meanSeconds) = AttemptResult.means(attempts)
+        means = AttemptMeans(attempts)
+    }
+}
+
+/// Means per attempt: model requests, prompt and generated tokens, seconds on the trace's clock
+/// (zeros for no attempts).
+public struct AttemptMeans: Sendable, Hashable, Codable {
+    /// Model requests.
+    public var steps: Double
+    /// Prompt tokens the server reported.
+    public var inputTokens: Double
+    /// Generated tokens the server reported.
+    public var outputTokens: Double
+    /// Seconds from `run.started` to `run.finished`.
+    public var seconds: Double
+
+    init(_ attempts: [AttemptResult]) {
+        let n = Double(max(attempts.count, 1))
+        steps = Double(attempts.map(\.record.steps).reduce(0, +)) / n
+        inputTokens = Double(attempts.map(\.record.inputTokens).reduce(0, +)) / n
+        outputTokens = Double(attempts.map(\.record.outputTokens).reduce(0, +)) / n
+        seconds = attempts.map(\.record.seconds).reduce(0, +) / n
     }
 
     enum CodingKeys: String, CodingKey {
-        case task, attempts, rate
-        case meanSteps = "mean_steps"
-        case meanInputTokens = "mean_input_tokens"
-        case meanOutputTokens = "mean_output_tokens"
-        case meanSeconds = "mean_seconds"
+        case steps, seconds
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
     }
 }
 
@@ -116,18 +115,6 @@ public struct AttemptResult: Sendable, Hashable, Codable {
         try container.encode(record, forKey: .record)
         try container.encode(verdicts, forKey: .verdicts)
         try container.encode(passed, forKey: .passed)
-    }
-
-    /// Means of steps, prompt tokens, generated tokens and seconds (zeros for no attempts).
-    static func means(_ attempts: [AttemptResult]) -> (Double, Double, Double, Double) {
-        guard !attempts.isEmpty else { return (0, 0, 0, 0) }
-        let n = Double(attempts.count)
-        return (
-            Double(attempts.map(\.record.steps).reduce(0, +)) / n,
-            Double(attempts.map(\.record.inputTokens).reduce(0, +)) / n,
-            Double(attempts.map(\.record.outputTokens).reduce(0, +)) / n,
-            attempts.map(\.record.seconds).reduce(0, +) / n
-        )
     }
 
     /// The first failed check, for a one-line reason.

@@ -33,20 +33,20 @@ public struct EvaluationRunner: Sendable {
     }
 
     /// Runs every task of `suite` `repeats` times under each configuration, in order.
-    /// - Throws: ``EvaluationError`` when a run cannot be assembled (a workflow that does not
+    /// - Throws: ``RunsError`` when a run cannot be assembled (a workflow that does not
     ///   load, a task's oracle missing, a bad endpoint) or the trace cannot be used; a run that
     ///   started is a result whatever its end.
     public func run(
         _ suite: EvaluationSuite, configurations: [EvaluationConfiguration], repeats: Int,
         progress: @escaping @Sendable (Progress) -> Void = { _ in }
-    ) async throws(EvaluationError) -> EvaluationReport {
+    ) async throws(RunsError) -> EvaluationReport {
         guard (1...Self.maxRepeats).contains(repeats) else {
-            throw EvaluationError(.usage, "--repeat \(repeats): expected 1 to \(Self.maxRepeats)")
+            throw RunsError(.usage, "--repeat \(repeats): expected 1 to \(Self.maxRepeats)")
         }
-        guard !configurations.isEmpty else { throw EvaluationError(.usage, "no configuration to evaluate") }
+        guard !configurations.isEmpty else { throw RunsError(.usage, "no configuration to evaluate") }
         if configurations.contains(where: { $0.model == .oracle }) {
             if let task = suite.tasks.first(where: { $0.oracle == nil }) {
-                throw EvaluationError(
+                throw RunsError(
                     .usage, "--model oracle: task \(task.id) of \(suite.path.path) has no oracle: script")
             }
         }
@@ -55,7 +55,7 @@ public struct EvaluationRunner: Sendable {
         do throws(RunsError) {
             (store, key) = try constructor.trace()
         } catch {
-            throw EvaluationError(.state, error.message, cause: error.cause)
+            throw RunsError(.state, error.message, cause: error.cause)
         }
         var results: [ConfigurationResult] = []
         for configuration in configurations {
@@ -71,7 +71,7 @@ public struct EvaluationRunner: Sendable {
                     // A model that cannot be reached fails every later attempt the same way: the
                     // evaluation stops with the run that shows it.
                     if result.record.status == AgentRunOutcome.Status.modelUnreachable.rawValue {
-                        throw EvaluationError(
+                        throw RunsError(
                             .modelUnavailable,
                             "\(configuration.label): task \(task.id) run \(result.record.runID): \(result.record.message)"
                         )
@@ -89,7 +89,7 @@ public struct EvaluationRunner: Sendable {
     func attempt(
         _ task: EvaluationTask, _ configuration: EvaluationConfiguration, store: TraceStore, key: TraceSigningKey,
         progress: @escaping @Sendable (Progress) -> Void
-    ) async throws(EvaluationError) -> AttemptResult {
+    ) async throws(RunsError) -> AttemptResult {
         let model: RunRequest.ModelChoice
         var toolCalling = configuration.toolCalling
         switch configuration.model {
@@ -108,26 +108,26 @@ public struct EvaluationRunner: Sendable {
         do throws(RunsError) {
             prepared = try constructor.live(request) { progress(.preparing($0)) }
         } catch {
-            throw EvaluationError(task: task.id, error)
+            throw RunsError(error.code, "task \(task.id): \(error.message)", cause: error.cause)
         }
         let outcome: AgentRunOutcome
         do throws(AgentError) {
             outcome = try await prepared.run(store: store, key: key)
         } catch {
-            let code: EvaluationError.Code =
+            let code: RunsError.Code =
                 switch error.code {
                 case .invalidWorkflow, .invalidPolicy: .invalidInput
                 case .invalidParameter: .usage
                 case .io: .notFound
                 case .registry, .trace: .state
                 }
-            throw EvaluationError(code, "task \(task.id): [\(error.code.rawValue)] \(error)")
+            throw RunsError(code, "task \(task.id): [\(error.code.rawValue)] \(error)")
         }
         let recorded: RecordedRun
         do throws(ReplayError) {
             recorded = try RecordedRun(runID: outcome.runID, store: store, trustedKeys: [key.publicKey])
         } catch {
-            throw EvaluationError(
+            throw RunsError(
                 .state, "task \(task.id): run \(outcome.runID) cannot be read back", cause: "\(error)")
         }
         let record = try AttemptRecord(recorded)

@@ -1,57 +1,58 @@
 import Agent
 import AirlockCore
 import Foundation
+import Runs
 
 extension EvaluationSuite {
     /// The largest suite file read.
     public static let maxFileBytes = 1 << 20
 
     /// Reads and checks a suite file, every problem reported at once with its field and line.
-    /// - Throws: ``EvaluationError`` `not-found` (the suite, or a workflow or oracle it names),
+    /// - Throws: ``RunsError`` `not-found` (the suite, or a workflow or oracle it names),
     ///   `invalid-input` (every problem, one per line).
-    public static func load(_ url: URL) throws(EvaluationError) -> EvaluationSuite {
+    public static func load(_ url: URL) throws(RunsError) -> EvaluationSuite {
         let text: String
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw EvaluationError(.notFound, "no evaluation suite at \(url.path)")
+            throw RunsError(.notFound, "no evaluation suite at \(url.path)")
         }
         do {
             let data = try Data(contentsOf: url)
             guard data.count <= maxFileBytes else {
-                throw EvaluationError(.invalidInput, "\(url.path): larger than \(maxFileBytes) bytes")
+                throw RunsError(.invalidInput, "\(url.path): larger than \(maxFileBytes) bytes")
             }
             guard let decoded = String(data: data, encoding: .utf8) else {
-                throw EvaluationError(.invalidInput, "\(url.path): not UTF-8 text")
+                throw RunsError(.invalidInput, "\(url.path): not UTF-8 text")
             }
             text = decoded
-        } catch let error as EvaluationError {
+        } catch let error as RunsError {
             throw error
         } catch {
-            throw EvaluationError(
+            throw RunsError(
                 .notFound, "the evaluation suite \(url.path) cannot be read (a directory, or not readable)")
         }
         return try parse(text, at: url)
     }
 
     /// Parses a suite's text read from `url` (relative paths are taken from its directory).
-    /// - Throws: ``EvaluationError`` as ``load(_:)``.
-    public static func parse(_ text: String, at url: URL) throws(EvaluationError) -> EvaluationSuite {
+    /// - Throws: ``RunsError`` as ``load(_:)``.
+    public static func parse(_ text: String, at url: URL) throws(RunsError) -> EvaluationSuite {
         let document: YAMLDocument
         do {
             document = try YAMLDocument(text: text)
         } catch {
-            throw EvaluationError(.invalidInput, "\(url.path): not valid YAML", cause: "\(error)")
+            throw RunsError(.invalidInput, "\(url.path): not valid YAML", cause: "\(error)")
         }
         var reader = SuiteReader(document: document, url: url)
         let suite = reader.suite()
         if !reader.problems.isEmpty {
-            throw EvaluationError(
+            throw RunsError(
                 .invalidInput,
                 "\(url.path): \(reader.problems.count) problem(s):\n"
                     + reader.problems.map { "  " + $0 }.joined(
                         separator: "\n"))
         }
         if let missing = reader.missing.first {
-            throw EvaluationError(.notFound, "\(url.path): \(missing)")
+            throw RunsError(.notFound, "\(url.path): \(missing)")
         }
         return suite
     }

@@ -176,7 +176,7 @@ final class EvaluationRunnerTests {
         #expect {
             try EvaluationSuite.load(bad)
         } throws: { error in
-            guard let error = error as? EvaluationError, error.code == .invalidInput else { return false }
+            guard let error = error as? RunsError, error.code == .invalidInput else { return false }
             return [
                 "/airlock_eval (line 1)", "/name (line 2)", "/colour (line 3)", "/tasks/0/checks/status (line 7)",
                 "/tasks/0/checks/answer_contains/0", "/tasks/0/checks/no_refusals", "/tasks/1/id (line 8)",
@@ -188,9 +188,9 @@ final class EvaluationRunnerTests {
         #expect {
             try EvaluationSuite.load(missing)
         } throws: { error in
-            (error as? EvaluationError)?.code == .notFound && "\(error)".contains("/tasks/0/workflow: no file at")
+            (error as? RunsError)?.code == .notFound && "\(error)".contains("/tasks/0/workflow: no file at")
         }
-        #expect(throws: EvaluationError.self) {
+        #expect(throws: RunsError.self) {
             try EvaluationSuite.load(site.scratch.appendingPathComponent("none.yaml"))
         }
     }
@@ -204,7 +204,7 @@ final class EvaluationRunnerTests {
             _ = try await self.runner().run(
                 try EvaluationSuite.load(suite), configurations: [EvaluationConfiguration(model: .oracle)], repeats: 1)
         } throws: { error in
-            (error as? EvaluationError)?.code == .usage && "\(error)".contains("task a")
+            (error as? RunsError)?.code == .usage && "\(error)".contains("task a")
         }
     }
 }

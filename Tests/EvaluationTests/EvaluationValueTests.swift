@@ -1,5 +1,6 @@
 import Evaluation
 import Foundation
+import Runs
 import Testing
 
 /// The arithmetic and matching the report rests on.
@@ -47,7 +48,7 @@ struct EvaluationValueTests {
         let endpoint = try EvaluationConfiguration.parse("unix:/run/llama@x.sock@constrained")
         #expect(endpoint.model == .endpoint("unix:/run/llama@x.sock"))
         #expect(endpoint.toolCalling == "constrained")
-        #expect(throws: EvaluationError.self) { try EvaluationConfiguration.parse("embedded", defaultMode: "magic") }
-        #expect(throws: EvaluationError.self) { try EvaluationConfiguration.parse("@native") }
+        #expect(throws: RunsError.self) { try EvaluationConfiguration.parse("embedded", defaultMode: "magic") }
+        #expect(throws: RunsError.self) { try EvaluationConfiguration.parse("@native") }
     }
 }
