@@ -9,8 +9,9 @@ public enum DegenerateAnswer {
 
     /// The longest phrase, in words, whose repetition is looked for.
     public static let maxPeriodWords = 48
-    /// How many times the phrase must occur in a row.
-    public static let minRepeats = 3
+    /// How many times the phrase must occur in a row: more than an answer repeats a line for
+    /// emphasis or lists three alike, fewer than a loop to the token limit.
+    public static let minRepeats = 4
     /// The share of the answer's words the repeated run must cover.
     public static let minCoverage = 0.5
 

@@ -36,5 +36,8 @@ struct DegenerateAnswerTests {
         #expect(DegenerateAnswer.reason(prose) == nil)
         // A short repeat inside a longer answer does not cover most of it.
         #expect(DegenerateAnswer.reason(prose + " Check it. Check it. Check it.") == nil)
+        // Three alike lines are a list, not a loop.
+        let three = "All good.\n" + String(repeating: "#99 +0.001ms tool.executed ran rm -rf / exit 0\n", count: 3)
+        #expect(DegenerateAnswer.reason(three) == nil)
     }
 }
