@@ -98,22 +98,29 @@ final class EvalCLITests {
         #expect(both.status == 64)
     }
 
-    /// One task, one attempt, on the real embedded model: whatever it achieves, the attempt is a
-    /// recorded run the report names, with its tokens counted.
+    /// One task, one attempt, on the real embedded model (the shipped log-triage workflow with
+    /// short replies and three steps, so the test stays short): whatever it achieves, the attempt
+    /// is a recorded run the report names, with the tokens the server counted.
     @Test(.enabled(if: InstalledModel.enabled, InstalledModel.skipReason))
     func theEmbeddedModelIsEvaluatedOnARecordedRun() throws {
         try #require(InstalledModel.available, "no installed model in \(InstalledModel.store)")
         let environment = env.merging(["AIRLOCK_MODEL_HOME": InstalledModel.store]) { _, new in new }
         defer { _ = try? CLI.run(["model", "stop"], environment: environment) }
-        let suite = SampleSite.root.appendingPathComponent("manifests/evaluations/sample-site.yaml")
-        let text = try String(contentsOf: suite, encoding: .utf8)
-        // The first task alone, its paths made absolute.
-        let first = text.components(separatedBy: "\n  - id: ")[0...1].joined(separator: "\n  - id: ")
-            .replacingOccurrences(of: "../workflows/", with: SampleSite.root.path + "/manifests/workflows/")
-            .replacingOccurrences(
-                of: "oracle: oracle/", with: "oracle: \(suite.deletingLastPathComponent().path)/oracle/")
-        let one = try file("one.yaml", first)
-        let result = try CLI.run(["eval", one, "--json", "--quiet"], environment: environment)
+        let policy = SampleSite.root.appendingPathComponent("manifests/policies/workflows.yaml").path
+        let shipped = try String(
+            contentsOf: SampleSite.root.appendingPathComponent("manifests/workflows/log-triage.yaml"), encoding: .utf8)
+        let small =
+            shipped
+            .replacingOccurrences(of: "policy: ../policies/workflows.yaml", with: "policy: \(policy)")
+            .replacingOccurrences(of: "max_tokens: 1024", with: "max_tokens: 96")
+            .replacingOccurrences(of: "max_steps: 8", with: "max_steps: 3")
+        #expect(small != shipped)
+        let workflow = try file("small-triage.yaml", small)
+        let suite = try file(
+            "embedded.yaml",
+            "airlock_eval: 1\nname: embedded\ntasks:\n  - {id: triage, workflow: \(workflow), checks: {answer_contains: [ledger]}}\n"
+        )
+        let result = try CLI.run(["eval", suite, "--json", "--quiet"], environment: environment)
         #expect([0, 1].contains(result.status), "\(result.stdout)\(result.stderr)")
         let report = try JSONParser().parse(Array(result.stdout.utf8))
         let attempt = try #require(
