@@ -171,6 +171,7 @@ extension AgentRun {
                 "note": .string(note), "repeat_of": .string(earlier.callID), "result": .string(earlier.content),
             ] as JSONValue).canonicalString)
         try record(ToolResult(callID: id, content: content, bytes: content.utf8.count, repeatOf: earlier.callID))
+        repeatedLastStep = true
         progress(.repeated(callID: id, of: earlier.callID))
         return content
     }

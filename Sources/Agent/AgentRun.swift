@@ -40,6 +40,8 @@ final class AgentRun {
     var ran: [String: (callID: String, content: String)] = [:]
     /// How many times each call that ran was repeated, by argument digest.
     var repeats: [String: Int] = [:]
+    /// Whether a call of the last step was answered from the record as a repeat.
+    var repeatedLastStep = false
 
     /// How a step ends the run early, if it does.
     struct Stop: Error {
@@ -245,7 +247,12 @@ final class AgentRun {
         let settings = loop.workflow.model
         // The last request a budget allows offers no tools: the model is asked for its answer
         // rather than for a call that could only be refused.
-        let answerOnly = steps >= budgets.maxSteps || proposals >= budgets.maxToolCalls
+        let spent = steps >= budgets.maxSteps || proposals >= budgets.maxToolCalls
+        // A model that repeated a call which already ran has nothing new to call: with
+        // `model.answer_after_repeat` it is asked for its answer next (the repeat's note and the
+        // earlier result are in the conversation), rather than left to repeat until the run ends.
+        let afterRepeat = repeatedLastStep && settings.answerAfterRepeat
+        let answerOnly = spent || afterRepeat
         var request = ChatRequest(
             messages: messages, tools: answerOnly ? [] : offered, temperature: settings.temperature,
             maxTokens: settings.maxTokens, seed: settings.seed, toolCalling: loop.configuration.toolCalling)
@@ -255,7 +262,11 @@ final class AgentRun {
                 model: loop.model.name, kind: loop.model.kind, step: steps,
                 messages: Array(messages[recordedMessages...]),
                 messageCount: messages.count,
-                answerOnly: answerOnly ? "the step or tool-call budget allows no further call" : nil))
+                answerOnly: spent
+                    ? "the step or tool-call budget allows no further call"
+                    : afterRepeat
+                        ? "the last step repeated a call that already ran (model.answer_after_repeat)" : nil))
+        repeatedLastStep = false
         recordedMessages = messages.count
         request.timeoutSeconds = remainingSeconds
         // Asked here and, live, again if the request is abandoned: both after `model.request`.

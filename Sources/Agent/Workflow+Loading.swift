@@ -188,12 +188,23 @@ extension Workflow {
         if tools.isEmpty { problem("/tools", "must list at least one registered tool") }
         let policyPath = string("/policy") ?? ""
 
-        checkKeys(root["model"], "/model", ["temperature", "max_tokens", "seed", "on_truncation", "tool_result_bytes"])
+        checkKeys(
+            root["model"], "/model",
+            [
+                "temperature", "max_tokens", "seed", "on_truncation", "tool_result_bytes", "answer_after_repeat",
+            ])
         var model = ModelSettings()
         if let value = number("/model/temperature", minimum: 0, maximum: 2) { model.temperature = value }
         if let value = integer("/model/max_tokens", minimum: 1, maximum: 1 << 20) { model.maxTokens = value }
         model.seed = integer("/model/seed", minimum: Int64(Int32.min), maximum: Int64(Int32.max))
         model.toolResultBytes = integer("/model/tool_result_bytes", minimum: 256, maximum: 1 << 20)
+        if let value = document.value.value(at: "/model/answer_after_repeat") {
+            if let flag = value.boolValue {
+                model.answerAfterRepeat = flag
+            } else {
+                problem("/model/answer_after_repeat", "must be true or false")
+            }
+        }
         if let value = document.value.value(at: "/model/on_truncation") {
             if let handling = value.stringValue.flatMap(TruncationHandling.init(rawValue:)) {
                 model.onTruncation = handling

@@ -45,6 +45,10 @@ public struct Workflow: Sendable, Hashable {
         /// The most bytes of one tool result the model is shown, or `nil` (default) for the
         /// manifest's `output.maxBytes` alone; a longer result is summarised (``ToolResultSummary``).
         public var toolResultBytes: Int?
+        /// Whether the request after a step that repeated a call which already ran offers no
+        /// tools, asking the model for its answer (default false: it may call again, up to
+        /// `budgets.max_repeats`).
+        public var answerAfterRepeat = false
 
         /// Creates settings.
         /// - Parameters:

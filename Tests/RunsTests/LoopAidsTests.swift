@@ -124,6 +124,21 @@ struct LoopAidsTests {
         #expect(report.identical, "\(report.lines())")
     }
 
+    @Test func afterARepeatTheModelIsAskedForItsAnswer() async throws {
+        let workflow = try workflow {
+            $0.replacingOccurrences(of: "  seed: 7\n", with: "  seed: 7\n  answer_after_repeat: true\n")
+        }
+        let call = "  - tool_calls: [{name: logs.search, arguments: {pattern: ERROR}}]\n"
+        let (outcome, recorded) = try await run(
+            workflow, script: "responses:\n" + call + call + "  - content: Two ledger timeouts.\n")
+        #expect(outcome.status == .succeeded)
+        let requests = try recorded.typedEvents().compactMap { if case .modelRequest(let r) = $0 { r } else { nil } }
+        #expect(requests.map { $0.answerOnly == nil } == [true, true, false])
+        #expect(requests[2].answerOnly?.contains("model.answer_after_repeat") == true)
+        let report = try await Replayer().replay(recorded)
+        #expect(report.identical, "\(report.lines())")
+    }
+
     @Test func textOverTheBudgetKeepsItsBeginningAndSaysSo() throws {
         let text = String(repeating: "line of output\n", count: 100)
         let summary = try #require(ToolResultSummary.summarised(text, budget: 300))
