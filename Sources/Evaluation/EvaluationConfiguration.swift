@@ -69,9 +69,13 @@ public struct EvaluationConfiguration: Sendable, Hashable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let parsed = try? Self.parse(try container.decode(String.self, forKey: .label))
-        self.init(
-            model: parsed?.model ?? .embedded, toolCalling: try container.decode(String.self, forKey: .toolCalling))
+        let model = try container.decode(String.self, forKey: .model)
+        let mode = try container.decode(String.self, forKey: .toolCalling)
+        do {
+            self = try Self.parse(model, defaultMode: mode)
+        } catch {
+            throw DecodingError.dataCorruptedError(forKey: .model, in: container, debugDescription: error.message)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
