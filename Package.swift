@@ -16,7 +16,7 @@ let package = Package(
             name: "AirlockModules",
             targets: [
                 "AirlockCore", "SQLiteSupport", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime",
-                "Secrets", "RunEvents", "Agent", "Approvals", "Runs", "Replay",
+                "Secrets", "RunEvents", "Agent", "Approvals", "Runs", "Replay", "Evaluation",
             ]),
     ],
     dependencies: [
@@ -92,6 +92,11 @@ let package = Package(
                 "AirlockCore", "Model", "Tools", "Policy", "Trace", "Sandbox", "Agent", "Secrets", "RunEvents", "Runs",
             ],
             exclude: ["README.md"]),
+        // `airlock eval`: suites of tasks run as real runs and judged from their verified traces.
+        .target(
+            name: "Evaluation",
+            dependencies: ["AirlockCore", "Agent", "Runs", "Replay", "RunEvents", "Trace"],
+            exclude: ["README.md"]),
         // `airlock doctor`: checks that show the air gap holds on this host.
         .target(
             name: "Doctor",
@@ -109,7 +114,7 @@ let package = Package(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
-                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals", "MCPGateway",
+                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals", "MCPGateway", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
@@ -139,6 +144,9 @@ let package = Package(
                 "Runs", "Replay", "Agent", "Model", "ModelRuntime", "Tools", "Trace", "RunEvents", "AirlockCore",
                 "Policy", "Sandbox", "Approvals",
             ]),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Runs", "Agent", "Model", "Trace", "Replay", "RunEvents", "AirlockCore"]),
         .testTarget(
             name: "DoctorTests", dependencies: ["Doctor", "Tools", "Trace", "Sandbox", "ModelRuntime", "AirlockCore"]),
         .testTarget(

@@ -58,6 +58,11 @@ public struct AgentLoop: Sendable {
         /// What ends the run as `cancelled`: the run's task being cancelled, with the reason the
         /// front door requested (default a fresh ``TaskCancellation``); a replay's recorded point.
         public var cancellation: any RunCancellation = TaskCancellation()
+        /// Whether requests ask the server to keep the conversation's prompt cached between the
+        /// run's steps (llama-server's `cache_prompt`, set for the embedded model, whose server
+        /// has one slot): each step then processes only what was added since the last (default
+        /// false: other servers may not know the field).
+        public var promptCache = false
 
         /// Creates a configuration.
         /// - Parameters:
@@ -174,6 +179,7 @@ public struct AgentLoop: Sendable {
         progress: @escaping @Sendable (AgentProgress) -> Void = { _ in }
     ) async throws(AgentError) -> AgentRunOutcome {
         let (task, typed) = try workflow.renderTask(parameters)
+        let plan = workflow.renderPlan(typed)
         let tools = try resolveTools()
         let offer = offer(tools)
         let started = started(tools: tools, offer: offer, parameters: typed)
@@ -193,7 +199,7 @@ public struct AgentLoop: Sendable {
         progress(.started(runID: recorder.runID))
         let run = AgentRun(loop: self, recorder: recorder, tools: tools, offered: offer.tools, progress: progress)
         do {
-            return try await run.drive(task: task)
+            return try await run.drive(task: task, plan: plan)
         } catch {
             throw AgentError(
                 .trace, "run \(recorder.runID): the trace could not be written; the run stopped", cause: "\(error)")

@@ -14,7 +14,8 @@ extension AgentRun {
 
     /// Takes one proposed call through validate → policy → approval → sandbox and returns what
     /// the model is told. Throws ``TraceError`` (the trace failed) or ``Stop`` (the run ends).
-    func handle(_ call: ModelToolCall, id: String) async throws -> String {
+    /// - Parameter origin: who proposed it when not the model (`plan`), as `tool.proposed` records.
+    func handle(_ call: ModelToolCall, id: String, origin: String? = nil) async throws -> String {
         proposals += 1
         let parsed: JSONValue?
         var problem: String?
@@ -33,7 +34,7 @@ extension AgentRun {
             ToolProposed(
                 callID: id, tool: call.name, arguments: parsed ?? .string(call.arguments),
                 argumentsText: parsed == nil ? call.arguments : nil, step: steps, executableSHA256: measured,
-                manifest: tools[call.name] == nil ? tool?.manifest.document : nil))
+                manifest: tools[call.name] == nil ? tool?.manifest.document : nil, origin: origin))
         progress(.proposed(callID: id, tool: call.name, arguments: redacted(call.arguments)))
 
         if proposals > budgets.maxToolCalls {
@@ -171,6 +172,7 @@ extension AgentRun {
                 "note": .string(note), "repeat_of": .string(earlier.callID), "result": .string(earlier.content),
             ] as JSONValue).canonicalString)
         try record(ToolResult(callID: id, content: content, bytes: content.utf8.count, repeatOf: earlier.callID))
+        repeatedLastStep = true
         progress(.repeated(callID: id, of: earlier.callID))
         return content
     }
@@ -330,6 +332,15 @@ extension AgentRun {
         let cap = tool.manifest.output.maxBytes
         let truncated = content.utf8.count > cap
         if truncated { content = Self.prefix(content, bytes: cap) }
+        // Within the workflow's budget for one result, the model is shown a summary; the whole
+        // output is the execution record's.
+        var summarisedFrom: Int?
+        if let budget = loop.workflow.model.toolResultBytes,
+            let summary = ToolResultSummary.summarised(content, budget: budget)
+        {
+            summarisedFrom = content.utf8.count
+            content = summary
+        }
         outputBytes += Int64(content.utf8.count)
         labels.formUnion(tool.manifest.outputLabels)
         // Counted from the markers, so that a replay of the recorded (already redacted) output
@@ -341,7 +352,8 @@ extension AgentRun {
                 bytes: content.utf8.count, labels: tool.manifest.outputLabels,
                 redactions: redactions.isEmpty
                     ? nil
-                    : redactions.keys.sorted().map { ToolResult.Redaction(secret: $0, count: redactions[$0] ?? 0) }))
+                    : redactions.keys.sorted().map { ToolResult.Redaction(secret: $0, count: redactions[$0] ?? 0) },
+                summarisedFrom: summarisedFrom))
         if ran[digest] == nil { ran[digest] = (id, content) }
         return content
     }

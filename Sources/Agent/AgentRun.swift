@@ -40,6 +40,8 @@ final class AgentRun {
     var ran: [String: (callID: String, content: String)] = [:]
     /// How many times each call that ran was repeated, by argument digest.
     var repeats: [String: Int] = [:]
+    /// Whether a call of the last step was answered from the record as a repeat.
+    var repeatedLastStep = false
 
     /// How a step ends the run early, if it does.
     struct Stop: Error {
@@ -112,11 +114,13 @@ final class AgentRun {
     var budgets: Workflow.Budgets { loop.workflow.budgets }
 
     /// The conversation loop; returns the recorded outcome.
-    func drive(task: String) async throws -> AgentRunOutcome {
+    /// - Parameter plan: the workflow's `plan:` calls, rendered: run first, as the author's.
+    func drive(task: String, plan: [Workflow.PlanStep] = []) async throws -> AgentRunOutcome {
         messages = [
             ChatMessage(role: .system, content: redacted(loop.workflow.systemPrompt)),
             ChatMessage(role: .user, content: redacted(task)),
         ]
+        if !plan.isEmpty, let stop = try await runPlan(plan) { return try finish(stop) }
         while true {
             do throws(Stop) {
                 try checkCancellation(steps == 0 ? "before the first model request" : "after step \(steps)")
@@ -173,7 +177,18 @@ final class AgentRun {
                 return try finish(.modelError, message)
             }
             guard !assistant.toolCalls.isEmpty else {
-                return try finish(.succeeded, "the model gave its final answer", answer: assistant.content ?? "")
+                let answer = assistant.content ?? ""
+                // An empty answer, or one phrase repeated over most of it, is not an answer: the
+                // run says so rather than `succeeded` (docs/workflows.md#how-a-run-ends).
+                if let degenerate = DegenerateAnswer.reason(answer) {
+                    return try finish(
+                        .degenerateAnswer,
+                        degenerate == DegenerateAnswer.empty
+                            ? "the model's final answer at step \(steps) is empty"
+                            : "the model's final answer at step \(steps) repeats one phrase over most of its text",
+                        answer: answer, degenerate: degenerate)
+                }
+                return try finish(.succeeded, "the model gave its final answer", answer: answer)
             }
             for call in assistant.toolCalls {
                 do {
@@ -190,6 +205,34 @@ final class AgentRun {
         }
     }
 
+    /// Runs the workflow's `plan:` before the model is asked: each call proposed with origin
+    /// `plan` at step 0 and taken through the policy, approval and sandbox like any other, the
+    /// conversation then holding them as an assistant turn and their results, so the model's
+    /// first request starts from what they found.
+    /// - Returns: the stop that ended the run during the plan, or `nil`.
+    private func runPlan(_ plan: [Workflow.PlanStep]) async throws -> Stop? {
+        let calls = plan.enumerated().map { index, step in
+            ModelToolCall(id: "plan-\(index + 1)", name: step.tool, arguments: step.arguments.canonicalString)
+        }
+        messages.append(ChatMessage(role: .assistant, content: nil, toolCalls: calls))
+        for call in calls {
+            do {
+                let content = try await handle(call, id: call.id ?? call.name, origin: Self.planOrigin)
+                messages.append(ChatMessage(role: .tool, content: content, toolCallID: call.id))
+            } catch let error as TraceError {
+                throw error
+            } catch let stop as Stop {
+                return stop
+            } catch {
+                return Stop(status: .failed, message: "\(error)", stage: "sandbox")
+            }
+        }
+        return nil
+    }
+
+    /// `tool.proposed`'s origin for a call of the workflow's `plan:`.
+    static let planOrigin = "plan"
+
     /// The finish reason of a reply the server cut at the token limit.
     static let truncatedFinishReason = "length"
 
@@ -204,16 +247,26 @@ final class AgentRun {
         let settings = loop.workflow.model
         // The last request a budget allows offers no tools: the model is asked for its answer
         // rather than for a call that could only be refused.
-        let answerOnly = steps >= budgets.maxSteps || proposals >= budgets.maxToolCalls
+        let spent = steps >= budgets.maxSteps || proposals >= budgets.maxToolCalls
+        // A model that repeated a call which already ran has nothing new to call: with
+        // `model.answer_after_repeat` it is asked for its answer next (the repeat's note and the
+        // earlier result are in the conversation), rather than left to repeat until the run ends.
+        let afterRepeat = repeatedLastStep && settings.answerAfterRepeat
+        let answerOnly = spent || afterRepeat
         var request = ChatRequest(
             messages: messages, tools: answerOnly ? [] : offered, temperature: settings.temperature,
             maxTokens: settings.maxTokens, seed: settings.seed, toolCalling: loop.configuration.toolCalling)
+        request.cachePrompt = loop.configuration.promptCache
         try record(
             ModelRequest(
                 model: loop.model.name, kind: loop.model.kind, step: steps,
                 messages: Array(messages[recordedMessages...]),
                 messageCount: messages.count,
-                answerOnly: answerOnly ? "the step or tool-call budget allows no further call" : nil))
+                answerOnly: spent
+                    ? "the step or tool-call budget allows no further call"
+                    : afterRepeat
+                        ? "the last step repeated a call that already ran (model.answer_after_repeat)" : nil))
+        repeatedLastStep = false
         recordedMessages = messages.count
         request.timeoutSeconds = remainingSeconds
         // Asked here and, live, again if the request is abandoned: both after `model.request`.
@@ -240,7 +293,7 @@ final class AgentRun {
 
     private func finish(
         _ status: AgentRunOutcome.Status, _ message: String, answer: String? = nil, stage: String? = nil,
-        recorded: String? = nil
+        recorded: String? = nil, degenerate: String? = nil
     ) throws(TraceError) -> AgentRunOutcome {
         if let stage, status != .succeeded {
             try record(RunError(stage: stage, code: status.rawValue, message: recorded ?? message))
@@ -248,10 +301,10 @@ final class AgentRun {
         try recorder.finish(
             RunFinished(
                 status: status.rawValue, message: message, steps: steps, toolCalls: proposals, executed: executed,
-                denied: denied, labels: labels.sorted(), answer: answer
+                denied: denied, labels: labels.sorted(), answer: answer, degenerate: degenerate
             ).json)
         return AgentRunOutcome(
             runID: recorder.runID, status: status, answer: answer, message: message, steps: steps, toolCalls: proposals,
-            executed: executed, denied: denied)
+            executed: executed, denied: denied, degenerate: degenerate)
     }
 }

@@ -4,6 +4,9 @@ public struct AgentRunOutcome: Sendable, Hashable {
     public enum Status: String, Sendable, Hashable, CaseIterable {
         /// The model gave a final answer.
         case succeeded
+        /// The model ended with a final answer that is not one: empty, or one phrase repeated over
+        /// most of it (``DegenerateAnswer``); the text is kept in ``AgentRunOutcome/answer``.
+        case degenerateAnswer = "degenerate_answer"
         /// A budget (steps, tool calls, wall time) was spent.
         case budgetExhausted = "budget_exhausted"
         /// Calls kept being denied (the agent's circuit breaker) and the run ended.
@@ -39,4 +42,6 @@ public struct AgentRunOutcome: Sendable, Hashable {
     public var executed: Int
     /// Tool calls denied (by policy, refused approval or budget).
     public var denied: Int
+    /// What made the final answer degenerate (``DegenerateAnswer``), when it was.
+    public var degenerate: String? = nil
 }

@@ -127,7 +127,7 @@ extension Workflow {
             root, "",
             [
                 "airlock_workflow", "name", "description", "role", "system_prompt", "task", "parameters", "tools",
-                "policy", "model", "budgets", "approval",
+                "policy", "model", "budgets", "approval", "plan",
             ])
         if root["airlock_workflow"]?.integerValue != Self.documentVersion {
             problem("/airlock_workflow", "must be \(Self.documentVersion)")
@@ -188,11 +188,23 @@ extension Workflow {
         if tools.isEmpty { problem("/tools", "must list at least one registered tool") }
         let policyPath = string("/policy") ?? ""
 
-        checkKeys(root["model"], "/model", ["temperature", "max_tokens", "seed", "on_truncation"])
+        checkKeys(
+            root["model"], "/model",
+            [
+                "temperature", "max_tokens", "seed", "on_truncation", "tool_result_bytes", "answer_after_repeat",
+            ])
         var model = ModelSettings()
         if let value = number("/model/temperature", minimum: 0, maximum: 2) { model.temperature = value }
         if let value = integer("/model/max_tokens", minimum: 1, maximum: 1 << 20) { model.maxTokens = value }
         model.seed = integer("/model/seed", minimum: Int64(Int32.min), maximum: Int64(Int32.max))
+        model.toolResultBytes = integer("/model/tool_result_bytes", minimum: 256, maximum: 1 << 20)
+        if let value = document.value.value(at: "/model/answer_after_repeat") {
+            if let flag = value.boolValue {
+                model.answerAfterRepeat = flag
+            } else {
+                problem("/model/answer_after_repeat", "must be true or false")
+            }
+        }
         if let value = document.value.value(at: "/model/on_truncation") {
             if let handling = value.stringValue.flatMap(TruncationHandling.init(rawValue:)) {
                 model.onTruncation = handling
@@ -234,6 +246,7 @@ extension Workflow {
                 ? URL(fileURLWithPath: policyPath) : base.appendingPathComponent(policyPath).standardizedFileURL,
             model: model, budgets: budgets, approval: approval, preApproved: preApproved, sha256: sha256)
         workflow.approvalTimeoutSeconds = approvalTimeout
+        workflow.plan = plan(in: root, tools: tools, parameters: parameters, problem: problem)
         workflow.text = yaml
         return WorkflowReading(workflow: workflow, label: label, document: document, problems: problems)
     }
@@ -292,6 +305,63 @@ extension Workflow {
         return (typed, problems)
     }
 
+    /// The `plan:` steps: each `{tool, arguments}`, the tool one of the workflow's, placeholders
+    /// declared parameters.
+    private static func plan(
+        in root: JSONValue, tools: [String], parameters: [Parameter], problem: (String, String) -> Void
+    ) -> [PlanStep] {
+        guard let value = root["plan"] else { return [] }
+        guard let list = value.arrayValue, list.count <= maxPlanSteps else {
+            problem("/plan", "must be a list of at most \(maxPlanSteps) steps {tool, arguments}")
+            return []
+        }
+        var steps: [PlanStep] = []
+        for (index, entry) in list.enumerated() {
+            let at = JSONPointer.appending("/plan", index)
+            for key in (entry.objectValue ?? [:]).keys.sorted() where !["tool", "arguments"].contains(key) {
+                problem(JSONPointer.appending(at, key), "unknown field (allowed: tool, arguments)")
+            }
+            guard let tool = entry["tool"]?.stringValue, tools.contains(tool) else {
+                problem(at + "/tool", "must name one of the workflow's tools (\(tools.joined(separator: ", ")))")
+                continue
+            }
+            let arguments = entry["arguments"] ?? .object([:])
+            guard arguments.objectValue != nil else {
+                problem(at + "/arguments", "must be a mapping of the tool's arguments")
+                continue
+            }
+            for placeholder in placeholders(inValues: arguments)
+            where !parameters.contains(where: { $0.name == placeholder }) {
+                problem(at + "/arguments", "uses {{\(placeholder)}}, which is not declared under parameters")
+            }
+            steps.append(PlanStep(tool: tool, arguments: arguments))
+        }
+        return steps
+    }
+
+    /// The placeholders in every string of `value`.
+    static func placeholders(inValues value: JSONValue) -> [String] {
+        switch value {
+        case .string(let text): placeholders(in: text)
+        case .array(let items): items.flatMap(placeholders(inValues:))
+        case .object(let members): members.keys.sorted().flatMap { placeholders(inValues: members[$0] ?? .null) }
+        default: []
+        }
+    }
+
+    /// The plan's calls with `{{name}}` in their string arguments replaced by the typed values.
+    public func renderPlan(_ typed: [String: JSONValue]) -> [PlanStep] {
+        func rendered(_ value: JSONValue) -> JSONValue {
+            switch value {
+            case .string(let text): .string(render(text, typed))
+            case .array(let items): .array(items.map(rendered))
+            case .object(let members): .object(members.mapValues(rendered))
+            default: value
+            }
+        }
+        return plan.map { PlanStep(tool: $0.tool, arguments: rendered($0.arguments)) }
+    }
+
     /// Checks `--param K=V` values against the declared parameters and renders the task.
     /// - Parameter values: name → text as given on the command line.
     /// - Returns: the task text and the typed values (recorded in `run.started`).
@@ -305,9 +375,12 @@ extension Workflow {
     }
 
     /// The task with each `{{name}}` replaced by its typed value (text as it is, others as JSON).
-    func render(_ typed: [String: JSONValue]) -> String {
+    func render(_ typed: [String: JSONValue]) -> String { render(task, typed) }
+
+    /// `template` with each `{{name}}` replaced by its typed value (text as it is, others as JSON).
+    func render(_ template: String, _ typed: [String: JSONValue]) -> String {
         var task = ""
-        var rest = self.task[...]
+        var rest = template[...]
         while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
             task += rest[..<open.lowerBound]
             let key = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)

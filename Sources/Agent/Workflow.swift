@@ -42,6 +42,13 @@ public struct Workflow: Sendable, Hashable {
         public var seed: Int?
         /// What a reply cut at ``maxTokens`` does (default ``TruncationHandling/error``).
         public var onTruncation: TruncationHandling = .error
+        /// The most bytes of one tool result the model is shown, or `nil` (default) for the
+        /// manifest's `output.maxBytes` alone; a longer result is summarised (``ToolResultSummary``).
+        public var toolResultBytes: Int?
+        /// Whether the request after a step that repeated a call which already ran offers no
+        /// tools, asking the model for its answer (default false: it may call again, up to
+        /// `budgets.max_repeats`).
+        public var answerAfterRepeat = false
 
         /// Creates settings.
         /// - Parameters:
@@ -108,6 +115,27 @@ public struct Workflow: Sendable, Hashable {
         /// Never ask: every call that needs an approval is denied (pre-approved tools aside).
         case deny
     }
+
+    /// One fixed call of the workflow's `plan:`: run before the model is first asked, through the
+    /// policy, approval and sandbox like any call, recorded with origin `plan`.
+    public struct PlanStep: Sendable, Hashable {
+        /// The tool (one of the workflow's).
+        public var tool: String
+        /// The arguments; `{{name}}` in a string value is replaced by the parameter's value.
+        public var arguments: JSONValue
+
+        /// Creates a step.
+        public init(tool: String, arguments: JSONValue) {
+            self.tool = tool
+            self.arguments = arguments
+        }
+    }
+
+    /// The most steps a `plan:` may hold.
+    public static let maxPlanSteps = 8
+
+    /// Fixed calls run before the model is asked (default none): the workflow author's choice.
+    public var plan: [PlanStep] = []
 
     /// The workflow's name (what policies match in `workflows:`).
     public var name: String

@@ -13,7 +13,8 @@ struct Airlock: AsyncParsableCommand {
         abstract: "Run local AI agents with confined tools and a tamper-evident trace.",
         version: AirlockVersion.current,
         subcommands: [
-            RunCommand.self, WorkflowCommand.self, WorkspacesCommand.self, SandboxCommand.self, ToolsCommand.self,
+            RunCommand.self, EvalCommand.self, WorkflowCommand.self, WorkspacesCommand.self, SandboxCommand.self,
+            ToolsCommand.self,
             PolicyCommand.self, TraceCommand.self,
             ReplayCommand.self, ReviewCommand.self, ModelCommand.self, DoctorCommand.self, SecretsCommand.self,
             ApprovalsCommand.self, MCPCommand.self,

@@ -14,6 +14,9 @@ extension ExitCode {
     /// `run`: the model kept repeating a call that already ran (`budgets.max_repeats`) and the
     /// run ended without an answer.
     static let runRepeating = ExitCode(5)
+    /// `airlock run`: the model's final answer was degenerate (empty, or one phrase repeated over
+    /// most of it); status `degenerate_answer`.
+    static let runDegenerate = ExitCode(6)
     /// Bad usage: unknown flag, malformed value (EX_USAGE).
     static let usage = ExitCode(64)
     /// The input file is malformed: manifest, policy, workflow, call (EX_DATAERR).

@@ -50,6 +50,11 @@ extension RunCommand {
                         "max_tool_calls": .integer(Int64(budgets.maxToolCalls)),
                         "wall_seconds": .number(budgets.wallSeconds),
                     ],
+                    "plan": .array(
+                        workflow.renderPlan(plan.parameters).map {
+                            ["tool": .string($0.tool), "arguments": $0.arguments]
+                        }),
+                    "tool_result_bytes": settings.toolResultBytes.map { .integer(Int64($0)) } ?? .null,
                     "approval": .string(workflow.approval.rawValue),
                     "pre_approved": .array(plan.preApproved.map(JSONValue.string)),
                     "parameters": .object(plan.parameters),
@@ -85,6 +90,16 @@ extension RunCommand {
                     [
                         "\(budgets.maxSteps) model steps, \(budgets.maxToolCalls) tool calls, \(JSONValue.number(budgets.wallSeconds).canonicalString) s wall time"
                     ])
+                if !workflow.plan.isEmpty {
+                    add(
+                        "plan",
+                        workflow.renderPlan(plan.parameters).map {
+                            "\($0.tool) \($0.arguments.canonicalString) (run before the model is asked)"
+                        })
+                }
+                if let bytes = settings.toolResultBytes {
+                    add("results", ["the model is shown at most \(bytes) bytes of each tool result (summarised)"])
+                }
                 add(
                     "approval",
                     [

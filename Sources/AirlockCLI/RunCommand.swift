@@ -14,7 +14,8 @@ import Trace
 /// `airlock run WORKFLOW`: the analyst's command. Runs a workflow with a local model, shows one
 /// line per step on stderr, and ends with the final answer and the run id on stdout.
 ///
-/// Exit codes (docs/cli.md): 0 answered; 3 a budget was spent; 4 calls kept being refused and the
+/// Exit codes (docs/cli.md): 0 answered; 6 the answer was degenerate (empty, or one phrase
+/// repeated); 3 a budget was spent; 4 calls kept being refused and the
 /// run ended; 5 the model kept repeating a call; 69 the model is unreachable or could not answer;
 /// 64 bad usage (parameter, endpoint); 65 a bad workflow, policy or model script; 66 a missing
 /// workflow; 74 the trace or registry could not be used; 125 the sandbox could not be set up;
@@ -29,7 +30,7 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run an agent workflow: the model proposes, the policy decides, the sandbox runs, the trace records.",
         discussion:
-            "Exit codes: 0 answered, 3 budget exhausted, 4 denied and ended, 5 repeating, 69 model unreachable, 65 bad workflow, 130/143 cancelled by Ctrl-C/SIGTERM (docs/cli.md). Ctrl-C once cancels the run and records its end; twice quits at once."
+            "Exit codes: 0 answered, 6 degenerate answer, 3 budget exhausted, 4 denied and ended, 5 repeating, 69 model unreachable, 65 bad workflow, 130/143 cancelled by Ctrl-C/SIGTERM (docs/cli.md). Ctrl-C once cancels the run and records its end; twice quits at once."
     )
 
     @Argument(help: "The workflow file (e.g. manifests/workflows/log-triage.yaml).")
@@ -173,6 +174,7 @@ struct RunCommand: AsyncParsableCommand {
     static func exitCode(for status: AgentRunOutcome.Status, signal: Int32? = nil) -> ExitCode? {
         switch status {
         case .succeeded: nil
+        case .degenerateAnswer: .runDegenerate
         case .budgetExhausted: .budgetExhausted
         case .denied: .runDenied
         case .repeating: .runRepeating

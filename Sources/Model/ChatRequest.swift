@@ -23,6 +23,10 @@ public struct ChatRequest: Sendable, Hashable {
     /// event), so progress can be shown while the model generates. Not part of what is recorded:
     /// a streamed reply is assembled into the same ``ChatResponse`` as a whole one. Default false.
     public var stream = false
+    /// Whether the server is asked to keep this conversation's prompt cached for the next request
+    /// (llama-server's `cache_prompt: true`), so a later step with the same beginning processes
+    /// only what was added. Sent only when true (default false): other servers may not know it.
+    public var cachePrompt = false
 
     /// Creates a request.
     public init(
@@ -76,6 +80,7 @@ public struct ChatRequest: Sendable, Hashable {
         if let temperature { object["temperature"] = .number(temperature) }
         if let maxTokens { object["max_tokens"] = .integer(Int64(maxTokens)) }
         if let seed { object["seed"] = .integer(Int64(seed)) }
+        if cachePrompt { object["cache_prompt"] = true }
         return .object(object)
     }
 

@@ -4,8 +4,8 @@ import Trace
 /// `run.finished`: how the run ended, with its counters and the answer.
 public struct RunFinished: RunEventPayload {
     public static let type = TraceEventType.runFinished
-    /// `succeeded`, `budget_exhausted`, `denied`, `repeating`, `model_unreachable`, `model_error`,
-    /// `cancelled`, `failed`.
+    /// `succeeded`, `degenerate_answer`, `budget_exhausted`, `denied`, `repeating`,
+    /// `model_unreachable`, `model_error`, `cancelled`, `failed`.
     public var status: String
     /// Why, for a person.
     public var message: String
@@ -21,12 +21,16 @@ public struct RunFinished: RunEventPayload {
     public var labels: [String]
     /// The final answer, when the model gave one.
     public var answer: String?
+    /// What made the final answer degenerate, when it was (`empty`: no text; `repetition`: one
+    /// sentence or phrase repeated over most of it); the run's status is then `degenerate_answer`.
+    public var degenerate: String?
 
     /// Creates the record of the end of a run.
     public init(
         status: String, message: String, steps: Int, toolCalls: Int, executed: Int, denied: Int, labels: [String],
-        answer: String?
+        answer: String?, degenerate: String? = nil
     ) {
+        self.degenerate = degenerate
         self.status = status
         self.message = message
         self.steps = steps
@@ -38,7 +42,7 @@ public struct RunFinished: RunEventPayload {
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, message, steps, executed, denied, labels, answer
+        case status, message, steps, executed, denied, labels, answer, degenerate
         case toolCalls = "tool_calls"
     }
 }

@@ -21,12 +21,16 @@ public struct ToolProposed: RunEventPayload {
     /// The manifest of a registered tool the run's workflow does not list, so that a replay
     /// judges the proposal on the same facts (`builtin.not-in-workflow`).
     public var manifest: JSONValue?
+    /// Who proposed the call when it was not the model: `plan` for a step of the workflow's
+    /// `plan:`, run before the model is first asked (its step is 0).
+    public var origin: String?
 
     /// Creates the record of a proposal.
     public init(
         callID: String, tool: String, arguments: JSONValue, argumentsText: String?, step: Int,
-        executableSHA256: String? = nil, manifest: JSONValue? = nil
+        executableSHA256: String? = nil, manifest: JSONValue? = nil, origin: String? = nil
     ) {
+        self.origin = origin
         self.callID = callID
         self.tool = tool
         self.arguments = arguments
@@ -37,7 +41,7 @@ public struct ToolProposed: RunEventPayload {
     }
 
     enum CodingKeys: String, CodingKey {
-        case tool, arguments, step, manifest
+        case tool, arguments, step, manifest, origin
         case callID = "call_id"
         case argumentsText = "arguments_text"
         case executableSHA256 = "executable_sha256"
@@ -107,6 +111,10 @@ public struct ToolResult: RunEventPayload {
     /// For a call identical to one that already ran (same tool, same argument digest): that
     /// call's id. The tool did not run again; the content repeats that call's result with a note.
     public var repeatOf: String?
+    /// When the output was longer than the workflow's `model.tool_result_bytes`: its size in
+    /// bytes before it was summarised. ``content`` is the summary the model was told; the whole
+    /// output stays in `tool.executed`'s record.
+    public var summarisedFrom: Int?
 
     /// One masked secret.
     public struct Redaction: Sendable, Hashable, Codable {
@@ -125,8 +133,9 @@ public struct ToolResult: RunEventPayload {
     /// Creates the record of a result.
     public init(
         callID: String, content: String, truncated: Bool? = nil, bytes: Int? = nil, labels: [String]? = nil,
-        redactions: [Redaction]? = nil, refused: Bool? = nil, repeatOf: String? = nil
+        redactions: [Redaction]? = nil, refused: Bool? = nil, repeatOf: String? = nil, summarisedFrom: Int? = nil
     ) {
+        self.summarisedFrom = summarisedFrom
         self.repeatOf = repeatOf
         self.callID = callID
         self.content = content
@@ -141,5 +150,6 @@ public struct ToolResult: RunEventPayload {
         case content, truncated, bytes, labels, redactions, refused
         case callID = "call_id"
         case repeatOf = "repeat_of"
+        case summarisedFrom = "summarised_from"
     }
 }

@@ -85,6 +85,8 @@ public struct RunConstructor: Sendable {
             approver: request.approver ?? StoreApprover(store: home.approvalStore, prompt: request.prompt),
             runID: request.runID, toolCalling: mode)
         configuration.embedded = model.facts
+        // The embedded server has one slot (`-np 1`): the run's steps keep its cache warm.
+        configuration.promptCache = model.facts != nil
         configuration.secretRedactor = secrets?.redactor
         if let cancellation = request.cancellation { configuration.cancellation = cancellation }
         let registry = ToolRegistry(home: home.root)

@@ -264,6 +264,15 @@ final class ExitCodeTableCLITests {
             "run 3": { try self.run(["run", self.workflow, "--model", "script:" + budgetScript]) },
             "run 4": { try self.run(["run", self.workflow, "--model", "script:" + denyingScript]) },
             "run 5": { try self.run(["run", self.workflow, "--model", "script:" + repeatingScript]) },
+            "run 6": {
+                try self.run([
+                    "run", self.workflow, "--model",
+                    "script:"
+                        + (try self.file(
+                            "looping.yaml",
+                            "responses:\n  - content: '\(String(repeating: "It failed. ", count: 20))'\n")),
+                ])
+            },
             // A slow model, and the signal once the request is out (HonestRunCLITests does the
             // same on a real terminal).
             "run 130": { try self.signalledRun(SIGINT) },
@@ -361,7 +370,39 @@ final class ExitCodeTableCLITests {
             "doctor 74": {
                 try self.run(["doctor"], environment: ["AIRLOCK_HOME": "/dev/null/airlock"])
             },
-        ].merging(try checkingScenarios()) { first, _ in first }
+        ].merging(try checkingScenarios()) { first, _ in first }.merging(try evalScenarios()) { first, _ in first }
+    }
+
+    /// `airlock eval`: the rows of its section, over a one-task suite and its oracle.
+    func evalScenarios() throws -> [String: () throws -> CLIResult] {
+        _ = try file("eval-oracle.yaml", "responses:\n  - content: The payments ledger timed out.\n")
+        func suite(_ checks: String) throws -> String {
+            try file(
+                "suite-\(UUID().uuidString.prefix(6)).yaml",
+                "airlock_eval: 1\nname: s\ntasks:\n  - {id: t, workflow: \(self.workflow), oracle: eval-oracle.yaml, checks: \(checks)}\n"
+            )
+        }
+        let passing = try suite("{answer_contains: [ledger]}")
+        let failing = try suite("{answer_contains: [auth]}")
+        let malformed = try file("bad-suite.yaml", "airlock_eval: 2\nname: s\ntasks: []\n")
+        let noModelHome = try CLI.temporaryDirectory("airlock-exit-eval-nomodel")
+        let broken = try CLI.temporaryDirectory("airlock-exit-eval-broken")
+        try Data("not a database".utf8).write(to: broken.appendingPathComponent("trace.sqlite"))
+        return [
+            "eval 0": { try self.run(["eval", passing, "--model", "oracle"]) },
+            "eval 1": { try self.run(["eval", failing, "--model", "oracle"]) },
+            "eval 64": { try self.run(["eval", passing, "--model", "oracle", "--repeat", "0"]) },
+            "eval 65": { try self.run(["eval", malformed]) },
+            "eval 66": { try self.run(["eval", "/nonexistent/suite.yaml"]) },
+            "eval 69": {
+                try self.run(
+                    ["eval", passing],
+                    environment: ["AIRLOCK_HOME": self.home.path, "AIRLOCK_MODEL_HOME": noModelHome.path])
+            },
+            "eval 74": {
+                try self.run(["eval", passing, "--model", "oracle"], environment: ["AIRLOCK_HOME": broken.path])
+            },
+        ]
     }
 
     /// `workflow lint`, `run --dry-run` and `workspaces`: the rows of their section.
