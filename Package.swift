@@ -10,8 +10,8 @@ let package = Package(
         // What the libFuzzer harnesses in Fuzz/ (a package of their own) drive: the parsers of
         // everything that crosses into Airlock.
         .library(name: "AirlockParsers", targets: ["AirlockCore", "Model", "Policy", "Tools", "Trace", "Agent"]),
-        // What the benchmarks in Benchmarks/ (a package of their own, like Fuzz/) measure: every
-        // library module, so that no benchmark code lives in them or in the `airlock` executable.
+        // The library modules the benchmarks in Benchmarks/ (a package of their own, like Fuzz/)
+        // measure, so that no benchmark code lives in them or in the `airlock` executable.
         .library(
             name: "AirlockModules",
             targets: [
