@@ -6,7 +6,8 @@ import AirlockCore
 ///
 /// What is assembled: the text deltas in order; each tool call by its `index` (its id and name
 /// from the first delta that has them, its arguments concatenated); the last finish reason; the
-/// last `usage` (llama-server sends it in a last event with no choices).
+/// last `usage` (llama-server sends it in a last event with no choices) and the last `timings`
+/// (llama-server's own clock for the request).
 struct StreamedReply {
     /// The events parsed so far.
     private(set) var chunks: [JSONValue] = []
@@ -77,8 +78,12 @@ struct StreamedReply {
         var calls: [Int64: (id: String?, name: String, arguments: String)] = [:]
         var finish: JSONValue = .null
         var usage: JSONValue?
+        var timings: JSONValue?
         for chunk in chunks {
             if let value = chunk["usage"], value != .null { usage = value }
+            // llama-server's own clock for the request (`prompt_ms`, `predicted_ms`, …), sent with
+            // the last event as for a whole reply.
+            if let value = chunk["timings"], value != .null { timings = value }
             guard let choice = chunk["choices"]?.arrayValue?.first else { continue }
             if let reason = choice["finish_reason"], reason != .null { finish = reason }
             guard let delta = choice["delta"] else { continue }
@@ -112,6 +117,7 @@ struct StreamedReply {
             "choices": [["index": 0, "message": .object(message), "finish_reason": finish]]
         ]
         if let usage { whole["usage"] = usage }
+        if let timings { whole["timings"] = timings }
         return .object(whole)
     }
 }

@@ -33,6 +33,8 @@ struct StreamedReplyTests {
         #expect(response.finishReason == "stop")
         #expect(response.inputTokens == 40)
         #expect(response.outputTokens == 2)
+        // llama-server's own clock survives streaming, as in a whole reply (the model benchmark's anchor).
+        #expect(response.serverTimings == ["predicted_n": 2])
     }
 
     @Test func toolCallFragmentsAreJoinedByIndex() throws {
