@@ -125,6 +125,14 @@ let package = Package(
             name: "airlock-test-helper", dependencies: ["AirlockCore", "Trace", "Sandbox", "Runs"],
             path: "Tests/TestHelper"),
 
+        // What several test targets share (one copy, not one per target): a temporary home with
+        // the shipped tools registered (AgentFixture) and a scripted OpenAI-compatible server
+        // (ChatTestServer). Built only for the tests; no product ships it.
+        .target(
+            name: "AirlockTestSupport",
+            dependencies: ["Agent", "AirlockCore", "Model", "Policy", "Runs", "Sandbox", "Tools", "Trace"],
+            path: "Tests/AirlockTestSupport"),
+
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents", "AirlockCore", "Trace", "Model", "Sandbox"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
@@ -132,17 +140,18 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["AirlockCore"]),
+        .testTarget(name: "CLITests", dependencies: ["AirlockCore", "AirlockTestSupport"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets", "Tools", "Sandbox", "Trace"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "ModelRuntimeTests", dependencies: ["ModelRuntime", "Model", "Sandbox", "AirlockCore"]),
         .testTarget(
-            name: "AgentTests", dependencies: ["Agent", "Model", "Tools", "Policy", "Trace", "Sandbox", "Runs"]),
+            name: "AgentTests",
+            dependencies: ["Agent", "Model", "Tools", "Policy", "Trace", "Sandbox", "Runs", "AirlockTestSupport"]),
         .testTarget(
             name: "RunsTests",
             dependencies: [
                 "Runs", "Replay", "Agent", "Model", "ModelRuntime", "Tools", "Trace", "RunEvents", "AirlockCore",
-                "Policy", "Sandbox", "Approvals",
+                "Policy", "Sandbox", "Approvals", "AirlockTestSupport",
             ]),
         .testTarget(
             name: "EvaluationTests",
@@ -151,7 +160,7 @@ let package = Package(
             name: "DoctorTests", dependencies: ["Doctor", "Tools", "Trace", "Sandbox", "ModelRuntime", "AirlockCore"]),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Replay", "Runs", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox"]),
+            dependencies: ["Replay", "Runs", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox", "AirlockTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -125,7 +125,10 @@ struct ToolsTestCommand: AsyncParsableCommand {
         }
         for connection in record.network?.connections ?? [] {
             print(
-                "network:   \(connection.host):\(connection.port) → \(connection.address) \(connection.outcome.rawValue), sent \(connection.bytesSent) B, received \(connection.bytesReceived) B in \(Units.duration(connection.durationSeconds))"
+                "network:   \(connection.host):\(connection.port) → \(connection.address) \(connection.outcome.rawValue)"
+                    + (connection.method.map { ", \($0) \(connection.path ?? "?")" } ?? "")
+                    + (connection.status.map { " → \($0)" } ?? "")
+                    + ", sent \(connection.bytesSent) B, received \(connection.bytesReceived) B in \(Units.duration(connection.durationSeconds))"
                     + (connection.reason.map { " (\($0))" } ?? ""))
         }
         for refused in record.network?.refusedConnects ?? [] { print("refused:   connect \(refused)") }

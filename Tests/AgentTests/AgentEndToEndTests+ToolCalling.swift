@@ -1,5 +1,6 @@
 import Agent
 import AirlockCore
+import AirlockTestSupport
 import Foundation
 import Model
 import Sandbox

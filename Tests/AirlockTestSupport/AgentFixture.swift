@@ -11,25 +11,25 @@ import Trace
 
 /// A temporary AIRLOCK_HOME with the shipped tools registered, the sample datasets, a workspace,
 /// a trace database and a signing key: everything a real run needs.
-struct AgentFixture {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+public struct AgentFixture {
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    let home: URL
-    let registry: ToolRegistry
-    let context: ToolRunContext
-    let store: TraceStore
-    let key: TraceSigningKey
+    public let home: URL
+    public let registry: ToolRegistry
+    public let context: ToolRunContext
+    public let store: TraceStore
+    public let key: TraceSigningKey
 
     /// A fresh directory the sandbox's unprivileged user can pass through.
-    static func directory(_ label: String) throws -> URL {
+    public static func directory(_ label: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
             at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         return url
     }
 
-    init() throws {
+    public init() throws {
         home = try Self.directory("airlock-agent-home")
         registry = ToolRegistry(home: home)
         let manifests = Self.repository.appendingPathComponent("manifests/tools")
@@ -61,7 +61,7 @@ struct AgentFixture {
     }
 
     /// A shipped workflow, optionally with other budgets.
-    static func workflow(_ name: String, budgets: Workflow.Budgets? = nil) throws -> Workflow {
+    public static func workflow(_ name: String, budgets: Workflow.Budgets? = nil) throws -> Workflow {
         var workflow = try Workflow.load(repository.appendingPathComponent("manifests/workflows/\(name).yaml"))
         if let budgets { workflow.budgets = budgets }
         return workflow
@@ -69,7 +69,7 @@ struct AgentFixture {
 
     /// A shipped workflow with its text edited (so that the recorded text, which a replay parses
     /// again, says what the run did).
-    static func workflow(_ name: String, editing edit: (String) -> String) throws -> Workflow {
+    public static func workflow(_ name: String, editing edit: (String) -> String) throws -> Workflow {
         let url = repository.appendingPathComponent("manifests/workflows/\(name).yaml")
         let text = edit(try String(contentsOf: url, encoding: .utf8))
         var workflow = try Workflow(
@@ -79,7 +79,7 @@ struct AgentFixture {
     }
 
     /// A loop over the real registry, policy and sandbox.
-    func loop(
+    public func loop(
         _ workflow: Workflow, model: any ChatModel, preApproved: [String] = [], maxConsecutiveDenials: Int = 3,
         sandbox: any SandboxRunning = Sandbox(), toolCalling: ToolCallingMode = .native,
         cancellation: TaskCancellation = TaskCancellation(), approver: (any Approver)? = nil
@@ -97,7 +97,7 @@ struct AgentFixture {
     /// Registers `slow.sleep`, a tool that marks `started` in the workspace and sleeps
     /// `seconds` (its manifest allows 60), and returns a workflow offering it alone under a policy
     /// that permits it, with `budgets` YAML (a flow mapping) if given.
-    func slowToolWorkflow(seconds: Int = 30, budgets: String = "{wall_seconds: 300}") throws -> Workflow {
+    public func slowToolWorkflow(seconds: Int = 30, budgets: String = "{wall_seconds: 300}") throws -> Workflow {
         let directory = home.appendingPathComponent("slow-tool")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let script = "#!/bin/sh\necho started > /workspace/started\nexec sleep \(seconds)\n"
@@ -151,7 +151,7 @@ struct AgentFixture {
 
     /// Waits (polling, up to a generous deadline: a loaded 2-core machine has taken over 30 s to
     /// start a first sandboxed tool) until `condition` holds.
-    static func waitUntil(_ what: String, seconds: Double = 120, _ condition: () throws -> Bool) async throws {
+    public static func waitUntil(_ what: String, seconds: Double = 120, _ condition: () throws -> Bool) async throws {
         let deadline = Date(timeIntervalSinceNow: seconds)
         while try !condition() {
             guard Date() < deadline else {
@@ -163,7 +163,7 @@ struct AgentFixture {
     }
 
     /// The run's events as (type, payload), and its verification against the local key.
-    func trace(_ runID: String) throws -> (events: [(String, JSONValue)], verification: RunVerification) {
+    public func trace(_ runID: String) throws -> (events: [(String, JSONValue)], verification: RunVerification) {
         let bundle = try store.bundle(runID: runID)
         let events = try store.events(runID: runID).map { event in
             let body = try JSONParser().parse(event.body)

@@ -8,25 +8,38 @@ import Synchronization
 
 /// A small OpenAI-compatible HTTP/1.1 server on a unix-domain socket, started inside a test: it
 /// plays scripted replies in order, one per connection, and keeps every request body it received.
-final class ChatTestServer: Sendable {
+public final class ChatTestServer: Sendable {
     /// One scripted reply.
-    struct Reply: Sendable {
-        var status = 200
-        var body: [UInt8]
+    public struct Reply: Sendable {
+        public var status = 200
+        public var body: [UInt8]
         /// Send the body with chunked transfer encoding instead of Content-Length.
-        var chunked = false
+        public var chunked = false
         /// Wait this long before answering (a slow model); the wait ends early when the client
         /// hangs up, as a server notices a closed connection.
-        var delaySeconds: Double = 0
+        public var delaySeconds: Double = 0
         /// Stream the reply as server-sent events: each of these bytes is one `data:` event sent
         /// as its own chunk, `pauseSeconds` apart, then `data: [DONE]` (``body`` is unused).
-        var events: [[UInt8]]? = nil
+        public var events: [[UInt8]]? = nil
         /// The pause between streamed events.
-        var pauseSeconds: Double = 0
+        public var pauseSeconds: Double = 0
+
+        /// A reply of these parts (the defaults: status 200, sent whole, at once).
+        public init(
+            status: Int = 200, body: [UInt8], chunked: Bool = false, delaySeconds: Double = 0,
+            events: [[UInt8]]? = nil, pauseSeconds: Double = 0
+        ) {
+            self.status = status
+            self.body = body
+            self.chunked = chunked
+            self.delaySeconds = delaySeconds
+            self.events = events
+            self.pauseSeconds = pauseSeconds
+        }
 
         /// A streamed chat completion as llama-server sends one: a text delta per token, tool
         /// calls in fragments by index, the finish reason, then an event with only `usage`.
-        static func streamed(
+        public static func streamed(
             tokens: [String], calls: [(id: String, name: String, fragments: [String])] = [], pauseSeconds: Double = 0
         ) -> Reply {
             var events: [JSONValue] = []
@@ -60,7 +73,7 @@ final class ChatTestServer: Sendable {
         }
 
         /// A chat completion with `content` and/or tool calls `(id, name, arguments JSON text)`.
-        static func completion(
+        public static func completion(
             content: String? = nil, calls: [(String?, String, String)] = [], chunked: Bool = false,
             finishReason: String? = nil, delaySeconds: Double = 0
         ) -> Reply {
@@ -89,16 +102,16 @@ final class ChatTestServer: Sendable {
         }
     }
 
-    let path: String
+    public let path: String
     private let listener: Int32
     private let replies: Mutex<[Reply]>
     private let received = Mutex<[JSONValue]>([])
 
     /// The loopback TCP port, for a server started with `init(tcpReplies:)` (0 otherwise).
-    let port: UInt16
+    public let port: UInt16
 
     /// Starts listening on 127.0.0.1 on a free port.
-    init(tcpReplies replies: [Reply]) throws {
+    public init(tcpReplies replies: [Reply]) throws {
         path = ""
         self.replies = Mutex(replies)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -124,7 +137,7 @@ final class ChatTestServer: Sendable {
     }
 
     /// Starts listening on a fresh socket under /tmp.
-    init(replies: [Reply]) throws {
+    public init(replies: [Reply]) throws {
         port = 0
         let path = "/tmp/al-chat-\(UUID().uuidString.prefix(8)).sock"
         self.path = path
@@ -151,10 +164,10 @@ final class ChatTestServer: Sendable {
     }
 
     /// Every request body received, parsed.
-    var requests: [JSONValue] { received.withLock { $0 } }
+    public var requests: [JSONValue] { received.withLock { $0 } }
 
     /// Stops accepting and removes the socket file.
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
         if !path.isEmpty { unlink(path) }

@@ -1,1 +1,0 @@
-../AgentTests/ChatTestServer.swift
