@@ -100,52 +100,15 @@ public struct AgentFixture {
     public func slowToolWorkflow(seconds: Int = 30, budgets: String = "{wall_seconds: 300}") throws -> Workflow {
         let directory = home.appendingPathComponent("slow-tool")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let script = "#!/bin/sh\necho started > /workspace/started\nexec sleep \(seconds)\n"
+        let script = SlowTool.script(seconds: seconds)
         let executable = directory.appendingPathComponent("sleep.sh")
         try Data(script.utf8).write(to: executable)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: executable.path)
         let manifest = directory.appendingPathComponent("slow.sleep.yaml")
-        try Data(
-            """
-            name: slow.sleep
-            version: 1.0.0
-            description: Mark the start in the workspace, then sleep.
-            owner: tests@example.org
-            executable: {path: sleep.sh, sha256: \(SHA256.hex(Array(script.utf8)))}
-            argv: []
-            input: {type: object, additionalProperties: false, properties: {}}
-            output: {format: text, maxBytes: 4KiB}
-            filesystem: {readWrite: ["${workspace}"]}
-            limits: {timeoutSeconds: 60}
-            risk: low
-            data: {reads: [], output: [internal]}
-            threats: ["maestro:L3"]
-
-            """.utf8
-        ).write(to: manifest)
+        try Data(SlowTool.manifest(script: script).utf8).write(to: manifest)
         if (try? registry.resolve("slow.sleep")) == nil { _ = try registry.add([try ManifestFile.load(manifest)]) }
-        let policy = directory.appendingPathComponent("policy.yaml")
-        try Data(
-            """
-            airlock_policy: 1
-            name: slow-tool
-            description: Permits the slow tool.
-            rules:
-              - {id: permit.slow, effect: permit, when: {tools: [slow.sleep]}, reason: the slow tool is allowed, tags: [maestro:L3]}
-
-            """.utf8
-        ).write(to: policy)
-        let text = """
-            airlock_workflow: 1
-            name: slow-tool
-            description: Runs the slow tool.
-            system_prompt: You run tools.
-            task: Run the slow tool.
-            tools: [slow.sleep]
-            policy: policy.yaml
-            budgets: \(budgets)
-
-            """
+        try Data(SlowTool.policy.utf8).write(to: directory.appendingPathComponent("policy.yaml"))
+        let text = SlowTool.workflow(policy: "policy.yaml", budgets: budgets)
         return try Workflow(yaml: text, label: "slow-tool.yaml", base: directory, sha256: SHA256.hex(Array(text.utf8)))
     }
 

@@ -57,51 +57,14 @@ final class HonestRunCLITests {
     /// Registers `slow.sleep` (marks `started` in the workspace, then sleeps 30 s; its manifest
     /// allows 60) and returns a workflow offering it, with `budgets` (a YAML flow mapping).
     func slowToolWorkflow(budgets: String = "{wall_seconds: 300}") throws -> String {
-        let script = "#!/bin/sh\necho started > /workspace/started\nexec sleep 30\n"
+        let script = SlowTool.script(seconds: 30)
         _ = try file("sleep.sh", script, mode: 0o755)
-        let manifest = try file(
-            "slow.sleep.yaml",
-            """
-            name: slow.sleep
-            version: 1.0.0
-            description: Mark the start in the workspace, then sleep.
-            owner: tests@example.org
-            executable: {path: sleep.sh, sha256: \(SHA256.hex(Array(script.utf8)))}
-            argv: []
-            input: {type: object, additionalProperties: false, properties: {}}
-            output: {format: text, maxBytes: 4KiB}
-            filesystem: {readWrite: ["${workspace}"]}
-            limits: {timeoutSeconds: 60}
-            risk: low
-            data: {reads: [], output: [internal]}
-            threats: ["maestro:L3"]
-
-            """)
+        let manifest = try file("slow.sleep.yaml", SlowTool.manifest(script: script))
         let added = try run(["tools", "add", manifest])
         try #require(added.status == 0, "\(added.stderr)")
-        _ = try file(
-            "slow-policy.yaml",
-            """
-            airlock_policy: 1
-            name: slow-tool
-            description: Permits the slow tool.
-            rules:
-              - {id: permit.slow, effect: permit, when: {tools: [slow.sleep]}, reason: the slow tool is allowed, tags: [maestro:L3]}
-
-            """)
+        _ = try file("slow-policy.yaml", SlowTool.policy)
         return try file(
-            "slow-\(UUID().uuidString.prefix(6)).yaml",
-            """
-            airlock_workflow: 1
-            name: slow-tool
-            description: Runs the slow tool.
-            system_prompt: You run tools.
-            task: Run the slow tool.
-            tools: [slow.sleep]
-            policy: slow-policy.yaml
-            budgets: \(budgets)
-
-            """)
+            "slow-\(UUID().uuidString.prefix(6)).yaml", SlowTool.workflow(policy: "slow-policy.yaml", budgets: budgets))
     }
 
     /// A workspace directory the sandbox's user can enter.
