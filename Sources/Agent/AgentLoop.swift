@@ -194,7 +194,7 @@ public struct AgentLoop: Sendable {
                 store: store, key: key, runID: configuration.runID ?? UUID().uuidString.lowercased(),
                 started: started.json, options: options)
         } catch {
-            throw AgentError(.trace, "cannot start the run in the trace \(store.path)", cause: error.description)
+            throw AgentError(.trace, "cannot start the run in the trace \(store.path)", cause: error)
         }
         progress(.started(runID: recorder.runID))
         let run = AgentRun(loop: self, recorder: recorder, tools: tools, offered: offer.tools, progress: progress)
@@ -202,7 +202,7 @@ public struct AgentLoop: Sendable {
             return try await run.drive(task: task, plan: plan)
         } catch {
             throw AgentError(
-                .trace, "run \(recorder.runID): the trace could not be written; the run stopped", cause: "\(error)")
+                .trace, "run \(recorder.runID): the trace could not be written; the run stopped", cause: error)
         }
     }
 

@@ -33,7 +33,7 @@ public struct PolicyDocument: Sendable {
         } catch {
             throw AgentError(
                 .invalidPolicy, "workflow \(workflow.name): cannot read its policy \(workflow.policyURL.path)",
-                cause: "\(error)")
+                cause: error)
         }
         return try PolicyDocument(text: text, path: workflow.policyURL.path)
     }

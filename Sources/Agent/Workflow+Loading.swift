@@ -23,7 +23,7 @@ extension Workflow {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw AgentError(.io, "cannot read the workflow \(url.path)", cause: "\(error)")
+            throw AgentError(.io, "cannot read the workflow \(url.path)", cause: error)
         }
         var reading = read(
             yaml: String(decoding: data, as: UTF8.self), label: url.path, base: url.deletingLastPathComponent(),

@@ -32,27 +32,6 @@ enum ApprovalsCLI {
         return home.approvalStore
     }
 
-    /// Runs `body`, turning an ``ApprovalsError`` into its message and exit code.
-    static func run<T>(_ body: () throws(ApprovalsError) -> T) throws -> T {
-        do {
-            return try body()
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    /// Prints `error` and returns its documented exit code.
-    static func fail(_ error: ApprovalsError) -> ExitCode {
-        ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
-        switch error.code {
-        case .notFound: return .noInput
-        case .notPending: return .checkFailed
-        case .selfApproval: return .noPermission
-        case .invalidRequest: return .usage
-        case .store: return .ioError
-        }
-    }
-
     /// Checks a reason given on the command line.
     static func validate(reason: String?, required: Bool) throws {
         guard let reason else {
@@ -75,12 +54,12 @@ enum ApprovalsCLI {
         let answer = ApprovalRecord.Answer(
             approver: RunCommand.userName(), reason: reason, scope: scope, source: .store,
             at: Date().timeIntervalSince1970)
-        let outcome = try run { () throws(ApprovalsError) in try store.answer(id, state: state, answer) }
+        let outcome = try CLI.run { () throws(ApprovalsError) in try store.answer(id, state: state, answer) }
         switch outcome {
         case .answered(let record): return record
         case .closed(let record):
             let by = record.answer.map { " by \(terminal: $0.approver): \(terminal: $0.reason)" } ?? ""
-            throw fail(
+            throw CLI.fail(
                 ApprovalsError(
                     .notPending,
                     "approval request \(id) is no longer pending: it was \(record.state.rawValue)\(by); nothing changed"

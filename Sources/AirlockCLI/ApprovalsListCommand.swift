@@ -15,7 +15,7 @@ struct ApprovalsListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try ApprovalsCLI.store()
-        let records = try ApprovalsCLI.run { () throws(ApprovalsError) in try store.requests(includeClosed: all) }
+        let records = try CLI.run { () throws(ApprovalsError) in try store.requests(includeClosed: all) }
         if json {
             print(JSONValue.array(records.map(\.json)).prettyString)
             return

@@ -15,7 +15,7 @@ struct ApprovalsShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try ApprovalsCLI.store()
-        let record = try ApprovalsCLI.run { () throws(ApprovalsError) in try store.request(id) }
+        let record = try CLI.run { () throws(ApprovalsError) in try store.request(id) }
         print(json ? record.json.prettyString : ApprovalsCLI.text(record))
     }
 }

@@ -30,7 +30,7 @@ struct DoctorCommand: AsyncParsableCommand {
         do {
             home = try AirlockHome.resolve()
         } catch {
-            ToolsCLI.printError("error: cannot create AIRLOCK_HOME: \(ToolsCLI.describe(error))")
+            printError("error: cannot create AIRLOCK_HOME: \(ToolsCLI.describe(error))")
             throw ExitCode.ioError
         }
         let started = startModel ? startServer(home) : (started: false, failure: nil)
@@ -48,7 +48,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 modelServerStartFailure: started.failure))
         let report = await doctor.run()
         if started.started, let stopped = home.modelBackground.stop() {
-            ToolsCLI.printError("doctor: \(stopped)")
+            printError("doctor: \(stopped)")
         }
         print(json ? report.json.prettyString : report.text, terminator: json ? "\n" : "")
         if !report.passed { throw ExitCode.checkFailed }
@@ -68,7 +68,7 @@ struct DoctorCommand: AsyncParsableCommand {
         }
         do {
             let server = try ModelCLI.server(home: home, store: store, lock: lock, model: nil, settings: .init())
-            _ = try ModelCLI.ensureRunning(home: home, server: server) { ToolsCLI.printError("doctor: \($0)") }
+            _ = try ModelCLI.ensureRunning(home: home, server: server) { printError("doctor: \($0)") }
             return (true, nil)
         } catch {
             return (

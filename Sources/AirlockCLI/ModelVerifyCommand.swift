@@ -27,7 +27,7 @@ struct ModelVerifyCommand: ParsableCommand {
             checks = try store.verify(against: lock)
             installed = try store.installed()
         } catch {
-            throw ModelCLI.fail(error)
+            throw CLI.fail(error)
         }
         let sameLock = installed?.lockSHA256 == lock.digest
         let passed = checks.allSatisfy(\.passed)

@@ -18,7 +18,7 @@ struct PolicyCheckCommand: AsyncParsableCommand {
     )
 
     /// Exit status for an `ask` decision.
-    static let askExitCode = ExitCode(2)
+    static let askExitCode = ExitCode(CommandExit.approvalRequired)
 
     @Option(name: .long, help: "The policy file (YAML).")
     var policy: String
@@ -60,7 +60,7 @@ struct PolicyCheckCommand: AsyncParsableCommand {
         do {
             return try JSONParser().parse(text)
         } catch {
-            PolicyFiles.printError("airlock: \(path): \(what) is not valid JSON: \(error)")
+            printError("airlock: \(path): \(what) is not valid JSON: \(error)")
             throw ExitCode.dataError
         }
     }

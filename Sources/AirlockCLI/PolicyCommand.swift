@@ -45,8 +45,4 @@ enum PolicyFiles {
         for problem in error.problems { printError("  \(file):\(problem.line.map(String.init) ?? "-"): \(problem)") }
     }
 
-    static func printError(_ text: String) {
-        // Messages quote manifests, policies and arguments: escaped for the terminal.
-        FileHandle.standardError.write(Data((TerminalText.escape(text, keepsLineBreaks: true) + "\n").utf8))
-    }
 }

@@ -75,7 +75,7 @@ struct ReplayCommand: AsyncParsableCommand {
         do throws(ReplayError) {
             changed = try workflow.map { path throws(ReplayError) in try Self.loadWorkflow(path) }
         } catch {
-            throw Self.fail(error)
+            throw CLI.fail(error)
         }
         guard all else {
             let report: ReplayReport
@@ -84,7 +84,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 recorded = try RecordedRun(runID: run ?? "", store: store, trustedKeys: trusted)
                 report = try await replayer.replay(recorded, workflow: changed, whatIf: whatIf)
             } catch {
-                throw Self.fail(error)
+                throw CLI.fail(error)
             }
             let again = reexecute ? try await Self.reexecute(recorded, current: current) : nil
             if json {
@@ -101,7 +101,7 @@ struct ReplayCommand: AsyncParsableCommand {
             return
         }
         let cutoff = try since.map(Self.parseDate)
-        let runs = try TraceCLI.run { () throws(TraceError) in try store.runs() }
+        let runs = try CLI.run { () throws(TraceError) in try store.runs() }
         var summary = WhatIfSummary()
         for stored in runs where stored.workflow != ReviewVerdict.workflow {
             if let cutoff, Double(stored.startedAt) / 1e9 < cutoff { continue }
@@ -125,7 +125,7 @@ struct ReplayCommand: AsyncParsableCommand {
         do {
             return try Workflow.load(url)
         } catch {
-            throw ReplayError(.workflowMismatch, "\(url.path): cannot be loaded", cause: error.description)
+            throw ReplayError(.workflowMismatch, "\(url.path): cannot be loaded", cause: error)
         }
     }
 
@@ -139,7 +139,7 @@ struct ReplayCommand: AsyncParsableCommand {
         do throws(ReplayError) {
             return try await Reexecution(recorded, runner: runner, context: context, current: current)
         } catch {
-            throw Self.fail(error)
+            throw CLI.fail(error)
         }
     }
 
@@ -153,13 +153,4 @@ struct ReplayCommand: AsyncParsableCommand {
         throw ValidationError("--since \(text): expected YYYY-MM-DD or an ISO 8601 time")
     }
 
-    /// Prints `error` and returns its exit code.
-    static func fail(_ error: ReplayError) -> ExitCode {
-        ToolsCLI.printError("error: \(error)")
-        switch error.code {
-        case .unverified, .workflowMismatch, .malformedRecord: return .dataError
-        case .workflowMissing, .runNotFound: return .noInput
-        case .trace, .replay: return .ioError
-        }
-    }
 }

@@ -41,7 +41,7 @@ struct ReviewCommand: AsyncParsableCommand {
                 error.message =
                     "run \(run) does not verify, so a verdict would vouch for a record that may have changed; review refused (run `airlock trace verify \(run)`)"
             }
-            throw ReplayCommand.fail(error)
+            throw CLI.fail(error)
         }
         TraceCLI.print(
             json

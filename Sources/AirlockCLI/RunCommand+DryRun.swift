@@ -14,7 +14,7 @@ extension RunCommand {
     /// registry cannot be read.
     func printDryRun(_ home: AirlockHome) throws {
         let url = ToolsCLI.url(workflow)
-        let plan = try RunsCLI.run { () throws(RunsError) in
+        let plan = try CLI.run { () throws(RunsError) in
             let request = RunRequest(
                 workflow: url, parameters: try RunRequest.parameters(parameters),
                 model: model.map(RunRequest.ModelChoice.endpoint) ?? .embedded, toolCalling: toolCalling,

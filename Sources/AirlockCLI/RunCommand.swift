@@ -97,10 +97,10 @@ struct RunCommand: AsyncParsableCommand {
                 cancellation: cancellation)
             (store, key) = try constructor.trace()
             prepared = try constructor.live(request) { line in
-                if !quiet { ToolsCLI.printError("model: \(line)") }
+                if !quiet { printError("model: \(line)") }
             }
         } catch {
-            throw RunsCLI.fail(error)
+            throw CLI.fail(error)
         }
         let runID = Mutex<String?>(nil)
         let progress = printer.report
@@ -127,7 +127,7 @@ struct RunCommand: AsyncParsableCommand {
             onSecond: { signal in
                 printer.restoreTerminal()
                 let run = runID.withLock { $0 }.map { "run \(TerminalText.escape($0))" } ?? "the run"
-                ToolsCLI.printError(
+                printError(
                     "\(RunSignals.name(signal)) again: quitting at once; \(run) is left incomplete, signed through its last step (`airlock trace verify`)"
                 )
                 RunSignals.exitNow(signal)
@@ -138,7 +138,7 @@ struct RunCommand: AsyncParsableCommand {
         case .success(let value): outcome = value
         case .failure(let error):
             printer.restoreTerminal()
-            throw Self.fail(error)
+            throw CLI.fail(error)
         }
         printer.restoreTerminal()
         report(outcome, workspace: prepared.workspace)
@@ -181,17 +181,6 @@ struct RunCommand: AsyncParsableCommand {
         case .modelUnreachable, .modelError: .modelUnavailable
         case .cancelled: ExitCode(RunSignals.exitCode(signal ?? SIGINT))
         case .failed: .sandboxSetup
-        }
-    }
-
-    /// Prints `error` and returns its exit code.
-    static func fail(_ error: AgentError) -> ExitCode {
-        ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
-        switch error.code {
-        case .invalidWorkflow, .invalidPolicy: return .dataError
-        case .invalidParameter: return .usage
-        case .io: return .noInput
-        case .registry, .trace: return .ioError
         }
     }
 

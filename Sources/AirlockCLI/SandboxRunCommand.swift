@@ -104,8 +104,7 @@ struct SandboxRunCommand: AsyncParsableCommand {
             record = try await Sandbox().run(spec)
         } catch {
             printError("airlock sandbox run: \(error.message)")
-            // A spec the caller got wrong is a usage error; anything else means nothing could run.
-            throw error.code == .invalidSpec ? ExitCode.usage : ExitCode.sandboxSetup
+            throw ExitCode(error.exitStatus)
         }
         if json {
             let encoder = JSONEncoder()
@@ -210,9 +209,4 @@ enum ByteSizeOption {
         }
         return bytes
     }
-}
-
-func printError(_ line: String) {
-    // Messages quote paths, programs and recorded text: escaped for the terminal.
-    FileHandle.standardError.write(Data((TerminalText.escape(line, keepsLineBreaks: true) + "\n").utf8))
 }

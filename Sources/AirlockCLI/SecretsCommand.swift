@@ -33,27 +33,7 @@ enum SecretsCLI {
     /// A broker for a run, or `nil` when there is no store and no key yet (nothing to deliver or
     /// redact).
     static func broker(_ home: AirlockHome) throws -> SecretBroker? {
-        try RunsCLI.run { () throws(RunsError) in try RunConstructor(home: home).secretBroker() }
-    }
-
-    /// Runs `body`, turning a ``SecretsError`` into its message and exit code.
-    static func run<T>(_ body: () throws(SecretsError) -> T) throws -> T {
-        do {
-            return try body()
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    /// Prints `error` and returns its documented exit code.
-    static func fail(_ error: SecretsError) -> ExitCode {
-        ToolsCLI.printError("error: [\(error.code.rawValue)] \(error)")
-        switch error.code {
-        case .invalidName, .invalidValue, .exists: return .usage
-        case .unknownName: return .noInput
-        case .corrupt, .keyInvalid: return .dataError
-        case .io, .unsafePermissions: return .ioError
-        }
+        try CLI.run { () throws(RunsError) in try RunConstructor(home: home).secretBroker() }
     }
 
     /// The value to store: the file's contents, or standard input (without echo on a terminal),
@@ -62,7 +42,7 @@ enum SecretsCLI {
         var bytes: [UInt8]
         if let fromFile {
             guard let data = FileManager.default.contents(atPath: ToolsCLI.url(fromFile).path) else {
-                ToolsCLI.printError("error: --from-file \(fromFile): cannot read it")
+                printError("error: --from-file \(fromFile): cannot read it")
                 throw ExitCode.noInput
             }
             bytes = Array(data)
@@ -76,7 +56,7 @@ enum SecretsCLI {
             if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         }
         guard !bytes.isEmpty else {
-            ToolsCLI.printError("error: the value for \(name) is empty; nothing was stored")
+            printError("error: the value for \(name) is empty; nothing was stored")
             throw ExitCode.usage
         }
         return bytes

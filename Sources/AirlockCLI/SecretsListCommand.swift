@@ -12,7 +12,7 @@ struct SecretsListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, store) = try SecretsCLI.store()
-        let entries = try SecretsCLI.run { () throws(SecretsError) in try store.list() }
+        let entries = try CLI.run { () throws(SecretsError) in try store.list() }
         if json {
             print(JSONValue.array(entries.map(\.json)).prettyString)
             return

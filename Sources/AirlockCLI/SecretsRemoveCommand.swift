@@ -10,7 +10,7 @@ struct SecretsRemoveCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, store) = try SecretsCLI.store()
-        try SecretsCLI.run { () throws(SecretsError) in try store.remove(name) }
+        try CLI.run { () throws(SecretsError) in try store.remove(name) }
         print("removed \(name)")
     }
 }

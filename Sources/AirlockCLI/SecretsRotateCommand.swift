@@ -15,9 +15,9 @@ struct SecretsRotateCommand: AsyncParsableCommand {
     func run() async throws {
         let (_, store) = try SecretsCLI.store()
         // Fail on an unknown name before asking for a value.
-        _ = try SecretsCLI.run { () throws(SecretsError) in try store.value(of: name) }
+        _ = try CLI.run { () throws(SecretsError) in try store.value(of: name) }
         let value = try SecretsCLI.readValue(name: name, fromFile: fromFile)
-        let entry = try SecretsCLI.run { () throws(SecretsError) in try store.rotate(name, value: value) }
+        let entry = try CLI.run { () throws(SecretsError) in try store.rotate(name, value: value) }
         print("rotated \(entry.name) (version \(entry.version))")
     }
 }

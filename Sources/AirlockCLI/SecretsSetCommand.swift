@@ -16,7 +16,7 @@ struct SecretsSetCommand: AsyncParsableCommand {
     func run() async throws {
         let (_, store) = try SecretsCLI.store()
         let value = try SecretsCLI.readValue(name: name, fromFile: fromFile)
-        let entry = try SecretsCLI.run { () throws(SecretsError) in try store.set(name, value: value) }
+        let entry = try CLI.run { () throws(SecretsError) in try store.set(name, value: value) }
         print("set \(entry.name) (version \(entry.version))")
     }
 }

@@ -12,7 +12,7 @@ struct SecretsTokenKeyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (home, _) = try SecretsCLI.store()
-        let issuer = try SecretsCLI.run { () throws(SecretsError) in try TokenIssuer.load(keysDirectory: home.keys) }
+        let issuer = try CLI.run { () throws(SecretsError) in try TokenIssuer.load(keysDirectory: home.keys) }
         guard let key = issuer?.key.publicKey else { throw ExitCode.ioError }
         print(export ? key.pem : key.keyID, terminator: export ? "" : "\n")
     }

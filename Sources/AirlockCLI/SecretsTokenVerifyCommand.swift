@@ -21,21 +21,21 @@ struct SecretsTokenVerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let text = try? String(contentsOf: ToolsCLI.url(key), encoding: .utf8) else {
-            ToolsCLI.printError("error: --key \(key): cannot read it")
+            printError("error: --key \(key): cannot read it")
             throw ExitCode.noInput
         }
         let publicKey: TracePublicKey
         do {
             publicKey = try TracePublicKey(text: text)
         } catch {
-            ToolsCLI.printError("error: --key \(key): \(error.message)")
+            printError("error: --key \(key): \(error.message)")
             throw ExitCode.dataError
         }
         switch TokenVerifier(publicKey: publicKey).verify(token, audience: audience) {
         case .valid(let claims):
             print(claims.claims.prettyString)
         case .invalid(let reason, let claims):
-            ToolsCLI.printError("invalid token: \(reason)")
+            printError("invalid token: \(reason)")
             if let claims { print(claims.claims.prettyString) }
             throw ExitCode.checkFailed
         }

@@ -26,21 +26,21 @@ struct ToolsAddCommand: ParsableCommand {
             }
         }
         if let first = failures.first {
-            for error in failures { _ = ToolsCLI.fail(error) }
-            ToolsCLI.printError("nothing registered")
-            throw ToolsCLI.exitCode(for: first.code)
+            for error in failures { _ = CLI.fail(error) }
+            printError("nothing registered")
+            throw ExitCode(first.code.exitStatus)
         }
         let outcomes: [AddOutcome]
         do {
             outcomes = try registry.add(loaded)
         } catch {
-            throw ToolsCLI.fail(error)
+            throw CLI.fail(error)
         }
         for file in loaded where pin {
             do {
                 if try file.writePin() { print("pinned \(file.url.path): sha256 \(file.executableSHA256)") }
             } catch {
-                throw ToolsCLI.fail(error)
+                throw CLI.fail(error)
             }
         }
         for outcome in outcomes { print(outcome) }

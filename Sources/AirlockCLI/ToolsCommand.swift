@@ -30,23 +30,6 @@ enum ToolsCLI {
         }
     }
 
-    /// Prints `error` on standard error and returns the exit code for it.
-    static func fail(_ error: ToolsError) -> ExitCode {
-        printError("error: \(error)")
-        return exitCode(for: error.code)
-    }
-
-    /// The documented exit code for each kind of failure.
-    static func exitCode(for code: ToolsError.Code) -> ExitCode {
-        switch code {
-        case .invalidManifest, .invalidArguments, .versionConflict, .invalidPath: .dataError
-        case .executableMissing, .unknownTool, .secretUnavailable, .corridorUnresolved, .notFound: .noInput
-        case .digestMismatch: .checkFailed
-        case .io, .registry: .ioError
-        case .sandbox: .sandboxSetup
-        }
-    }
-
     /// A Foundation file error in words (`/x/y: Not a directory (errno 20)`), not an NSError dump.
     static func describe(_ error: any Error) -> String {
         let ns = error as NSError
@@ -58,11 +41,6 @@ enum ToolsCLI {
             return path + String(cString: strerror(Int32(posix.code))) + " (errno \(posix.code))"
         }
         return ns.domain == NSCocoaErrorDomain ? path + ns.localizedDescription : "\(error)"
-    }
-
-    static func printError(_ text: String) {
-        // Messages quote manifests, policies and arguments: escaped for the terminal.
-        FileHandle.standardError.write(Data((TerminalText.escape(text, keepsLineBreaks: true) + "\n").utf8))
     }
 
     /// Files named on the command line, relative to the current directory.
@@ -77,7 +55,7 @@ enum ToolsCLI {
     static func runContext(_ home: AirlockHome, explicit: String?, prefix: String) throws -> (
         ToolRunContext, WorkspaceLease
     ) {
-        try RunsCLI.run { () throws(RunsError) in
+        try CLI.run { () throws(RunsError) in
             let datasets = try home.site().datasets
             let lease = try home.claimWorkspace(explicit: explicit.map(url), prefix: prefix)
             return (ToolRunContext(workspace: lease.url, datasets: datasets), lease)

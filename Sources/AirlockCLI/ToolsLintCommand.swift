@@ -20,7 +20,7 @@ struct ToolsLintCommand: ParsableCommand {
                 let file = try ManifestFile.load(ToolsCLI.url(path))
                 print("\(path): ok (\(file.manifest.name)@\(file.manifest.version))")
             } catch {
-                failure = failure ?? ToolsCLI.exitCode(for: error.code)
+                failure = failure ?? ExitCode(error.exitStatus)
                 print(TerminalText.escape("\(path): \(error.code.rawValue)"))
                 if error.problems.isEmpty {
                     print("  \(terminal: error.message)")

@@ -18,7 +18,7 @@ struct ToolsListCommand: ParsableCommand {
         do {
             tools = try registry.list(includeRetired: all)
         } catch {
-            throw ToolsCLI.fail(error)
+            throw CLI.fail(error)
         }
         if json {
             print(JSONValue.array(tools.map(\.summaryJSON)).prettyString)

@@ -14,7 +14,7 @@ struct ToolsRemoveCommand: ParsableCommand {
         do {
             print(try registry.remove(name) ? "retired \(name)" : "\(name) was already retired")
         } catch {
-            throw ToolsCLI.fail(error)
+            throw CLI.fail(error)
         }
     }
 }

@@ -24,7 +24,7 @@ struct ToolsSchemaCheckCommand: ParsableCommand {
             }
             cases = items
         } catch {
-            ToolsCLI.printError("error: \(corpus): \(error)")
+            printError("error: \(corpus): \(error)")
             throw ExitCode.dataError
         }
         var out: [JSONValue] = []

@@ -21,7 +21,7 @@ struct ToolsShowCommand: ParsableCommand {
             tool = try registry.resolve(reference, allowRetired: true)
             versions = try registry.versions(of: tool.manifest.name)
         } catch {
-            throw ToolsCLI.fail(error)
+            throw CLI.fail(error)
         }
         let m = tool.manifest
         if json {

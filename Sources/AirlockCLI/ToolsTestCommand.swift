@@ -42,25 +42,25 @@ struct ToolsTestCommand: AsyncParsableCommand {
         do {
             parsed = try JSONParser().parse(arguments)
         } catch {
-            ToolsCLI.printError("error: --args: not valid JSON: \(error)")
+            printError("error: --args: not valid JSON: \(error)")
             throw ExitCode.dataError
         }
         do {
             var context = ToolRunContext(
-                workspace: nil, datasets: try RunsCLI.run { () throws(RunsError) in try home.site().datasets })
+                workspace: nil, datasets: try CLI.run { () throws(RunsError) in try home.site().datasets })
             let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             for entry in datasets {
                 let (name, url) = try DatasetOption.parse(entry, base: cwd)
                 context.datasets[name] = url
             }
             let tool = try registry.resolve(reference)
-            let lease = try RunsCLI.run { () throws(RunsError) in
+            let lease = try CLI.run { () throws(RunsError) in
                 try home.claimWorkspace(explicit: workspace.map(ToolsCLI.url), prefix: "test")
             }
             defer { withExtendedLifetime(lease) {} }
             context.workspace = lease.url
             var runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
-            runner.internalHosts = try RunsCLI.run { () throws(RunsError) in try home.site().internalHosts }
+            runner.internalHosts = try CLI.run { () throws(RunsError) in try home.site().internalHosts }
             let call = ToolCallIdentity(
                 runID: "tools-test", argumentsDigest: ArgumentDigest.digest(tool: tool.manifest.name, arguments: parsed)
             )
@@ -76,7 +76,7 @@ struct ToolsTestCommand: AsyncParsableCommand {
             report(result, workspace: context.workspace)
             throw ExitCode(result.exitCode)
         } catch let error as ToolsError {
-            throw ToolsCLI.fail(error)
+            throw CLI.fail(error)
         }
     }
 

@@ -15,7 +15,7 @@ struct TraceDemoCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try options.store()
         let key = try TraceCLI.signingKey()
-        try TraceCLI.run { () throws(TraceError) in
+        try CLI.run { () throws(TraceError) in
             let recorder = try RunRecorder(
                 store: store, key: key, runID: runID,
                 started: [

@@ -29,7 +29,7 @@ struct TraceDiffCommand: AsyncParsableCommand {
                 try RecordedRun(runID: runA, store: store, trustedKeys: trusted),
                 try RecordedRun(runID: runB, store: store, trustedKeys: trusted))
         } catch {
-            throw ReplayCommand.fail(error)
+            throw CLI.fail(error)
         }
         TraceCLI.print(json ? diff.json.prettyString : diff.lines(full: full).joined(separator: "\n"))
         if !diff.identical { throw ExitCode.checkFailed }

@@ -21,7 +21,7 @@ struct TraceExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try options.store()
-        let text = try TraceCLI.run { () throws(TraceError) in
+        let text = try CLI.run { () throws(TraceError) in
             let bundle = try store.bundle(runID: run)
             switch format {
             case .jsonl: return try TraceJSONL.export(bundle)
@@ -30,7 +30,7 @@ struct TraceExportCommand: AsyncParsableCommand {
         }
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
-                throw TraceCLI.fail(TraceError(.storage, "cannot write export file \(output)"))
+                throw CLI.fail(TraceError(.storage, "cannot write export file \(output)"))
             }
         } else {
             TraceCLI.print(text)

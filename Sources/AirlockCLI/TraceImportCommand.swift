@@ -17,16 +17,16 @@ struct TraceImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw TraceCLI.fail(TraceError(.runNotFound, "cannot read \(file)"))
+            throw CLI.fail(TraceError(.runNotFound, "cannot read \(file)"))
         }
         guard data.count <= maxBytes else {
-            throw TraceCLI.fail(
+            throw CLI.fail(
                 TraceError(.malformedExport, "\(file) is \(data.count) bytes, above --max-bytes \(maxBytes)"))
         }
         let trusted = try TraceCLI.trustedKeys(key)
         let store = try options.store()
         let ledgerKey = try TraceCLI.signingKey()
-        let outcome = try TraceCLI.run { () throws(TraceError) in
+        let outcome = try CLI.run { () throws(TraceError) in
             try TraceImport.verifyAndStore(
                 String(decoding: data, as: UTF8.self), into: store, trustedKeys: trusted, ledgerKey: ledgerKey)
         }

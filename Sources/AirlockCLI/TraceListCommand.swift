@@ -20,7 +20,7 @@ struct TraceListCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try options.store()
         let cutoff = try since.map(ReplayCommand.parseDate)
-        let runs = try TraceCLI.run { () throws(TraceError) in try store.runs() }
+        let runs = try CLI.run { () throws(TraceError) in try store.runs() }
             .filter { $0.workflow != ReviewVerdict.workflow }
             .filter { r in status.map { r.status == $0 || r.status == "finished:" + $0 } ?? true }
             .filter { r in workflow.map { r.workflow == $0 } ?? true }
@@ -30,7 +30,7 @@ struct TraceListCommand: AsyncParsableCommand {
         do throws(ReplayError) {
             verdicts = try ReviewVerdict.all(in: store, trustedKeys: trusted)
         } catch {
-            throw ReplayCommand.fail(error)
+            throw CLI.fail(error)
         }
         if json {
             TraceCLI.print(

@@ -13,9 +13,9 @@ struct TraceOptions: ParsableArguments {
     func store(readOnly: Bool = false) throws -> TraceStore {
         let path = try database ?? AirlockHome.resolve().traceDatabase.path
         if readOnly, !FileManager.default.fileExists(atPath: path) {
-            throw TraceCLI.fail(TraceError(.runNotFound, "no trace database at \(path) (nothing recorded yet)"))
+            throw CLI.fail(TraceError(.runNotFound, "no trace database at \(path) (nothing recorded yet)"))
         }
-        return try TraceCLI.run { () throws(TraceError) in
+        return try CLI.run { () throws(TraceError) in
             try TraceStore(path: path, configuration: .init(readOnly: readOnly))
         }
     }
@@ -23,28 +23,6 @@ struct TraceOptions: ParsableArguments {
 
 /// Error reporting and key loading shared by the trace commands.
 enum TraceCLI {
-    /// Runs `body`, turning a ``TraceError`` into a message on stderr and the matching exit code.
-    static func run<T>(_ body: () throws(TraceError) -> T) throws -> T {
-        do {
-            return try body()
-        } catch {
-            throw fail(error)
-        }
-    }
-
-    /// Prints `error` and returns the exit code for it.
-    static func fail(_ error: TraceError) -> ExitCode {
-        let text = TerminalText.escape("error: [\(error.code.rawValue)] \(error.description)", keepsLineBreaks: true)
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-        switch error.code {
-        case .runNotFound: return .noInput
-        case .invalidRunID: return .usage
-        case .malformedExport, .invalidEvent, .keyInvalid: return .dataError
-        case .importRejected, .runExists: return .checkFailed
-        default: return .ioError
-        }
-    }
-
     /// The keys to trust: exactly the files given with `--key`, or else the local trace key (if it
     /// exists) and every key of the home's trust store (`airlock trace trust`).
     static func trustedKeys(_ files: [String]) throws -> [TracePublicKey] {
@@ -54,16 +32,16 @@ enum TraceCLI {
                     FileHandle.standardError.write(Data("error: cannot read public key file \(file)\n".utf8))
                     throw ExitCode.noInput
                 }
-                return try run { () throws(TraceError) in
+                return try CLI.run { () throws(TraceError) in
                     try TracePublicKey(text: String(decoding: data, as: UTF8.self))
                 }
             }
         }
         let home = try AirlockHome.resolve()
-        var keys = try run { () throws(TraceError) in try TraceTrustStore(keysDirectory: home.keys).keys() }
+        var keys = try CLI.run { () throws(TraceError) in try TraceTrustStore(keysDirectory: home.keys).keys() }
         let path = home.keys.appendingPathComponent(TraceSigningKey.fileName).path
         if FileManager.default.fileExists(atPath: path) {
-            keys.insert(try run { () throws(TraceError) in try TraceSigningKey.load(path: path).publicKey }, at: 0)
+            keys.insert(try CLI.run { () throws(TraceError) in try TraceSigningKey.load(path: path).publicKey }, at: 0)
         }
         return keys
     }
@@ -71,7 +49,7 @@ enum TraceCLI {
     /// The local signing key, created on first use.
     static func signingKey() throws -> TraceSigningKey {
         let keys = try AirlockHome.resolve().keys
-        return try run { () throws(TraceError) in try TraceSigningKey.loadOrCreate(directory: keys) }
+        return try CLI.run { () throws(TraceError) in try TraceSigningKey.loadOrCreate(directory: keys) }
     }
 
     /// Writes `text` to stdout with a trailing newline.

@@ -16,7 +16,7 @@ struct TraceShowCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try options.store()
         let trusted = try TraceCLI.trustedKeys([])
-        let (summary, timeline, verification) = try TraceCLI.run { () throws(TraceError) in
+        let (summary, timeline, verification) = try CLI.run { () throws(TraceError) in
             let bundle = try store.bundle(runID: run)
             return (
                 bundle.summary, try TraceTimeline(bundle, maxInlineCharacters: full ? Int.max : 160),
@@ -27,7 +27,7 @@ struct TraceShowCommand: AsyncParsableCommand {
         do throws(ReplayError) {
             verdicts = try ReviewVerdict.all(in: store, trustedKeys: trusted)[run] ?? []
         } catch {
-            throw ReplayCommand.fail(error)
+            throw CLI.fail(error)
         }
         if json {
             // The timeline array stays as it was for scripts; `trace list --json` carries verdicts.

@@ -24,12 +24,12 @@ struct TraceTrustCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let data = FileManager.default.contents(atPath: file) else {
-                ToolsCLI.printError("error: cannot read public key file \(file)")
+                printError("error: cannot read public key file \(file)")
                 throw ExitCode.noInput
             }
             let label = name ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
             let store = try TraceTrustCommand.store()
-            let (entry, added) = try TraceCLI.run { () throws(TraceError) in
+            let (entry, added) = try CLI.run { () throws(TraceError) in
                 try store.add(TracePublicKey(text: String(decoding: data, as: UTF8.self)), name: label)
             }
             TraceCLI.print(
@@ -45,7 +45,7 @@ struct TraceTrustCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try TraceTrustCommand.store()
-            let entries = try TraceCLI.run { () throws(TraceError) in try store.entries() }
+            let entries = try CLI.run { () throws(TraceError) in try store.entries() }
             if json {
                 TraceCLI.print(
                     JSONValue.array(
@@ -71,8 +71,8 @@ struct TraceTrustCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try TraceTrustCommand.store()
-            guard let removed = try TraceCLI.run({ () throws(TraceError) in try store.remove(key) }) else {
-                ToolsCLI.printError("error: no trusted key named \(key) (see `airlock trace trust list`)")
+            guard let removed = try CLI.run({ () throws(TraceError) in try store.remove(key) }) else {
+                printError("error: no trusted key named \(key) (see `airlock trace trust list`)")
                 throw ExitCode.noInput
             }
             TraceCLI.print("no longer trusted: \(removed.keyID) (\(removed.name))")

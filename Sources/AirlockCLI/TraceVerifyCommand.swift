@@ -28,17 +28,17 @@ struct TraceVerifyCommand: AsyncParsableCommand {
         if let run {
             ids = [run]
         } else {
-            ids = try TraceCLI.run { () throws(TraceError) in try store.runs().map(\.runID) }
+            ids = try CLI.run { () throws(TraceError) in try store.runs().map(\.runID) }
         }
         var failed = false
         for id in ids {
-            let result = try TraceCLI.run { () throws(TraceError) in verifier.verify(try store.bundle(runID: id)) }
+            let result = try CLI.run { () throws(TraceError) in verifier.verify(try store.bundle(runID: id)) }
             TraceCLI.print(result.summary)
             if result.status == .broken || (strict && result.status == .incomplete) { failed = true }
         }
         if all {
             // Whole runs deleted, rows re-created or rewritten: the ledger against the index.
-            let ledger = try TraceCLI.run { () throws(TraceError) in try store.verifyLedger(trustedKeys: trusted) }
+            let ledger = try CLI.run { () throws(TraceError) in try store.verifyLedger(trustedKeys: trusted) }
             TraceCLI.print(ledger.summary)
             if !ledger.intact { failed = true }
         }

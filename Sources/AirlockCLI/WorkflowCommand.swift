@@ -63,7 +63,7 @@ struct WorkflowLintCommand: AsyncParsableCommand {
     func run() async throws {
         let (home, _) = try ToolsCLI.registry()
         let url = ToolsCLI.url(file)
-        let check = try RunsCLI.run { () throws(RunsError) in try RunConstructor(home: home).check(workflow: url) }
+        let check = try CLI.run { () throws(RunsError) in try RunConstructor(home: home).check(workflow: url) }
         if json {
             print(
                 ([

@@ -19,7 +19,7 @@ enum WorkspacesCLI {
     static func open() throws -> (AirlockHome, Workspaces, [String: [Workspaces.Use]]) {
         let (home, _) = try ToolsCLI.registry()
         let workspaces = Workspaces(home: home)
-        let uses = try RunsCLI.run { () throws(RunsError) in
+        let uses = try CLI.run { () throws(RunsError) in
             try workspaces.trace().map { store throws(RunsError) in try workspaces.uses(in: store) } ?? [:]
         }
         return (home, workspaces, uses)

@@ -15,7 +15,7 @@ struct WorkspacesListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, workspaces, uses) = try WorkspacesCLI.open()
-        let summaries = try RunsCLI.run { () throws(RunsError) in try workspaces.list(uses: uses) }
+        let summaries = try CLI.run { () throws(RunsError) in try workspaces.list(uses: uses) }
         if json {
             print(JSONValue.array(summaries.map(WorkspacesCLI.json)).prettyString)
             return

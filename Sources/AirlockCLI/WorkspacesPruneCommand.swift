@@ -43,7 +43,7 @@ struct WorkspacesPruneCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, workspaces, uses) = try WorkspacesCLI.open()
-        let outcome = try RunsCLI.run { () throws(RunsError) in
+        let outcome = try CLI.run { () throws(RunsError) in
             try workspaces.prune(olderThan: olderThan.flatMap(Self.seconds), dryRun: dryRun, uses: uses)
         }
         if json {

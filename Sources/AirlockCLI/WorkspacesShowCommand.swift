@@ -19,7 +19,7 @@ struct WorkspacesShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, workspaces, uses) = try WorkspacesCLI.open()
-        let detail = try RunsCLI.run { () throws(RunsError) in
+        let detail = try CLI.run { () throws(RunsError) in
             let name = try workspaces.resolve(reference, uses: uses)
             return try workspaces.show(name, uses: uses[name] ?? [])
         }

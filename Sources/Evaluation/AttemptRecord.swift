@@ -55,7 +55,7 @@ public struct AttemptRecord: Sendable, Hashable, Codable {
         do {
             events = try run.typedEvents()
         } catch {
-            throw RunsError(.state, "run \(run.runID): its record does not read", cause: error.description)
+            throw RunsError(.state, "run \(run.runID): its record does not read", cause: error)
         }
         runID = run.runID
         var finished: RunFinished?

@@ -128,7 +128,7 @@ public struct EvaluationRunner: Sendable {
             recorded = try RecordedRun(runID: outcome.runID, store: store, trustedKeys: [key.publicKey])
         } catch {
             throw RunsError(
-                .state, "task \(task.id): run \(outcome.runID) cannot be read back", cause: "\(error)")
+                .state, "task \(task.id): run \(outcome.runID) cannot be read back", cause: error)
         }
         let record = try AttemptRecord(recorded)
         return AttemptResult(record: record, verdicts: task.checks.judge(record))

@@ -40,7 +40,7 @@ extension EvaluationSuite {
         do {
             document = try YAMLDocument(text: text)
         } catch {
-            throw RunsError(.invalidInput, "\(url.path): not valid YAML", cause: "\(error)")
+            throw RunsError(.invalidInput, "\(url.path): not valid YAML", cause: error)
         }
         var reader = SuiteReader(document: document, url: url)
         let suite = reader.suite()

@@ -86,7 +86,7 @@ public struct MCPProfile: Sendable, Hashable {
         do {
             document = try YAMLDocument(text: text)
         } catch {
-            throw RunsError(.invalidInput, "\(url.path): not valid YAML", cause: "\(error)")
+            throw RunsError(.invalidInput, "\(url.path): not valid YAML", cause: error)
         }
         var problems: [String] = []
         func problem(_ pointer: String, _ message: String) {

@@ -141,7 +141,7 @@ public struct MCPToolServer: Sendable {
             run.cancel()
             driver.close()
             _ = await run.value
-            throw RunsError(.state, "the MCP \(driver.name) transport cannot be used", cause: "\(error)")
+            throw RunsError(.state, "the MCP \(driver.name) transport cannot be used", cause: error)
         }
         let unanswered = driver.close()
         if !unanswered.isEmpty {

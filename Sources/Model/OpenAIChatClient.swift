@@ -199,7 +199,7 @@ public struct OpenAIChatClient: ChatModel {
             json = try JSONParser().parse(response.body)
         } catch {
             throw ModelError(
-                .malformedResponse, "model \(endpoint): the reply body is not valid JSON", cause: "\(error)")
+                .malformedResponse, "model \(endpoint): the reply body is not valid JSON", cause: error)
         }
         return try ChatResponse(json: json)
     }

@@ -38,7 +38,7 @@ public final class ScriptedModel: ChatModel {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw ModelError(.io, "cannot read the model script \(url.path)", cause: "\(error)")
+            throw ModelError(.io, "cannot read the model script \(url.path)", cause: error)
         }
         self.init(responses: try Self.parse(text, label: url.path), name: "scripted:\(url.lastPathComponent)")
     }
@@ -50,7 +50,7 @@ public final class ScriptedModel: ChatModel {
         do {
             document = try YAMLDocument(text: text)
         } catch {
-            throw ModelError(.invalidScript, "\(label): not valid YAML", cause: "\(error)")
+            throw ModelError(.invalidScript, "\(label): not valid YAML", cause: error)
         }
         func fail(_ pointer: String, _ what: String) -> ModelError {
             let line = document.line(for: pointer).map { " (line \($0))" } ?? ""

@@ -96,7 +96,7 @@ public enum ArtefactSource: Sendable, Hashable, CustomStringConvertible {
             } catch {
                 throw ModelRuntimeError(
                     .fetchFailed, "\(artefact.file) is not in \(directory.path) (the transfer directory)",
-                    cause: "\(error)")
+                    cause: error)
             }
         case .index(let index):
             let url = try locate(artefact, in: index)
@@ -116,7 +116,7 @@ public enum ArtefactSource: Sendable, Hashable, CustomStringConvertible {
             actual = try SHA256.hex(contentsOf: URL(fileURLWithPath: partial))
         } catch {
             unlink(partial)
-            throw ModelRuntimeError(.io, "cannot read \(partial)", cause: "\(error)")
+            throw ModelRuntimeError(.io, "cannot read \(partial)", cause: error)
         }
         guard actual == artefact.sha256 else {
             unlink(partial)

@@ -13,7 +13,7 @@ enum FileOperations {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
         } catch {
-            throw ModelRuntimeError(.io, "cannot create the directory \(url.path)", cause: "\(error)")
+            throw ModelRuntimeError(.io, "cannot create the directory \(url.path)", cause: error)
         }
     }
 

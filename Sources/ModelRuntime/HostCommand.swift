@@ -31,7 +31,7 @@ struct HostCommand {
         do {
             try process.run()
         } catch {
-            throw ModelRuntimeError(.io, "cannot start \(program)", cause: "\(error)")
+            throw ModelRuntimeError(.io, "cannot start \(program)", cause: error)
         }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -89,7 +89,7 @@ public struct ModelBackground: Sendable {
         } catch let error as FileLock.Failure {
             throw ModelRuntimeError(.io, "cannot \(error.stage) \(error.path)", cause: error.reason)
         } catch {
-            throw ModelRuntimeError(.io, "cannot create \(clientsDirectory.path)", cause: "\(error)")
+            throw ModelRuntimeError(.io, "cannot create \(clientsDirectory.path)", cause: error)
         }
     }
 
@@ -122,7 +122,7 @@ public struct ModelBackground: Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw ModelRuntimeError(.io, "cannot create \(directory.path)", cause: "\(error)")
+            throw ModelRuntimeError(.io, "cannot create \(directory.path)", cause: error)
         }
         let lock: FileLock
         do {
@@ -202,7 +202,7 @@ public struct ModelBackground: Sendable {
             process.standardInput = FileHandle.nullDevice
             try process.run()
         } catch {
-            throw ModelRuntimeError(.serverFailed, "cannot start the model server supervisor", cause: "\(error)")
+            throw ModelRuntimeError(.serverFailed, "cannot start the model server supervisor", cause: error)
         }
         return process
     }

@@ -103,7 +103,7 @@ public struct ModelLock: Sendable, Hashable {
             bytes = try Data(contentsOf: url)
         } catch {
             throw ModelRuntimeError(
-                .invalidLock, "cannot read the model lock \(url.path) (pass --lock FILE)", cause: "\(error)")
+                .invalidLock, "cannot read the model lock \(url.path) (pass --lock FILE)", cause: error)
         }
         return try parse(String(decoding: bytes, as: UTF8.self), path: url.path, digest: SHA256.hex(bytes))
     }
@@ -116,7 +116,7 @@ public struct ModelLock: Sendable, Hashable {
         do {
             document = try YAMLDocument(text: text)
         } catch {
-            throw ModelRuntimeError(.invalidLock, "\(path): not valid YAML", cause: "\(error)")
+            throw ModelRuntimeError(.invalidLock, "\(path): not valid YAML", cause: error)
         }
         let reader = LockReader(document: document, path: path)
         guard try reader.integer("/version") == 1 else {

@@ -54,7 +54,7 @@ public struct ModelStore: Sendable {
         } catch let error as ModelRuntimeError {
             throw error
         } catch {
-            throw ModelRuntimeError(.io, "cannot read \(installedFile.path)", cause: "\(error)")
+            throw ModelRuntimeError(.io, "cannot read \(installedFile.path)", cause: error)
         }
     }
 

@@ -102,7 +102,7 @@ struct ServerBuild {
         } catch {
             watcher.cancel()
             throw ModelRuntimeError(
-                .buildFailed, "the confined build of \(lock.name) could not start", cause: "\(error)")
+                .buildFailed, "the confined build of \(lock.name) could not start", cause: error)
         }
         watcher.cancel()
         let seconds = Date().timeIntervalSince(started)
@@ -125,7 +125,7 @@ struct ServerBuild {
         do {
             try FileManager.default.copyItem(atPath: built.path, toPath: partial)
         } catch {
-            throw ModelRuntimeError(.io, "cannot copy the built \(lock.target) to \(partial)", cause: "\(error)")
+            throw ModelRuntimeError(.io, "cannot copy the built \(lock.target) to \(partial)", cause: error)
         }
         _ = chown(partial, geteuid(), getegid())
         chmod(partial, 0o755)
@@ -133,7 +133,7 @@ struct ServerBuild {
         do {
             return (try SHA256.hex(contentsOf: destination), seconds)
         } catch {
-            throw ModelRuntimeError(.io, "cannot read \(destination.path)", cause: "\(error)")
+            throw ModelRuntimeError(.io, "cannot read \(destination.path)", cause: error)
         }
     }
 

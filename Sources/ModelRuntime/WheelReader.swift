@@ -68,7 +68,7 @@ struct WheelReader {
         } catch let error as ModelRuntimeError {
             throw error
         } catch {
-            throw ModelRuntimeError(.io, "cannot read \(archive.path)", cause: "\(error)")
+            throw ModelRuntimeError(.io, "cannot read \(archive.path)", cause: error)
         }
     }
 
@@ -77,7 +77,7 @@ struct WheelReader {
         do {
             size = try handle.seekToEnd()
         } catch {
-            throw ModelRuntimeError(.io, "cannot read \(archive.path)", cause: "\(error)")
+            throw ModelRuntimeError(.io, "cannot read \(archive.path)", cause: error)
         }
         let trailerCount = Int(min(size, UInt64(Self.maxTrailerBytes)))
         guard trailerCount >= 22 else {
@@ -153,7 +153,7 @@ struct WheelReader {
                 throw ModelRuntimeError(.badArchive, "\(archive.lastPathComponent): \(member) inflates past its size")
             }
             do { try output.write(contentsOf: Data(bytes)) } catch {
-                throw ModelRuntimeError(.io, "cannot write the extracted \(member)", cause: "\(error)")
+                throw ModelRuntimeError(.io, "cannot write the extracted \(member)", cause: error)
             }
         }
         var stream = z_stream()

@@ -5,7 +5,7 @@ import AirlockCore
 ///
 /// A denial is never this error: it is a ``Decision``. This error means the document itself is
 /// wrong, and names the field path and line (`/rules/3/when/arguments/0/regex (line 41): …`).
-public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct PolicyError: AirlockFailure, Sendable, Hashable {
     /// What kind of document was wrong.
     public enum Code: String, Sendable, Hashable, Codable {
         /// The policy document is malformed (syntax, unknown field, bad value, unknown threat tag).
@@ -38,4 +38,10 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// The code's name (`invalid-policy`).
+    public var codeName: String { code.rawValue }
+
+    /// A document that is wrong is malformed input (65), whichever kind it is.
+    public var exitStatus: CommandExit { .dataError }
 }

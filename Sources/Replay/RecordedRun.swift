@@ -59,7 +59,7 @@ public struct RecordedRun: Sendable {
             if error.code == .runNotFound {
                 throw ReplayError(.runNotFound, "no run \(runID) in \(store.path) (see `airlock trace list`)")
             }
-            throw ReplayError(.trace, "run \(runID): cannot read it from \(store.path)", cause: error.description)
+            throw ReplayError(.trace, "run \(runID): cannot read it from \(store.path)", cause: error)
         }
         let verification = TraceVerifier(trustedKeys: trustedKeys).verify(bundle)
         guard verification.status == .intact else {
@@ -77,7 +77,7 @@ public struct RecordedRun: Sendable {
                         seq: stored.seq, type: stored.type, payload: try stored.payload(),
                         payloadBytes: Self.payloadBytes(of: stored.body), time: stored.time))
             } catch {
-                throw ReplayError(.trace, "run \(runID) event \(stored.seq): unreadable", cause: error.description)
+                throw ReplayError(.trace, "run \(runID) event \(stored.seq): unreadable", cause: error)
             }
         }
         self.runID = runID
@@ -107,7 +107,7 @@ public struct RecordedRun: Sendable {
         do {
             return try RunStarted.decode(payload, seq: first.seq)
         } catch {
-            throw ReplayError(.malformedRecord, "run \(runID): run.started does not decode", cause: error.description)
+            throw ReplayError(.malformedRecord, "run \(runID): run.started does not decode", cause: error)
         }
     }
 

@@ -86,9 +86,9 @@ public struct Replayer: Sendable {
             return try store.events(runID: runID).map { ($0.type, RecordedRun.payloadBytes(of: $0.body)) }
         } catch let error as AgentError {
             throw ReplayError(
-                .replay, "run \(runID): the orchestrator could not be re-driven", cause: error.description)
+                .replay, "run \(runID): the orchestrator could not be re-driven", cause: error)
         } catch {
-            throw ReplayError(.replay, "run \(runID): the scratch trace in \(directory.path) failed", cause: "\(error)")
+            throw ReplayError(.replay, "run \(runID): the scratch trace in \(directory.path) failed", cause: error)
         }
     }
 

@@ -87,7 +87,7 @@ public struct ReviewVerdict: Sendable, Hashable {
             _ = try recorder.finish(["status": "succeeded", "message": .string("verdict \(verdict.rawValue)")])
         } catch {
             throw ReplayError(
-                .trace, "cannot record the verdict on \(runID) in \(store.path)", cause: error.description)
+                .trace, "cannot record the verdict on \(runID) in \(store.path)", cause: error)
         }
         return ReviewVerdict(
             reviewID: reviewID, runID: runID, head: head, verdict: verdict, note: note, reviewer: reviewer,
@@ -104,7 +104,7 @@ public struct ReviewVerdict: Sendable, Hashable {
         do {
             runs = try store.runs()
         } catch {
-            throw ReplayError(.trace, "cannot list runs in \(store.path)", cause: error.description)
+            throw ReplayError(.trace, "cannot list runs in \(store.path)", cause: error)
         }
         var heads: [String: String] = [:]
         var out: [String: [ReviewVerdict]] = [:]

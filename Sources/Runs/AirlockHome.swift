@@ -111,7 +111,7 @@ extension AirlockHome {
             try FileManager.default.createDirectory(
                 at: workspaces, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         } catch {
-            throw RunsError(.state, "cannot create the workspaces directory \(workspaces.path)", cause: "\(error)")
+            throw RunsError(.state, "cannot create the workspaces directory \(workspaces.path)", cause: error)
         }
         let name = Workspaces(home: self).name(of: url)
         let lock = try name.map { name throws(RunsError) in try Workspaces(home: self).lock(name) }
@@ -120,7 +120,7 @@ extension AirlockHome {
                 at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             lock?.release()
-            throw RunsError(.state, "cannot create the workspace \(url.path)", cause: "\(error)")
+            throw RunsError(.state, "cannot create the workspace \(url.path)", cause: error)
         }
         return WorkspaceLease(url: url, name: name, lock: lock)
     }

@@ -39,7 +39,7 @@ public struct RecordedCatalog: ToolCatalog {
         } catch {
             throw RunsError(
                 .invalidInput, "run \(runID): the recorded manifest of \(label) cannot be read",
-                cause: error.description)
+                cause: error)
         }
     }
 

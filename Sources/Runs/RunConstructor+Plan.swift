@@ -49,7 +49,7 @@ extension RunConstructor {
                 }
             } catch {
                 guard error.code == .unknownTool else {
-                    throw RunsError(.state, "[\(error.code.rawValue)] the registry cannot be read: \(error)")
+                    throw RunsError(.state, "the registry cannot be read", cause: error)
                 }
                 let registered = ((try? catalog.registry.list()) ?? []).map(\.manifest.name)
                 let message =

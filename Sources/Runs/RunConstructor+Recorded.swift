@@ -84,7 +84,7 @@ extension RunConstructor {
         } catch {
             throw RunsError(
                 .invalidInput, "run \(runID): its recorded workflow or policy cannot be loaded",
-                cause: error.description)
+                cause: error)
         }
     }
 

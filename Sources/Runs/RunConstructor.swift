@@ -75,7 +75,7 @@ public struct RunConstructor: Sendable {
                 defaultMode: model.lockEntry.map { ToolCallingMode(rawValue: $0.toolCalling) ?? .constrained }
                     ?? (request.model == .embedded ? .constrained : .native))
         } catch {
-            throw RunsError(.usage, "[\(error.code.rawValue)] --tool-calling: \(error)")
+            throw RunsError(.usage, "--tool-calling", cause: error)
         }
         let lease = try home.claimWorkspace(explicit: request.workspace, prefix: "run")
         let context = ToolRunContext(workspace: lease.url, datasets: site.datasets)
@@ -132,7 +132,7 @@ public struct RunConstructor: Sendable {
                 try TraceStore(path: home.traceDatabase.path), try TraceSigningKey.loadOrCreate(directory: home.keys)
             )
         } catch {
-            throw RunsError(.state, "[\(error.code.rawValue)] the trace in \(home.root.path) cannot be used: \(error)")
+            throw RunsError(.state, "the trace in \(home.root.path) cannot be used", cause: error)
         }
     }
 
@@ -146,7 +146,7 @@ public struct RunConstructor: Sendable {
             return try SecretBroker(store: store, keysDirectory: home.keys)
         } catch {
             let code: RunsError.Code = error.code == .corrupt || error.code == .keyInvalid ? .invalidInput : .state
-            throw RunsError(code, "[\(error.code.rawValue)] the secret store cannot be opened: \(error)")
+            throw RunsError(code, "the secret store cannot be opened", cause: error)
         }
     }
 
@@ -229,7 +229,7 @@ public struct RunConstructor: Sendable {
         } catch let error as ModelRuntimeError {
             throw RunsError(.modelUnavailable, "[\(error.code.rawValue)] \(error)")
         } catch {
-            throw RunsError(.modelUnavailable, "the embedded model cannot be reached", cause: "\(error)")
+            throw RunsError(.modelUnavailable, "the embedded model cannot be reached", cause: error)
         }
         let facts = RunStarted.Embedded(
             name: server.model.name, modelFile: server.model.gguf, modelSHA256: state.modelSHA256,

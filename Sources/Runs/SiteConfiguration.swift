@@ -56,7 +56,7 @@ public struct SiteConfiguration: Sendable, Hashable {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw RunsError(.state, "cannot read \(url.path)", cause: "\(error)")
+            throw RunsError(.state, "cannot read \(url.path)", cause: error)
         }
         return try parse(text, label: url.path)
     }
@@ -74,7 +74,7 @@ public struct SiteConfiguration: Sendable, Hashable {
         do {
             document = try YAMLDocument(text: text)
         } catch {
-            throw RunsError(.invalidInput, "\(label): not valid YAML", cause: "\(error)")
+            throw RunsError(.invalidInput, "\(label): not valid YAML", cause: error)
         }
         var problems: [String] = []
         func problem(_ pointer: String, _ message: String) {

@@ -152,7 +152,7 @@ public struct Workspaces: Sendable {
             try FileManager.default.createDirectory(
                 at: home.workspaceLocks, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw RunsError(.state, "cannot create \(home.workspaceLocks.path)", cause: "\(error)")
+            throw RunsError(.state, "cannot create \(home.workspaceLocks.path)", cause: error)
         }
         let path = lockPath(name)
         let deadline = Date().addingTimeInterval(Self.claimWaitSeconds)
@@ -204,7 +204,7 @@ public struct Workspaces: Sendable {
             runs = try store.runs()
             first = try store.firstEvents()
         } catch {
-            throw RunsError(.state, "[\(error.code.rawValue)] the trace \(store.path) cannot be read: \(error)")
+            throw RunsError(.state, "the trace \(store.path) cannot be read", cause: error)
         }
         var byID: [String: TraceRunSummary] = [:]
         for run in runs { byID[run.runID] = run }
@@ -231,7 +231,7 @@ public struct Workspaces: Sendable {
         do {
             return try TraceStore(path: home.traceDatabase.path)
         } catch {
-            throw RunsError(.state, "[\(error.code.rawValue)] the trace in \(home.root.path) cannot be used: \(error)")
+            throw RunsError(.state, "the trace in \(home.root.path) cannot be used", cause: error)
         }
     }
 

@@ -1,3 +1,4 @@
+import AirlockCore
 import CSandbox
 
 /// Why Airlock could not set up or supervise a confined run.
@@ -5,7 +6,7 @@ import CSandbox
 /// A program's own failure is never this error: it is an ``ExecutionRecord`` outcome. This error
 /// means the sandbox itself could not be built as asked, and names the stage that failed
 /// (`mount(bind /usr → /newroot/usr): EPERM`).
-public struct SandboxError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct SandboxError: AirlockFailure, Sendable, Hashable {
     /// What kind of failure this is.
     public enum Code: String, Sendable, Hashable, Codable {
         /// The spec itself is wrong (a relative mount target, a missing host path).
@@ -35,6 +36,12 @@ public struct SandboxError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// The code's name (`setup-failed`).
+    public var codeName: String { code.rawValue }
+
+    /// A spec the caller got wrong is bad usage (64); anything else means nothing could run (125).
+    public var exitStatus: CommandExit { code == .invalidSpec ? .usage : .sandboxSetup }
 }
 
 extension SandboxError {

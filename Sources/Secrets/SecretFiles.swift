@@ -39,7 +39,7 @@ public enum SecretFiles {
             try FileManager.default.createDirectory(
                 at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(mode)])
         } catch {
-            throw SecretsError(.io, "create directory \(directory.path)", cause: "\(error)")
+            throw SecretsError(.io, "create directory \(directory.path)", cause: error)
         }
     }
 

@@ -58,7 +58,7 @@ public struct ManifestFile: Sendable {
         do {
             try Data(text.utf8).write(to: url, options: .atomic)
         } catch {
-            throw ToolsError(.io, "\(url.path): cannot write the pin", cause: "\(error)")
+            throw ToolsError(.io, "\(url.path): cannot write the pin", cause: error)
         }
         return true
     }
@@ -104,7 +104,7 @@ public struct ManifestFile: Sendable {
         do {
             return try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw ToolsError(.io, "\(url.path): cannot read the manifest", cause: "\(error)")
+            throw ToolsError(.io, "\(url.path): cannot read the manifest", cause: error)
         }
     }
 
@@ -123,7 +123,7 @@ public struct ManifestFile: Sendable {
         do {
             return try SHA256.hex(contentsOf: url, chunkBytes: chunkBytes)
         } catch {
-            throw ToolsError(.io, "\(label): cannot read \(url.path)", cause: "\(error)")
+            throw ToolsError(.io, "\(label): cannot read \(url.path)", cause: error)
         }
     }
 }

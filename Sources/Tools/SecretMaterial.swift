@@ -63,7 +63,7 @@ struct SecretMaterial {
                     throw ToolsError(
                         .secretUnavailable,
                         "\(tool): secret \(declaration.name) could not be delivered; nothing ran",
-                        cause: error.description,
+                        cause: error,
                         threats: ["nhi:02"])
                 }
                 if case .environment(let variable) = declaration.delivery {

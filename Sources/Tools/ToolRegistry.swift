@@ -55,7 +55,7 @@ public struct ToolRegistry: Sendable {
                 attributes: [.posixPermissions: 0o700])
         } catch {
             throw ToolsError(
-                .io, "registry: cannot create \(databaseURL.deletingLastPathComponent().path)", cause: "\(error)")
+                .io, "registry: cannot create \(databaseURL.deletingLastPathComponent().path)", cause: error)
         }
         let db = try RegistryDatabase(
             path: databaseURL.path, configuration: .init(busyTimeoutMilliseconds: busyTimeoutMilliseconds),
@@ -154,7 +154,7 @@ public struct ToolRegistry: Sendable {
             try fm.setAttributes([.posixPermissions: 0o711], ofItemAtPath: objectsURL.deletingLastPathComponent().path)
             try fm.copyItem(at: source, to: temporary)
         } catch {
-            throw ToolsError(.io, "registry: cannot copy \(source.path) into \(objectsURL.path)", cause: "\(error)")
+            throw ToolsError(.io, "registry: cannot copy \(source.path) into \(objectsURL.path)", cause: error)
         }
         defer { try? fm.removeItem(at: temporary) }
         let copied = try ManifestFile.digest(of: temporary, label: "object")
@@ -169,7 +169,7 @@ public struct ToolRegistry: Sendable {
             if fm.fileExists(atPath: target.path) { try fm.removeItem(at: target) }
             try fm.moveItem(at: temporary, to: target)
         } catch {
-            throw ToolsError(.io, "registry: cannot store \(target.path)", cause: "\(error)")
+            throw ToolsError(.io, "registry: cannot store \(target.path)", cause: error)
         }
     }
 
@@ -265,7 +265,7 @@ public struct ToolRegistry: Sendable {
         do {
             document = try JSONParser().parse(json)
         } catch {
-            throw ToolsError(.registry, "registry: a stored manifest is not valid JSON", cause: "\(error)")
+            throw ToolsError(.registry, "registry: a stored manifest is not valid JSON", cause: error)
         }
         let manifest = try decoder.decode(document)
         return RegisteredTool(

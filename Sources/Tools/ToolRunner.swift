@@ -276,7 +276,7 @@ public struct ToolRunner: Sendable {
             throw ToolsError(
                 .invalidPath,
                 "\(tool): mount \(mount.text): \(directory.path) must belong to the sandbox user \(uid):\(gid) and could not be handed over",
-                cause: "\(error)")
+                cause: error)
         }
     }
 }

@@ -1,59 +1,48 @@
+import AirlockCore
+
 /// Why the trace could not do what it was asked: record, read, sign, import.
 ///
 /// A trace that fails verification is never this error: it is a ``RunVerification`` value. This
 /// error means Airlock itself could not act, and names the stage, the field or the path.
-public struct TraceError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What kind of failure this is.
-    public enum Code: String, Sendable, Hashable, Codable {
-        /// An event's payload does not match its schema (a missing or mistyped field).
-        case invalidEvent = "invalid-event"
-        /// A run id is empty, too long or has characters outside `[A-Za-z0-9._-]`.
-        case invalidRunID = "invalid-run-id"
-        /// The named run is not in the trace.
-        case runNotFound = "run-not-found"
-        /// A run with this id already exists.
-        case runExists = "run-exists"
-        /// The recorder stopped after an earlier failure or after `run.finished`; nothing more is recorded.
-        case recorderStopped = "recorder-stopped"
-        /// The disk (or the configured trace size bound) is full.
-        case storageFull = "storage-full"
-        /// The trace database is read-only.
-        case readOnly = "read-only"
-        /// The trace database is damaged or not a trace database.
-        case corrupt = "corrupt"
-        /// Any other SQLite failure.
-        case storage = "storage"
-        /// The signing key file has group or other permissions.
-        case keyPermissions = "key-permissions"
-        /// A key (private or public) could not be read, parsed or created.
-        case keyInvalid = "key-invalid"
-        /// A JSONL export is malformed.
-        case malformedExport = "malformed-export"
-        /// An import did not verify against a trusted key.
-        case importRejected = "import-rejected"
-    }
+public typealias TraceError = AirlockError<TraceErrorCode>
 
-    /// What kind of failure this is.
-    public var code: Code
-    /// What failed, for a person: the stage, the field or the path, and what to do.
-    public var message: String
-    /// The underlying error (SQLite message, errno text), when there is one.
-    public var cause: String?
+/// What kind of failure a ``TraceError`` is, and the exit status it ends a command with.
+public enum TraceErrorCode: String, AirlockErrorCode, Codable {
+    /// An event's payload does not match its schema (a missing or mistyped field).
+    case invalidEvent = "invalid-event"
+    /// A run id is empty, too long or has characters outside `[A-Za-z0-9._-]`.
+    case invalidRunID = "invalid-run-id"
+    /// The named run is not in the trace.
+    case runNotFound = "run-not-found"
+    /// A run with this id already exists.
+    case runExists = "run-exists"
+    /// The recorder stopped after an earlier failure or after `run.finished`; nothing more is recorded.
+    case recorderStopped = "recorder-stopped"
+    /// The disk (or the configured trace size bound) is full.
+    case storageFull = "storage-full"
+    /// The trace database is read-only.
+    case readOnly = "read-only"
+    /// The trace database is damaged or not a trace database.
+    case corrupt = "corrupt"
+    /// Any other SQLite failure.
+    case storage = "storage"
+    /// The signing key file has group or other permissions.
+    case keyPermissions = "key-permissions"
+    /// A key (private or public) could not be read, parsed or created.
+    case keyInvalid = "key-invalid"
+    /// A JSONL export is malformed.
+    case malformedExport = "malformed-export"
+    /// An import did not verify against a trusted key.
+    case importRejected = "import-rejected"
 
-    /// Creates an error.
-    /// - Parameters:
-    ///   - code: the kind of failure.
-    ///   - message: what failed, naming the stage, field or path.
-    ///   - cause: the underlying error, if any.
-    public init(_ code: Code, _ message: String, cause: String? = nil) {
-        self.code = code
-        self.message = message
-        self.cause = cause
-    }
-
-    /// The message followed by its cause.
-    public var description: String {
-        guard let cause else { return message }
-        return "\(message): \(cause)"
+    /// The row of the exit-code table (docs/cli.md) each kind of failure ends a command with.
+    public var exitStatus: CommandExit {
+        switch self {
+        case .invalidEvent, .keyInvalid, .malformedExport: .dataError
+        case .invalidRunID: .usage
+        case .runNotFound: .noInput
+        case .runExists, .importRejected: .checkFailed
+        case .recorderStopped, .storageFull, .readOnly, .corrupt, .storage, .keyPermissions: .ioError
+        }
     }
 }

@@ -106,7 +106,7 @@ public enum TraceJSONL {
         do {
             return try JSONParser().parse(String(raw))
         } catch {
-            throw TraceError(.malformedExport, "line \(number): not JSON", cause: error.description)
+            throw TraceError(.malformedExport, "line \(number): not JSON", cause: error)
         }
     }
 

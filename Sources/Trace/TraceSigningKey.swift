@@ -56,7 +56,7 @@ public final class TraceSigningKey: Sendable {
             try FileManager.default.createDirectory(
                 at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw TraceError(.keyInvalid, "create keys directory \(directory.path)", cause: "\(error)")
+            throw TraceError(.keyInvalid, "create keys directory \(directory.path)", cause: error)
         }
         var seed = [UInt8](repeating: 0, count: 32)
         var length = 32
@@ -79,7 +79,7 @@ public final class TraceSigningKey: Sendable {
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o777
         } catch {
-            throw TraceError(.keyInvalid, "read trace signing key \(path)", cause: "\(error)")
+            throw TraceError(.keyInvalid, "read trace signing key \(path)", cause: error)
         }
         guard mode & 0o077 == 0 else {
             throw TraceError(

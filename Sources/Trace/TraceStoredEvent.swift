@@ -44,7 +44,7 @@ public struct TraceStoredEvent: Sendable, Hashable {
         do {
             return try JSONParser().parse(body)
         } catch {
-            throw TraceError(.corrupt, "run \(runID) event \(seq): body is not valid JSON", cause: error.description)
+            throw TraceError(.corrupt, "run \(runID) event \(seq): body is not valid JSON", cause: error)
         }
     }
 

@@ -61,7 +61,7 @@ public struct TraceTrustStore: Sendable {
         do {
             value = try JSONParser().parse(Array(data))
         } catch {
-            throw TraceError(.keyInvalid, "\(url.path): not valid JSON", cause: "\(error)")
+            throw TraceError(.keyInvalid, "\(url.path): not valid JSON", cause: error)
         }
         let entries: [Entry]
         do {
@@ -127,7 +127,7 @@ public struct TraceTrustStore: Sendable {
             try FileManager.default.createDirectory(
                 at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw TraceError(.storage, "cannot create \(directory.path)", cause: "\(error)")
+            throw TraceError(.storage, "cannot create \(directory.path)", cause: error)
         }
         let document: JSONValue = [
             "purpose": "airlock.trace.trusted-keys.v1",

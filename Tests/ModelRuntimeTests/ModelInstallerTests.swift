@@ -108,7 +108,8 @@ import Testing
         }
         #expect(error?.code == .buildFailed)
         // EPERM from the seccomp filter, not "connection refused" from an open network.
-        #expect(error?.cause?.contains("Operation not permitted") == true, "\(error?.cause ?? "")")
+        #expect(
+            error?.cause?.description.contains("Operation not permitted") == true, "\(error?.cause?.description ?? "")")
     }
 
     @Test func wheelMembersAreCheckedAndMissingOnesNamed() throws {

@@ -127,13 +127,13 @@ struct TraceRecorderTests {
             try TraceImport.verifyAndStore(text, into: other.store, trustedKeys: [stranger.publicKey], ledgerKey: f.key)
         }
         #expect(rejected?.code == .importRejected)
-        #expect(rejected?.cause?.contains("unknown-key") == true)
+        #expect(rejected?.cause?.description.contains("unknown-key") == true)
         let tampered = text.replacing("result 9", with: "result X")
         let changed = #expect(throws: TraceError.self) {
             try TraceImport.verifyAndStore(
                 tampered, into: other.store, trustedKeys: [f.key.publicKey], ledgerKey: f.key)
         }
-        #expect(changed?.cause?.contains("seq 9: payload-changed") == true)
+        #expect(changed?.cause?.description.contains("seq 9: payload-changed") == true)
         let imported = try TraceImport.verifyAndStore(
             text, into: other.store, trustedKeys: [f.key.publicKey], ledgerKey: f.key)
         #expect(imported.verification.status == .intact && !imported.alreadyPresent)
