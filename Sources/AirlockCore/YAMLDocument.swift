@@ -4,8 +4,8 @@ import Yams
 /// that errors can name both the field path and the line (`/limits/memory (line 14): …`).
 ///
 /// Manifests, policies and workflows are all read through this one loader: the same YAML rules
-/// (YAML 1.1 core scalars as resolved by libyaml, duplicate keys rejected, aliases expanded) apply
-/// everywhere. Non-string mapping keys are rejected.
+/// (YAML 1.1 core scalars as resolved by libyaml, duplicate keys and aliases rejected: an anchor
+/// expanded at a distance would let one edit change fields far from it) apply everywhere. Non-string mapping keys are rejected.
 public struct YAMLDocument: Sendable {
     /// The document as JSON.
     public var value: JSONValue

@@ -10,7 +10,9 @@ import ModelRuntime
 /// `/var/lib/airlock` when Airlock runs as root.
 ///
 /// Every front door (the CLI, later the console, MCP and workers) resolves it once and hands
-/// explicit paths to the modules; no module below this one reads the environment itself.
+/// explicit paths to the modules. Below this one, only two process-wide switches read the
+/// environment themselves: `HostCommand` looks programs up on `PATH`, and the sandbox's fork
+/// template can be turned off with `AIRLOCK_SANDBOX_TEMPLATES=off` (read once, at first use).
 ///
 /// The directory is 0711: others may pass through it (the sandbox user must reach a run's
 /// workspace and the registry's stored executables inside it) but not list it; keys, databases
@@ -70,7 +72,8 @@ public struct AirlockHome: Sendable {
         self.modelDirectory = modelDirectory ?? root.appendingPathComponent("model", isDirectory: true)
     }
 
-    /// Resolves `AIRLOCK_HOME` (or the default) and creates it with mode 0700 if missing.
+    /// Resolves `AIRLOCK_HOME` (or the default) and creates it with mode 0711 if missing (see
+    /// above: others may pass through, not list).
     public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws
         -> AirlockHome
     {
