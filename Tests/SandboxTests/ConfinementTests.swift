@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -58,7 +59,15 @@ struct NetworkConfinementTests {
                 print("isolated", e.errno)
             """
         async let listener = Box.python(listen)
-        try await Task.sleep(for: .milliseconds(500))
+        // Ready when the listener's own network namespace shows the bound name (/proc/PID/net is
+        // the namespace of PID), not after a guessed delay.
+        try await AgentFixture.waitUntil("the listener has bound @\(name)") {
+            Box.hostProcesses(containing: "\\0\(name)").contains { entry in
+                let pid = entry.prefix { $0 != ":" }
+                let table = (try? String(contentsOfFile: "/proc/\(pid)/net/unix", encoding: .utf8)) ?? ""
+                return table.contains("@\(name)")
+            }
+        }
         let concurrent = try await Box.python(connect)
         let first = try await listener
         #expect(first.stdout.text == "listening\n", "\(first.stderr.text)")

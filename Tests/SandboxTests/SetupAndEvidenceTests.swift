@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -82,7 +83,9 @@ struct SetupErrorTests {
     @Test func cancellingTheTaskKillsTheSandbox() async throws {
         let marker = "\(Int.random(in: 100_000...999_999)).75"
         let task = Task { try await Box.sh("sleep \(marker)", limits: SandboxLimits(wallTimeSeconds: 60)) }
-        try await Task.sleep(for: .milliseconds(300))
+        try await AgentFixture.waitUntil("the sandboxed sleep runs") {
+            !Box.hostProcesses(containing: "sleep \(marker)").isEmpty
+        }
         task.cancel()
         let record = try await task.value
         #expect(record.termination == .signaled(9))
