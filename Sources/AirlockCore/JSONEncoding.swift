@@ -1,15 +1,24 @@
 /// Serialises ``JSONValue`` in Airlock's canonical form or indented for people.
 ///
-/// Canonical form (what is hashed and signed): object keys sorted by their UTF-8 bytes, no
-/// insignificant whitespace, strings escaped minimally (`"`, `\`, and control characters as
-/// `\b \f \n \r \t` or `\u00XX`), integers in plain decimal, other numbers in Swift's shortest
-/// round-trip form with whole finite values written as integers. One value has one byte form.
+/// Canonical form (what is hashed and signed) is RFC 8785, the JSON Canonicalization Scheme, so a
+/// verifier in another language needs only a JCS library: object keys sorted by their UTF-16 code
+/// units, no insignificant whitespace, strings escaped as ECMAScript's `JSON.stringify` does (`"`,
+/// `\`, and control characters as `\b \f \n \r \t` or `\u00xx`), numbers as ECMAScript writes
+/// them (`1e-7`, `0.000001`, `1e+21`). One deliberate difference: ``JSONValue/integer(_:)`` is
+/// written exactly, also beyond ±2^53, where JCS (whose numbers are all IEEE doubles) would round.
+/// Traces written before RFC 8785 was adopted used ``CanonicalForm/v1``; see docs/trace.md.
 extension JSONValue {
-    /// The canonical UTF-8 bytes of this value.
+    /// The canonical UTF-8 bytes of this value (``CanonicalForm/current``).
     public var canonicalBytes: [UInt8] {
+        canonicalBytes(.current)
+    }
+
+    /// The bytes of this value in the canonical form `form` (an earlier form to re-create what an
+    /// earlier Airlock hashed).
+    public func canonicalBytes(_ form: CanonicalForm) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        JSONWriter.write(self, into: &out, indent: nil, level: 0)
+        JSONWriter.write(self, into: &out, indent: nil, level: 0, form: form)
         return out
     }
 
@@ -21,18 +30,61 @@ extension JSONValue {
     /// An indented rendering with sorted keys, for people and for `--json` output.
     public var prettyString: String {
         var out: [UInt8] = []
-        JSONWriter.write(self, into: &out, indent: "  ", level: 0)
+        JSONWriter.write(self, into: &out, indent: "  ", level: 0, form: .current)
         return String(decoding: out, as: UTF8.self)
     }
 }
 
+/// Which canonical form bytes were written in: what a reader must re-create to get the bytes that
+/// were hashed. Recorded where canonical bytes are re-created from parsed JSON (the JSONL export's
+/// header); the trace database stores the hashed bytes themselves and needs no form.
+public enum CanonicalForm: Int64, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// Airlock's first form: keys in UTF-8 byte order, numbers that are not whole in Swift's
+    /// shortest round-trip text (`1e-07`, `1e+16`), whole ones below 2^53 as integers.
+    case v1 = 1
+    /// RFC 8785 (JCS): keys in UTF-16 code-unit order, numbers as ECMAScript writes them.
+    case rfc8785 = 2
+
+    /// The form Airlock writes.
+    public static let current = CanonicalForm.rfc8785
+
+    public var description: String { self == .v1 ? "1 (Airlock v1)" : "2 (RFC 8785)" }
+}
+
+/// Canonical key order: RFC 8785 sorts object keys by their UTF-16 code units. That is the order
+/// of Unicode scalars except that U+E000–U+FFFF sort after every scalar above U+FFFF (whose
+/// UTF-16 lead surrogates are 0xD800–0xDBFF); ASCII keys, nearly all of them, compare as bytes.
+public enum CanonicalKeyOrder {
+    /// Whether key `a` comes before key `b` in `form`.
+    public static func precedes(_ a: String, _ b: String, form: CanonicalForm = .current) -> Bool {
+        if form == .v1 { return a.utf8.lexicographicallyPrecedes(b.utf8) }
+        var left = a.unicodeScalars.makeIterator()
+        var right = b.unicodeScalars.makeIterator()
+        while true {
+            guard let l = left.next() else { return right.next() != nil }
+            guard let r = right.next() else { return false }
+            if l != r { return weight(l) < weight(r) }
+        }
+    }
+
+    /// A scalar's position in UTF-16 code-unit order.
+    private static func weight(_ scalar: Unicode.Scalar) -> UInt32 {
+        let v = scalar.value
+        if v < 0xD800 { return v }
+        if v >= 0x10000 { return 0xD800 + (v - 0x10000) }  // below every U+E000–U+FFFF
+        return v + 0x10_0000  // U+E000–U+FFFF, after the supplementary planes
+    }
+}
+
 enum JSONWriter {
-    static func write(_ value: JSONValue, into out: inout [UInt8], indent: String?, level: Int) {
+    static func write(
+        _ value: JSONValue, into out: inout [UInt8], indent: String?, level: Int, form: CanonicalForm = .current
+    ) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .integer(let i): writeInteger(i, into: &out)
-        case .number(let d): out.append(contentsOf: formatNumber(d).utf8)
+        case .number(let d): out.append(contentsOf: (form == .v1 ? formatNumberV1(d) : formatNumber(d)).utf8)
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
             if items.isEmpty {
@@ -43,7 +95,7 @@ enum JSONWriter {
             for (n, item) in items.enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 newline(into: &out, indent: indent, level: level + 1)
-                write(item, into: &out, indent: indent, level: level + 1)
+                write(item, into: &out, indent: indent, level: level + 1, form: form)
             }
             newline(into: &out, indent: indent, level: level)
             out.append(UInt8(ascii: "]"))
@@ -53,7 +105,7 @@ enum JSONWriter {
                 return
             }
             out.append(UInt8(ascii: "{"))
-            let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let keys = members.keys.sorted { CanonicalKeyOrder.precedes($0, $1, form: form) }
             for (n, key) in keys.enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 newline(into: &out, indent: indent, level: level + 1)
@@ -61,7 +113,7 @@ enum JSONWriter {
                 out.append(UInt8(ascii: ":"))
                 if indent != nil { out.append(UInt8(ascii: " ")) }
                 // Keys come from the dictionary itself, so the lookup cannot miss.
-                write(members[key] ?? .null, into: &out, indent: indent, level: level + 1)
+                write(members[key] ?? .null, into: &out, indent: indent, level: level + 1, form: form)
             }
             newline(into: &out, indent: indent, level: level)
             out.append(UInt8(ascii: "}"))
@@ -91,7 +143,51 @@ enum JSONWriter {
         for _ in 0..<level { out.append(contentsOf: indent.utf8) }
     }
 
+    /// `d` as ECMAScript's Number::toString writes it (RFC 8785 section 3.2.2.3): the shortest
+    /// digits that round-trip (Swift's own shortest form supplies them), placed by the exponent:
+    /// plain below 1e21, `0.000001` down to 1e-6, exponential (`1e-7`, `1.5e+21`) beyond. Not
+    /// finite (which JSON cannot hold, and the parser never produces) is `null`.
     static func formatNumber(_ d: Double) -> String {
+        guard d.isFinite else { return "null" }
+        if d == 0 { return "0" }  // and -0
+        let (digits, n) = shortestDigits(d.magnitude)
+        let k = digits.count
+        var text = d < 0 ? "-" : ""
+        if k <= n && n <= 21 {
+            text += digits + String(repeating: "0", count: n - k)
+        } else if 0 < n && n <= 21 {
+            text += digits.prefix(n) + "." + digits.dropFirst(n)
+        } else if -6 < n && n <= 0 {
+            text += "0." + String(repeating: "0", count: -n) + digits
+        } else {
+            let e = n - 1
+            text += digits.prefix(1) + (k > 1 ? "." + digits.dropFirst() : "") + (e >= 0 ? "e+" : "e-")
+            text += String(e.magnitude)
+        }
+        return text
+    }
+
+    /// The shortest round-trip digits of a positive finite `d` (no leading or trailing zeros) and
+    /// `n` such that `d` = 0.DIGITS × 10^n, read off Swift's shortest description (`1.2345e-07`,
+    /// `0.001`, `123.0`).
+    static func shortestDigits(_ d: Double) -> (String, Int) {
+        let text = d.description
+        let parts = text.split(separator: "e", maxSplits: 1)
+        let exponent = parts.count == 2 ? Int(parts[1]) ?? 0 : 0
+        let mantissa = parts[0]
+        let point = mantissa.firstIndex(of: ".")
+        let whole = point.map { mantissa[..<$0] } ?? mantissa
+        let fraction = point.map { mantissa[mantissa.index(after: $0)...] } ?? ""
+        let all = Array(whole + fraction)
+        let leading = all.prefix { $0 == "0" }.count
+        var digits = all.dropFirst(leading)
+        while digits.last == "0" { digits.removeLast() }
+        return (String(digits), whole.count - leading + exponent)
+    }
+
+    /// ``CanonicalForm/v1``'s numbers: whole values below 2^53 as integers, others in Swift's
+    /// shortest round-trip form.
+    static func formatNumberV1(_ d: Double) -> String {
         guard d.isFinite else { return "null" }
         if d.rounded() == d, abs(d) < 9.007_199_254_740_992e15, let i = Int64(exactly: d) { return String(i) }
         return String(d)
@@ -136,8 +232,8 @@ enum JSONWriter {
 /// values they transform on the way (the trace recorder writes each event body in one pass, its
 /// payload redacted and blob-split as it goes, instead of building a second tree to encode).
 ///
-/// The caller keeps the canonical rules the pieces cannot: object keys in UTF-8 byte order, each
-/// once, and separators where they belong.
+/// The caller keeps the canonical rules the pieces cannot: object keys in ``CanonicalKeyOrder``,
+/// each once, and separators where they belong.
 public struct CanonicalJSONBuffer: Sendable {
     /// The bytes written so far.
     public var bytes: [UInt8]

@@ -10,16 +10,21 @@ import Foundation
 public enum TraceJSONL {
     /// The `format` named in the header line.
     public static let format = "airlock.trace.jsonl"
-    /// The export format version.
-    public static let version: Int64 = 1
+    /// The export format version: 2 names, in the header's `canonical`, the canonical form the
+    /// run's events were hashed in (``AirlockCore/CanonicalForm``); 1 (before RFC 8785) had no
+    /// such field and is read as form 1.
+    public static let version: Int64 = 2
 
     /// Writes a bundle as JSONL.
-    /// - Throws: ``TraceError`` `corrupt` when a stored event body is not JSON.
+    /// - Throws: ``TraceError`` `corrupt` when a stored event body is not JSON, or is in no
+    ///   canonical form this Airlock can re-create (the importer could not get its bytes back).
     public static func export(_ bundle: TraceRunBundle) throws(TraceError) -> String {
         let s = bundle.summary
+        let form = try canonicalForm(of: bundle.events)
         var header: [String: JSONValue] = [
             "kind": "run", "format": .string(format), "version": .integer(version), "run": .string(s.runID),
             "workflow": .string(s.workflow), "principal": .string(s.principal), "started": .integer(s.startedAt),
+            "canonical": .integer(form.rawValue),
         ]
         if let status = s.finishedStatus { header["finished_status"] = .string(status) }
         var lines = [JSONValue.object(header).canonicalString]
@@ -48,6 +53,21 @@ public enum TraceJSONL {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The one canonical form in which every body re-encodes to its stored bytes: the current
+    /// form for runs recorded since RFC 8785, form 1 for runs recorded before.
+    static func canonicalForm(of events: [TraceStoredEvent]) throws(TraceError) -> CanonicalForm {
+        let decoded = try events.map { event throws(TraceError) in (event, try event.decoded()) }
+        let forms = [CanonicalForm.current] + CanonicalForm.allCases.filter { $0 != .current }
+        for form in forms where decoded.allSatisfy({ $0.1.canonicalBytes(form) == $0.0.body }) { return form }
+        let odd = decoded.first { pair in !forms.contains { pair.1.canonicalBytes($0) == pair.0.body } }
+        throw TraceError(
+            .corrupt,
+            "event \(odd?.0.seq ?? 0) of run \(bundle(events)): its body is not in a canonical form this Airlock writes,"
+                + " or the run mixes forms; export it as the database file instead")
+    }
+
+    private static func bundle(_ events: [TraceStoredEvent]) -> String { events.first?.runID ?? "?" }
+
     /// Reads a JSONL export back into a bundle, exactly as written (nothing is verified here).
     /// - Throws: ``TraceError`` `malformed-export` naming the line and the field.
     public static func parse(_ text: String) throws(TraceError) -> TraceRunBundle {
@@ -55,13 +75,22 @@ public enum TraceJSONL {
         var events: [TraceStoredEvent] = []
         var blobs: [String: [UInt8]] = [:]
         var checkpoints: [TraceCheckpoint] = []
+        var form = CanonicalForm.current
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
             let line = LineReader(number: index + 1, value: try parseLine(raw, number: index + 1))
             switch try line.string("kind") {
             case "run":
                 guard summary == nil else { throw line.error("a second run header") }
-                guard try line.string("format") == format, try line.integer("version") == version else {
-                    throw line.error("not an \(format) version \(version) export")
+                guard try line.string("format") == format, (1...version).contains(try line.integer("version")) else {
+                    throw line.error("not an \(format) export of version 1 to \(version)")
+                }
+                if try line.integer("version") == 1 {
+                    form = .v1
+                } else {
+                    guard let named = CanonicalForm(rawValue: try line.integer("canonical")) else {
+                        throw line.error("field /canonical names no canonical form this Airlock knows")
+                    }
+                    form = named
                 }
                 let runID = try line.string("run")
                 try RunRecorder.validate(runID: runID)
@@ -77,7 +106,7 @@ public enum TraceJSONL {
                 events.append(
                     TraceStoredEvent(
                         runID: summary.runID, seq: try line.integer("seq"), type: event["type"]?.stringValue ?? "",
-                        time: event["time"]?.integerValue ?? 0, body: event.canonicalBytes,
+                        time: event["time"]?.integerValue ?? 0, body: event.canonicalBytes(form),
                         prevHash: try line.hex("prev_hash"), hash: try line.hex("hash")))
             case "blob":
                 guard let bytes = Data(base64Encoded: try line.string("base64")) else {

@@ -91,7 +91,7 @@ struct TracePayloadPreparer {
                 }
                 entries.append((redact(key), key, member))
             }
-            entries.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            entries.sort { CanonicalKeyOrder.precedes($0.key, $1.key) }
             out.append(byte: UInt8(ascii: "{"))
             for (index, entry) in entries.enumerated() {
                 if index > 0 {

@@ -131,3 +131,50 @@ struct TraceTimelineNetworkTests {
             ])
     }
 }
+
+/// The JSONL export names the canonical form its events were hashed in, so that a run recorded
+/// before RFC 8785 was adopted still imports, and one recorded since round-trips.
+@Suite("JSONL export across canonical forms")
+struct TraceCanonicalFormExportTests {
+    @Test("a run with form-sensitive numbers and keys exports as form 2 and imports intact")
+    func roundTrip() throws {
+        let f = try TraceFixture(finish: false)
+        let recorder = try RunRecorder(
+            store: f.store, key: f.key, runID: "run-numbers", started: ["workflow": "triage", "principal": "ana"],
+            options: TraceRecorderOptions(clock: .stepping()))
+        try recorder.append(
+            .error, ["stage": "numbers", "message": "m", "small": .number(1e-7), "big": .number(1e21), "\u{FB33}": 1, "\u{1F600}": 2])
+        try recorder.finish(["status": "succeeded"])
+        let text = try TraceJSONL.export(try f.store.bundle(runID: "run-numbers"))
+        #expect(text.hasPrefix(#"{"canonical":2,"#))
+        #expect(text.contains(#""small":1e-7"#) && text.contains(#""big":1e+21"#))
+        let other = try TraceStore(path: f.directory.appendingPathComponent("other.sqlite").path)
+        let imported = try TraceImport.verifyAndStore(
+            text, into: other, trustedKeys: [f.key.publicKey], ledgerKey: f.key)
+        #expect(imported.verification.status == .intact)
+    }
+
+    @Test("bodies hashed in form 1 are exported as form 1, and a version 1 export is read in form 1")
+    func formOne() throws {
+        let legacy: JSONValue = ["seq": 1, "small": .number(1e-7)]
+        let event = TraceStoredEvent(
+            runID: "old", seq: 1, type: "error", time: 0, body: legacy.canonicalBytes(.v1), prevHash: [], hash: [])
+        #expect(try TraceJSONL.canonicalForm(of: [event]) == .v1)
+        #expect(
+            try TraceJSONL.canonicalForm(
+                of: [event].map { e in
+                    var current = e
+                    current.body = legacy.canonicalBytes
+                    return current
+                }) == .rfc8785)
+        let header =
+            #"{"format":"airlock.trace.jsonl","kind":"run","principal":"ana","run":"old","started":0,"version":1,"workflow":"w"}"#
+        let line = #"{"event":{"seq":1,"small":1e-7},"hash":"00","kind":"event","prev_hash":"00","seq":1}"#
+        let bundle = try TraceJSONL.parse(header + "\n" + line + "\n")
+        #expect(bundle.events.first?.body == legacy.canonicalBytes(.v1))
+        let mixed = TraceStoredEvent(
+            runID: "old", seq: 2, type: "error", time: 0, body: Array(#"{"a": 1}"#.utf8), prevHash: [], hash: [])
+        let error = #expect(throws: TraceError.self) { try TraceJSONL.canonicalForm(of: [event, mixed]) }
+        #expect(error?.message.contains("event 2") == true)
+    }
+}
