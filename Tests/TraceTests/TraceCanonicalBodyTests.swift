@@ -143,7 +143,11 @@ struct TraceCanonicalFormExportTests {
             store: f.store, key: f.key, runID: "run-numbers", started: ["workflow": "triage", "principal": "ana"],
             options: TraceRecorderOptions(clock: .stepping()))
         try recorder.append(
-            .error, ["stage": "numbers", "message": "m", "small": .number(1e-7), "big": .number(1e21), "\u{FB33}": 1, "\u{1F600}": 2])
+            .error,
+            [
+                "stage": "numbers", "message": "m", "small": .number(1e-7), "big": .number(1e21), "\u{FB33}": 1,
+                "\u{1F600}": 2,
+            ])
         try recorder.finish(["status": "succeeded"])
         let text = try TraceJSONL.export(try f.store.bundle(runID: "run-numbers"))
         #expect(text.hasPrefix(#"{"canonical":2,"#))
