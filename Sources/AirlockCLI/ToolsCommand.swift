@@ -38,7 +38,7 @@ enum ToolsCLI {
         if let posix = underlying ?? (ns.domain == NSPOSIXErrorDomain ? ns : nil),
             posix.domain == NSPOSIXErrorDomain
         {
-            return path + String(cString: strerror(Int32(posix.code))) + " (errno \(posix.code))"
+            return path + Posix.describe(Int32(posix.code))
         }
         return ns.domain == NSCocoaErrorDomain ? path + ns.localizedDescription : "\(error)"
     }

@@ -19,7 +19,7 @@ public enum AtomicFile {
         /// The errno.
         public var code: Int32
         /// The errno's text.
-        public var reason: String { String(cString: strerror(code)) }
+        public var reason: String { Posix.describe(code) }
     }
 
     /// Writes every byte of `bytes` to `fd`, retrying after `EINTR`.
@@ -27,10 +27,9 @@ public enum AtomicFile {
     public static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Int32? {
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes {
-                Glibc.write(fd, $0.baseAddress.map { $0 + written }, bytes.count - written)
+            let n = bytes.withUnsafeBytes { buffer in
+                Posix.retrying { Glibc.write(fd, buffer.baseAddress.map { $0 + written }, bytes.count - written) }
             }
-            if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return n < 0 ? errno : EIO }
             written += n
         }

@@ -25,7 +25,7 @@ public final class FileLock: Sendable {
         /// Whether another process holds the lock (only when not waiting).
         public var isHeld: Bool { code == EWOULDBLOCK }
         /// The errno's text.
-        public var reason: String { String(cString: strerror(code)) }
+        public var reason: String { Posix.describe(code) }
     }
 
     /// The open lock file, `nil` once released.
@@ -40,9 +40,8 @@ public final class FileLock: Sendable {
     public init(path: String, mode: mode_t = 0o600, wait: Bool) throws(Failure) {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw Failure(stage: "open", path: path, code: errno) }
-        while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
+        if Posix.retrying({ flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) }) != 0 {
             let code = errno
-            if code == EINTR { continue }
             close(fd)
             throw Failure(stage: "lock", path: path, code: code)
         }
@@ -70,10 +69,7 @@ public final class FileLock: Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            if errno == EINTR { continue }
-            return errno == EWOULDBLOCK
-        }
+        if Posix.retrying({ flock(fd, LOCK_EX | LOCK_NB) }) != 0 { return errno == EWOULDBLOCK }
         flock(fd, LOCK_UN)
         return false
     }

@@ -30,7 +30,7 @@ public enum FileTree {
             self.stage = stage
             self.path = path
             self.code = code
-            self.reason = String(cString: strerror(code))
+            self.reason = Posix.describe(code)
         }
 
         /// A failure that is not a system call's (a bound was reached).
@@ -230,12 +230,8 @@ public enum FileTree {
 
     // MARK: The system calls, each wrapped once
 
-    /// Runs `call` again while it fails with `EINTR`.
-    static func retrying<T: BinaryInteger>(_ call: () -> T) -> T {
-        var result: T
-        repeat { result = call() } while result < 0 && errno == EINTR
-        return result
-    }
+    /// Runs `call` again while it fails with `EINTR` (``Posix/retrying(_:)``).
+    static func retrying<T: BinaryInteger>(_ call: () -> T) -> T { Posix.retrying(call) }
 
     /// `name` as a NUL-terminated C string.
     static func cString(_ name: [UInt8]) -> [CChar] { name.map { CChar(bitPattern: $0) } + [0] }

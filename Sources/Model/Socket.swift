@@ -1,3 +1,4 @@
+import AirlockCore
 import Foundation
 
 #if canImport(Glibc)
@@ -24,7 +25,7 @@ final class Socket {
     struct Failure: Error {
         var stage: String
         var errno: Int32
-        var text: String { "\(stage): \(String(cString: strerror(errno)))" }
+        var text: String { "\(stage): \(Posix.describe(errno))" }
         /// Whether nothing listens yet (the server may be starting): ECONNREFUSED or ENOENT.
         var isNotListening: Bool { errno == ECONNREFUSED || errno == ENOENT }
         /// Whether the deadline passed.
@@ -143,10 +144,8 @@ final class Socket {
     func receive(maxBytes: Int, deadline: Date) throws(Failure) -> [UInt8] {
         try wait(for: Int16(POLLIN), until: deadline, stage: "receive")
         var buffer = [UInt8](repeating: 0, count: maxBytes)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, maxBytes, 0) }
-            if count >= 0 { return Array(buffer.prefix(count)) }
-            if errno != EINTR { throw Failure(stage: "receive", errno: errno) }
-        }
+        let count = buffer.withUnsafeMutableBytes { raw in Posix.retrying { recv(fd, raw.baseAddress, maxBytes, 0) } }
+        guard count >= 0 else { throw Failure(stage: "receive", errno: errno) }
+        return Array(buffer.prefix(count))
     }
 }

@@ -31,7 +31,7 @@ enum FileOperations {
     /// Renames `source` over `destination` (same file system).
     static func moveReplacing(_ source: String, to destination: String) throws(ModelRuntimeError) {
         guard rename(source, destination) == 0 else {
-            let cause = String(cString: strerror(errno))
+            let cause = SystemError()
             unlink(source)
             throw ModelRuntimeError(.io, "cannot move \(source) to \(destination)", cause: cause)
         }

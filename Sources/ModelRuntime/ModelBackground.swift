@@ -81,7 +81,7 @@ public struct ModelBackground: Sendable {
             try FileManager.default.createDirectory(at: clientsDirectory, withIntermediateDirectories: true)
             let lock = try FileLock(path: pending, wait: false)
             guard rename(pending, lease) == 0 else {
-                throw ModelRuntimeError(.io, "cannot rename \(pending)", cause: String(cString: strerror(errno)))
+                throw ModelRuntimeError(.io, "cannot rename \(pending)", cause: SystemError())
             }
             return lock
         } catch let error as ModelRuntimeError {

@@ -154,7 +154,7 @@ public struct ModelServer: Sendable {
         guard chown(runtimeDirectory.path, owner.uid, owner.gid) == 0 else {
             throw ModelRuntimeError(
                 .io, "cannot give \(runtimeDirectory.path) to the sandbox user \(owner.uid)",
-                cause: String(cString: strerror(errno)))
+                cause: SystemError())
         }
         unlink(socket.path)
     }

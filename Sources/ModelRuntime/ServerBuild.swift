@@ -68,7 +68,7 @@ struct ServerBuild {
         guard chown(directory.path, owner.uid, owner.gid) == 0 else {
             throw ModelRuntimeError(
                 .io, "cannot give \(directory.path) to the sandbox user \(owner.uid)",
-                cause: String(cString: strerror(errno)))
+                cause: SystemError())
         }
         var spec = SandboxSpec(
             program: "/bin/sh", arguments: ["-c", script],

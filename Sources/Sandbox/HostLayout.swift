@@ -1,3 +1,4 @@
+import AirlockCore
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,29 +1,14 @@
+import AirlockCore
 import CSandbox
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The few POSIX calls the Swift side of the sandbox makes, each wrapped once: EINTR is retried
-/// here and failures become ``SandboxError`` values naming the call and the path.
-enum Posix {
-    /// `strerror` plus the symbolic name, e.g. `Permission denied (EACCES)`.
-    static func describe(_ code: Int32) -> String {
-        let text = String(cString: strerror(code))
-        if let name = errnoNames[code] { return "\(text) (\(name))" }
-        return "\(text) (errno \(code))"
-    }
-
-    private static let errnoNames: [Int32: String] = [
-        EPERM: "EPERM", ENOENT: "ENOENT", EACCES: "EACCES", EEXIST: "EEXIST", ENOTDIR: "ENOTDIR",
-        EISDIR: "EISDIR", EINVAL: "EINVAL", ENOSPC: "ENOSPC", EROFS: "EROFS", EBUSY: "EBUSY",
-        ENOSYS: "ENOSYS", ENOMEM: "ENOMEM", EAGAIN: "EAGAIN", ENOEXEC: "ENOEXEC", E2BIG: "E2BIG",
-        EOVERFLOW: "EOVERFLOW", ELOOP: "ELOOP", ENAMETOOLONG: "ENAMETOOLONG", EMFILE: "EMFILE",
-        EBADF: "EBADF", EFAULT: "EFAULT", EIO: "EIO", ESRCH: "ESRCH", EUSERS: "EUSERS",
-        ECONNREFUSED: "ECONNREFUSED", ETIMEDOUT: "ETIMEDOUT", ENETUNREACH: "ENETUNREACH",
-        EHOSTUNREACH: "EHOSTUNREACH", ECONNRESET: "ECONNRESET",
-    ]
-
+/// The few POSIX calls the Swift side of the sandbox makes, each wrapped once, added to
+/// AirlockCore's ``Posix`` (which retries EINTR and puts an errno into words): failures become
+/// ``SandboxError`` values naming the call and the path.
+extension Posix {
     /// `pipe2(O_CLOEXEC)`, with both ends moved to descriptors >= 3 so the child's dup3 onto
     /// 0, 1 and 2 never clobbers one before it is used.
     /// The corresponding C function is `pipe2`.
@@ -36,8 +21,7 @@ enum Posix {
     /// Opens `path` close-on-exec, at a descriptor >= 3.
     /// The corresponding C function is `open`.
     static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(SandboxError) -> Int32 {
-        var fd: Int32
-        repeat { fd = Glibc.open(path, flags | O_CLOEXEC, mode) } while fd < 0 && errno == EINTR
+        let fd = retrying { Glibc.open(path, flags | O_CLOEXEC, mode) }
         guard fd >= 0 else { throw failure("open(\(path))", errno) }
         return try aboveStdio(fd)
     }
@@ -52,11 +36,7 @@ enum Posix {
         let fd = try open(path, O_WRONLY)
         defer { close(fd) }
         let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { buffer -> Int in
-            var n: Int
-            repeat { n = Glibc.write(fd, buffer.baseAddress, buffer.count) } while n < 0 && errno == EINTR
-            return n
-        }
+        let written = bytes.withUnsafeBytes { buffer in retrying { Glibc.write(fd, buffer.baseAddress, buffer.count) } }
         guard written == bytes.count else { throw failure("write(\(path))", written < 0 ? errno : EIO) }
     }
 
@@ -74,9 +54,8 @@ enum Posix {
         while total < limit {
             let n = buffer.withUnsafeMutableBytes { raw -> Int in
                 guard let base = raw.baseAddress else { return 0 }
-                return Glibc.read(fd, base + total, limit - total)
+                return retrying { Glibc.read(fd, base + total, limit - total) }
             }
-            if n < 0 && errno == EINTR { continue }
             if n < 0 { return nil }
             if n == 0 { break }
             total += n

@@ -1,3 +1,4 @@
+import AirlockCore
 import CSandbox
 import Foundation
 
@@ -484,8 +485,7 @@ private struct SandboxRun {
                 guard let base = buffer.baseAddress else { return }
                 var offset = 0
                 while offset < buffer.count {
-                    let n = write(fd, base + offset, buffer.count - offset)
-                    if n < 0 && errno == EINTR { continue }
+                    let n = Posix.retrying { write(fd, base + offset, buffer.count - offset) }
                     if n <= 0 { break }
                     offset += n
                 }

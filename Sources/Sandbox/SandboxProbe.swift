@@ -1,3 +1,4 @@
+import AirlockCore
 import CSandbox
 
 #if canImport(Glibc)

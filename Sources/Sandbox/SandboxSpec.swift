@@ -1,3 +1,5 @@
+import AirlockCore
+
 /// What to run in a confined child and how tightly to hold it.
 ///
 /// A spec names the program, its arguments, the only environment it sees, the host paths it may

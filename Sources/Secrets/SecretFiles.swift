@@ -16,7 +16,7 @@ public enum SecretFiles {
         var st = stat()
         guard lstat(path, &st) == 0 else {
             if errno == ENOENT { return nil }
-            throw SecretsError(.io, "examine \(path)", cause: String(cString: strerror(errno)))
+            throw SecretsError(.io, "examine \(path)", cause: SystemError())
         }
         return st.st_mode & 0o7777
     }
@@ -49,7 +49,7 @@ public enum SecretFiles {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SecretsError(
                 .io, "cannot read \(what) \(path)",
-                cause: String(cString: strerror(access(path, R_OK) == 0 ? EIO : errno)))
+                cause: SystemError(access(path, R_OK) == 0 ? EIO : errno))
         }
         return Array(data)
     }

@@ -90,7 +90,7 @@ struct SecretMaterial {
         guard mkdir(url.path, 0o711) == 0, chmod(url.path, 0o711) == 0 else {
             throw ToolsError(
                 .secretUnavailable, "\(tool): cannot create a per-call secrets directory under \(root)",
-                cause: String(cString: strerror(errno)))
+                cause: SystemError())
         }
         directory = url
         return url
@@ -105,18 +105,18 @@ struct SecretMaterial {
         guard fd >= 0 else {
             throw ToolsError(
                 .secretUnavailable, "\(tool): cannot write the secret file \(path)",
-                cause: String(cString: strerror(errno)))
+                cause: SystemError())
         }
         defer { close(fd) }
         guard fchown(fd, owner.uid, owner.gid) == 0 || (owner.uid == geteuid() && owner.gid == getegid()) else {
             throw ToolsError(
                 .secretUnavailable, "\(tool): cannot give the secret file \(path) to the sandbox user \(owner.uid)",
-                cause: String(cString: strerror(errno)))
+                cause: SystemError())
         }
         if let code = AtomicFile.writeAll(value, to: fd) {
             throw ToolsError(
                 .secretUnavailable, "\(tool): cannot write the secret file \(path)",
-                cause: String(cString: strerror(code)))
+                cause: SystemError(code))
         }
     }
 

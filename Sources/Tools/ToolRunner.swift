@@ -28,9 +28,6 @@ public struct ToolRunner: Sendable {
     /// Where the executable appears inside the sandbox: `/opt/airlock/tool/<name>`.
     public static let programDirectory = "/opt/airlock/tool"
 
-    /// `EACCES`, as the sandbox reports it in ``SandboxError/errno``.
-    static let permissionDenied: Int32 = 13
-
     /// The environment every tool gets before the manifest's own variables.
     public static let baseEnvironment = ["PATH": SandboxSpec.defaultPath, "LANG": "C.UTF-8", "HOME": "/tmp"]
 
@@ -162,7 +159,7 @@ public struct ToolRunner: Sendable {
             record = try await sandbox.run(spec)
         } catch {
             var message = "\(tool.reference): the sandbox could not be set up; nothing ran"
-            if error.errno == Self.permissionDenied {
+            if let code = error.errno, SystemError(code).isAccessDenied {
                 let (uid, gid) = sandbox.hostIdentity
                 message +=
                     " (the sandbox runs tools as \(uid):\(gid); every mount source and each directory above it, AIRLOCK_HOME included, must be traversable by that user)"

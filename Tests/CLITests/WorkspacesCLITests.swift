@@ -192,8 +192,9 @@ final class WorkspacesCLITests {
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
         // The run holds its workspace once the model has been asked (its run.started is in the trace).
+        // A generous deadline: on a loaded 2-core machine a first run has taken over a minute to start.
         var held: JSONValue?
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(180)
         while held == nil, Date() < deadline {
             held = try json(["workspaces", "list"]).arrayValue?.first {
                 $0["in_use"] == true && $0["runs"]?.arrayValue?.isEmpty == false

@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The one place POSIX failures are put into words and `EINTR` is retried: every module's system
+/// calls go through ``retrying(_:)`` and report an `errno` as a ``SystemError`` (Sandbox adds its
+/// own calls in an extension).
+public enum Posix {
+    /// `strerror` plus the symbolic name: `Permission denied (EACCES)`, or `(errno N)` for a code
+    /// without a name here.
+    public static func describe(_ code: Int32) -> String {
+        let text = String(cString: strerror(code))
+        if let name = name(of: code) { return "\(text) (\(name))" }
+        return "\(text) (errno \(code))"
+    }
+
+    /// The symbolic name of `code` (`EACCES`), for the codes Airlock's calls meet.
+    public static func name(of code: Int32) -> String? { errnoNames[code] }
+
+    private static let errnoNames: [Int32: String] = [
+        EPERM: "EPERM", ENOENT: "ENOENT", EACCES: "EACCES", EEXIST: "EEXIST", ENOTDIR: "ENOTDIR",
+        EISDIR: "EISDIR", EINVAL: "EINVAL", ENOSPC: "ENOSPC", EROFS: "EROFS", EBUSY: "EBUSY",
+        ENOSYS: "ENOSYS", ENOMEM: "ENOMEM", EAGAIN: "EAGAIN", ENOEXEC: "ENOEXEC", E2BIG: "E2BIG",
+        EOVERFLOW: "EOVERFLOW", ELOOP: "ELOOP", ENAMETOOLONG: "ENAMETOOLONG", EMFILE: "EMFILE",
+        EBADF: "EBADF", EFAULT: "EFAULT", EIO: "EIO", ESRCH: "ESRCH", EUSERS: "EUSERS",
+        ECONNREFUSED: "ECONNREFUSED", ETIMEDOUT: "ETIMEDOUT", ENETUNREACH: "ENETUNREACH",
+        EHOSTUNREACH: "EHOSTUNREACH", ECONNRESET: "ECONNRESET", EPIPE: "EPIPE", ETXTBSY: "ETXTBSY",
+        EXDEV: "EXDEV", ENOTEMPTY: "ENOTEMPTY", EINTR: "EINTR",
+    ]
+
+    /// Runs `call` again while it fails with `EINTR` (a negative result and `errno == EINTR`), so
+    /// that a signal arriving mid-call never surfaces as a failure.
+    @inline(__always)
+    public static func retrying<Result: BinaryInteger>(_ call: () -> Result) -> Result {
+        var result: Result
+        repeat { result = call() } while result < 0 && errno == EINTR
+        return result
+    }
+}
+
+/// An `errno` as an error, kept as the cause of a module's error: its code for callers that tell
+/// failures apart, its words (``Posix/describe(_:)``) for people.
+public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The `errno` value.
+    public let code: Int32
+
+    /// The error for `code` (by default the calling thread's current `errno`).
+    public init(_ code: Int32 = errno) {
+        self.code = code
+    }
+
+    /// `Permission denied (EACCES)`.
+    public var description: String { Posix.describe(code) }
+
+    /// Whether this is `EACCES`: a path someone may not open or pass through.
+    public var isAccessDenied: Bool { code == EACCES }
+}
