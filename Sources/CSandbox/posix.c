@@ -7,11 +7,16 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int al_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int al_accept_cloexec(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
+
+int al_pidfd_open(int32_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int al_pidfd_send_signal(int32_t pidfd, int32_t sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
 
 int al_open_current_netns(void) {
     int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

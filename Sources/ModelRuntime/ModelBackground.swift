@@ -58,9 +58,13 @@ public struct ModelBackground: Sendable {
     }
 
     /// The arguments that make Airlock's executable supervise `server` in the background.
+    /// The flag that makes `airlock model serve` the detached supervisor, and by which a process
+    /// is recognised as one (``ModelServerState/supervisorAlive``).
+    public static let supervisorFlag = "--detached-supervisor"
+
     public static func supervisorArguments(for server: ModelServer) -> [String] {
         var arguments = [
-            "model", "serve", "--detached-supervisor", "--model-name", server.model.name,
+            "model", "serve", supervisorFlag, "--model-name", server.model.name,
             "--threads", String(server.settings.threads), "--socket", server.socket.path,
         ]
         arguments += server.settings.allowDegraded.map { "--allow-degraded=\($0.rawValue)" }
@@ -162,16 +166,14 @@ public struct ModelBackground: Sendable {
     /// Stops the running server: SIGTERM to its supervisor, SIGKILL after ``graceSeconds``.
     /// - Returns: what happened, or `nil` when none was running.
     public func stop() -> String? {
-        guard let state = ModelServerState.read(stateFile), state.supervisorAlive, state.status != "stopped" else {
+        guard let state = ModelServerState.read(stateFile), let supervisor = state.supervisor,
+            state.status != "stopped"
+        else {
             return nil
         }
-        kill(state.supervisorPID, SIGTERM)
-        let deadline = Date(timeIntervalSinceNow: Self.graceSeconds)
-        while Date() < deadline, kill(state.supervisorPID, 0) == 0 {
-            Thread.sleep(forTimeInterval: Self.pollSeconds / 2)
-        }
-        if kill(state.supervisorPID, 0) == 0 {
-            kill(state.supervisorPID, SIGKILL)
+        supervisor.signal(SIGTERM)
+        if !supervisor.waitForExit(seconds: Self.graceSeconds) {
+            supervisor.signal(SIGKILL)
             return "model server supervisor \(state.supervisorPID) killed after \(Int(Self.graceSeconds)) s"
         }
         return "stopped the model server (supervisor pid \(state.supervisorPID))"

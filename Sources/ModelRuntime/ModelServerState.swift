@@ -1,5 +1,6 @@
 import AirlockCore
 import Foundation
+import Sandbox
 
 #if canImport(Glibc)
     import Glibc
@@ -92,8 +93,17 @@ public struct ModelServerState: Sendable, Hashable {
         try FileOperations.writeAtomically(Array(json.prettyString.utf8), to: url, mode: 0o644)
     }
 
-    /// Whether the supervisor process is alive.
-    public var supervisorAlive: Bool { kill(supervisorPID, 0) == 0 || errno == EPERM }
+    /// Whether the supervisor is alive: the process the state names exists and is an Airlock
+    /// model supervisor (its command line), so a pid reused by another program is not taken for it.
+    public var supervisorAlive: Bool { supervisor != nil }
+
+    /// The supervisor, held by a pidfd, when it is alive (see ``supervisorAlive``).
+    public var supervisor: ProcessHandle? {
+        guard let handle = ProcessHandle(pid: supervisorPID), let arguments = handle.commandLine,
+            arguments.contains(ModelBackground.supervisorFlag)
+        else { return nil }
+        return handle
+    }
 }
 
 /// Facts about a process's network, read from `/proc`: the interfaces it sees and whether its

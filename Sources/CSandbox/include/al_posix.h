@@ -14,6 +14,13 @@ int al_pipe_cloexec(int fds[2]);
 /* accept4(fd, NULL, NULL, SOCK_CLOEXEC). Returns the socket or -1 with errno set. */
 int al_accept_cloexec(int fd);
 
+/* pidfd_open(pid, 0): a descriptor that names this process and no later one with its pid
+ * (close-on-exec). Returns the descriptor or -1 with errno set (ESRCH: no such process). */
+int al_pidfd_open(int32_t pid);
+
+/* pidfd_send_signal(pidfd, sig, NULL, 0). Returns 0 or -1 with errno set. */
+int al_pidfd_send_signal(int32_t pidfd, int32_t sig);
+
 /* Every namespace a sandbox is created in: user, mnt, pid, net, ipc, uts, cgroup. */
 static const uint64_t al_sandbox_namespaces =
     CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;

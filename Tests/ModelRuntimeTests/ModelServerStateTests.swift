@@ -1,0 +1,31 @@
+import Foundation
+import ModelRuntime
+import Testing
+
+@Suite("The model server's state: whose pid it names")
+struct ModelServerStateTests {
+    func state(pid: Int32) -> ModelServerState {
+        ModelServerState(
+            status: "ready", supervisorPID: pid, socket: "/x.sock", model: "m", modelSHA256: "", serverSHA256: "",
+            startedAt: "2026-12-07T00:00:00Z")
+    }
+
+    @Test("a pid that names another program (a reused pid) is not the supervisor; one that is, is")
+    func supervisorByCommandLine() throws {
+        // This test process is alive but is no supervisor: kill(pid, 0) alone said it was.
+        #expect(!state(pid: getpid()).supervisorAlive)
+        // SIGKILL: a child of this test process may inherit a mask that blocks SIGTERM (the
+        // thread that spawns it can be a worker with signals blocked).
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "sleep 30", ModelBackground.supervisorFlag]
+        try process.run()
+        defer { process.terminate() }
+        let alive = state(pid: process.processIdentifier)
+        #expect(alive.supervisorAlive)
+        let handle = try #require(alive.supervisor)
+        #expect(handle.signal(SIGKILL) && handle.waitForExit(seconds: 60))
+        process.waitUntilExit()
+        #expect(!alive.supervisorAlive)
+    }
+}
