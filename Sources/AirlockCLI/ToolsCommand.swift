@@ -41,7 +41,8 @@ enum ToolsCLI {
         switch code {
         case .invalidManifest, .invalidArguments, .versionConflict, .invalidPath: .dataError
         case .executableMissing, .unknownTool, .secretUnavailable, .corridorUnresolved, .notFound: .noInput
-        case .digestMismatch: .checkFailed
+        case .digestMismatch, .mcpChanged: .checkFailed
+        case .mcpServer: .modelUnavailable
         case .io, .registry: .ioError
         case .sandbox: .sandboxSetup
         }

@@ -23,3 +23,19 @@ extension SandboxRunning {
 }
 
 extension Sandbox: SandboxRunning {}
+
+/// Where a call to one of an MCP server's tools goes once ``ToolRunner`` has checked it (schema,
+/// pin, mounts): the run's session of that server (MCPTools' `MCPToolHost`).
+public protocol ToolSessionCalling: Sendable {
+    /// Calls `tool` on its server's session, started confined from `spec` if it is not running.
+    /// - Parameters:
+    ///   - tool: a tool whose manifest's `mcp` is set.
+    ///   - arguments: the validated arguments.
+    ///   - spec: the server's sandbox spec, as ``ToolRunner/prepare(_:arguments:context:)`` made it.
+    ///   - timeLimit: at most this many seconds, when less than the manifest's `limits.timeoutSeconds`.
+    /// - Returns: the call's result, its record the session's confinement and the call's refusals.
+    /// - Throws: ``ToolsError``: `mcp-changed` (the server's tools differ from their pins),
+    ///   `mcp-server` (it did not start or answer), `sandbox`.
+    func call(_ tool: RegisteredTool, arguments: JSONValue, server spec: SandboxSpec, timeLimit: Double?)
+        async throws(ToolsError) -> ToolRunResult
+}

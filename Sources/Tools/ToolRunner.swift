@@ -51,6 +51,10 @@ public struct ToolRunner: Sendable {
     /// endpoint cannot run.
     public var internalHosts: [String: String] = [:]
 
+    /// Where calls to an MCP server's tools (`SERVER.TOOL`, their manifest's `mcp` set) go: the
+    /// run's sessions, one confined server each. Default none: such a call fails `mcp-server`.
+    public var sessions: (any ToolSessionCalling)?
+
     /// The variable that lists a call's endpoints inside the sandbox (`host:port`, space-separated).
     public static let endpointsVariable = "AIRLOCK_NETWORK_CONNECT"
 
@@ -98,7 +102,7 @@ public struct ToolRunner: Sendable {
             mounts.append(try resolve(mount, context: context, tool: tool.reference))
         }
         let executable = try registry.verifiedExecutable(of: tool)
-        let program = Self.programDirectory + "/" + manifest.name
+        let program = Self.programDirectory + "/" + (manifest.mcp?.server ?? manifest.name)
         mounts.insert(BindMount(source: executable.path, target: program, writable: false), at: 0)
         var environment = Self.baseEnvironment
         environment.merge(manifest.environment) { _, new in new }
@@ -136,6 +140,22 @@ public struct ToolRunner: Sendable {
         timeLimit: Double? = nil
     ) async throws(ToolsError) -> ToolRunResult {
         var spec = try prepare(tool, arguments: arguments, context: context)
+        if tool.manifest.mcp != nil {
+            // The same checks (schema, pin, mounts) made; the call goes to the server's session.
+            guard let sessions else {
+                throw ToolsError(
+                    .mcpServer, "\(tool.reference): a tool of an MCP server, and this runner has no MCP sessions")
+            }
+            var result = try await sessions.call(tool, arguments: arguments, server: spec, timeLimit: timeLimit)
+            if sandbox.runsPrograms, let redactor = secrets?.redactor {
+                result.record = Self.redacted(result.record, cap: tool.manifest.output.maxBytes, redactor: redactor)
+                result.output = result.record.stdout.text
+                result.outputTruncated = result.record.stdout.truncated
+                result.stderrTail = redactor.redactedSuffix(
+                    result.record.stderr.text, maxBytes: Self.stderrTailBytes, cut: result.record.stderr.truncated)
+            }
+            return result
+        }
         if let timeLimit {
             spec.limits.wallTimeSeconds = min(
                 spec.limits.wallTimeSeconds, max(timeLimit, Self.shortestTimeLimitSeconds))
@@ -173,19 +193,26 @@ public struct ToolRunner: Sendable {
         if let redactor {
             stderrTail = redactor.redactedSuffix(
                 record.stderr.text, maxBytes: Self.stderrTailBytes, cut: record.stderr.truncated)
-            for path in [\ExecutionRecord.stdout, \ExecutionRecord.stderr] {
-                let captured = record[keyPath: path]
-                let (text, truncated) = redactor.redactedPrefix(captured.text, maxBytes: cap, cut: captured.truncated)
-                var stream = CapturedOutput(bytes: Array(text.utf8), totalBytes: captured.totalBytes)
-                stream.truncated = truncated
-                record[keyPath: path] = stream
-            }
+            record = Self.redacted(record, cap: cap, redactor: redactor)
         }
         var result = ToolRunResult(
             tool: tool.reference, arguments: spec.arguments, record: record, manifest: tool.manifest)
         result.stderrTail = stderrTail
         result.workspaceChanges = before.map { WorkspaceChanges.since($0, limits: workspaceLimits) }
         return result
+    }
+
+    /// The record with both streams redacted, then cut at `cap` bytes.
+    static func redacted(_ record: ExecutionRecord, cap: Int, redactor: SecretRedactor) -> ExecutionRecord {
+        var record = record
+        for path in [\ExecutionRecord.stdout, \ExecutionRecord.stderr] {
+            let captured = record[keyPath: path]
+            let (text, truncated) = redactor.redactedPrefix(captured.text, maxBytes: cap, cut: captured.truncated)
+            var stream = CapturedOutput(bytes: Array(text.utf8), totalBytes: captured.totalBytes)
+            stream.truncated = truncated
+            record[keyPath: path] = stream
+        }
+        return record
     }
 
     /// Resolves a mount to a host directory that cannot escape its variable's directory, even

@@ -1,0 +1,139 @@
+import AirlockCore
+import Foundation
+import MCP
+import Sandbox
+import Synchronization
+import Tools
+
+/// A run's MCP servers: one confined session per server, started at the run's first call to
+/// one of its tools, checked against the pins before any call, killed when the run ends
+/// (``shutdown()``). What ``Tools/ToolRunner`` hands calls to `SERVER.TOOL` to.
+public final class MCPToolHost: ToolSessionCalling {
+    /// The longest a server may live, in seconds: its sandbox's wall limit. Default 3600.
+    public let sessionSeconds: Double
+    /// How long a server may take to start, initialize and list its tools. Default 30 s.
+    public let startSeconds: Double
+    private let sandbox: Sandbox
+
+    private enum Slot {
+        case starting(Task<Result<MCPServerSession, ToolsError>, Never>)
+        case failed(ToolsError)
+    }
+
+    private let sessions = Mutex<[String: Slot]>([:])
+    private let closed = Mutex(false)
+
+    /// Creates a host with no server running.
+    /// - Parameters:
+    ///   - sessionSeconds: the longest a server may live (default 3600 s).
+    ///   - startSeconds: the longest a server may take to be ready (default 30 s).
+    ///   - sandbox: what runs the servers (default the real ``Sandbox``).
+    public init(sessionSeconds: Double = 3600, startSeconds: Double = 30, sandbox: Sandbox = Sandbox()) {
+        self.sessionSeconds = sessionSeconds
+        self.startSeconds = startSeconds
+        self.sandbox = sandbox
+    }
+
+    public func call(_ tool: RegisteredTool, arguments: JSONValue, server spec: SandboxSpec, timeLimit: Double?)
+        async throws(ToolsError) -> ToolRunResult
+    {
+        guard let binding = tool.manifest.mcp else {
+            throw ToolsError(.mcpServer, "\(tool.reference): not a tool of an MCP server")
+        }
+        let session = try await self.session(for: binding, spec: spec)
+        let timeout = min(tool.manifest.limits.timeoutSeconds, timeLimit ?? .infinity)
+        let outcome = try await session.call(
+            binding.tool, arguments: arguments, timeout: max(timeout, ToolRunner.shortestTimeLimitSeconds))
+        let record = MCPResultMapping.record(
+            outcome, session: session.process, tool: binding.tool, cap: tool.manifest.output.maxBytes)
+        return ToolRunResult(tool: tool.reference, arguments: spec.arguments, record: record, manifest: tool.manifest)
+    }
+
+    /// The running session of the binding's server, started (and checked) on first use. A
+    /// server that failed to start or whose tools changed stays refused for the run.
+    private func session(for binding: MCPBinding, spec: SandboxSpec) async throws(ToolsError) -> MCPServerSession {
+        if closed.withLock({ $0 }) {
+            throw ToolsError(.mcpServer, "MCP server \(binding.server): the run is over; its servers are stopped")
+        }
+        var sessionSpec = spec
+        sessionSpec.limits.wallTimeSeconds = sessionSeconds
+        let spec = sessionSpec
+        let (startSeconds, sandbox) = (self.startSeconds, self.sandbox)
+        let start: @Sendable () async -> Result<MCPServerSession, ToolsError> = {
+            do throws(ToolsError) {
+                let session = try await MCPServerSession.start(
+                    name: binding.server, spec: spec, timeout: startSeconds, sandbox: sandbox)
+                let changes = MCPPinDiff(pinned: binding.pins, listed: await session.tools)
+                guard changes.isEmpty else {
+                    await session.stop()
+                    throw ToolsError(
+                        .mcpChanged,
+                        "MCP server \(binding.server): its tools changed since they were reviewed; refusing to call any of them (rug pull, asi:02) until `airlock tools add --accept-changes` re-pins them (\(changes.summary))",
+                        threats: ["asi:02", "maestro:L3"])
+                }
+                return .success(session)
+            } catch {
+                return .failure(error)
+            }
+        }
+        let slot = sessions.withLock { sessions -> Slot in
+            if let slot = sessions[binding.server] { return slot }
+            let slot = Slot.starting(Task(operation: start))
+            sessions[binding.server] = slot
+            return slot
+        }
+        switch slot {
+        case .failed(let error): throw error
+        case .starting(let task):
+            let result = await task.value
+            if case .failure(let error) = result {
+                sessions.withLock { $0[binding.server] = .failed(error) }
+            }
+            return try result.get()
+        }
+    }
+
+    /// Stops every server (idempotent); later calls are refused.
+    public func shutdown() async {
+        closed.withLock { $0 = true }
+        let slots = sessions.withLock { sessions in
+            defer { sessions = [:] }
+            return Array(sessions.values)
+        }
+        for case .starting(let task) in slots {
+            if case .success(let session) = await task.value { await session.stop() }
+        }
+    }
+}
+
+/// How a `tools/call` result becomes what a tool's run records and the model reads.
+enum MCPResultMapping {
+    /// The call's record: the session's argv and confinement, the refusals of the call, its
+    /// seconds; stdout the result (structured content as JSON when there is some, else the
+    /// content), exit 1 and the content on stderr too for an error result (`isError: true`).
+    static func record(_ outcome: MCPCallOutcome, session: SandboxProcess, tool: String, cap: Int) -> ExecutionRecord {
+        let text = Self.text(outcome.result)
+        let isError = outcome.result.isError == true
+        let stderr = isError ? "MCP tool \(tool) answered isError: true\n\(text)" : ""
+        return session.record(
+            ofRequest: "tools/call \(tool)", exitCode: isError ? 1 : 0, stdout: Array(text.utf8),
+            stderr: Array(stderr.utf8), cap: cap, seconds: outcome.seconds, deniedSyscalls: outcome.deniedSyscalls)
+    }
+
+    /// Structured content as canonical JSON; else each content item: text as it is, anything
+    /// else named with its type and size.
+    static func text(_ result: CallTool.Result) -> String {
+        if let structured = result.structuredContent, let json = MCPJSON.json(structured) {
+            return json.canonicalString
+        }
+        return result.content.map { item -> String in
+            switch item {
+            case .text(let text, _, _): text
+            case .image(let data, let mimeType, _, _): "[image \(mimeType), \(data.utf8.count) bytes of base64]"
+            case .audio(let data, let mimeType, _, _): "[audio \(mimeType), \(data.utf8.count) bytes of base64]"
+            case .resource(let resource, _, _): "[resource \(resource.uri)]"
+            case .resourceLink(let uri, let name, _, _, _, _): "[resource link \(name): \(uri)]"
+            }
+        }.joined(separator: "\n")
+    }
+}
