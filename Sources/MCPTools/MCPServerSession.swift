@@ -16,17 +16,19 @@ public actor MCPServerSession {
     /// The confined process.
     let process: SandboxProcess
     private let client: Client
+    private let ended: ServerEnd
 
     /// The most tools a server may list (pages included): 256.
     public static let maximumTools = 256
     /// The longest message accepted from a server: 4 MiB.
     public static let maximumMessageBytes = 4 << 20
 
-    private init(name: String, tools: [MCP.Tool], process: SandboxProcess, client: Client) {
+    private init(name: String, tools: [MCP.Tool], process: SandboxProcess, client: Client, ended: ServerEnd) {
         self.name = name
         self.tools = tools
         self.process = process
         self.client = client
+        self.ended = ended
     }
 
     /// Starts the server confined from `spec`, initializes it and lists its tools, all within
@@ -44,9 +46,11 @@ public actor MCPServerSession {
                 .sandbox, "MCP server \(name): the sandbox could not be set up; nothing ran", cause: error.message)
         }
         let client = Client(name: "airlock", version: "1")
-        let transport = SandboxProcessTransport(process: process, maxMessageBytes: maximumMessageBytes)
+        let ended = ServerEnd()
+        let transport = SandboxProcessTransport(process: process, maxMessageBytes: maximumMessageBytes, ended: ended)
         do {
-            let tools = try await Deadline.within(timeout, or: { process.kill() }) { () async throws -> [MCP.Tool] in
+            let tools = try await Deadline.within(timeout, or: { process.kill() }, ended: ended) {
+                () async throws -> [MCP.Tool] in
                 try await client.connect(transport: transport)
                 var tools: [MCP.Tool] = []
                 var cursor: String? = nil
@@ -60,7 +64,7 @@ public actor MCPServerSession {
                 } while cursor != nil
                 return tools
             }
-            return MCPServerSession(name: name, tools: tools, process: process, client: client)
+            return MCPServerSession(name: name, tools: tools, process: process, client: client, ended: ended)
         } catch {
             process.kill()
             let stderr = await Self.stderrTail(process)
@@ -81,7 +85,8 @@ public actor MCPServerSession {
         let client = self.client
         let process = self.process
         do {
-            let result = try await Deadline.within(timeout, or: { process.kill() }) {
+            let ended = self.ended
+            let result = try await Deadline.within(timeout, or: { process.kill() }, ended: ended) {
                 () async throws -> CallTool.Result in
                 try await client.send(request).value
             }
@@ -155,11 +160,12 @@ enum Deadline {
     }
 
     static func within<T: Sendable>(
-        _ seconds: Double, or expire: @escaping @Sendable () -> Void,
+        _ seconds: Double, or expire: @escaping @Sendable () -> Void, ended: ServerEnd,
         _ operation: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let once = Once(continuation)
+            let token = ended.onEnd { once.answer(.failure($0)) }
             let timer = Task {
                 try? await Task.sleep(for: .seconds(seconds))
                 guard !Task.isCancelled, !once.answered else { return }
@@ -169,6 +175,7 @@ enum Deadline {
             Task {
                 do { once.answer(.success(try await operation())) } catch { once.answer(.failure(error)) }
                 timer.cancel()
+                ended.forget(token)
             }
         }
     }
