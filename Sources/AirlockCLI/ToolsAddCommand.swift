@@ -55,8 +55,9 @@ struct ToolsAddCommand: AsyncParsableCommand {
                 plans.append(plan)
                 registering += plan.files
             } catch {
+                let code = ToolsCLI.fail(error)
                 ToolsCLI.printError("nothing registered")
-                throw ToolsCLI.fail(error)
+                throw code
             }
         }
         let outcomes: [AddOutcome]
