@@ -86,7 +86,7 @@ public struct MCPRegistration: Sendable {
             throw ToolsError(
                 .mcpChanged,
                 "\(file.url.path): MCP server \(server.name): its tools differ from the reviewed pins; nothing registered. Review the changes and run `airlock tools add --accept-changes \(file.url.path)` to re-pin them:\n\(diff.text)",
-                threats: ["asi:02", "maestro:L3"])
+                threats: ["maestro:L7", "asi:04"])
         }
 
         var files: [ManifestFile] = []

@@ -68,8 +68,8 @@ public final class MCPToolHost: ToolSessionCalling {
                     await session.stop()
                     throw ToolsError(
                         .mcpChanged,
-                        "MCP server \(binding.server): its tools changed since they were reviewed; refusing to call any of them (rug pull, asi:02) until `airlock tools add --accept-changes` re-pins them (\(changes.summary))",
-                        threats: ["asi:02", "maestro:L3"])
+                        "MCP server \(binding.server): its tools changed since they were reviewed; refusing to call any of them (rug pull, asi:04) until `airlock tools add --accept-changes` re-pins them (\(changes.summary))",
+                        threats: ["maestro:L7", "asi:04"])
                 }
                 return .success(session)
             } catch {

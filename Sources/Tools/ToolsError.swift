@@ -38,7 +38,7 @@ public struct ToolsError: Error, Sendable, Hashable, CustomStringConvertible {
         /// map; the call did not run.
         case corridorUnresolved = "corridor-unresolved"
         /// An MCP server's tools differ from what was reviewed and pinned (a tool added, gone,
-        /// redescribed or with another input schema: a "rug pull", `asi:02`); refused until
+        /// redescribed or with another input schema: a "rug pull", `maestro:L7 asi:04`); refused until
         /// re-reviewed with `airlock tools add --accept-changes`.
         case mcpChanged = "mcp-changed"
         /// An MCP server did not start, answer or follow the protocol (its stderr's end in the cause).
