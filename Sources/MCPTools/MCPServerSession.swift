@@ -75,7 +75,8 @@ public actor MCPServerSession {
     }
 
     /// Calls `tool` with `arguments` and waits at most `timeout` seconds (the server is killed
-    /// then: an answer that never comes leaves the session unusable).
+    /// then: an answer that never comes leaves the session unusable). Cancelling the calling
+    /// task kills the server too.
     /// - Returns: the server's result, the refusals counted during the call, the call's seconds.
     /// - Throws: ``ToolsError`` `mcp-server` when the server did not answer in time or broke the protocol.
     public func call(_ tool: String, arguments: JSONValue, timeout: Double) async throws(ToolsError) -> MCPCallOutcome {
@@ -86,9 +87,15 @@ public actor MCPServerSession {
         let process = self.process
         do {
             let ended = self.ended
-            let result = try await Deadline.within(timeout, or: { process.kill() }, ended: ended) {
-                () async throws -> CallTool.Result in
-                try await client.send(request).value
+            // Cancelling the calling task (the run cancelled) kills the server, as it kills a
+            // tool's sandbox; its end then fails the waiting call at once.
+            let result = try await withTaskCancellationHandler {
+                try await Deadline.within(timeout, or: { process.kill() }, ended: ended) {
+                    () async throws -> CallTool.Result in
+                    try await client.send(request).value
+                }
+            } onCancel: {
+                process.kill()
             }
             let elapsed = started.duration(to: .now)
             return MCPCallOutcome(

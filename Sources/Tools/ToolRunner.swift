@@ -146,7 +146,9 @@ public struct ToolRunner: Sendable {
                 throw ToolsError(
                     .mcpServer, "\(tool.reference): a tool of an MCP server, and this runner has no MCP sessions")
             }
+            let before = workspaceSnapshot(tool, context: context)
             var result = try await sessions.call(tool, arguments: arguments, server: spec, timeLimit: timeLimit)
+            result.workspaceChanges = before.map { WorkspaceChanges.since($0, limits: workspaceLimits) }
             if sandbox.runsPrograms, let redactor = secrets?.redactor {
                 result.record = Self.redacted(result.record, cap: tool.manifest.output.maxBytes, redactor: redactor)
                 result.output = result.record.stdout.text
@@ -174,9 +176,7 @@ public struct ToolRunner: Sendable {
         if let redactor { spec.limits.outputBytesPerStream = cap + redactor.longestFormBytes }
         // Listed after `prepare`, which may create a mount's directory: only the call's own
         // writes are its changes.
-        let writesWorkspace = tool.manifest.mounts.contains { $0.variable == .workspace && $0.writable }
-        let before =
-            writesWorkspace ? context.workspace.map { WorkspaceChanges.snapshot(of: $0, limits: workspaceLimits) } : nil
+        let before = workspaceSnapshot(tool, context: context)
         var record: ExecutionRecord
         do {
             record = try await sandbox.run(spec)
@@ -200,6 +200,12 @@ public struct ToolRunner: Sendable {
         result.stderrTail = stderrTail
         result.workspaceChanges = before.map { WorkspaceChanges.since($0, limits: workspaceLimits) }
         return result
+    }
+
+    /// The workspace as a call starts, for a tool that mounts it writable (`nil` otherwise).
+    private func workspaceSnapshot(_ tool: RegisteredTool, context: ToolRunContext) -> WorkspaceChanges.Snapshot? {
+        guard tool.manifest.mounts.contains(where: { $0.variable == .workspace && $0.writable }) else { return nil }
+        return context.workspace.map { WorkspaceChanges.snapshot(of: $0, limits: workspaceLimits) }
     }
 
     /// The record with both streams redacted, then cut at `cap` bytes.
