@@ -44,7 +44,8 @@ struct ToolsAddCommand: AsyncParsableCommand {
         var registering: [ManifestFile] = []
         let datasets = try RunsCLI.run { () throws(RunsError) in try home.site().datasets }
         let registration = MCPRegistration(
-            registry: registry, context: ToolRunContext(workspace: nil, datasets: datasets))
+            registry: registry, context: ToolRunContext(workspace: nil, datasets: datasets),
+            runner: ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home)))
         for file in loaded {
             guard file.server != nil else {
                 registering.append(file)

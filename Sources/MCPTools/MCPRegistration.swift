@@ -11,6 +11,8 @@ import Tools
 public struct MCPRegistration: Sendable {
     /// The registry the tools go into.
     public let registry: ToolRegistry
+    /// What lays out the server's start (its mounts, its secrets from the store).
+    public var runner: ToolRunner
     /// Where the server's mount variables point while it is listed (a fresh temporary
     /// workspace is used when it has none).
     public var context: ToolRunContext
@@ -18,9 +20,12 @@ public struct MCPRegistration: Sendable {
     public var startSeconds: Double = 30
 
     /// Creates a registration into `registry`.
-    public init(registry: ToolRegistry, context: ToolRunContext) {
+    /// - Parameter runner: lays out the server's start, its secrets from the runner's store
+    ///   (default: a runner over `registry` without one, for servers that declare none).
+    public init(registry: ToolRegistry, context: ToolRunContext, runner: ToolRunner? = nil) {
         self.registry = registry
         self.context = context
+        self.runner = runner ?? ToolRunner(registry: registry)
     }
 
     /// What registering one server would store.
@@ -135,7 +140,10 @@ public struct MCPRegistration: Sendable {
         let candidate = RegisteredTool(
             manifest: server.server, revision: 0, addedAt: "", sourcePath: file.url.path, retiredAt: nil,
             objectURL: file.executableURL)
-        var spec = try ToolRunner(registry: registry).prepare(candidate, arguments: .object([:]), context: context)
+        let prepared = try runner.prepare(candidate, arguments: .object([:]), context: context)
+        let start = try runner.sessionStart(candidate, server: prepared)()
+        defer { start.finish() }
+        var spec = start.spec
         spec.limits.wallTimeSeconds = startSeconds
         let session = try await MCPServerSession.start(name: server.name, spec: spec, timeout: startSeconds)
         let tools = await session.tools

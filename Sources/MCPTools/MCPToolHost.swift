@@ -15,8 +15,14 @@ public final class MCPToolHost: ToolSessionCalling {
     public let startSeconds: Double
     private let sandbox: Sandbox
 
+    /// A running server and what removes its secrets once it has stopped.
+    private struct Running: Sendable {
+        let session: MCPServerSession
+        let finish: @Sendable () -> Void
+    }
+
     private enum Slot {
-        case starting(Task<Result<MCPServerSession, ToolsError>, Never>)
+        case starting(Task<Result<Running, ToolsError>, Never>)
         case failed(ToolsError)
     }
 
@@ -34,33 +40,40 @@ public final class MCPToolHost: ToolSessionCalling {
         self.sandbox = sandbox
     }
 
-    public func call(_ tool: RegisteredTool, arguments: JSONValue, server spec: SandboxSpec, timeLimit: Double?)
-        async throws(ToolsError) -> ToolRunResult
-    {
+    public func call(
+        _ tool: RegisteredTool, arguments: JSONValue,
+        start: @escaping @Sendable () throws(ToolsError) -> SessionStart, timeLimit: Double?
+    ) async throws(ToolsError) -> ToolRunResult {
         guard let binding = tool.manifest.mcp else {
             throw ToolsError(.mcpServer, "\(tool.reference): not a tool of an MCP server")
         }
-        let session = try await self.session(for: binding, spec: spec)
+        let session = try await self.session(for: binding, start: start)
         let timeout = min(tool.manifest.limits.timeoutSeconds, timeLimit ?? .infinity)
         let outcome = try await session.call(
             binding.tool, arguments: arguments, timeout: max(timeout, ToolRunner.shortestTimeLimitSeconds))
         let record = MCPResultMapping.record(
             outcome, session: session.process, tool: binding.tool, cap: tool.manifest.output.maxBytes)
-        return ToolRunResult(tool: tool.reference, arguments: spec.arguments, record: record, manifest: tool.manifest)
+        return ToolRunResult(
+            tool: tool.reference, arguments: Array(session.process.argv.dropFirst()), record: record,
+            manifest: tool.manifest)
     }
 
     /// The running session of the binding's server, started (and checked) on first use. A
     /// server that failed to start or whose tools changed stays refused for the run.
-    private func session(for binding: MCPBinding, spec: SandboxSpec) async throws(ToolsError) -> MCPServerSession {
+    private func session(
+        for binding: MCPBinding, start begin: @escaping @Sendable () throws(ToolsError) -> SessionStart
+    ) async throws(ToolsError) -> MCPServerSession {
         if closed.withLock({ $0 }) {
             throw ToolsError(.mcpServer, "MCP server \(binding.server): the run is over; its servers are stopped")
         }
-        var sessionSpec = spec
-        sessionSpec.limits.wallTimeSeconds = sessionSeconds
-        let spec = sessionSpec
-        let (startSeconds, sandbox) = (self.startSeconds, self.sandbox)
-        let start: @Sendable () async -> Result<MCPServerSession, ToolsError> = {
+        let (startSeconds, sandbox, sessionSeconds) = (self.startSeconds, self.sandbox, self.sessionSeconds)
+        let start: @Sendable () async -> Result<Running, ToolsError> = {
+            var finish: @Sendable () -> Void = {}
             do throws(ToolsError) {
+                let begun = try begin()
+                finish = begun.finish
+                var spec = begun.spec
+                spec.limits.wallTimeSeconds = sessionSeconds
                 let session = try await MCPServerSession.start(
                     name: binding.server, spec: spec, timeout: startSeconds, sandbox: sandbox)
                 let changes = MCPPinDiff(pinned: binding.pins, listed: await session.tools)
@@ -71,8 +84,9 @@ public final class MCPToolHost: ToolSessionCalling {
                         "MCP server \(binding.server): its tools changed since they were reviewed; refusing to call any of them (rug pull, asi:04) until `airlock tools add --accept-changes` re-pins them (\(changes.summary))",
                         threats: ["maestro:L7", "asi:04"])
                 }
-                return .success(session)
+                return .success(Running(session: session, finish: finish))
             } catch {
+                finish()
                 return .failure(error)
             }
         }
@@ -89,7 +103,7 @@ public final class MCPToolHost: ToolSessionCalling {
             if case .failure(let error) = result {
                 sessions.withLock { $0[binding.server] = .failed(error) }
             }
-            return try result.get()
+            return try result.get().session
         }
     }
 
@@ -101,7 +115,10 @@ public final class MCPToolHost: ToolSessionCalling {
             return Array(sessions.values)
         }
         for case .starting(let task) in slots {
-            if case .success(let session) = await task.value { await session.stop() }
+            if case .success(let running) = await task.value {
+                await running.session.stop()
+                running.finish()
+            }
         }
     }
 }

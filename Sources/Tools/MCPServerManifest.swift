@@ -20,14 +20,13 @@ public struct MCPServerManifest: Sendable {
     /// The top-level fields of a `kind: mcp` manifest.
     public static let fields = [
         "kind", "name", "version", "description", "owner", "executable", "argv", "output", "filesystem",
-        "environment", "limits", "seccomp", "risk", "data", "threats", "tools",
+        "environment", "limits", "seccomp", "risk", "data", "threats", "secrets", "tools",
     ]
 
     /// Fields of a tool manifest a server manifest may not have, and why.
     static let refused: [String: String] = [
         "input": "an MCP server's tools bring their own input schemas (listed and pinned at registration)",
         "stdin": "an MCP server's stdin is the protocol",
-        "secrets": "secrets are not delivered to MCP servers yet",
         "network": "MCP servers get no network corridors yet",
     ]
 
@@ -81,6 +80,11 @@ extension ManifestDecoder {
             }
         }
         if root["kind"] != .string("mcp") { r.problem("/kind", "must be mcp") }
+        for (index, secret) in (root["secrets"]?.arrayValue ?? []).enumerated() where secret["as"] == .string("token") {
+            r.problem(
+                "/secrets/\(index)/as",
+                "a per-call token is bound to one call's arguments; an MCP server outlives its calls (use file or env)")
+        }
         if let output = root["output"]?.objectValue, output["format"] != nil {
             r.problem(
                 "/output/format", "an MCP tool's format follows the server (json when it declares an output schema)")

@@ -147,7 +147,8 @@ public struct ToolRunner: Sendable {
                     .mcpServer, "\(tool.reference): a tool of an MCP server, and this runner has no MCP sessions")
             }
             let before = workspaceSnapshot(tool, context: context)
-            var result = try await sessions.call(tool, arguments: arguments, server: spec, timeLimit: timeLimit)
+            var result = try await sessions.call(
+                tool, arguments: arguments, start: sessionStart(tool, server: spec), timeLimit: timeLimit)
             result.workspaceChanges = before.map { WorkspaceChanges.since($0, limits: workspaceLimits) }
             if sandbox.runsPrograms, let redactor = secrets?.redactor {
                 result.record = Self.redacted(result.record, cap: tool.manifest.output.maxBytes, redactor: redactor)
@@ -200,6 +201,26 @@ public struct ToolRunner: Sendable {
         result.stderrTail = stderrTail
         result.workspaceChanges = before.map { WorkspaceChanges.since($0, limits: workspaceLimits) }
         return result
+    }
+
+    /// How the server of a `kind: mcp` tool starts from `spec` (``prepare(_:arguments:context:)``'s):
+    /// the secrets its manifest declares laid out for the session's life (no per-call tokens: the
+    /// decoder refuses them for a server), removed by the start's `finish`.
+    public func sessionStart(_ tool: RegisteredTool, server spec: SandboxSpec)
+        -> @Sendable () throws(ToolsError) -> SessionStart
+    {
+        let (secrets, secretsRoot, owner, deliver) = (
+            self.secrets, self.secretsRoot, sandbox.hostIdentity, sandbox.runsPrograms
+        )
+        return { () throws(ToolsError) -> SessionStart in
+            let material = try SecretMaterial(
+                tool.manifest.secrets, tool: tool.reference, broker: secrets, call: nil, root: secretsRoot,
+                owner: owner, deliver: deliver)
+            var server = spec
+            server.mounts += material.mounts
+            server.environment.merge(material.environment) { _, secret in secret }
+            return SessionStart(spec: server, finish: { material.remove() })
+        }
     }
 
     /// The workspace as a call starts, for a tool that mounts it writable (`nil` otherwise).

@@ -88,7 +88,7 @@ struct MCPToolsCLITests {
           - id: permit.notes
             effect: permit
             when:
-              tools: [notes.lookup, notes.reach]
+              tools: [notes.lookup, notes.reach, notes.token]
               workflows: [notes-check]
             reason: "{role} may use {tool} in the notes-check workflow."
             tags: [maestro:L3]
@@ -102,7 +102,7 @@ struct MCPToolsCLITests {
         role: analyst
         system_prompt: You read the site's notes with the tools offered.
         task: Read the note pump.txt and say what it asks for.
-        tools: [notes.lookup, notes.reach]
+        tools: [notes.lookup, notes.reach, notes.token]
         policy: notes-policy.yaml
         budgets:
           max_steps: 8
@@ -246,6 +246,41 @@ struct MCPToolsCLITests {
         #expect(invalid.status == 65, "\(invalid.stderr)")
         #expect(invalid.stdout.contains("/input"))
         #expect(invalid.stdout.contains("not allowed in a kind: mcp manifest"))
+    }
+
+    @Test func theServersSecretsAreItsAloneForTheSessionAndRedacted() throws {
+        let value = "notes-token-\(UUID().uuidString)"
+        let set = try CLI.run(["secrets", "set", "NOTES_TOKEN"], environment: env, stdin: value)
+        try #require(set.status == 0, "\(set.stderr)")
+        let text = Self.serverManifest + "secrets:\n  - {name: NOTES_TOKEN, as: env, env: NOTES_TOKEN}\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: manifest))
+        let added = try CLI.run(["tools", "add", "--pin", manifest], environment: env)
+        try #require(added.status == 0, "\(added.stderr)")
+        let script = home.appendingPathComponent("token-script.yaml")
+        try Data(
+            "responses:\n  - tool_calls: [{name: notes.token, arguments: {}}]\n  - content: Done.\n"
+                .utf8
+        ).write(to: script)
+        let result = try CLI.run(
+            ["run", workflow, "--model", "script:" + script.path, "--json", "--quiet"], environment: env)
+        try #require(result.status == 0, "\(result.stderr)")
+        let id = try #require(try JSONParser().parse(result.stdout)["run_id"]?.stringValue)
+        let export = try CLI.run(["trace", "export", id, "--format", "jsonl"], environment: env)
+        // Delivered to the server, redacted from what it answered.
+        #expect(!export.stdout.contains(value))
+        let records = export.stdout.split(separator: "\n").dropFirst().compactMap {
+            try? JSONParser().parse(Array($0.utf8))["event"]
+        }.filter { $0["type"] == "tool.executed" }
+        #expect(records.count == 1)
+        for record in records {
+            #expect(record["payload"]?["record"]?["stdout"]?["text"] == "{\"result\":\"token: [secret:NOTES_TOKEN]\"}")
+        }
+        // A per-call token cannot be given to a server, which outlives its calls.
+        let token = Self.serverManifest + "secrets:\n  - {name: NOTES_TOKEN, as: token, audience: notes}\n"
+        try Data(token.utf8).write(to: URL(fileURLWithPath: manifest))
+        let refused = try CLI.run(["tools", "lint", manifest], environment: env)
+        #expect(refused.status == 65)
+        #expect(refused.stdout.contains("/secrets/0/as"), "\(refused.stdout)")
     }
 
     /// The host's processes whose command line contains `marker`.

@@ -52,5 +52,11 @@ def reach(host: str, port: int) -> str:
         return f"refused: errno {e.errno} ({e.strerror})"
 
 
+@server.tool(description="Say whether the server was given its access token, NOTES_TOKEN.")
+def token() -> str:
+    value = os.environ.get("NOTES_TOKEN", "")
+    return f"token: {value}" if value else "no token"
+
+
 if __name__ == "__main__":
     server.run()

@@ -53,14 +53,14 @@ import Testing
     @Test func everyProblemIsNamedWithItsPointerAndLine() {
         let text = Self.server.replacingOccurrences(of: "name: notes", with: "name: Notes")
             .replacingOccurrences(
-                of: "risk: low\n", with: "risk: low\ninput: {type: object}\nsecrets: []\nstdin: none\n"
+                of: "risk: low\n", with: "risk: low\ninput: {type: object}\nstdin: none\nsecrets: [{name: T, as: token, audience: a}]\n"
             )
             .replacingOccurrences(of: "erase: {risk: high}", with: "erase: {risk: extreme}")
         let problems = Self.problems(text)
         let pointers = problems.map(\.pointer)
         #expect(pointers.contains("/name"))
         #expect(pointers.contains("/input"))
-        #expect(pointers.contains("/secrets"))
+        #expect(pointers.contains("/secrets/0/as"))
         #expect(pointers.contains("/stdin"))
         #expect(pointers.contains("/tools/erase/risk"))
         #expect(problems.first { $0.pointer == "/input" }?.line == 15)
