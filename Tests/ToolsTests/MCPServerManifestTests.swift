@@ -53,7 +53,8 @@ import Testing
     @Test func everyProblemIsNamedWithItsPointerAndLine() {
         let text = Self.server.replacingOccurrences(of: "name: notes", with: "name: Notes")
             .replacingOccurrences(
-                of: "risk: low\n", with: "risk: low\ninput: {type: object}\nstdin: none\nsecrets: [{name: T, as: token, audience: a}]\n"
+                of: "risk: low\n",
+                with: "risk: low\ninput: {type: object}\nstdin: none\nsecrets: [{name: T, as: token, audience: a}]\n"
             )
             .replacingOccurrences(of: "erase: {risk: high}", with: "erase: {risk: extreme}")
         let problems = Self.problems(text)
