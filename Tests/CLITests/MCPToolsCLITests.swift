@@ -113,13 +113,15 @@ struct MCPToolsCLITests {
 
         """
 
-    /// A lookup, a network attempt from the server, a lookup the policy forbids, an answer.
+    /// A lookup, a network attempt from the server, a lookup the policy forbids, one of a note
+    /// that is not there, an answer.
     static let script = """
         responses:
           - tool_calls:
               - {name: notes.lookup, arguments: {name: pump.txt}}
               - {name: notes.reach, arguments: {host: 127.0.0.1, port: 22}}
               - {name: notes.lookup, arguments: {name: secret.txt}}
+              - {name: notes.lookup, arguments: {name: missing.txt}}
           - content: "The pump in hall 3 needs a new seal."
 
         """
@@ -171,8 +173,14 @@ struct MCPToolsCLITests {
         let denied = try #require(reach["deniedSyscalls"]?.arrayValue?.first)
         #expect(denied["name"] == "socket")
         #expect(denied["detail"] == "family=AF_INET type=SOCK_STREAM")
-        // The forbidden lookup never reached the server.
-        #expect(executed(events, tool: "notes.lookup").count == 1)
+        // The forbidden lookup never reached the server; the missing note is the server's error
+        // result (isError), exit 1 with its text.
+        let lookups = executed(events, tool: "notes.lookup")
+        #expect(lookups.count == 2)
+        let missing = try #require(lookups.last?["payload"]?["record"])
+        #expect(missing["termination"]?["exitCode"] == 1)
+        #expect(missing["stderr"]?["text"]?.stringValue?.contains("answered isError: true") == true)
+        #expect(missing["stdout"]?["text"]?.stringValue?.contains("no note named missing.txt") == true, "\(missing)")
         let decisions = events.filter { $0["type"] == "policy.decision" }
         #expect(decisions.contains { $0["payload"]?["rules"]?.arrayValue?.contains("notes.no-secrets") == true })
 
@@ -187,7 +195,7 @@ struct MCPToolsCLITests {
         #expect(replay.stdout.contains("replay identical"))
         let reexecuted = try CLI.run(["replay", id, "--reexecute"], environment: env)
         #expect(reexecuted.status == 0, "\(reexecuted.stdout)\(reexecuted.stderr)")
-        #expect(reexecuted.stdout.contains("2 call(s), 0 changed"))
+        #expect(reexecuted.stdout.contains("3 call(s), 0 changed"))
     }
 
     @Test func aChangedToolDescriptionIsRefusedUntilReReviewed() throws {
@@ -217,7 +225,7 @@ struct MCPToolsCLITests {
         #expect(accepted.stdout.contains("accepted changes to MCP server notes"))
         #expect(accepted.stdout.contains("added notes.lookup@1.0.1 (revision 2)"))
         let (_, after) = try run()
-        #expect(executed(after, tool: "notes.lookup").count == 1)
+        #expect(executed(after, tool: "notes.lookup").count == 2)
     }
 
     @Test func aServerThatIsNotAnMCPServerOrCannotStartIsRefusedWithTheStage() throws {
