@@ -147,6 +147,9 @@ let package = Package(
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents", "AirlockCore", "Trace", "Model", "Sandbox"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools"]),
+        .testTarget(
+            name: "MCPToolsTests",
+            dependencies: ["MCPTools", "Tools", "Sandbox", "AirlockCore", .product(name: "MCP", package: "swift-sdk")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
