@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "MCPGateway",
             dependencies: [
-                "AirlockCore", "Model", "Trace", "Secrets", "Agent", "Runs",
+                "AirlockCore", "Model", "Trace", "Secrets", "Agent", "Runs", "MCPTools",
                 .product(name: "MCP", package: "swift-sdk"),
             ],
             exclude: ["README.md"]),
