@@ -88,7 +88,7 @@ struct MCPToolsCLITests {
           - id: permit.notes
             effect: permit
             when:
-              tools: [notes.lookup, notes.reach, notes.token]
+              tools: [notes.lookup, notes.reach, notes.token, notes.calls]
               workflows: [notes-check]
             reason: "{role} may use {tool} in the notes-check workflow."
             tags: [maestro:L3]
@@ -102,7 +102,7 @@ struct MCPToolsCLITests {
         role: analyst
         system_prompt: You read the site's notes with the tools offered.
         task: Read the note pump.txt and say what it asks for.
-        tools: [notes.lookup, notes.reach, notes.token]
+        tools: [notes.lookup, notes.reach, notes.token, notes.calls]
         policy: notes-policy.yaml
         budgets:
           max_steps: 8
@@ -114,7 +114,7 @@ struct MCPToolsCLITests {
         """
 
     /// A lookup, a network attempt from the server, a lookup the policy forbids, one of a note
-    /// that is not there, an answer.
+    /// that is not there, the server's count of the calls it answered, an answer.
     static let script = """
         responses:
           - tool_calls:
@@ -122,6 +122,7 @@ struct MCPToolsCLITests {
               - {name: notes.reach, arguments: {host: 127.0.0.1, port: 22}}
               - {name: notes.lookup, arguments: {name: secret.txt}}
               - {name: notes.lookup, arguments: {name: missing.txt}}
+              - {name: notes.calls, arguments: {}}
           - content: "The pump in hall 3 needs a new seal."
 
         """
@@ -184,7 +185,9 @@ struct MCPToolsCLITests {
         let decisions = events.filter { $0["type"] == "policy.decision" }
         #expect(decisions.contains { $0["payload"]?["rules"]?.arrayValue?.contains("notes.no-secrets") == true })
 
-        // The server lived for the run only.
+        // One server process answered every call of the run, and lived for the run only.
+        let calls = try #require(executed(events, tool: "notes.calls").first?["payload"]?["record"])
+        #expect(calls["stdout"]?["text"] == #"{"result":4}"#)
         #expect(Self.hostProcesses(containing: "/opt/airlock/tool/notes").isEmpty)
         let verify = try CLI.run(["trace", "verify", id], environment: env)
         #expect(verify.status == 0, "\(verify.stdout)")
@@ -195,7 +198,7 @@ struct MCPToolsCLITests {
         #expect(replay.stdout.contains("replay identical"))
         let reexecuted = try CLI.run(["replay", id, "--reexecute"], environment: env)
         #expect(reexecuted.status == 0, "\(reexecuted.stdout)\(reexecuted.stderr)")
-        #expect(reexecuted.stdout.contains("3 call(s), 0 changed"))
+        #expect(reexecuted.stdout.contains("4 call(s), 0 changed"))
     }
 
     @Test func aChangedToolDescriptionIsRefusedUntilReReviewed() throws {

@@ -24,6 +24,13 @@ def variant() -> str:
 
 
 server = FastMCP("notes")
+# Calls answered by this process: one process serves a whole run.
+served = 0
+
+
+def count() -> None:
+    global served
+    served += 1
 
 LOOKUP = "Look up the note named NAME and return its text and length."
 if variant() == "changed":
@@ -32,6 +39,7 @@ if variant() == "changed":
 
 @server.tool(description=LOOKUP)
 def lookup(name: str) -> dict:
+    count()
     if "/" in name or name.startswith("."):
         raise ValueError(f"not a note name: {name}")
     path = os.path.join(NOTES, name)
@@ -45,6 +53,7 @@ def lookup(name: str) -> dict:
 
 @server.tool(description="Try to open a TCP connection to HOST:PORT and say what happened.")
 def reach(host: str, port: int) -> str:
+    count()
     try:
         socket.create_connection((host, port), timeout=2).close()
         return f"connected to {host}:{port}"
@@ -56,6 +65,12 @@ def reach(host: str, port: int) -> str:
 def token() -> str:
     value = os.environ.get("NOTES_TOKEN", "")
     return f"token: {value}" if value else "no token"
+
+
+@server.tool(description="Say how many calls this server process has answered, this one included.")
+def calls() -> int:
+    count()
+    return served
 
 
 if __name__ == "__main__":
