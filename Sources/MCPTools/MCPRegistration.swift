@@ -128,18 +128,34 @@ public struct MCPRegistration: Sendable {
 
     /// The server's tools, listed by starting it confined (then stopped).
     private func list(_ file: ManifestFile, server: MCPServerManifest) async throws(ToolsError) -> [MCP.Tool] {
-        var context = self.context
-        var temporary: URL?
-        if context.workspace == nil {
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-mcp-\(UUID().uuidString)")
-            try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-            temporary = url
-            context.workspace = url
+        let fm = FileManager.default
+        // A scratch directory of Airlock's own: the server's workspace when the context has
+        // none, and the copy of its executable that runs (checked against the pin by `prepare`),
+        // so that the file hashed is the file run and the sandbox user can reach it.
+        let scratch = fm.temporaryDirectory.appendingPathComponent("airlock-mcp-\(UUID().uuidString)")
+        let copy = scratch.appendingPathComponent("bin/\(file.executableSHA256)")
+        do {
+            try fm.createDirectory(
+                at: copy.deletingLastPathComponent(), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o755])
+            try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: scratch.path)
+            try fm.copyItem(at: file.executableURL, to: copy)
+            try fm.setAttributes([.posixPermissions: 0o555], ofItemAtPath: copy.path)
+        } catch {
+            try? fm.removeItem(at: scratch)
+            throw ToolsError(
+                .io, "\(file.url.path): cannot copy the server's executable to start it", cause: "\(error)")
         }
-        defer { if let temporary { try? FileManager.default.removeItem(at: temporary) } }
+        defer { try? fm.removeItem(at: scratch) }
+        var context = self.context
+        if context.workspace == nil {
+            let workspace = scratch.appendingPathComponent("workspace")
+            try? fm.createDirectory(at: workspace, withIntermediateDirectories: true)
+            context.workspace = workspace
+        }
         let candidate = RegisteredTool(
             manifest: server.server, revision: 0, addedAt: "", sourcePath: file.url.path, retiredAt: nil,
-            objectURL: file.executableURL)
+            objectURL: copy)
         let prepared = try runner.prepare(candidate, arguments: .object([:]), context: context)
         let start = try runner.sessionStart(candidate, server: prepared)()
         defer { start.finish() }
