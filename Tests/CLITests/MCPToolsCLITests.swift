@@ -85,6 +85,12 @@ struct MCPToolsCLITests {
               arguments: [{pointer: /name, regex: '(?s).*secret.*'}]
             reason: "Notes whose names say secret are not for agents."
             tags: [maestro:L3]
+          - id: notes.calls-approved
+            effect: require_approval
+            when:
+              tools: [notes.calls]
+            reason: "A person approves each count of the server's calls."
+            tags: [maestro:L3]
           - id: permit.notes
             effect: permit
             when:
@@ -120,6 +126,7 @@ struct MCPToolsCLITests {
           - tool_calls:
               - {name: notes.lookup, arguments: {name: pump.txt}}
               - {name: notes.reach, arguments: {host: 127.0.0.1, port: 22}}
+              - {name: notes.reach, arguments: {host: 127.0.0.1, port: twenty-two}}
               - {name: notes.lookup, arguments: {name: secret.txt}}
               - {name: notes.lookup, arguments: {name: missing.txt}}
               - {name: notes.calls, arguments: {}}
@@ -132,7 +139,8 @@ struct MCPToolsCLITests {
         let script = home.appendingPathComponent("script-\(UUID().uuidString.prefix(6)).yaml")
         try Data(Self.script.utf8).write(to: script)
         let result = try CLI.run(
-            ["run", workflow, "--model", "script:" + script.path, "--json", "--quiet"], environment: env)
+            ["run", workflow, "--model", "script:" + script.path, "--approve", "notes.calls", "--json", "--quiet"],
+            environment: env)
         try #require(result.status == 0, "\(result.stdout)\(result.stderr)")
         let id = try #require(try JSONParser().parse(result.stdout)["run_id"]?.stringValue)
         let export = try CLI.run(["trace", "export", id, "--format", "jsonl"], environment: env)
@@ -185,6 +193,10 @@ struct MCPToolsCLITests {
         let decisions = events.filter { $0["type"] == "policy.decision" }
         #expect(decisions.contains { $0["payload"]?["rules"]?.arrayValue?.contains("notes.no-secrets") == true })
 
+        // Arguments outside the server's schema never reach it; a call the policy asks about is
+        // approved (here in advance) before it does.
+        #expect(executed(events, tool: "notes.reach").count == 1)
+        #expect(events.contains { $0["type"] == "approval.granted" })
         // One server process answered every call of the run, and lived for the run only.
         let calls = try #require(executed(events, tool: "notes.calls").first?["payload"]?["record"])
         #expect(calls["stdout"]?["text"] == #"{"result":4}"#)
