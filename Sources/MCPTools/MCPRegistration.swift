@@ -52,6 +52,10 @@ public struct MCPRegistration: Sendable {
             throw ToolsError(.invalidManifest, "\(file.url.path): not a kind: mcp manifest")
         }
         let listed = try await list(file, server: server)
+        guard !listed.isEmpty else {
+            throw ToolsError(
+                .invalidManifest, "\(file.url.path): MCP server \(server.name) lists no tools; nothing to register")
+        }
         var problems: [FieldProblem] = []
         var pins: [String: MCPToolPin] = [:]
         for tool in listed {
