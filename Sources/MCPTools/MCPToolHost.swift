@@ -9,8 +9,11 @@ import Tools
 /// one of its tools, checked against the pins before any call, killed when the run ends
 /// (``shutdown()``). What ``Tools/ToolRunner`` hands calls to `SERVER.TOOL` to.
 public final class MCPToolHost: ToolSessionCalling {
-    /// The longest a server may live, in seconds: its sandbox's wall limit. Default 3600.
+    /// The longest a server may live, in seconds: its sandbox's wall limit. Default 3600; a run's
+    /// host gets the run's wall budget and ``stopGraceSeconds``.
     public let sessionSeconds: Double
+    /// What a run's servers may outlive its wall budget by, while the run ends and stops them: 30 s.
+    public static let stopGraceSeconds: Double = 30
     /// How long a server may take to start, initialize and list its tools. Default 30 s.
     public let startSeconds: Double
     private let sandbox: Sandbox

@@ -93,8 +93,9 @@ public struct RunConstructor: Sendable {
         let registry = ToolRegistry(home: home.root)
         var runner = ToolRunner(registry: registry, secrets: secrets)
         runner.internalHosts = site.internalHosts
-        // The run's MCP servers: each started confined at its first call, stopped with the run.
-        let servers = MCPToolHost()
+        // The run's MCP servers: each started confined at its first call, stopped with the run
+        // (which its wall budget bounds, and so their lives).
+        let servers = MCPToolHost(sessionSeconds: workflow.budgets.wallSeconds + MCPToolHost.stopGraceSeconds)
         runner.sessions = servers
         let loop = AgentLoop(
             workflow: workflow, policy: policy, catalog: RegistryCatalog(registry: registry),
