@@ -54,8 +54,9 @@ public final class MCPToolHost: ToolSessionCalling {
         let timeout = min(tool.manifest.limits.timeoutSeconds, timeLimit ?? .infinity)
         let outcome = try await session.call(
             binding.tool, arguments: arguments, timeout: max(timeout, ToolRunner.shortestTimeLimitSeconds))
+        // The whole answer (a message is at most 4 MiB): the runner redacts it, then cuts it at the cap.
         let record = MCPResultMapping.record(
-            outcome, session: session.process, tool: binding.tool, cap: tool.manifest.output.maxBytes)
+            outcome, session: session.process, tool: binding.tool, cap: MCPServerSession.maximumMessageBytes)
         return ToolRunResult(
             tool: tool.reference, arguments: Array(session.process.argv.dropFirst()), record: record,
             manifest: tool.manifest)

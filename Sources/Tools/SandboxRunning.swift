@@ -33,7 +33,8 @@ public protocol ToolSessionCalling: Sendable {
     ///   - arguments: the validated arguments.
     ///   - start: the server's start, asked for only when it is not running yet.
     ///   - timeLimit: at most this many seconds, when less than the manifest's `limits.timeoutSeconds`.
-    /// - Returns: the call's result, its record the session's confinement and the call's refusals.
+    /// - Returns: the call's result, its record the session's confinement and the call's refusals,
+    ///   its output whole (the runner redacts it, then cuts it at the manifest's `output.maxBytes`).
     /// - Throws: ``ToolsError``: `mcp-changed` (the server's tools differ from their pins),
     ///   `mcp-server` (it did not start or answer), `sandbox`, `secret-unavailable`.
     func call(

@@ -147,16 +147,25 @@ public struct ToolRunner: Sendable {
                     .mcpServer, "\(tool.reference): a tool of an MCP server, and this runner has no MCP sessions")
             }
             let before = workspaceSnapshot(tool, context: context)
-            var result = try await sessions.call(
+            let answered = try await sessions.call(
                 tool, arguments: arguments, start: sessionStart(tool, server: spec), timeLimit: timeLimit)
-            result.workspaceChanges = before.map { WorkspaceChanges.since($0, limits: workspaceLimits) }
+            // The session hands back the whole answer: redacted first, then cut at the cap, as a
+            // tool's output is, so that a secret across the cap is still found.
+            var record = answered.record
+            let cap = tool.manifest.output.maxBytes
+            let stderrTail: String
             if sandbox.runsPrograms, let redactor = secrets?.redactor {
-                result.record = Self.redacted(result.record, cap: tool.manifest.output.maxBytes, redactor: redactor)
-                result.output = result.record.stdout.text
-                result.outputTruncated = result.record.stdout.truncated
-                result.stderrTail = redactor.redactedSuffix(
-                    result.record.stderr.text, maxBytes: Self.stderrTailBytes, cut: result.record.stderr.truncated)
+                stderrTail = redactor.redactedSuffix(
+                    record.stderr.text, maxBytes: Self.stderrTailBytes, cut: record.stderr.truncated)
+                record = Self.redacted(record, cap: cap, redactor: redactor)
+            } else {
+                stderrTail = String(decoding: record.stderr.bytes.suffix(Self.stderrTailBytes), as: UTF8.self)
+                record = Self.capped(record, cap: cap)
             }
+            var result = ToolRunResult(
+                tool: answered.tool, arguments: answered.arguments, record: record, manifest: tool.manifest)
+            result.stderrTail = stderrTail
+            result.workspaceChanges = before.map { WorkspaceChanges.since($0, limits: workspaceLimits) }
             return result
         }
         if let timeLimit {
@@ -227,6 +236,18 @@ public struct ToolRunner: Sendable {
     private func workspaceSnapshot(_ tool: RegisteredTool, context: ToolRunContext) -> WorkspaceChanges.Snapshot? {
         guard tool.manifest.mounts.contains(where: { $0.variable == .workspace && $0.writable }) else { return nil }
         return context.workspace.map { WorkspaceChanges.snapshot(of: $0, limits: workspaceLimits) }
+    }
+
+    /// The record with both streams cut at `cap` bytes (what was dropped still counted).
+    static func capped(_ record: ExecutionRecord, cap: Int) -> ExecutionRecord {
+        var record = record
+        for path in [\ExecutionRecord.stdout, \ExecutionRecord.stderr] {
+            let captured = record[keyPath: path]
+            guard captured.bytes.count > cap else { continue }
+            record[keyPath: path] = CapturedOutput(
+                bytes: Array(captured.bytes.prefix(cap)), totalBytes: captured.totalBytes)
+        }
+        return record
     }
 
     /// The record with both streams redacted, then cut at `cap` bytes.

@@ -34,7 +34,7 @@ struct MCPToolHostTests {
     }
 
     /// The server's `hello`, registered with the pins of `reviewed`, the server describing it as `description`.
-    func tool(description: String, reviewed: String = "Say hello.") throws -> RegisteredTool {
+    func tool(description: String, reviewed: String = "Say hello.", output: String = "") throws -> RegisteredTool {
         let digest = try SHA256.hex(contentsOf: script, chunkBytes: 1 << 16)
         let yaml = try YAMLDocument(
             text: """
@@ -49,6 +49,7 @@ struct MCPToolHostTests {
                 environment:
                   DESCRIPTION: \(description)
                 risk: low
+                \(output)
                 """)
         let server = try ManifestDecoder().decodeServer(yaml)
         let schema: JSONValue = ["type": "object"]
@@ -97,6 +98,16 @@ struct MCPToolHostTests {
         } throws: { error in
             (error as? ToolsError)?.code == .invalidArguments
         }
+    }
+
+    @Test func anAnswerIsCutAtTheManifestsCapAndSaysSo() async throws {
+        let host = MCPToolHost()
+        let hello = try tool(description: "Say hello.", output: "output: {maxBytes: 4}")
+        let result = try await runner(host).run(hello, arguments: [:], context: ToolRunContext(workspace: nil))
+        await host.shutdown()
+        #expect(result.output == "call")
+        #expect(result.outputTruncated)
+        #expect(result.record.stdout.totalBytes == 6)
     }
 
     @Test func aServerWhoseToolChangedIsRefusedForTheRunAndStopped() async throws {
