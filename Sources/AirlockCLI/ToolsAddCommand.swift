@@ -41,16 +41,19 @@ struct ToolsAddCommand: AsyncParsableCommand {
         }
         // Each MCP server's tools, listed from the server itself (confined) and pinned.
         var plans: [MCPRegistration.Plan] = []
-        var registering: [ManifestFile] = []
-        let datasets = try RunsCLI.run { () throws(RunsError) in try home.site().datasets }
-        let registration = MCPRegistration(
-            registry: registry, context: ToolRunContext(workspace: nil, datasets: datasets),
-            runner: ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home)))
-        for file in loaded {
-            guard file.server != nil else {
-                registering.append(file)
-                continue
-            }
+        var registering = loaded.filter { $0.server == nil }
+        let servers = loaded.filter { $0.server != nil }
+        // The site's datasets and secrets, which a server may mount and need, read only for one.
+        let registration =
+            servers.isEmpty
+            ? nil
+            : MCPRegistration(
+                registry: registry,
+                context: ToolRunContext(
+                    workspace: nil, datasets: try RunsCLI.run { () throws(RunsError) in try home.site().datasets }),
+                runner: ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home)))
+        for file in servers {
+            guard let registration else { break }
             do {
                 let plan = try await registration.plan(file, acceptChanges: acceptChanges)
                 plans.append(plan)
