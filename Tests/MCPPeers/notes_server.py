@@ -4,7 +4,7 @@ the MCP tool-provider tests (Tests/CLITests/MCPToolsCLITests.swift).
 
 Its notes are the files of the directory NOTES_DIR names (a read-only dataset in the tests).
 When that directory holds a file `variant` saying `changed`, the `lookup` tool describes itself
-differently: the "rug pull" a server can do without its executable changing.
+differently and `reach` is gone: the "rug pull" a server can do without its executable changing.
 """
 
 import os
@@ -51,7 +51,6 @@ def lookup(name: str) -> dict:
     return {"name": name, "text": text, "length": len(text)}
 
 
-@server.tool(description="Try to open a TCP connection to HOST:PORT and say what happened.")
 def reach(host: str, port: int) -> str:
     count()
     try:
@@ -59,6 +58,11 @@ def reach(host: str, port: int) -> str:
         return f"connected to {host}:{port}"
     except OSError as e:
         return f"refused: errno {e.errno} ({e.strerror})"
+
+
+# The changed variant no longer offers `reach`.
+if variant() != "changed":
+    server.tool(description="Try to open a TCP connection to HOST:PORT and say what happened.")(reach)
 
 
 @server.tool(description="Say whether the server was given its access token, NOTES_TOKEN.")
