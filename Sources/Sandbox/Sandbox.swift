@@ -301,28 +301,32 @@ struct SandboxRun {
             // The child reached execve without handing over its listener: kill it rather than run unrecorded.
             _ = kill(spawned.pid, SIGKILL)
         }
-        let limits = AppliedLimits(
-            wallTimeSeconds: spec.limits.wallTimeSeconds, cpuSeconds: spec.limits.cpuSeconds,
-            memoryBytes: spec.limits.memoryBytes, maxProcesses: spec.limits.maxProcesses,
-            fileSizeBytes: spec.limits.fileSizeBytes, openFiles: spec.limits.openFiles,
-            outputBytesPerStream: spec.limits.outputBytesPerStream, tmpSizeBytes: spec.limits.tmpSizeBytes,
-            enforcement: cgroup.map { "cgroup \($0.version) (memory, pids) + rlimits" }
-                ?? "rlimits (RLIMIT_NPROC in the sandbox's user namespace\(spec.limits.memoryBytes != nil ? ", RLIMIT_AS" : ""))"
-        )
-        let evidence = ConfinementEvidence(
-            namespaces: ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"],
-            networkNamespace: Self.describe(child.network, corridors: spec.corridors),
-            uidMap: base.uidMap.trimmingWhitespace, gidMap: base.gidMap.trimmingWhitespace, uid: inner.uid,
-            gid: inner.gid,
-            mounts: base.records + plan.records, seccompBPFSHA256: filter.sha256,
-            seccompDenyAction: filter.denyAction,
-            seccompInstructions: filter.instructionCount, landlockABI: landlockABI,
-            capabilities: "none (bounding, ambient, inheritable, permitted, effective all empty)",
-            noNewPrivs: true, limits: limits, cgroupVersion: cgroup?.version ?? "none",
-            degradedLayers: degraded.sorted())
+        // Built once the child runs: before supervision for a session (its owner gets it at the
+        // start), after it for a run (off the path between the start and supervision).
+        func evidence() -> ConfinementEvidence {
+            let limits = AppliedLimits(
+                wallTimeSeconds: spec.limits.wallTimeSeconds, cpuSeconds: spec.limits.cpuSeconds,
+                memoryBytes: spec.limits.memoryBytes, maxProcesses: spec.limits.maxProcesses,
+                fileSizeBytes: spec.limits.fileSizeBytes, openFiles: spec.limits.openFiles,
+                outputBytesPerStream: spec.limits.outputBytesPerStream, tmpSizeBytes: spec.limits.tmpSizeBytes,
+                enforcement: cgroup.map { "cgroup \($0.version) (memory, pids) + rlimits" }
+                    ?? "rlimits (RLIMIT_NPROC in the sandbox's user namespace\(spec.limits.memoryBytes != nil ? ", RLIMIT_AS" : ""))"
+            )
+            return ConfinementEvidence(
+                namespaces: ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"],
+                networkNamespace: Self.describe(child.network, corridors: spec.corridors),
+                uidMap: base.uidMap.trimmingWhitespace, gidMap: base.gidMap.trimmingWhitespace, uid: inner.uid,
+                gid: inner.gid,
+                mounts: base.records + plan.records, seccompBPFSHA256: filter.sha256,
+                seccompDenyAction: filter.denyAction,
+                seccompInstructions: filter.instructionCount, landlockABI: landlockABI,
+                capabilities: "none (bounding, ambient, inheritable, permitted, effective all empty)",
+                noNewPrivs: true, limits: limits, cgroupVersion: cgroup?.version ?? "none",
+                degradedLayers: degraded.sorted())
+        }
         if let session {
             // The process's owner writes its stdin and reads its stdout from here on.
-            session.started(input: stdinWriter, output: out.read, argv: argv, confinement: evidence)
+            session.started(input: stdinWriter, output: out.read, argv: argv, confinement: evidence())
             stdinOwned = -1
             outReader = -1
         } else if case .bytes(let bytes) = spec.stdin {
@@ -399,7 +403,7 @@ struct SandboxRun {
             stderr: CapturedOutput(
                 bytes: Array(UnsafeBufferPointer(start: errBuffer, count: outcome.stderr_kept)),
                 totalBytes: outcome.stderr_total),
-            deniedSyscalls: denied, confinement: evidence, network: network)
+            deniedSyscalls: denied, confinement: evidence(), network: network)
     }
 
     /// The base and run plans for `spec`: cloned from a template where this process can build
