@@ -52,7 +52,8 @@ public final class SandboxProcess: Sendable {
     /// How it is confined, as a run's record has it.
     public let confinement: ConfinementEvidence
     /// Its standard output, in chunks as they arrive; finishes at end of file (the process gone
-    /// or its stdout closed).
+    /// or its stdout closed). Read it as it comes: what is not read yet is held in memory (the
+    /// MCP transport reads it continuously and bounds each message).
     public let output: AsyncStream<[UInt8]>
 
     private let channel: SessionChannel
