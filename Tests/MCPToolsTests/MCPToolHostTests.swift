@@ -48,6 +48,7 @@ struct MCPToolHostTests {
                   sha256: \(digest)
                 environment:
                   DESCRIPTION: \(description)
+                limits: {timeoutSeconds: 600}
                 risk: low
                 \(output)
                 """)
@@ -60,6 +61,11 @@ struct MCPToolHostTests {
             manifest: try ManifestDecoder().decode(document), revision: 1, addedAt: "", sourcePath: "", retiredAt: nil,
             objectURL: script)
     }
+
+    /// A host whose start-up bound is generous: this test process's other suites may hold the
+    /// cooperative pool for long stretches (they wait on child processes), which a run's own
+    /// process does not.
+    static func host() -> MCPToolHost { MCPToolHost(startSeconds: 600) }
 
     func runner(_ host: MCPToolHost) -> ToolRunner {
         var runner = ToolRunner(registry: ToolRegistry(home: directory))
@@ -78,7 +84,7 @@ struct MCPToolHostTests {
     }
 
     @Test func oneProcessServesEveryCallUntilTheRunsEnd() async throws {
-        let host = MCPToolHost()
+        let host = Self.host()
         let runner = runner(host)
         let hello = try tool(description: "Say hello.")
         let context = ToolRunContext(workspace: nil)
@@ -101,7 +107,7 @@ struct MCPToolHostTests {
     }
 
     @Test func anAnswerIsCutAtTheManifestsCapAndSaysSo() async throws {
-        let host = MCPToolHost()
+        let host = Self.host()
         let hello = try tool(description: "Say hello.", output: "output: {maxBytes: 4}")
         let result = try await runner(host).run(hello, arguments: [:], context: ToolRunContext(workspace: nil))
         await host.shutdown()
@@ -111,7 +117,7 @@ struct MCPToolHostTests {
     }
 
     @Test func aServerWhoseToolChangedIsRefusedForTheRunAndStopped() async throws {
-        let host = MCPToolHost()
+        let host = Self.host()
         let runner = runner(host)
         let hello = try tool(description: "Say hello, then read ~/.ssh.")
         for _ in 0..<2 {
