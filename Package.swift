@@ -16,7 +16,7 @@ let package = Package(
             name: "AirlockModules",
             targets: [
                 "AirlockCore", "SQLiteSupport", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime",
-                "Secrets", "RunEvents", "Agent", "Approvals", "Runs", "Replay", "Evaluation",
+                "Secrets", "RunEvents", "Agent", "Approvals", "MCPTools", "Runs", "Replay", "Evaluation",
             ]),
     ],
     dependencies: [
@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // The Model Context Protocol (spec revision 2025-11-25): `airlock mcp serve`.
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        // The logger type the MCP SDK's `Transport` protocol names (MCPTools' transport over a sandbox's pipes).
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries (Debian: libseccomp-dev, libcap-dev, libsqlite3-dev, libssl-dev, zlib1g-dev).
@@ -78,12 +80,20 @@ let package = Package(
         // The home's approval requests: what a run waits on and `airlock approvals` answers.
         .target(
             name: "Approvals", dependencies: ["AirlockCore", "SQLiteSupport", "RunEvents"], exclude: ["README.md"]),
+        // MCP servers as tool providers: each started confined, its tools pinned, called as a client.
+        .target(
+            name: "MCPTools",
+            dependencies: [
+                "AirlockCore", "Sandbox", "Tools", .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"]),
         // The one way a run is assembled, live from a home or from its record: every front door's.
         .target(
             name: "Runs",
             dependencies: [
                 "AirlockCore", "Model", "ModelRuntime", "Tools", "Policy", "Trace", "Secrets", "RunEvents", "Agent",
-                "Approvals",
+                "Approvals", "MCPTools",
             ],
             exclude: ["README.md"]),
         .target(
@@ -106,7 +116,7 @@ let package = Package(
         .target(
             name: "MCPGateway",
             dependencies: [
-                "AirlockCore", "Model", "Trace", "Secrets", "Agent", "Runs",
+                "AirlockCore", "Model", "Trace", "Secrets", "Agent", "Runs", "MCPTools",
                 .product(name: "MCP", package: "swift-sdk"),
             ],
             exclude: ["README.md"]),
@@ -114,7 +124,7 @@ let package = Package(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
-                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals", "MCPGateway", "Evaluation",
+                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals", "MCPGateway", "MCPTools", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
@@ -137,6 +147,9 @@ let package = Package(
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents", "AirlockCore", "Trace", "Model", "Sandbox"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "AirlockTestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools"]),
+        .testTarget(
+            name: "MCPToolsTests",
+            dependencies: ["MCPTools", "Tools", "Sandbox", "AirlockCore", .product(name: "MCP", package: "swift-sdk")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),

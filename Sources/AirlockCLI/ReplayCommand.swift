@@ -2,6 +2,7 @@ import Agent
 import AirlockCore
 import ArgumentParser
 import Foundation
+import MCPTools
 import Policy
 import Replay
 import Runs
@@ -135,9 +136,19 @@ struct ReplayCommand: AsyncParsableCommand {
         let (home, registry) = try ToolsCLI.registry()
         let (context, lease) = try ToolsCLI.runContext(home, explicit: nil, prefix: "replay")
         defer { try? Workspaces(home: home).discard(lease) }
-        let runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
+        var runner = ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home))
+        // MCP servers' tools re-run on a fresh session of each server, stopped afterwards.
+        let servers = MCPToolHost()
+        runner.sessions = servers
+        let result: Result<Reexecution, ReplayError>
         do throws(ReplayError) {
-            return try await Reexecution(recorded, runner: runner, context: context, current: current)
+            result = .success(try await Reexecution(recorded, runner: runner, context: context, current: current))
+        } catch {
+            result = .failure(error)
+        }
+        await servers.shutdown()
+        do {
+            return try result.get()
         } catch {
             throw CLI.fail(error)
         }

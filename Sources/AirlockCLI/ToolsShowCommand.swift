@@ -58,6 +58,11 @@ struct ToolsShowCommand: ParsableCommand {
             "  risk:        \(m.risk.rawValue); reads [\(m.readsLabels.joined(separator: ", "))]; output [\(m.outputLabels.joined(separator: ", "))]"
         )
         print("  threats:     \(m.threats.joined(separator: " "))")
+        if let mcp = m.mcp {
+            print(
+                "  mcp:         tool \(mcp.tool) of MCP server \(mcp.server) (started confined once per run); pinned: \(mcp.pins.keys.sorted().joined(separator: ", "))"
+            )
+        }
         print(
             "  versions:    \(versions.map { "\($0.manifest.version) (rev \($0.revision), \($0.addedAt))" }.joined(separator: ", "))"
         )

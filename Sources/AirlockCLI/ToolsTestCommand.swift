@@ -1,6 +1,7 @@
 import AirlockCore
 import ArgumentParser
 import Foundation
+import MCPTools
 import Policy
 import Runs
 import Sandbox
@@ -64,7 +65,17 @@ struct ToolsTestCommand: AsyncParsableCommand {
             let call = ToolCallIdentity(
                 runID: "tools-test", argumentsDigest: ArgumentDigest.digest(tool: tool.manifest.name, arguments: parsed)
             )
-            var result = try await runner.run(tool, arguments: parsed, context: context, call: call)
+            // A tool of an MCP server is called on a session of its own, stopped after the call.
+            let servers = MCPToolHost()
+            runner.sessions = servers
+            let outcome: Result<ToolRunResult, ToolsError>
+            do {
+                outcome = .success(try await runner.run(tool, arguments: parsed, context: context, call: call))
+            } catch {
+                outcome = .failure(error)
+            }
+            await servers.shutdown()
+            var result = try outcome.get()
             if let redactor = runner.secrets?.redactor {
                 let output = redactor.redacted(result.output)
                 if output != result.output {

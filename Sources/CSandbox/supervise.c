@@ -117,6 +117,7 @@ static void al_answer_notification(const struct al_supervise_config *c, int fd, 
         }
     }
     if (slot != NULL) slot->count++;
+    if (c->on_denied != NULL) c->on_denied(c->on_denied_context, req.data.nr, req.data.args[0], req.data.args[1]);
     struct seccomp_notif_resp resp = {.id = req.id, .val = 0, .error = -EPERM, .flags = 0};
     ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }

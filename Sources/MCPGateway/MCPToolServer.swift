@@ -2,6 +2,7 @@ import Agent
 import AirlockCore
 import Foundation
 import MCP
+import MCPTools
 import Model
 import Runs
 import Secrets
@@ -70,7 +71,7 @@ public struct MCPToolServer: Sendable {
                 let manifest = tool.manifest
                 return Tool(
                     name: manifest.name, description: manifest.description,
-                    inputSchema: MCPValue.value(manifest.input.document))
+                    inputSchema: MCPJSON.value(manifest.input.document))
             }
         } catch {
             throw RunsError(
@@ -104,7 +105,7 @@ public struct MCPToolServer: Sendable {
                 name, arguments: arguments, note: Self.note(params, client: client.withLock { $0 }))
             return CallTool.Result(
                 content: [.text(text: outcome.content, annotations: nil, _meta: nil)],
-                structuredContent: MCPValue.object(outcome.content).map(MCPValue.value), isError: outcome.isError,
+                structuredContent: MCPValue.object(outcome.content).map(MCPJSON.value), isError: outcome.isError,
                 _meta: Metadata(additionalFields: ["airlock/call_id": .string(outcome.callID)]))
         }
         let prepared = self.prepared

@@ -2,14 +2,9 @@ import AirlockCore
 import Foundation
 import MCP
 
-/// The one crossing between the MCP SDK's `Value` and Airlock's `JSONValue`: through JSON text,
-/// so that both sides keep their own number and string rules.
+/// A `tools/call`'s arguments and a result's text as JSON (`JSONValue` → `Value` is MCPTools'
+/// `MCPJSON.value`, the one crossing both directions of MCP use).
 enum MCPValue {
-    /// `json` as an MCP value (`null` if the SDK cannot read it back, which canonical JSON never is).
-    static func value(_ json: JSONValue) -> Value {
-        (try? JSONDecoder().decode(Value.self, from: Data(json.canonicalBytes))) ?? .null
-    }
-
     /// An MCP `tools/call`'s arguments as JSON text (an empty object when there are none).
     static func text(_ arguments: [String: Value]?) -> String {
         let encoder = JSONEncoder()

@@ -1,6 +1,7 @@
 import Agent
 import AirlockCore
 import Foundation
+import MCPTools
 import Model
 import ModelRuntime
 import RunEvents
@@ -92,11 +93,17 @@ public struct RunConstructor: Sendable {
         let registry = ToolRegistry(home: home.root)
         var runner = ToolRunner(registry: registry, secrets: secrets)
         runner.internalHosts = site.internalHosts
+        // The run's MCP servers: each started confined at its first call, stopped with the run
+        // (which its wall budget bounds, and so their lives).
+        let servers = MCPToolHost(sessionSeconds: workflow.budgets.wallSeconds + MCPToolHost.stopGraceSeconds)
+        runner.sessions = servers
         let loop = AgentLoop(
             workflow: workflow, policy: policy, catalog: RegistryCatalog(registry: registry),
             steps: runner, model: model.client, context: context,
             configuration: configuration)
-        return PreparedRun(loop: loop, parameters: request.parameters, modelLease: modelLease, workspaceLease: lease)
+        return PreparedRun(
+            loop: loop, parameters: request.parameters, modelLease: modelLease, workspaceLease: lease,
+            servers: servers)
     }
 
     /// A lease on the home's background model server for the run's life, when it uses the
@@ -257,16 +264,19 @@ public struct PreparedRun: Sendable {
     /// The live run's hold on its workspace (`nil` for a replay, which writes nothing): its lock
     /// tells `airlock workspaces prune` that the workspace is in use until the run is over.
     let workspaceLease: WorkspaceLease?
+    /// The live run's MCP servers, stopped when the run is over (`nil` for a replay).
+    let servers: MCPToolHost?
 
     /// Creates a prepared run.
     init(
         loop: AgentLoop, parameters: [String: String], modelLease: FileLock? = nil,
-        workspaceLease: WorkspaceLease? = nil
+        workspaceLease: WorkspaceLease? = nil, servers: MCPToolHost? = nil
     ) {
         self.loop = loop
         self.parameters = parameters
         self.modelLease = modelLease
         self.workspaceLease = workspaceLease
+        self.servers = servers
     }
 
     /// The run's workspace.
@@ -280,6 +290,14 @@ public struct PreparedRun: Sendable {
         // The workspace and the model server stay leased until the run is over, whatever the
         // optimiser makes of `self`.
         defer { withExtendedLifetime((workspaceLease, modelLease)) {} }
-        return try await loop.run(parameters: parameters, store: store, key: key, progress: progress)
+        let outcome: Result<AgentRunOutcome, AgentError>
+        do {
+            outcome = .success(try await loop.run(parameters: parameters, store: store, key: key, progress: progress))
+        } catch {
+            outcome = .failure(error)
+        }
+        // The run's servers live as long as it does: killed whatever its end.
+        await servers?.shutdown()
+        return try outcome.get()
     }
 }

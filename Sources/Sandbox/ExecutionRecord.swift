@@ -36,6 +36,11 @@ public struct ExecutionRecord: Sendable, Hashable, Codable {
     /// For a run with corridors (``SandboxSpec/corridors``): every connection through them and
     /// every connect refused; absent for a run without any.
     public var network: NetworkActivity?
+    /// For one request to a long-lived process (``SandboxProcess/record(ofRequest:exitCode:stdout:stderr:cap:seconds:deniedSyscalls:)``,
+    /// an MCP server's `tools/call`): what it was asked; absent for a run of its own. Such a
+    /// record's argv and confinement are the process's, its refusals and seconds the request's,
+    /// and CPU and memory are not measured per request (0).
+    public var request: String? = nil
 
     /// The exit code a shell would report: the program's own, or 128 + signal.
     public var shellExitCode: Int32 {

@@ -105,10 +105,13 @@ public struct Sandbox: Sendable {
 }
 
 /// One run, from plan to record. Lives on the supervising thread.
-private struct SandboxRun {
+struct SandboxRun {
     let spec: SandboxSpec
     let configuration: Sandbox.Configuration
     let cancelFD: Int32
+    /// For a long-lived process (``Sandbox/start(_:)``): stdin and stdout are pipes handed to it
+    /// once the child runs, and refusals are reported as they happen. `nil`: run to completion.
+    var session: SessionChannel? = nil
 
     func execute() throws(SandboxError) -> ExecutionRecord {
         let probe = RunSupport.current
@@ -170,6 +173,10 @@ private struct SandboxRun {
         let stdinFD: Int32
         var stdinWriter: Int32 = -1
         switch spec.stdin {
+        case _ where session != nil, .bytes:
+            let p = try Posix.pipe()
+            stdinFD = p.read
+            stdinWriter = p.write
         case .null: stdinFD = try Posix.open("/dev/null", O_RDONLY)
         case .file(let path):
             do {
@@ -177,12 +184,11 @@ private struct SandboxRun {
             } catch {
                 throw SandboxError(.invalidSpec, "stdin \(path): \(error.message)", errno: error.errno)
             }
-        case .bytes:
-            let p = try Posix.pipe()
-            stdinFD = p.read
-            stdinWriter = p.write
         }
         defer { Posix.close(stdinFD) }
+        // Fed below, or a session's once the child runs; closed here on every other way out.
+        var stdinOwned = stdinWriter
+        defer { Posix.close(stdinOwned) }
         let out = try Posix.pipe()
         let err: (read: Int32, write: Int32)
         do { err = try Posix.pipe() } catch {
@@ -190,8 +196,10 @@ private struct SandboxRun {
             Posix.close(out.write)
             throw error
         }
+        // A session's stdout belongs to the process's reader once the child runs.
+        var outReader = out.read
         defer {
-            Posix.close(out.read)
+            Posix.close(outReader)
             Posix.close(err.read)
         }
         var childWriteEnds = [out.write, err.write]
@@ -268,7 +276,6 @@ private struct SandboxRun {
         for fd in childWriteEnds { Posix.close(fd) }
         childWriteEnds = []
         guard rc == 0 else {
-            Posix.close(stdinWriter)
             throw describe(failure, base: base, run: plan, candidates: candidates)
         }
         // Tearing down a mount namespace waits for an RCU grace period. Holding a reference to the
@@ -295,8 +302,37 @@ private struct SandboxRun {
             // The child reached execve without handing over its listener: kill it rather than run unrecorded.
             _ = kill(spawned.pid, SIGKILL)
         }
-        if case .bytes(let bytes) = spec.stdin {
+        // Built once the child runs: before supervision for a session (its owner gets it at the
+        // start), after it for a run (off the path between the start and supervision).
+        func evidence() -> ConfinementEvidence {
+            let limits = AppliedLimits(
+                wallTimeSeconds: spec.limits.wallTimeSeconds, cpuSeconds: spec.limits.cpuSeconds,
+                memoryBytes: spec.limits.memoryBytes, maxProcesses: spec.limits.maxProcesses,
+                fileSizeBytes: spec.limits.fileSizeBytes, openFiles: spec.limits.openFiles,
+                outputBytesPerStream: spec.limits.outputBytesPerStream, tmpSizeBytes: spec.limits.tmpSizeBytes,
+                enforcement: cgroup.map { "cgroup \($0.version) (memory, pids) + rlimits" }
+                    ?? "rlimits (RLIMIT_NPROC in the sandbox's user namespace\(spec.limits.memoryBytes != nil ? ", RLIMIT_AS" : ""))"
+            )
+            return ConfinementEvidence(
+                namespaces: ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"],
+                networkNamespace: Self.describe(child.network, corridors: spec.corridors),
+                uidMap: base.uidMap.trimmingWhitespace, gidMap: base.gidMap.trimmingWhitespace, uid: inner.uid,
+                gid: inner.gid,
+                mounts: base.records + plan.records, seccompBPFSHA256: filter.sha256,
+                seccompDenyAction: filter.denyAction,
+                seccompInstructions: filter.instructionCount, landlockABI: landlockABI,
+                capabilities: "none (bounding, ambient, inheritable, permitted, effective all empty)",
+                noNewPrivs: true, limits: limits, cgroupVersion: cgroup?.version ?? "none",
+                degradedLayers: degraded.sorted())
+        }
+        if let session {
+            // The process's owner writes its stdin and reads its stdout from here on.
+            session.started(input: stdinWriter, output: out.read, argv: argv, confinement: evidence())
+            stdinOwned = -1
+            outReader = -1
+        } else if case .bytes(let bytes) = spec.stdin {
             Self.feed(bytes, to: stdinWriter)
+            stdinOwned = -1
         }
 
         // Supervise.
@@ -308,15 +344,17 @@ private struct SandboxRun {
             CaptureBuffers.shared.give(errBuffer, capacity: max(keepOut, 1))
         }
         var config = al_supervise_config(
-            pid: spawned.pid, pidfd: spawned.pidfd, stdout_fd: out.read, stderr_fd: err.read,
+            pid: spawned.pid, pidfd: spawned.pidfd, stdout_fd: session == nil ? out.read : -1, stderr_fd: err.read,
             notify_fd: spawned.notify_fd, cancel_fd: cancelFD,
             timeout_ns: Int64(spec.limits.wallTimeSeconds * 1e9),
             drain_grace_ns: Int64(configuration.drainGraceSeconds * 1e9),
             inspect_connect: corridors.isEmpty ? 0 : 1, connect_ports: run.loopback_ports,
             connect_addresses: run.loopback_addresses, connect_port_count: ports.count,
-            stdout_buf: outBuffer, stdout_cap: keepOut, stderr_buf: errBuffer, stderr_cap: keepOut)
+            stdout_buf: outBuffer, stdout_cap: keepOut, stderr_buf: errBuffer, stderr_cap: keepOut,
+            on_denied: session == nil ? nil : SessionChannel.deniedCallback,
+            on_denied_context: session.map { Unmanaged.passUnretained($0).toOpaque() })
         var outcome = al_supervise_result()
-        let supervised = al_supervise(&config, &outcome)
+        let supervised = withExtendedLifetime(session) { al_supervise(&config, &outcome) }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         guard supervised == 0 else {
             throw SandboxError(.supervisionFailed, "supervise: \(Posix.describe(-supervised))", errno: -supervised)
@@ -353,25 +391,6 @@ private struct SandboxRun {
         }
         let usage = outcome.usage
         let oomKills = cgroup?.oomKills ?? 0
-        let limits = AppliedLimits(
-            wallTimeSeconds: spec.limits.wallTimeSeconds, cpuSeconds: spec.limits.cpuSeconds,
-            memoryBytes: spec.limits.memoryBytes, maxProcesses: spec.limits.maxProcesses,
-            fileSizeBytes: spec.limits.fileSizeBytes, openFiles: spec.limits.openFiles,
-            outputBytesPerStream: spec.limits.outputBytesPerStream, tmpSizeBytes: spec.limits.tmpSizeBytes,
-            enforcement: cgroup.map { "cgroup \($0.version) (memory, pids) + rlimits" }
-                ?? "rlimits (RLIMIT_NPROC in the sandbox's user namespace\(spec.limits.memoryBytes != nil ? ", RLIMIT_AS" : ""))"
-        )
-        let evidence = ConfinementEvidence(
-            namespaces: ["user", "mnt", "pid", "net", "ipc", "uts", "cgroup"],
-            networkNamespace: Self.describe(child.network, corridors: spec.corridors),
-            uidMap: base.uidMap.trimmingWhitespace, gidMap: base.gidMap.trimmingWhitespace, uid: inner.uid,
-            gid: inner.gid,
-            mounts: base.records + plan.records, seccompBPFSHA256: filter.sha256,
-            seccompDenyAction: filter.denyAction,
-            seccompInstructions: filter.instructionCount, landlockABI: landlockABI,
-            capabilities: "none (bounding, ambient, inheritable, permitted, effective all empty)",
-            noNewPrivs: true, limits: limits, cgroupVersion: cgroup?.version ?? "none",
-            degradedLayers: degraded.sorted())
         return ExecutionRecord(
             argv: argv, termination: termination, timedOut: outcome.timed_out != 0,
             cancelled: outcome.cancelled != 0 ? true : nil,
@@ -385,7 +404,7 @@ private struct SandboxRun {
             stderr: CapturedOutput(
                 bytes: Array(UnsafeBufferPointer(start: errBuffer, count: outcome.stderr_kept)),
                 totalBytes: outcome.stderr_total),
-            deniedSyscalls: denied, confinement: evidence, network: network)
+            deniedSyscalls: denied, confinement: evidence(), network: network)
     }
 
     /// The base and run plans for `spec`: cloned from a template where this process can build

@@ -22,7 +22,7 @@ public struct ManifestDecoder: Sendable {
     /// The top-level fields a manifest may have.
     public static let fields = [
         "name", "version", "description", "owner", "executable", "argv", "stdin", "input", "output", "filesystem",
-        "environment", "limits", "seccomp", "risk", "data", "threats", "secrets", "network",
+        "environment", "limits", "seccomp", "risk", "data", "threats", "secrets", "network", "mcp",
     ]
 
     /// Decodes manifest text (YAML; JSON is YAML too).
@@ -55,7 +55,16 @@ public struct ManifestDecoder: Sendable {
         }
     }
 
-    private func decode(_ document: JSONValue, source: YAMLDocument?) throws(ToolsError) -> ToolManifest {
+    func decode(_ document: JSONValue, source: YAMLDocument?) throws(ToolsError) -> ToolManifest {
+        if MCPServerManifest.isServer(document) {
+            throw ToolsError(
+                .invalidManifest,
+                "manifest: kind: mcp names an MCP server, whose tools are listed when it is registered (`airlock tools add`), not a tool",
+                problems: [
+                    FieldProblem(
+                        pointer: "/kind", line: source?.line(for: "/kind"), message: "a tool manifest has no kind")
+                ])
+        }
         var r = ManifestReader(source: source)
         let root = r.object(
             document, "", allowed: Self.fields,
@@ -266,6 +275,7 @@ public struct ManifestDecoder: Sendable {
 
         let secrets = Self.secrets(root?["secrets"], environment: environment, reader: &r)
         let network = Self.network(root?["network"], reader: &r)
+        let mcp = Self.mcpBinding(root?["mcp"], reader: &r)
 
         guard r.problems.isEmpty, let name, let version, let description, let owner, let path, let sha, let schema,
             let risk
@@ -281,6 +291,6 @@ public struct ManifestDecoder: Sendable {
             input: schema, output: .init(format: format, maxBytes: maxBytes), mounts: mounts,
             environment: environment, limits: limits, syscallGroups: groups, risk: risk,
             readsLabels: labels["reads"] ?? [], outputLabels: labels["output"] ?? [], threats: threats,
-            document: document, secrets: secrets, network: network)
+            document: document, secrets: secrets, network: network, mcp: mcp)
     }
 }

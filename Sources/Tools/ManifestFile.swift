@@ -15,6 +15,9 @@ public struct ManifestFile: Sendable {
     public var executableURL: URL
     /// The executable's actual SHA-256.
     public var executableSHA256: String
+    /// For a `kind: mcp` manifest, the server it declares (``manifest`` is then the server as a
+    /// tool manifest, which is never registered itself: its tools are).
+    public var server: MCPServerManifest? = nil
 
     /// Reads, decodes and checks a manifest file: the executable must exist, be a regular file,
     /// and match its pin.
@@ -65,8 +68,16 @@ public struct ManifestFile: Sendable {
 
     static func load(_ url: URL, text: String, decoder: ManifestDecoder) throws(ToolsError) -> ManifestFile {
         var manifest: ToolManifest
+        var server: MCPServerManifest? = nil
         do {
-            manifest = try decoder.decode(text: text)
+            let yaml = try ManifestDecoder.parseYAML(text, label: "manifest")
+            if MCPServerManifest.isServer(yaml.value) {
+                let declared = try decoder.decodeServer(yaml)
+                server = declared
+                manifest = declared.server
+            } else {
+                manifest = try decoder.decode(yaml)
+            }
         } catch var error {
             error.message = "\(url.path): \(error.message)"
             if let problem = missingExecutable(text: text, manifest: url) { error.problems.append(problem) }
@@ -81,8 +92,10 @@ public struct ManifestFile: Sendable {
                 threats: ["maestro:L4", "maestro:L7", "asi:04"])
         }
         manifest.executable.sha256 = actual
+        server?.server.executable.sha256 = actual
         return ManifestFile(
-            url: url, text: text, manifest: manifest, executableURL: executable, executableSHA256: actual)
+            url: url, text: text, manifest: manifest, executableURL: executable, executableSHA256: actual,
+            server: server)
     }
 
     /// A missing executable, reported together with a manifest's other problems.

@@ -9,6 +9,11 @@ struct ManifestReader {
 
     init(source: YAMLDocument?) { self.source = source }
 
+    /// Records a problem found by another reader of the same document.
+    mutating func record(_ problem: FieldProblem) {
+        problems.append(problem)
+    }
+
     mutating func problem(_ pointer: String, _ message: String) {
         problems.append(FieldProblem(pointer: pointer, line: source?.line(for: pointer), message: message))
     }

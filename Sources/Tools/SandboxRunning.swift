@@ -23,3 +23,38 @@ extension SandboxRunning {
 }
 
 extension Sandbox: SandboxRunning {}
+
+/// Where a call to one of an MCP server's tools goes once ``ToolRunner`` has checked it (schema,
+/// pin, mounts): the run's session of that server (MCPTools' `MCPToolHost`).
+public protocol ToolSessionCalling: Sendable {
+    /// Calls `tool` on its server's session, started confined from `start` if it is not running.
+    /// - Parameters:
+    ///   - tool: a tool whose manifest's `mcp` is set.
+    ///   - arguments: the validated arguments.
+    ///   - start: the server's start, asked for only when it is not running yet.
+    ///   - timeLimit: at most this many seconds, when less than the manifest's `limits.timeoutSeconds`.
+    /// - Returns: the call's result, its record the session's confinement and the call's refusals,
+    ///   its output whole (the runner redacts it, then cuts it at the manifest's `output.maxBytes`).
+    /// - Throws: ``ToolsError``: `mcp-changed` (the server's tools differ from their pins),
+    ///   `mcp-server` (it did not start or answer), `sandbox`, `secret-unavailable`.
+    func call(
+        _ tool: RegisteredTool, arguments: JSONValue,
+        start: @escaping @Sendable () throws(ToolsError) -> SessionStart,
+        timeLimit: Double?
+    ) async throws(ToolsError) -> ToolRunResult
+}
+
+/// How a long-lived server starts: its sandbox spec, with the secrets its manifest declares laid
+/// out for the session's life, and what removes them when the session ends.
+public struct SessionStart: Sendable {
+    /// The server's sandbox spec (``ToolRunner/prepare(_:arguments:context:)``'s, with its secrets).
+    public var spec: SandboxSpec
+    /// Removes the session's secret files; called once, when the session has ended.
+    public var finish: @Sendable () -> Void
+
+    /// Creates a start.
+    public init(spec: SandboxSpec, finish: @escaping @Sendable () -> Void = {}) {
+        self.spec = spec
+        self.finish = finish
+    }
+}

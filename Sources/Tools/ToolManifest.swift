@@ -47,6 +47,9 @@ public struct ToolManifest: Sendable {
     public var secrets: [SecretDeclaration] = []
     /// The internal services the tool may reach, each through a corridor for one call (default none).
     public var network = NetworkDeclaration()
+    /// For one of an MCP server's tools (`SERVER.TOOL`): the server and the pins each start of
+    /// it is checked against; `nil` for a tool that runs once per call.
+    public var mcp: MCPBinding? = nil
 
     /// The SHA-256 of the canonical manifest document: a registered version's identity.
     public var manifestSHA256: String { SHA256.hex(document.canonicalBytes) }

@@ -48,6 +48,10 @@ public struct ToolRunner: Sendable {
     /// endpoint cannot run.
     public var internalHosts: [String: String] = [:]
 
+    /// Where calls to an MCP server's tools (`SERVER.TOOL`, their manifest's `mcp` set) go: the
+    /// run's sessions, one confined server each. Default none: such a call fails `mcp-server`.
+    public var sessions: (any ToolSessionCalling)?
+
     /// The variable that lists a call's endpoints inside the sandbox (`host:port`, space-separated).
     public static let endpointsVariable = "AIRLOCK_NETWORK_CONNECT"
 
@@ -95,7 +99,7 @@ public struct ToolRunner: Sendable {
             mounts.append(try resolve(mount, context: context, tool: tool.reference))
         }
         let executable = try registry.verifiedExecutable(of: tool)
-        let program = Self.programDirectory + "/" + manifest.name
+        let program = Self.programDirectory + "/" + (manifest.mcp?.server ?? manifest.name)
         mounts.insert(BindMount(source: executable.path, target: program, writable: false), at: 0)
         var environment = Self.baseEnvironment
         environment.merge(manifest.environment) { _, new in new }
@@ -133,6 +137,34 @@ public struct ToolRunner: Sendable {
         timeLimit: Double? = nil
     ) async throws(ToolsError) -> ToolRunResult {
         var spec = try prepare(tool, arguments: arguments, context: context)
+        if tool.manifest.mcp != nil {
+            // The same checks (schema, pin, mounts) made; the call goes to the server's session.
+            guard let sessions else {
+                throw ToolsError(
+                    .mcpServer, "\(tool.reference): a tool of an MCP server, and this runner has no MCP sessions")
+            }
+            let before = workspaceSnapshot(tool, context: context)
+            let answered = try await sessions.call(
+                tool, arguments: arguments, start: sessionStart(tool, server: spec), timeLimit: timeLimit)
+            // The session hands back the whole answer: redacted first, then cut at the cap, as a
+            // tool's output is, so that a secret across the cap is still found.
+            var record = answered.record
+            let cap = tool.manifest.output.maxBytes
+            let stderrTail: String
+            if sandbox.runsPrograms, let redactor = secrets?.redactor {
+                stderrTail = redactor.redactedSuffix(
+                    record.stderr.text, maxBytes: Self.stderrTailBytes, cut: record.stderr.truncated)
+                record = Self.redacted(record, cap: cap, redactor: redactor)
+            } else {
+                stderrTail = String(decoding: record.stderr.bytes.suffix(Self.stderrTailBytes), as: UTF8.self)
+                record = Self.capped(record, cap: cap)
+            }
+            var result = ToolRunResult(
+                tool: answered.tool, arguments: answered.arguments, record: record, manifest: tool.manifest)
+            result.stderrTail = stderrTail
+            result.workspaceChanges = before.map { WorkspaceChanges.since($0, limits: workspaceLimits) }
+            return result
+        }
         if let timeLimit {
             spec.limits.wallTimeSeconds = min(
                 spec.limits.wallTimeSeconds, max(timeLimit, Self.shortestTimeLimitSeconds))
@@ -151,9 +183,7 @@ public struct ToolRunner: Sendable {
         if let redactor { spec.limits.outputBytesPerStream = cap + redactor.longestFormBytes }
         // Listed after `prepare`, which may create a mount's directory: only the call's own
         // writes are its changes.
-        let writesWorkspace = tool.manifest.mounts.contains { $0.variable == .workspace && $0.writable }
-        let before =
-            writesWorkspace ? context.workspace.map { WorkspaceChanges.snapshot(of: $0, limits: workspaceLimits) } : nil
+        let before = workspaceSnapshot(tool, context: context)
         var record: ExecutionRecord
         do {
             record = try await sandbox.run(spec)
@@ -170,19 +200,64 @@ public struct ToolRunner: Sendable {
         if let redactor {
             stderrTail = redactor.redactedSuffix(
                 record.stderr.text, maxBytes: Self.stderrTailBytes, cut: record.stderr.truncated)
-            for path in [\ExecutionRecord.stdout, \ExecutionRecord.stderr] {
-                let captured = record[keyPath: path]
-                let (text, truncated) = redactor.redactedPrefix(captured.text, maxBytes: cap, cut: captured.truncated)
-                var stream = CapturedOutput(bytes: Array(text.utf8), totalBytes: captured.totalBytes)
-                stream.truncated = truncated
-                record[keyPath: path] = stream
-            }
+            record = Self.redacted(record, cap: cap, redactor: redactor)
         }
         var result = ToolRunResult(
             tool: tool.reference, arguments: spec.arguments, record: record, manifest: tool.manifest)
         result.stderrTail = stderrTail
         result.workspaceChanges = before.map { WorkspaceChanges.since($0, limits: workspaceLimits) }
         return result
+    }
+
+    /// How the server of a `kind: mcp` tool starts from `spec` (``prepare(_:arguments:context:)``'s):
+    /// the secrets its manifest declares laid out for the session's life (no per-call tokens: the
+    /// decoder refuses them for a server), removed by the start's `finish`.
+    public func sessionStart(_ tool: RegisteredTool, server spec: SandboxSpec)
+        -> @Sendable () throws(ToolsError) -> SessionStart
+    {
+        let (secrets, secretsRoot, owner, deliver) = (
+            self.secrets, self.secretsRoot, sandbox.hostIdentity, sandbox.runsPrograms
+        )
+        return { () throws(ToolsError) -> SessionStart in
+            let material = try SecretMaterial(
+                tool.manifest.secrets, tool: tool.reference, broker: secrets, call: nil, root: secretsRoot,
+                owner: owner, deliver: deliver)
+            var server = spec
+            server.mounts += material.mounts
+            server.environment.merge(material.environment) { _, secret in secret }
+            return SessionStart(spec: server, finish: { material.remove() })
+        }
+    }
+
+    /// The workspace as a call starts, for a tool that mounts it writable (`nil` otherwise).
+    private func workspaceSnapshot(_ tool: RegisteredTool, context: ToolRunContext) -> WorkspaceChanges.Snapshot? {
+        guard tool.manifest.mounts.contains(where: { $0.variable == .workspace && $0.writable }) else { return nil }
+        return context.workspace.map { WorkspaceChanges.snapshot(of: $0, limits: workspaceLimits) }
+    }
+
+    /// The record with both streams cut at `cap` bytes (what was dropped still counted).
+    static func capped(_ record: ExecutionRecord, cap: Int) -> ExecutionRecord {
+        var record = record
+        for path in [\ExecutionRecord.stdout, \ExecutionRecord.stderr] {
+            let captured = record[keyPath: path]
+            guard captured.bytes.count > cap else { continue }
+            record[keyPath: path] = CapturedOutput(
+                bytes: Array(captured.bytes.prefix(cap)), totalBytes: captured.totalBytes)
+        }
+        return record
+    }
+
+    /// The record with both streams redacted, then cut at `cap` bytes.
+    static func redacted(_ record: ExecutionRecord, cap: Int, redactor: SecretRedactor) -> ExecutionRecord {
+        var record = record
+        for path in [\ExecutionRecord.stdout, \ExecutionRecord.stderr] {
+            let captured = record[keyPath: path]
+            let (text, truncated) = redactor.redactedPrefix(captured.text, maxBytes: cap, cut: captured.truncated)
+            var stream = CapturedOutput(bytes: Array(text.utf8), totalBytes: captured.totalBytes)
+            stream.truncated = truncated
+            record[keyPath: path] = stream
+        }
+        return record
     }
 
     /// Resolves a mount to a host directory that cannot escape its variable's directory, even

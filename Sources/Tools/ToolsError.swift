@@ -38,6 +38,12 @@ public enum ToolsErrorCode: String, AirlockErrorCode, Codable {
     /// A host the manifest's `network.connect` names is not in the site's `internal_hosts:`
     /// map; the call did not run.
     case corridorUnresolved = "corridor-unresolved"
+    /// An MCP server's tools differ from what was reviewed and pinned (a tool added, gone,
+    /// redescribed or with another input schema: a "rug pull", `maestro:L7 asi:04`); refused until
+    /// re-reviewed with `airlock tools add --accept-changes`.
+    case mcpChanged = "mcp-changed"
+    /// An MCP server did not start, answer or follow the protocol (its stderr's end in the cause).
+    case mcpServer = "mcp-server"
 
     /// The row of the exit-code table (docs/cli.md) each kind of failure ends a command with.
     public var exitStatus: CommandExit {
@@ -45,7 +51,8 @@ public enum ToolsErrorCode: String, AirlockErrorCode, Codable {
         case .invalidManifest, .versionConflict, .invalidArguments, .invalidPath: .dataError
         case .io, .registry: .ioError
         case .notFound, .executableMissing, .unknownTool, .secretUnavailable, .corridorUnresolved: .noInput
-        case .digestMismatch: .checkFailed
+        case .digestMismatch, .mcpChanged: .checkFailed
+        case .mcpServer: .modelUnavailable
         case .sandbox: .sandboxSetup
         }
     }

@@ -230,6 +230,8 @@ public struct TraceTimeline: Sendable {
 
     private static func confinement(_ record: JSONValue) -> String {
         var parts: [String] = []
+        // A request to a long-lived confined process (an MCP server's tools/call).
+        if let request = record["request"]?.stringValue { parts.append(request) }
         if let code = record["termination"]?["exitCode"]?.integerValue { parts.append("exit \(code)") }
         if let signal = record["termination"]?["signal"]?.integerValue { parts.append("signal \(signal)") }
         if record["timedOut"]?.boolValue == true { parts.append("timed out") }

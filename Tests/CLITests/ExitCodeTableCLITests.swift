@@ -111,6 +111,31 @@ final class ExitCodeTableCLITests {
         return url.path
     }
 
+    /// A `kind: mcp` manifest in the scratch directory for `script` (copied beside it).
+    func mcpServer(_ name: String, script: String, version: String, description: String = "Say hello.") throws
+        -> String
+    {
+        let copy = scratch.appendingPathComponent("\(name)-\(version).sh")
+        if !FileManager.default.fileExists(atPath: copy.path) {
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: script), to: copy)
+        }
+        return try file(
+            "\(name)-\(version).yaml",
+            """
+            kind: mcp
+            name: \(name)
+            version: \(version)
+            description: An MCP server for the exit-code table.
+            owner: tests@example.org
+            executable:
+              path: \(copy.lastPathComponent)
+            environment:
+              DESCRIPTION: \(description)
+            risk: low
+
+            """)
+    }
+
     var workflow: String { SampleSite.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path }
     var manifests: String { SampleSite.root.appendingPathComponent("manifests").path }
 
@@ -213,6 +238,30 @@ final class ExitCodeTableCLITests {
             },
             "tools tools add 65": { try self.run(["tools", "add", badManifest]) },
             "tools tools add 66": { try self.run(["tools", "add", "/nonexistent.yaml"]) },
+            "tools tools add 1": {
+                let first = try self.mcpServer("tiny", script: MCPPeer.script("tiny_server.sh"), version: "1.0.0")
+                try #require(try self.run(["tools", "add", "--pin", first]).status == 0)
+                // The server's tool described otherwise: refused until --accept-changes.
+                return try self.run([
+                    "tools", "add", "--pin",
+                    try self.mcpServer(
+                        "tiny", script: MCPPeer.script("tiny_server.sh"), version: "1.0.1", description: "Say more."),
+                ])
+            },
+            "tools tools add 69": {
+                let quit = try self.file("quit.sh", "#!/bin/sh\necho 'not an MCP server' >&2\n")
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: quit)
+                return try self.run([
+                    "tools", "add", "--pin", try self.mcpServer("quit", script: quit, version: "1.0.0"),
+                ])
+            },
+            "tools tools add 125": {
+                let missing = try self.file("interpreter.sh", "#!/nonexistent/interpreter\n")
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: missing)
+                return try self.run([
+                    "tools", "add", "--pin", try self.mcpServer("nointerpreter", script: missing, version: "1.0.0"),
+                ])
+            },
             "tools tools lint 0": {
                 try self.run([
                     "tools", "lint", SampleSite.root.appendingPathComponent("manifests/tools/sql.select.yaml").path,

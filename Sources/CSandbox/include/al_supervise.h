@@ -71,6 +71,13 @@ struct al_supervise_config {
     size_t stdout_cap;
     uint8_t *stderr_buf;
     size_t stderr_cap;
+    /*
+     * Told of each refused syscall as it is counted, before the refusal is answered (so before the
+     * caller's syscall returns EPERM), or NULL. A long-lived process's owner learns of refusals
+     * while it runs (Sandbox's SandboxProcess). Called on the supervising thread; must not block.
+     */
+    void (*on_denied)(void *context, int32_t number, uint64_t arg0, uint64_t arg1);
+    void *on_denied_context;
 };
 
 struct al_supervise_result {
