@@ -68,8 +68,7 @@ extension Workflow {
         }
         func checkKeys(_ value: JSONValue?, _ pointer: String, _ allowed: [String]) {
             for key in (value?.objectValue ?? [:]).keys.sorted() where !allowed.contains(key) {
-                problem(
-                    JSONPointer.appending(pointer, key), "unknown field (allowed: \(allowed.joined(separator: ", ")))")
+                problem(JSONPointer.appending(pointer, key), DocumentProblems.unknownField(key, allowed: allowed))
             }
         }
         func string(_ pointer: String, required: Bool = true) -> String? {
@@ -319,7 +318,8 @@ extension Workflow {
         for (index, entry) in list.enumerated() {
             let at = JSONPointer.appending("/plan", index)
             for key in (entry.objectValue ?? [:]).keys.sorted() where !["tool", "arguments"].contains(key) {
-                problem(JSONPointer.appending(at, key), "unknown field (allowed: tool, arguments)")
+                problem(
+                    JSONPointer.appending(at, key), DocumentProblems.unknownField(key, allowed: ["tool", "arguments"]))
             }
             guard let tool = entry["tool"]?.stringValue, tools.contains(tool) else {
                 problem(at + "/tool", "must name one of the workflow's tools (\(tools.joined(separator: ", ")))")

@@ -76,13 +76,7 @@ public struct WorkflowReading: Sendable {
 
     /// The line of the field at `pointer` (the nearest enclosing field that has one).
     public func line(for pointer: String) -> Int? {
-        guard let document else { return nil }
-        var pointer = pointer
-        while true {
-            if let line = document.line(for: pointer) { return line }
-            guard let slash = pointer.lastIndex(of: "/") else { return nil }
-            pointer = String(pointer[..<slash])
-        }
+        document?.line(for: pointer)
     }
 
     /// A problem at `pointer` of the workflow, with its line.

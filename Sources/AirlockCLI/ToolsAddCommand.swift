@@ -50,7 +50,7 @@ struct ToolsAddCommand: AsyncParsableCommand {
             : MCPRegistration(
                 registry: registry,
                 context: ToolRunContext(
-                    workspace: nil, datasets: try RunsCLI.run { () throws(RunsError) in try home.site().datasets }),
+                    workspace: nil, datasets: try CLI.run { () throws(RunsError) in try home.site().datasets }),
                 runner: ToolRunner(registry: registry, secrets: try SecretsCLI.broker(home)))
         for file in servers {
             guard let registration else { break }
@@ -59,8 +59,8 @@ struct ToolsAddCommand: AsyncParsableCommand {
                 plans.append(plan)
                 registering += plan.files
             } catch {
-                let code = ToolsCLI.fail(error)
-                ToolsCLI.printError("nothing registered")
+                let code = CLI.fail(error)
+                printError("nothing registered")
                 throw code
             }
         }

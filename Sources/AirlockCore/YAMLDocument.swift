@@ -31,6 +31,12 @@ public struct YAMLDocument: Sendable {
 
     /// The line of the node at `pointer`, or of its nearest ancestor that has one.
     public func line(for pointer: String) -> Int? {
+        Self.line(for: pointer, in: lines)
+    }
+
+    /// The line of `pointer` or of its nearest ancestor that has one, in a table of lines by
+    /// pointer: the one lookup every document reader uses.
+    public static func line(for pointer: String, in lines: [String: Int]) -> Int? {
         var p = pointer
         while true {
             if let line = lines[p] { return line }

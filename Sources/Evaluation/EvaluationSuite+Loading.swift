@@ -85,9 +85,7 @@ struct SuiteReader {
 
     mutating func unknownKeys(_ object: [String: JSONValue], allowed: Set<String>, at pointer: String) {
         for key in object.keys.sorted() where !allowed.contains(key) {
-            problem(
-                JSONPointer.appending(pointer, key),
-                "unknown field (allowed: \(allowed.sorted().joined(separator: ", ")))")
+            problem(JSONPointer.appending(pointer, key), DocumentProblems.unknownField(key, allowed: allowed.sorted()))
         }
     }
 

@@ -95,7 +95,7 @@ public struct MCPProfile: Sendable, Hashable {
         let members = document.value.objectValue ?? [:]
         if document.value.objectValue == nil { problem("", "must be a mapping of \(keys.joined(separator: ", "))") }
         for key in members.keys.sorted() where !keys.contains(key) {
-            problem(JSONPointer.appending("", key), "unknown field (allowed: \(keys.joined(separator: ", ")))")
+            problem(JSONPointer.appending("", key), DocumentProblems.unknownField(key, allowed: keys))
         }
         if document.value.objectValue != nil, members["airlock_mcp_profile"]?.integerValue != formatVersion {
             problem("/airlock_mcp_profile", "must be \(formatVersion)")

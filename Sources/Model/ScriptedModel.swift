@@ -63,8 +63,9 @@ public final class ScriptedModel: ChatModel {
         for (index, entry) in list.enumerated() {
             let at = "/responses/\(index)"
             guard let object = entry.objectValue else { throw fail(at, "must be a mapping") }
-            for key in object.keys where !["content", "tool_calls", "finish_reason"].contains(key) {
-                throw fail(at + "/" + key, "unknown field (allowed: content, tool_calls, finish_reason)")
+            let fields = ["content", "tool_calls", "finish_reason"]
+            for key in object.keys.sorted() where !fields.contains(key) {
+                throw fail(at + "/" + key, DocumentProblems.unknownField(key, allowed: fields))
             }
             let content = entry["content"]?.stringValue
             if entry["content"] != nil, content == nil { throw fail(at + "/content", "must be a string") }

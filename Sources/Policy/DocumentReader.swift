@@ -4,6 +4,9 @@ import AirlockCore
 /// line instead of stopping at the first, so that lint can report them all.
 ///
 /// Readers return `nil` after recording a problem; callers skip the broken piece and go on.
+/// The recording and the wording are AirlockCore's ``DocumentProblems``, shared with every other
+/// document reader; this adds the policy's typed reads and hands its problems on as
+/// ``PolicyDiagnostic`` errors (the linter adds warnings and notes of its own).
 struct DocumentReader {
     /// Source lines by JSON pointer (empty for documents that did not come from YAML).
     let lines: [String: Int]
@@ -26,12 +29,7 @@ struct DocumentReader {
 
     /// The line of `pointer` or of its nearest ancestor that has one.
     func line(for pointer: String) -> Int? {
-        var p = pointer
-        while true {
-            if let line = lines[p] { return line }
-            guard let slash = p.lastIndex(of: "/") else { return nil }
-            p = String(p[..<slash])
-        }
+        YAMLDocument.line(for: pointer, in: lines)
     }
 
     mutating func fail(_ pointer: String, _ message: String) {
@@ -41,19 +39,21 @@ struct DocumentReader {
     /// An object's members, checking that only `allowed` keys appear (`nil` allows any key).
     mutating func object(_ value: JSONValue, at pointer: String, allowed: Set<String>?) -> Fields? {
         guard case .object(let members) = value else {
-            fail(pointer, "expected an object, found \(value.typeName)")
+            fail(pointer, DocumentProblems.wrongType(value, expected: "an object"))
             return nil
         }
-        for key in members.keys.sorted() where allowed.map({ !$0.contains(key) }) ?? false {
-            let known = (allowed ?? []).sorted().joined(separator: ", ")
-            fail(JSONPointer.appending(pointer, key), "unknown field '\(key)' (known fields: \(known))")
+        if let allowed {
+            let known = allowed.sorted()
+            for key in members.keys.sorted() where !allowed.contains(key) {
+                fail(JSONPointer.appending(pointer, key), DocumentProblems.unknownField(key, allowed: known))
+            }
         }
         return Fields(members: members, pointer: pointer)
     }
 
     mutating func string(_ value: JSONValue, at pointer: String, nonEmpty: Bool = true) -> String? {
         guard case .string(let s) = value else {
-            fail(pointer, "expected a string, found \(value.typeName)")
+            fail(pointer, DocumentProblems.wrongType(value, expected: "a string"))
             return nil
         }
         if nonEmpty && s.isEmpty {
@@ -65,7 +65,7 @@ struct DocumentReader {
 
     mutating func strings(_ value: JSONValue, at pointer: String, nonEmpty: Bool = true) -> [String]? {
         guard case .array(let items) = value else {
-            fail(pointer, "expected a list of strings, found \(value.typeName)")
+            fail(pointer, DocumentProblems.wrongType(value, expected: "a list of strings"))
             return nil
         }
         var out: [String] = []
@@ -92,7 +92,7 @@ struct DocumentReader {
         _ converted: T?, _ minimum: T, _ value: JSONValue, _ pointer: String, _ kind: String
     ) -> T? {
         guard let converted else {
-            fail(pointer, "expected \(kind), found \(value.typeName)")
+            fail(pointer, DocumentProblems.wrongType(value, expected: kind))
             return nil
         }
         guard converted >= minimum else {
@@ -116,7 +116,7 @@ struct DocumentReader {
 
     mutating func bool(_ value: JSONValue, at pointer: String) -> Bool? {
         guard case .bool(let b) = value else {
-            fail(pointer, "expected true or false, found \(value.typeName)")
+            fail(pointer, DocumentProblems.wrongType(value, expected: "true or false"))
             return nil
         }
         return b
@@ -124,7 +124,7 @@ struct DocumentReader {
 
     mutating func array(_ value: JSONValue, at pointer: String) -> [JSONValue]? {
         guard case .array(let items) = value else {
-            fail(pointer, "expected a list, found \(value.typeName)")
+            fail(pointer, DocumentProblems.wrongType(value, expected: "a list"))
             return nil
         }
         return items

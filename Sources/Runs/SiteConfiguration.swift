@@ -84,8 +84,7 @@ public struct SiteConfiguration: Sendable, Hashable {
         switch document.value {
         case .object(let members):
             for key in members.keys.sorted() where !keys.contains(key) {
-                problem(
-                    JSONPointer.appending("", key), "unknown field (allowed: \(keys.joined(separator: ", ")))")
+                problem(JSONPointer.appending("", key), DocumentProblems.unknownField(key, allowed: keys))
             }
             site.datasets = datasets(members["datasets"], problem)
             site.modelHosts = modelHosts(members["model_hosts"], problem)

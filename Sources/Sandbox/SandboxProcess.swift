@@ -1,3 +1,4 @@
+import AirlockCore
 import CSandbox
 import Foundation
 import Synchronization

@@ -76,7 +76,7 @@ extension ManifestDecoder {
             } else if !MCPServerManifest.fields.contains(key) {
                 r.problem(
                     JSONPointer.appending("", key),
-                    "unknown field \"\(key)\" (allowed: \(MCPServerManifest.fields.joined(separator: ", ")))")
+                    DocumentProblems.unknownField(key, allowed: MCPServerManifest.fields))
             }
         }
         if root["kind"] != .string("mcp") { r.problem("/kind", "must be mcp") }

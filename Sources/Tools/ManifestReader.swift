@@ -3,19 +3,23 @@ import AirlockCore
 /// Typed reads from a manifest document that record a ``FieldProblem`` (pointer and line) for
 /// every missing, mistyped or out-of-range field instead of stopping at the first.
 struct ManifestReader {
-    /// The parsed file, for line numbers; `nil` for documents read back from the registry.
-    let source: YAMLDocument?
-    private(set) var problems: [FieldProblem] = []
+    /// Where the problems go (AirlockCore's one recorder and wording).
+    private var recorded: DocumentProblems
 
-    init(source: YAMLDocument?) { self.source = source }
+    init(source: YAMLDocument?) { recorded = DocumentProblems(source) }
+
+    /// The parsed file, for line numbers; `nil` for documents read back from the registry.
+    var source: YAMLDocument? { recorded.document }
+    /// Every problem found, in the order found.
+    var problems: [FieldProblem] { recorded.all }
 
     /// Records a problem found by another reader of the same document.
     mutating func record(_ problem: FieldProblem) {
-        problems.append(problem)
+        recorded.add(problem)
     }
 
     mutating func problem(_ pointer: String, _ message: String) {
-        problems.append(FieldProblem(pointer: pointer, line: source?.line(for: pointer), message: message))
+        recorded.add(pointer, message)
     }
 
     /// An object whose keys are checked against `allowed` (nil: any key) and `required`.
@@ -26,19 +30,11 @@ struct ManifestReader {
             return nil
         }
         guard case .object(let members) = value else {
-            problem(pointer, "must be an object, not \(value.typeName)")
+            recorded.wrongType(value, at: pointer, expected: "an object")
             return nil
         }
-        if let allowed {
-            for key in members.keys.sorted() where !allowed.contains(key) {
-                problem(
-                    JSONPointer.appending(pointer, key),
-                    "unknown field \"\(key)\" (allowed: \(allowed.joined(separator: ", ")))")
-            }
-        }
-        for key in required where members[key] == nil {
-            problem(pointer, "missing required field \"\(key)\"")
-        }
+        if let allowed { recorded.unknownFields(of: members, at: pointer, allowed: allowed) }
+        recorded.missingFields(of: members, at: pointer, required: required)
         return members
     }
 
@@ -49,7 +45,7 @@ struct ManifestReader {
         guard let value = m?[key] else { return nil }
         let at = JSONPointer.appending(pointer, key)
         guard case .string(let s) = value else {
-            problem(at, "must be a string, not \(value.typeName)")
+            recorded.wrongType(value, at: at, expected: "a string")
             return nil
         }
         if let message = check(s) {
@@ -63,7 +59,7 @@ struct ManifestReader {
     mutating func array(_ value: JSONValue?, _ pointer: String) -> [JSONValue] {
         guard let value else { return [] }
         guard case .array(let items) = value else {
-            problem(pointer, "must be an array, not \(value.typeName)")
+            recorded.wrongType(value, at: pointer, expected: "an array")
             return []
         }
         return items
@@ -75,7 +71,7 @@ struct ManifestReader {
         var out: [String] = []
         for (index, item) in array(m?[key], at).enumerated() {
             guard case .string(let s) = item else {
-                problem(JSONPointer.appending(at, index), "must be a string, not \(item.typeName)")
+                recorded.wrongType(item, at: JSONPointer.appending(at, index), expected: "a string")
                 continue
             }
             if out.contains(s) {

@@ -166,7 +166,9 @@ struct RunCLITests {
         let run = try CLI.run(["run", workflow, "--model", "script:" + model], environment: env)
         #expect(run.status == 65, "\(run.stderr)")
         #expect(run.stderr.contains("/model_host (line"))
-        #expect(run.stderr.contains("unknown field (allowed: datasets, model_hosts, tool_calling, model_idle_seconds,"))
+        #expect(
+            run.stderr.contains(
+                "unknown field \"model_host\" (allowed: datasets, model_hosts, tool_calling, model_idle_seconds,"))
         #expect(run.stderr.contains("model_idle_seconds, internal_hosts)"))
         let test = try CLI.run(["tools", "test", "logs.search", "--args", #"{"pattern":"x"}"#], environment: env)
         #expect(test.status == 65, "\(test.stderr)")
