@@ -45,12 +45,12 @@ struct ConsoleCommand: AsyncParsableCommand {
             throw ExitCode.usage
         }
         let principal = RunCommand.userName()
+        let configuration = ConsoleConfiguration(
+            address: address, traceDatabase: home.traceDatabase.path, approvals: home.approvalStore,
+            trustedKeys: try TraceCLI.trustedKeys([]), signingKey: try TraceCLI.signingKey(),
+            auditLog: home.root.appendingPathComponent("console-audit.jsonl").path)
         let server: ConsoleServer
         do throws(ConsoleError) {
-            let configuration = ConsoleConfiguration(
-                address: address, traceDatabase: home.traceDatabase.path, approvals: home.approvalStore,
-                trustedKeys: try TraceCLI.trustedKeys([]), signingKey: try TraceCLI.signingKey(),
-                auditLog: home.root.appendingPathComponent("console-audit.jsonl").path)
             let sessions = ConsoleSessions(principal: principal) { token in
                 Self.say("sign-in token (one use): \(token)")
             }

@@ -20,7 +20,7 @@ final class Browser {
     let process = Process()
     private let input = Pipe()
     private let output = Pipe()
-    private let state = Mutex<(buffer: [UInt8], answers: [Int: JSONValue], events: [JSONValue])>(([], [:], []))
+    private let state = Locked<(buffer: [UInt8], answers: [Int: JSONValue], events: [JSONValue])>(([], [:], []))
     private var nextID = 0
     private var session = ""
     let profile: URL

@@ -8,8 +8,8 @@ final class ConsoleProcess {
     let process = Process()
     private let out = Pipe()
     private let err = Pipe()
-    private let printed = Mutex("")
-    private let errors = Mutex("")
+    private let printed = Locked("")
+    private let errors = Locked("")
 
     /// Starts `airlock console ARGS` with `environment`; with a `launcher`, through it.
     init(_ arguments: [String], environment: [String: String], launcher: [String] = []) throws {
@@ -120,4 +120,13 @@ struct HTTPExchange {
         guard let range = body.range(of: #"name="csrf" value=""#) else { return nil }
         return String(body[range.upperBound...].prefix { $0 != "\"" })
     }
+}
+
+/// A value shared with a pipe's reading handler (a class, so that the handler holds a reference).
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    func withLock<T>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
 }
