@@ -35,8 +35,9 @@ public enum ConsoleAssets {
         .verdict-ok { color: var(--ok); }
         .verdict-flag { color: var(--bad); }
         .invalid { color: var(--bad); font-weight: 600; }
-        .lanes-head, .event .lanes { display: grid; grid-template-columns: repeat(5, 4.2em); flex: none; }
-        .lanes-head { font-size: .8em; color: var(--muted); margin-left: .3em; }
+        .lanes-head, .event .lanes { display: grid; grid-template-columns: repeat(5, 4.4em); flex: none; }
+        .lanes-head { color: var(--muted); margin-left: .3em; }
+        .lanes-head span { font-size: .72em; text-align: center; overflow: hidden; }
         ol.timeline { list-style: none; margin: 0; padding: 0; }
         .event { display: flex; gap: .6em; align-items: flex-start; padding: .15em .3em;
           border-bottom: 1px solid var(--line); background: #fff; }

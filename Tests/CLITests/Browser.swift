@@ -3,6 +3,10 @@ import Foundation
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Headless Chromium (Debian's `chromium`) driven over the DevTools protocol on a pipe
 /// (`--remote-debugging-pipe`: commands in on fd 3, answers out on fd 4), started with a command
 /// of its own before it in the same shell: the tests put both in a network namespace of their
@@ -44,7 +48,11 @@ final class Browser {
         ) { $1 }
         process.standardInput = input
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        // The browser's own log, kept beside the screenshots for when a test fails.
+        try FileManager.default.createDirectory(at: Self.artefacts, withIntermediateDirectories: true)
+        let log = Self.artefacts.appendingPathComponent("browser.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
         let state = self.state
         output.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
@@ -76,7 +84,9 @@ final class Browser {
     func close() {
         if process.isRunning {
             _ = try? command("Browser.close", inSession: false, patience: 10)
-            process.waitUntilExit()
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         output.fileHandleForReading.readabilityHandler = nil
         try? FileManager.default.removeItem(at: profile)
