@@ -54,7 +54,9 @@ enum ApprovalsCLI {
     static func validate(reason: String?, required: Bool) throws {
         if let problem = ApprovalRecord.Answer.problem(reason: reason, required: required) {
             throw ValidationError(
-                reason == nil ? "--reason TEXT is required: say why" : problem.replacingOccurrences(of: "the reason", with: "--reason"))
+                reason == nil
+                    ? "--reason TEXT is required: say why"
+                    : problem.replacingOccurrences(of: "the reason", with: "--reason"))
         }
     }
 

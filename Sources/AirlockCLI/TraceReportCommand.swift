@@ -22,7 +22,8 @@ struct TraceReportCommand: AsyncParsableCommand {
         let store = try options.store(readOnly: true)
         let view = try TraceShowCommand.view(of: run, in: store, trusted: try TraceCLI.trustedKeys([]))
         let html = RunReport.document(
-            view, generatedAt: Int64(Date().timeIntervalSince1970 * 1e9), generator: "airlock \(AirlockVersion.current)")
+            view, generatedAt: Int64(Date().timeIntervalSince1970 * 1e9), generator: "airlock \(AirlockVersion.current)"
+        )
         do throws(AtomicFile.Failure) {
             try AtomicFile.replace(output, with: Array(html.utf8), mode: 0o644)
         } catch {

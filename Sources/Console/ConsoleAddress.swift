@@ -69,7 +69,8 @@ public enum ConsoleAddress: Sendable, Hashable, CustomStringConvertible {
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4
             && parts.allSatisfy { part in
-                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCIIDigit) && Int(part).map { $0 <= 255 } == true
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCIIDigit)
+                    && Int(part).map { $0 <= 255 } == true
             }
     }
 

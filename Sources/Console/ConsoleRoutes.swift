@@ -54,12 +54,14 @@ extension ConsoleServer {
         signedIn { request, context, session in
             let fields = try await ConsoleRoutes.form(request, limit: configuration.maxBodyBytes)
             guard ConsoleSessions.csrfMatches(fields["csrf"], session) else {
-                audit.record(principal: session.principal, action: "refused", ["path": request.uri.path, "why": "csrf"])
+                audit.record(
+                    principal: session.principal, action: "refused", ["path": request.uri.path, "why": "csrf"])
                 return ConsoleRoutes.page(
                     .forbidden,
                     ConsolePage.message(
                         title: "Refused", session: session,
-                        text: "This form did not carry this session's CSRF token; nothing changed. Reload the page and try again."
+                        text:
+                            "This form did not carry this session's CSRF token; nothing changed. Reload the page and try again."
                     ))
             }
             return try await handler(request, context, session, fields)

@@ -49,9 +49,11 @@ extension ConsoleServer {
         for (name, value) in facts { out += "<dt>\(HTML.escape(name))</dt><dd>\(HTML.escape(value))</dd>" }
         out += "</dl>"
         for (index, rule) in r.rules.enumerated() {
-            out += "<p><strong>\(HTML.escape(rule))</strong>: \(HTML.escape(index < r.reasons.count ? r.reasons[index] : ""))</p>"
+            out +=
+                "<p><strong>\(HTML.escape(rule))</strong>: \(HTML.escape(index < r.reasons.count ? r.reasons[index] : ""))</p>"
         }
-        out += "<h4>arguments (exactly what runs if approved)</h4><pre class=\"arguments\">\(HTML.escape(arguments))</pre>"
+        out +=
+            "<h4>arguments (exactly what runs if approved)</h4><pre class=\"arguments\">\(HTML.escape(arguments))</pre>"
         out += "<p><a href=\"/runs/\(HTML.urlComponent(r.runID))\">the run so far</a></p>"
         out += """
             <form method="post" action="/approvals/\(HTML.urlComponent(r.id))" class="answer">

@@ -55,7 +55,8 @@ extension ConsoleServer {
         guard let right = try runView(b) else { return "<p class=\"error\">No run \(HTML.escape(b)).</p>" }
         var out = "<div class=\"side-by-side\">"
         for view in [left, right] {
-            out += "<div><h2><a href=\"/runs/\(HTML.urlComponent(view.summary.runID))\">\(HTML.escape(view.summary.runID))</a></h2>"
+            out +=
+                "<div><h2><a href=\"/runs/\(HTML.urlComponent(view.summary.runID))\">\(HTML.escape(view.summary.runID))</a></h2>"
             out += RunHTML.banner(view.verification) + "<dl class=\"facts\">"
             for (name, value) in RunHTML.facts(view) {
                 out += "<dt>\(HTML.escape(name))</dt><dd>\(HTML.escape(value))</dd>"
@@ -70,7 +71,8 @@ extension ConsoleServer {
             out += diff.identical ? "<p class=\"notice\" id=\"identical\">No difference.</p>" : ""
             out += "<table id=\"facts-diff\"><thead><tr><th>fact</th><th>run A</th><th>run B</th></tr></thead><tbody>"
             for fact in diff.summary {
-                out += "<tr\(fact.same ? "" : " class=\"diff-only\"")><td>\(HTML.escape(fact.name))</td>"
+                out +=
+                    "<tr\(fact.same ? "" : " class=\"diff-only\"")><td>\(HTML.escape(fact.name))</td>"
                     + "<td><pre>\(HTML.escape(fact.a.prettyString))</pre></td><td><pre>\(HTML.escape(fact.b.prettyString))</pre></td></tr>"
             }
             out += "</tbody></table>\n<pre id=\"diff\">\(HTML.escape(diff.lines().joined(separator: "\n")))</pre>\n"
@@ -93,12 +95,14 @@ extension ConsoleServer {
 
     /// The what-if table: counts, then every flip with its run, call, tool and rules.
     func flipsTable(_ summary: WhatIfSummary) -> String {
-        var out = "<p id=\"what-if-summary\">\(summary.runs) run(s), \(summary.proposals) decision(s) re-judged, "
+        var out =
+            "<p id=\"what-if-summary\">\(summary.runs) run(s), \(summary.proposals) decision(s) re-judged, "
             + "\(summary.flips.count) flip(s), \(summary.diverged.count) diverged, \(summary.skipped.count) skipped</p>\n"
         out +=
             "<table id=\"flips\"><thead><tr><th>run</th><th>call</th><th>tool</th><th>flip</th><th>recorded rules</th><th>new rules</th></tr></thead><tbody>"
         for (run, flip) in summary.flips {
-            out += "<tr><td><a href=\"/runs/\(HTML.urlComponent(run))\">\(HTML.escape(run))</a></td>"
+            out +=
+                "<tr><td><a href=\"/runs/\(HTML.urlComponent(run))\">\(HTML.escape(run))</a></td>"
                 + "<td>\(HTML.escape(flip.callID))</td><td>\(HTML.escape(flip.tool))</td><td>\(HTML.escape(flip.kind))</td>"
                 + "<td>\(HTML.escape(flip.fromRules.joined(separator: ", ")))</td><td>\(HTML.escape(flip.toRules.joined(separator: ", ")))</td></tr>"
         }

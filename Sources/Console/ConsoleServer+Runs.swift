@@ -27,7 +27,8 @@ extension ConsoleServer {
                     .ok,
                     ConsolePage.document(
                         title: "Run \(id)", session: session,
-                        body: (notice ?? "") + "<p><a href=\"/runs/\(HTML.urlComponent(id))/report\">Download the report (HTML)</a></p>"
+                        body: (notice ?? "")
+                            + "<p><a href=\"/runs/\(HTML.urlComponent(id))/report\">Download the report (HTML)</a></p>"
                             + RunHTML.section(view, extra: verdictForm(view, session: session))))
             })
         router.get(
@@ -66,7 +67,8 @@ extension ConsoleServer {
                         "/runs/\(HTML.urlComponent(id))?recorded=\(HTML.urlComponent(recorded.reviewID))")
                 } catch {
                     audit.record(
-                        principal: session.principal, action: "verdict-refused", ["run": id, "why": error.code.rawValue])
+                        principal: session.principal, action: "verdict-refused",
+                        ["run": id, "why": error.code.rawValue])
                     let status: HTTPResponse.Status =
                         switch error.code {
                         case .runNotFound: .notFound

@@ -72,7 +72,8 @@ public struct ConsoleServer: Sendable {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw ConsoleError(.state, "cannot create the socket's directory \(directory): \(error.localizedDescription)")
+            throw ConsoleError(
+                .state, "cannot create the socket's directory \(directory): \(error.localizedDescription)")
         }
         if let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType {
             guard type == .typeSocket else {
@@ -120,10 +121,15 @@ struct ConsoleHeaders<Context: RequestContext>: RouterMiddleware {
         response.headers[.contentSecurityPolicy] = ConsolePage.contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.cacheControl] = "no-store"
-        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        response.headers[HTTPField.Name("Cross-Origin-Opener-Policy")!] = "same-origin"
-        response.headers[HTTPField.Name("Cross-Origin-Resource-Policy")!] = "same-origin"
+        for (name, value) in Self.more { response.headers[name] = value }
         return response
+    }
+
+    /// The headers HTTPTypes has no name for.
+    static var more: [(HTTPField.Name, String)] {
+        [
+            ("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY"),
+            ("Cross-Origin-Opener-Policy", "same-origin"), ("Cross-Origin-Resource-Policy", "same-origin"),
+        ].compactMap { name, value in HTTPField.Name(name).map { ($0, value) } }
     }
 }

@@ -23,7 +23,8 @@ public enum RunHTML {
         out += "<h2>Timeline</h2>\n"
         out +=
             "<p><button type=\"button\" data-expand=\"all\" hidden>Expand all</button> <button type=\"button\" data-expand=\"none\" hidden>Collapse all</button></p>\n"
-        out += "<div class=\"lanes-head\">"
+        out +=
+            "<div class=\"lanes-head\">"
             + RunView.Lane.allCases.map { "<span>\($0.rawValue)</span>" }.joined() + "</div>\n"
         out += "<ol class=\"timeline\">\n"
         for event in view.events { out += self.event(event) }
@@ -64,7 +65,8 @@ public enum RunHTML {
         guard !verdicts.isEmpty else { return out + "<p class=\"muted\" id=\"verdicts\">No verdict yet.</p>\n" }
         out += "<ul id=\"verdicts\">"
         for v in verdicts {
-            out += "<li class=\"verdict verdict-\(v.verdict.rawValue)\"><strong>\(v.verdict.rawValue)</strong> by "
+            out +=
+                "<li class=\"verdict verdict-\(v.verdict.rawValue)\"><strong>\(v.verdict.rawValue)</strong> by "
                 + "\(HTML.escape(v.reviewer)) at \(HTML.time(v.at)): \(HTML.escape(v.note))"
                 + (v.valid ? "" : " <span class=\"invalid\">NOT VALID: chain broken or run changed</span>")
                 + " <span class=\"hash\">\(HTML.escape(v.reviewID))</span></li>"
@@ -81,11 +83,15 @@ public enum RunHTML {
     /// One event: its lane marker, its one-line summary, and its content when opened.
     static func event(_ event: RunView.Event) -> String {
         let e = event.entry
-        var out = "<li class=\"event lane-\(event.lane.rawValue)\" id=\"e\(e.seq)\" data-type=\"\(HTML.escape(e.type))\">"
-        out += "<span class=\"lanes\" title=\"\(event.lane.rawValue)\">"
+        var out =
+            "<li class=\"event lane-\(event.lane.rawValue)\" id=\"e\(e.seq)\" data-type=\"\(HTML.escape(e.type))\">"
+        out +=
+            "<span class=\"lanes\" title=\"\(event.lane.rawValue)\">"
             + RunView.Lane.allCases.map { $0 == event.lane ? "<i class=\"on\"></i>" : "<i></i>" }.joined() + "</span>"
-        out += "<details><summary><span class=\"seq\">#\(e.seq)</span> <span class=\"offset\">\(offset(e.offset))</span> "
-        out += "<span class=\"type\">\(HTML.escape(e.type))</span> <span class=\"text\">\(HTML.escape(e.summary))</span></summary>"
+        out +=
+            "<details><summary><span class=\"seq\">#\(e.seq)</span> <span class=\"offset\">\(offset(e.offset))</span> "
+        out +=
+            "<span class=\"type\">\(HTML.escape(e.type))</span> <span class=\"text\">\(HTML.escape(e.summary))</span></summary>"
         out += "<div class=\"body\">"
         if !e.details.isEmpty {
             out += "<ul class=\"details\">" + e.details.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
@@ -93,7 +99,8 @@ public enum RunHTML {
         for text in event.texts {
             out += "<h4>\(HTML.escape(text.label))</h4><pre>\(HTML.escape(text.text))</pre>"
         }
-        out += "<details class=\"stored\"><summary>stored event (JSON)</summary><pre>"
+        out +=
+            "<details class=\"stored\"><summary>stored event (JSON)</summary><pre>"
             + HTML.escape(event.content.prettyString) + "</pre></details>"
         out += "<p class=\"hash\">hash \(HTML.escape(e.hash))</p>"
         out += "</div></details></li>\n"

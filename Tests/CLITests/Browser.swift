@@ -61,7 +61,9 @@ final class Browser {
                 while let end = state.buffer.firstIndex(of: 0) {
                     let message = Array(state.buffer[..<end])
                     state.buffer.removeSubrange(...end)
-                    guard let value = try? JSONParser().parse(String(decoding: message, as: UTF8.self)) else { continue }
+                    guard let value = try? JSONParser().parse(String(decoding: message, as: UTF8.self)) else {
+                        continue
+                    }
                     if let id = value["id"]?.integerValue {
                         state.answers[Int(id)] = value
                     } else {
@@ -99,7 +101,9 @@ final class Browser {
     ) throws -> JSONValue {
         nextID += 1
         let id = nextID
-        var message: [String: JSONValue] = ["id": .integer(Int64(id)), "method": .string(method), "params": .object(params)]
+        var message: [String: JSONValue] = [
+            "id": .integer(Int64(id)), "method": .string(method), "params": .object(params),
+        ]
         if inSession { message["sessionId"] = .string(session) }
         input.fileHandleForWriting.write(Data((JSONValue.object(message).canonicalString + "\0").utf8))
         let deadline = Date().addingTimeInterval(patience)

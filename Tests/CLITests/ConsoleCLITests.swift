@@ -67,13 +67,17 @@ final class ConsoleCLITests {
         #expect(!html.contains("src="))
         #expect(!html.contains("<link"))
         #expect(!html.contains("url("))
-        #expect(html.contains(#"<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'sha256-"#))
+        #expect(
+            html.contains(
+                #"<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'sha256-"#))
 
         // A run that does not verify: still written, its banner says so, exit 1.
         try SampleSite.tamperTrace(home, replacing: "ERROR", with: "FINE!")
         let tampered = try CLI.run(["trace", "report", run, "-o", path], environment: env)
         #expect(tampered.status == 1, "\(tampered.stdout)\(tampered.stderr)")
-        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("DOES NOT VERIFY — what follows is not evidence"))
+        #expect(
+            try String(contentsOfFile: path, encoding: .utf8).contains("DOES NOT VERIFY — what follows is not evidence")
+        )
 
         let missing = try CLI.run(["trace", "report", "no-such-run", "-o", path], environment: env)
         #expect(missing.status == 66)
@@ -108,13 +112,15 @@ final class ConsoleCLITests {
         let anonymous = try HTTPExchange.send("GET", origin + "/runs/\(run)")
         #expect(anonymous.status == 303)
         #expect(anonymous.headers["location"] == "/signin")
-        let forged = try HTTPExchange.send("POST", origin + "/runs/\(run)/verdict", form: [("verdict", "ok"), ("note", "x"), ("csrf", csrf)])
+        let forged = try HTTPExchange.send(
+            "POST", origin + "/runs/\(run)/verdict", form: [("verdict", "ok"), ("note", "x"), ("csrf", csrf)])
         #expect(forged.status == 403)
         // A used token opens nothing; the next one printed does.
         let reused = try HTTPExchange.send("POST", origin + "/signin", form: [("token", try console.token(0))])
         #expect(reused.status == 403)
         #expect(reused.body.contains("wrong or was already used"))
-        #expect(try HTTPExchange.send("POST", origin + "/signin", form: [("token", try console.token(1))]).status == 303)
+        #expect(
+            try HTTPExchange.send("POST", origin + "/signin", form: [("token", try console.token(1))]).status == 303)
         // With a session but without (or with another) CSRF token: refused, nothing recorded.
         for token in [nil, "0123", cookie] as [String?] {
             var form = [("verdict", "ok"), ("note", "looks fine")]
@@ -143,7 +149,9 @@ final class ConsoleCLITests {
         #expect(page.body.contains("id=\"principal\">signed in as bob"))
         #expect(!page.body.contains("<script>alert(1)"))
         #expect(!page.body.contains("http://") && !page.body.contains("https://"), "no external reference")
-        #expect(try HTTPExchange.send("GET", origin + "/assets/console.css").headers["content-type"]?.hasPrefix("text/css") == true)
+        #expect(
+            try HTTPExchange.send("GET", origin + "/assets/console.css").headers["content-type"]?.hasPrefix("text/css")
+                == true)
 
         // The runs list filters, and shows each run's verification.
         let list = try HTTPExchange.send("GET", origin + "/runs?workflow=log-triage&principal=ana", cookie: cookie)
@@ -156,13 +164,15 @@ final class ConsoleCLITests {
 
         // A verdict from the console: signed, by the signed-in principal, shown by trace show.
         let verdict = try HTTPExchange.send(
-            "POST", origin + "/runs/\(run)/verdict", form: [("verdict", "flag"), ("note", "odd answer"), ("csrf", csrf)],
+            "POST", origin + "/runs/\(run)/verdict",
+            form: [("verdict", "flag"), ("note", "odd answer"), ("csrf", csrf)],
             cookie: cookie)
         #expect(verdict.status == 303, "\(verdict.body)")
         let shown = try CLI.run(["trace", "show", run], environment: env)
         #expect(shown.stdout.contains("verdict: flag by bob: \"odd answer\""), "\(shown.stdout)")
         let empty = try HTTPExchange.send(
-            "POST", origin + "/runs/\(run)/verdict", form: [("verdict", "ok"), ("note", ""), ("csrf", csrf)], cookie: cookie)
+            "POST", origin + "/runs/\(run)/verdict", form: [("verdict", "ok"), ("note", ""), ("csrf", csrf)],
+            cookie: cookie)
         #expect(empty.status == 422)
 
         // Reads, verdicts and refusals are attributed in the audit log.
@@ -173,14 +183,16 @@ final class ConsoleCLITests {
         #expect(audit.contains(#""why":"csrf""#))
 
         // Signing out ends the session.
-        #expect(try HTTPExchange.send("POST", origin + "/signout", form: [("csrf", csrf)], cookie: cookie).status == 303)
+        #expect(
+            try HTTPExchange.send("POST", origin + "/signout", form: [("csrf", csrf)], cookie: cookie).status == 303)
         #expect(try HTTPExchange.send("GET", origin + "/runs", cookie: cookie).status == 303)
         #expect(console.stop() == 0)
     }
 
     @Test("console: bob approves ana's waiting run; changed arguments and ana's own approval are refused")
     func approvals() throws {
-        let run = try scenario.start(try scenario.workflow(policy: try scenario.separatingPolicy()), model: try scenario.model())
+        let run = try scenario.start(
+            try scenario.workflow(policy: try scenario.separatingPolicy()), model: try scenario.model())
         let id = try scenario.waitForRequest(of: run)
 
         // ana, the run's principal, cannot approve it: separation of duties, as on the command line.
@@ -188,11 +200,13 @@ final class ConsoleCLITests {
         let queue = try HTTPExchange.send("GET", anaOrigin + "/approvals", cookie: anaCookie)
         #expect(queue.body.contains("id=\"request-\(id)\""))
         #expect(queue.body.contains("someone other than ana"))
-        let digest = try #require(try scenario.pending().first { $0["id"]?.stringValue == id }?["arguments_sha256"]?.stringValue)
+        let digest = try #require(
+            try scenario.pending().first { $0["id"]?.stringValue == id }?["arguments_sha256"]?.stringValue)
         #expect(queue.body.contains("value=\"\(digest)\""))
         let own = try HTTPExchange.send(
             "POST", anaOrigin + "/approvals/\(id)",
-            form: [("decision", "approve"), ("scope", "once"), ("sha256", digest), ("csrf", anaCSRF)], cookie: anaCookie)
+            form: [("decision", "approve"), ("scope", "once"), ("sha256", digest), ("csrf", anaCSRF)], cookie: anaCookie
+        )
         #expect(own.status == 403, "\(own.body)")
         #expect(own.body.contains("requires someone other than the run&#39;s principal (ana)"))
         anas.stop()
@@ -202,20 +216,27 @@ final class ConsoleCLITests {
         // An answer given for other arguments than the request's is refused; it stays pending.
         let changed = try HTTPExchange.send(
             "POST", origin + "/approvals/\(id)",
-            form: [("decision", "approve"), ("scope", "once"), ("sha256", String(repeating: "0", count: 64)), ("csrf", csrf)],
+            form: [
+                ("decision", "approve"), ("scope", "once"), ("sha256", String(repeating: "0", count: 64)),
+                ("csrf", csrf),
+            ],
             cookie: cookie)
         #expect(changed.status == 409, "\(changed.body)")
         #expect(changed.body.contains("nothing changed"))
         // Without the CSRF token: refused.
         let forged = try HTTPExchange.send(
-            "POST", origin + "/approvals/\(id)", form: [("decision", "approve"), ("scope", "once"), ("sha256", digest)],
+            "POST", origin + "/approvals/\(id)",
+            form: [("decision", "approve"), ("scope", "once"), ("sha256", digest)],
             cookie: cookie)
         #expect(forged.status == 403)
         #expect(try scenario.pending().contains { $0["id"]?.stringValue == id }, "still pending")
 
         let approved = try HTTPExchange.send(
             "POST", origin + "/approvals/\(id)",
-            form: [("decision", "approve"), ("scope", "once"), ("sha256", digest), ("reason", "read the query"), ("csrf", csrf)],
+            form: [
+                ("decision", "approve"), ("scope", "once"), ("sha256", digest), ("reason", "read the query"),
+                ("csrf", csrf),
+            ],
             cookie: cookie)
         #expect(approved.status == 303, "\(approved.body)")
         let result = run.finish()
@@ -296,7 +317,9 @@ final class ConsoleCLITests {
         try browser.open(origin + "/")
         #expect(try browser.evaluate("location.pathname").stringValue == "/signin")
         try browser.screenshot("1-sign-in")
-        try browser.evaluate("document.getElementById('token').value = \(JSONValue.string(try printed("sign-in token (one use): ")).canonicalString)")
+        try browser.evaluate(
+            "document.getElementById('token').value = \(JSONValue.string(try printed("sign-in token (one use): ")).canonicalString)"
+        )
         try browser.submit("#signin")
         #expect(try browser.text("#principal") == "signed in as bob")
         #expect(try browser.text("#runs").contains(recorded))
@@ -305,7 +328,9 @@ final class ConsoleCLITests {
         // A run: its styles and script load from the console under its policy; an event expands.
         try browser.open(origin + "/runs/\(recorded)")
         #expect(try browser.text("#verification").hasPrefix("Verified: \(recorded): intact"))
-        #expect(try browser.evaluate("getComputedStyle(document.getElementById('verification')).color").stringValue == "rgb(255, 255, 255)")
+        #expect(
+            try browser.evaluate("getComputedStyle(document.getElementById('verification')).color").stringValue
+                == "rgb(255, 255, 255)")
         #expect(try browser.evaluate("document.querySelector('button[data-expand]').hidden").boolValue == false)
         let decision = "document.querySelector('li[data-type=\"policy.decision\"] > details')"
         #expect(try browser.evaluate("\(decision).open").boolValue == false)
@@ -319,7 +344,8 @@ final class ConsoleCLITests {
         try browser.open(origin + "/approvals")
         #expect(try browser.text("#request-\(id)").contains("sql.select"))
         try browser.screenshot("4-approvals")
-        try browser.evaluate("document.querySelector('#request-\(id) textarea[name=reason]').value = 'checked in the browser'")
+        try browser.evaluate(
+            "document.querySelector('#request-\(id) textarea[name=reason]').value = 'checked in the browser'")
         try browser.submit("#request-\(id) button.approve")
         #expect(try browser.text("#notice").contains("approved \(id)"))
         let result = run.finish()
@@ -331,7 +357,9 @@ final class ConsoleCLITests {
 
         // Record a verdict.
         try browser.open(origin + "/runs/\(recorded)")
-        try browser.evaluate("document.getElementById('verdict-ok').checked = true; document.getElementById('verdict-note').value = 'explained'")
+        try browser.evaluate(
+            "document.getElementById('verdict-ok').checked = true; document.getElementById('verdict-note').value = 'explained'"
+        )
         try browser.submit("#verdict-submit")
         #expect(try browser.text("#notice").hasPrefix("Verdict recorded"))
         #expect(try browser.text("#verdicts").contains("ok by bob"))
@@ -340,9 +368,13 @@ final class ConsoleCLITests {
         // The report opens as a file, events expand without a script.
         try browser.open(report.absoluteString)
         #expect(try browser.text("#verification").hasPrefix("Verified: \(recorded)"))
-        #expect(try browser.evaluate("getComputedStyle(document.getElementById('verification')).color").stringValue == "rgb(255, 255, 255)")
+        #expect(
+            try browser.evaluate("getComputedStyle(document.getElementById('verification')).color").stringValue
+                == "rgb(255, 255, 255)")
         try browser.evaluate("document.querySelector('li[data-type=\"tool.executed\"] summary').click()")
-        #expect(try browser.evaluate("document.querySelector('li[data-type=\"tool.executed\"] > details').open").boolValue == true)
+        #expect(
+            try browser.evaluate("document.querySelector('li[data-type=\"tool.executed\"] > details').open").boolValue
+                == true)
         try browser.screenshot("7-report")
 
         // Nothing was fetched but the console's own pages and assets (and the report file); the
