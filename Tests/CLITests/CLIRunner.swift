@@ -65,6 +65,22 @@ enum CLI {
             stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Sets `process` up to run `airlock ARGS...` (through `launcher` if given) with `environment`
+    /// added to a minimal one and no input: the background processes' common start.
+    static func prepare(_ process: Process, _ arguments: [String], environment: [String: String], launcher: [String]) {
+        if let first = launcher.first {
+            process.executableURL = URL(fileURLWithPath: first)
+            process.arguments = launcher.dropFirst() + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
+        process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(
+            environment
+        ) { $1 }
+        process.standardInput = FileHandle.nullDevice
+    }
+
     /// A fresh temporary directory, removed by the caller (or left for the OS in /tmp).
     static func temporaryDirectory(_ label: String = "airlock-test") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")

@@ -13,19 +13,9 @@ final class ConsoleProcess {
 
     /// Starts `airlock console ARGS` with `environment`; with a `launcher`, through it.
     init(_ arguments: [String], environment: [String: String], launcher: [String] = []) throws {
-        if let first = launcher.first {
-            process.executableURL = URL(fileURLWithPath: first)
-            process.arguments = launcher.dropFirst() + [CLI.binary.path, "console"] + arguments
-        } else {
-            process.executableURL = CLI.binary
-            process.arguments = ["console"] + arguments
-        }
-        process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(
-            environment
-        ) { $1 }
+        CLI.prepare(process, ["console"] + arguments, environment: environment, launcher: launcher)
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
         let printed = self.printed
         let errors = self.errors
         out.fileHandleForReading.readabilityHandler = { handle in
