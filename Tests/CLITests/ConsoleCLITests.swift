@@ -257,6 +257,29 @@ final class ConsoleCLITests {
         #expect(audit.contains(#""why":"arguments-changed""#))
     }
 
+    @Test("console: by default on a unix socket only its owner can open, in a 0700 directory")
+    func unixSocketByDefault() throws {
+        let console = try ConsoleProcess([], environment: env)
+        defer { console.stop() }
+        let socket = home.appendingPathComponent("run/console.sock").path
+        let line = try console.line(after: "console: listening on ")
+        #expect(line.hasPrefix("unix:\(socket) as "), "\(line)")
+        let mode = { (path: String) in
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? -1
+        }
+        #expect(mode(socket) == 0o600)
+        #expect(mode(home.appendingPathComponent("run").path) & 0o077 == 0)
+        let page = try HTTPExchange.send("GET", "http://console/runs", unixSocket: socket)
+        #expect(page.status == 303)
+        let signIn = try HTTPExchange.send(
+            "POST", "http://console/signin", form: [("token", try console.token())], unixSocket: socket)
+        #expect(signIn.status == 303)
+        let runs = try HTTPExchange.send(
+            "GET", "http://console/runs", cookie: try #require(signIn.sessionCookie), unixSocket: socket)
+        #expect(runs.status == 200)
+        #expect(runs.body.contains("<h1>Runs</h1>"))
+    }
+
     @Test("console --listen: a non-loopback address or a name is refused (64) before anything listens")
     func listenIsChecked() throws {
         for listen in ["0.0.0.0:8080", "localhost:8080", "127.0.0.1"] {

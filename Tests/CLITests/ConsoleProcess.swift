@@ -78,9 +78,11 @@ struct HTTPExchange {
 
     /// `METHOD origin+path`, with a form body, the session cookie and another `Host` if given.
     static func send(
-        _ method: String, _ url: String, form: [(String, String)] = [], cookie: String? = nil, host: String? = nil
+        _ method: String, _ url: String, form: [(String, String)] = [], cookie: String? = nil, host: String? = nil,
+        unixSocket: String? = nil
     ) throws -> HTTPExchange {
         var arguments = ["-s", "-i", "-X", method, "--max-time", "60"]
+        if let unixSocket { arguments += ["--unix-socket", unixSocket] }
         for (name, value) in form { arguments += ["--data-urlencode", "\(name)=\(value)"] }
         if let cookie { arguments += ["-H", "Cookie: airlock_console=\(cookie)"] }
         if let host { arguments += ["-H", "Host: \(host)"] }
