@@ -257,6 +257,41 @@ final class ConsoleCLITests {
         #expect(audit.contains(#""why":"arguments-changed""#))
     }
 
+    @Test("console: two runs side by side with their differences; what-if flips over every run")
+    func compareAndWhatIf() throws {
+        let a = try recordedRun(answer: "Found ERROR lines.")
+        let b = try recordedRun(answer: "Nothing found.")
+        let (console, origin, cookie, csrf) = try signedIn()
+        defer { console.stop() }
+        let page = try HTTPExchange.send("GET", origin + "/compare?a=\(a)&b=\(b)", cookie: cookie)
+        #expect(page.status == 200)
+        #expect(page.body.contains("<a href=\"/runs/\(a)\">") && page.body.contains("<a href=\"/runs/\(b)\">"))
+        // The same differences `trace diff` finds: the answers differ.
+        let diff = try CLI.run(["trace", "diff", a, b], environment: env)
+        #expect(diff.status == 1)
+        #expect(page.body.contains("<tr class=\"diff-only\"><td>answer</td>"), "\(page.body)")
+        #expect(page.body.contains("Found ERROR lines.") && page.body.contains("Nothing found."))
+        #expect(!page.body.contains("id=\"identical\""))
+
+        // What-if: a policy that forbids logs.search flips every run's call, allow→deny.
+        let shipped = SampleSite.root.appendingPathComponent("manifests/policies/workflows.yaml")
+        let policy =
+            try String(contentsOf: shipped, encoding: .utf8)
+            + "\n  - id: whatif.no-search\n    effect: forbid\n    when:\n      tools: [logs.search]\n    reason: \"Searches are withdrawn.\"\n    tags: [maestro:L3]\n"
+        let whatIf = try HTTPExchange.send(
+            "POST", origin + "/compare/what-if", form: [("policy", policy), ("csrf", csrf)], cookie: cookie)
+        #expect(whatIf.status == 200)
+        #expect(whatIf.body.contains("2 run(s), 2 decision(s) re-judged, 2 flip(s)"), "\(whatIf.body)")
+        #expect(whatIf.body.contains("<td>logs.search</td><td>allow→deny</td>"))
+        #expect(whatIf.body.contains("whatif.no-search"))
+        let bad = try HTTPExchange.send(
+            "POST", origin + "/compare/what-if", form: [("policy", "rules: nope"), ("csrf", csrf)], cookie: cookie)
+        #expect(bad.body.contains("id=\"message\">policy: "))
+        let forged = try HTTPExchange.send(
+            "POST", origin + "/compare/what-if", form: [("policy", policy)], cookie: cookie)
+        #expect(forged.status == 403)
+    }
+
     @Test("console: by default on a unix socket only its owner can open, in a 0700 directory")
     func unixSocketByDefault() throws {
         let console = try ConsoleProcess([], environment: env)
