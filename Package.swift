@@ -16,7 +16,7 @@ let package = Package(
             name: "AirlockModules",
             targets: [
                 "AirlockCore", "SQLiteSupport", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime",
-                "Secrets", "RunEvents", "Agent", "Approvals", "Runs", "Replay", "Evaluation",
+                "Secrets", "RunEvents", "Agent", "Approvals", "Runs", "Replay", "Evaluation", "Console",
             ]),
     ],
     dependencies: [

@@ -12,7 +12,7 @@ extension ConsoleServer {
             use: signedIn { request, _, session in
                 let fields = ConsoleRoutes.query(request)
                 audit.record(principal: session.principal, action: "list-runs", ["query": request.uri.query ?? ""])
-                return try runsPage(fields, session: session)
+                return ConsoleRoutes.page(.ok, try runsPage(fields, session: session))
             })
         router.get(
             "/runs/:id",
@@ -122,7 +122,7 @@ extension ConsoleServer {
     }
 
     /// The runs list: filters, then a page of runs, each verified as it is shown.
-    func runsPage(_ fields: FormFields, session: ConsoleSessions.Session) throws -> Response {
+    func runsPage(_ fields: FormFields, session: ConsoleSessions.Session) throws -> String {
         var problems: [String] = []
         func day(_ name: String) -> Int64? {
             guard let text = fields[name] else { return nil }
@@ -176,7 +176,15 @@ extension ConsoleServer {
             }
             body += "</p>"
         }
-        return ConsoleRoutes.page(.ok, ConsolePage.document(title: "Runs", session: session, body: body))
+        return ConsolePage.document(title: "Runs", session: session, body: body)
+    }
+
+    /// The runs page `GET /runs?QUERY` answers a session of `principal` (the benchmarks draw it).
+    /// - Throws: ``TraceError`` or ``ReplayError`` when the trace cannot be read.
+    public func runsPage(query: String, principal: String) throws -> String {
+        let session = ConsoleSessions.Session(
+            id: "", principal: principal, csrf: "", created: 0, lastUsed: 0)
+        return try runsPage(FormFields(query), session: session)
     }
 
     static func queryString(_ values: [String: String]) -> String {
