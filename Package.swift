@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "AirlockCore", "Trace", "RunEvents", "Approvals", "Policy", "Replay",
+                "AirlockCore", "Trace", "RunEvents", "Model", "Sandbox", "Approvals", "Policy", "Replay",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

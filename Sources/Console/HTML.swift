@@ -6,16 +6,22 @@ public enum HTML {
     /// `text` safe inside an element or a quoted attribute: `& < > " '` as entities, and control
     /// characters (other than tab and line breaks) and bidi overrides as visible `\u{…}` escapes,
     /// so that recorded text can neither open markup nor disguise itself.
-    public static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String { escape(text, quotes: true) }
+
+    /// `text` safe inside an element (not an attribute): as ``escape(_:)``, but quotes kept as
+    /// they are, which a long JSON body is full of.
+    public static func text(_ text: String) -> String { escape(text, quotes: false) }
+
+    static func escape(_ text: String, quotes: Bool) -> String {
         var out = ""
-        out.reserveCapacity(text.utf8.count)
+        out.reserveCapacity(text.utf8.count + text.utf8.count / 16)
         for scalar in text.unicodeScalars {
             switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
+            case "\"" where quotes: out += "&quot;"
+            case "'" where quotes: out += "&#39;"
             case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
             default:
                 if isHidden(scalar) {

@@ -91,17 +91,23 @@ public enum RunHTML {
         out +=
             "<details><summary><span class=\"seq\">#\(e.seq)</span> <span class=\"offset\">\(offset(e.offset))</span> "
         out +=
-            "<span class=\"type\">\(HTML.escape(e.type))</span> <span class=\"text\">\(HTML.escape(e.summary))</span></summary>"
+            "<span class=\"type\">\(HTML.escape(e.type))</span> <span class=\"text\">\(HTML.text(e.summary))</span></summary>"
         out += "<div class=\"body\">"
-        if !e.details.isEmpty {
-            out += "<ul class=\"details\">" + e.details.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
+        // A request's detail lines are its messages, all of them: its texts show the new ones.
+        if !e.details.isEmpty, event.contentShown {
+            out += "<ul class=\"details\">" + e.details.map { "<li>\(HTML.text($0))</li>" }.joined() + "</ul>"
         }
         for text in event.texts {
-            out += "<h4>\(HTML.escape(text.label))</h4><pre>\(HTML.escape(text.text))</pre>"
+            out += "<h4>\(HTML.escape(text.label))</h4><pre>\(HTML.text(text.text))</pre>"
         }
-        out +=
-            "<details class=\"stored\"><summary>stored event (JSON)</summary><pre>"
-            + HTML.escape(event.content.prettyString) + "</pre></details>"
+        if event.contentShown {
+            out +=
+                "<details class=\"stored\"><summary>stored event (JSON)</summary><pre>"
+                + HTML.text(event.content.prettyString) + "</pre></details>"
+        } else {
+            out +=
+                "<p class=\"muted\">The stored event is these messages (<code>trace show --json</code> prints it whole).</p>"
+        }
         out += "<p class=\"hash\">hash \(HTML.escape(e.hash))</p>"
         out += "</div></details></li>\n"
         return out

@@ -1,5 +1,6 @@
 import AirlockCore
 import RunEvents
+import Sandbox
 import Trace
 
 extension RunView {
@@ -20,7 +21,11 @@ extension RunView {
     ///   - type: the event type.
     ///   - content: the payload with blobs resolved.
     ///   - seq: its sequence number.
-    public static func texts(type: String, content: JSONValue, seq: Int64) -> [Text] {
+    ///   - skipping: for a request to the model, how many of its first messages to leave out and
+    ///     the event that showed them (one text says so in their place).
+    public static func texts(type: String, content: JSONValue, seq: Int64, skipping: (count: Int, seq: Int64)? = nil)
+        -> [Text]
+    {
         guard let event = try? RunEvent(type: type, payload: content, seq: seq) else { return [] }
         func json<T: Encodable>(_ value: T) -> String {
             (try? JSONValueEncoder().encode(value))?.prettyString ?? ""
@@ -34,7 +39,15 @@ extension RunView {
             out.append(Text(label: "policy \(started.policy.name)", text: started.policy.text))
             if !started.parameters.isEmpty { out.append(Text(label: "parameters", text: json(started.parameters))) }
         case .modelRequest(let request):
-            for message in request.messages {
+            if let skipping {
+                out.append(
+                    Text(
+                        label: "earlier messages",
+                        text:
+                            "the first \(skipping.count) of these \(request.messages.count) messages, as sent in #\(skipping.seq)"
+                    ))
+            }
+            for message in request.messages.dropFirst(skipping?.count ?? 0) {
                 let id = message.toolCallID.map { " [\($0)]" } ?? ""
                 out.append(Text(label: message.role.rawValue + id, text: message.content ?? ""))
                 for call in message.toolCalls {
@@ -64,7 +77,7 @@ extension RunView {
             out.append(Text(label: "argv", text: executed.argv.joined(separator: "\n")))
             out.append(Text(label: "stdout", text: executed.record.stdout.text))
             out.append(Text(label: "stderr", text: executed.record.stderr.text))
-            out.append(Text(label: "confinement", text: json(executed.record.confinement)))
+            out.append(Text(label: "confinement", text: confinement(executed.record.confinement)))
             if !executed.record.deniedSyscalls.isEmpty {
                 out.append(Text(label: "denied syscalls", text: json(executed.record.deniedSyscalls)))
             }
@@ -78,5 +91,25 @@ extension RunView {
             out.append(Text(label: error.stage, text: error.message))
         }
         return out
+    }
+
+    /// The confinement evidence, one fact a line and one mount a line (the stored event has it as
+    /// JSON too).
+    static func confinement(_ c: ConfinementEvidence) -> String {
+        var lines = [
+            "namespaces: " + c.namespaces.joined(separator: ", ")
+                + (c.networkNamespace.map { " (network: \($0))" } ?? ""),
+            "uid \(c.uid) gid \(c.gid); uid map \(c.uidMap); gid map \(c.gidMap)",
+            "seccomp: \(c.seccompInstructions) instructions, deny action \(c.seccompDenyAction), sha256 \(c.seccompBPFSHA256)",
+            "landlock ABI \(c.landlockABI); no_new_privs \(c.noNewPrivs); capabilities: \(c.capabilities)",
+            "limits (\(c.cgroupVersion)): " + ((try? JSONValueEncoder().encode(c.limits))?.canonicalString ?? ""),
+            "degraded layers: "
+                + (c.degradedLayers.isEmpty
+                    ? "none"
+                    : c.degradedLayers.map { ((try? JSONValueEncoder().encode($0))?.canonicalString ?? "?") }
+                        .joined(separator: ", ")),
+        ]
+        lines += c.mounts.map { "mount \($0.kind) \($0.source) → \($0.target) (\($0.options))" }
+        return lines.joined(separator: "\n")
     }
 }

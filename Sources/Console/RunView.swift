@@ -1,5 +1,7 @@
 import AirlockCore
+import Model
 import Replay
+import RunEvents
 import Trace
 
 /// One run as a reviewer looks at it: its summary, whether it verifies, its verdicts and its
@@ -41,8 +43,11 @@ public struct RunView: Sendable {
         /// The stored payload with blob references replaced by their text: what the event holds, as
         /// stored (secrets already redacted by the recorder).
         public var content: JSONValue
-        /// The parts of ``content`` a reviewer reads whole (``RunView/texts(type:content:seq:)``).
+        /// The parts of ``content`` a reviewer reads whole (``RunView/texts(type:content:seq:skipping:)``).
         public var texts: [Text]
+        /// Whether a rendering shows ``content`` as JSON as well: not for a request to the model,
+        /// whose content is its messages, shown as texts (`trace show --json` prints it whole).
+        public var contentShown: Bool
     }
 
     /// The run's metadata.
@@ -71,14 +76,28 @@ public struct RunView: Sendable {
         verification = TraceVerifier(trustedKeys: trustedKeys).verify(bundle)
         self.verdicts = verdicts
         timeline = try TraceTimeline(bundle, maxInlineCharacters: maxInlineCharacters)
+        // Each request to the model resends the conversation so far: its texts show only the
+        // messages after those of the request before (when they are a prefix of it), so that a long
+        // run's page grows with the run, not with its square.
+        var previous: (seq: Int64, messages: [ChatMessage])?
         events = timeline.entries.map { entry in
             // A missing blob (a tampered store) keeps its reference: the banner already says so.
             let content = TraceBlobs.resolving(entry.payload, blobs: bundle.blobs) {
                 (_, reference) throws(Never) in reference
             }
+            var skipped: (count: Int, seq: Int64)?
+            if entry.type == TraceEventType.modelRequest.rawValue,
+                let request = try? ModelRequest.decode(content, seq: entry.seq)
+            {
+                if let previous, !previous.messages.isEmpty, request.messages.starts(with: previous.messages) {
+                    skipped = (previous.messages.count, previous.seq)
+                }
+                previous = (entry.seq, request.messages)
+            }
             return Event(
                 entry: entry, lane: Lane(eventType: entry.type), content: content,
-                texts: Self.texts(type: entry.type, content: content, seq: entry.seq))
+                texts: Self.texts(type: entry.type, content: content, seq: entry.seq, skipping: skipped),
+                contentShown: entry.type != TraceEventType.modelRequest.rawValue)
         }
     }
 

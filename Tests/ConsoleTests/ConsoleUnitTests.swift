@@ -13,6 +13,9 @@ struct ConsoleUnitTests {
                 == "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;")
         #expect(HTML.escape("a\u{202E}b\u{1B}[31mc\u{7F}") == "a\\u{202E}b\\u{1B}[31mc\\u{7F}")
         #expect(HTML.escape("line\nnext\ttab") == "line\nnext\ttab")
+        // In an element's text quotes stay; markup and hidden characters do not.
+        #expect(HTML.text(#"{"a": "<b>"} it's"#) == #"{"a": "&lt;b&gt;"} it's"#)
+        #expect(HTML.text("\u{202E}&") == "\\u{202E}&amp;")
         #expect(HTML.urlComponent("run 1/&x=é") == "run%201%2F%26x%3D%C3%A9")
     }
 

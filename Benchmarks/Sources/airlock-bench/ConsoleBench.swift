@@ -42,12 +42,14 @@ struct ConsoleBench {
         for _ in 0..<rounds {
             texts.append(
                 try Stats.seconds {
-                    let view = try RunView(bundle: try store.bundle(runID: outcome.runID), trustedKeys: trusted, verdicts: [])
+                    let view = try RunView(
+                        bundle: try store.bundle(runID: outcome.runID), trustedKeys: trusted, verdicts: [])
                     _ = view.text(time: HTML.time)
                 })
             pages.append(
                 try Stats.seconds {
-                    let view = try RunView(bundle: try store.bundle(runID: outcome.runID), trustedKeys: trusted, verdicts: [])
+                    let view = try RunView(
+                        bundle: try store.bundle(runID: outcome.runID), trustedKeys: trusted, verdicts: [])
                     bytes = RunHTML.section(view).utf8.count
                 })
         }
@@ -82,12 +84,14 @@ struct ConsoleBench {
                     let query = RunsQuery(workflow: "log-triage")
                     shown = try many.runs().filter(query.matches).count
                 })
-            listPages.append(try Stats.seconds { _ = try server.runsPage(query: "workflow=log-triage", principal: "bench") })
+            listPages.append(
+                try Stats.seconds { _ = try server.runsPage(query: "workflow=log-triage", principal: "bench") })
         }
         let list = Row(
             id: "console.runs_page", what: "the runs page over \(runs) runs (100 shown, each verified)",
             figure: Stats.median(listPages), unit: "s", anchor: Stats.median(listings),
-            anchorName: "listing and filtering the same runs", comparison: .ratio, note: "\(shown) runs match the filter")
+            anchorName: "listing and filtering the same runs", comparison: .ratio,
+            note: "\(shown) runs match the filter")
         return [timeline, list]
     }
 }
