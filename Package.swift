@@ -16,7 +16,7 @@ let package = Package(
             name: "AirlockModules",
             targets: [
                 "AirlockCore", "SQLiteSupport", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime",
-                "Secrets", "RunEvents", "Agent", "Approvals", "MCPTools", "Runs", "Replay", "Evaluation",
+                "Secrets", "RunEvents", "Agent", "Approvals", "MCPTools", "Runs", "Replay", "Evaluation", "Console",
             ]),
     ],
     dependencies: [
@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         // The logger type the MCP SDK's `Transport` protocol names (MCPTools' transport over a sandbox's pipes).
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The reviewers' and approvers' web console: `airlock console`.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // System libraries (Debian: libseccomp-dev, libcap-dev, libsqlite3-dev, libssl-dev, zlib1g-dev).
@@ -120,11 +123,21 @@ let package = Package(
                 .product(name: "MCP", package: "swift-sdk"),
             ],
             exclude: ["README.md"]),
+        // The web console for reviewers and approvers, and the one HTML rendering of a run
+        // (`airlock console`, `airlock trace report`).
+        .target(
+            name: "Console",
+            dependencies: [
+                "AirlockCore", "Trace", "RunEvents", "Model", "Sandbox", "Approvals", "Policy", "Replay",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            exclude: ["README.md"]),
         .executableTarget(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
-                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals", "MCPGateway", "MCPTools", "Evaluation",
+                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals", "MCPGateway", "MCPTools", "Evaluation", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
@@ -144,6 +157,7 @@ let package = Package(
             path: "Tests/AirlockTestSupport"),
 
         .testTarget(name: "AirlockCoreTests", dependencies: ["AirlockCore"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "AirlockCore"]),
         .testTarget(name: "RunEventsTests", dependencies: ["RunEvents", "AirlockCore", "Trace", "Model", "Sandbox"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "AirlockTestSupport"]),
         .testTarget(name: "ToolsTests", dependencies: ["Tools"]),

@@ -17,7 +17,7 @@ struct Airlock: AsyncParsableCommand {
             ToolsCommand.self,
             PolicyCommand.self, TraceCommand.self,
             ReplayCommand.self, ReviewCommand.self, ModelCommand.self, DoctorCommand.self, SecretsCommand.self,
-            ApprovalsCommand.self, MCPCommand.self,
+            ApprovalsCommand.self, MCPCommand.self, ConsoleCommand.self,
         ]
     )
 

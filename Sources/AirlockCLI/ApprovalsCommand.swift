@@ -23,26 +23,19 @@ struct ApprovalsCommand: AsyncParsableCommand {
 /// What every `approvals` subcommand shares: the home's store, the approver's identity, the
 /// rendering of a request, and the exit code of each failure.
 enum ApprovalsCLI {
-    /// The longest reason accepted, in bytes: a sentence or two, not a document.
-    static let maxReasonBytes = 1024
-
     /// The store under `AIRLOCK_HOME`.
     static func store() throws -> ApprovalStore {
         let (home, _) = try ToolsCLI.registry()
         return home.approvalStore
     }
 
-    /// Checks a reason given on the command line.
+    /// Checks a reason given on the command line (the checks every front door makes).
     static func validate(reason: String?, required: Bool) throws {
-        guard let reason else {
-            if required { throw ValidationError("--reason TEXT is required: say why") }
-            return
-        }
-        if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw ValidationError("--reason must not be empty")
-        }
-        if reason.utf8.count > maxReasonBytes {
-            throw ValidationError("--reason is \(reason.utf8.count) bytes; at most \(maxReasonBytes)")
+        if let problem = ApprovalRecord.Answer.problem(reason: reason, required: required) {
+            throw ValidationError(
+                reason == nil
+                    ? "--reason TEXT is required: say why"
+                    : problem.replacingOccurrences(of: "the reason", with: "--reason"))
         }
     }
 

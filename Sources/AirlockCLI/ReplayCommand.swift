@@ -102,16 +102,13 @@ struct ReplayCommand: AsyncParsableCommand {
             return
         }
         let cutoff = try since.map(Self.parseDate)
-        let runs = try CLI.run { () throws(TraceError) in try store.runs() }
-        var summary = WhatIfSummary()
-        for stored in runs where stored.workflow != ReviewVerdict.workflow {
-            if let cutoff, Double(stored.startedAt) / 1e9 < cutoff { continue }
-            do throws(ReplayError) {
-                let recorded = try RecordedRun(runID: stored.runID, store: store, trustedKeys: trusted)
-                summary.add(try await replayer.replay(recorded, whatIf: whatIf))
-            } catch {
-                summary.skipped.append("\(stored.runID): \(error)")
+        let summary: WhatIfSummary
+        do throws(ReplayError) {
+            summary = try await WhatIfSummary.judging(store, trustedKeys: trusted, policy: whatIf) { stored in
+                cutoff.map { Double(stored.startedAt) / 1e9 >= $0 } ?? true
             }
+        } catch {
+            throw CLI.fail(error)
         }
         TraceCLI.print(json ? summary.json.prettyString : summary.lines.joined(separator: "\n"))
         if !summary.diverged.isEmpty { throw ExitCode.checkFailed }

@@ -8,7 +8,7 @@ struct TraceCommand: AsyncParsableCommand {
         subcommands: [
             TraceListCommand.self, TraceShowCommand.self, TraceVerifyCommand.self, TraceExportCommand.self,
             TraceImportCommand.self, TraceKeyCommand.self, TraceTrustCommand.self, TraceDemoCommand.self,
-            TraceDiffCommand.self,
+            TraceDiffCommand.self, TraceReportCommand.self,
         ]
     )
 }

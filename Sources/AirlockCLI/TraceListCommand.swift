@@ -1,5 +1,6 @@
 import AirlockCore
 import ArgumentParser
+import Console
 import Foundation
 import Replay
 import Trace
@@ -20,11 +21,8 @@ struct TraceListCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try options.store()
         let cutoff = try since.map(ReplayCommand.parseDate)
-        let runs = try CLI.run { () throws(TraceError) in try store.runs() }
-            .filter { $0.workflow != ReviewVerdict.workflow }
-            .filter { r in status.map { r.status == $0 || r.status == "finished:" + $0 } ?? true }
-            .filter { r in workflow.map { r.workflow == $0 } ?? true }
-            .filter { r in cutoff.map { Double(r.startedAt) / 1e9 >= $0 } ?? true }
+        let query = RunsQuery(status: status, workflow: workflow, since: cutoff.map { Int64(($0 * 1e9).rounded(.up)) })
+        let runs = try CLI.run { () throws(TraceError) in try store.runs() }.filter(query.matches)
         let trusted = try TraceCLI.trustedKeys([])
         let verdicts: [String: [ReviewVerdict]]
         do throws(ReplayError) {

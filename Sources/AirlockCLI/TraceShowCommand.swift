@@ -1,4 +1,5 @@
 import ArgumentParser
+import Console
 import Replay
 import Trace
 
@@ -15,36 +16,27 @@ struct TraceShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try options.store()
-        let trusted = try TraceCLI.trustedKeys([])
-        let (summary, timeline, verification) = try CLI.run { () throws(TraceError) in
-            let bundle = try store.bundle(runID: run)
-            return (
-                bundle.summary, try TraceTimeline(bundle, maxInlineCharacters: full ? Int.max : 160),
-                TraceVerifier(trustedKeys: trusted).verify(bundle)
-            )
-        }
+        let view = try Self.view(
+            of: run, in: store, trusted: try TraceCLI.trustedKeys([]), maxInlineCharacters: full ? Int.max : 160)
+        // The timeline array stays as it was for scripts; `trace list --json` carries verdicts.
+        TraceCLI.print(json ? view.timeline.json.prettyString : view.text(time: TraceListCommand.iso))
+    }
+
+    /// The run as `trace show` and `trace report` present it, its verdicts included; a failure
+    /// printed with its exit code.
+    static func view(of run: String, in store: TraceStore, trusted: [TracePublicKey], maxInlineCharacters: Int = 160)
+        throws -> RunView
+    {
+        let bundle = try CLI.run { () throws(TraceError) in try store.bundle(runID: run) }
         let verdicts: [ReviewVerdict]
         do throws(ReplayError) {
             verdicts = try ReviewVerdict.all(in: store, trustedKeys: trusted)[run] ?? []
         } catch {
             throw CLI.fail(error)
         }
-        if json {
-            // The timeline array stays as it was for scripts; `trace list --json` carries verdicts.
-            TraceCLI.print(timeline.json.prettyString)
-        } else {
-            let reviews = verdicts.map { "verdict: \($0.summary) [\(TraceListCommand.iso($0.at))]\n" }.joined()
-            let banner: String
-            switch verification.status {
-            case .intact: banner = "verified: \(verification.summary)\n"
-            case .incomplete: banner = "!! NOT FINISHED: \(verification.summary)\n"
-            case .broken:
-                banner = "!! DOES NOT VERIFY — what follows is not evidence: \(verification.summary)\n"
-            }
-            TraceCLI.print(
-                banner
-                    + "run \(summary.runID): \(summary.status), workflow \(summary.workflow), principal \(summary.principal)\n"
-                    + reviews + timeline.text)
+        return try CLI.run { () throws(TraceError) in
+            try RunView(
+                bundle: bundle, trustedKeys: trusted, verdicts: verdicts, maxInlineCharacters: maxInlineCharacters)
         }
     }
 }

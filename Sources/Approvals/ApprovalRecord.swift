@@ -18,6 +18,23 @@ public struct ApprovalRecord: Sendable, Hashable {
 
     /// An answer.
     public struct Answer: Sendable, Hashable {
+        /// The longest reason accepted, in bytes: a sentence or two, not a document.
+        public static let maxReasonBytes = 1024
+
+        /// What is wrong with a reason a person gave (`nil` when nothing is): every front door
+        /// that takes one (`airlock approvals`, the console) checks it so.
+        /// - Parameters:
+        ///   - reason: the reason, or `nil` when none was given.
+        ///   - required: whether one must be given (a denial must say why).
+        public static func problem(reason: String?, required: Bool) -> String? {
+            guard let reason else { return required ? "a reason is required: say why" : nil }
+            if reason.allSatisfy(\.isWhitespace) { return "the reason must not be empty" }
+            if reason.utf8.count > maxReasonBytes {
+                return "the reason is \(reason.utf8.count) bytes; at most \(maxReasonBytes)"
+            }
+            return nil
+        }
+
         /// Who answered: the local account (`USER`, else the effective uid's name), or `timeout`
         /// / `airlock` when no person did.
         public var approver: String

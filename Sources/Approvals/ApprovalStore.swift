@@ -143,13 +143,16 @@ public struct ApprovalStore: Sendable {
     ///   - id: the request's id.
     ///   - state: `granted`, `denied` or `expired`.
     ///   - answer: who, why, which scope, where from.
+    ///   - argumentsSHA256: the digest of the call the approver was shown, when the answer is bound
+    ///     to it (the console's forms): a request whose digest differs is not answered.
     ///   - now: the time, in seconds since 1970 (default now).
     /// - Returns: ``Outcome/answered(_:)``, or ``Outcome/closed(_:)`` with the earlier answer.
-    /// - Throws: ``ApprovalsError`` `not-found`; `self-approval` when a grant comes from the run's
-    ///   principal and the policy requires someone else (the request stays pending);
-    ///   `invalid-request` for a `pending` state; `store`.
+    /// - Throws: ``ApprovalsError`` `not-found`; `arguments-changed` when `argumentsSHA256` is not
+    ///   the request's; `self-approval` when a grant comes from the run's principal and the policy
+    ///   requires someone else (the request stays pending); `invalid-request` for a `pending`
+    ///   state; `store`.
     public func answer(
-        _ id: String, state: ApprovalRecord.State, _ answer: ApprovalRecord.Answer,
+        _ id: String, state: ApprovalRecord.State, _ answer: ApprovalRecord.Answer, argumentsSHA256: String? = nil,
         now: Double = Date().timeIntervalSince1970
     ) throws(ApprovalsError) -> Outcome {
         guard state != .pending else { throw ApprovalsError(.invalidRequest, "an answer must close the request") }
@@ -157,6 +160,12 @@ public struct ApprovalStore: Sendable {
         return try db.transaction(stage: "answer request \(id)") { () throws(ApprovalsError) -> Outcome in
             try sweep(db, now: now)
             var record = try Self.find(id, db)
+            if let argumentsSHA256, argumentsSHA256 != record.argumentsSHA256 {
+                throw ApprovalsError(
+                    .argumentsChanged,
+                    "approval request \(id) is for arguments with sha256 \(record.argumentsSHA256), not the \(argumentsSHA256) this answer was given for; nothing changed"
+                )
+            }
             guard record.state == .pending else { return .closed(record) }
             if state == .granted, record.separateFromPrincipal, answer.approver == record.principal {
                 throw ApprovalsError(

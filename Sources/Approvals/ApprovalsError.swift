@@ -15,6 +15,9 @@ public enum ApprovalsErrorCode: String, AirlockErrorCode {
     /// The policy requires an approver other than the run's principal, and the principal
     /// tried to approve; the request stays pending (exit 77).
     case selfApproval = "self-approval"
+    /// The answer was given for other arguments than the request's (their digest differs): the
+    /// approver saw another call; nothing changed (exit 1).
+    case argumentsChanged = "arguments-changed"
     /// A request that cannot be written as given: an id already used, an empty reason (exit 64
     /// from the command line, where it is checked first).
     case invalidRequest = "invalid-request"
@@ -25,7 +28,7 @@ public enum ApprovalsErrorCode: String, AirlockErrorCode {
     public var exitStatus: CommandExit {
         switch self {
         case .notFound: .noInput
-        case .notPending: .checkFailed
+        case .notPending, .argumentsChanged: .checkFailed
         case .selfApproval: .noPermission
         case .invalidRequest: .usage
         case .store: .ioError

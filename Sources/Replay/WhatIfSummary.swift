@@ -1,4 +1,6 @@
 import AirlockCore
+import Policy
+import Trace
 
 /// What-if over many runs: the table a security team reads before rolling out a policy change.
 public struct WhatIfSummary: Sendable, Hashable {
@@ -15,6 +17,33 @@ public struct WhatIfSummary: Sendable, Hashable {
 
     /// An empty summary.
     public init() {}
+
+    /// Replays every stored run `include` accepts (review chains never), under `policy` as well,
+    /// and sums the flips: `airlock replay --all --policy` and the console's what-if. A run that
+    /// cannot be replayed (it does not verify, an earlier schema) is listed as skipped, with why.
+    /// - Throws: ``ReplayError`` `trace` when the runs cannot be listed.
+    public static func judging(
+        _ store: TraceStore, trustedKeys: [TracePublicKey], policy: Policy?,
+        include: (TraceRunSummary) -> Bool = { _ in true }
+    ) async throws(ReplayError) -> WhatIfSummary {
+        let runs: [TraceRunSummary]
+        do {
+            runs = try store.runs()
+        } catch {
+            throw ReplayError(.trace, "cannot list runs in \(store.path)", cause: error.description)
+        }
+        let replayer = Replayer()
+        var summary = WhatIfSummary()
+        for stored in runs where stored.workflow != ReviewVerdict.workflow && include(stored) {
+            do throws(ReplayError) {
+                let recorded = try RecordedRun(runID: stored.runID, store: store, trustedKeys: trustedKeys)
+                summary.add(try await replayer.replay(recorded, whatIf: policy))
+            } catch {
+                summary.skipped.append("\(stored.runID): \(error)")
+            }
+        }
+        return summary
+    }
 
     /// Adds one run's report.
     public mutating func add(_ report: ReplayReport) {

@@ -13,6 +13,7 @@ import Tools
 /// model_idle_seconds: 900          # a run-started model server stops after this long unused
 /// internal_hosts:           # the only names a manifest's network.connect hosts resolve through
 ///   records.internal: 10.20.0.5
+/// console_listen: [10.20.0.9]      # non-loopback addresses `airlock console --listen` may bind
 /// ```
 ///
 /// An unknown top-level key is an error, as in manifests and policies: a misspelt `model_host:`
@@ -20,7 +21,9 @@ import Tools
 /// configuration.
 public struct SiteConfiguration: Sendable, Hashable {
     /// The top-level keys a site file may have.
-    public static let keys = ["datasets", "model_hosts", "tool_calling", "model_idle_seconds", "internal_hosts"]
+    public static let keys = [
+        "datasets", "model_hosts", "tool_calling", "model_idle_seconds", "internal_hosts", "console_listen",
+    ]
 
     /// Dataset name → absolute host directory.
     public var datasets: [String: URL]
@@ -34,12 +37,16 @@ public struct SiteConfiguration: Sendable, Hashable {
     /// Internal service host name → numeric address: how a manifest's `network.connect` hosts
     /// resolve (there is no other way; no system DNS). Default empty: no tool can reach anything.
     public var internalHosts: [String: String]
+    /// The numeric addresses beyond loopback `airlock console --listen` may bind (default none:
+    /// the console is reachable from this host only).
+    public var consoleListen: [String]
 
     /// Creates a configuration.
     public init(
         datasets: [String: URL] = [:], modelHosts: [String] = [], toolCalling: ToolCallingMode? = nil,
-        modelIdleSeconds: Double? = nil, internalHosts: [String: String] = [:]
+        modelIdleSeconds: Double? = nil, internalHosts: [String: String] = [:], consoleListen: [String] = []
     ) {
+        self.consoleListen = consoleListen
         self.datasets = datasets
         self.modelHosts = modelHosts
         self.toolCalling = toolCalling
@@ -89,6 +96,7 @@ public struct SiteConfiguration: Sendable, Hashable {
             site.datasets = datasets(members["datasets"], problem)
             site.modelHosts = modelHosts(members["model_hosts"], problem)
             site.internalHosts = internalHosts(members["internal_hosts"], problem)
+            site.consoleListen = consoleListen(members["console_listen"], problem)
             if let mode = members["tool_calling"] {
                 site.toolCalling = mode.stringValue.flatMap(ToolCallingMode.init(rawValue:))
                 if site.toolCalling == nil { problem("/tool_calling", "must be native or constrained") }
@@ -165,6 +173,23 @@ public struct SiteConfiguration: Sendable, Hashable {
                 continue
             }
             out[name] = address
+        }
+        return out
+    }
+
+    private static func consoleListen(_ value: JSONValue?, _ problem: (String, String) -> Void) -> [String] {
+        guard let value else { return [] }
+        guard let list = value.arrayValue else {
+            problem("/console_listen", "must be a list of numeric addresses")
+            return []
+        }
+        var out: [String] = []
+        for (index, entry) in list.enumerated() {
+            guard let address = entry.stringValue, NetworkEndpoint.isAddress(address) else {
+                problem("/console_listen/\(index)", "must be a numeric IPv4 or IPv6 address (names are not resolved)")
+                continue
+            }
+            out.append(address)
         }
         return out
     }

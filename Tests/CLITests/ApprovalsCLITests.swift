@@ -67,19 +67,9 @@ final class ApprovalsCLITests {
         let err = Pipe()
 
         init(_ arguments: [String], environment: [String: String], launcher: [String] = []) throws {
-            if let first = launcher.first {
-                process.executableURL = URL(fileURLWithPath: first)
-                process.arguments = launcher.dropFirst() + [CLI.binary.path] + arguments
-            } else {
-                process.executableURL = CLI.binary
-                process.arguments = arguments
-            }
-            process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(
-                environment
-            ) { $1 }
+            CLI.prepare(process, arguments, environment: environment, launcher: launcher)
             process.standardOutput = out
             process.standardError = err
-            process.standardInput = FileHandle.nullDevice
             try process.run()
         }
 

@@ -29,16 +29,7 @@ enum CLI {
         currentDirectory: URL? = nil, launcher: [String] = [], executable: URL = binary
     ) throws -> CLIResult {
         let process = Process()
-        if let first = launcher.first {
-            process.executableURL = URL(fileURLWithPath: first)
-            process.arguments = launcher.dropFirst() + [executable.path] + arguments
-        } else {
-            process.executableURL = executable
-            process.arguments = arguments
-        }
-        var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        prepare(process, arguments, environment: environment, launcher: launcher, executable: executable)
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         let out = Pipe()
         let err = Pipe()
@@ -63,6 +54,25 @@ enum CLI {
         return CLIResult(
             status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Sets `process` up to run `airlock ARGS...` (through `launcher` if given) with `environment`
+    /// added to a minimal one and no input: the background processes' common start.
+    static func prepare(
+        _ process: Process, _ arguments: [String], environment: [String: String], launcher: [String],
+        executable: URL = binary
+    ) {
+        if let first = launcher.first {
+            process.executableURL = URL(fileURLWithPath: first)
+            process.arguments = launcher.dropFirst() + [executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
+        process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory()].merging(
+            environment
+        ) { $1 }
+        process.standardInput = FileHandle.nullDevice
     }
 
     /// A fresh temporary directory, removed by the caller (or left for the OS in /tmp).

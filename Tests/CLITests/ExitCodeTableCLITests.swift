@@ -421,6 +421,7 @@ final class ExitCodeTableCLITests {
                 try self.run(["doctor"], environment: ["AIRLOCK_HOME": "/dev/null/airlock"])
             },
         ].merging(try checkingScenarios()) { first, _ in first }.merging(try evalScenarios()) { first, _ in first }
+            .merging(try consoleScenarios()) { first, _ in first }
     }
 
     /// `airlock eval`: the rows of its section, over a one-task suite and its oracle.
@@ -451,6 +452,36 @@ final class ExitCodeTableCLITests {
             },
             "eval 74": {
                 try self.run(["eval", passing, "--model", "oracle"], environment: ["AIRLOCK_HOME": broken.path])
+            },
+        ]
+    }
+
+    /// `console` and `trace report`: the rows of their section.
+    func consoleScenarios() throws -> [String: () throws -> CLIResult] {
+        let report = scratch.appendingPathComponent("report.html").path
+        return [
+            "console console 0": {
+                let console = try ConsoleProcess(["--listen", "127.0.0.1:0"], environment: self.env)
+                _ = try console.origin()
+                let status = console.stop()
+                return CLIResult(status: status, stdout: console.stdout, stderr: console.stderr)
+            },
+            "console console 64": { try self.run(["console", "--listen", "192.0.2.1:8080"]) },
+            "console console 65": {
+                let site = try CLI.temporaryDirectory("airlock-exit-site")
+                try Data("console_listen: 8080\n".utf8).write(to: site.appendingPathComponent("site.yaml"))
+                return try self.run(["console"], environment: ["AIRLOCK_HOME": site.path])
+            },
+            "console console 74": { try self.run(["console", "--listen", "unix:/dev/null/console.sock"]) },
+            "console trace report 0": { try self.run(["trace", "report", try self.recordedRun(), "-o", report]) },
+            "console trace report 1": {
+                let id = try self.recordedRun(searching: "WARN")
+                try SampleSite.tamperTrace(self.home, replacing: "WARN", with: "W4RN")
+                return try self.run(["trace", "report", id, "-o", report])
+            },
+            "console trace report 66": { try self.run(["trace", "report", "no-such-run", "-o", report]) },
+            "console trace report 74": {
+                try self.run(["trace", "report", try self.recordedRun(), "-o", "/nonexistent/report.html"])
             },
         ]
     }

@@ -15,6 +15,20 @@ struct SiteConfigurationTests {
         #expect(try SiteConfiguration.parse("# nothing yet\n\n", label: "site.yaml") == SiteConfiguration())
     }
 
+    /// The addresses beyond loopback `airlock console --listen` may bind: numeric, never names.
+    @Test func consoleListenTakesNumericAddressesOnly() throws {
+        let site = try SiteConfiguration.parse("console_listen: [10.20.0.9, \"fd00::9\"]\n", label: "site.yaml")
+        #expect(site.consoleListen == ["10.20.0.9", "fd00::9"])
+        let error = #expect(throws: RunsError.self) {
+            try SiteConfiguration.parse("console_listen: [console.internal]\n", label: "site.yaml")
+        }
+        #expect(error?.message.contains("/console_listen/0 (line 1): must be a numeric IPv4 or IPv6 address") == true)
+        let notAList = #expect(throws: RunsError.self) {
+            try SiteConfiguration.parse("console_listen: 10.20.0.9\n", label: "site.yaml")
+        }
+        #expect(notAList?.message.contains("/console_listen (line 1): must be a list of numeric addresses") == true)
+    }
+
     @Test func aMissingFileIsAnEmptySite() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-absent-\(UUID()).yaml")
         #expect(try SiteConfiguration.load(url) == SiteConfiguration())

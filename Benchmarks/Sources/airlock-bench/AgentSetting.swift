@@ -93,6 +93,17 @@ struct AgentSetting: Sendable {
 
     /// A model that proposes `logs.search` `calls` times, each with another pattern (identical
     /// repeated calls would end the run at the workflow's `max_repeats`), then answers.
+    /// Records a run of `steps` model steps (a call each but the last) through the instant
+    /// runner: the long recorded run the replay and console benchmarks read back.
+    func recordRun(steps: Int) async throws -> AgentRunOutcome {
+        let workflow = try workflow(maxSteps: steps, maxToolCalls: steps)
+        let loop = AgentLoop(
+            workflow: workflow, policy: try AgentLoop.loadPolicy(of: workflow), registry: registry,
+            runner: instantRunner, model: model(calls: max(steps - 1, 0)), context: context,
+            configuration: AgentLoop.Configuration(user: "bench"))
+        return try await loop.run(parameters: [:], store: store, key: key)
+    }
+
     func model(calls: Int) -> ScriptedModel {
         let proposals = (0..<calls).map { n in
             ChatResponse(

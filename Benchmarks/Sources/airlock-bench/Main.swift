@@ -13,7 +13,7 @@ struct Main {
     /// The benchmarks, in the order they run.
     static let names = [
         "policy", "trace", "agent", "replay", "cli", "sandbox", "sandbox-unprivileged", "model", "secrets", "tools",
-        "corridor",
+        "corridor", "console",
     ]
 
     struct Options {
@@ -173,6 +173,11 @@ struct Main {
                 steps: quick ? 100 : 1000, rounds: quick ? 1 : 3, repository: options.repository
             )
             .run(scratch: scratch)
+        case "console":
+            return try await ConsoleBench(
+                steps: quick ? 100 : 1000, runs: quick ? 1000 : 10_000, rounds: quick ? 1 : 3,
+                repository: options.repository
+            ).run(scratch: scratch)
         case "cli":
             return try CLIBench(airlock: options.airlock, runs: quick ? 10 : 100).run(scratch: scratch)
         case "sandbox":

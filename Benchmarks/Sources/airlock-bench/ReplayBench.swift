@@ -21,13 +21,8 @@ struct ReplayBench {
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         defer { try? FileManager.default.removeItem(at: directory) }
         let setting = try await AgentSetting(directory: directory, repository: repository, sandbox: Sandbox())
-        let workflow = try setting.workflow(maxSteps: steps, maxToolCalls: steps)
-        let loop = AgentLoop(
-            workflow: workflow, policy: try AgentLoop.loadPolicy(of: workflow), registry: setting.registry,
-            runner: setting.instantRunner, model: setting.model(calls: max(steps - 1, 0)), context: setting.context,
-            configuration: AgentLoop.Configuration(user: "bench"))
         let (store, key) = (setting.store, setting.key)
-        let outcome = try await loop.run(parameters: [:], store: store, key: key)
+        let outcome = try await setting.recordRun(steps: steps)
         let verifier = TraceVerifier(trustedKeys: [key.publicKey])
 
         var replays: [Double] = []
