@@ -121,6 +121,9 @@ let package = Package(
             dependencies: [
                 "AirlockCore", "Model", "Trace", "Secrets", "Agent", "Runs", "MCPTools",
                 .product(name: "MCP", package: "swift-sdk"),
+                // Streamable HTTP on a unix socket (`mcp serve --http`).
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             exclude: ["README.md"]),
         // The web console for reviewers and approvers, and the one HTML rendering of a run

@@ -28,10 +28,26 @@ struct MCPServeCommand: AsyncParsableCommand {
     @Option(help: "The profile: a name under AIRLOCK_HOME/mcp/ or a path to a profile file.")
     var profile: String
 
-    @Option(help: "The run id (default: a new UUID).")
+    @Option(help: "The run id (default: a new UUID; stdio only: over HTTP each session is a new run).")
     var runID: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve MCP's streamable HTTP on this unix socket (unix:PATH) instead of stdio: each session is a run.",
+            valueName: "unix:PATH"))
+    var http: String?
+
     func run() async throws {
+        if let http {
+            guard http.hasPrefix("unix:"), http.count > 5 else {
+                throw ValidationError(
+                    "--http \(http): expected unix:PATH (Airlock serves MCP over HTTP on a unix socket only)")
+            }
+            guard runID == nil else {
+                throw ValidationError("--run-id is for stdio: over HTTP each session is a new run")
+            }
+            return try await serveHTTP(socket: String(http.dropFirst(5)))
+        }
         // A client that goes away closes the pipe stdout writes to: a write then fails (EPIPE)
         // instead of killing the process before it has recorded the run's end.
         signal(SIGPIPE, SIG_IGN)
@@ -70,5 +86,60 @@ struct MCPServeCommand: AsyncParsableCommand {
         // A run the client cancelled by leaving (no signal) ended as the client asked: 0.
         if outcome.status == .cancelled, signals.first == nil { return }
         if let code = RunCommand.exitCode(for: outcome.status, signal: signals.first) { throw code }
+    }
+
+    /// `--http unix:PATH`: sessions until SIGINT or SIGTERM, each a run; every open session's run is
+    /// cancelled (and recorded so) when the gateway stops.
+    private func serveHTTP(socket path: String) async throws {
+        signal(SIGPIPE, SIG_IGN)
+        let (home, _) = try ToolsCLI.registry()
+        let resolved = try CLI.run { () throws(RunsError) in
+            try MCPProfile.resolve(
+                profile, home: home.root,
+                base: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+        }
+        // The profile is assembled once before listening, so that a bad one fails at once (65/66)
+        // rather than at the first client's initialize.
+        _ = try CLI.run { () throws(RunsError) in
+            try MCPToolServer(
+                profile: resolved, home: home, transport: "http", prompt: nil, cancellation: TaskCancellation())
+        }
+        let gateway = MCPHTTPGateway(
+            makeSession: { () throws(RunsError) in
+                try MCPToolServer(
+                    profile: resolved, home: home, transport: "http", prompt: RunApprovalNotice(),
+                    cancellation: TaskCancellation())
+            },
+            onEvent: { event in
+                switch event {
+                case .started(let session, let runID): printError("mcp: session \(session) is run \(runID)")
+                case .ended(let session, let outcome):
+                    printError(
+                        "mcp: session \(session): run \(outcome.runID) ended: \(outcome.status.rawValue) (\(outcome.executed) of \(outcome.toolCalls) calls ran, \(outcome.denied) refused)"
+                    )
+                case .failed(let session, let error):
+                    printError("mcp: session \(session): [\(error.codeName)] \(error)")
+                }
+            })
+        let task = Task {
+            try await gateway.run(socketPath: path) {
+                printError(
+                    "mcp: serving profile \(TerminalText.escape(resolved.name)) over streamable HTTP on unix:\(path)\(MCPHTTPGateway.endpoint)"
+                )
+            }
+        }
+        let signals = RunSignals(
+            onFirst: { _ in task.cancel() },
+            onSecond: { signal in RunSignals.exitNow(signal) })
+        do {
+            try await task.value
+        } catch let error as RunsError {
+            throw CLI.fail(error)
+        } catch is CancellationError {
+        } catch {
+            printError("error: the MCP gateway could not serve on unix:\(path): \(error)")
+            throw ExitCode.ioError
+        }
+        if let signal = signals.first { throw ExitCode(RunSignals.exitCode(signal)) }
     }
 }

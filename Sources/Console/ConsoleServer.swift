@@ -1,3 +1,4 @@
+import AirlockCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -54,7 +55,7 @@ public struct ConsoleServer: Sendable {
                 switch address {
                 case .unix(let path):
                     // The socket's directory is 0700 already; the socket itself for its owner only.
-                    try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+                    SocketPath.restrict(path)
                     onListening(address)
                 case .tcp(let host, _):
                     let port = channel.localAddress?.port ?? 0
@@ -67,19 +68,10 @@ public struct ConsoleServer: Sendable {
 
     /// Makes the socket's directory (0700) and removes a stale socket (never another kind of file).
     static func prepareSocket(_ path: String) throws(ConsoleError) {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try SocketPath.prepare(path)
         } catch {
-            throw ConsoleError(
-                .state, "cannot create the socket's directory \(directory): \(error.localizedDescription)")
-        }
-        if let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType {
-            guard type == .typeSocket else {
-                throw ConsoleError(.state, "\(path) exists and is not a socket; remove it or give another --listen")
-            }
-            try? FileManager.default.removeItem(atPath: path)
+            throw ConsoleError(.state, "\(error); remove it or give another --listen")
         }
     }
 }

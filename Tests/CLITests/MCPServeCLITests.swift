@@ -308,3 +308,80 @@ final class MCPServeCLITests {
         #expect(!list.stdout.contains("mcp-client"))
     }
 }
+
+/// `airlock mcp serve --http unix:PATH`: the SDK's streamable HTTP client, over the socket.
+extension MCPServeCLITests {
+    @Test func overStreamableHTTPEachSessionIsARunOnAnOwnerOnlySocket() throws {
+        try writeProfile()
+        let socket = home.appendingPathComponent("run/mcp/analyst.sock").path
+        let server = try ApprovalsCLITests.BackgroundRun(
+            ["mcp", "serve", "--profile", "analyst", "--http", "unix:" + socket],
+            environment: env.merging(["USER": "ana"]) { $1 })
+        defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(Self.patience)
+        while !FileManager.default.fileExists(atPath: socket), server.process.isRunning, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        try #require(FileManager.default.fileExists(atPath: socket), "the gateway never listened")
+        let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
+
+        // A request for a session that does not exist, and one without a session that is no
+        // initialize, are refused without a run.
+        let stray = try CLI.run(
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket, "-X", "POST",
+                "-H", "Mcp-Session-Id: nope", "-H", "Content-Type: application/json", "-d", "{}",
+                "http://localhost/mcp",
+            ], executable: URL(fileURLWithPath: "/usr/bin/curl"))
+        #expect(stray.stdout == "404", "\(stray.stdout)\(stray.stderr)")
+
+        let plan: JSONValue = [
+            "calls": [
+                ["tool": "sql.select", "arguments": ["query": "SELECT name FROM sites ORDER BY id", "max_rows": 5]],
+                ["tool": "sql.select", "arguments": ["query": "SELECT 1; DELETE FROM sites", "max_rows": 5]],
+            ]
+        ]
+        let planURL = home.appendingPathComponent("plan-http.json")
+        try Data(plan.canonicalBytes).write(to: planURL)
+        let client = try CLI.run(
+            [MCPPeer.script("client.py"), planURL.path, "--http", "unix:" + socket, "2"],
+            executable: URL(fileURLWithPath: try MCPPeer.python.get()))
+        try #require(client.status == 0, "client failed: \(client.stderr)")
+        let report = try JSONParser().parse(client.stdout)
+        let sessions = report["sessions"]?.arrayValue ?? []
+        try #require(sessions.count == 2, "\(report.prettyString)")
+        for session in sessions {
+            #expect(session["protocol"]?.stringValue == "2025-11-25")
+            let results = session["results"]?.arrayValue ?? []
+            try #require(results.count == 2, "\(session.prettyString)")
+            #expect(results[0]["isError"] == false && results[0]["text"]?.stringValue?.contains("Rotterdam") == true)
+            #expect(
+                results[1]["isError"] == true && results[1]["text"]?.stringValue?.contains("sql.single-select") == true)
+        }
+
+        kill(server.process.processIdentifier, SIGTERM)
+        let ended = server.finish()
+        #expect(ended.status == 143, "\(ended.stderr)")
+        // Two sessions, two runs, each ended by its client, each in the trace and intact.
+        let runs = ended.stderr.split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: " is run ") else { return nil }
+            return String(line[range.upperBound...])
+        }
+        try #require(Set(runs).count == 2, "\(ended.stderr)")
+        for run in runs {
+            #expect(ended.stderr.contains("run \(run) ended: succeeded"), "\(ended.stderr)")
+            let show = try CLI.run(["trace", "show", run, "--json"], environment: env)
+            #expect(show.stdout.contains("mcp-client:http"), "\(show.stdout.prefix(600))")
+            let verify = try CLI.run(["trace", "verify", run], environment: env)
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        }
+    }
+
+    @Test func httpTakesOnlyAUnixSocket() throws {
+        try writeProfile()
+        let tcp = try CLI.run(["mcp", "serve", "--profile", "analyst", "--http", "127.0.0.1:8080"], environment: env)
+        #expect(tcp.status == 64, "\(tcp.stderr)")
+        #expect(tcp.stderr.contains("expected unix:PATH"), "\(tcp.stderr)")
+    }
+}
