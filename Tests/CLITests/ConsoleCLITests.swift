@@ -182,6 +182,18 @@ final class ConsoleCLITests {
         #expect(audit.contains(#""action":"verdict""#))
         #expect(audit.contains(#""why":"csrf""#))
 
+        // A run that no longer verifies: its page and badge say so, and a verdict is refused.
+        try SampleSite.tamperTrace(home, replacing: "ERROR", with: "FINE!")
+        let broken = try HTTPExchange.send("GET", origin + "/runs/\(run)", cookie: cookie)
+        #expect(broken.body.contains("DOES NOT VERIFY — what follows is not evidence"))
+        let listed = try HTTPExchange.send("GET", origin + "/runs", cookie: cookie)
+        #expect(listed.body.contains("<span class=\"badge badge-broken\">broken</span>"))
+        let refusedVerdict = try HTTPExchange.send(
+            "POST", origin + "/runs/\(run)/verdict", form: [("verdict", "ok"), ("note", "fine"), ("csrf", csrf)],
+            cookie: cookie)
+        #expect(refusedVerdict.status == 422)
+        #expect(refusedVerdict.body.contains("does not verify"))
+
         // Signing out ends the session.
         #expect(
             try HTTPExchange.send("POST", origin + "/signout", form: [("csrf", csrf)], cookie: cookie).status == 303)
