@@ -16,7 +16,8 @@ let package = Package(
             name: "AirlockModules",
             targets: [
                 "AirlockCore", "SQLiteSupport", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime",
-                "Secrets", "RunEvents", "Agent", "Approvals", "Runs", "Replay", "Evaluation",
+                "Secrets", "RunEvents", "Agent", "Approvals", "Runs", "Replay", "Evaluation", "TracePostgres",
+                "RunQueue",
             ]),
     ],
     dependencies: [
@@ -24,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // The Model Context Protocol (spec revision 2025-11-25): `airlock mcp serve`.
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        // PostgreSQL for a site that outgrows one machine: the shared trace store and the run queue.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries (Debian: libseccomp-dev, libcap-dev, libsqlite3-dev, libssl-dev, zlib1g-dev).
@@ -83,7 +86,7 @@ let package = Package(
             name: "Runs",
             dependencies: [
                 "AirlockCore", "Model", "ModelRuntime", "Tools", "Policy", "Trace", "Secrets", "RunEvents", "Agent",
-                "Approvals",
+                "Approvals", "TracePostgres",
             ],
             exclude: ["README.md"]),
         .target(
@@ -97,10 +100,23 @@ let package = Package(
             name: "Evaluation",
             dependencies: ["AirlockCore", "Agent", "Runs", "Replay", "RunEvents", "Trace"],
             exclude: ["README.md"]),
+        // The trace store on PostgreSQL (the same chain, checkpoints and verifier as SQLite), the
+        // schema and roles `airlock db init` creates. NIO starts only when a postgres URL is used.
+        .target(
+            name: "TracePostgres",
+            dependencies: ["AirlockCore", "Trace", .product(name: "PostgresNIO", package: "postgres-nio")],
+            exclude: ["README.md"]),
+        // The run queue and its workers on the site's PostgreSQL database (docs/scale.md).
+        .target(
+            name: "RunQueue",
+            dependencies: ["AirlockCore", "Agent", "Runs", "Trace", "TracePostgres"],
+            exclude: ["README.md"]),
         // `airlock doctor`: checks that show the air gap holds on this host.
         .target(
             name: "Doctor",
-            dependencies: ["AirlockCore", "Sandbox", "Tools", "Trace", "Model", "ModelRuntime", "Runs"],
+            dependencies: [
+                "AirlockCore", "Sandbox", "Tools", "Trace", "Model", "ModelRuntime", "Runs", "TracePostgres",
+            ],
             exclude: ["README.md"]),
         // The MCP front door: the registered tools served to MCP clients, each session a run.
         .target(
@@ -114,8 +130,8 @@ let package = Package(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
-                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals", "MCPGateway", "Evaluation",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals", "MCPGateway", "Evaluation", "TracePostgres",
+                "RunQueue", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
 
@@ -140,6 +156,13 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
+        .testTarget(
+            name: "TracePostgresTests", dependencies: ["TracePostgres", "Trace", "AirlockCore", "AirlockTestSupport"]),
+        .testTarget(
+            name: "RunQueueTests",
+            dependencies: [
+                "RunQueue", "TracePostgres", "Trace", "Runs", "Agent", "AirlockCore", "AirlockTestSupport",
+            ]),
         .testTarget(name: "CLITests", dependencies: ["AirlockCore", "AirlockTestSupport"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets", "Tools", "Sandbox", "Trace"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
@@ -160,7 +183,9 @@ let package = Package(
             name: "DoctorTests", dependencies: ["Doctor", "Tools", "Trace", "Sandbox", "ModelRuntime", "AirlockCore"]),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Replay", "Runs", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox", "AirlockTestSupport"]),
+            dependencies: [
+                "Replay", "Runs", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox", "AirlockTestSupport",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,26 +3,48 @@ import ArgumentParser
 import Foundation
 import Runs
 import Trace
+import TracePostgres
 
 /// Options shared by the `airlock trace` subcommands: which database, which keys.
 struct TraceOptions: ParsableArguments {
-    @Option(name: .long, help: "The trace database (default: $AIRLOCK_HOME/trace.sqlite).")
+    @Option(
+        name: .long,
+        help:
+            "The trace: a SQLite file (PATH or sqlite:PATH) or postgres://USER@HOST[:PORT]/DB (default: site.yaml trace:, else $AIRLOCK_HOME/trace.sqlite)."
+    )
     var database: String?
 
     /// Opens the trace database.
     func store(readOnly: Bool = false) throws -> TraceStore {
-        let path = try database ?? AirlockHome.resolve().traceDatabase.path
-        if readOnly, !FileManager.default.fileExists(atPath: path) {
-            throw TraceCLI.fail(TraceError(.runNotFound, "no trace database at \(path) (nothing recorded yet)"))
-        }
-        return try TraceCLI.run { () throws(TraceError) in
-            try TraceStore(path: path, configuration: .init(readOnly: readOnly))
-        }
+        let location = try TraceCLI.location(database)
+        return try TraceCLI.run { () throws(TraceError) in try location.open(readOnly: readOnly) }
     }
 }
 
 /// Error reporting and key loading shared by the trace commands.
 enum TraceCLI {
+    /// The trace `text` names, or else the site's (`site.yaml` `trace:`), or else the home's file.
+    static func location(_ text: String?) throws -> TraceLocation {
+        let chosen: String
+        if let text {
+            chosen = text
+        } else {
+            let home = try AirlockHome.resolve()
+            do {
+                chosen = try home.site().trace ?? home.traceDatabase.path
+            } catch {
+                FileHandle.standardError.write(Data("error: [\(error.code.rawValue)] \(error)\n".utf8))
+                throw ExitCode.dataError
+            }
+        }
+        do {
+            return try TraceLocation(chosen)
+        } catch {
+            FileHandle.standardError.write(Data("error: --database: \(error.description)\n".utf8))
+            throw ExitCode.usage
+        }
+    }
+
     /// Runs `body`, turning a ``TraceError`` into a message on stderr and the matching exit code.
     static func run<T>(_ body: () throws(TraceError) -> T) throws -> T {
         do {
