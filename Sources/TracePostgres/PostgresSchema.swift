@@ -1,3 +1,4 @@
+import Foundation
 import Trace
 
 /// The site database's schema and roles, as `airlock db init` creates them and `airlock doctor`
@@ -158,15 +159,31 @@ public enum PostgresSchema {
             throw TraceError(.storage, "the password for \(role) holds a NUL byte")
         }
         let statements = tableStatements + roleStatements(roles, database: session.url.database, passwords: passwords)
-        try session.transaction(stage: "airlock db init", mapFailure: TraceError.init) { tx throws(TraceError) in
-            // One db init at a time (roles are cluster-wide).
-            do throws(PostgresFailure) {
-                try tx.query("SELECT pg_advisory_xact_lock(6170771)", stage: "lock db init")
-                for (index, sql) in statements.enumerated() {
-                    try tx.query(sql, stage: "db init statement \(index + 1): \(sql.prefix(60))…")
+        // Roles are the cluster's, not the database's: a db init of another database on the same
+        // server may change them at the same moment (`tuple concurrently updated`, a duplicate
+        // role). The advisory lock serializes db inits of this database; the others are retried.
+        var attempt = 0
+        while true {
+            attempt += 1
+            var failure: PostgresFailure?
+            do throws(TraceError) {
+                try session.transaction(stage: "airlock db init", mapFailure: TraceError.init) {
+                    tx throws(TraceError) in
+                    do throws(PostgresFailure) {
+                        try tx.query("SELECT pg_advisory_xact_lock(6170771)", stage: "lock db init")
+                        for (index, sql) in statements.enumerated() {
+                            try tx.query(sql, stage: "db init statement \(index + 1): \(sql.prefix(60))…")
+                        }
+                    } catch {
+                        failure = error
+                        throw TraceError(error)
+                    }
                 }
+                return
             } catch {
-                throw TraceError(error)
+                let retryable = ["XX000", "40001", "40P01", "23505", "42710"].contains(failure?.sqlState ?? "")
+                guard attempt < 8, retryable else { throw error }
+                usleep(UInt32.random(in: 10_000...60_000))
             }
         }
     }
