@@ -180,7 +180,11 @@ let package = Package(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "Runs", "Agent", "Model", "Trace", "Replay", "RunEvents", "AirlockCore"]),
         .testTarget(
-            name: "DoctorTests", dependencies: ["Doctor", "Tools", "Trace", "Sandbox", "ModelRuntime", "AirlockCore"]),
+            name: "DoctorTests",
+            dependencies: [
+                "Doctor", "Tools", "Trace", "Sandbox", "ModelRuntime", "AirlockCore", "TracePostgres",
+                "AirlockTestSupport",
+            ]),
         .testTarget(
             name: "ReplayTests",
             dependencies: [
