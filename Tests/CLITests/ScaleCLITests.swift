@@ -175,3 +175,96 @@ final class ScaleCLITests {
             .first { FileManager.default.fileExists(atPath: $0) } ?? "/nonexistent"
     }
 }
+
+/// A thousand queued runs drained by four worker processes at once: none lost, none run twice.
+@Suite("scale-out: a thousand runs drain (CLI)", .serialized)
+final class ScaleDrainCLITests {
+    @Test func aThousandQueuedScriptedRunsDrainWithNoRunLostOrRunTwice() async throws {
+        let home = try SampleSite.make("airlock-drain-home")
+        let scratch = try CLI.temporaryDirectory("airlock-drain-scratch")
+        defer {
+            try? FileManager.default.removeItem(at: home)
+            try? FileManager.default.removeItem(at: scratch)
+        }
+        let server = try PostgresTestServer.start()
+        let database = try server.createDatabase("drain")
+        let env = ["AIRLOCK_HOME": home.path]
+        #expect(
+            try CLI.run(["db", "init", "--database", server.url(database: database)], environment: env).status == 0)
+        let worker = server.url(user: "airlock_worker", database: database)
+        let workflow = SampleSite.root.appendingPathComponent("manifests/workflows/log-triage.yaml").path
+        let script = scratch.appendingPathComponent("answer.yaml").path
+        try Data("responses:\n  - content: Nothing to triage.\n".utf8).write(to: URL(fileURLWithPath: script))
+        // A few through the command, the rest in one statement as a submitting service would.
+        for i in 0..<3 {
+            let submitted = try CLI.run(
+                [
+                    "submit", workflow, "--param", "level=ERROR", "--model", "script:" + script, "--run-id",
+                    "drain-cli-\(i)", "--database", worker,
+                ], environment: env)
+            try #require(submitted.status == 0, "\(submitted.stderr)")
+        }
+        let digest = SHA256.hex(Array(try Data(contentsOf: URL(fileURLWithPath: workflow))))
+        try server.psql(
+            """
+            INSERT INTO airlock.queue(run_id, workflow, workflow_sha256, parameters, model, principal)
+            SELECT 'drain-' || g, '\(workflow)', '\(digest)', '{"level":"ERROR"}', 'script:\(script)', 'ana'
+            FROM generate_series(1, 997) g
+            """, user: "airlock_worker", database: database)
+
+        let started = Date()
+        let workers = try (0..<4).map { n -> Process in
+            let process = Process()
+            process.executableURL = CLI.binary
+            process.arguments = [
+                "worker", "--exit-when-idle", "--name", "drain-\(n)", "--poll-seconds", "0.05", "--database", worker,
+            ]
+            process.environment = [
+                "AIRLOCK_HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
+            ]
+            let output = scratch.appendingPathComponent("worker-\(n).out")
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: output)
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        try await AgentFixture.waitUntil("the workers exited", seconds: 1200) { workers.allSatisfy { !$0.isRunning } }
+        let seconds = Date().timeIntervalSince(started)
+        var ran = 0
+        for (n, process) in workers.enumerated() {
+            #expect(process.terminationStatus == 0)
+            let text = try String(contentsOf: scratch.appendingPathComponent("worker-\(n).out"), encoding: .utf8)
+            let count = Int(text.split(separator: ":").last?.split(separator: " ").first ?? "") ?? -1
+            #expect(text.contains("0 lost"), "\(text)")
+            ran += count
+        }
+        #expect(ran == 1000)
+        print("drain: 1000 runs by 4 workers in \(String(format: "%.1f", seconds)) s")
+        func count(_ sql: String) throws -> String {
+            try server.psql(sql, database: database).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // Every run finished exactly once: one claim each, one trace run each, each run's events once.
+        #expect(
+            try count(
+                "SELECT count(*) FROM airlock.queue WHERE state = 'finished' AND status = 'succeeded' AND attempt = 1")
+                == "1000")
+        #expect(try count("SELECT count(*) FROM airlock.queue_events WHERE kind = 'claimed'") == "1000")
+        #expect(try count("SELECT count(DISTINCT worker) FROM airlock.queue") == "4")
+        #expect(
+            try count(
+                "SELECT count(*) FROM airlock.runs r JOIN airlock.run_finishes f USING (run_id) WHERE f.status = 'succeeded'"
+            ) == "1000")
+        #expect(
+            try count(
+                "SELECT count(*) FROM (SELECT run_id FROM airlock.events WHERE type = 'run.started' GROUP BY run_id HAVING count(*) = 1) s"
+            ) == "1000")
+        let verified = try CLI.run(
+            ["trace", "verify", "--all", "--database", server.url(user: "airlock_auditor", database: database)],
+            environment: env)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        // A thousand runs and the ledger.
+        #expect(verified.stdout.components(separatedBy: ": intact").count - 1 == 1001, "\(verified.stdout.suffix(400))")
+        #expect(verified.stdout.contains("ledger: intact (2001 entries"), "\(verified.stdout.suffix(300))")
+    }
+}
