@@ -27,7 +27,9 @@ public final class PostgresTestServer: Sendable {
     public static func start() throws(PostgresTestServerError) -> PostgresTestServer {
         let result = shared.withLock { state -> Result<PostgresTestServer, PostgresTestServerError> in
             if let state { return state }
-            let made = Result { () throws(PostgresTestServerError) -> PostgresTestServer in try PostgresTestServer() }
+            let made = Result { () throws(PostgresTestServerError) -> PostgresTestServer in
+                try PostgresTestServer(tcp: [])
+            }
             state = made
             if case .success = made {
                 atexit {
@@ -39,7 +41,17 @@ public final class PostgresTestServer: Sendable {
         return try result.get()
     }
 
-    private init() throws(PostgresTestServerError) {
+    /// A cluster of its own that also listens on TCP at each `listen` address (the database host's
+    /// end of a ``TestNetwork``'s veth pair) and trusts connections from its `client` address
+    /// only. The caller stops it (``stop()``).
+    /// - Throws: ``PostgresTestServerError``.
+    public static func dedicated(tcp: [(listen: String, client: String)]) throws(PostgresTestServerError)
+        -> PostgresTestServer
+    {
+        try PostgresTestServer(tcp: tcp)
+    }
+
+    private init(tcp: [(listen: String, client: String)]) throws(PostgresTestServerError) {
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         guard let version = versions.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }).last else {
             throw PostgresTestServerError(
@@ -61,11 +73,21 @@ public final class PostgresTestServer: Sendable {
         try asServer(
             "\(binDirectory)/initdb",
             ["-D", "\(root)/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"])
+        if !tcp.isEmpty {
+            let lines = tcp.map { "host all all \($0.client)/32 trust\n" }.joined()
+            guard let handle = FileHandle(forWritingAtPath: "\(root)/data/pg_hba.conf") else {
+                throw PostgresTestServerError("cannot open \(root)/data/pg_hba.conf")
+            }
+            handle.seekToEndOfFile()
+            handle.write(Data(lines.utf8))
+            handle.closeFile()
+        }
+        let listen = tcp.map(\.listen).joined(separator: ",")
         try asServer(
             "\(binDirectory)/pg_ctl",
             [
                 "-D", "\(root)/data", "-l", "\(root)/server.log", "-w", "-t", "60", "-o",
-                "-k \(root) -p \(port) -c listen_addresses='' -c fsync=off -c max_connections=200", "start",
+                "-k \(root) -p \(port) -c listen_addresses='\(listen)' -c fsync=off -c max_connections=200", "start",
             ])
     }
 
@@ -73,6 +95,11 @@ public final class PostgresTestServer: Sendable {
     public func stop() {
         _ = try? asServer("\(binDirectory)/pg_ctl", ["-D", "\(root)/data", "-m", "immediate", "-w", "stop"])
         try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// A URL for `user` on `database` over TCP at `host`.
+    public func url(user: String, database: String, host: String) -> String {
+        "postgres://\(user)@\(host):\(port)/\(database)?sslmode=disable"
     }
 
     /// A URL for `user` on `database` over the socket.

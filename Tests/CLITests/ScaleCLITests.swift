@@ -176,7 +176,9 @@ final class ScaleCLITests {
     }
 }
 
-/// A thousand queued runs drained by four worker processes at once: none lost, none run twice.
+/// A thousand queued runs drained by four worker processes at once, each on a host of its own (a
+/// network namespace joined to the database host's by a veth pair, reaching PostgreSQL over TCP):
+/// none lost, none run twice.
 @Suite("scale-out: a thousand runs drain (CLI)", .serialized)
 final class ScaleDrainCLITests {
     @Test func aThousandQueuedScriptedRunsDrainWithNoRunLostOrRunTwice() async throws {
@@ -186,7 +188,11 @@ final class ScaleDrainCLITests {
             try? FileManager.default.removeItem(at: home)
             try? FileManager.default.removeItem(at: scratch)
         }
-        let server = try PostgresTestServer.start()
+        try #require(TestNetwork.available, "the worker hosts are network namespaces: this needs root and iproute2")
+        let hosts = try (0..<4).map { _ in try TestNetwork() }
+        let server = try PostgresTestServer.dedicated(
+            tcp: hosts.map { (listen: $0.hostAddress, client: $0.serviceAddress) })
+        defer { server.stop() }
         let database = try server.createDatabase("drain")
         let env = ["AIRLOCK_HOME": home.path]
         #expect(
@@ -215,9 +221,11 @@ final class ScaleDrainCLITests {
         let started = Date()
         let workers = try (0..<4).map { n -> Process in
             let process = Process()
-            process.executableURL = CLI.binary
+            process.executableURL = URL(fileURLWithPath: TestNetwork.ipPath)
             process.arguments = [
-                "worker", "--exit-when-idle", "--name", "drain-\(n)", "--poll-seconds", "0.05", "--database", worker,
+                "netns", "exec", hosts[n].name, CLI.binary.path, "worker", "--exit-when-idle", "--name", "drain-\(n)",
+                "--poll-seconds", "0.05", "--database",
+                server.url(user: "airlock_worker", database: database, host: hosts[n].hostAddress),
             ]
             process.environment = [
                 "AIRLOCK_HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
