@@ -33,9 +33,10 @@ public struct PostgresFailure: Error, Sendable, Hashable, CustomStringConvertibl
     init(stage: String, _ error: any Error) {
         if let error = error as? PSQLError {
             let server = error.serverInfo
+            let cause = error.underlying.map { ": \($0)" } ?? ""
             self.init(
                 stage: stage, sqlState: server?[.sqlState],
-                message: server?[.message] ?? "\(error.code)")
+                message: server?[.message] ?? "\(error.code)\(cause)")
         } else {
             self.init(stage: stage, sqlState: nil, message: "\(error)")
         }
