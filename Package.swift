@@ -16,8 +16,7 @@ let package = Package(
             name: "AirlockModules",
             targets: [
                 "AirlockCore", "SQLiteSupport", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime",
-                "Secrets", "RunEvents", "Agent", "Approvals", "Runs", "Replay", "Evaluation", "TracePostgres",
-                "RunQueue",
+                "Secrets", "RunEvents", "Agent", "Approvals", "Runs", "Replay", "Evaluation",
             ]),
     ],
     dependencies: [
@@ -187,9 +186,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "ReplayTests",
-            dependencies: [
-                "Replay", "Runs", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox", "AirlockTestSupport",
-            ]),
+            dependencies: ["Replay", "Runs", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox", "AirlockTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
