@@ -97,6 +97,7 @@ public final class PostgresSession: Sendable {
     }
 
     deinit {
+        // Waited for: PostgresNIO requires a connection to be closed before it is released.
         connection.withLock { connection in
             if let connection { _ = try? connection.close().wait() }
         }
