@@ -27,6 +27,7 @@ public final class PostgresTestServer: Sendable {
     public static func start() throws(PostgresTestServerError) -> PostgresTestServer {
         let result = shared.withLock { state -> Result<PostgresTestServer, PostgresTestServerError> in
             if let state { return state }
+            reapAbandoned()
             let made = Result { () throws(PostgresTestServerError) -> PostgresTestServer in
                 try PostgresTestServer(tcp: [])
             }
@@ -67,6 +68,9 @@ public final class PostgresTestServer: Sendable {
         } catch {
             throw PostgresTestServerError("cannot create \(root): \(error)")
         }
+        // Whose cluster this is: a test process that dies before its exit handler runs (a crash,
+        // SIGKILL) leaves it, and the next test process stops it (``reapAbandoned()``).
+        FileManager.default.createFile(atPath: "\(root)/owner.pid", contents: Data("\(getpid())\n".utf8))
         if getuid() == 0 {
             try Self.run("/bin/chown", ["postgres:postgres", root])
         }
@@ -89,6 +93,28 @@ public final class PostgresTestServer: Sendable {
                 "-D", "\(root)/data", "-l", "\(root)/server.log", "-w", "-t", "60", "-o",
                 "-k \(root) -p \(port) -c listen_addresses='\(listen)' -c fsync=off -c max_connections=200", "start",
             ])
+    }
+
+    /// Stops and removes the clusters of test processes that are gone.
+    static func reapAbandoned() {
+        let temporary = NSTemporaryDirectory()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        for name in names where name.hasPrefix("airlock-pg-") {
+            let directory = (temporary as NSString).appendingPathComponent(name)
+            guard let text = try? String(contentsOfFile: directory + "/owner.pid", encoding: .utf8),
+                let owner = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                kill(owner, 0) != 0, errno == ESRCH
+            else { continue }
+            let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+            for version in versions {
+                let tool = "/usr/lib/postgresql/\(version)/bin/pg_ctl"
+                let arguments = ["-D", directory + "/data", "-m", "immediate", "-w", "stop"]
+                _ = try? run(
+                    getuid() == 0 ? "/usr/sbin/runuser" : tool,
+                    getuid() == 0 ? ["-u", "postgres", "--", tool] + arguments : arguments)
+            }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
     }
 
     /// Stops the cluster and removes its directory.
@@ -142,7 +168,7 @@ public final class PostgresTestServer: Sendable {
     /// monitoring was seen to miss `runuser`'s exit and wait forever), its output in a file.
     @discardableResult
     static func run(_ tool: String, _ arguments: [String]) throws(PostgresTestServerError) -> String {
-        let output = NSTemporaryDirectory() + "airlock-pg-run-" + UUID().uuidString
+        let output = NSTemporaryDirectory() + "airlock-pgrun-" + UUID().uuidString
         defer { unlink(output) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
