@@ -29,6 +29,8 @@ let package = Package(
         // The reviewers' and approvers' web console: `airlock console`.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // PostgreSQL for a site that outgrows one machine: the shared trace store and the run queue.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries (Debian: libseccomp-dev, libcap-dev, libsqlite3-dev, libssl-dev, zlib1g-dev).
@@ -96,7 +98,7 @@ let package = Package(
             name: "Runs",
             dependencies: [
                 "AirlockCore", "Model", "ModelRuntime", "Tools", "Policy", "Trace", "Secrets", "RunEvents", "Agent",
-                "Approvals", "MCPTools",
+                "Approvals", "MCPTools", "TracePostgres",
             ],
             exclude: ["README.md"]),
         .target(
@@ -110,10 +112,23 @@ let package = Package(
             name: "Evaluation",
             dependencies: ["AirlockCore", "Agent", "Runs", "Replay", "RunEvents", "Trace"],
             exclude: ["README.md"]),
+        // The trace store on PostgreSQL (the same chain, checkpoints and verifier as SQLite), the
+        // schema and roles `airlock db init` creates. NIO starts only when a postgres URL is used.
+        .target(
+            name: "TracePostgres",
+            dependencies: ["AirlockCore", "Trace", .product(name: "PostgresNIO", package: "postgres-nio")],
+            exclude: ["README.md"]),
+        // The run queue and its workers on the site's PostgreSQL database (docs/scale.md).
+        .target(
+            name: "RunQueue",
+            dependencies: ["AirlockCore", "Agent", "Runs", "Trace", "TracePostgres"],
+            exclude: ["README.md"]),
         // `airlock doctor`: checks that show the air gap holds on this host.
         .target(
             name: "Doctor",
-            dependencies: ["AirlockCore", "Sandbox", "Tools", "Trace", "Model", "ModelRuntime", "Runs"],
+            dependencies: [
+                "AirlockCore", "Sandbox", "Tools", "Trace", "Model", "ModelRuntime", "Runs", "TracePostgres",
+            ],
             exclude: ["README.md"]),
         // The MCP front door: the registered tools served to MCP clients, each session a run.
         .target(
@@ -140,7 +155,8 @@ let package = Package(
             name: "AirlockCLI",
             dependencies: [
                 "AirlockCore", "Sandbox", "Tools", "Policy", "Trace", "Model", "ModelRuntime", "Agent", "Replay",
-                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals", "MCPGateway", "MCPTools", "Evaluation", "Console",
+                "Doctor", "Secrets", "RunEvents", "Runs", "Approvals", "MCPGateway", "MCPTools", "Evaluation", "Console", "TracePostgres",
+                "RunQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
@@ -170,6 +186,13 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
+        .testTarget(
+            name: "TracePostgresTests", dependencies: ["TracePostgres", "Trace", "AirlockCore", "AirlockTestSupport"]),
+        .testTarget(
+            name: "RunQueueTests",
+            dependencies: [
+                "RunQueue", "TracePostgres", "Trace", "Runs", "Agent", "AirlockCore", "AirlockTestSupport",
+            ]),
         .testTarget(name: "CLITests", dependencies: ["AirlockCore", "AirlockTestSupport"]),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets", "Tools", "Sandbox", "Trace"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
@@ -187,7 +210,11 @@ let package = Package(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "Runs", "Agent", "Model", "Trace", "Replay", "RunEvents", "AirlockCore"]),
         .testTarget(
-            name: "DoctorTests", dependencies: ["Doctor", "Tools", "Trace", "Sandbox", "ModelRuntime", "AirlockCore"]),
+            name: "DoctorTests",
+            dependencies: [
+                "Doctor", "Tools", "Trace", "Sandbox", "ModelRuntime", "AirlockCore", "TracePostgres",
+                "AirlockTestSupport",
+            ]),
         .testTarget(
             name: "ReplayTests",
             dependencies: ["Replay", "Runs", "Agent", "Model", "Tools", "Policy", "Trace", "Sandbox", "AirlockTestSupport"]),

@@ -4,11 +4,11 @@ import ArgumentParser
 struct TraceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
-        abstract: "List, show, verify, export and import run traces.",
+        abstract: "List, show, verify, export, import and copy run traces.",
         subcommands: [
             TraceListCommand.self, TraceShowCommand.self, TraceVerifyCommand.self, TraceExportCommand.self,
-            TraceImportCommand.self, TraceKeyCommand.self, TraceTrustCommand.self, TraceDemoCommand.self,
-            TraceDiffCommand.self, TraceReportCommand.self,
+            TraceImportCommand.self, TraceCopyCommand.self, TraceKeyCommand.self, TraceTrustCommand.self,
+            TraceDemoCommand.self, TraceDiffCommand.self, TraceReportCommand.self,
         ]
     )
 }

@@ -3,26 +3,47 @@ import ArgumentParser
 import Foundation
 import Runs
 import Trace
+import TracePostgres
 
 /// Options shared by the `airlock trace` subcommands: which database, which keys.
 struct TraceOptions: ParsableArguments {
-    @Option(name: .long, help: "The trace database (default: $AIRLOCK_HOME/trace.sqlite).")
+    @Option(
+        name: .long,
+        help:
+            "The trace: a SQLite file (PATH or sqlite:PATH) or postgres://USER@HOST[:PORT]/DB (default: site.yaml trace:, else $AIRLOCK_HOME/trace.sqlite)."
+    )
     var database: String?
 
     /// Opens the trace database.
     func store(readOnly: Bool = false) throws -> TraceStore {
-        let path = try database ?? AirlockHome.resolve().traceDatabase.path
-        if readOnly, !FileManager.default.fileExists(atPath: path) {
-            throw CLI.fail(TraceError(.runNotFound, "no trace database at \(path) (nothing recorded yet)"))
-        }
-        return try CLI.run { () throws(TraceError) in
-            try TraceStore(path: path, configuration: .init(readOnly: readOnly))
-        }
+        let location = try TraceCLI.location(database)
+        return try CLI.run { () throws(TraceError) in try location.open(readOnly: readOnly) }
     }
 }
 
 /// Error reporting and key loading shared by the trace commands.
 enum TraceCLI {
+    /// The trace `text` names, or else the site's (`site.yaml` `trace:`), or else the home's file.
+    static func location(_ text: String?) throws -> TraceLocation {
+        let chosen: String
+        if let text {
+            chosen = text
+        } else {
+            let home = try AirlockHome.resolve()
+            do {
+                chosen = try home.site().trace ?? home.traceDatabase.path
+            } catch {
+                throw CLI.fail(error)
+            }
+        }
+        do {
+            return try TraceLocation(chosen)
+        } catch {
+            printError("error: --database: \(error.description)")
+            throw ExitCode.usage
+        }
+    }
+
     /// The keys to trust: exactly the files given with `--key`, or else the local trace key (if it
     /// exists) and every key of the home's trust store (`airlock trace trust`).
     static func trustedKeys(_ files: [String]) throws -> [TracePublicKey] {

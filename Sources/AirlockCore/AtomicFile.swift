@@ -39,7 +39,32 @@ public enum AtomicFile {
     /// Replaces `path` with `bytes`, atomically, the new file having `mode`.
     /// - Throws: ``Failure`` naming the step; the temporary file is removed.
     public static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws(Failure) {
-        let directory = (path as NSString).deletingLastPathComponent
+        let temporary = try written(bytes, beside: path, mode: mode)
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw Failure(stage: "rename", temporary: temporary, code: code)
+        }
+        syncDirectory(of: path)
+    }
+
+    /// Creates `path` with `bytes` and `mode` unless it exists, atomically: of several processes
+    /// creating it at once, exactly one succeeds and the others find its file whole.
+    /// - Returns: `false` when `path` already existed (nothing changed).
+    /// - Throws: ``Failure`` naming the step; the temporary file is removed.
+    public static func create(_ path: String, with bytes: [UInt8], mode: mode_t) throws(Failure) -> Bool {
+        let temporary = try written(bytes, beside: path, mode: mode)
+        defer { unlink(temporary) }
+        guard link(temporary, path) == 0 else {
+            if errno == EEXIST { return false }
+            throw Failure(stage: "link", temporary: temporary, code: errno)
+        }
+        syncDirectory(of: path)
+        return true
+    }
+
+    /// A new temporary file beside `path`, created `O_EXCL` with `mode`, holding `bytes`, fsynced.
+    private static func written(_ bytes: [UInt8], beside path: String, mode: mode_t) throws(Failure) -> String {
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw Failure(stage: "open", temporary: temporary, code: errno) }
@@ -55,11 +80,11 @@ public enum AtomicFile {
             throw Failure(stage: "fsync", temporary: temporary, code: code)
         }
         Glibc.close(fd)
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw Failure(stage: "rename", temporary: temporary, code: code)
-        }
+        return temporary
+    }
+
+    private static func syncDirectory(of path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
         let directoryFD = Glibc.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 {
             _ = fsync(directoryFD)

@@ -1,5 +1,7 @@
 import Foundation
+import Runs
 import Trace
+import TracePostgres
 
 extension Doctor {
     /// **trace-verifies**: every run in the trace database verifies offline against the local
@@ -7,8 +9,11 @@ extension Doctor {
     public func traceVerifies() -> DoctorCheck {
         let id = "trace-verifies"
         let title = "every run in the trace verifies (hash chain and signatures)"
-        let path = configuration.traceDatabase.path
-        guard FileManager.default.fileExists(atPath: path) else {
+        // The site's shared trace when site.yaml names one, else the home's file.
+        let site = (try? SiteConfiguration.load(configuration.siteFile))?.trace
+        let location = site.flatMap { try? TraceLocation($0) } ?? .sqlite(configuration.traceDatabase.path)
+        let path = location.isPostgres ? location.description : configuration.traceDatabase.path
+        guard location.isPostgres || FileManager.default.fileExists(atPath: path) else {
             return DoctorCheck(
                 id: id, title: title, status: .skip, summary: "nothing recorded yet", evidence: ["\(path): absent"])
         }
@@ -43,7 +48,7 @@ extension Doctor {
         var broken: [RunVerification] = []
         let ledger: LedgerVerification
         do {
-            let store = try TraceStore(path: path, configuration: .init(readOnly: true))
+            let store = try location.open(readOnly: true)
             ledger = try store.verifyLedger(trustedKeys: keys)
             for run in try store.runs() {
                 let result = verifier.verify(try store.bundle(runID: run.runID))
@@ -88,6 +93,56 @@ extension Doctor {
             id: id, title: title, status: .pass,
             summary: total == 0
                 ? "no run recorded yet" : "\(total) runs verify (\(intact) intact, \(incomplete.count) incomplete)",
+            evidence: evidence)
+    }
+}
+
+extension Doctor {
+    /// **trace-grants**: when the site records into PostgreSQL (`site.yaml` `trace:`), the role it
+    /// logs in as may only SELECT and INSERT the trace tables: no UPDATE, DELETE or TRUNCATE, not
+    /// a superuser, not their owner. Skipped for the embedded SQLite trace.
+    public func traceGrants() -> DoctorCheck {
+        let id = "trace-grants"
+        let title = "the workers' database role cannot erase the trace"
+        let site: SiteConfiguration
+        do {
+            site = try SiteConfiguration.load(configuration.siteFile)
+        } catch {
+            return DoctorCheck(
+                id: id, title: title, status: .fail, summary: "site.yaml cannot be read", evidence: ["\(error)"],
+                remedy: "fix \(configuration.siteFile.path)")
+        }
+        guard let text = site.trace, case .postgres(let url)? = try? TraceLocation(text) else {
+            return DoctorCheck(
+                id: id, title: title, status: .skip, summary: "the trace is the embedded SQLite file",
+                evidence: ["site.yaml names no postgres:// trace"])
+        }
+        let findings: [PostgresSchema.GrantFinding]
+        do {
+            findings = try PostgresSchema.checkWorkerGrants(try PostgresSession(url: url))
+        } catch let error as PostgresFailure {
+            return DoctorCheck(
+                id: id, title: title, status: .fail, summary: "cannot read the grants",
+                evidence: ["\(url)", "\(error)"],
+                remedy: "check the server is up and that `airlock db init` was run")
+        } catch {
+            return DoctorCheck(
+                id: id, title: title, status: .fail, summary: "cannot read the grants",
+                evidence: ["\(url)", "\(error)"],
+                remedy: "run `airlock db init --database postgres://OWNER@…` as the database's owner")
+        }
+        let bad = findings.filter { !$0.ok }
+        let evidence = ["\(url)"] + findings.map { "\($0.ok ? "ok" : "WRONG") \($0.subject): \($0.detail)" }
+        guard bad.isEmpty else {
+            return DoctorCheck(
+                id: id, title: title, status: .fail,
+                summary: "\(url.user) can do more than read and append: \(bad.map(\.subject).joined(separator: ", "))",
+                evidence: evidence,
+                remedy: "log workers in as the role `airlock db init` made, and run db init again to reset the grants")
+        }
+        return DoctorCheck(
+            id: id, title: title, status: .pass,
+            summary: "\(url.user) may only SELECT and INSERT the \(PostgresSchema.traceTables.count) trace tables",
             evidence: evidence)
     }
 }

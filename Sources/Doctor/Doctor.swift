@@ -17,7 +17,8 @@ public struct Doctor: Sendable {
     /// The check identifiers, in the order ``run()`` runs them.
     public static let checkIDs = [
         "model-endpoint", "model-server-network", "tool-network", "proxy-telemetry-env", "model-artefacts",
-        "tool-artefacts", "corridors", "key-permissions", "trace-verifies", "sandbox-layers",
+        "tool-artefacts", "corridors", "key-permissions", "trace-verifies", "trace-grants",
+        "sandbox-layers",
     ]
 
     /// The threat tags (docs/threats.md) each check answers.
@@ -26,14 +27,15 @@ public struct Doctor: Sendable {
         "tool-network": ["maestro:L4", "asi:05"], "proxy-telemetry-env": ["nhi:08"],
         "model-artefacts": ["maestro:L1", "asi:04"], "tool-artefacts": ["maestro:L4", "maestro:L7", "asi:04"],
         "corridors": ["maestro:L4", "asi:02"], "key-permissions": ["nhi:02", "nhi:07"],
-        "trace-verifies": ["maestro:L5"], "sandbox-layers": ["maestro:L4"],
+        "trace-verifies": ["maestro:L5"], "trace-grants": ["maestro:L5"], "sandbox-layers": ["maestro:L4"],
     ]
 
     /// Runs every check in order.
     public func run() async -> DoctorReport {
         DoctorReport(checks: [
             modelEndpoint(), modelServerNetwork(), await toolNetwork(), proxyTelemetryEnvironment(),
-            modelArtefacts(), toolArtefacts(), corridors(), keyPermissions(), traceVerifies(), sandboxLayers(),
+            modelArtefacts(), toolArtefacts(), corridors(), keyPermissions(), traceVerifies(), traceGrants(),
+            sandboxLayers(),
         ])
     }
 }

@@ -8,6 +8,7 @@ import RunEvents
 import Secrets
 import Tools
 import Trace
+import TracePostgres
 
 /// The one way a run is assembled, for every front door: `airlock run` today, the console, MCP
 /// and workers later. A live run is built from a ``RunRequest`` and the home (workflow, policy,
@@ -131,12 +132,14 @@ public struct RunConstructor: Sendable {
             name: name, kind: "openai-compatible", error: ModelError(code, error.message, cause: error.cause))
     }
 
-    /// The home's trace database and signing key, where live runs are recorded.
+    /// The trace live runs are recorded in (`site.yaml` `trace:`, default the home's
+    /// `trace.sqlite`) and the home's signing key.
     /// - Throws: ``RunsError`` `state`.
     public func trace() throws(RunsError) -> (TraceStore, TraceSigningKey) {
+        let location = try home.site().trace ?? home.traceDatabase.path
         do {
             return (
-                try TraceStore(path: home.traceDatabase.path), try TraceSigningKey.loadOrCreate(directory: home.keys)
+                try TraceLocation(location).open(), try TraceSigningKey.loadOrCreate(directory: home.keys)
             )
         } catch {
             throw RunsError(.state, "the trace in \(home.root.path) cannot be used", cause: error)

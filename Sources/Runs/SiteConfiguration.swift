@@ -2,6 +2,7 @@ import AirlockCore
 import Foundation
 import Model
 import Tools
+import TracePostgres
 
 /// The site's configuration, `AIRLOCK_HOME/site.yaml`, read once and whole by this one type:
 ///
@@ -14,6 +15,8 @@ import Tools
 /// internal_hosts:           # the only names a manifest's network.connect hosts resolve through
 ///   records.internal: 10.20.0.5
 /// console_listen: [10.20.0.9]      # non-loopback addresses `airlock console --listen` may bind
+/// trace: postgres://airlock_worker@db.internal/airlock   # the shared trace (docs/scale.md);
+///                           # default: the embedded AIRLOCK_HOME/trace.sqlite
 /// ```
 ///
 /// An unknown top-level key is an error, as in manifests and policies: a misspelt `model_host:`
@@ -22,7 +25,7 @@ import Tools
 public struct SiteConfiguration: Sendable, Hashable {
     /// The top-level keys a site file may have.
     public static let keys = [
-        "datasets", "model_hosts", "tool_calling", "model_idle_seconds", "internal_hosts", "console_listen",
+        "datasets", "model_hosts", "tool_calling", "model_idle_seconds", "internal_hosts", "console_listen", "trace",
     ]
 
     /// Dataset name → absolute host directory.
@@ -40,13 +43,18 @@ public struct SiteConfiguration: Sendable, Hashable {
     /// The numeric addresses beyond loopback `airlock console --listen` may bind (default none:
     /// the console is reachable from this host only).
     public var consoleListen: [String]
+    /// Where runs are recorded: `postgres://…` or `sqlite:PATH`, or `nil` for the home's
+    /// `trace.sqlite` (checked for its form here, opened by ``TraceLocation``).
+    public var trace: String?
 
     /// Creates a configuration.
     public init(
         datasets: [String: URL] = [:], modelHosts: [String] = [], toolCalling: ToolCallingMode? = nil,
-        modelIdleSeconds: Double? = nil, internalHosts: [String: String] = [:], consoleListen: [String] = []
+        modelIdleSeconds: Double? = nil, internalHosts: [String: String] = [:], consoleListen: [String] = [],
+        trace: String? = nil
     ) {
         self.consoleListen = consoleListen
+        self.trace = trace
         self.datasets = datasets
         self.modelHosts = modelHosts
         self.toolCalling = toolCalling
@@ -100,6 +108,13 @@ public struct SiteConfiguration: Sendable, Hashable {
             if let mode = members["tool_calling"] {
                 site.toolCalling = mode.stringValue.flatMap(ToolCallingMode.init(rawValue:))
                 if site.toolCalling == nil { problem("/tool_calling", "must be native or constrained") }
+            }
+            if let trace = members["trace"] {
+                if let text = trace.stringValue, (try? TraceLocation(text)) != nil {
+                    site.trace = text
+                } else {
+                    problem("/trace", "must be postgres://USER@HOST[:PORT]/DATABASE or sqlite:PATH")
+                }
             }
             if let idle = members["model_idle_seconds"] {
                 var seconds: Double?

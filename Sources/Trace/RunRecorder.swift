@@ -116,6 +116,47 @@ public final class RunRecorder: Sendable {
         _ = try commit([TraceEventDraft(.runStarted, started)], ending: nil)
     }
 
+    /// Takes up a run whose recorder is gone (its process died, its worker lost the lease): the
+    /// stored run is verified against `trustedKeys` first, and the new recorder goes on from its
+    /// last event, signing its next checkpoint after the last one stored. Used to record how a
+    /// run ended that its own process could not end (`abandoned`, docs/scale.md).
+    /// - Parameters:
+    ///   - store: the trace.
+    ///   - key: the key that signs from here on.
+    ///   - runID: the run.
+    ///   - trustedKeys: the keys its stored checkpoints must verify against.
+    ///   - options: as for a new run.
+    /// - Throws: ``TraceError`` `run-not-found`; `recorder-stopped` when it already finished;
+    ///   `import-rejected` when the stored run does not verify (nothing is signed over it).
+    public static func resuming(
+        store: TraceStore, key: TraceSigningKey, runID: String, trustedKeys: [TracePublicKey],
+        options: TraceRecorderOptions = TraceRecorderOptions()
+    ) throws(TraceError) -> RunRecorder {
+        let bundle = try store.bundle(runID: runID)
+        guard bundle.summary.finishedStatus == nil else {
+            throw TraceError(.recorderStopped, "run \(runID) has already finished (\(bundle.summary.status))")
+        }
+        let verdict = TraceVerifier(trustedKeys: trustedKeys).verify(bundle)
+        guard verdict.status != .broken, let last = bundle.events.last else {
+            throw TraceError(.importRejected, "run \(runID) cannot be taken up", cause: verdict.summary)
+        }
+        var state = State()
+        state.seq = last.seq
+        state.head = last.hash
+        state.time = last.time
+        for checkpoint in bundle.checkpoints { state.checkpointLink = checkpoint.link(prior: state.checkpointLink) }
+        state.sinceCheckpoint = Int(last.seq - (bundle.checkpoints.last?.seq ?? 0))
+        return RunRecorder(store: store, key: key, runID: runID, options: options, state: state)
+    }
+
+    private init(store: TraceStore, key: TraceSigningKey, runID: String, options: TraceRecorderOptions, state: State) {
+        self.runID = runID
+        self.store = store
+        self.key = key
+        self.options = options
+        self.state = Mutex(state)
+    }
+
     /// Whether every byte of `name` is one of `A-Z a-z 0-9 . _ -`: what run ids and trusted-key
     /// names may hold (safe in a path, a shell line and a terminal).
     public static func isPlainName(_ name: String) -> Bool {
@@ -214,35 +255,31 @@ public final class RunRecorder: Sendable {
             }
             let started = state.seq == 0 ? drafts.first?.payload : nil
             do throws(TraceError) {
-                try store.withDatabase { db throws(TraceError) in
-                    try db.transaction(stage: "append to run \(runID)") { () throws(TraceError) in
-                        if let started, let first = events.first {
-                            try TraceLedger.append(
-                                [
-                                    "entry": "opened", "run": .string(runID),
-                                    "workflow": .string(started["workflow"]?.stringValue ?? ""),
-                                    "principal": .string(started["principal"]?.stringValue ?? ""),
-                                    "started_ns": .integer(first.time),
-                                ], key: key, into: db)
-                            try TraceStore.insertRun(
-                                TraceRunSummary(
-                                    runID: runID, workflow: started["workflow"]?.stringValue ?? "",
-                                    principal: started["principal"]?.stringValue ?? "", startedAt: first.time,
-                                    finishedStatus: nil, events: 0, steps: 0), into: db)
-                        }
-                        for (digest, bytes) in blobs {
-                            try TraceStore.insertBlob(sha256: digest, bytes: bytes, into: db)
-                        }
-                        for event in events { try TraceStore.insert(event, into: db) }
-                        if let checkpoint { try TraceStore.insert(checkpoint, into: db) }
-                        if let status {
-                            try TraceStore.markFinished(runID: runID, status: status, in: db)
-                            try TraceLedger.append(
-                                [
-                                    "entry": "closed", "run": .string(runID), "status": .string(status),
-                                    "events": .integer(seq), "head": .string(Hex.encode(head)),
-                                ], key: key, into: db)
-                        }
+                try store.backend.write(stage: "append to run \(runID)") { tx throws(TraceError) in
+                    if let started, let first = events.first {
+                        try TraceLedger.append(
+                            [
+                                "entry": "opened", "run": .string(runID),
+                                "workflow": .string(started["workflow"]?.stringValue ?? ""),
+                                "principal": .string(started["principal"]?.stringValue ?? ""),
+                                "started_ns": .integer(first.time),
+                            ], key: key, into: tx)
+                        try tx.insert(
+                            run: TraceRunSummary(
+                                runID: runID, workflow: started["workflow"]?.stringValue ?? "",
+                                principal: started["principal"]?.stringValue ?? "", startedAt: first.time,
+                                finishedStatus: nil, events: 0, steps: 0))
+                    }
+                    for (digest, bytes) in blobs { try tx.insert(blob: digest, bytes: bytes) }
+                    for event in events { try tx.insert(event: event) }
+                    if let checkpoint { try tx.insert(checkpoint: checkpoint) }
+                    if let status {
+                        try tx.markFinished(runID: runID, status: status)
+                        try TraceLedger.append(
+                            [
+                                "entry": "closed", "run": .string(runID), "status": .string(status),
+                                "events": .integer(seq), "head": .string(Hex.encode(head)),
+                            ], key: key, into: tx)
                     }
                 }
             } catch {

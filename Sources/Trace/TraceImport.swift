@@ -21,7 +21,15 @@ public enum TraceImport {
     public static func verifyAndStore(
         _ text: String, into store: TraceStore, trustedKeys: [TracePublicKey], ledgerKey: TraceSigningKey
     ) throws(TraceError) -> Outcome {
-        let bundle = try TraceJSONL.parse(text)
+        try verifyAndStore(try TraceJSONL.parse(text), into: store, trustedKeys: trustedKeys, ledgerKey: ledgerKey)
+    }
+
+    /// Verifies one run's bundle against `trustedKeys` and stores it if it is intact, as
+    /// ``verifyAndStore(_:into:trustedKeys:ledgerKey:)`` does for an export's text (`trace copy`).
+    /// - Throws: ``TraceError`` `import-rejected`, `run-exists`, or a storage failure.
+    public static func verifyAndStore(
+        _ bundle: TraceRunBundle, into store: TraceStore, trustedKeys: [TracePublicKey], ledgerKey: TraceSigningKey
+    ) throws(TraceError) -> Outcome {
         let runID = bundle.summary.runID
         guard !trustedKeys.isEmpty else {
             throw TraceError(

@@ -1,5 +1,4 @@
 import AirlockCore
-import SQLiteSupport
 
 /// The per-database run ledger: a signed hash chain of the runs a trace database holds, so that
 /// deleting a whole run (or only its `runs` row), re-creating a row, or rewriting the index's
@@ -37,6 +36,18 @@ public enum TraceLedger {
         public var keyID: String
         /// Ed25519 over ``message(seq:hash:)``.
         public var signature: [UInt8]
+
+        /// Creates an entry (a backend reading its rows).
+        public init(
+            seq: Int64, body: [UInt8], prevHash: [UInt8], hash: [UInt8], keyID: String, signature: [UInt8]
+        ) {
+            self.seq = seq
+            self.body = body
+            self.prevHash = prevHash
+            self.hash = hash
+            self.keyID = keyID
+            self.signature = signature
+        }
     }
 
     /// The bytes an entry's signature covers.
@@ -45,37 +56,22 @@ public enum TraceLedger {
             .canonicalBytes
     }
 
-    static let createSQL = """
-        CREATE TABLE IF NOT EXISTS ledger(
-            seq INTEGER PRIMARY KEY, body BLOB NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL,
-            key_id TEXT NOT NULL, signature BLOB NOT NULL);
-        CREATE TRIGGER IF NOT EXISTS ledger_append_only_u BEFORE UPDATE ON ledger
-            BEGIN SELECT RAISE(ABORT, 'the run ledger is append-only'); END;
-        CREATE TRIGGER IF NOT EXISTS ledger_append_only_d BEFORE DELETE ON ledger
-            BEGIN SELECT RAISE(ABORT, 'the run ledger is append-only'); END;
-        """
-
     /// Appends one entry inside the caller's transaction; the ledger's first append writes the
     /// genesis entry first, adopting every run already stored.
-    static func append(_ fields: [String: JSONValue], key: TraceSigningKey, into db: TraceDatabase) throws(TraceError) {
-        var last: (seq: Int64, hash: [UInt8])?
-        try db.query("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1", stage: "read the ledger head") { row in
-            last = (row.int64(0), row.blob(1))
-        }
+    static func append(
+        _ fields: [String: JSONValue], key: TraceSigningKey, into tx: any TraceWriting
+    ) throws(TraceError) {
+        var last = try tx.ledgerHead()
         if last == nil {
-            var adopted: [JSONValue] = []
-            try db.query("SELECT run_id FROM runs ORDER BY started_ns, run_id", stage: "list runs for the ledger") {
-                row in adopted.append(.string(row.text(0) ?? ""))
-            }
-            last = try write(["entry": "genesis", "adopted": .array(adopted)], after: nil, key: key, db: db)
+            let adopted = try tx.runIDs().map(JSONValue.string)
+            last = try write(["entry": "genesis", "adopted": .array(adopted)], after: nil, key: key, tx: tx)
         }
-        _ = try write(fields, after: last, key: key, db: db)
+        _ = try write(fields, after: last, key: key, tx: tx)
     }
 
     private static func write(
-        _ fields: [String: JSONValue], after last: (seq: Int64, hash: [UInt8])?, key: TraceSigningKey,
-        db: TraceDatabase
-    ) throws(TraceError) -> (seq: Int64, hash: [UInt8]) {
+        _ fields: [String: JSONValue], after last: TraceHead?, key: TraceSigningKey, tx: any TraceWriting
+    ) throws(TraceError) -> TraceHead {
         let seq = (last?.seq ?? 0) + 1
         let prev = last?.hash ?? TraceStoredEvent.genesisHash
         var body = fields
@@ -84,11 +80,10 @@ public enum TraceLedger {
         let bytes = JSONValue.object(body).canonicalBytes
         let hash = TraceStoredEvent.chainHash(prev: prev, body: bytes)
         let signature = try key.sign(message(seq: seq, hash: hash))
-        try db.query(
-            "INSERT INTO ledger(seq, body, prev_hash, hash, key_id, signature) VALUES (?, ?, ?, ?, ?, ?)",
-            [.integer(seq), .blob(bytes), .blob(prev), .blob(hash), .text(key.publicKey.keyID), .blob(signature)],
-            stage: "append ledger entry \(seq)")
-        return (seq, hash)
+        try tx.insert(
+            ledger: Entry(
+                seq: seq, body: bytes, prevHash: prev, hash: hash, keyID: key.publicKey.keyID, signature: signature))
+        return TraceHead(seq: seq, hash: hash)
     }
 }
 
@@ -126,31 +121,8 @@ extension TraceStore {
     /// - Throws: ``TraceError`` when the database cannot be read.
     public func verifyLedger(trustedKeys: [TracePublicKey]) throws(TraceError) -> LedgerVerification {
         let keys = Dictionary(trustedKeys.map { ($0.keyID, $0) }, uniquingKeysWith: { a, _ in a })
-        let (entries, heads) = try withDatabase { db throws(TraceError) in
-            var entries: [TraceLedger.Entry] = []
-            var present = false
-            try db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger'", stage: "find ledger") {
-                _ in present = true
-            }
-            if present {
-                try db.query(
-                    "SELECT seq, body, prev_hash, hash, key_id, signature FROM ledger ORDER BY seq",
-                    stage: "read ledger"
-                ) {
-                    row in
-                    entries.append(
-                        TraceLedger.Entry(
-                            seq: row.int64(0), body: row.blob(1), prevHash: row.blob(2), hash: row.blob(3),
-                            keyID: row.text(4) ?? "", signature: row.blob(5)))
-                }
-            }
-            var heads: [String: (seq: Int64, hash: [UInt8])] = [:]
-            try db.query(
-                "SELECT run_id, seq, hash FROM events e WHERE seq = (SELECT MAX(seq) FROM events f WHERE f.run_id = e.run_id)",
-                stage: "read run heads"
-            ) { row in heads[row.text(0) ?? ""] = (row.int64(1), row.blob(2)) }
-            return (entries, heads)
-        }
+        let entries = try backend.ledgerEntries()
+        let heads = try backend.heads()
         let runs = try runs()
         var problems: [String] = []
         var prev = TraceStoredEvent.genesisHash

@@ -64,10 +64,13 @@ public final class TraceSigningKey: Sendable {
             throw TraceError(.keyInvalid, "could not export the new trace signing key")
         }
         // Created with 0600 from the start, never widened: no window where the seed is readable.
-        guard
-            FileManager.default.createFile(
-                atPath: path, contents: Data((Hex.encode(seed) + "\n").utf8), attributes: [.posixPermissions: 0o600])
-        else { throw TraceError(.keyInvalid, "create trace signing key \(path)") }
+        // Exclusively: of several processes starting at once on a new home (workers), one key wins
+        // and every process signs with it.
+        do throws(AtomicFile.Failure) {
+            _ = try AtomicFile.create(path, with: Array((Hex.encode(seed) + "\n").utf8), mode: 0o600)
+        } catch {
+            throw TraceError(.keyInvalid, "create trace signing key \(path): \(error.stage): \(error.reason)")
+        }
         return try load(path: path)
     }
 

@@ -50,13 +50,13 @@ struct DoctorCLITests {
         #expect(
             line("model-artefacts", in: result.stdout) == "WARN  model-artefacts       no embedded model is installed")
         #expect(result.stdout.contains("\n      \(home.path)/keys/trace-signing.ed25519 mode 0600 owner "))
-        #expect(result.stdout.split(separator: "\n").last?.hasPrefix("summary: 10 checks; ") == true)
+        #expect(result.stdout.split(separator: "\n").last?.hasPrefix("summary: 11 checks; ") == true)
 
         let json = try CLI.run(["doctor", "--json"], environment: env)
         #expect(json.status == 0)
         let document = try JSONParser().parse(json.stdout)
         #expect(document["passed"] == .bool(true))
-        #expect(document["checks"]?.arrayValue?.compactMap { $0["id"]?.stringValue }.count == 10)
+        #expect(document["checks"]?.arrayValue?.compactMap { $0["id"]?.stringValue }.count == 11)
     }
 
     @Test func aRemoteModelURLAndAProxyVariableFail() throws {

@@ -179,6 +179,34 @@ final class ExitCodeTableCLITests {
             when: "asking the model")
     }
 
+    /// A fresh site database with `db init` done, as the workers' role, on the process's test cluster.
+    func siteDatabase() throws -> String {
+        let server = try PostgresTestServer.start()
+        let name = try server.createDatabase("exit")
+        let initialised = try run(["db", "init", "--database", server.url(database: name)])
+        try #require(initialised.status == 0, "\(initialised.stderr)")
+        return server.url(user: "airlock_worker", database: name)
+    }
+
+    /// A PostgreSQL URL nothing listens at.
+    let nowhere = "postgres://airlock_worker@localhost/none?host=/nonexistent-airlock-socket&port=5432"
+
+    /// A public key that signed none of this home's runs (another home's).
+    func strangerKey() throws -> String {
+        let other = try CLI.temporaryDirectory("airlock-exit-stranger")
+        let pem = try CLI.run(["trace", "key", "--export"], environment: ["AIRLOCK_HOME": other.path]).stdout
+        return try file("stranger-\(UUID().uuidString.prefix(6)).pem", pem)
+    }
+
+    /// A queued run's id in `database`.
+    func submitted(_ database: String, runID: String? = nil) throws -> String {
+        let result = try run(
+            ["submit", workflow, "--param", "level=ERROR", "--database", database]
+                + (runID.map { ["--run-id", $0] } ?? []))
+        try #require(result.status == 0, "\(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// How each documented row is produced.
     func scenarios() throws -> [String: () throws -> CLIResult] {
         let badManifest = try file("bad.yaml", "name: Bad Name\n")
@@ -217,6 +245,80 @@ final class ExitCodeTableCLITests {
         let badProfile = try file("bad-profile.yaml", "airlock_mcp_profile: 1\nname: triage\n")
         return [
             "general 0": { try self.run(["sandbox", "run", "--", "/bin/true"]) },
+            "trace copy trace copy 0": {
+                _ = try self.recordedRun()
+                return try self.run([
+                    "trace", "copy", "--from", self.home.appendingPathComponent("trace.sqlite").path, "--to",
+                    "sqlite:" + self.scratch.appendingPathComponent("copy-\(UUID().uuidString.prefix(6)).sqlite").path,
+                ])
+            },
+            "trace copy trace copy 1": {
+                _ = try self.recordedRun()
+                return try self.run([
+                    "trace", "copy", "--from", self.home.appendingPathComponent("trace.sqlite").path, "--to",
+                    self.scratch.appendingPathComponent("copy-\(UUID().uuidString.prefix(6)).sqlite").path, "--key",
+                    try self.strangerKey(),
+                ])
+            },
+            "trace copy trace copy 64": {
+                try self.run(["trace", "copy", "--from", "mysql://u@h/db", "--to", "x.sqlite"])
+            },
+            "trace copy trace copy 66": {
+                try self.run(["trace", "copy", "--from", "/nonexistent/trace.sqlite", "--to", "x.sqlite"])
+            },
+            "trace copy trace copy 74": {
+                _ = try self.recordedRun()
+                return try self.run([
+                    "trace", "copy", "--from", self.home.appendingPathComponent("trace.sqlite").path, "--to",
+                    self.nowhere,
+                ])
+            },
+            "trace copy db init 0": {
+                let server = try PostgresTestServer.start()
+                return try self.run([
+                    "db", "init", "--database", server.url(database: try server.createDatabase("exit")),
+                ])
+            },
+            "trace copy db init 64": { try self.run(["db", "init", "--database", "sqlite:/tmp/x.sqlite"]) },
+            "trace copy db init 74": { try self.run(["db", "init", "--database", self.nowhere]) },
+            "trace copy submit 0": { try self.run(["submit", self.workflow, "--database", try self.siteDatabase()]) },
+            "trace copy submit 1": {
+                let database = try self.siteDatabase()
+                _ = try self.submitted(database, runID: "taken")
+                return try self.run(["submit", self.workflow, "--database", database, "--run-id", "taken"])
+            },
+            "trace copy submit 64": { try self.run(["submit", self.workflow]) },
+            "trace copy submit 74": { try self.run(["submit", self.workflow, "--database", self.nowhere]) },
+            "trace copy worker 0": {
+                try self.run(["worker", "--exit-when-idle", "--database", try self.siteDatabase()])
+            },
+            "trace copy worker 64": { try self.run(["worker", "--lease-seconds", "0", "--database", self.nowhere]) },
+            "trace copy worker 74": { try self.run(["worker", "--database", self.nowhere]) },
+            "trace copy runs list 0": { try self.run(["runs", "list", "--database", try self.siteDatabase()]) },
+            "trace copy runs list 64": {
+                try self.run(["runs", "list", "--state", "lost", "--database", self.nowhere])
+            },
+            "trace copy runs list 74": { try self.run(["runs", "list", "--database", self.nowhere]) },
+            "trace copy runs show 0": {
+                let database = try self.siteDatabase()
+                return try self.run(["runs", "show", try self.submitted(database), "--database", database])
+            },
+            "trace copy runs show 66": {
+                try self.run(["runs", "show", "nope", "--database", try self.siteDatabase()])
+            },
+            "trace copy runs cancel 0": {
+                let database = try self.siteDatabase()
+                return try self.run(["runs", "cancel", try self.submitted(database), "--database", database])
+            },
+            "trace copy runs cancel 1": {
+                let database = try self.siteDatabase()
+                let id = try self.submitted(database)
+                _ = try self.run(["runs", "cancel", id, "--database", database])
+                return try self.run(["runs", "cancel", id, "--database", database])
+            },
+            "trace copy runs cancel 66": {
+                try self.run(["runs", "cancel", "nope", "--database", try self.siteDatabase()])
+            },
             "general 1": { try self.run(["policy", "lint", warnPolicy]) },
             "general 2": {
                 try self.run([

@@ -301,11 +301,11 @@ struct DoctorTests {
         #expect(
             lines.first == "FAIL  model-endpoint        http://203.0.113.9:8000 is a remote endpoint (endpoint-refused)"
         )
-        #expect(lines.last?.hasPrefix("summary: 10 checks; ") == true)
+        #expect(lines.last?.hasPrefix("summary: 11 checks; ") == true)
         #expect(lines.last?.contains("; failing: model-endpoint") == true)
         let json = report.json
         #expect(json["passed"] == .bool(false))
-        #expect(json["checks"]?.arrayValue?.count == 10)
+        #expect(json["checks"]?.arrayValue?.count == 11)
         #expect(json["checks"]?.arrayValue?.first?["threats"] == .array(["maestro:L1"]))
         #expect(report.checks.allSatisfy { !$0.threats.isEmpty })
     }

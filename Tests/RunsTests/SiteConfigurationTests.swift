@@ -34,6 +34,20 @@ struct SiteConfigurationTests {
         #expect(try SiteConfiguration.load(url) == SiteConfiguration())
     }
 
+    /// `trace:` names the shared trace; anything but a postgres URL or `sqlite:PATH` is refused.
+    @Test func theTraceIsAPostgresURLOrASQLitePath() throws {
+        let site = try SiteConfiguration.parse(
+            "trace: postgres://airlock_worker@db.internal/airlock\n", label: "site.yaml")
+        #expect(site.trace == "postgres://airlock_worker@db.internal/airlock")
+        #expect(
+            try SiteConfiguration.parse("trace: sqlite:/srv/t.sqlite\n", label: "site.yaml").trace
+                == "sqlite:/srv/t.sqlite")
+        for bad in ["trace: mysql://u@h/db", "trace: postgres://db.internal/airlock", "trace: [a]"] {
+            let error = #expect(throws: RunsError.self) { try SiteConfiguration.parse(bad + "\n", label: "site.yaml") }
+            #expect(error?.message.contains("/trace (line 1): must be postgres://") == true, "\(bad)")
+        }
+    }
+
     /// A misspelt key would otherwise leave the air-gap rule at its default without a word.
     @Test func anUnknownKeyIsAnErrorNamingItsLine() throws {
         let error = #expect(throws: RunsError.self) {

@@ -1,19 +1,24 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A network namespace of the test's own, joined to the host's by a veth pair, with a real TCP
 /// service in it: what a corridor reaches. Made with `ip netns` and torn down when released.
-/// Needs root (CI runs as root; elsewhere the suites that use it skip with the reason).
-final class TestNetwork {
+/// Needs root (CI runs as root; elsewhere the suites that use it skip with the reason). Shared by
+/// the corridor tests (a service in the namespace) and the scale-out tests (a worker host in it).
+public final class TestNetwork {
     /// The namespace's name.
-    let name: String
+    public let name: String
     /// The host's end of the pair and the namespace's end.
-    let hostAddress: String
-    let serviceAddress: String
+    public let hostAddress: String
+    public let serviceAddress: String
     private let hostInterface: String
     private var servers: [Process] = []
 
     /// Whether the tests that need one can make it here.
-    static var available: Bool {
+    public static var available: Bool {
         geteuid() == 0
             && (FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
                 || FileManager.default.isExecutableFile(atPath: "/sbin/ip"))
@@ -23,7 +28,7 @@ final class TestNetwork {
     nonisolated(unsafe) private static var made = 0
     private static let lock = NSLock()
 
-    init() throws {
+    public init() throws {
         let serial = Self.lock.withLock {
             Self.made += 1
             return Self.made
@@ -70,7 +75,7 @@ final class TestNetwork {
     /// `inNamespace: false`, on the host. Returns once it listens; its log has an `accepted
     /// PORT` line per connection.
     @discardableResult
-    func startService(ports: [UInt16], address: String? = nil, inNamespace: Bool = true) throws -> ServiceLog {
+    public func startService(ports: [UInt16], address: String? = nil, inNamespace: Bool = true) throws -> ServiceLog {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-service-\(name).py")
         try Self.serviceScript.write(to: script, atomically: true, encoding: .utf8)
         let arguments = ["python3", script.path, address ?? serviceAddress] + ports.map(String.init)
@@ -88,7 +93,7 @@ final class TestNetwork {
 
     /// Starts Python's HTTP file server on `port` in the namespace, serving `directory`; its log
     /// (one line per request: method, path, status) comes back as it is written.
-    func startHTTPService(port: UInt16, directory: URL) throws -> ServiceLog {
+    public func startHTTPService(port: UInt16, directory: URL) throws -> ServiceLog {
         let log = try launch(
             Self.ipPath,
             [
@@ -121,11 +126,11 @@ final class TestNetwork {
         return log
     }
 
-    static var ipPath: String {
+    public static var ipPath: String {
         FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip"
     }
 
-    static func ip(_ arguments: [String]) throws {
+    public static func ip(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ipPath)
         process.arguments = arguments
@@ -173,16 +178,16 @@ final class TestNetwork {
 }
 
 /// What a test service printed, collected as it comes.
-final class ServiceLog: @unchecked Sendable {
+public final class ServiceLog: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
 
-    func append(_ chunk: Data) { lock.withLock { data.append(chunk) } }
-    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
-    func count(of word: String) -> Int { text.components(separatedBy: word).count - 1 }
+    public func append(_ chunk: Data) { lock.withLock { data.append(chunk) } }
+    public var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+    public func count(of word: String) -> Int { text.components(separatedBy: word).count - 1 }
 }
 
-struct TestNetworkError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+public struct TestNetworkError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
 }
