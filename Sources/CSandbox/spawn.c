@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "al_mount_fd.h"
 #include "al_syscall.h"
 
 /* Constants newer than Debian 12's kernel headers. */
@@ -36,9 +37,6 @@
 #define MOUNT_ATTR_NOSUID 0x00000002
 #define MOUNT_ATTR_NODEV 0x00000004
 #define MOUNT_ATTR_NOEXEC 0x00000008
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
 #endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -53,13 +51,6 @@
 #define SYS_landlock_create_ruleset 444
 #define SYS_landlock_add_rule 445
 #define SYS_landlock_restrict_self 446
-#endif
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#define SYS_move_mount 429
-#endif
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
 #endif
 #ifndef MOVE_MOUNT_F_EMPTY_PATH
 #define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
@@ -182,15 +173,6 @@ static void al_child_mount_op(const struct al_prespawned *ctx, const struct al_m
         AL_SYS1(SYS_close, fd);
         break;
     }
-    case AL_OP_BIND: {
-        AL_CHECK(ctx, AL_SYS5(SYS_mount, op->source, op->target, 0, MS_BIND | MS_REC, 0), stage, index);
-        struct al_mount_attr attr = {.attr_set = al_mount_attr_bits(op->flags)};
-        if (attr.attr_set != 0) {
-            AL_CHECK(ctx, AL_SYS5(SYS_mount_setattr, AT_FDCWD, op->target, AT_RECURSIVE, &attr, sizeof attr),
-                     stage == AL_STAGE_OP ? AL_STAGE_OP_SETATTR : stage, index);
-        }
-        break;
-    }
     case AL_OP_TMPFS: {
         unsigned long flags = MS_NOSUID | MS_NODEV;
         if (op->flags & AL_MNT_NOEXEC) flags |= MS_NOEXEC;
@@ -201,8 +183,11 @@ static void al_child_mount_op(const struct al_prespawned *ctx, const struct al_m
         AL_CHECK(ctx, AL_SYS5(SYS_mount, "proc", op->target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, 0),
                  stage, index);
         break;
+    case AL_OP_BIND:
     case AL_OP_BIND_TREE: {
-        long sub = AL_SYS3(SYS_open_tree, ctx->host_tree, op->source, OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
+        /* Resolved once to a descriptor, no symlink followed, and cloned from it (al_mount_fd.h):
+         * from the parked host root by absolute path, or inside the detached host tree. */
+        long sub = al_clone_tree_at(op->kind == AL_OP_BIND ? AT_FDCWD : ctx->host_tree, op->source);
         AL_CHECK(ctx, sub, stage, index);
         long r = AL_SYS5(SYS_move_mount, sub, "", AT_FDCWD, op->target, MOVE_MOUNT_F_EMPTY_PATH);
         AL_SYS1(SYS_close, sub);
@@ -1011,10 +996,9 @@ static int al_open_run_trees(const struct al_base_plan *base, const struct al_ru
     int rc = 0;
     size_t opened = 0;
     for (; opened < run->bind_source_count; opened++) {
-        long tree =
-            syscall(SYS_open_tree, AT_FDCWD, run->bind_sources[opened], OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
+        long tree = al_clone_tree_at(AT_FDCWD, run->bind_sources[opened]);
         if (tree < 0) {
-            *failure = (struct al_child_failure){.stage = AL_STAGE_BIND_SOURCE, .index = (int32_t)opened, .err = errno};
+            *failure = (struct al_child_failure){.stage = AL_STAGE_BIND_SOURCE, .index = (int32_t)opened, .err = (int32_t)-tree};
             rc = -1;
             break;
         }
@@ -1173,7 +1157,7 @@ const char *al_stage_name(int32_t stage) {
     case AL_STAGE_RUN_OPS: return "mount";
     case AL_STAGE_RECEIVE_RUN: return "recvmsg(run)";
     case AL_STAGE_HOST_TREE: return "open_tree(host, OPEN_TREE_CLONE)";
-    case AL_STAGE_BIND_SOURCE: return "open_tree(OPEN_TREE_CLONE)";
+    case AL_STAGE_BIND_SOURCE: return "openat2+open_tree(RESOLVE_NO_SYMLINKS)";
     case AL_STAGE_TEMPLATE: return "template";
     case AL_STAGE_SETSID: return "setsid";
     default: return "unknown stage";

@@ -542,7 +542,7 @@ struct SandboxRun {
         -> SandboxError
     {
         let stage = al_stage(rawValue: UInt32(failure.stage))
-        let errnoText = Posix.describe(failure.err)
+        var errnoText = Posix.describe(failure.err)
         if stage == AL_STAGE_NONE { return SandboxError.parentStep(failure) }
         if stage == AL_STAGE_EXEC {
             let path = candidates.indices.contains(Int(failure.index)) ? candidates[Int(failure.index)] : spec.program
@@ -554,9 +554,14 @@ struct SandboxRun {
         if stage == AL_STAGE_OP || stage == AL_STAGE_OP_SETATTR || stage == AL_STAGE_RUN_OPS,
             steps.indices.contains(Int(failure.index))
         {
-            name = steps[Int(failure.index)].failureName(stage: name)
+            let step = steps[Int(failure.index)]
+            name = step.failureName(stage: name)
+            if step.kind == AL_OP_BIND || step.kind == AL_OP_BIND_TREE {
+                errnoText = MountPlan.describeResolution(failure.err)
+            }
         } else if stage == AL_STAGE_BIND_SOURCE, plan.bindSources.indices.contains(Int(failure.index)) {
-            name = "open_tree(\(plan.bindSources[Int(failure.index)]), OPEN_TREE_CLONE)"
+            name = "openat2+open_tree(\(plan.bindSources[Int(failure.index)]), RESOLVE_NO_SYMLINKS)"
+            errnoText = MountPlan.describeResolution(failure.err)
         } else if stage == AL_STAGE_CHDIR_WORKDIR {
             name = "chdir(\(spec.workingDirectory))"
         } else if stage == AL_STAGE_LANDLOCK_OPEN || stage == AL_STAGE_LANDLOCK_RULE {
