@@ -719,7 +719,7 @@ static struct al_prespawned *al_new_child(struct al_child_failure *failure) {
     struct al_prespawned *ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL) {
         failure->err = ENOMEM;
-        failure->index = 0;
+        failure->index = AL_PARENT_CLONE;
         return NULL;
     }
     ctx->pid = -1;
@@ -738,7 +738,7 @@ static struct al_prespawned *al_new_child(struct al_child_failure *failure) {
     return ctx;
 fail:
     failure->err = errno;
-    failure->index = 0;
+    failure->index = AL_PARENT_CLONE;
     al_free_uncloned(ctx);
     return NULL;
 }
@@ -753,7 +753,7 @@ static int al_prespawn_here(const struct al_base_plan *base, const struct al_par
     /* Borrow the network namespace for the child: it is inherited at clone. */
     if (steps->join_netns_fd >= 0 && setns(steps->join_netns_fd, CLONE_NEWNET) != 0) {
         failure->err = errno;
-        failure->index = 7;
+        failure->index = AL_PARENT_SETNS_NETWORK;
         goto fail;
     }
     /* No signal handler may run on the child's stack before it resets them. */
@@ -774,7 +774,7 @@ static int al_prespawn_here(const struct al_base_plan *base, const struct al_par
     }
     if (ctx->pid < 0) {
         failure->err = clone_errno;
-        failure->index = 0;
+        failure->index = AL_PARENT_CLONE;
         goto fail;
     }
     /* The child has its own copies of its ends; the numbers stay valid in its table. */
@@ -786,26 +786,26 @@ static int al_prespawn_here(const struct al_base_plan *base, const struct al_par
     snprintf(path, sizeof path, "/proc/%d/uid_map", ctx->pid);
     if ((err = al_write_file(path, steps->uid_map, strlen(steps->uid_map))) < 0) {
         failure->err = -err;
-        failure->index = 1;
+        failure->index = AL_PARENT_UID_MAP;
         goto kill;
     }
     if (steps->deny_setgroups) {
         snprintf(path, sizeof path, "/proc/%d/setgroups", ctx->pid);
         if ((err = al_write_file(path, "deny", 4)) < 0) {
             failure->err = -err;
-            failure->index = 2;
+            failure->index = AL_PARENT_SETGROUPS;
             goto kill;
         }
     }
     snprintf(path, sizeof path, "/proc/%d/gid_map", ctx->pid);
     if ((err = al_write_file(path, steps->gid_map, strlen(steps->gid_map))) < 0) {
         failure->err = -err;
-        failure->index = 3;
+        failure->index = AL_PARENT_GID_MAP;
         goto kill;
     }
     if ((err = al_send(ctx->sock_parent, NULL, 0)) != 0) {
         failure->err = err;
-        failure->index = 5;
+        failure->index = AL_PARENT_RELEASE;
         goto kill;
     }
     *out = ctx;
@@ -859,10 +859,10 @@ static void *al_template_thread_main(void *unused) {
         call->result = -1;
         if (fs_err != 0) {
             call->failure->err = fs_err;
-            call->failure->index = 9;
+            call->failure->index = AL_PARENT_UNSHARE_FS;
         } else if (setns(call->steps->template_fd, CLONE_NEWNS) != 0) {
             call->failure->err = errno;
-            call->failure->index = 8;
+            call->failure->index = AL_PARENT_SETNS_TEMPLATE;
         } else {
             call->result = al_prespawn_here(call->base, call->steps, call->out, call->failure);
         }
@@ -906,7 +906,7 @@ static int al_prespawn_from_template(const struct al_base_plan *base, const stru
     }
     if (al_template_thread_state < 0) {
         failure->err = -al_template_thread_state;
-        failure->index = 10;
+        failure->index = AL_PARENT_TEMPLATE_THREAD;
         pthread_mutex_unlock(&al_template_lock);
         return -1;
     }
@@ -945,7 +945,7 @@ int al_template_build(const struct al_template_plan *plan, int32_t *template_fd,
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (ctx->pid < 0) {
-        *failure = (struct al_child_failure){.stage = AL_STAGE_TEMPLATE, .index = 0, .err = clone_errno};
+        *failure = (struct al_child_failure){.stage = AL_STAGE_TEMPLATE, .index = AL_TEMPLATE_CLONE, .err = clone_errno};
         al_free_uncloned(ctx);
         return -1;
     }
@@ -960,7 +960,7 @@ int al_template_build(const struct al_template_plan *plan, int32_t *template_fd,
     } while (n < 0 && errno == EINTR);
     int rc = -1;
     if (n != (ssize_t)sizeof reported) {
-        *failure = (struct al_child_failure){.stage = AL_STAGE_TEMPLATE, .index = 2, .err = n < 0 ? errno : EIO};
+        *failure = (struct al_child_failure){.stage = AL_STAGE_TEMPLATE, .index = AL_TEMPLATE_WAIT, .err = n < 0 ? errno : EIO};
     } else if (reported.stage != AL_STAGE_NONE) {
         *failure = reported;
     } else {
@@ -968,7 +968,7 @@ int al_template_build(const struct al_template_plan *plan, int32_t *template_fd,
         snprintf(path, sizeof path, "/proc/%d/ns/mnt", ctx->pid);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            *failure = (struct al_child_failure){.stage = AL_STAGE_TEMPLATE, .index = 1, .err = errno};
+            *failure = (struct al_child_failure){.stage = AL_STAGE_TEMPLATE, .index = AL_TEMPLATE_OPEN_NAMESPACE, .err = errno};
         } else {
             *template_fd = fd;
             rc = 0;
@@ -1040,7 +1040,7 @@ int al_start(struct al_prespawned *ctx, const struct al_run_plan *run, const int
         } while (n < 0 && errno == EINTR);
         if (n < 0) {
             failure->err = errno;
-            failure->index = 4;
+            failure->index = AL_PARENT_CGROUP;
             goto kill;
         }
     }
@@ -1074,12 +1074,12 @@ int al_start(struct al_prespawned *ctx, const struct al_run_plan *run, const int
     }
     if (send_err != 0) {
         failure->err = send_err;
-        failure->index = 5;
+        failure->index = AL_PARENT_RELEASE;
         goto kill;
     }
     if (n != 0) {
         failure->err = n < 0 ? errno : EIO;
-        failure->index = 6;
+        failure->index = AL_PARENT_STATUS_READ;
         goto kill;
     }
     /* EOF: the child reached execve (its memory is its own now) or died; the supervisor sees which.
