@@ -48,14 +48,33 @@ extension SandboxError {
     /// An error for a failed parent-side step of a spawn (`al_prespawn`/`al_start`, stage
     /// `AL_STAGE_NONE`, the index an `al_parent_step`).
     static func parentStep(_ failure: al_child_failure) -> SandboxError {
-        let step = al_parent_step(rawValue: .init(truncatingIfNeeded: failure.index)).map(\.name)
+        let step = al_parent_step(index: failure.index)?.name
         return SandboxError(
             .setupFailed, "sandbox setup: \(step ?? "parent step \(failure.index)"): \(Posix.describe(failure.err))",
             errno: failure.err)
     }
 }
 
-extension al_parent_step {
+/// A closed C enum of parent-side failure steps (`al_parent_step`, `al_template_step`).
+protocol FailureStep: RawRepresentable where RawValue == UInt32 {
+    /// How many steps the enum has (`al_parent_step_count`).
+    static var stepCount: UInt32 { get }
+}
+
+extension FailureStep {
+    /// The step a failure's index names, or `nil` for one outside the enum (an imported C enum
+    /// takes any raw value, and a switch over an unknown one traps).
+    init?(index: Int32) {
+        guard index >= 0, UInt32(index) < Self.stepCount, let step = Self(rawValue: UInt32(index)) else {
+            return nil
+        }
+        self = step
+    }
+}
+
+extension al_parent_step: FailureStep {
+    static var stepCount: UInt32 { al_parent_step_count }
+
     /// What the step does, for an error message.
     var name: String {
         switch self {
@@ -74,7 +93,9 @@ extension al_parent_step {
     }
 }
 
-extension al_template_step {
+extension al_template_step: FailureStep {
+    static var stepCount: UInt32 { al_template_step_count }
+
     /// What the step does, for an error message.
     var name: String {
         switch self {

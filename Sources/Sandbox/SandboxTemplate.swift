@@ -84,7 +84,7 @@ final class SandboxTemplate: Sendable {
         var name = String(cString: al_stage_name(failure.stage))
         if isStep, steps.indices.contains(index) {
             name = steps[index].failureName(stage: name)
-        } else if stage == AL_STAGE_TEMPLATE, let step = al_template_step(rawValue: .init(truncatingIfNeeded: index)) {
+        } else if stage == AL_STAGE_TEMPLATE, let step = al_template_step(index: failure.index) {
             name = step.name
         }
         let reason = "building one failed: \(name): \(Posix.describe(failure.err))"

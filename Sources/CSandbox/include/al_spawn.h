@@ -244,13 +244,9 @@ enum AL_CLOSED_ENUM al_parent_step {
     AL_PARENT_UNSHARE_FS AL_SWIFT_NAME(unshareFS) = 9,
     AL_PARENT_TEMPLATE_THREAD AL_SWIFT_NAME(templateThread) = 10,
 };
-
-/* A template's parent-side step, the failure's index when its stage is AL_STAGE_TEMPLATE. */
-enum AL_CLOSED_ENUM al_template_step {
-    AL_TEMPLATE_CLONE AL_SWIFT_NAME(clone) = 0,
-    AL_TEMPLATE_OPEN_NAMESPACE AL_SWIFT_NAME(openNamespace) = 1,
-    AL_TEMPLATE_WAIT AL_SWIFT_NAME(wait) = 2,
-};
+/* How many parent steps there are: an index at or above it names none (Swift checks before it
+ * switches, since an imported C enum takes any raw value). */
+static const uint32_t al_parent_step_count = 11;
 
 /* What the child reports when a stage fails. */
 struct al_child_failure {
@@ -317,28 +313,6 @@ int al_prespawn(const struct al_base_plan *base, const struct al_parent_steps *s
 int al_start(struct al_prespawned *child, const struct al_run_plan *run, const int32_t stdio[3],
              const int32_t *cgroup_procs_fds, size_t cgroup_procs_count, struct al_spawn_result *result,
              struct al_child_failure *failure);
-
-/* What a template's root is built from (see al_template_build). Owned by the caller. */
-struct al_template_plan {
-    const char *staging_dir;
-    const char *old_root_name;
-    const char *root_tmpfs_options;
-    /* Applied after pivot_root; binds (AL_OP_BIND) read from the parked host root. */
-    const struct al_mount_op *ops;
-    size_t op_count;
-};
-
-/*
- * Builds a template: a mount namespace whose root is a sandbox's root, so that children cloned
- * from it (al_parent_steps.template_fd) copy a tree of a dozen mounts instead of the host's, and
- * neither build a root nor detach the host. A short-lived builder child, in a new mount
- * namespace, stages a tmpfs root, pivots into it, applies `plan`, detaches the host and makes the
- * root read-only; the namespace is kept through its descriptor (*template_fd) and the builder
- * exits. Needs CAP_SYS_ADMIN in the caller's user namespace (root): children are cloned from it by
- * a thread that enters it, and a thread cannot enter a user namespace. Returns 0, or -1 with
- * `failure` (the builder's stage and op index, or AL_STAGE_TEMPLATE). Thread-safe.
- */
-int al_template_build(const struct al_template_plan *plan, int32_t *template_fd, struct al_child_failure *failure);
 
 /* Kills, reaps and frees a prespawned child that will not be started. */
 void al_discard(struct al_prespawned *child);
