@@ -48,10 +48,18 @@ public struct Sandbox: Sendable {
 
     /// The configuration in force.
     public var configuration: Configuration
+    /// The process-wide pools and queues runs use (``SandboxRuntime/shared``; a test may pass its own).
+    let runtime: SandboxRuntime
 
     /// Creates a sandbox runner.
     public init(configuration: Configuration = Configuration()) {
+        self.init(configuration: configuration, runtime: .shared)
+    }
+
+    /// Creates a sandbox runner on `runtime`'s pools.
+    init(configuration: Configuration, runtime: SandboxRuntime) {
         self.configuration = configuration
+        self.runtime = runtime
     }
 
     /// The host uid and gid sandboxed programs run as (what a read-write mount must let write).
@@ -72,15 +80,19 @@ public struct Sandbox: Sendable {
             Posix.close(cancel.write)
         }
         let configuration = self.configuration
+        let runtime = self.runtime
         let cancelFD = cancel.read
         let result: Result<ExecutionRecord, SandboxError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 // Started and supervised on a spawner thread, which outlives the child (the child's
                 // parent-death signal is tied to the thread that cloned it).
-                SpawnerPool.shared.submit {
+                runtime.spawners.submit {
                     continuation.resume(
                         returning: Result { () throws(SandboxError) -> ExecutionRecord in
-                            try SandboxRun(spec: spec, configuration: configuration, cancelFD: cancelFD).execute()
+                            try SandboxRun(
+                                spec: spec, configuration: configuration, runtime: runtime, cancelFD: cancelFD
+                            )
+                            .execute()
                         })
                 }
             }
@@ -92,15 +104,15 @@ public struct Sandbox: Sendable {
 
     /// Kills the children kept waiting for future runs and stops keeping them (leak checks, shutdown).
     public static func discardPrespawnedChildren() {
-        WarmPool.shared.drain()
-        NamespaceReleaser.shared.settle()
+        SandboxRuntime.shared.warmPool.drain()
+        SandboxRuntime.shared.releaser.settle()
     }
 
     /// Runs `spec` on the calling thread, blocking until the sandbox is gone. For callers that
     /// manage their own threads (benchmarks, a dedicated agent thread); prefer ``run(_:)``. The
     /// thread must not exit while the call runs (it cannot: the call blocks).
     public func runBlocking(_ spec: SandboxSpec) throws(SandboxError) -> ExecutionRecord {
-        try SandboxRun(spec: spec, configuration: configuration, cancelFD: -1).execute()
+        try SandboxRun(spec: spec, configuration: configuration, runtime: runtime, cancelFD: -1).execute()
     }
 }
 
@@ -108,6 +120,8 @@ public struct Sandbox: Sendable {
 struct SandboxRun {
     let spec: SandboxSpec
     let configuration: Sandbox.Configuration
+    /// The pools and queues the run uses (``SandboxRuntime/shared`` unless a test made its own).
+    let runtime: SandboxRuntime
     let cancelFD: Int32
     /// For a long-lived process (``Sandbox/start(_:)``): stdin and stdout are pipes handed to it
     /// once the child runs, and refusals are reported as they happen. `nil`: run to completion.
@@ -338,10 +352,10 @@ struct SandboxRun {
         // corridor run needs a network namespace its child holds capabilities over (to bring its
         // loopback up and listen), so it never takes a waiting child nor a lent namespace.
         let child: PrespawnedChild
-        if corridors.isEmpty, let waiting = WarmPool.shared.take(for: base) {
+        if corridors.isEmpty, let waiting = runtime.warmPool.take(for: base) {
             child = waiting
         } else {
-            child = try base.prespawn(lendNetwork: corridors.isEmpty)
+            child = try base.prespawn(networks: runtime.networks, lendNetwork: corridors.isEmpty)
         }
         defer { child.releaseNetwork() }
         let stdio: [Int32] = [stdinFD, out.write, err.write]
@@ -362,8 +376,8 @@ struct SandboxRun {
         defer {
             Posix.close(spawned.pidfd)
             Posix.close(spawned.notify_fd)
-            if let mountNamespace { NamespaceReleaser.shared.release(mountNamespace) }
-            if spawned.host_tree_fd >= 0 { NamespaceReleaser.shared.release(spawned.host_tree_fd) }
+            if let mountNamespace { runtime.releaser.release(mountNamespace) }
+            if spawned.host_tree_fd >= 0 { runtime.releaser.release(spawned.host_tree_fd) }
         }
         let listenerFDs = withUnsafeBytes(of: spawned.listener_fds) { raw in
             Array(raw.bindMemory(to: Int32.self).prefix(Int(spawned.listener_count)))
@@ -414,11 +428,11 @@ struct SandboxRun {
 
         // Supervise.
         let keepOut = max(spec.limits.outputBytesPerStream, 0)
-        let outBuffer = CaptureBuffers.shared.take(capacity: max(keepOut, 1))
-        let errBuffer = CaptureBuffers.shared.take(capacity: max(keepOut, 1))
+        let outBuffer = runtime.captureBuffers.take(capacity: max(keepOut, 1))
+        let errBuffer = runtime.captureBuffers.take(capacity: max(keepOut, 1))
         defer {
-            CaptureBuffers.shared.give(outBuffer, capacity: max(keepOut, 1))
-            CaptureBuffers.shared.give(errBuffer, capacity: max(keepOut, 1))
+            runtime.captureBuffers.give(outBuffer, capacity: max(keepOut, 1))
+            runtime.captureBuffers.give(errBuffer, capacity: max(keepOut, 1))
         }
         var config = al_supervise_config(
             pid: spawned.pid, pidfd: spawned.pidfd, stdout_fd: session == nil ? out.read : -1, stderr_fd: err.read,
@@ -630,7 +644,6 @@ struct SandboxRun {
 /// Closes namespace descriptors on a background queue, so that the grace period a namespace's
 /// teardown waits for is not spent on a run's path.
 final class NamespaceReleaser: Sendable {
-    static let shared = NamespaceReleaser()
     private let queue = DispatchQueue(label: "airlock.namespace-release", qos: .utility)
 
     func release(_ fd: Int32) {
@@ -647,7 +660,6 @@ final class NamespaceReleaser: Sendable {
 /// unmapped each time, and unmapping in a process whose threads run on other CPUs costs a TLB
 /// shootdown on each of them.
 final class CaptureBuffers: @unchecked Sendable {
-    static let shared = CaptureBuffers()
     /// Most buffers kept per capacity.
     static let keptPerCapacity = 8
 

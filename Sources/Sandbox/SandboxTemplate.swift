@@ -34,7 +34,7 @@ final class SandboxTemplate: Sendable {
 
     deinit {
         // Tearing down a mount namespace waits for an RCU grace period.
-        NamespaceReleaser.shared.release(fd)
+        SandboxRuntime.shared.releaser.release(fd)
     }
 
     /// The environment variable that turns templates off (`off`), for comparison and diagnosis.

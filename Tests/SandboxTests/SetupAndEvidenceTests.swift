@@ -171,3 +171,21 @@ struct EvidenceTests {
         #expect(tmp.stdout.text == "ok\n", "\(tmp.stderr.text)")
     }
 }
+
+@Suite(.enabled(if: Box.available, "namespaces are not available on this host"))
+struct SandboxRuntimeTests {
+    @Test func aSandboxOnItsOwnRuntimeRunsOnItsOwnPools() async throws {
+        let runtime = SandboxRuntime(maximumIdleNetworks: 2, prespawnTarget: 1, maximumSpawners: 2)
+        #expect(runtime.warmPool !== SandboxRuntime.shared.warmPool)
+        #expect(runtime.networks !== SandboxRuntime.shared.networks)
+        let sandbox = Sandbox(configuration: Sandbox.Configuration(), runtime: runtime)
+        for round in 0..<3 {
+            let record = try await sandbox.run(SandboxSpec(program: "/bin/echo", arguments: ["round \(round)"]))
+            #expect(record.termination == .exited(0))
+            #expect(record.stdout.text == "round \(round)\n")
+        }
+        runtime.warmPool.drain()
+        runtime.releaser.settle()
+        #expect(runtime.warmPool.waitingPids.isEmpty)
+    }
+}
