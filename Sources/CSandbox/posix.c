@@ -1,5 +1,6 @@
 /* See al_posix.h. */
 #include "al_posix.h"
+#include "al_mount_fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,4 +45,13 @@ int al_make_netns(int32_t *fd, uint64_t *inode) {
     }
     close(original);
     return err;
+}
+
+int al_stat_bind_source(const char *path, struct stat *st) {
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = AL_RESOLVE_BIND};
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    if (fd < 0) return -errno;
+    int rc = fstat(fd, st) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
 }

@@ -161,9 +161,11 @@ struct MountPlan {
             guard mount.source.hasPrefix("/") else {
                 throw SandboxError(.invalidSpec, "mount source \(mount.source): must be an absolute host path")
             }
-            guard let st = Posix.statPath(mount.source) else {
+            let resolved = Posix.statBindSource(mount.source)
+            guard let st = resolved.status else {
                 throw SandboxError(
-                    .invalidSpec, "mount source \(mount.source): \(Posix.describe(errno))", errno: errno)
+                    .invalidSpec, "mount source \(mount.source): \(Self.describeResolution(resolved.errno))",
+                    errno: resolved.errno)
             }
             let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
             if let blocked = Self.firstUnsearchableAncestor(of: mount.source, by: host) {
@@ -196,6 +198,14 @@ struct MountPlan {
             throw SandboxError(
                 .invalidSpec, "working directory \(workdir): must be an absolute path inside the sandbox")
         }
+    }
+
+    /// Why a bind source could not be resolved, for a person: `ELOOP` and `EXDEV` mean the path
+    /// holds a symlink or leaves its root, which a bind never follows.
+    static func describeResolution(_ err: Int32) -> String {
+        let text = Posix.describe(err)
+        guard err == ELOOP || err == EXDEV else { return text }
+        return text + " (a symlink on the way: binds resolve host paths without following symlinks; name the real path)"
     }
 
     /// The first directory on the way to `path` the host user may not pass through, or `nil`.

@@ -20,9 +20,6 @@ final class NetworkNamespacePool: Sendable {
         let inode: UInt64
     }
 
-    /// The pool of this process.
-    static let shared = NetworkNamespacePool(maximumIdle: 64)
-
     private let idle = Mutex<[Lease]>([])
     private let maximumIdle: Int
     /// The namespace the process started in, where a cloning thread returns after the clone.

@@ -69,6 +69,14 @@ extension Posix {
         return Glibc.lstat(path, &st) == 0 ? st : nil
     }
 
+    /// The status of a path resolved as a sandbox bind resolves it (`openat2` following no
+    /// symlink, then `fstat`), or `nil` and the errno (`ELOOP`: a symlink on the way).
+    static func statBindSource(_ path: String) -> (status: Glibc.stat?, errno: Int32) {
+        var st = Glibc.stat()
+        let rc = al_stat_bind_source(path, &st)
+        return rc == 0 ? (st, 0) : (nil, -rc)
+    }
+
     /// `stat` (following links); `nil` when the path does not exist.
     static func statPath(_ path: String) -> Glibc.stat? {
         var st = Glibc.stat()

@@ -145,23 +145,23 @@ final class BasePlan: @unchecked Sendable {
     /// The child's parent-death signal is tied to the calling thread, which must outlive it.
     /// - Parameter lendNetwork: whether the child may get a lent network namespace (as root);
     ///   `false` for a corridor run, whose child must own its namespace to set up its listeners.
-    func prespawn(lendNetwork: Bool = true) throws(SandboxError) -> PrespawnedChild {
-        let network = lendNetwork ? NetworkNamespacePool.shared.acquire() : nil
+    func prespawn(networks: NetworkNamespacePool, lendNetwork: Bool = true) throws(SandboxError) -> PrespawnedChild {
+        let network = lendNetwork ? networks.acquire() : nil
         var steps = al_parent_steps()
         steps.uid_map = uidMapPointer
         steps.gid_map = gidMapPointer
         steps.deny_setgroups = shape.dropGroups ? 0 : 1
         steps.join_netns_fd = network?.fd ?? -1
-        steps.restore_netns_fd = NetworkNamespacePool.shared.home ?? -1
+        steps.restore_netns_fd = networks.home ?? -1
         steps.template_fd = template?.fd ?? -1
         var handle: OpaquePointer? = nil
         var failure = al_child_failure()
         let rc = al_prespawn(pointer, &steps, &handle, &failure)
         guard rc == 0, let handle else {
-            if let network { NetworkNamespacePool.shared.release(network) }
+            if let network { networks.release(network) }
             throw SandboxError.parentStep(failure)
         }
-        return PrespawnedChild(base: self, handle: handle, network: network)
+        return PrespawnedChild(base: self, handle: handle, network: network, networks: networks)
     }
 }
 
@@ -169,12 +169,17 @@ final class BasePlan: @unchecked Sendable {
 final class PrespawnedChild: @unchecked Sendable {
     let base: BasePlan
     let network: NetworkNamespacePool.Lease?
+    /// The pool `network` returns to.
+    let networks: NetworkNamespacePool
     private(set) var handle: OpaquePointer?
 
-    init(base: BasePlan, handle: OpaquePointer, network: NetworkNamespacePool.Lease?) {
+    init(
+        base: BasePlan, handle: OpaquePointer, network: NetworkNamespacePool.Lease?, networks: NetworkNamespacePool
+    ) {
         self.base = base
         self.handle = handle
         self.network = network
+        self.networks = networks
     }
 
     /// The child's pid (it is a child of this process until started or discarded).
@@ -195,7 +200,7 @@ final class PrespawnedChild: @unchecked Sendable {
 
     /// Returns the lent network namespace once the child (and every process of its run) is gone.
     func releaseNetwork() {
-        if let network { NetworkNamespacePool.shared.release(network) }
+        if let network { networks.release(network) }
     }
 }
 
@@ -208,9 +213,6 @@ final class PrespawnedChild: @unchecked Sendable {
 /// takes one if its plan matches and otherwise prespawns its own on the spot, so the pool changes
 /// how long a start takes, never what a sandbox is.
 final class WarmPool: Sendable {
-    /// The pool of this process.
-    static let shared = WarmPool(target: 2)
-
     /// How many children are kept waiting for the most recent plan.
     let target: Int
     /// How many plans keep their waiting children.
@@ -229,8 +231,12 @@ final class WarmPool: Sendable {
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
 
-    init(target: Int) {
+    /// The pool lent network namespaces come from, and return to.
+    let networks: NetworkNamespacePool
+
+    init(target: Int, networks: NetworkNamespacePool) {
         self.target = target
+        self.networks = networks
     }
 
     /// A waiting child built from `base`, or `nil` (the caller then prespawns its own).
@@ -284,7 +290,7 @@ final class WarmPool: Sendable {
                 wake.wait()
                 continue
             }
-            guard let child = try? base.prespawn() else {
+            guard let child = try? base.prespawn(networks: networks) else {
                 // Leave it to the runs, which prespawn their own and report why it fails.
                 wake.wait()
                 continue

@@ -48,10 +48,18 @@ public struct Sandbox: Sendable {
 
     /// The configuration in force.
     public var configuration: Configuration
+    /// The process-wide pools and queues runs use (``SandboxRuntime/shared``; a test may pass its own).
+    let runtime: SandboxRuntime
 
     /// Creates a sandbox runner.
     public init(configuration: Configuration = Configuration()) {
+        self.init(configuration: configuration, runtime: .shared)
+    }
+
+    /// Creates a sandbox runner on `runtime`'s pools.
+    init(configuration: Configuration, runtime: SandboxRuntime) {
         self.configuration = configuration
+        self.runtime = runtime
     }
 
     /// The host uid and gid sandboxed programs run as (what a read-write mount must let write).
@@ -72,15 +80,19 @@ public struct Sandbox: Sendable {
             Posix.close(cancel.write)
         }
         let configuration = self.configuration
+        let runtime = self.runtime
         let cancelFD = cancel.read
         let result: Result<ExecutionRecord, SandboxError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 // Started and supervised on a spawner thread, which outlives the child (the child's
                 // parent-death signal is tied to the thread that cloned it).
-                SpawnerPool.shared.submit {
+                runtime.spawners.submit {
                     continuation.resume(
                         returning: Result { () throws(SandboxError) -> ExecutionRecord in
-                            try SandboxRun(spec: spec, configuration: configuration, cancelFD: cancelFD).execute()
+                            try SandboxRun(
+                                spec: spec, configuration: configuration, runtime: runtime, cancelFD: cancelFD
+                            )
+                            .execute()
                         })
                 }
             }
@@ -92,15 +104,15 @@ public struct Sandbox: Sendable {
 
     /// Kills the children kept waiting for future runs and stops keeping them (leak checks, shutdown).
     public static func discardPrespawnedChildren() {
-        WarmPool.shared.drain()
-        NamespaceReleaser.shared.settle()
+        SandboxRuntime.shared.warmPool.drain()
+        SandboxRuntime.shared.releaser.settle()
     }
 
     /// Runs `spec` on the calling thread, blocking until the sandbox is gone. For callers that
     /// manage their own threads (benchmarks, a dedicated agent thread); prefer ``run(_:)``. The
     /// thread must not exit while the call runs (it cannot: the call blocks).
     public func runBlocking(_ spec: SandboxSpec) throws(SandboxError) -> ExecutionRecord {
-        try SandboxRun(spec: spec, configuration: configuration, cancelFD: -1).execute()
+        try SandboxRun(spec: spec, configuration: configuration, runtime: runtime, cancelFD: -1).execute()
     }
 }
 
@@ -108,40 +120,58 @@ public struct Sandbox: Sendable {
 struct SandboxRun {
     let spec: SandboxSpec
     let configuration: Sandbox.Configuration
+    /// The pools and queues the run uses (``SandboxRuntime/shared`` unless a test made its own).
+    let runtime: SandboxRuntime
     let cancelFD: Int32
     /// For a long-lived process (``Sandbox/start(_:)``): stdin and stdout are pipes handed to it
     /// once the child runs, and refusals are reported as they happen. `nil`: run to completion.
     var session: SessionChannel? = nil
 
-    func execute() throws(SandboxError) -> ExecutionRecord {
-        let probe = RunSupport.current
+    /// The confinement layers this host can apply, checked against what the spec allows to be
+    /// missing: a layer that is unavailable and not allowed degraded refuses the run.
+    struct Layers {
         var degraded: [ConfinementLayer] = []
+        var notify = false
+        var landlockABI = 0
+    }
 
-        func require(_ layer: ConfinementLayer, _ available: Bool, _ why: String) throws(SandboxError) -> Bool {
-            if available { return true }
-            guard spec.allowDegraded.contains(layer) else {
-                throw SandboxError(
-                    .layerUnavailable,
-                    "\(layer.rawValue): \(why) (pass --allow-degraded \(layer.rawValue) to run without it; the record will say so)"
-                )
-            }
-            degraded.append(layer)
-            return false
-        }
-
-        _ = try require(.seccomp, probe.seccompFilter, probe.seccompFilterDetail)
-        let notify = try require(.seccompNotify, probe.seccompUserNotif, "SECCOMP_RET_USER_NOTIF is not available")
-        let landlockABI =
-            try require(.landlock, probe.landlockABI > 0, "Landlock is not available on this kernel")
+    /// Plan step: which layers apply (``Layers``), refusing what may not be degraded.
+    func layers() throws(SandboxError) -> Layers {
+        let probe = RunSupport.current
+        var layers = Layers()
+        _ = try require(.seccomp, probe.seccompFilter, probe.seccompFilterDetail, &layers.degraded)
+        layers.notify = try require(
+            .seccompNotify, probe.seccompUserNotif, "SECCOMP_RET_USER_NOTIF is not available", &layers.degraded)
+        layers.landlockABI =
+            try require(.landlock, probe.landlockABI > 0, "Landlock is not available on this kernel", &layers.degraded)
             ? probe.landlockABI : 0
-        if degraded.contains(.seccomp) {
+        if layers.degraded.contains(.seccomp) {
             // Running without any syscall filter is not a degraded mode Airlock offers.
             throw SandboxError(.layerUnavailable, "seccomp: the kernel has no seccomp filter support")
         }
+        return layers
+    }
 
-        let corridors = try Self.insideAddresses(spec.corridors)
-        let filter = try SeccompProfile.compiled(
-            groups: spec.syscallGroups, notify: notify, tcpClient: !corridors.isEmpty)
+    /// Whether `layer` applies; if not, refuses unless the spec allows it degraded (then records it).
+    func require(
+        _ layer: ConfinementLayer, _ available: Bool, _ why: String, _ degraded: inout [ConfinementLayer]
+    ) throws(SandboxError) -> Bool {
+        if available { return true }
+        guard spec.allowDegraded.contains(layer) else {
+            throw SandboxError(
+                .layerUnavailable,
+                "\(layer.rawValue): \(why) (pass --allow-degraded \(layer.rawValue) to run without it; the record will say so)"
+            )
+        }
+        degraded.append(layer)
+        return false
+    }
+
+    /// Plan step: the uid and gid inside the sandbox, the host's they map to, and whether this
+    /// process is root. The sandbox user never maps to host root.
+    func identities() throws(SandboxError) -> (
+        inner: (uid: UInt32, gid: UInt32), host: (uid: UInt32, gid: UInt32), isRoot: Bool
+    ) {
         let inner = (uid: configuration.innerUID, gid: configuration.innerGID)
         let isRoot = geteuid() == 0
         let host =
@@ -151,62 +181,33 @@ struct SandboxRun {
         guard host.uid != 0 else {
             throw SandboxError(.invalidSpec, "sandbox identity: the sandbox user may not map to host root")
         }
-        let (base, plan) = try Self.plans(
-            for: spec, inner: inner, host: host, dropGroups: isRoot, landlockABI: landlockABI,
-            templates: configuration.templates)
-        let workdir = spec.workingDirectory
-        guard workdir.hasPrefix("/") else {
-            throw SandboxError(
-                .invalidSpec, "working directory \(workdir): must be an absolute path inside the sandbox")
-        }
+        return (inner, host, isRoot)
+    }
 
-        // A cgroup holds memory; processes are bounded without one by RLIMIT_NPROC in the sandbox's
-        // own user namespace, so runs without a memory limit skip the cgroup and its migration cost.
-        var useCgroup = false
-        if spec.limits.memoryBytes != nil {
-            useCgroup = try require(.cgroups, RunSupport.cgroup.usable, RunSupport.cgroup.detail)
-        }
-        let cgroup = useCgroup ? try RunCgroup(support: RunSupport.cgroup, limits: spec.limits) : nil
-        defer { cgroup?.destroy() }
-
-        // Standard streams.
-        let stdinFD: Int32
-        var stdinWriter: Int32 = -1
+    /// Pipes step: the program's stdin (a pipe for bytes or a session, `/dev/null`, or a file) and
+    /// the pipe's write end, or -1. The caller owns both.
+    func openStandardInput() throws(SandboxError) -> (read: Int32, writer: Int32) {
         switch spec.stdin {
         case _ where session != nil, .bytes:
             let p = try Posix.pipe()
-            stdinFD = p.read
-            stdinWriter = p.write
-        case .null: stdinFD = try Posix.open("/dev/null", O_RDONLY)
+            return (p.read, p.write)
+        case .null: return (try Posix.open("/dev/null", O_RDONLY), -1)
         case .file(let path):
             do {
-                stdinFD = try Posix.open(path, O_RDONLY)
+                return (try Posix.open(path, O_RDONLY), -1)
             } catch {
                 throw SandboxError(.invalidSpec, "stdin \(path): \(error.message)", errno: error.errno)
             }
         }
-        defer { Posix.close(stdinFD) }
-        // Fed below, or a session's once the child runs; closed here on every other way out.
-        var stdinOwned = stdinWriter
-        defer { Posix.close(stdinOwned) }
-        let out = try Posix.pipe()
-        let err: (read: Int32, write: Int32)
-        do { err = try Posix.pipe() } catch {
-            Posix.close(out.read)
-            Posix.close(out.write)
-            throw error
-        }
-        // A session's stdout belongs to the process's reader once the child runs.
-        var outReader = out.read
-        defer {
-            Posix.close(outReader)
-            Posix.close(err.read)
-        }
-        var childWriteEnds = [out.write, err.write]
-        defer { for fd in childWriteEnds { Posix.close(fd) } }
+    }
 
-        // Everything the child reads, in memory that stays put until al_start returns.
-        let arena = CStringArena()
+    /// C plan step: the run as `al_start` takes it — mounts, rlimits, Landlock rules, the filter,
+    /// the corridors' listeners, the program's candidates, argv and envp — every string and array
+    /// in `arena`, which must outlive the start.
+    func cRunPlan(
+        _ plan: MountPlan, filter: SeccompProfile.Compiled, corridors: [UInt32], notify: Bool, cgroup: RunCgroup?,
+        in arena: CStringArena
+    ) -> (run: al_run_plan, argv: [String], candidates: [String]) {
         let argv = [spec.program] + spec.arguments
         let envp = spec.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let candidates = Self.executableCandidates(
@@ -256,15 +257,105 @@ struct SandboxRun {
         run.exec_path_count = candidates.count
         run.argv = UnsafePointer(arena.stringArray(argv))
         run.envp = UnsafePointer(arena.stringArray(envp))
+        return (run, argv, candidates)
+    }
+
+    /// Evidence step: the refused syscalls the supervisor counted, named.
+    static func deniedSyscalls(_ outcome: al_supervise_result) -> [DeniedSyscall] {
+        var denied: [DeniedSyscall] = []
+        withUnsafeBytes(of: outcome.denied) { raw in
+            let entries = raw.bindMemory(to: al_denied_syscall.self)
+            for i in 0..<min(outcome.denied_count, entries.count) {
+                let entry = entries[i]
+                let name = SeccompProfile.name(of: entry.number)
+                denied.append(
+                    DeniedSyscall(
+                        name: name, number: entry.number, count: Int(entry.count),
+                        detail: Self.detail(name: name, args: entry.args)))
+            }
+        }
+        return denied
+    }
+
+    /// Evidence step: a corridor run's refused connects, as the record lists them.
+    static func refusedConnects(_ outcome: al_supervise_result) -> [String] {
+        var refused: [String] = []
+        withUnsafeBytes(of: outcome.refused_connects) { raw in
+            let entries = raw.bindMemory(to: al_refused_connect.self)
+            for i in 0..<min(outcome.refused_connect_count, entries.count) {
+                refused.append(Self.describe(entries[i]))
+            }
+        }
+        if outcome.refused_connect_overflow > 0 {
+            refused.append("… \(outcome.refused_connect_overflow) more")
+        }
+        return refused
+    }
+
+    /// One run, in its steps: plan (layers, identities, the base and run plans, the filter),
+    /// pipes, cgroup, the C run plan, spawn, supervise, evidence, record; cleanup by `defer`.
+    func execute() throws(SandboxError) -> ExecutionRecord {
+        let layers = try layers()
+        let (notify, landlockABI, degraded) = (layers.notify, layers.landlockABI, layers.degraded)
+        let corridors = try Self.insideAddresses(spec.corridors)
+        let filter = try SeccompProfile.compiled(
+            groups: spec.syscallGroups, notify: notify, tcpClient: !corridors.isEmpty)
+        let (inner, host, isRoot) = try identities()
+        let (base, plan) = try Self.plans(
+            for: spec, inner: inner, host: host, dropGroups: isRoot, landlockABI: landlockABI,
+            templates: configuration.templates)
+        let workdir = spec.workingDirectory
+        guard workdir.hasPrefix("/") else {
+            throw SandboxError(
+                .invalidSpec, "working directory \(workdir): must be an absolute path inside the sandbox")
+        }
+
+        // A cgroup holds memory; processes are bounded without one by RLIMIT_NPROC in the sandbox's
+        // own user namespace, so runs without a memory limit skip the cgroup and its migration cost.
+        var useCgroup = false
+        var degradedLayers = degraded
+        if spec.limits.memoryBytes != nil {
+            useCgroup = try require(.cgroups, RunSupport.cgroup.usable, RunSupport.cgroup.detail, &degradedLayers)
+        }
+        let cgroup = useCgroup ? try RunCgroup(support: RunSupport.cgroup, limits: spec.limits) : nil
+        defer { cgroup?.destroy() }
+
+        // Standard streams.
+        let (stdinFD, stdinWriter) = try openStandardInput()
+        defer { Posix.close(stdinFD) }
+        // Fed below, or a session's once the child runs; closed here on every other way out.
+        var stdinOwned = stdinWriter
+        defer { Posix.close(stdinOwned) }
+        let out = try Posix.pipe()
+        let err: (read: Int32, write: Int32)
+        do { err = try Posix.pipe() } catch {
+            Posix.close(out.read)
+            Posix.close(out.write)
+            throw error
+        }
+        // A session's stdout belongs to the process's reader once the child runs.
+        var outReader = out.read
+        defer {
+            Posix.close(outReader)
+            Posix.close(err.read)
+        }
+        var childWriteEnds = [out.write, err.write]
+        defer { for fd in childWriteEnds { Posix.close(fd) } }
+
+        // Everything the child reads, in memory that stays put until al_start returns.
+        let arena = CStringArena()
+        var (run, argv, candidates) = cRunPlan(
+            plan, filter: filter, corridors: corridors, notify: notify, cgroup: cgroup, in: arena)
+        let ports = spec.corridors.map(\.port)
 
         // A child prespawned from the same base if one is waiting, else one made here and now. A
         // corridor run needs a network namespace its child holds capabilities over (to bring its
         // loopback up and listen), so it never takes a waiting child nor a lent namespace.
         let child: PrespawnedChild
-        if corridors.isEmpty, let waiting = WarmPool.shared.take(for: base) {
+        if corridors.isEmpty, let waiting = runtime.warmPool.take(for: base) {
             child = waiting
         } else {
-            child = try base.prespawn(lendNetwork: corridors.isEmpty)
+            child = try base.prespawn(networks: runtime.networks, lendNetwork: corridors.isEmpty)
         }
         defer { child.releaseNetwork() }
         let stdio: [Int32] = [stdinFD, out.write, err.write]
@@ -285,8 +376,8 @@ struct SandboxRun {
         defer {
             Posix.close(spawned.pidfd)
             Posix.close(spawned.notify_fd)
-            if let mountNamespace { NamespaceReleaser.shared.release(mountNamespace) }
-            if spawned.host_tree_fd >= 0 { NamespaceReleaser.shared.release(spawned.host_tree_fd) }
+            if let mountNamespace { runtime.releaser.release(mountNamespace) }
+            if spawned.host_tree_fd >= 0 { runtime.releaser.release(spawned.host_tree_fd) }
         }
         let listenerFDs = withUnsafeBytes(of: spawned.listener_fds) { raw in
             Array(raw.bindMemory(to: Int32.self).prefix(Int(spawned.listener_count)))
@@ -323,7 +414,7 @@ struct SandboxRun {
                 seccompInstructions: filter.instructionCount, landlockABI: landlockABI,
                 capabilities: "none (bounding, ambient, inheritable, permitted, effective all empty)",
                 noNewPrivs: true, limits: limits, cgroupVersion: cgroup?.version ?? "none",
-                degradedLayers: degraded.sorted())
+                degradedLayers: degradedLayers.sorted())
         }
         if let session {
             // The process's owner writes its stdin and reads its stdout from here on.
@@ -337,11 +428,11 @@ struct SandboxRun {
 
         // Supervise.
         let keepOut = max(spec.limits.outputBytesPerStream, 0)
-        let outBuffer = CaptureBuffers.shared.take(capacity: max(keepOut, 1))
-        let errBuffer = CaptureBuffers.shared.take(capacity: max(keepOut, 1))
+        let outBuffer = runtime.captureBuffers.take(capacity: max(keepOut, 1))
+        let errBuffer = runtime.captureBuffers.take(capacity: max(keepOut, 1))
         defer {
-            CaptureBuffers.shared.give(outBuffer, capacity: max(keepOut, 1))
-            CaptureBuffers.shared.give(errBuffer, capacity: max(keepOut, 1))
+            runtime.captureBuffers.give(outBuffer, capacity: max(keepOut, 1))
+            runtime.captureBuffers.give(errBuffer, capacity: max(keepOut, 1))
         }
         var config = al_supervise_config(
             pid: spawned.pid, pidfd: spawned.pidfd, stdout_fd: session == nil ? out.read : -1, stderr_fd: err.read,
@@ -361,33 +452,11 @@ struct SandboxRun {
         }
 
         let termination: Termination = outcome.kind == 1 ? .exited(outcome.code) : .signaled(outcome.code)
-        var denied: [DeniedSyscall] = []
-        withUnsafeBytes(of: outcome.denied) { raw in
-            let entries = raw.bindMemory(to: al_denied_syscall.self)
-            for i in 0..<min(outcome.denied_count, entries.count) {
-                let entry = entries[i]
-                let name = SeccompProfile.name(of: entry.number)
-                denied.append(
-                    DeniedSyscall(
-                        name: name, number: entry.number, count: Int(entry.count),
-                        detail: Self.detail(name: name, args: entry.args)))
-            }
-        }
-        var network: NetworkActivity? = nil
-        if let forwarder {
-            var refused: [String] = []
-            withUnsafeBytes(of: outcome.refused_connects) { raw in
-                let entries = raw.bindMemory(to: al_refused_connect.self)
-                for i in 0..<min(outcome.refused_connect_count, entries.count) {
-                    refused.append(Self.describe(entries[i]))
-                }
-            }
-            if outcome.refused_connect_overflow > 0 {
-                refused.append("… \(outcome.refused_connect_overflow) more")
-            }
-            network = NetworkActivity(
-                corridors: spec.corridors, limits: spec.corridorLimits, connections: forwarder.finish(),
-                refusedConnects: refused)
+        let denied = Self.deniedSyscalls(outcome)
+        let network = forwarder.map {
+            NetworkActivity(
+                corridors: spec.corridors, limits: spec.corridorLimits, connections: $0.finish(),
+                refusedConnects: Self.refusedConnects(outcome))
         }
         let usage = outcome.usage
         let oomKills = cgroup?.oomKills ?? 0
@@ -542,7 +611,7 @@ struct SandboxRun {
         -> SandboxError
     {
         let stage = al_stage(rawValue: UInt32(failure.stage))
-        let errnoText = Posix.describe(failure.err)
+        var errnoText = Posix.describe(failure.err)
         if stage == AL_STAGE_NONE { return SandboxError.parentStep(failure) }
         if stage == AL_STAGE_EXEC {
             let path = candidates.indices.contains(Int(failure.index)) ? candidates[Int(failure.index)] : spec.program
@@ -554,9 +623,14 @@ struct SandboxRun {
         if stage == AL_STAGE_OP || stage == AL_STAGE_OP_SETATTR || stage == AL_STAGE_RUN_OPS,
             steps.indices.contains(Int(failure.index))
         {
-            name = steps[Int(failure.index)].failureName(stage: name)
+            let step = steps[Int(failure.index)]
+            name = step.failureName(stage: name)
+            if step.kind == AL_OP_BIND || step.kind == AL_OP_BIND_TREE {
+                errnoText = MountPlan.describeResolution(failure.err)
+            }
         } else if stage == AL_STAGE_BIND_SOURCE, plan.bindSources.indices.contains(Int(failure.index)) {
-            name = "open_tree(\(plan.bindSources[Int(failure.index)]), OPEN_TREE_CLONE)"
+            name = "openat2+open_tree(\(plan.bindSources[Int(failure.index)]), RESOLVE_NO_SYMLINKS)"
+            errnoText = MountPlan.describeResolution(failure.err)
         } else if stage == AL_STAGE_CHDIR_WORKDIR {
             name = "chdir(\(spec.workingDirectory))"
         } else if stage == AL_STAGE_LANDLOCK_OPEN || stage == AL_STAGE_LANDLOCK_RULE {
@@ -570,7 +644,6 @@ struct SandboxRun {
 /// Closes namespace descriptors on a background queue, so that the grace period a namespace's
 /// teardown waits for is not spent on a run's path.
 final class NamespaceReleaser: Sendable {
-    static let shared = NamespaceReleaser()
     private let queue = DispatchQueue(label: "airlock.namespace-release", qos: .utility)
 
     func release(_ fd: Int32) {
@@ -587,7 +660,6 @@ final class NamespaceReleaser: Sendable {
 /// unmapped each time, and unmapping in a process whose threads run on other CPUs costs a TLB
 /// shootdown on each of them.
 final class CaptureBuffers: @unchecked Sendable {
-    static let shared = CaptureBuffers()
     /// Most buffers kept per capacity.
     static let keptPerCapacity = 8
 

@@ -45,14 +45,63 @@ public struct SandboxError: AirlockFailure, Sendable, Hashable {
 }
 
 extension SandboxError {
-    /// An error for a failed parent-side step of a spawn (`al_prespawn`/`al_start` index).
+    /// An error for a failed parent-side step of a spawn (`al_prespawn`/`al_start`, stage
+    /// `AL_STAGE_NONE`, the index an `al_parent_step`).
     static func parentStep(_ failure: al_child_failure) -> SandboxError {
-        let steps = [
-            "clone", "write uid_map", "write setgroups", "write gid_map", "join cgroup", "release child",
-            "read child status", "setns(network)", "setns(template)", "unshare(CLONE_FS) on the template thread",
-            "start the template thread",
-        ]
-        let step = steps.indices.contains(Int(failure.index)) ? steps[Int(failure.index)] : "parent"
-        return SandboxError(.setupFailed, "sandbox setup: \(step): \(Posix.describe(failure.err))", errno: failure.err)
+        let step = al_parent_step(index: failure.index)?.name
+        return SandboxError(
+            .setupFailed, "sandbox setup: \(step ?? "parent step \(failure.index)"): \(Posix.describe(failure.err))",
+            errno: failure.err)
+    }
+}
+
+/// A closed C enum of parent-side failure steps (`al_parent_step`, `al_template_step`).
+protocol FailureStep: RawRepresentable where RawValue == UInt32 {
+    /// How many steps the enum has (`al_parent_step_count`).
+    static var stepCount: UInt32 { get }
+}
+
+extension FailureStep {
+    /// The step a failure's index names, or `nil` for one outside the enum (an imported C enum
+    /// takes any raw value, and a switch over an unknown one traps).
+    init?(index: Int32) {
+        guard index >= 0, UInt32(index) < Self.stepCount, let step = Self(rawValue: UInt32(index)) else {
+            return nil
+        }
+        self = step
+    }
+}
+
+extension al_parent_step: FailureStep {
+    static var stepCount: UInt32 { al_parent_step_count }
+
+    /// What the step does, for an error message.
+    var name: String {
+        switch self {
+        case .clone: "clone"
+        case .uidMap: "write uid_map"
+        case .setgroups: "write setgroups"
+        case .gidMap: "write gid_map"
+        case .cgroup: "join cgroup"
+        case .release: "release child"
+        case .statusRead: "read child status"
+        case .setnsNetwork: "setns(network)"
+        case .setnsTemplate: "setns(template)"
+        case .unshareFS: "unshare(CLONE_FS) on the template thread"
+        case .templateThread: "start the template thread"
+        }
+    }
+}
+
+extension al_template_step: FailureStep {
+    static var stepCount: UInt32 { al_template_step_count }
+
+    /// What the step does, for an error message.
+    var name: String {
+        switch self {
+        case .clone: "clone(CLONE_NEWNS)"
+        case .openNamespace: "open(/proc/PID/ns/mnt)"
+        case .wait: "read the builder's status"
+        }
     }
 }

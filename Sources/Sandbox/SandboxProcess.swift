@@ -24,13 +24,15 @@ extension Sandbox {
         let cancel = try Posix.pipe()
         let channel = SessionChannel(cancel: cancel)
         let configuration = self.configuration
+        let runtime = self.runtime
         let started: Result<SandboxProcess, SandboxError> = await withCheckedContinuation { continuation in
             channel.onStart(continuation)
             // Started and supervised on a spawner thread, which the process's life then holds
             // (its parent-death signal is tied to the thread that cloned it).
-            SpawnerPool.shared.submit {
+            runtime.spawners.submit {
                 let result = Result { () throws(SandboxError) -> ExecutionRecord in
-                    var run = SandboxRun(spec: spec, configuration: configuration, cancelFD: cancel.read)
+                    var run = SandboxRun(
+                        spec: spec, configuration: configuration, runtime: runtime, cancelFD: cancel.read)
                     run.session = channel
                     return try run.execute()
                 }

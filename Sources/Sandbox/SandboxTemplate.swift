@@ -34,7 +34,7 @@ final class SandboxTemplate: Sendable {
 
     deinit {
         // Tearing down a mount namespace waits for an RCU grace period.
-        NamespaceReleaser.shared.release(fd)
+        SandboxRuntime.shared.releaser.release(fd)
     }
 
     /// The environment variable that turns templates off (`off`), for comparison and diagnosis.
@@ -56,9 +56,6 @@ final class SandboxTemplate: Sendable {
         }
         return nil
     }
-
-    /// The template's parent-side steps, by `AL_STAGE_TEMPLATE` index.
-    private static let parentSteps = ["clone(CLONE_NEWNS)", "open(/proc/PID/ns/mnt)", "read the builder's status"]
 
     /// Builds a template whose root results from `base` and then `skeleton` (applied after
     /// `pivot_root`, binds read from the parked host root). `nil` when it cannot be built. A failed
@@ -87,8 +84,8 @@ final class SandboxTemplate: Sendable {
         var name = String(cString: al_stage_name(failure.stage))
         if isStep, steps.indices.contains(index) {
             name = steps[index].failureName(stage: name)
-        } else if stage == AL_STAGE_TEMPLATE, parentSteps.indices.contains(index) {
-            name = parentSteps[index]
+        } else if stage == AL_STAGE_TEMPLATE, let step = al_template_step(index: failure.index) {
+            name = step.name
         }
         let reason = "building one failed: \(name): \(Posix.describe(failure.err))"
         state.withLock { $0 = reason }

@@ -8,9 +8,6 @@ import Synchronization
 /// parent-death signal is tied to the thread that cloned it, and a kept thread only ever ends
 /// with the process.
 final class SpawnerPool: Sendable {
-    /// The pool of this process.
-    static let shared = SpawnerPool(maximumThreads: 64)
-
     private final class Worker: @unchecked Sendable {
         let wake = DispatchSemaphore(value: 0)
         // Written by the submitter before `wake.signal()`, read by the worker after `wake.wait()`.

@@ -1,4 +1,5 @@
 import AirlockTestSupport
+import CSandbox
 import Foundation
 import Testing
 
@@ -31,6 +32,21 @@ struct SetupErrorTests {
         try "#!/bin/sh\necho no\n".write(to: script, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
         await #expect(throws: SandboxError.self) { try await Sandbox().run(SandboxSpec(program: script.path)) }
+    }
+
+    @Test func parentStepsAreNamedByTheirEnum() {
+        let cgroup = SandboxError.parentStep(
+            al_child_failure(
+                stage: Int32(AL_STAGE_NONE.rawValue), index: Int32(al_parent_step.cgroup.rawValue), err: EIO))
+        #expect(cgroup.code == .setupFailed)
+        #expect(cgroup.message.hasPrefix("sandbox setup: join cgroup: "), "\(cgroup.message)")
+        #expect(cgroup.errno == EIO)
+        let unknown = SandboxError.parentStep(
+            al_child_failure(stage: Int32(AL_STAGE_NONE.rawValue), index: 99, err: EIO))
+        #expect(unknown.message.hasPrefix("sandbox setup: parent step 99: "), "\(unknown.message)")
+        #expect(al_template_step(index: 2)?.name == "read the builder's status")
+        #expect(al_template_step(index: 3) == nil)
+        #expect(al_template_step(index: -1) == nil)
     }
 
     @Test func badMountsAreRejectedBeforeAnythingRuns() async throws {
@@ -153,5 +169,23 @@ struct EvidenceTests {
         let tmp = try await Box.sh(
             "echo ok > /tmp/x && cat /tmp/x", limits: SandboxLimits(wallTimeSeconds: 20, tmpSizeBytes: 1 << 20))
         #expect(tmp.stdout.text == "ok\n", "\(tmp.stderr.text)")
+    }
+}
+
+@Suite(.enabled(if: Box.available, "namespaces are not available on this host"))
+struct SandboxRuntimeTests {
+    @Test func aSandboxOnItsOwnRuntimeRunsOnItsOwnPools() async throws {
+        let runtime = SandboxRuntime(maximumIdleNetworks: 2, prespawnTarget: 1, maximumSpawners: 2)
+        #expect(runtime.warmPool !== SandboxRuntime.shared.warmPool)
+        #expect(runtime.networks !== SandboxRuntime.shared.networks)
+        let sandbox = Sandbox(configuration: Sandbox.Configuration(), runtime: runtime)
+        for round in 0..<3 {
+            let record = try await sandbox.run(SandboxSpec(program: "/bin/echo", arguments: ["round \(round)"]))
+            #expect(record.termination == .exited(0))
+            #expect(record.stdout.text == "round \(round)\n")
+        }
+        runtime.warmPool.drain()
+        runtime.releaser.settle()
+        #expect(runtime.warmPool.waitingPids.isEmpty)
     }
 }

@@ -21,6 +21,11 @@ int al_pidfd_open(int32_t pid);
 /* pidfd_send_signal(pidfd, sig, NULL, 0). Returns 0 or -1 with errno set. */
 int al_pidfd_send_signal(int32_t pidfd, int32_t sig);
 
+/* The status of a bind source resolved as the sandbox binds it (openat2 with RESOLVE_NO_SYMLINKS
+ * and RESOLVE_NO_MAGICLINKS, then fstat): 0, or -errno (-ELOOP: a symlink on the way). */
+struct stat;
+int al_stat_bind_source(const char *path, struct stat *st);
+
 /* Every namespace a sandbox is created in: user, mnt, pid, net, ipc, uts, cgroup. */
 static const uint64_t al_sandbox_namespaces =
     CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;

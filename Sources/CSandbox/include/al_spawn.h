@@ -220,16 +220,39 @@ enum al_stage {
     AL_STAGE_RECEIVE_RUN,
     AL_STAGE_HOST_TREE,
     AL_STAGE_BIND_SOURCE, /* the parent's open_tree of a run's host path (index: the source) */
-    AL_STAGE_TEMPLATE,    /* a template's parent-side steps (index: 0 clone, 1 open namespace, 2 wait) */
+    AL_STAGE_TEMPLATE,    /* a template's parent-side steps (index: enum al_template_step) */
     AL_STAGE_SETSID,      /* the child's own session, away from the caller's terminal */
     AL_STAGE_LOOPBACK,    /* a corridor listener (index: the port; -1 bringing lo up) */
     AL_STAGE_LANDLOCK_PORT, /* a Landlock connect rule for a corridor port (index: the port) */
 };
 
+/* Names an enumerator in Swift; closed enums import as exhaustive Swift enums. */
+#define AL_SWIFT_NAME(name) __attribute__((swift_name(#name)))
+#define AL_CLOSED_ENUM __attribute__((enum_extensibility(closed)))
+
+/* A parent-side step of a spawn, the failure's index when its stage is AL_STAGE_NONE. */
+enum AL_CLOSED_ENUM al_parent_step {
+    AL_PARENT_CLONE AL_SWIFT_NAME(clone) = 0,
+    AL_PARENT_UID_MAP AL_SWIFT_NAME(uidMap) = 1,
+    AL_PARENT_SETGROUPS AL_SWIFT_NAME(setgroups) = 2,
+    AL_PARENT_GID_MAP AL_SWIFT_NAME(gidMap) = 3,
+    AL_PARENT_CGROUP AL_SWIFT_NAME(cgroup) = 4,
+    AL_PARENT_RELEASE AL_SWIFT_NAME(release) = 5,
+    AL_PARENT_STATUS_READ AL_SWIFT_NAME(statusRead) = 6,
+    AL_PARENT_SETNS_NETWORK AL_SWIFT_NAME(setnsNetwork) = 7,
+    AL_PARENT_SETNS_TEMPLATE AL_SWIFT_NAME(setnsTemplate) = 8,
+    AL_PARENT_UNSHARE_FS AL_SWIFT_NAME(unshareFS) = 9,
+    AL_PARENT_TEMPLATE_THREAD AL_SWIFT_NAME(templateThread) = 10,
+};
+/* How many parent steps there are: an index at or above it names none (Swift checks before it
+ * switches, since an imported C enum takes any raw value). */
+static const uint32_t al_parent_step_count = 11;
+
 /* What the child reports when a stage fails. */
 struct al_child_failure {
     int32_t stage; /* enum al_stage */
-    int32_t index; /* the op, rlimit or rule index for indexed stages, else -1 */
+    int32_t index; /* the op, rlimit or rule index for indexed stages; enum al_parent_step for
+                    * AL_STAGE_NONE, enum al_template_step for AL_STAGE_TEMPLATE; else -1 */
     int32_t err;   /* errno */
 };
 
@@ -273,8 +296,7 @@ struct al_prespawned;
  * Clones a child from `base` and lets it set up its base: identity, the staged root, the base
  * mounts. Returns 0 and the waiting child in `out` without waiting for that setup to finish; a
  * failure in it is reported by al_start. Returns -1 with `failure` (stage AL_STAGE_NONE, index
- * naming the parent step: 0 clone, 1 uid_map, 2 setgroups, 3 gid_map, 5 release, 7 setns) when
- * the clone itself failed. The child's parent-death signal is tied to the calling thread, which
+ * the enum al_parent_step that failed) when the clone itself failed. The child's parent-death signal is tied to the calling thread, which
  * must outlive it. Thread-safe; not async-signal-safe.
  */
 int al_prespawn(const struct al_base_plan *base, const struct al_parent_steps *steps, struct al_prespawned **out,
@@ -284,34 +306,13 @@ int al_prespawn(const struct al_base_plan *base, const struct al_parent_steps *s
  * Starts a prespawned child on `run`: hands it its standard streams (the caller keeps its own
  * descriptors), joins it to the given cgroups, and waits until it executes the program. Consumes
  * `child` in every case. On success returns 0 and fills `result`; on failure returns -1 with
- * `failure` (the child's stage, or AL_STAGE_NONE with index 4 cgroup, 5 release, 6 status read),
+ * `failure` (the child's stage, or AL_STAGE_NONE with an enum al_parent_step: cgroup, release,
+ * status read),
  * the child reaped.
  */
 int al_start(struct al_prespawned *child, const struct al_run_plan *run, const int32_t stdio[3],
              const int32_t *cgroup_procs_fds, size_t cgroup_procs_count, struct al_spawn_result *result,
              struct al_child_failure *failure);
-
-/* What a template's root is built from (see al_template_build). Owned by the caller. */
-struct al_template_plan {
-    const char *staging_dir;
-    const char *old_root_name;
-    const char *root_tmpfs_options;
-    /* Applied after pivot_root; binds (AL_OP_BIND) read from the parked host root. */
-    const struct al_mount_op *ops;
-    size_t op_count;
-};
-
-/*
- * Builds a template: a mount namespace whose root is a sandbox's root, so that children cloned
- * from it (al_parent_steps.template_fd) copy a tree of a dozen mounts instead of the host's, and
- * neither build a root nor detach the host. A short-lived builder child, in a new mount
- * namespace, stages a tmpfs root, pivots into it, applies `plan`, detaches the host and makes the
- * root read-only; the namespace is kept through its descriptor (*template_fd) and the builder
- * exits. Needs CAP_SYS_ADMIN in the caller's user namespace (root): children are cloned from it by
- * a thread that enters it, and a thread cannot enter a user namespace. Returns 0, or -1 with
- * `failure` (the builder's stage and op index, or AL_STAGE_TEMPLATE). Thread-safe.
- */
-int al_template_build(const struct al_template_plan *plan, int32_t *template_fd, struct al_child_failure *failure);
 
 /* Kills, reaps and frees a prespawned child that will not be started. */
 void al_discard(struct al_prespawned *child);
