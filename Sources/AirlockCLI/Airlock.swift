@@ -17,7 +17,8 @@ struct Airlock: AsyncParsableCommand {
             ToolsCommand.self,
             PolicyCommand.self, TraceCommand.self,
             ReplayCommand.self, ReviewCommand.self, ModelCommand.self, DoctorCommand.self, SecretsCommand.self,
-            ApprovalsCommand.self, MCPCommand.self, ConsoleCommand.self, DbCommand.self, SubmitCommand.self, WorkerCommand.self,
+            ApprovalsCommand.self, MCPCommand.self, ConsoleCommand.self, DbCommand.self, SubmitCommand.self,
+            WorkerCommand.self,
             RunsCommand.self,
         ]
     )

@@ -11,7 +11,7 @@ struct ModelServerStateTests {
     }
 
     @Test("a pid that names another program (a reused pid) is not the supervisor; one that is, is")
-    func supervisorByCommandLine() throws {
+    func supervisorByCommandLine() async throws {
         // This test process is alive but is no supervisor: kill(pid, 0) alone said it was.
         #expect(!state(pid: getpid()).supervisorAlive)
         // SIGKILL: a child of this test process may inherit a mask that blocks SIGTERM (the
@@ -22,6 +22,9 @@ struct ModelServerStateTests {
         try process.run()
         defer { process.terminate() }
         let alive = state(pid: process.processIdentifier)
+        // Until the child has exec'd, its command line is not yet the supervisor's: wait for it.
+        let deadline = Date().addingTimeInterval(120)
+        while !alive.supervisorAlive, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(alive.supervisorAlive)
         let handle = try #require(alive.supervisor)
         #expect(handle.signal(SIGKILL) && handle.waitForExit(seconds: 60))

@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
 @Suite("ProcessHandle: a process by pidfd")
 struct ProcessHandleTests {
     @Test("a running process is seen, its command line read, a signal ends it and the wait sees the exit")
-    func signalAndWait() throws {
+    func signalAndWait() async throws {
         let marker = "\(Int.random(in: 100_000...999_999)).5"
         // SIGKILL: a child of this test process may inherit a mask that blocks SIGTERM (the
         // thread that spawns it can be a worker with signals blocked).
@@ -21,6 +22,9 @@ struct ProcessHandleTests {
         defer { if process.isRunning { process.terminate() } }
         let handle = try #require(ProcessHandle(pid: process.processIdentifier))
         #expect(handle.isRunning)
+        // The child may not have reached exec yet: its command line is the parent's image's, or
+        // empty, until it does.
+        try await AgentFixture.waitUntil("the child has exec'd sleep") { handle.commandLine?.first == "/bin/sleep" }
         #expect(handle.commandLine == ["/bin/sleep", marker])
         #expect(!handle.waitForExit(seconds: 0.05))
         #expect(handle.signal(SIGKILL))
