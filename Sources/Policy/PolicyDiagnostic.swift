@@ -42,9 +42,8 @@ public struct PolicyDiagnostic: Sendable, Hashable, Codable, CustomStringConvert
         self.message = message
     }
 
+    /// `/rules/3/when (line 41): …`, worded as every other document problem (``FieldProblem``).
     public var description: String {
-        let location = path.isEmpty ? "(document)" : path
-        if let line { return "\(location) (line \(line)): \(message)" }
-        return "\(location): \(message)"
+        FieldProblem(pointer: path, line: line, message: message).description
     }
 }

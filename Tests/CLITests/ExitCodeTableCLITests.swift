@@ -246,10 +246,12 @@ final class ExitCodeTableCLITests {
         return [
             "general 0": { try self.run(["sandbox", "run", "--", "/bin/true"]) },
             "trace copy trace copy 0": {
-                _ = try self.recordedRun()
+                // Only its own run: other rows tamper with runs of the same home on purpose.
+                let run = try self.recordedRun()
                 return try self.run([
                     "trace", "copy", "--from", self.home.appendingPathComponent("trace.sqlite").path, "--to",
                     "sqlite:" + self.scratch.appendingPathComponent("copy-\(UUID().uuidString.prefix(6)).sqlite").path,
+                    "--run", run,
                 ])
             },
             "trace copy trace copy 1": {

@@ -96,7 +96,9 @@ struct ModelCLITests {
         let supervisor = try #require(server["supervisor_pid"]?.integerValue)
         let stop = try CLI.run(["model", "stop"], environment: env)
         #expect(stop.status == 0)
-        #expect(kill(Int32(supervisor), 0) != 0)
+        // Exited: gone, or a zombie its new parent has not reaped yet (stop waits on the pidfd,
+        // which is readable at the exit itself).
+        #expect(Self.hasExited(Int32(supervisor)))
         let newPID = try #require(after["server"]?["server_pid"]?.integerValue)
         #expect(kill(Int32(newPID), 0) != 0)
         #expect(!FileManager.default.fileExists(atPath: server["socket"]?.stringValue ?? "/"))
@@ -348,6 +350,15 @@ struct ModelCLITests {
                 $0["type"] == "model.response" && $0["payload"]?["tool_calls"]?.arrayValue?.isEmpty == false
             })
     }
+    /// Whether `pid` has exited: no such process, or a zombie (state `Z` in `/proc/PID/stat`).
+    static func hasExited(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return true }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+
 }
 
 /// `airlock model` and `airlock run` where no model is installed: runs everywhere.

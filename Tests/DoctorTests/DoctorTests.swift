@@ -248,10 +248,18 @@ struct DoctorTests {
         #expect(none.remedy?.contains("--start-model") == true)
 
         // A state file whose "server" is this test process: it sees the host's interfaces, in the
-        // host's namespace, exactly what an unconfined server would.
+        // host's namespace, exactly what an unconfined server would. Its supervisor is a process
+        // that is one by its command line (a pid that is not one is not taken for it).
+        let supervisor = Process()
+        supervisor.executableURL = URL(fileURLWithPath: "/bin/sh")
+        supervisor.arguments = ["-c", "sleep 120", ModelBackground.supervisorFlag]
+        try supervisor.run()
+        defer { kill(supervisor.processIdentifier, SIGKILL) }
         var state = ModelServerState(
-            status: "ready", supervisorPID: getpid(), socket: "/x.sock", model: "tiny", modelSHA256: "0",
-            serverSHA256: "0", startedAt: "2026-01-01T00:00:00Z")
+            status: "ready", supervisorPID: supervisor.processIdentifier, socket: "/x.sock", model: "tiny",
+            modelSHA256: "0", serverSHA256: "0", startedAt: "2026-01-01T00:00:00Z")
+        let deadline = Date().addingTimeInterval(120)
+        while !state.supervisorAlive, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         state.serverPID = getpid()
         try fixture.write(state.json.prettyString, to: fixture.stateFile, mode: 0o644)
         let check = fixture.doctor.modelServerNetwork()
