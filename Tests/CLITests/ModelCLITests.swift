@@ -350,6 +350,7 @@ struct ModelCLITests {
                 $0["type"] == "model.response" && $0["payload"]?["tool_calls"]?.arrayValue?.isEmpty == false
             })
     }
+
     /// Whether `pid` has exited: no such process, or a zombie (state `Z` in `/proc/PID/stat`).
     static func hasExited(_ pid: Int32) -> Bool {
         guard kill(pid, 0) == 0 else { return true }
@@ -358,7 +359,6 @@ struct ModelCLITests {
         else { return true }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
-
 }
 
 /// `airlock model` and `airlock run` where no model is installed: runs everywhere.
