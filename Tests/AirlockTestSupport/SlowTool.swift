@@ -10,8 +10,8 @@ public enum SlowTool {
         "#!/bin/sh\necho started > /workspace/started\nexec sleep \(seconds)\n"
     }
 
-    /// The manifest, pinning `script` as `sleep.sh`.
-    public static func manifest(script: String) -> String {
+    /// The manifest, pinning `script` as `sleep.sh`, with the call's time limit.
+    public static func manifest(script: String, timeoutSeconds: Int = 60) -> String {
         """
         name: slow.sleep
         version: 1.0.0
@@ -22,7 +22,7 @@ public enum SlowTool {
         input: {type: object, additionalProperties: false, properties: {}}
         output: {format: text, maxBytes: 4KiB}
         filesystem: {readWrite: ["${workspace}"]}
-        limits: {timeoutSeconds: 60}
+        limits: {timeoutSeconds: \(timeoutSeconds)}
         risk: low
         data: {reads: [], output: [internal]}
         threats: ["maestro:L3"]

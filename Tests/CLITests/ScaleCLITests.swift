@@ -109,13 +109,15 @@ final class ScaleCLITests {
     @Test func aWorkerKilledMidRunIsRescuedAbandonedAndItsTraceVerifies() async throws {
         #expect(try run(["db", "init", "--database", owner]).status == 0)
         try configureSite(worker)
-        let script = SlowTool.script(seconds: 30)
+        // Long enough that it is still sleeping however slowly the wait below sees it start (on a
+        // loaded 2-core machine each psql poll can take seconds): the kill ends it, not the clock.
+        let script = SlowTool.script(seconds: 600)
         _ = try file("sleep.sh", script, mode: 0o755)
-        let manifest = try file("slow.sleep.yaml", SlowTool.manifest(script: script))
+        let manifest = try file("slow.sleep.yaml", SlowTool.manifest(script: script, timeoutSeconds: 900))
         let added = try run(["tools", "add", manifest])
         try #require(added.status == 0, "\(added.stderr)")
         _ = try file("slow-policy.yaml", SlowTool.policy)
-        let slow = try file("slow.yaml", SlowTool.workflow(policy: "slow-policy.yaml", budgets: "{wall_seconds: 300}"))
+        let slow = try file("slow.yaml", SlowTool.workflow(policy: "slow-policy.yaml", budgets: "{wall_seconds: 1200}"))
         let model = try file(
             "slow-model.yaml", "responses:\n  - tool_calls: [{name: slow.sleep, arguments: {}}]\n  - content: Slept.\n")
         let id = try run(["submit", slow, "--model", "script:" + model, "--run-id", "killed-run"]).stdout

@@ -21,7 +21,9 @@ struct StoreApproverTests {
         store = ApprovalStore(databaseURL: directory.appendingPathComponent("approvals.sqlite"))
     }
 
-    func request(_ id: String = "a1b2c3d4e5f6", timeout: Double = 60, separate: Bool = false) -> ApprovalRequest {
+    /// A request; its default timeout is generous because the whole suite on 2 cores has held
+    /// the cooperative pool for over a minute (the test is of who answers, not of how fast).
+    func request(_ id: String = "a1b2c3d4e5f6", timeout: Double = 900, separate: Bool = false) -> ApprovalRequest {
         ApprovalRequest(
             id: id, runID: "run-1", workflow: "w", principal: "ana", callID: "call-1", tool: "sql.select",
             arguments: ["max_rows": 200], argumentsText: #"{"max_rows":200}"#, argumentsDigest: "d1", rules: ["r"],
@@ -59,7 +61,7 @@ struct StoreApproverTests {
     func answerLater(_ id: String, granted: Bool, as user: String) -> Task<Void, Never> {
         let store = store
         return Task {
-            let deadline = Date().addingTimeInterval(60)
+            let deadline = Date().addingTimeInterval(900)
             while Date() < deadline {
                 if (try? store.request(id))?.state == .pending {
                     _ = try? store.answer(
