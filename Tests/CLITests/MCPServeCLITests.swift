@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -311,20 +312,25 @@ final class MCPServeCLITests {
 
 /// `airlock mcp serve --http unix:PATH`: the SDK's streamable HTTP client, over the socket.
 extension MCPServeCLITests {
-    @Test func overStreamableHTTPEachSessionIsARunOnAnOwnerOnlySocket() throws {
+    @Test func overStreamableHTTPEachSessionIsARunOnAnOwnerOnlySocket() async throws {
         try writeProfile()
         let socket = home.appendingPathComponent("run/mcp/analyst.sock").path
         let server = try ApprovalsCLITests.BackgroundRun(
             ["mcp", "serve", "--profile", "analyst", "--http", "unix:" + socket],
             environment: env.merging(["USER": "ana"]) { $1 })
         defer { if server.process.isRunning { kill(server.process.processIdentifier, SIGKILL) } }
-        let deadline = Date().addingTimeInterval(Self.patience)
-        while !FileManager.default.fileExists(atPath: socket), server.process.isRunning, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.05)
+        try await AgentFixture.waitUntil("the gateway listens") {
+            FileManager.default.fileExists(atPath: socket) || !server.process.isRunning
         }
         try #require(FileManager.default.fileExists(atPath: socket), "the gateway never listened")
-        let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? NSNumber
-        #expect(mode?.intValue == 0o600)
+        // The socket is bound, then restricted to its owner (its 0700 directory guards it meanwhile).
+        try await AgentFixture.waitUntil("the socket is its owner's only (0600)") {
+            let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? NSNumber
+            return mode?.intValue == 0o600
+        }
+        let directory = URL(fileURLWithPath: socket).deletingLastPathComponent().path
+        let directoryMode = try FileManager.default.attributesOfItem(atPath: directory)[.posixPermissions] as? NSNumber
+        #expect(directoryMode?.intValue == 0o700)
 
         // A request for a session that does not exist, and one without a session that is no
         // initialize, are refused without a run.
