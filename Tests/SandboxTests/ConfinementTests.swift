@@ -43,12 +43,18 @@ struct NetworkConfinementTests {
 
     @Test func liveSandboxesNeverShareANetworkAndNothingOutlivesARun() async throws {
         let name = "airlock-test-\(UUID().uuidString.prefix(8))"
+        // The listener holds its socket until the test releases it (a file in a shared directory),
+        // not for a guessed time: on a loaded machine a fixed sleep can end before the test looks.
+        let control = try Box.writableDirectory()
+        defer { try? FileManager.default.removeItem(at: control) }
+        let release = control.appendingPathComponent("release")
         let listen = """
-            import socket, time
+            import os, socket, time
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.bind("\\0\(name)"); s.listen(1)
             print("listening", flush=True)
-            time.sleep(2)
+            while not os.path.exists("\(release.path)"):
+                time.sleep(0.02)
             """
         let connect = """
             import socket
@@ -58,7 +64,11 @@ struct NetworkConfinementTests {
             except OSError as e:
                 print("isolated", e.errno)
             """
-        async let listener = Box.python(listen)
+        async let listener = Sandbox().run(
+            SandboxSpec(
+                program: "/usr/bin/python3", arguments: ["-c", listen],
+                mounts: [BindMount(source: control.path, writable: false)],
+                limits: SandboxLimits(wallTimeSeconds: 600)))
         // Ready when the listener's own network namespace shows the bound name (/proc/PID/net is
         // the namespace of PID), not after a guessed delay.
         try await AgentFixture.waitUntil("the listener has bound @\(name)") {
@@ -69,6 +79,7 @@ struct NetworkConfinementTests {
             }
         }
         let concurrent = try await Box.python(connect)
+        FileManager.default.createFile(atPath: release.path, contents: Data())
         let first = try await listener
         #expect(first.stdout.text == "listening\n", "\(first.stderr.text)")
         #expect(concurrent.stdout.text.hasPrefix("isolated"), "\(concurrent.stdout.text)")
