@@ -89,12 +89,21 @@ public struct AirlockHome: Sendable {
         } else {
             path = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/airlock"
         }
-        let root = URL(fileURLWithPath: path, isDirectory: true)
         try FileManager.default.createDirectory(
-            at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
-        let model =
-            environment["AIRLOCK_MODEL_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0, isDirectory: true) }
-        return AirlockHome(root: root, modelDirectory: model)
+            at: URL(fileURLWithPath: path, isDirectory: true), withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o711])
+        let model = environment["AIRLOCK_MODEL_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        return AirlockHome(root: canonical(path), modelDirectory: model.map(canonical))
+    }
+
+    /// `path` with its symbolic links resolved (as realpath(3)), or as given when it does not
+    /// exist yet. The operator's own choice of home may be a link (`/var/lib/airlock` → a data
+    /// disk); what the sandbox mounts from inside it is opened without following links (see
+    /// Sandbox's bind sources), so the link is resolved here, once, where it is trusted.
+    private static func canonical(_ path: String) -> URL {
+        guard let resolved = realpath(path, nil) else { return URL(fileURLWithPath: path, isDirectory: true) }
+        defer { free(resolved) }
+        return URL(fileURLWithPath: String(cString: resolved), isDirectory: true)
     }
 }
 

@@ -62,6 +62,29 @@ struct RunCLITests {
         #expect(entry["calls"] == 3)
     }
 
+    /// An operator's home reached through a symbolic link (a data disk mounted elsewhere) works
+    /// as the real directory: the link is resolved once, where the operator chose it, and the
+    /// sandbox's binds (opened without following links) see only real paths.
+    @Test func aHomeReachedThroughASymlinkRunsAndRecordsTheRealPath() throws {
+        let link = home.deletingLastPathComponent().appendingPathComponent("link-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: home)
+        defer { try? FileManager.default.removeItem(at: link) }
+        let model = try script(
+            """
+            responses:
+              - tool_calls: [{name: logs.search, arguments: {pattern: ERROR}}]
+              - content: "Searched."
+            """)
+        let result = try CLI.run(
+            ["run", workflow, "--model", "script:" + model], environment: ["AIRLOCK_HOME": link.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("ran logs.search: exit 0"), "\(result.stderr)")
+        let workspace = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("workspace: ") })
+        let real = try #require(realpath(home.path, nil))
+        defer { free(real) }
+        #expect(workspace.dropFirst(11).hasPrefix(String(cString: real) + "/workspaces/"), "\(workspace)")
+    }
+
     /// The `model` entry of a run's `run.started`.
     func startedModel(_ runID: String) throws -> JSONValue? {
         let show = try CLI.run(["trace", "show", runID, "--json"], environment: env)
