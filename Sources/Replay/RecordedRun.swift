@@ -17,6 +17,8 @@ public struct RecordedRun: Sendable {
         var payloadBytes: [UInt8]
         /// When it was recorded, in nanoseconds since 1970.
         public var time: Int64
+        /// Whether the payload holds a blob reference (else it is fed back as it is, unresolved).
+        var hasBlobs = true
     }
 
     /// The canonical payload inside a canonical event body: keys sort `payload` first and `run`
@@ -75,7 +77,8 @@ public struct RecordedRun: Sendable {
                 events.append(
                     Event(
                         seq: stored.seq, type: stored.type, payload: try stored.payload(),
-                        payloadBytes: Self.payloadBytes(of: stored.body), time: stored.time))
+                        payloadBytes: Self.payloadBytes(of: stored.body), time: stored.time,
+                        hasBlobs: !TraceBlobs.references(in: stored.body).isEmpty))
             } catch {
                 throw ReplayError(.trace, "run \(runID) event \(stored.seq): unreadable", cause: error)
             }
@@ -117,7 +120,8 @@ public struct RecordedRun: Sendable {
         var out: [RunEvent] = []
         out.reserveCapacity(events.count)
         for event in events {
-            let payload = try resolve(event.payload, seq: event.seq)
+            // Most events hold no blob: their payload is used as parsed, without a copy of the tree.
+            let payload = event.hasBlobs ? try resolve(event.payload, seq: event.seq) : event.payload
             do {
                 out.append(try RunEvent(type: event.type, payload: payload, seq: event.seq))
             } catch {

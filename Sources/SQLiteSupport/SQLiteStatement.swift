@@ -80,7 +80,12 @@ public final class SQLiteStatement {
         let raw = sqlite3_column_blob(pointer, index)
         let count = Int(sqlite3_column_bytes(pointer, index))
         guard count > 0, let raw else { return [] }
-        return Array(UnsafeRawBufferPointer(start: raw, count: count))
+        // One allocation and one copy: a trace read takes three blobs from every row.
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return initialized = 0 }
+            base.update(from: raw.assumingMemoryBound(to: UInt8.self), count: count)
+            initialized = count
+        }
     }
 
     /// `column` of the current row as the value of its stored type.

@@ -13,6 +13,12 @@ public enum TraceBlobs {
         return String(reference.dropFirst("sha256:".count))
     }
 
+    /// The digests (hex) of every blob reference in a stored event's canonical body, found
+    /// without parsing it; empty when the event has none (its payload needs no resolving).
+    public static func references(in body: [UInt8]) -> [String] {
+        TracePayloadPreparer.blobReferences(in: body)
+    }
+
     /// `value` with every blob reference replaced by the string it stands for.
     /// - Parameters:
     ///   - value: a stored payload.

@@ -136,7 +136,8 @@ struct TracePayloadPreparer {
     /// in canonical form `{"$blob":"sha256:` can only start a reference (quotes inside strings are
     /// always escaped).
     static func blobReferences(in body: [UInt8]) -> [String] {
-        let marker = Array(#"{"$blob":"sha256:"#.utf8)
+        // The marker is a constant: built once, not per event (a verify scans every body).
+        let marker = blobReferencePrefix
         let dollar = UInt8(ascii: "$")
         var found: [String] = []
         body.withUnsafeBufferPointer { bytes in

@@ -1,4 +1,8 @@
 import AirlockCore
+import CCrypto
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Recomputes a run's hash chain, blob digests and checkpoint signatures, offline.
 ///
@@ -188,7 +192,10 @@ private struct ChainWalk {
     }
 
     mutating func walk(checkpointHeads: [Int64: [UInt8]]) {
+        // Two 32-byte buffers, reused for every event: the link before and the one computed; an
+        // array is made only for a checkpoint's head or a problem's report.
         var prev = TraceStoredEvent.genesisHash
+        var computed = [UInt8](repeating: 0, count: 32)
         // The envelope's run part is the same for every event; build it once.
         let runPart = Array(#","run":"#.utf8) + JSONValue.string(runID).canonicalBytes
         for index in events.indices {
@@ -198,7 +205,7 @@ private struct ChainWalk {
                 problem = positionProblem(event, expected: expected, before: events[..<index])
                 return
             }
-            let computed = TraceStoredEvent.chainHash(prev: prev, body: event.body)
+            Self.chainHash(prev: prev, body: event.body, into: &computed)
             bytesHashed += event.body.count
             if !(computed == event.hash && event.prevHash == prev && Self.wellFormed(event, runPart: runPart)) {
                 let next = index + 1 < events.count ? events[index + 1] : nil
@@ -211,9 +218,21 @@ private struct ChainWalk {
                 problem = blobProblem
                 return
             }
-            if checkpointHeads.keys.contains(event.seq) { heads[event.seq] = computed }
-            prev = computed
+            if checkpointHeads[event.seq] != nil { heads[event.seq] = computed }
+            swap(&prev, &computed)
             lastGoodSeq = event.seq
+        }
+    }
+
+    /// `SHA-256(prev ‖ body)` written into `out` (32 bytes), hashed straight from the stored
+    /// bytes: the same digest as ``TraceStoredEvent/chainHash(prev:body:)``, without allocating.
+    private static func chainHash(prev: [UInt8], body: [UInt8], into out: inout [UInt8]) {
+        prev.withUnsafeBytes { p in
+            body.withUnsafeBytes { b in
+                out.withUnsafeMutableBytes { o in
+                    airlock_sha256_concat(p.baseAddress, p.count, b.baseAddress, b.count, o.baseAddress)
+                }
+            }
         }
     }
 
@@ -221,25 +240,26 @@ private struct ChainWalk {
     /// (`,"run":…,"seq":N,"time":T,"type":…,"v":V}`), compared in place without building the
     /// envelope: a verify checks every event.
     private static func wellFormed(_ event: TraceStoredEvent, runPart: [UInt8]) -> Bool {
-        // Event types are plain names, whose canonical form is the name in quotes: compared in
-        // place; anything else (a column an attacker rewrote) goes through the encoder.
-        let plainType = event.type.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0x80 }
-        let type = plainType ? [] : JSONValue.string(event.type).canonicalBytes
-        return event.body.withUnsafeBytes { body -> Bool in
-            var m = BackwardMatch(body: body)
-            guard m.byte(UInt8(ascii: "}")), m.number(TraceEventType.schemaVersion), m.bytes(Self.versionKey) else {
-                return false
-            }
-            if plainType {
-                guard m.byte(UInt8(ascii: "\"")), m.bytes(event.type.utf8), m.byte(UInt8(ascii: "\"")) else {
-                    return false
+        var type = event.type
+        return type.withUTF8 { typeBytes -> Bool in
+            // Event types are plain names, whose canonical form is the name in quotes: compared in
+            // place; anything else (a column an attacker rewrote) goes through the encoder.
+            let plainType = typeBytes.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0x80 }
+            let encoded = plainType ? [] : JSONValue.string(event.type).canonicalBytes
+            return event.body.withUnsafeBytes { body -> Bool in
+                var m = BackwardMatch(body: body)
+                guard m.byte(UInt8(ascii: "}")), m.number(TraceEventType.schemaVersion), m.bytes(Self.versionKey)
+                else { return false }
+                if plainType {
+                    guard m.byte(UInt8(ascii: "\"")), m.bytes(UnsafeRawBufferPointer(typeBytes)),
+                        m.byte(UInt8(ascii: "\""))
+                    else { return false }
+                } else {
+                    guard m.bytes(encoded) else { return false }
                 }
-            } else {
-                guard m.bytes(type) else { return false }
+                return m.bytes(Self.typeKey) && m.number(event.time) && m.bytes(Self.timeKey) && m.number(event.seq)
+                    && m.bytes(Self.seqKey) && m.bytes(runPart) && m.begins(with: TraceStoredEvent.bodyPrefix)
             }
-            return m.bytes(Self.typeKey) && m.number(event.time) && m.bytes(Self.timeKey) && m.number(event.seq)
-                && m.bytes(Self.seqKey) && m.bytes(runPart) && m.end >= TraceStoredEvent.bodyPrefix.count
-                && body.prefix(TraceStoredEvent.bodyPrefix.count).elementsEqual(TraceStoredEvent.bodyPrefix)
         }
     }
 
@@ -260,15 +280,27 @@ private struct ChainWalk {
             return true
         }
 
-        mutating func bytes<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        /// `bytes` ending at `end`, compared with `memcmp`.
+        mutating func bytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
             guard end >= bytes.count else { return false }
-            var index = end - bytes.count
-            for byte in bytes {
-                guard body[index] == byte else { return false }
-                index += 1
+            if let base = bytes.baseAddress, let at = body.baseAddress {
+                guard memcmp(at + (end - bytes.count), base, bytes.count) == 0 else { return false }
             }
             end -= bytes.count
             return true
+        }
+
+        mutating func bytes(_ bytes: [UInt8]) -> Bool {
+            bytes.withUnsafeBytes { self.bytes($0) }
+        }
+
+        /// Whether the body starts with `prefix`, before what was matched from the end.
+        func begins(with prefix: [UInt8]) -> Bool {
+            guard end >= prefix.count else { return false }
+            return prefix.withUnsafeBytes { p in
+                guard let at = body.baseAddress, let base = p.baseAddress else { return p.isEmpty }
+                return memcmp(at, base, p.count) == 0
+            }
         }
 
         /// `value` in decimal.

@@ -24,6 +24,16 @@ struct TraceRecorderTests {
         #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("large output "))
     }
 
+    /// What replay relies on to skip resolving: the references found in a body without parsing
+    /// are exactly those of its parsed payload, and an event without a large string has none.
+    @Test func blobReferencesAreFoundInTheStoredBody() throws {
+        let f = try TraceFixture()
+        let reference = try #require(try f.event(6).payload()["message"])
+        let digest = try #require(reference["$blob"]?.stringValue?.dropFirst("sha256:".count))
+        #expect(TraceBlobs.references(in: try f.event(6).body) == [String(digest)])
+        #expect(TraceBlobs.references(in: try f.event(3).body).isEmpty)
+    }
+
     @Test func aReservedKeyDeepInAPayloadIsNamedByItsPointer() throws {
         let f = try TraceFixture(finish: false)
         let recorder = try RunRecorder(

@@ -1,5 +1,6 @@
 import AirlockCore
 import Foundation
+import SQLiteSupport
 import Testing
 
 @testable import Trace
@@ -73,6 +74,21 @@ struct TraceTamperTests {
         let problem = try #require(try f.verify().problem)
         #expect(problem.kind == .blobMissing)
         #expect(problem.seq == 6)
+    }
+
+    /// The listing columns are checked against the hashed body's envelope, compared in place:
+    /// a plain type name, one that needs escaping, and a time, each changed in its column alone.
+    @Test(arguments: [
+        ("type", SQLiteValue.text("tool.resulx")), ("type", .text(#"tool."result"#)), ("type", .text("")),
+        ("time_ns", .integer(1)), ("time_ns", .integer(-1)),
+    ])
+    func listingColumnChanged(column: String, value: SQLiteValue) throws {
+        let f = try TraceFixture()
+        try f.tamper("UPDATE events SET \(column) = ? WHERE seq = 9", [value])
+        let problem = try #require(try f.verify().problem)
+        #expect(problem.kind == .payloadChanged)
+        #expect(problem.seq == 9)
+        #expect(problem.message.contains("type or time columns"))
     }
 
     @Test func oneByteOfAHashChanged() throws {
