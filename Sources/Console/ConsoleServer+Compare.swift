@@ -8,7 +8,7 @@ import Trace
 extension ConsoleServer {
     /// Two runs side by side with their differences (`trace diff`), and what-if: a policy judged
     /// over the stored runs, its flips in a table (`replay --all --policy`).
-    func compareRoutes(_ router: Router<BasicRequestContext>) {
+    func compareRoutes(_ router: Router<ConsoleContext>) {
         router.get(
             "/compare",
             use: signedIn { request, _, session in

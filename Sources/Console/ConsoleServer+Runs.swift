@@ -6,7 +6,7 @@ import Trace
 
 extension ConsoleServer {
     /// The runs list, a run's page, its report, and recording a verdict.
-    func runRoutes(_ router: Router<BasicRequestContext>) {
+    func runRoutes(_ router: Router<ConsoleContext>) {
         router.get(
             "/runs",
             use: signedIn { request, _, session in
@@ -183,7 +183,7 @@ extension ConsoleServer {
     /// - Throws: ``TraceError`` or ``ReplayError`` when the trace cannot be read.
     public func runsPage(query: String, principal: String) throws -> String {
         let session = ConsoleSessions.Session(
-            id: "", principal: principal, csrf: "", created: 0, lastUsed: 0)
+            id: "", principal: principal, uid: nil, csrf: "", created: 0, lastUsed: 0)
         return try runsPage(FormFields(query), session: session)
     }
 

@@ -304,27 +304,160 @@ final class ConsoleCLITests {
         #expect(forged.status == 403)
     }
 
-    @Test("console: by default on a unix socket only its owner can open, in a 0700 directory")
+    @Test("console: by default on a unix socket only its owner can open, in a 0700 directory; no token there")
     func unixSocketByDefault() throws {
-        let console = try ConsoleProcess([], environment: env)
+        let console = try ConsoleProcess([], environment: env.merging(["USER": "bob"]) { $1 })
         defer { console.stop() }
         let socket = home.appendingPathComponent("run/console.sock").path
         let line = try console.line(after: "console: listening on ")
-        #expect(line.hasPrefix("unix:\(socket) as "), "\(line)")
+        #expect(line.hasPrefix("unix:\(socket) as bob "), "\(line)")
+        #expect(!console.stdout.contains("sign-in token"), "no token on the socket: \(console.stdout)")
         let mode = { (path: String) in
             ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? -1
         }
         #expect(mode(socket) == 0o600)
         #expect(mode(home.appendingPathComponent("run").path) & 0o077 == 0)
-        let page = try HTTPExchange.send("GET", "http://console/runs", unixSocket: socket)
+        let page = try HTTPExchange.send("GET", "http://localhost/runs", unixSocket: socket)
         #expect(page.status == 303)
-        let signIn = try HTTPExchange.send(
-            "POST", "http://console/signin", form: [("token", try console.token())], unixSocket: socket)
+        // The kernel names this process's account: the console's own, acting as its principal.
+        let form = try HTTPExchange.send("GET", "http://localhost/signin", unixSocket: socket)
+        #expect(form.body.contains("<strong>bob</strong> (uid \(geteuid())"), "\(form.body)")
+        let signIn = try HTTPExchange.send("POST", "http://localhost/signin", unixSocket: socket)
         #expect(signIn.status == 303)
-        let runs = try HTTPExchange.send(
-            "GET", "http://console/runs", cookie: try #require(signIn.sessionCookie), unixSocket: socket)
+        let cookie = try #require(signIn.sessionCookie)
+        let runs = try HTTPExchange.send("GET", "http://localhost/runs", cookie: cookie, unixSocket: socket)
         #expect(runs.status == 200)
         #expect(runs.body.contains("<h1>Runs</h1>"))
+        #expect(runs.body.contains("signed in as bob"))
+        // A name other than loopback's (a rebound name through a forwarded port): refused.
+        let rebound = try HTTPExchange.send("GET", "http://evil.example/runs", cookie: cookie, unixSocket: socket)
+        #expect(rebound.status == 421)
+        // Another account cannot even connect: the socket is its owner's.
+        let nobody = try CLI.run(
+            ["-s", "--max-time", "60", "--unix-socket", socket, "http://localhost/signin"],
+            launcher: Self.asNobody, executable: URL(fileURLWithPath: "/usr/bin/curl"))
+        #expect(nobody.status == 7, "curl as nobody: \(nobody.status) \(nobody.stdout)\(nobody.stderr)")
+    }
+
+    /// `setpriv` as the account `nobody` (uid 65534), no supplementary groups.
+    static let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+    @Test(
+        "console on a shared socket: the kernel names each peer; nobody (listed) signs in, reads, approves and records a verdict as nobody, and cannot approve its own run; daemon (unlisted) is refused",
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && geteuid() == 0,
+            "needs root and setpriv"))
+    func peersOnTheSocket() throws {
+        let recorded = try recordedRun()
+        // A directory the site controls, that other accounts may traverse.
+        let shared = URL(fileURLWithPath: "/tmp/airlock-console-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: false)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: shared.path)
+        defer { try? FileManager.default.removeItem(at: shared) }
+        try Data("console_peers: [nobody]\n".utf8).write(to: home.appendingPathComponent("site.yaml"))
+        let socket = shared.appendingPathComponent("console.sock").path
+        let console = try ConsoleProcess(
+            ["--listen", "unix:" + socket], environment: env.merging(["USER": "bob"]) { $1 })
+        defer { console.stop() }
+        let line = try console.line(after: "console: listening on ")
+        #expect(line.hasPrefix("unix:\(socket) as bob; also admits nobody"), "\(line)")
+        #expect(
+            ((try? FileManager.default.attributesOfItem(atPath: socket))?[.posixPermissions] as? Int) == 0o666,
+            "others may connect: the console checks each peer")
+        func send(
+            _ method: String, _ path: String, form: [(String, String)] = [], cookie: String? = nil,
+            as launcher: [String] = Self.asNobody
+        ) throws -> HTTPExchange {
+            try HTTPExchange.send(
+                method, "http://localhost" + path, form: form, cookie: cookie, unixSocket: socket, launcher: launcher)
+        }
+
+        // nobody: no token, the kernel's word; the session acts as nobody.
+        let form = try send("GET", "/signin")
+        #expect(form.body.contains("<strong>nobody</strong> (uid 65534"), "\(form.body)")
+        let signIn = try send("POST", "/signin")
+        #expect(signIn.status == 303, "\(signIn.body)")
+        let cookie = try #require(signIn.sessionCookie)
+        let page = try send("GET", "/runs/\(recorded)", cookie: cookie)
+        #expect(page.status == 200)
+        #expect(page.body.contains("id=\"principal\">signed in as nobody"))
+        let csrf = try #require(page.csrf)
+        // nobody's cookie over a connection from another account opens nothing.
+        let stolen = try send("GET", "/runs", cookie: cookie, as: [])
+        #expect(stolen.status == 303)
+        #expect(stolen.headers["location"] == "/signin")
+
+        // A verdict, signed, by nobody.
+        let verdict = try send(
+            "POST", "/runs/\(recorded)/verdict", form: [("verdict", "ok"), ("note", "read by nobody"), ("csrf", csrf)],
+            cookie: cookie)
+        #expect(verdict.status == 303, "\(verdict.body)")
+        #expect(
+            try CLI.run(["trace", "show", recorded], environment: env).stdout.contains(
+                "verdict: ok by nobody: \"read by nobody\""))
+
+        // Separation of duties by the kernel's name: nobody cannot approve nobody's run; bob can.
+        let policy = try scenario.separatingPolicy()
+        let own = try scenario.start(try scenario.workflow(policy: policy), model: try scenario.model(), user: "nobody")
+        let ownID = try scenario.waitForRequest(of: own)
+        func digest(_ id: String) throws -> String {
+            try #require(try scenario.pending().first { $0["id"]?.stringValue == id }?["arguments_sha256"]?.stringValue)
+        }
+        let refused = try send(
+            "POST", "/approvals/\(ownID)",
+            form: [("decision", "approve"), ("scope", "once"), ("sha256", try digest(ownID)), ("csrf", csrf)],
+            cookie: cookie)
+        #expect(refused.status == 403, "\(refused.body)")
+        #expect(refused.body.contains("(nobody)"), "\(refused.body)")
+        let bobIn = try send("POST", "/signin", as: [])
+        let bobCookie = try #require(bobIn.sessionCookie)
+        let bobCSRF = try #require(try send("GET", "/approvals", cookie: bobCookie, as: []).csrf)
+        let byBob = try send(
+            "POST", "/approvals/\(ownID)",
+            form: [("decision", "approve"), ("scope", "once"), ("sha256", try digest(ownID)), ("csrf", bobCSRF)],
+            cookie: bobCookie, as: [])
+        #expect(byBob.status == 303, "\(byBob.body)")
+        let ownResult = own.finish()
+        #expect(ownResult.status == 0, "\(ownResult.stderr)")
+        #expect(
+            try scenario.events(try scenario.runID(ownResult), "approval.granted").first?["approver"]?.stringValue
+                == "bob")
+
+        // nobody approves ana's run: the trace names nobody.
+        let anas = try scenario.start(try scenario.workflow(policy: policy), model: try scenario.model())
+        let anasID = try scenario.waitForRequest(of: anas)
+        let approved = try send(
+            "POST", "/approvals/\(anasID)",
+            form: [
+                ("decision", "approve"), ("scope", "once"), ("sha256", try digest(anasID)), ("reason", "checked"),
+                ("csrf", csrf),
+            ],
+            cookie: cookie)
+        #expect(approved.status == 303, "\(approved.body)")
+        let anasResult = anas.finish()
+        #expect(anasResult.status == 0, "\(anasResult.stderr)")
+        let granted = try #require(try scenario.events(try scenario.runID(anasResult), "approval.granted").first)
+        #expect(granted["approver"]?.stringValue == "nobody")
+        #expect(granted["reason"]?.stringValue == "checked")
+
+        // daemon: an account, but not one the site lists: refused before any page.
+        let daemon = try send("GET", "/signin", as: ["/usr/bin/setpriv", "--reuid=1", "--regid=1", "--clear-groups"])
+        #expect(daemon.status == 403)
+        #expect(daemon.body.contains("account daemon (uid 1)"), "\(daemon.body)")
+        #expect(daemon.body.contains("console_peers"))
+
+        // The audit log names each principal, and the refused peer.
+        let audit = try String(contentsOf: home.appendingPathComponent("console-audit.jsonl"), encoding: .utf8)
+        #expect(
+            audit.contains(#""action":"sign-in","at":"#)
+                && audit.contains(#""principal":"nobody","uid":"65534","via":"unix-peer""#), "\(audit)")
+        #expect(
+            audit.contains(#""action":"read-run","at":"#)
+                && audit.contains(#""principal":"nobody","run":"\#(recorded)""#))
+        #expect(audit.contains(#""action":"verdict""#))
+        #expect(audit.contains(#""action":"approve""#))
+        #expect(audit.contains(#""action":"peer-refused""#) && audit.contains(#""principal":"daemon","uid":"1""#))
+        #expect(audit.contains(#""why":"self-approval""#))
     }
 
     @Test("console --listen: a non-loopback address or a name is refused (64) before anything listens")

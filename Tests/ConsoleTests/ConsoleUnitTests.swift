@@ -85,6 +85,46 @@ struct ConsoleUnitTests {
         #expect(sessions.session(other.id) == nil)
     }
 
+    @Test(
+        "on the unix socket: the kernel's uid names the principal; the site's list admits; a session keeps to its uid")
+    func peers() throws {
+        let peers = ConsolePeers(ownPrincipal: "bob", admitted: ["nobody"], ownUID: 4242)
+        func credentials(_ uid: UInt32) -> ConsolePeers.Credentials { .init(pid: 1234, uid: uid, gid: uid) }
+        #expect(try peers.admit(credentials(4242)).get().principal == "bob", "its own account acts as its principal")
+        #expect(try peers.admit(credentials(65534)).get().principal == "nobody", "a listed account acts as its name")
+        guard case .failure(let root) = peers.admit(credentials(0)) else {
+            Issue.record("root is not listed: refused")
+            return
+        }
+        #expect(root.name == "root")
+        #expect(root.text.contains("account root (uid 0)") && root.text.contains("it lists nobody"), "\(root.text)")
+        guard case .failure(let unnamed) = ConsolePeers(ownPrincipal: "bob", admitted: []).admit(credentials(3_999_999))
+        else {
+            Issue.record("a uid without an account is refused")
+            return
+        }
+        #expect(unnamed.name == nil)
+        #expect(
+            unnamed.text.contains("uid 3999999, which has no account name") && unnamed.text.contains("it lists none"))
+
+        // No token on the socket: sessions open for a peer, and only over that peer's uid.
+        let sessions = ConsoleSessions(principal: "bob", onNewToken: nil)
+        #expect(sessions.signIn(token: "") == nil, "no token exists to guess")
+        let nobody = try peers.admit(credentials(65534)).get()
+        let session = sessions.open(for: nobody)
+        #expect(session.principal == "nobody" && session.uid == 65534)
+        #expect(sessions.session(session.id, uid: 65534)?.id == session.id)
+        #expect(sessions.session(session.id, uid: 4242) == nil, "another account's connection: no session")
+        #expect(sessions.session(session.id) == nil, "nor on TCP")
+    }
+
+    @Test("account names from the password database")
+    func accountNames() {
+        #expect(Posix.accountName(uid: 0) == "root")
+        #expect(Posix.accountName(uid: 65534) == "nobody")
+        #expect(Posix.accountName(uid: 3_999_999) == nil)
+    }
+
     @Test("the report's policy allows its own inline style sheet and nothing else")
     func reportPolicy() {
         let digest = Data(SHA256.hash(Array(ConsoleAssets.css.utf8))).base64EncodedString()
