@@ -139,7 +139,7 @@ final class ConsoleCLITests {
         #expect(page.status == 200)
         #expect(
             page.headers["content-security-policy"]
-                == "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+                == "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         )
         #expect(page.headers["x-content-type-options"] == "nosniff")
         #expect(page.headers["x-frame-options"] == "DENY")
@@ -152,6 +152,23 @@ final class ConsoleCLITests {
         #expect(
             try HTTPExchange.send("GET", origin + "/assets/console.css").headers["content-type"]?.hasPrefix("text/css")
                 == true)
+
+        // The run page draws the timeline's lines; each event's content is its own page, fetched
+        // when it opens; `?content=all` draws every content inline, as the report does.
+        let decision = try #require(
+            try JSONParser().parse(try CLI.run(["trace", "show", run, "--json"], environment: env).stdout).arrayValue?
+                .first { $0["type"]?.stringValue == "policy.decision" }?["seq"]?.integerValue)
+        #expect(page.body.contains("<details data-content=\"/runs/\(run)/events/\(decision)\">"), "\(page.body)")
+        #expect(!page.body.contains("<h4>decision</h4>"), "contents are not on the page")
+        let opened = try HTTPExchange.send("GET", origin + "/runs/\(run)/events/\(decision)", cookie: cookie)
+        #expect(opened.status == 200)
+        #expect(opened.body.contains("<div class=\"body\" id=\"event-body\"><h4>decision</h4><pre>allow</pre>"))
+        let whole = try HTTPExchange.send("GET", origin + "/runs/\(run)?content=all", cookie: cookie)
+        #expect(whole.body.contains("<h4>decision</h4><pre>allow</pre>"))
+        #expect(whole.body.contains("Done &lt;script&gt;alert(1)&lt;/script&gt; \\u{1B}[31m"))
+        #expect(!whole.body.contains("<script>alert(1)"))
+        #expect(try HTTPExchange.send("GET", origin + "/runs/\(run)/events/99999", cookie: cookie).status == 404)
+        #expect(try HTTPExchange.send("GET", origin + "/runs/\(run)/events/\(decision)").status == 303)
 
         // The runs list filters, and shows each run's verification.
         let list = try HTTPExchange.send("GET", origin + "/runs?workflow=log-triage&principal=ana", cookie: cookie)
@@ -181,6 +198,7 @@ final class ConsoleCLITests {
         #expect(audit.contains(#""principal":"bob","run":"\#(run)""#))
         #expect(audit.contains(#""action":"verdict""#))
         #expect(audit.contains(#""why":"csrf""#))
+        #expect(audit.contains(#""action":"read-event","at":"#))
 
         // A run that no longer verifies: its page and badge say so, and a verdict is refused.
         try SampleSite.tamperTrace(home, replacing: "ERROR", with: "FINE!")
@@ -284,6 +302,14 @@ final class ConsoleCLITests {
         #expect(page.body.contains("<tr class=\"diff-only\"><td>answer</td>"), "\(page.body)")
         #expect(page.body.contains("Found ERROR lines.") && page.body.contains("Nothing found."))
         #expect(!page.body.contains("id=\"identical\""))
+        // Both timelines side by side, step by step: the last step, with the answers, differs.
+        #expect(page.body.contains("<table id=\"steps\" class=\"steps\">"))
+        #expect(page.body.contains("<tr id=\"step-0\""))
+        let lastStep = try #require(
+            page.body.components(separatedBy: "<tr id=\"step-").dropFirst().last?.prefix { $0 != "<" })
+        #expect(lastStep.contains("class=\"diff-only\""), "\(lastStep)")
+        #expect(
+            page.body.contains("<a href=\"/runs/\(a)/events/") && page.body.contains("<a href=\"/runs/\(b)/events/"))
 
         // What-if: a policy that forbids logs.search flips every run's call, allow→deny.
         let shipped = SampleSite.root.appendingPathComponent("manifests/policies/workflows.yaml")
@@ -539,9 +565,27 @@ final class ConsoleCLITests {
         #expect(try browser.evaluate("\(decision).open").boolValue == false)
         try browser.evaluate("\(decision).querySelector('summary').click()")
         #expect(try browser.evaluate("\(decision).open").boolValue == true)
+        // Its content is fetched from the console as it opens.
+        let deadline = Date().addingTimeInterval(60)
+        while try browser.evaluate("\(decision).getAttribute('data-state')").stringValue != "open", Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         let opened = try browser.evaluate("\(decision).innerText").stringValue ?? ""
         #expect(opened.contains("decision") && opened.contains("allow"), "\(opened)")
         try browser.screenshot("3-run-event-expanded")
+        // Expand all: the page with every content replaces the timeline, every event open.
+        try browser.evaluate("document.querySelector('button[data-expand=\"all\"]').click()")
+        let expandDeadline = Date().addingTimeInterval(60)
+        let stored = "document.querySelectorAll('ol.timeline details.stored').length"
+        while (try browser.evaluate(stored).integerValue ?? 0) == 0, Date() < expandDeadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect((try browser.evaluate(stored).integerValue ?? 0) > 0)
+        #expect(
+            try browser.evaluate(
+                "Array.from(document.querySelectorAll('ol.timeline > li > details')).every(d => d.open)"
+            )
+            .boolValue == true)
 
         // Approve the waiting run's call.
         try browser.open(origin + "/approvals")
@@ -553,7 +597,8 @@ final class ConsoleCLITests {
         #expect(try browser.text("#notice").contains("approved \(id)"))
         let result = run.finish()
         #expect(result.status == 0, "\(result.stderr)")
-        let granted = try #require(try scenario.events(try scenario.runID(result), "approval.granted").first)
+        let approvedRun = try scenario.runID(result)
+        let granted = try #require(try scenario.events(approvedRun, "approval.granted").first)
         #expect(granted["approver"]?.stringValue == "bob")
         #expect(granted["reason"]?.stringValue == "checked in the browser")
         try browser.screenshot("5-approved")
@@ -567,6 +612,16 @@ final class ConsoleCLITests {
         #expect(try browser.text("#notice").hasPrefix("Verdict recorded"))
         #expect(try browser.text("#verdicts").contains("ok by bob"))
         try browser.screenshot("6-verdict")
+
+        // Compare: both timelines side by side, aligned by step, in lanes.
+        try browser.open(origin + "/compare?a=\(recorded)&b=\(approvedRun)")
+        #expect((try browser.evaluate("document.querySelectorAll('#steps tbody tr').length").integerValue ?? 0) >= 2)
+        #expect(
+            try browser.evaluate(
+                "document.querySelector('#step-1 td:nth-child(2) li.lane-model') !== null && document.querySelector('#step-1 td:nth-child(3) li.lane-model') !== null"
+            ).boolValue == true)
+        #expect(try browser.evaluate("document.querySelectorAll('#steps tr.diff-only').length").integerValue ?? 0 > 0)
+        try browser.screenshot("8-compare")
 
         // The report opens as a file, events expand without a script.
         try browser.open(report.absoluteString)

@@ -19,6 +19,46 @@ struct ConsoleUnitTests {
         #expect(HTML.urlComponent("run 1/&x=é") == "run%201%2F%26x%3D%C3%A9")
     }
 
+    @Test("escaping over UTF-8 bytes: exactly the scalars a reader must see, around every multi-byte neighbour")
+    func escapingBytes() {
+        // What escaping means, one scalar at a time.
+        func expected(_ scalar: Unicode.Scalar, quotes: Bool) -> String {
+            switch scalar {
+            case "&": return "&amp;"
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "\"" where quotes: return "&quot;"
+            case "'" where quotes: return "&#39;"
+            case "\t", "\n", "\r": return String(scalar)
+            default:
+                switch scalar.value {
+                case 0..<0x20, 0x7F..<0xA0, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069:
+                    return "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                default: return String(scalar)
+                }
+            }
+        }
+        let ranges: [ClosedRange<UInt32>] = [0...0x2FF, 0x1FF0...0x2080, 0xFFF0...0xFFFD, 0x1F600...0x1F610]
+        for range in ranges {
+            for value in range {
+                guard let scalar = Unicode.Scalar(value) else { continue }
+                for quotes in [true, false] {
+                    let text = "a" + String(scalar) + "b"
+                    let wanted = "a" + expected(scalar, quotes: quotes) + "b"
+                    let got = quotes ? HTML.escape(text) : HTML.text(text)
+                    if got != wanted { Issue.record("U+\(String(value, radix: 16)) quotes \(quotes): \(got)") }
+                }
+            }
+        }
+        // Runs of ordinary text are copied whole, escapes at both ends and side by side.
+        var out = HTMLWriter()
+        out.raw("<pre>")
+        out.text("<\u{202E}\u{1B}&>é\u{85}")
+        out.attribute("'\"")
+        out.raw("</pre>")
+        #expect(out.string == "<pre>&lt;\\u{202E}\\u{1B}&amp;&gt;é\\u{85}&#39;&quot;</pre>")
+    }
+
     @Test("times round-trip between the civil date and nanoseconds")
     func dates() throws {
         let midnight = try #require(RunsQuery.midnight("2026-12-07"))
