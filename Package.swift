@@ -29,6 +29,8 @@ let package = Package(
         // The reviewers' and approvers' web console: `airlock console`.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // The console's unix socket names each connection's peer (`SO_PEERCRED`) through NIO's socket options.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // PostgreSQL for a site that outgrows one machine: the shared trace store and the run queue.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
@@ -149,6 +151,7 @@ let package = Package(
                 "AirlockCore", "Trace", "RunEvents", "Model", "Sandbox", "Approvals", "Policy", "Replay",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["README.md"]),
         .executableTarget(

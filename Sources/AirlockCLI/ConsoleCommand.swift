@@ -17,9 +17,10 @@ struct ConsoleCommand: AsyncParsableCommand {
         discussion: """
             Listens on AIRLOCK_HOME/run/console.sock (mode 0600) unless --listen names a loopback \
             address and port (127.0.0.1:8080; port 0 picks one); an address beyond loopback only if \
-            site.yaml lists it under console_listen. Sign in with the one-time token printed here; \
-            every session acts as this local account (USER). Exit codes: 0 stopped, 64 --listen, 65 \
-            site.yaml, 74 state (docs/cli.md).
+            site.yaml lists it under console_listen. On TCP, sign in with the one-time token printed \
+            here, as this local account (USER). On a unix socket the kernel names who connects: this \
+            account, or one site.yaml lists under console_peers, each acting as itself; any other is \
+            refused. Exit codes: 0 stopped, 64 --listen, 65 site.yaml, 74 state (docs/cli.md).
             """)
 
     @Option(help: "127.0.0.1:PORT, [::1]:PORT, another address site.yaml lists, or unix:PATH.")
@@ -37,11 +38,12 @@ struct ConsoleCommand: AsyncParsableCommand {
         let configuration = ConsoleConfiguration(
             address: address, traceDatabase: home.traceDatabase.path, approvals: home.approvalStore,
             trustedKeys: try TraceCLI.trustedKeys([]), signingKey: try TraceCLI.signingKey(),
-            auditLog: home.root.appendingPathComponent("console-audit.jsonl").path)
-        let server = try CLI.run { () throws(ConsoleError) in
-            let sessions = ConsoleSessions(principal: principal) { token in
-                Self.say("sign-in token (one use): \(token)")
-            }
+            auditLog: home.root.appendingPathComponent("console-audit.jsonl").path, admittedPeers: site.consolePeers)
+        // A token only on TCP: on the unix socket the kernel names who connects.
+        var onNewToken: (@Sendable (String) -> Void)? = { token in Self.say("sign-in token (one use): \(token)") }
+        if case .unix = address { onNewToken = nil }
+        let server = try CLI.run { [onNewToken] () throws(ConsoleError) in
+            let sessions = ConsoleSessions(principal: principal, onNewToken: onNewToken)
             return try ConsoleServer(
                 configuration: configuration, sessions: sessions, audit: try ConsoleAudit(path: configuration.auditLog))
         }
@@ -49,7 +51,11 @@ struct ConsoleCommand: AsyncParsableCommand {
             try await server.run { listening in
                 switch listening {
                 case .unix(let path):
-                    Self.say("console: listening on unix:\(path) as \(principal) (reach it with ssh -L or socat)")
+                    let others =
+                        site.consolePeers.isEmpty ? "" : "; also admits " + site.consolePeers.joined(separator: ", ")
+                    Self.say(
+                        "console: listening on unix:\(path) as \(principal)\(others) (each connection's account named by the kernel; reach it with ssh -L or socat)"
+                    )
                 case .tcp:
                     Self.say("console: listening on http://\(listening) as \(principal)")
                 }

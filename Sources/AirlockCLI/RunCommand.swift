@@ -187,7 +187,7 @@ struct RunCommand: AsyncParsableCommand {
     /// The analyst's name for the trace: `USER`, else the account name of the effective uid.
     static func userName() -> String {
         if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
-        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        if let name = Posix.accountName(uid: geteuid()) { return name }
         return "uid\(geteuid())"
     }
 }

@@ -28,6 +28,30 @@ public enum Posix {
         EXDEV: "EXDEV", ENOTEMPTY: "ENOTEMPTY", EINTR: "EINTR",
     ]
 
+    /// The name the password database gives user id `uid` (`root`, `nobody`), or `nil` when it has
+    /// no entry (or the lookup fails). The corresponding C function is `getpwuid_r`.
+    public static func accountName(uid: UInt32) -> String? {
+        var size = 1024
+        while true {
+            var entry = passwd()
+            var found: UnsafeMutablePointer<passwd>?
+            var buffer = [CChar](repeating: 0, count: size)
+            // The name points into the buffer: read it while the buffer is lent.
+            let (code, name) = buffer.withUnsafeMutableBufferPointer { bytes -> (Int32, String?) in
+                guard let base = bytes.baseAddress else { return (EINVAL, nil) }
+                let code = getpwuid_r(uid_t(uid), &entry, base, bytes.count, &found)
+                let name: UnsafeMutablePointer<CChar>? = code == 0 && found != nil ? entry.pw_name : nil
+                return (code, name.map { String(cString: $0) })
+            }
+            switch code {
+            case EINTR: continue
+            // An entry longer than the buffer: grow it, bounded.
+            case ERANGE where size < 1 << 20: size *= 4
+            default: return name
+            }
+        }
+    }
+
     /// Runs `call` again while it fails with `EINTR` (a negative result and `errno == EINTR`), so
     /// that a signal arriving mid-call never surfaces as a failure.
     @inline(__always)

@@ -29,8 +29,10 @@ public enum SocketPath {
         }
     }
 
-    /// Restricts a socket just bound to its owner (0600).
-    public static func restrict(_ path: String) {
-        try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    /// Restricts a socket just bound to its owner (0600), or, when `shared`, lets every account
+    /// that can reach its directory connect (0666): for a server that checks each connecting
+    /// peer's credentials itself (the console's `console_peers:`).
+    public static func restrict(_ path: String, shared: Bool = false) {
+        try? FileManager.default.setAttributes([.posixPermissions: shared ? 0o666 : 0o600], ofItemAtPath: path)
     }
 }

@@ -68,17 +68,67 @@ public enum ConsoleAssets {
         .muted { color: var(--muted); }
         .diff-only { background: #fff4e5; }
         .side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
+        table.steps { table-layout: fixed; }
+        table.steps th:first-child, table.steps td:first-child { width: 3em; color: var(--muted); }
+        ol.step { list-style: none; margin: 0; padding: 0; }
+        ol.step .event { border-bottom: none; padding: 0; background: none; }
+        ol.step .event .lanes { grid-template-columns: repeat(5, 1.1em); }
+        ol.step .event .lanes i { margin: .1em .3em; }
+        ol.step .event .type { font-weight: 600; }
+        ol.step .event .text { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
         """
 
-    /// The console's script (served at `/assets/console.js`): expand or collapse every event.
-    /// The pages work without it; a report has none.
+    /// The console's script (served at `/assets/console.js`): an event's content fetched from the
+    /// console when it opens (its `data-content` page's `#event-body`), and expand or collapse
+    /// every event (Expand all first fetches the page with every content). The pages work without
+    /// it (each event links to its content; the run page has a link to every content); a report
+    /// has none.
     public static let javascript = """
         document.addEventListener('DOMContentLoaded', function () {
+          function page(url) {
+            return fetch(url, { credentials: 'same-origin' }).then(function (response) {
+              if (!response.ok) { throw new Error('HTTP ' + response.status); }
+              return response.text();
+            }).then(function (html) { return new DOMParser().parseFromString(html, 'text/html'); });
+          }
+          function open(details) {
+            var url = details.getAttribute('data-content');
+            if (!url || details.hasAttribute('data-state')) { return; }
+            details.setAttribute('data-state', 'opening');
+            var target = details.querySelector('.body');
+            page(url).then(function (fetched) {
+              var body = fetched.getElementById('event-body');
+              if (!body) { throw new Error('no content'); }
+              target.replaceChildren.apply(target, Array.from(body.childNodes).map(function (node) {
+                return document.importNode(node, true);
+              }));
+              details.setAttribute('data-state', 'open');
+            }).catch(function (error) {
+              details.removeAttribute('data-state');
+              target.textContent = 'This event could not be opened (' + error.message + '): reload the page.';
+            });
+          }
+          document.querySelectorAll('ol.timeline details[data-content]').forEach(function (details) {
+            details.addEventListener('toggle', function () { if (details.open) { open(details); } });
+          });
           document.querySelectorAll('button[data-expand]').forEach(function (button) {
             button.hidden = false;
             button.addEventListener('click', function () {
-              var open = button.getAttribute('data-expand') === 'all';
-              document.querySelectorAll('ol.timeline details').forEach(function (d) { d.open = open; });
+              var opening = button.getAttribute('data-expand') === 'all';
+              var timeline = document.querySelector('ol.timeline');
+              function apply() {
+                document.querySelectorAll('ol.timeline > li > details').forEach(function (d) { d.open = opening; });
+              }
+              if (!opening || !timeline.querySelector('details[data-content]')) { apply(); return; }
+              button.disabled = true;
+              page(location.pathname + '?content=all').then(function (fetched) {
+                var whole = fetched.querySelector('ol.timeline');
+                if (!whole) { throw new Error('no timeline'); }
+                timeline.replaceWith(document.importNode(whole, true));
+                apply();
+              }).catch(function (error) {
+                button.textContent = 'Expand all (failed: ' + error.message + ')';
+              }).finally(function () { button.disabled = false; });
             });
           });
         });

@@ -19,12 +19,17 @@ public struct ConsoleConfiguration: Sendable {
     public var pageSize: Int
     /// The largest request body read, in bytes (default 64 KiB): forms are small.
     public var maxBodyBytes: Int
+    /// On the unix socket, the local accounts besides the console's own it admits, each acting as
+    /// its own name (`site.yaml` `console_peers:`; default none). See ``ConsolePeers``.
+    public var admittedPeers: [String]
 
     /// Creates a configuration.
     public init(
         address: ConsoleAddress, traceDatabase: String, approvals: ApprovalStore, trustedKeys: [TracePublicKey],
-        signingKey: TraceSigningKey, auditLog: String, pageSize: Int = 100, maxBodyBytes: Int = 64 * 1024
+        signingKey: TraceSigningKey, auditLog: String, pageSize: Int = 100, maxBodyBytes: Int = 64 * 1024,
+        admittedPeers: [String] = []
     ) {
+        self.admittedPeers = admittedPeers
         self.address = address
         self.traceDatabase = traceDatabase
         self.approvals = approvals

@@ -2,9 +2,10 @@
 /// navigation, who is signed in and the sign-out form.
 enum ConsolePage {
     /// The Content-Security-Policy of every console response: only the console's own style sheet,
-    /// script and images; forms post only to it; no framing; nothing else loads.
+    /// script and images; the script fetches only from it (an event's content when it opens);
+    /// forms post only to it; no framing; nothing else loads.
     static let contentSecurityPolicy =
-        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
     /// A whole page.
     /// - Parameters:

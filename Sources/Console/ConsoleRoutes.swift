@@ -29,11 +29,13 @@ enum ConsoleRoutes {
 
 extension ConsoleServer {
     /// A handler that needs a session; without one, a GET goes to sign-in and anything else is 403.
-    typealias Handler = @Sendable (Request, BasicRequestContext, ConsoleSessions.Session) async throws -> Response
+    /// On the unix socket a session opens only over a connection from the uid it was opened for.
+    typealias Handler = @Sendable (Request, ConsoleContext, ConsoleSessions.Session) async throws -> Response
 
-    func signedIn(_ handler: @escaping Handler) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
+    func signedIn(_ handler: @escaping Handler) -> @Sendable (Request, ConsoleContext) async throws -> Response {
         { request, context in
-            guard let session = sessions.session(request.cookies[ConsoleSessions.cookieName]?.value) else {
+            let cookie = request.cookies[ConsoleSessions.cookieName]?.value
+            guard let session = sessions.session(cookie, uid: context.peer?.credentials.uid) else {
                 if request.method == .get { return ConsoleRoutes.redirect("/signin") }
                 return ConsoleRoutes.page(
                     .forbidden,
@@ -47,10 +49,9 @@ extension ConsoleServer {
 
     /// A POST handler that needs a session and its CSRF token in the form.
     typealias FormHandler =
-        @Sendable (Request, BasicRequestContext, ConsoleSessions.Session, FormFields) async throws -> Response
+        @Sendable (Request, ConsoleContext, ConsoleSessions.Session, FormFields) async throws -> Response
 
-    func changing(_ handler: @escaping FormHandler) -> @Sendable (Request, BasicRequestContext) async throws -> Response
-    {
+    func changing(_ handler: @escaping FormHandler) -> @Sendable (Request, ConsoleContext) async throws -> Response {
         signedIn { request, context, session in
             let fields = try await ConsoleRoutes.form(request, limit: configuration.maxBodyBytes)
             guard ConsoleSessions.csrfMatches(fields["csrf"], session) else {
@@ -69,7 +70,7 @@ extension ConsoleServer {
     }
 
     /// Every route.
-    func routes(_ router: Router<BasicRequestContext>) {
+    func routes(_ router: Router<ConsoleContext>) {
         router.get("/assets/console.css") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8"],
@@ -81,16 +82,26 @@ extension ConsoleServer {
                 body: .init(byteBuffer: ByteBuffer(string: ConsoleAssets.javascript)))
         }
         router.get("/") { _, _ in ConsoleRoutes.redirect("/runs") }
-        router.get("/signin") { _, _ in ConsoleRoutes.page(.ok, Self.signInPage(error: nil)) }
-        router.post("/signin") { request, _ in
-            let fields = try await ConsoleRoutes.form(request, limit: configuration.maxBodyBytes)
-            guard let session = sessions.signIn(token: fields["token"]?.trimmingCharacters(in: .whitespaces) ?? "")
-            else {
-                audit.record(principal: "?", action: "sign-in-refused")
-                return ConsoleRoutes.page(
-                    .forbidden, Self.signInPage(error: "That token is wrong or was already used."))
+        router.get("/signin") { _, context in ConsoleRoutes.page(.ok, Self.signInPage(peer: context.peer, error: nil)) }
+        router.post("/signin") { request, context in
+            let session: ConsoleSessions.Session
+            if let peer = context.peer {
+                // The unix socket: the kernel named the account (ConsoleGate admitted it); no token.
+                session = sessions.open(for: peer)
+                audit.record(
+                    principal: session.principal, action: "sign-in",
+                    ["via": "unix-peer", "uid": String(peer.credentials.uid), "pid": String(peer.credentials.pid)])
+            } else {
+                let fields = try await ConsoleRoutes.form(request, limit: configuration.maxBodyBytes)
+                guard let opened = sessions.signIn(token: fields["token"]?.trimmingCharacters(in: .whitespaces) ?? "")
+                else {
+                    audit.record(principal: "?", action: "sign-in-refused")
+                    return ConsoleRoutes.page(
+                        .forbidden, Self.signInPage(peer: nil, error: "That token is wrong or was already used."))
+                }
+                session = opened
+                audit.record(principal: session.principal, action: "sign-in", ["via": "token"])
             }
-            audit.record(principal: session.principal, action: "sign-in")
             var response = ConsoleRoutes.redirect("/runs")
             response.setCookie(
                 Cookie(
@@ -114,8 +125,21 @@ extension ConsoleServer {
         compareRoutes(router)
     }
 
-    static func signInPage(error: String?) -> String {
-        ConsolePage.document(
+    /// Sign-in: on the unix socket, one button for the account the kernel named; on TCP, the token.
+    static func signInPage(peer: ConsolePeers.Peer?, error: String?) -> String {
+        if let peer {
+            return ConsolePage.document(
+                title: "Sign in", session: nil,
+                body: """
+                    <h1>Sign in</h1>
+                    <p id="peer">This connection comes from the local account <strong>\(HTML.escape(peer.principal))</strong> \
+                    (uid \(peer.credentials.uid), as the kernel reports it): no token is needed on the console's socket.</p>
+                    <form method="post" action="/signin" class="inline">
+                    <button type="submit" id="signin">Sign in as \(HTML.escape(peer.principal))</button>
+                    </form>
+                    """)
+        }
+        return ConsolePage.document(
             title: "Sign in", session: nil,
             body: """
                 <h1>Sign in</h1>

@@ -8,7 +8,7 @@ extension ConsoleServer {
     /// The pending queue, and answering a request: as the signed-in principal, bound to the
     /// argument digest the form showed, through the same store transaction `airlock approvals`
     /// answers with (the first answer wins; separation of duties holds there).
-    func approvalRoutes(_ router: Router<BasicRequestContext>) {
+    func approvalRoutes(_ router: Router<ConsoleContext>) {
         router.get(
             "/approvals",
             use: signedIn { request, _, session in

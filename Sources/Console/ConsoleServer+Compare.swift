@@ -8,7 +8,7 @@ import Trace
 extension ConsoleServer {
     /// Two runs side by side with their differences (`trace diff`), and what-if: a policy judged
     /// over the stored runs, its flips in a table (`replay --all --policy`).
-    func compareRoutes(_ router: Router<BasicRequestContext>) {
+    func compareRoutes(_ router: Router<ConsoleContext>) {
         router.get(
             "/compare",
             use: signedIn { request, _, session in
@@ -49,7 +49,8 @@ extension ConsoleServer {
             })
     }
 
-    /// Both runs' facts side by side, then every difference `trace diff` finds.
+    /// Both runs' facts side by side, their timelines side by side aligned by step, then every
+    /// difference `trace diff` finds.
     func comparison(_ a: String, _ b: String) throws -> String {
         guard let left = try runView(a) else { return "<p class=\"error\">No run \(HTML.escape(a)).</p>" }
         guard let right = try runView(b) else { return "<p class=\"error\">No run \(HTML.escape(b)).</p>" }
@@ -63,7 +64,9 @@ extension ConsoleServer {
             }
             out += "</dl></div>"
         }
-        out += "</div>\n<h2>Differences</h2>\n"
+        out += "</div>\n<h2>Step by step</h2>\n"
+        out += RunHTML.steps(left, right) { "/runs/\(HTML.urlComponent($0.summary.runID))/events/" }
+        out += "<h2>Differences</h2>\n"
         do throws(ReplayError) {
             let diff = try TraceDiff(
                 try RecordedRun(runID: a, store: store, trustedKeys: configuration.trustedKeys),

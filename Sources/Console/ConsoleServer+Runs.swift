@@ -6,7 +6,7 @@ import Trace
 
 extension ConsoleServer {
     /// The runs list, a run's page, its report, and recording a verdict.
-    func runRoutes(_ router: Router<BasicRequestContext>) {
+    func runRoutes(_ router: Router<ConsoleContext>) {
         router.get(
             "/runs",
             use: signedIn { request, _, session in
@@ -23,13 +23,45 @@ extension ConsoleServer {
                 let notice = ConsoleRoutes.query(request)["recorded"].map {
                     "<p class=\"notice\" id=\"notice\">Verdict recorded: \(HTML.escape($0))</p>"
                 }
+                // The timeline's lines; each event's content is fetched when it opens, unless the
+                // whole page is asked for (Expand all, or a browser without the script).
+                let all = ConsoleRoutes.query(request)["content"] == "all"
+                let path = "/runs/\(HTML.urlComponent(id))"
+                let links =
+                    "<p><a href=\"\(path)/report\">Download the report (HTML)</a>"
+                    + (all
+                        ? ""
+                        : " · <a href=\"\(path)?content=all\" id=\"content-all\">every event's content on this page</a>")
+                    + "</p>"
                 return ConsoleRoutes.page(
                     .ok,
                     ConsolePage.document(
                         title: "Run \(id)", session: session,
-                        body: (notice ?? "")
-                            + "<p><a href=\"/runs/\(HTML.urlComponent(id))/report\">Download the report (HTML)</a></p>"
-                            + RunHTML.section(view, extra: verdictForm(view, session: session))))
+                        body: (notice ?? "") + links
+                            + RunHTML.section(
+                                view, extra: verdictForm(view, session: session),
+                                contents: all ? .inline : .onDemand(prefix: "\(path)/events/"))))
+            })
+        router.get(
+            "/runs/:id/events/:seq",
+            use: signedIn { _, context, session in
+                let id = try context.parameters.require("id")
+                guard let view = try runView(id) else { return notFound(id, session: session) }
+                guard let seq = context.parameters.get("seq").flatMap({ Int64($0) }),
+                    let index = view.index(ofSeq: seq)
+                else {
+                    return ConsoleRoutes.page(
+                        .notFound,
+                        ConsolePage.message(
+                            title: "No such event", session: session,
+                            text: "run \(id) has no event \(context.parameters.get("seq") ?? "")",
+                            back: "/runs/\(HTML.urlComponent(id))"))
+                }
+                audit.record(principal: session.principal, action: "read-event", ["run": id, "seq": String(seq)])
+                return ConsoleRoutes.page(
+                    .ok,
+                    ConsolePage.document(
+                        title: "Run \(id) event #\(seq)", session: session, body: Self.eventPage(view, at: index)))
             })
         router.get(
             "/runs/:id/report",
@@ -86,6 +118,25 @@ extension ConsoleServer {
                             back: "/runs/\(HTML.urlComponent(id))"))
                 }
             })
+    }
+
+    /// One event's page: what the run page's script puts in the event when it opens
+    /// (`#event-body`, the run's banner first there unless it verifies), under the run's banner.
+    static func eventPage(_ view: RunView, at index: Int) -> String {
+        let e = view.events[index].entry
+        let path = "/runs/\(HTML.urlComponent(view.summary.runID))"
+        var out = HTMLWriter(capacity: 16 * 1024)
+        out.raw("<p><a href=\"\(path)#e\(e.seq)\">Run ")
+        out.text(view.summary.runID)
+        out.raw("</a></p>\n<h1>Event #\(e.seq) ")
+        out.text(e.type)
+        out.raw("</h1>\n<p class=\"text\">")
+        out.text(e.summary)
+        out.raw("</p>\n<div class=\"body\" id=\"event-body\">")
+        if view.verification.status != .intact { out.raw(RunHTML.banner(view.verification)) }
+        RunHTML.body(view, at: index, into: &out)
+        out.raw("</div>\n")
+        return RunHTML.banner(view.verification) + "\n" + out.string
     }
 
     /// The run's view, or `nil` when there is no such run.
@@ -183,7 +234,7 @@ extension ConsoleServer {
     /// - Throws: ``TraceError`` or ``ReplayError`` when the trace cannot be read.
     public func runsPage(query: String, principal: String) throws -> String {
         let session = ConsoleSessions.Session(
-            id: "", principal: principal, csrf: "", created: 0, lastUsed: 0)
+            id: "", principal: principal, uid: nil, csrf: "", created: 0, lastUsed: 0)
         return try runsPage(FormFields(query), session: session)
     }
 

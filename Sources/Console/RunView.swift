@@ -40,14 +40,19 @@ public struct RunView: Sendable {
         public var entry: TraceTimeline.Entry
         /// The lane it is drawn in.
         public var lane: Lane
-        /// The stored payload with blob references replaced by their text: what the event holds, as
-        /// stored (secrets already redacted by the recorder).
-        public var content: JSONValue
-        /// The parts of ``content`` a reviewer reads whole (``RunView/texts(type:content:seq:skipping:)``).
-        public var texts: [Text]
-        /// Whether a rendering shows ``content`` as JSON as well: not for a request to the model,
-        /// whose content is its messages, shown as texts (`trace show --json` prints it whole).
+        /// Whether a rendering shows its stored content as JSON as well: not for a request to the
+        /// model, whose content is its messages, shown as texts (`trace show --json` prints it whole).
         public var contentShown: Bool
+    }
+
+    /// What one event holds, read when a rendering shows it (``content(at:)``): a page that draws
+    /// only the timeline's lines never decodes it.
+    public struct Content: Sendable, Hashable {
+        /// The stored payload with blob references replaced by their text: what the event holds,
+        /// as stored (secrets already redacted by the recorder).
+        public var json: JSONValue
+        /// The parts of it a reviewer reads whole (``RunView/texts(type:content:seq:skipping:)``).
+        public var texts: [Text]
     }
 
     /// The run's metadata.
@@ -58,8 +63,10 @@ public struct RunView: Sendable {
     public var verdicts: [ReviewVerdict]
     /// The timeline (`trace show --json` prints it as it is).
     public var timeline: TraceTimeline
-    /// The events, in sequence order, with lanes and contents.
+    /// The events, in sequence order, with their lanes (their contents: ``content(at:)``).
     public var events: [Event]
+    /// The run's blobs, by digest: what an event's content refers to.
+    let blobs: [String: [UInt8]]
 
     /// Builds the view of a bundle.
     /// - Parameters:
@@ -76,29 +83,42 @@ public struct RunView: Sendable {
         verification = TraceVerifier(trustedKeys: trustedKeys).verify(bundle)
         self.verdicts = verdicts
         timeline = try TraceTimeline(bundle, maxInlineCharacters: maxInlineCharacters)
-        // Each request to the model resends the conversation so far: its texts show only the
-        // messages after those of the request before (when they are a prefix of it), so that a long
-        // run's page grows with the run, not with its square.
-        var previous: (seq: Int64, messages: [ChatMessage])?
+        blobs = bundle.blobs
         events = timeline.entries.map { entry in
-            // A missing blob (a tampered store) keeps its reference: the banner already says so.
-            let content = TraceBlobs.resolving(entry.payload, blobs: bundle.blobs) {
-                (_, reference) throws(Never) in reference
-            }
-            var skipped: (count: Int, seq: Int64)?
-            if entry.type == TraceEventType.modelRequest.rawValue,
-                let request = try? ModelRequest.decode(content, seq: entry.seq)
-            {
-                if let previous, !previous.messages.isEmpty, request.messages.starts(with: previous.messages) {
-                    skipped = (previous.messages.count, previous.seq)
-                }
-                previous = (entry.seq, request.messages)
-            }
-            return Event(
-                entry: entry, lane: Lane(eventType: entry.type), content: content,
-                texts: Self.texts(type: entry.type, content: content, seq: entry.seq, skipping: skipped),
+            Event(
+                entry: entry, lane: Lane(eventType: entry.type),
                 contentShown: entry.type != TraceEventType.modelRequest.rawValue)
         }
+    }
+
+    /// The content of the event at `index` of ``events``.
+    ///
+    /// Each request to the model used to resend the conversation so far: when a request's
+    /// messages begin with all of the request before's, its texts show only the ones after them
+    /// (one text says so), so that a long run's page grows with the run, not with its square.
+    public func content(at index: Int) -> Content {
+        let entry = events[index].entry
+        let json = resolved(entry.payload)
+        var skipped: (count: Int, seq: Int64)?
+        let request = TraceEventType.modelRequest.rawValue
+        if entry.type == request, let messages = try? ModelRequest.decode(json, seq: entry.seq).messages,
+            let before = events[..<index].last(where: { $0.entry.type == request })?.entry,
+            let previous = try? ModelRequest.decode(resolved(before.payload), seq: before.seq).messages,
+            !previous.isEmpty, messages.starts(with: previous)
+        {
+            skipped = (previous.count, before.seq)
+        }
+        return Content(
+            json: json, texts: Self.texts(type: entry.type, content: json, seq: entry.seq, skipping: skipped))
+    }
+
+    /// The index in ``events`` of the event numbered `seq`.
+    public func index(ofSeq seq: Int64) -> Int? { events.firstIndex { $0.entry.seq == seq } }
+
+    /// `payload` with its blob references replaced by their text. A missing blob (a tampered
+    /// store) keeps its reference: the banner already says so.
+    func resolved(_ payload: JSONValue) -> JSONValue {
+        TraceBlobs.resolving(payload, blobs: blobs) { (_, reference) throws(Never) in reference }
     }
 
     /// The verification in one line, with the warning a reader needs first when the run is not

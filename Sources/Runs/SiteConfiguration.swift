@@ -15,6 +15,7 @@ import TracePostgres
 /// internal_hosts:           # the only names a manifest's network.connect hosts resolve through
 ///   records.internal: 10.20.0.5
 /// console_listen: [10.20.0.9]      # non-loopback addresses `airlock console --listen` may bind
+/// console_peers: [ana, bob]        # accounts besides its own the console's unix socket admits
 /// trace: postgres://airlock_worker@db.internal/airlock   # the shared trace (docs/scale.md);
 ///                           # default: the embedded AIRLOCK_HOME/trace.sqlite
 /// ```
@@ -25,7 +26,8 @@ import TracePostgres
 public struct SiteConfiguration: Sendable, Hashable {
     /// The top-level keys a site file may have.
     public static let keys = [
-        "datasets", "model_hosts", "tool_calling", "model_idle_seconds", "internal_hosts", "console_listen", "trace",
+        "datasets", "model_hosts", "tool_calling", "model_idle_seconds", "internal_hosts", "console_listen",
+        "console_peers", "trace",
     ]
 
     /// Dataset name → absolute host directory.
@@ -43,6 +45,9 @@ public struct SiteConfiguration: Sendable, Hashable {
     /// The numeric addresses beyond loopback `airlock console --listen` may bind (default none:
     /// the console is reachable from this host only).
     public var consoleListen: [String]
+    /// The local accounts besides its own whose connections the console's unix socket admits, as
+    /// the kernel names the peer (`SO_PEERCRED`); default none: only the console's own account.
+    public var consolePeers: [String]
     /// Where runs are recorded: `postgres://…` or `sqlite:PATH`, or `nil` for the home's
     /// `trace.sqlite` (checked for its form here, opened by ``TraceLocation``).
     public var trace: String?
@@ -51,9 +56,10 @@ public struct SiteConfiguration: Sendable, Hashable {
     public init(
         datasets: [String: URL] = [:], modelHosts: [String] = [], toolCalling: ToolCallingMode? = nil,
         modelIdleSeconds: Double? = nil, internalHosts: [String: String] = [:], consoleListen: [String] = [],
-        trace: String? = nil
+        consolePeers: [String] = [], trace: String? = nil
     ) {
         self.consoleListen = consoleListen
+        self.consolePeers = consolePeers
         self.trace = trace
         self.datasets = datasets
         self.modelHosts = modelHosts
@@ -105,6 +111,7 @@ public struct SiteConfiguration: Sendable, Hashable {
             site.modelHosts = modelHosts(members["model_hosts"], problem)
             site.internalHosts = internalHosts(members["internal_hosts"], problem)
             site.consoleListen = consoleListen(members["console_listen"], problem)
+            site.consolePeers = consolePeers(members["console_peers"], problem)
             if let mode = members["tool_calling"] {
                 site.toolCalling = mode.stringValue.flatMap(ToolCallingMode.init(rawValue:))
                 if site.toolCalling == nil { problem("/tool_calling", "must be native or constrained") }
@@ -205,6 +212,27 @@ public struct SiteConfiguration: Sendable, Hashable {
                 continue
             }
             out.append(address)
+        }
+        return out
+    }
+
+    private static func consolePeers(_ value: JSONValue?, _ problem: (String, String) -> Void) -> [String] {
+        guard let value else { return [] }
+        guard let list = value.arrayValue else {
+            problem("/console_peers", "must be a list of account names")
+            return []
+        }
+        var out: [String] = []
+        for (index, entry) in list.enumerated() {
+            guard let name = entry.stringValue, !name.isEmpty, name.utf8.count <= 32, Int(name) == nil,
+                name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+            else {
+                problem(
+                    "/console_peers/\(index)",
+                    "must be an account name (letters, digits, '.', '_', '-'; at most 32; not a number)")
+                continue
+            }
+            out.append(name)
         }
         return out
     }

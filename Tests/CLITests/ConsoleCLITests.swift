@@ -139,7 +139,7 @@ final class ConsoleCLITests {
         #expect(page.status == 200)
         #expect(
             page.headers["content-security-policy"]
-                == "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+                == "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         )
         #expect(page.headers["x-content-type-options"] == "nosniff")
         #expect(page.headers["x-frame-options"] == "DENY")
@@ -152,6 +152,23 @@ final class ConsoleCLITests {
         #expect(
             try HTTPExchange.send("GET", origin + "/assets/console.css").headers["content-type"]?.hasPrefix("text/css")
                 == true)
+
+        // The run page draws the timeline's lines; each event's content is its own page, fetched
+        // when it opens; `?content=all` draws every content inline, as the report does.
+        let decision = try #require(
+            try JSONParser().parse(try CLI.run(["trace", "show", run, "--json"], environment: env).stdout).arrayValue?
+                .first { $0["type"]?.stringValue == "policy.decision" }?["seq"]?.integerValue)
+        #expect(page.body.contains("<details data-content=\"/runs/\(run)/events/\(decision)\">"), "\(page.body)")
+        #expect(!page.body.contains("<h4>decision</h4>"), "contents are not on the page")
+        let opened = try HTTPExchange.send("GET", origin + "/runs/\(run)/events/\(decision)", cookie: cookie)
+        #expect(opened.status == 200)
+        #expect(opened.body.contains("<div class=\"body\" id=\"event-body\"><h4>decision</h4><pre>allow</pre>"))
+        let whole = try HTTPExchange.send("GET", origin + "/runs/\(run)?content=all", cookie: cookie)
+        #expect(whole.body.contains("<h4>decision</h4><pre>allow</pre>"))
+        #expect(whole.body.contains("Done &lt;script&gt;alert(1)&lt;/script&gt; \\u{1B}[31m"))
+        #expect(!whole.body.contains("<script>alert(1)"))
+        #expect(try HTTPExchange.send("GET", origin + "/runs/\(run)/events/99999", cookie: cookie).status == 404)
+        #expect(try HTTPExchange.send("GET", origin + "/runs/\(run)/events/\(decision)").status == 303)
 
         // The runs list filters, and shows each run's verification.
         let list = try HTTPExchange.send("GET", origin + "/runs?workflow=log-triage&principal=ana", cookie: cookie)
@@ -181,6 +198,7 @@ final class ConsoleCLITests {
         #expect(audit.contains(#""principal":"bob","run":"\#(run)""#))
         #expect(audit.contains(#""action":"verdict""#))
         #expect(audit.contains(#""why":"csrf""#))
+        #expect(audit.contains(#""action":"read-event","at":"#))
 
         // A run that no longer verifies: its page and badge say so, and a verdict is refused.
         try SampleSite.tamperTrace(home, replacing: "ERROR", with: "FINE!")
@@ -284,6 +302,14 @@ final class ConsoleCLITests {
         #expect(page.body.contains("<tr class=\"diff-only\"><td>answer</td>"), "\(page.body)")
         #expect(page.body.contains("Found ERROR lines.") && page.body.contains("Nothing found."))
         #expect(!page.body.contains("id=\"identical\""))
+        // Both timelines side by side, step by step: the last step, with the answers, differs.
+        #expect(page.body.contains("<table id=\"steps\" class=\"steps\">"))
+        #expect(page.body.contains("<tr id=\"step-0\""))
+        let lastStep = try #require(
+            page.body.components(separatedBy: "<tr id=\"step-").dropFirst().last?.prefix { $0 != "<" })
+        #expect(lastStep.contains("class=\"diff-only\""), "\(lastStep)")
+        #expect(
+            page.body.contains("<a href=\"/runs/\(a)/events/") && page.body.contains("<a href=\"/runs/\(b)/events/"))
 
         // What-if: a policy that forbids logs.search flips every run's call, allow→deny.
         let shipped = SampleSite.root.appendingPathComponent("manifests/policies/workflows.yaml")
@@ -304,27 +330,160 @@ final class ConsoleCLITests {
         #expect(forged.status == 403)
     }
 
-    @Test("console: by default on a unix socket only its owner can open, in a 0700 directory")
+    @Test("console: by default on a unix socket only its owner can open, in a 0700 directory; no token there")
     func unixSocketByDefault() throws {
-        let console = try ConsoleProcess([], environment: env)
+        let console = try ConsoleProcess([], environment: env.merging(["USER": "bob"]) { $1 })
         defer { console.stop() }
         let socket = home.appendingPathComponent("run/console.sock").path
         let line = try console.line(after: "console: listening on ")
-        #expect(line.hasPrefix("unix:\(socket) as "), "\(line)")
+        #expect(line.hasPrefix("unix:\(socket) as bob "), "\(line)")
+        #expect(!console.stdout.contains("sign-in token"), "no token on the socket: \(console.stdout)")
         let mode = { (path: String) in
             ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int) ?? -1
         }
         #expect(mode(socket) == 0o600)
         #expect(mode(home.appendingPathComponent("run").path) & 0o077 == 0)
-        let page = try HTTPExchange.send("GET", "http://console/runs", unixSocket: socket)
+        let page = try HTTPExchange.send("GET", "http://localhost/runs", unixSocket: socket)
         #expect(page.status == 303)
-        let signIn = try HTTPExchange.send(
-            "POST", "http://console/signin", form: [("token", try console.token())], unixSocket: socket)
+        // The kernel names this process's account: the console's own, acting as its principal.
+        let form = try HTTPExchange.send("GET", "http://localhost/signin", unixSocket: socket)
+        #expect(form.body.contains("<strong>bob</strong> (uid \(geteuid())"), "\(form.body)")
+        let signIn = try HTTPExchange.send("POST", "http://localhost/signin", unixSocket: socket)
         #expect(signIn.status == 303)
-        let runs = try HTTPExchange.send(
-            "GET", "http://console/runs", cookie: try #require(signIn.sessionCookie), unixSocket: socket)
+        let cookie = try #require(signIn.sessionCookie)
+        let runs = try HTTPExchange.send("GET", "http://localhost/runs", cookie: cookie, unixSocket: socket)
         #expect(runs.status == 200)
         #expect(runs.body.contains("<h1>Runs</h1>"))
+        #expect(runs.body.contains("signed in as bob"))
+        // A name other than loopback's (a rebound name through a forwarded port): refused.
+        let rebound = try HTTPExchange.send("GET", "http://evil.example/runs", cookie: cookie, unixSocket: socket)
+        #expect(rebound.status == 421)
+        // Another account cannot even connect: the socket is its owner's.
+        let nobody = try CLI.run(
+            ["-s", "--max-time", "60", "--unix-socket", socket, "http://localhost/signin"],
+            launcher: Self.asNobody, executable: URL(fileURLWithPath: "/usr/bin/curl"))
+        #expect(nobody.status == 7, "curl as nobody: \(nobody.status) \(nobody.stdout)\(nobody.stderr)")
+    }
+
+    /// `setpriv` as the account `nobody` (uid 65534), no supplementary groups.
+    static let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+    @Test(
+        "console on a shared socket: the kernel names each peer; nobody (listed) signs in, reads, approves and records a verdict as nobody, and cannot approve its own run; daemon (unlisted) is refused",
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") && geteuid() == 0,
+            "needs root and setpriv"))
+    func peersOnTheSocket() throws {
+        let recorded = try recordedRun()
+        // A directory the site controls, that other accounts may traverse.
+        let shared = URL(fileURLWithPath: "/tmp/airlock-console-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: false)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: shared.path)
+        defer { try? FileManager.default.removeItem(at: shared) }
+        try Data("console_peers: [nobody]\n".utf8).write(to: home.appendingPathComponent("site.yaml"))
+        let socket = shared.appendingPathComponent("console.sock").path
+        let console = try ConsoleProcess(
+            ["--listen", "unix:" + socket], environment: env.merging(["USER": "bob"]) { $1 })
+        defer { console.stop() }
+        let line = try console.line(after: "console: listening on ")
+        #expect(line.hasPrefix("unix:\(socket) as bob; also admits nobody"), "\(line)")
+        #expect(
+            ((try? FileManager.default.attributesOfItem(atPath: socket))?[.posixPermissions] as? Int) == 0o666,
+            "others may connect: the console checks each peer")
+        func send(
+            _ method: String, _ path: String, form: [(String, String)] = [], cookie: String? = nil,
+            as launcher: [String] = Self.asNobody
+        ) throws -> HTTPExchange {
+            try HTTPExchange.send(
+                method, "http://localhost" + path, form: form, cookie: cookie, unixSocket: socket, launcher: launcher)
+        }
+
+        // nobody: no token, the kernel's word; the session acts as nobody.
+        let form = try send("GET", "/signin")
+        #expect(form.body.contains("<strong>nobody</strong> (uid 65534"), "\(form.body)")
+        let signIn = try send("POST", "/signin")
+        #expect(signIn.status == 303, "\(signIn.body)")
+        let cookie = try #require(signIn.sessionCookie)
+        let page = try send("GET", "/runs/\(recorded)", cookie: cookie)
+        #expect(page.status == 200)
+        #expect(page.body.contains("id=\"principal\">signed in as nobody"))
+        let csrf = try #require(page.csrf)
+        // nobody's cookie over a connection from another account opens nothing.
+        let stolen = try send("GET", "/runs", cookie: cookie, as: [])
+        #expect(stolen.status == 303)
+        #expect(stolen.headers["location"] == "/signin")
+
+        // A verdict, signed, by nobody.
+        let verdict = try send(
+            "POST", "/runs/\(recorded)/verdict", form: [("verdict", "ok"), ("note", "read by nobody"), ("csrf", csrf)],
+            cookie: cookie)
+        #expect(verdict.status == 303, "\(verdict.body)")
+        #expect(
+            try CLI.run(["trace", "show", recorded], environment: env).stdout.contains(
+                "verdict: ok by nobody: \"read by nobody\""))
+
+        // Separation of duties by the kernel's name: nobody cannot approve nobody's run; bob can.
+        let policy = try scenario.separatingPolicy()
+        let own = try scenario.start(try scenario.workflow(policy: policy), model: try scenario.model(), user: "nobody")
+        let ownID = try scenario.waitForRequest(of: own)
+        func digest(_ id: String) throws -> String {
+            try #require(try scenario.pending().first { $0["id"]?.stringValue == id }?["arguments_sha256"]?.stringValue)
+        }
+        let refused = try send(
+            "POST", "/approvals/\(ownID)",
+            form: [("decision", "approve"), ("scope", "once"), ("sha256", try digest(ownID)), ("csrf", csrf)],
+            cookie: cookie)
+        #expect(refused.status == 403, "\(refused.body)")
+        #expect(refused.body.contains("(nobody)"), "\(refused.body)")
+        let bobIn = try send("POST", "/signin", as: [])
+        let bobCookie = try #require(bobIn.sessionCookie)
+        let bobCSRF = try #require(try send("GET", "/approvals", cookie: bobCookie, as: []).csrf)
+        let byBob = try send(
+            "POST", "/approvals/\(ownID)",
+            form: [("decision", "approve"), ("scope", "once"), ("sha256", try digest(ownID)), ("csrf", bobCSRF)],
+            cookie: bobCookie, as: [])
+        #expect(byBob.status == 303, "\(byBob.body)")
+        let ownResult = own.finish()
+        #expect(ownResult.status == 0, "\(ownResult.stderr)")
+        #expect(
+            try scenario.events(try scenario.runID(ownResult), "approval.granted").first?["approver"]?.stringValue
+                == "bob")
+
+        // nobody approves ana's run: the trace names nobody.
+        let anas = try scenario.start(try scenario.workflow(policy: policy), model: try scenario.model())
+        let anasID = try scenario.waitForRequest(of: anas)
+        let approved = try send(
+            "POST", "/approvals/\(anasID)",
+            form: [
+                ("decision", "approve"), ("scope", "once"), ("sha256", try digest(anasID)), ("reason", "checked"),
+                ("csrf", csrf),
+            ],
+            cookie: cookie)
+        #expect(approved.status == 303, "\(approved.body)")
+        let anasResult = anas.finish()
+        #expect(anasResult.status == 0, "\(anasResult.stderr)")
+        let granted = try #require(try scenario.events(try scenario.runID(anasResult), "approval.granted").first)
+        #expect(granted["approver"]?.stringValue == "nobody")
+        #expect(granted["reason"]?.stringValue == "checked")
+
+        // daemon: an account, but not one the site lists: refused before any page.
+        let daemon = try send("GET", "/signin", as: ["/usr/bin/setpriv", "--reuid=1", "--regid=1", "--clear-groups"])
+        #expect(daemon.status == 403)
+        #expect(daemon.body.contains("account daemon (uid 1)"), "\(daemon.body)")
+        #expect(daemon.body.contains("console_peers"))
+
+        // The audit log names each principal, and the refused peer.
+        let audit = try String(contentsOf: home.appendingPathComponent("console-audit.jsonl"), encoding: .utf8)
+        #expect(
+            audit.contains(#""action":"sign-in","at":"#)
+                && audit.contains(#""principal":"nobody","uid":"65534","via":"unix-peer""#), "\(audit)")
+        #expect(
+            audit.contains(#""action":"read-run","at":"#)
+                && audit.contains(#""principal":"nobody","run":"\#(recorded)""#))
+        #expect(audit.contains(#""action":"verdict""#))
+        #expect(audit.contains(#""action":"approve""#))
+        #expect(audit.contains(#""action":"peer-refused""#) && audit.contains(#""principal":"daemon","uid":"1""#))
+        #expect(audit.contains(#""why":"self-approval""#))
     }
 
     @Test("console --listen: a non-loopback address or a name is refused (64) before anything listens")
@@ -406,9 +565,27 @@ final class ConsoleCLITests {
         #expect(try browser.evaluate("\(decision).open").boolValue == false)
         try browser.evaluate("\(decision).querySelector('summary').click()")
         #expect(try browser.evaluate("\(decision).open").boolValue == true)
+        // Its content is fetched from the console as it opens.
+        let deadline = Date().addingTimeInterval(60)
+        while try browser.evaluate("\(decision).getAttribute('data-state')").stringValue != "open", Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         let opened = try browser.evaluate("\(decision).innerText").stringValue ?? ""
         #expect(opened.contains("decision") && opened.contains("allow"), "\(opened)")
         try browser.screenshot("3-run-event-expanded")
+        // Expand all: the page with every content replaces the timeline, every event open.
+        try browser.evaluate("document.querySelector('button[data-expand=\"all\"]').click()")
+        let expandDeadline = Date().addingTimeInterval(60)
+        let stored = "document.querySelectorAll('ol.timeline details.stored').length"
+        while (try browser.evaluate(stored).integerValue ?? 0) == 0, Date() < expandDeadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect((try browser.evaluate(stored).integerValue ?? 0) > 0)
+        #expect(
+            try browser.evaluate(
+                "Array.from(document.querySelectorAll('ol.timeline > li > details')).every(d => d.open)"
+            )
+            .boolValue == true)
 
         // Approve the waiting run's call.
         try browser.open(origin + "/approvals")
@@ -420,7 +597,8 @@ final class ConsoleCLITests {
         #expect(try browser.text("#notice").contains("approved \(id)"))
         let result = run.finish()
         #expect(result.status == 0, "\(result.stderr)")
-        let granted = try #require(try scenario.events(try scenario.runID(result), "approval.granted").first)
+        let approvedRun = try scenario.runID(result)
+        let granted = try #require(try scenario.events(approvedRun, "approval.granted").first)
         #expect(granted["approver"]?.stringValue == "bob")
         #expect(granted["reason"]?.stringValue == "checked in the browser")
         try browser.screenshot("5-approved")
@@ -434,6 +612,16 @@ final class ConsoleCLITests {
         #expect(try browser.text("#notice").hasPrefix("Verdict recorded"))
         #expect(try browser.text("#verdicts").contains("ok by bob"))
         try browser.screenshot("6-verdict")
+
+        // Compare: both timelines side by side, aligned by step, in lanes.
+        try browser.open(origin + "/compare?a=\(recorded)&b=\(approvedRun)")
+        #expect((try browser.evaluate("document.querySelectorAll('#steps tbody tr').length").integerValue ?? 0) >= 2)
+        #expect(
+            try browser.evaluate(
+                "document.querySelector('#step-1 td:nth-child(2) li.lane-model') !== null && document.querySelector('#step-1 td:nth-child(3) li.lane-model') !== null"
+            ).boolValue == true)
+        #expect(try browser.evaluate("document.querySelectorAll('#steps tr.diff-only').length").integerValue ?? 0 > 0)
+        try browser.screenshot("8-compare")
 
         // The report opens as a file, events expand without a script.
         try browser.open(report.absoluteString)

@@ -76,17 +76,19 @@ struct HTTPExchange {
     var headers: [String: String]
     var body: String
 
-    /// `METHOD origin+path`, with a form body, the session cookie and another `Host` if given.
+    /// `METHOD origin+path`, with a form body, the session cookie and another `Host` if given;
+    /// curl started through `launcher` (`setpriv --reuid=…`: another account) if given.
     static func send(
         _ method: String, _ url: String, form: [(String, String)] = [], cookie: String? = nil, host: String? = nil,
-        unixSocket: String? = nil
+        unixSocket: String? = nil, launcher: [String] = []
     ) throws -> HTTPExchange {
         var arguments = ["-s", "-i", "-X", method, "--max-time", "60"]
         if let unixSocket { arguments += ["--unix-socket", unixSocket] }
         for (name, value) in form { arguments += ["--data-urlencode", "\(name)=\(value)"] }
         if let cookie { arguments += ["-H", "Cookie: airlock_console=\(cookie)"] }
         if let host { arguments += ["-H", "Host: \(host)"] }
-        let result = try CLI.run(arguments + [url], executable: URL(fileURLWithPath: "/usr/bin/curl"))
+        let result = try CLI.run(
+            arguments + [url], launcher: launcher, executable: URL(fileURLWithPath: "/usr/bin/curl"))
         try #require(result.status == 0, "curl \(method) \(url): \(result.stderr)")
         let text = result.stdout.replacingOccurrences(of: "\r\n", with: "\n")
         let parts = text.components(separatedBy: "\n\n")

@@ -19,6 +19,46 @@ struct ConsoleUnitTests {
         #expect(HTML.urlComponent("run 1/&x=é") == "run%201%2F%26x%3D%C3%A9")
     }
 
+    @Test("escaping over UTF-8 bytes: exactly the scalars a reader must see, around every multi-byte neighbour")
+    func escapingBytes() {
+        // What escaping means, one scalar at a time.
+        func expected(_ scalar: Unicode.Scalar, quotes: Bool) -> String {
+            switch scalar {
+            case "&": return "&amp;"
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "\"" where quotes: return "&quot;"
+            case "'" where quotes: return "&#39;"
+            case "\t", "\n", "\r": return String(scalar)
+            default:
+                switch scalar.value {
+                case 0..<0x20, 0x7F..<0xA0, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069:
+                    return "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                default: return String(scalar)
+                }
+            }
+        }
+        let ranges: [ClosedRange<UInt32>] = [0...0x2FF, 0x1FF0...0x2080, 0xFFF0...0xFFFD, 0x1F600...0x1F610]
+        for range in ranges {
+            for value in range {
+                guard let scalar = Unicode.Scalar(value) else { continue }
+                for quotes in [true, false] {
+                    let text = "a" + String(scalar) + "b"
+                    let wanted = "a" + expected(scalar, quotes: quotes) + "b"
+                    let got = quotes ? HTML.escape(text) : HTML.text(text)
+                    if got != wanted { Issue.record("U+\(String(value, radix: 16)) quotes \(quotes): \(got)") }
+                }
+            }
+        }
+        // Runs of ordinary text are copied whole, escapes at both ends and side by side.
+        var out = HTMLWriter()
+        out.raw("<pre>")
+        out.text("<\u{202E}\u{1B}&>é\u{85}")
+        out.attribute("'\"")
+        out.raw("</pre>")
+        #expect(out.string == "<pre>&lt;\\u{202E}\\u{1B}&amp;&gt;é\\u{85}&#39;&quot;</pre>")
+    }
+
     @Test("times round-trip between the civil date and nanoseconds")
     func dates() throws {
         let midnight = try #require(RunsQuery.midnight("2026-12-07"))
@@ -83,6 +123,46 @@ struct ConsoleUnitTests {
         #expect(sessions.session(session.id, now: Date().timeIntervalSince1970 + 3600) == nil, "idle sessions close")
         sessions.signOut(other.id)
         #expect(sessions.session(other.id) == nil)
+    }
+
+    @Test(
+        "on the unix socket: the kernel's uid names the principal; the site's list admits; a session keeps to its uid")
+    func peers() throws {
+        let peers = ConsolePeers(ownPrincipal: "bob", admitted: ["nobody"], ownUID: 4242)
+        func credentials(_ uid: UInt32) -> ConsolePeers.Credentials { .init(pid: 1234, uid: uid, gid: uid) }
+        #expect(try peers.admit(credentials(4242)).get().principal == "bob", "its own account acts as its principal")
+        #expect(try peers.admit(credentials(65534)).get().principal == "nobody", "a listed account acts as its name")
+        guard case .failure(let root) = peers.admit(credentials(0)) else {
+            Issue.record("root is not listed: refused")
+            return
+        }
+        #expect(root.name == "root")
+        #expect(root.text.contains("account root (uid 0)") && root.text.contains("it lists nobody"), "\(root.text)")
+        guard case .failure(let unnamed) = ConsolePeers(ownPrincipal: "bob", admitted: []).admit(credentials(3_999_999))
+        else {
+            Issue.record("a uid without an account is refused")
+            return
+        }
+        #expect(unnamed.name == nil)
+        #expect(
+            unnamed.text.contains("uid 3999999, which has no account name") && unnamed.text.contains("it lists none"))
+
+        // No token on the socket: sessions open for a peer, and only over that peer's uid.
+        let sessions = ConsoleSessions(principal: "bob", onNewToken: nil)
+        #expect(sessions.signIn(token: "") == nil, "no token exists to guess")
+        let nobody = try peers.admit(credentials(65534)).get()
+        let session = sessions.open(for: nobody)
+        #expect(session.principal == "nobody" && session.uid == 65534)
+        #expect(sessions.session(session.id, uid: 65534)?.id == session.id)
+        #expect(sessions.session(session.id, uid: 4242) == nil, "another account's connection: no session")
+        #expect(sessions.session(session.id) == nil, "nor on TCP")
+    }
+
+    @Test("account names from the password database")
+    func accountNames() {
+        #expect(Posix.accountName(uid: 0) == "root")
+        #expect(Posix.accountName(uid: 65534) == "nobody")
+        #expect(Posix.accountName(uid: 3_999_999) == nil)
     }
 
     @Test("the report's policy allows its own inline style sheet and nothing else")

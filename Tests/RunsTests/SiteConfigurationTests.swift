@@ -29,6 +29,19 @@ struct SiteConfigurationTests {
         #expect(notAList?.message.contains("/console_listen (line 1): must be a list of numeric addresses") == true)
     }
 
+    /// The accounts besides its own the console's unix socket admits: names, never numbers.
+    @Test func consolePeersAreAccountNames() throws {
+        let site = try SiteConfiguration.parse("console_peers: [ana, svc-review_1]\n", label: "site.yaml")
+        #expect(site.consolePeers == ["ana", "svc-review_1"])
+        #expect(try SiteConfiguration.parse("", label: "site.yaml").consolePeers == [])
+        for bad in ["[\"1001\"]", "[\"ana bob\"]", "[\"\"]", "ana"] {
+            let error = #expect(throws: RunsError.self, "\(bad)") {
+                try SiteConfiguration.parse("console_peers: \(bad)\n", label: "site.yaml")
+            }
+            #expect(error?.message.contains("/console_peers") == true, "\(error?.message ?? "")")
+        }
+    }
+
     @Test func aMissingFileIsAnEmptySite() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("airlock-absent-\(UUID()).yaml")
         #expect(try SiteConfiguration.load(url) == SiteConfiguration())

@@ -6,10 +6,11 @@ import Foundation
 import Sandbox
 import Trace
 
-/// The console's two heavy pages: a 1000-step run's timeline drawn as HTML against the same run
-/// as `trace show`'s text (both from the same bundle, verification included), and the runs page
-/// over 10,000 stored runs (list, filter, sort, the 100 shown verified) against listing and
-/// filtering the same runs (what `trace list` reads), in alternating rounds.
+/// The console's heavy pages: a 1000-step run's page, one of its events opened, and its whole
+/// report, each against the same run as `trace show`'s text (all from the same bundle read
+/// afresh, verification included); and the runs page over 10,000 stored runs (list, filter,
+/// sort, the 100 shown verified) against listing and filtering the same runs (what `trace list`
+/// reads), in alternating rounds.
 struct ConsoleBench {
     /// Model steps of the long run (at most a workflow's 1000).
     var steps = 1000
@@ -30,27 +31,56 @@ struct ConsoleBench {
         let outcome = try await setting.recordRun(steps: steps)
         let trusted = [key.publicKey]
 
-        var pages: [Double] = []
+        // Each round draws, from the same bundle read afresh: the run as `trace show` text (the
+        // anchor); the console's run page (the timeline's lines; contents fetched on opening);
+        // one event opened (the run re-read and verified, a tool execution's content drawn); the
+        // whole report (`trace report`: every content inline).
+        func view() throws -> RunView {
+            try RunView(bundle: try store.bundle(runID: outcome.runID), trustedKeys: trusted, verdicts: [])
+        }
         var texts: [Double] = []
-        var bytes = 0
+        var pages: [Double] = []
+        var opened: [Double] = []
+        var reports: [Double] = []
+        var (pageBytes, openedBytes, reportBytes) = (0, 0, 0)
+        let probe = try view()
+        let executed = probe.events.indices.filter {
+            probe.events[$0].entry.type == TraceEventType.toolExecuted.rawValue
+        }
+        let middle = executed.isEmpty ? 0 : executed[executed.count / 2]
         for _ in 0..<rounds {
-            texts.append(
-                try Stats.seconds {
-                    let view = try RunView(
-                        bundle: try store.bundle(runID: outcome.runID), trustedKeys: trusted, verdicts: [])
-                    _ = view.text(time: HTML.time)
-                })
+            texts.append(try Stats.seconds { _ = try view().text(time: HTML.time) })
             pages.append(
                 try Stats.seconds {
-                    let view = try RunView(
-                        bundle: try store.bundle(runID: outcome.runID), trustedKeys: trusted, verdicts: [])
-                    bytes = RunHTML.section(view).utf8.count
+                    pageBytes =
+                        RunHTML.section(try view(), contents: .onDemand(prefix: "/runs/\(outcome.runID)/events/"))
+                        .utf8.count
+                })
+            opened.append(
+                try Stats.seconds {
+                    var out = HTMLWriter()
+                    RunHTML.body(try view(), at: middle, into: &out)
+                    openedBytes = out.bytes.count
+                })
+            reports.append(
+                try Stats.seconds {
+                    reportBytes = RunReport.document(try view(), generatedAt: 0, generator: "bench").utf8.count
                 })
         }
+        let anchor = Stats.median(texts)
+        let anchorName = "the same run as trace show text"
         let timeline = Row(
-            id: "console.timeline", what: "a \(outcome.steps)-step run's page (HTML)", figure: Stats.median(pages),
-            unit: "s", anchor: Stats.median(texts), anchorName: "the same run as trace show text",
-            comparison: .ratio, note: "\(bytes / 1024) KiB of HTML")
+            id: "console.timeline", what: "a \(outcome.steps)-step run's console page (contents open on demand)",
+            figure: Stats.median(pages), unit: "s", anchor: anchor, anchorName: anchorName, comparison: .ratio,
+            note: "\(pageBytes / 1024) KiB of HTML")
+        let event = Row(
+            id: "console.event", what: "one event of it opened (the run re-read and verified)",
+            figure: Stats.median(opened), unit: "s", anchor: anchor, anchorName: anchorName, comparison: .ratio,
+            note: "\(openedBytes / 1024) KiB of HTML")
+        let report = Row(
+            id: "console.report", what: "its whole report (trace report: every content inline)",
+            figure: Stats.median(reports), unit: "s", anchor: anchor, anchorName: anchorName, comparison: .ratio,
+            note: "\(reportBytes / 1024) KiB of HTML")
 
         // The runs page: `runs` short runs beside the long one, in a store of their own.
         let database = directory.appendingPathComponent("runs.sqlite").path
@@ -86,6 +116,6 @@ struct ConsoleBench {
             figure: Stats.median(listPages), unit: "s", anchor: Stats.median(listings),
             anchorName: "listing and filtering the same runs", comparison: .ratio,
             note: "\(shown) runs match the filter")
-        return [timeline, list]
+        return [timeline, event, report, list]
     }
 }
