@@ -190,7 +190,9 @@ let package = Package(
         .testTarget(name: "ToolsTests", dependencies: ["Tools"]),
         .testTarget(
             name: "MCPToolsTests",
-            dependencies: ["MCPTools", "Tools", "Sandbox", "AirlockCore", .product(name: "MCP", package: "swift-sdk")]),
+            dependencies: [
+                "MCPTools", "Tools", "Sandbox", "AirlockCore", "CLazyCurl", .product(name: "MCP", package: "swift-sdk"),
+            ]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
