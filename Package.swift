@@ -53,6 +53,12 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]),
 
+        // The curl functions URLSession (linked with the MCP SDK's HTTP client) calls, loading
+        // libcurl on the first call rather than at every start (docs/performance.md, "One-shot CLI").
+        .target(
+            name: "CLazyCurl", path: "Sources/CLazyCurl", exclude: ["README.md"],
+            cSettings: [.define("_GNU_SOURCE")]),
+
         // Shared value types: JSON, digests, canonical encoding. No I/O beyond hashing.
         .target(
             name: "AirlockCore", dependencies: ["CCrypto", .product(name: "Yams", package: "Yams")],
@@ -93,6 +99,8 @@ let package = Package(
             dependencies: [
                 "AirlockCore", "Sandbox", "Tools", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
+                // Whatever links the MCP SDK links its URLSession client, and so libcurl: lazily.
+                "CLazyCurl",
             ],
             exclude: ["README.md"]),
         // The one way a run is assembled, live from a home or from its record: every front door's.
@@ -185,7 +193,9 @@ let package = Package(
         .testTarget(name: "ToolsTests", dependencies: ["Tools"]),
         .testTarget(
             name: "MCPToolsTests",
-            dependencies: ["MCPTools", "Tools", "Sandbox", "AirlockCore", .product(name: "MCP", package: "swift-sdk")]),
+            dependencies: [
+                "MCPTools", "Tools", "Sandbox", "AirlockCore", "CLazyCurl", .product(name: "MCP", package: "swift-sdk"),
+            ]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),

@@ -33,6 +33,30 @@ struct Airlock: AsyncParsableCommand {
             _ = write(1, line, line.count)
             return
         }
+        if arguments.starts(with: ["sandbox", "run"]) {
+            await sandboxRun(arguments)
+            return
+        }
         await main(arguments)
+    }
+
+    /// `airlock sandbox run …`, started per use by hooks and scripts, is parsed against its own
+    /// command rather than the whole tree: building the tree reflects over every subcommand's
+    /// options, and each first conformance lookup scans all of the binary's conformance records.
+    /// Anything that does not parse there (a mistake, `--help`) is parsed again by the whole
+    /// tree, so that every message and exit code is the one `main` gives.
+    static func sandboxRun(_ arguments: [String]) async {
+        var command: SandboxRunCommand
+        do {
+            command = try SandboxRunCommand.parse(Array(arguments.dropFirst(2)))
+        } catch {
+            await main(arguments)
+            return
+        }
+        do {
+            try await command.run()
+        } catch {
+            exit(withError: error)
+        }
     }
 }

@@ -316,8 +316,13 @@ public struct ToolRunner: Sendable {
         let fm = FileManager.default
         var existing = url.standardizedFileURL
         var tail: [String] = []
-        // `attributesOfItem` does not follow symlinks: a dangling link counts as existing.
-        while (try? fm.attributesOfItem(atPath: existing.path)) == nil, existing.path != "/" {
+        // An entry exists when its target does or when it is a link (a dangling link counts as
+        // existing): a stat, and a readlink only for what the stat did not find — not
+        // `attributesOfItem`, which also looks up the owner's and group's names, every call.
+        func exists(_ path: String) -> Bool {
+            fm.fileExists(atPath: path) || (try? fm.destinationOfSymbolicLink(atPath: path)) != nil
+        }
+        while !exists(existing.path), existing.path != "/" {
             tail.insert(existing.lastPathComponent, at: 0)
             existing.deleteLastPathComponent()
         }

@@ -45,6 +45,26 @@ import Testing
         #expect(help.status == 0 && help.stdout.contains("USAGE: airlock sandbox run"), "\(help.stderr)")
     }
 
+    /// `sandbox run` is parsed against its own command first (a start per use builds no whole
+    /// tree); what does not parse there is parsed by the whole tree, so the parser's own
+    /// messages still name the full command and exit 64, and help is the same help.
+    @Test func theParsersOwnErrorsAndHelpNameTheWholeCommand() throws {
+        for arguments in [
+            ["sandbox", "run", "--timeout", "soon", "--", "true"], ["sandbox", "run", "--pids"],
+            ["sandbox", "run", "--cpu", "1.5", "--", "true"],
+        ] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("Usage: airlock sandbox run"), "\(arguments): \(result.stderr)")
+        }
+        let help = try CLI.run(["sandbox", "run", "--help"])
+        let whole = try CLI.run(["help", "sandbox", "run"])
+        #expect(help.status == 0 && whole.status == 0, "\(help.stderr) \(whole.stderr)")
+        #expect(help.stdout == whole.stdout && help.stdout.contains("USAGE: airlock sandbox run"), "\(help.stdout)")
+        let ran = try CLI.run(["sandbox", "run", "--timeout", "30", "--env", "A=b", "--", "sh", "-c", "echo $A"])
+        #expect(ran.status == 0 && ran.stdout == "b\n", "\(ran.stderr)")
+    }
+
     @Test func jsonOutputIsTheExecutionRecord() throws {
         let result = try CLI.run([
             "sandbox", "run", "--json", "--env", "GREETING=hi", "--", "sh", "-c", "echo $GREETING",

@@ -35,15 +35,22 @@ struct CLIBench {
             }
         }
         let median = samples.map(Stats.median)
+        // What a start maps: the shared libraries the loader brings in (libcurl and its twenty
+        // were among them until CLazyCurl; docs/performance.md, "One-shot CLI").
+        let libraries = try Spawn.output(["/usr/bin/ldd", airlock.path]).split(separator: "\n")
+            .filter { $0.contains(".so") && !$0.contains("linux-vdso") }
+        let loads =
+            "\(libraries.count) shared libraries at start"
+            + (libraries.contains { $0.contains("libcurl") } ? ", libcurl among them" : ", not libcurl")
         return [
             Row(
                 id: "cli.sandbox_run", what: "one-shot `airlock sandbox run -- /bin/true` (median)", figure: median[0],
                 unit: "ms", anchor: median[1], anchorName: "a `bwrap --unshare-all` process, same root",
-                comparison: .ratio, note: "\(runs) runs each, alternating"),
+                comparison: .ratio, note: "\(runs) runs each, alternating; \(loads)"),
             Row(
                 id: "cli.version", what: "`airlock --version` (median)", figure: median[2], unit: "ms",
-                anchor: median[3], anchorName: "`/bin/true`", comparison: .ratio, note: "\(runs) runs each, alternating"
-            ),
+                anchor: median[3], anchorName: "`/bin/true`", comparison: .ratio,
+                note: "\(runs) runs each, alternating; \(loads)"),
         ]
     }
 }
