@@ -116,7 +116,9 @@ let package = Package(
         // schema and roles `airlock db init` creates. NIO starts only when a postgres URL is used.
         .target(
             name: "TracePostgres",
-            dependencies: ["AirlockCore", "Trace", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "AirlockCore", "Approvals", "RunEvents", "Trace", .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             exclude: ["README.md"]),
         // The run queue and its workers on the site's PostgreSQL database (docs/scale.md).
         .target(

@@ -149,3 +149,29 @@ public struct ApprovalRecord: Sendable, Hashable {
         return .object(object)
     }
 }
+
+extension ApprovalRecord {
+    /// A list column as every backend stores it: a canonical JSON array of strings.
+    public static func listText(_ items: [String]) -> String {
+        JSONValue.array(items.map(JSONValue.string)).canonicalString
+    }
+
+    /// A list column read back.
+    /// - Throws: ``ApprovalsError`` `store` naming request `id` and `column` when it is not a JSON array.
+    public static func list(_ text: String, _ id: String, _ column: String) throws(ApprovalsError) -> [String] {
+        guard let items = (try? JSONParser().parse(text))?.arrayValue else { throw corrupt(id, column) }
+        return items.compactMap(\.stringValue)
+    }
+
+    /// A state column read back.
+    /// - Throws: ``ApprovalsError`` `store` when it is not one of ``State``.
+    public static func state(_ text: String, _ id: String) throws(ApprovalsError) -> State {
+        guard let state = State(rawValue: text) else { throw corrupt(id, "state") }
+        return state
+    }
+
+    /// The error for a column holding what no Airlock writes.
+    public static func corrupt(_ id: String, _ column: String) -> ApprovalsError {
+        ApprovalsError(.store, "approval request \(id): column \(column) holds a value this Airlock did not write")
+    }
+}
