@@ -123,7 +123,7 @@ let package = Package(
         // The run queue and its workers on the site's PostgreSQL database (docs/scale.md).
         .target(
             name: "RunQueue",
-            dependencies: ["AirlockCore", "Agent", "Runs", "Trace", "TracePostgres"],
+            dependencies: ["AirlockCore", "Agent", "Approvals", "Runs", "Trace", "TracePostgres"],
             exclude: ["README.md"]),
         // `airlock doctor`: checks that show the air gap holds on this host.
         .target(
@@ -189,7 +189,8 @@ let package = Package(
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
         .testTarget(
-            name: "TracePostgresTests", dependencies: ["TracePostgres", "Trace", "AirlockCore", "AirlockTestSupport"]),
+            name: "TracePostgresTests",
+            dependencies: ["TracePostgres", "Trace", "Approvals", "AirlockCore", "AirlockTestSupport"]),
         .testTarget(
             name: "RunQueueTests",
             dependencies: [

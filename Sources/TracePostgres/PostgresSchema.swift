@@ -181,9 +181,14 @@ public enum PostgresSchema {
         statements.append("GRANT INSERT ON airlock.approval_answers TO \(roles.approver)")
         // Row-level security on the answers: everyone who may read them reads every row; what
         // each role may insert is its own policy (the owner, who bypasses them, is the DBA).
-        for policy in ["airlock_read_answers", "airlock_workers_expire", "airlock_approvers_answer"] {
-            statements.append("DROP POLICY IF EXISTS \(policy) ON airlock.approval_answers")
-        }
+        // Every policy on the table is dropped first, a loosening one added by hand included.
+        statements.append(
+            """
+            DO $$ DECLARE p record; BEGIN
+            FOR p IN SELECT policyname FROM pg_policies WHERE schemaname = 'airlock' AND tablename = 'approval_answers'
+            LOOP EXECUTE format('DROP POLICY %I ON airlock.approval_answers', p.policyname); END LOOP;
+            END $$
+            """)
         statements.append("CREATE POLICY airlock_read_answers ON airlock.approval_answers FOR SELECT USING (true)")
         statements.append(
             """
