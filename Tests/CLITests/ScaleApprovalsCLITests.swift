@@ -102,9 +102,11 @@ final class ScaleApprovalsCLITests {
 
         // The workers' role cannot answer: the database refuses it (77), and it stays pending.
         let workerURL = server.url(user: "airlock_worker", database: database, host: approverHost.hostAddress)
-        let refused = try approvals(["approve", id, "--reason", "mine"], user: "mallory", database: workerURL)
-        #expect(refused.status == 77, "\(refused.stdout)\(refused.stderr)")
-        #expect(refused.stderr.contains("not-permitted") || refused.stderr.contains("may not"), "\(refused.stderr)")
+        for verb in ["approve", "deny"] {
+            let refused = try approvals([verb, id, "--reason", "mine"], user: "mallory", database: workerURL)
+            #expect(refused.status == 77, "\(verb): \(refused.stdout)\(refused.stderr)")
+            #expect(refused.stderr.contains("may not write that"), "\(verb): \(refused.stderr)")
+        }
         // Nor may the principal approve her own run's request (separation of duties): 77.
         let own = try approvals(["approve", id], user: "ana")
         #expect(own.status == 77 && own.stderr.contains("someone other than"), "\(own.stderr)")
