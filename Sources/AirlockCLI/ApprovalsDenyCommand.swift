@@ -20,7 +20,8 @@ struct ApprovalsDenyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let record = try ApprovalsCLI.answer(id, state: .denied, reason: reason ?? "", scope: nil, options: storeOptions)
+        let record = try ApprovalsCLI.answer(
+            id, state: .denied, reason: reason ?? "", scope: nil, options: storeOptions)
         print(
             "denied \(record.id): \(terminal: record.tool) in run \(terminal: record.runID) by \(terminal: RunCommand.userName())"
         )

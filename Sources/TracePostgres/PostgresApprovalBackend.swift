@@ -82,19 +82,19 @@ public final class PostgresApprovalBackend: ApprovalBackend {
     public func insert(_ record: ApprovalRecord) throws(ApprovalsError) {
         let r = record
         try query(
-                """
-                INSERT INTO airlock.approval_requests(id, run_id, call_id, workflow, principal, tool, arguments,
-                    arguments_sha256, rules, reasons, tags, separate_from_principal, created_at, deadline, waiter_pid,
-                    waiter_start, waiter_host)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-                """,
-                [
-                    .text(r.id), .text(r.runID), .text(r.callID), .text(r.workflow), .text(r.principal),
-                    .text(r.tool), .text(r.arguments), .text(r.argumentsSHA256), .text(ApprovalRecord.listText(r.rules)),
-                    .text(ApprovalRecord.listText(r.reasons)), .text(ApprovalRecord.listText(r.tags)),
-                    .bool(r.separateFromPrincipal), .double(r.createdAt), .double(r.deadline),
-                    .integer(Int64(r.waiter.pid)), r.waiter.startTicks.map(PostgresValue.text) ?? .null,
-                    r.waiter.host.map(PostgresValue.text) ?? .null,
+            """
+            INSERT INTO airlock.approval_requests(id, run_id, call_id, workflow, principal, tool, arguments,
+                arguments_sha256, rules, reasons, tags, separate_from_principal, created_at, deadline, waiter_pid,
+                waiter_start, waiter_host)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+            """,
+            [
+                .text(r.id), .text(r.runID), .text(r.callID), .text(r.workflow), .text(r.principal),
+                .text(r.tool), .text(r.arguments), .text(r.argumentsSHA256), .text(ApprovalRecord.listText(r.rules)),
+                .text(ApprovalRecord.listText(r.reasons)), .text(ApprovalRecord.listText(r.tags)),
+                .bool(r.separateFromPrincipal), .double(r.createdAt), .double(r.deadline),
+                .integer(Int64(r.waiter.pid)), r.waiter.startTicks.map(PostgresValue.text) ?? .null,
+                r.waiter.host.map(PostgresValue.text) ?? .null,
             ], stage: "insert request \(r.id)"
         ) { failure in
             failure.isUniqueViolation ? ApprovalsError(.invalidRequest, "approval request \(r.id) already exists") : nil
@@ -123,15 +123,15 @@ public final class PostgresApprovalBackend: ApprovalBackend {
         _ id: String, state: ApprovalRecord.State, answer: ApprovalRecord.Answer, argumentsSHA256: String
     ) throws(ApprovalsError) -> Bool {
         let rows = try query(
-                """
-                INSERT INTO airlock.approval_answers(request_id, arguments_sha256, state, approver, reason, scope,
-                    source, answered_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (request_id) DO NOTHING RETURNING request_id
-                """,
-                [
-                    .text(id), .text(argumentsSHA256), .text(state.rawValue), .text(answer.approver),
-                    .text(answer.reason), answer.scope.map { .text($0.rawValue) } ?? .null,
-                    answer.source.map { .text($0.rawValue) } ?? .null, .double(answer.at),
+            """
+            INSERT INTO airlock.approval_answers(request_id, arguments_sha256, state, approver, reason, scope,
+                source, answered_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (request_id) DO NOTHING RETURNING request_id
+            """,
+            [
+                .text(id), .text(argumentsSHA256), .text(state.rawValue), .text(answer.approver),
+                .text(answer.reason), answer.scope.map { .text($0.rawValue) } ?? .null,
+                answer.source.map { .text($0.rawValue) } ?? .null, .double(answer.at),
             ], stage: "answer request \(id)"
         ) { failure in
             // The foreign key (request_id, arguments_sha256): no request for that call.

@@ -366,7 +366,8 @@ public enum PostgresSchema {
             return GrantFinding(subject: subject, ok: true, detail: "refused: \(outcome.message)")
         }
         if outcome.isPermissionDenied {
-            return GrantFinding(subject: subject, ok: false, detail: "\(user) cannot write requests: \(outcome.message)")
+            return GrantFinding(
+                subject: subject, ok: false, detail: "\(user) cannot write requests: \(outcome.message)")
         }
         throw TraceError(outcome)
     }

@@ -121,7 +121,8 @@ final class ScaleApprovalsCLITests {
         #expect(log.contains("1 ran, 0 requeued, 0 abandoned, 0 lost"), "\(log)")
 
         let auditor = server.url(user: "airlock_auditor", database: database)
-        let runs = try JSONParser().parse(try CLI.run(["runs", "show", "xapprove-1", "--json", "--database", auditor], environment: env).stdout)
+        let runs = try JSONParser().parse(
+            try CLI.run(["runs", "show", "xapprove-1", "--json", "--database", auditor], environment: env).stdout)
         #expect(runs["state"]?.stringValue == "finished" && runs["status"]?.stringValue == "succeeded", "\(runs)")
         let verified = try CLI.run(["trace", "verify", "xapprove-1", "--database", auditor], environment: env)
         #expect(verified.status == 0 && verified.stdout.contains("intact"), "\(verified.stdout)\(verified.stderr)")

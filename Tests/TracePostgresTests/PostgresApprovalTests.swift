@@ -15,7 +15,8 @@ struct PostgresApprovalTests {
 
     func store(as role: String) throws -> ApprovalStore {
         ApprovalStore(
-            backend: PostgresApprovalBackend(url: try PostgresURL(fixture.server.url(user: role, database: fixture.database))))
+            backend: PostgresApprovalBackend(
+                url: try PostgresURL(fixture.server.url(user: role, database: fixture.database))))
     }
 
     /// A pending request for run `run`, principal ana, waiting `seconds` from now, held by a
@@ -106,7 +107,9 @@ struct PostgresApprovalTests {
         let expired = ApprovalRecord.Answer(
             approver: "timeout", reason: ApprovalStore.timeoutReason(900), scope: nil, source: .timeout,
             at: Date().timeIntervalSince1970)
-        #expect(try worker.answer("req000000002", state: .expired, expired) == .answered(try worker.request("req000000002")))
+        #expect(
+            try worker.answer("req000000002", state: .expired, expired) == .answered(try worker.request("req000000002"))
+        )
         let approver = try store(as: "airlock_approver")
         guard case .closed(let record) = try approver.answer("req000000002", state: .granted, Self.answer("bo")) else {
             Issue.record("an expired request was granted")

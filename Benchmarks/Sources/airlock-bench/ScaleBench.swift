@@ -129,7 +129,10 @@ struct BenchPostgres {
     init(directory: URL) throws {
         self.directory = directory
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
-        guard let version = versions.sorted().last(where: { FileManager.default.fileExists(atPath: "/usr/lib/postgresql/\($0)/bin/initdb") })
+        guard
+            let version = versions.sorted().last(where: {
+                FileManager.default.fileExists(atPath: "/usr/lib/postgresql/\($0)/bin/initdb")
+            })
         else { throw BenchError("PostgreSQL is not installed (tools/install-deps installs Debian's postgresql)") }
         bin = "/usr/lib/postgresql/\(version)/bin"
         port = Int.random(in: 20_000...40_000)
