@@ -37,7 +37,7 @@ struct DbInitCommand: AsyncParsableCommand {
         for (flag, name) in flags where !PostgresSchema.isRoleName(name) {
             throw ValidationError("\(flag) '\(name)': must be [a-z_][a-z0-9_]*, at most 63 characters")
         }
-        guard Set(flags.map(\.1)).count == flags.count else {
+        guard Set(flags.map { $0.1 }).count == flags.count else {
             throw ValidationError("--worker-role, --auditor-role and --approver-role must differ")
         }
     }

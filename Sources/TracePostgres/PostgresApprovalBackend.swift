@@ -31,7 +31,7 @@ public final class PostgresApprovalBackend: ApprovalBackend {
     /// A backend over an open session.
     public init(session: PostgresSession) {
         url = session.url
-        self.session = Mutex(session)
+        self.session = Mutex<PostgresSession?>(session)
     }
 
     private static let columns = """
@@ -51,8 +51,13 @@ public final class PostgresApprovalBackend: ApprovalBackend {
     ) throws(ApprovalsError) -> [PostgresRecord] {
         let result = session.withLock { (open: inout PostgresSession?) -> Result<[PostgresRecord], PostgresFailure> in
             do throws(PostgresFailure) {
-                let current = try open ?? PostgresSession(url: url)
-                open = current
+                let current: PostgresSession
+                if let existing = open {
+                    current = existing
+                } else {
+                    current = try PostgresSession(url: url)
+                    open = current
+                }
                 return .success(try current.query(sql, values, stage: stage))
             } catch {
                 return .failure(error)
