@@ -63,11 +63,13 @@ final class ScaleApprovalsCLITests {
             ], environment: env)
         try #require(submitted.status == 0, "\(submitted.stderr)")
 
-        // The worker host: over TCP from its namespace, as the workers' role.
+        // The worker host: over TCP from its namespace, as the workers' role. Joined with
+        // nsenter (the network namespace only), not `ip netns exec`, which mounts a sysfs of its
+        // own without the cgroup hierarchy the sandbox confines the tool with.
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestNetwork.ipPath)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
         process.arguments = [
-            "netns", "exec", workerHost.name, CLI.binary.path, "worker", "--exit-when-idle", "--name", "host-a",
+            "--net=/run/netns/\(workerHost.name)", CLI.binary.path, "worker", "--exit-when-idle", "--name", "host-a",
             "--poll-seconds", "0.1", "--database",
             server.url(user: "airlock_worker", database: database, host: workerHost.hostAddress),
         ]
@@ -75,7 +77,7 @@ final class ScaleApprovalsCLITests {
             "AIRLOCK_HOME": home.path, "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": NSTemporaryDirectory(),
         ]
         let output = home.appendingPathComponent("worker.out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: output)
         try process.run()
@@ -132,7 +134,8 @@ final class ScaleApprovalsCLITests {
         #expect(granted?["payload"]?["approver"]?.stringValue == "bob", "\(String(describing: granted))")
         #expect(granted?["payload"]?["arguments_sha256"]?.stringValue == digest)
         #expect(
-            events.arrayValue?.contains { $0["type"]?.stringValue == "tool.executed" } == true)
+            events.arrayValue?.contains { $0["type"]?.stringValue == "tool.executed" } == true,
+            "\(events.arrayValue?.map { "\($0["type"]?.stringValue ?? ""): \($0["payload"]?.canonicalString.prefix(300) ?? "")" } ?? [])")
         // Who answered, as the database saw the login.
         #expect(
             try server.psql(
