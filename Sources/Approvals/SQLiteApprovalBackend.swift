@@ -160,14 +160,8 @@ public struct SQLiteApprovalBackend: ApprovalBackend {
                 source: row[20].text.flatMap(ApprovalAnswered.Source.init(rawValue:)),
                 at: try real(21, "answered_at"))
         }
-        return ApprovalRecord(
-            id: try text(0, "id"), runID: try text(1, "run_id"), callID: try text(2, "call_id"),
-            workflow: try text(3, "workflow"), principal: try text(4, "principal"), tool: try text(5, "tool"),
-            arguments: try text(6, "arguments"), argumentsSHA256: try text(7, "arguments_sha256"),
-            rules: try ApprovalRecord.list(try text(8, "rules"), id, "rules"),
-            reasons: try ApprovalRecord.list(try text(9, "reasons"), id, "reasons"),
-            tags: try ApprovalRecord.list(try text(10, "tags"), id, "tags"),
-            separateFromPrincipal: row[11].integer == 1, createdAt: try real(12, "created_at"),
+        return try ApprovalRecord.reading(
+            text: text, separateFromPrincipal: row[11].integer == 1, createdAt: try real(12, "created_at"),
             deadline: try real(13, "deadline"),
             waiter: ApprovalWaiter(pid: Int32(clamping: row[14].integer ?? 0), startTicks: row[15].text),
             state: try ApprovalRecord.state(try text(16, "state"), id), answer: answer)

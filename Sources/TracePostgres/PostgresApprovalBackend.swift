@@ -165,14 +165,8 @@ public final class PostgresApprovalBackend: ApprovalBackend {
                 scope: row.text(20).flatMap(ApprovalAnswered.Scope.init(rawValue:)),
                 source: row.text(21).flatMap(ApprovalAnswered.Source.init(rawValue:)), at: row.double(22))
         }
-        return ApprovalRecord(
-            id: try text(0, "id"), runID: try text(1, "run_id"), callID: try text(2, "call_id"),
-            workflow: try text(3, "workflow"), principal: try text(4, "principal"), tool: try text(5, "tool"),
-            arguments: try text(6, "arguments"), argumentsSHA256: try text(7, "arguments_sha256"),
-            rules: try ApprovalRecord.list(try text(8, "rules"), id, "rules"),
-            reasons: try ApprovalRecord.list(try text(9, "reasons"), id, "reasons"),
-            tags: try ApprovalRecord.list(try text(10, "tags"), id, "tags"),
-            separateFromPrincipal: row.bool(11), createdAt: row.double(12), deadline: row.double(13),
+        return try ApprovalRecord.reading(
+            text: text, separateFromPrincipal: row.bool(11), createdAt: row.double(12), deadline: row.double(13),
             waiter: ApprovalWaiter(pid: Int32(clamping: row.int64(14)), startTicks: row.text(15), host: row.text(16)),
             state: state, answer: answer)
     }

@@ -135,7 +135,8 @@ final class ScaleApprovalsCLITests {
         #expect(granted?["payload"]?["arguments_sha256"]?.stringValue == digest)
         #expect(
             events.arrayValue?.contains { $0["type"]?.stringValue == "tool.executed" } == true,
-            "\(events.arrayValue?.map { "\($0["type"]?.stringValue ?? ""): \($0["payload"]?.canonicalString.prefix(300) ?? "")" } ?? [])")
+            "\(events.arrayValue?.map { "\($0["type"]?.stringValue ?? ""): \($0["payload"]?.canonicalString.prefix(300) ?? "")" } ?? [])"
+        )
         // Who answered, as the database saw the login.
         #expect(
             try server.psql(
