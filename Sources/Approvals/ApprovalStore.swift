@@ -117,7 +117,7 @@ public struct ApprovalStore: Sendable {
     }
 
     /// Marks a pending request whose deadline passed, or whose waiting process is gone, as
-    /// expired. Returns whether it did.
+    /// expired. Returns whether it did (not when this login may not write answers).
     private func sweep(_ record: ApprovalRecord, now: Double) throws(ApprovalsError) -> Bool {
         let answer: ApprovalRecord.Answer
         if record.deadline <= now {
@@ -132,7 +132,14 @@ public struct ApprovalStore: Sendable {
         } else {
             return false
         }
-        return try backend.close(record.id, state: .expired, answer: answer, argumentsSHA256: record.argumentsSHA256)
+        do {
+            return try backend.close(
+                record.id, state: .expired, answer: answer, argumentsSHA256: record.argumentsSHA256)
+        } catch  where error.code == .notPermitted {
+            // A reader that may not write (the auditors' role) still reads; the request is
+            // closed by the next reader that may.
+            return false
+        }
     }
 
     /// The reason a request that no one answered in time is closed with (the seconds to the
