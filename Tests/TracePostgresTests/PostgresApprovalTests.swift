@@ -137,6 +137,11 @@ struct PostgresApprovalTests {
         // A request whose deadline passed is closed by whoever looks next.
         try store(as: "airlock_worker").insert(Self.request("req000000004", seconds: -1))
         #expect(try store(as: "airlock_approver").request("req000000004").answer?.approver == "timeout")
+        // The auditor, who may write nothing, still reads one; the next reader that may closes it.
+        try store(as: "airlock_worker").insert(Self.request("req000000005", seconds: -1))
+        #expect(try store(as: "airlock_auditor").request("req000000005").state == .pending)
+        #expect(try store(as: "airlock_auditor").requests(includeClosed: false).map(\.id).contains("req000000005"))
+        #expect(try store(as: "airlock_worker").request("req000000005").state == .expired)
     }
 
     @Test func doctorsProbeFindsAWorkerRoleThatCouldAnswer() throws {
