@@ -146,9 +146,11 @@ struct BenchPostgres {
         ])
     }
 
+    /// Runs a server tool with its output on /dev/null: the server `pg_ctl start` leaves running
+    /// would hold a pipe open forever.
     private func server(_ argv: [String]) throws {
         let command = geteuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + argv : argv
-        _ = try Spawn.output(["/usr/bin/env", "-C", "/"] + command)
+        try Spawn.run(["/usr/bin/env", "-C", "/"] + command, environment: ["PATH=/usr/bin:/bin"])
     }
 
     func url(user: String, database: String) -> String {
