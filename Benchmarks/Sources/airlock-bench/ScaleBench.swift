@@ -28,7 +28,7 @@ struct ScaleBench {
         try FileManager.default.createDirectory(
             at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         defer { try? FileManager.default.removeItem(at: directory) }
-        // The home every worker and the anchor share: the sample site, logs.search registered,
+        // The home every worker and the anchor share: the sample site, the shipped tools registered,
         // one key (made once here, so that the workers do not race to create it).
         let home = directory.appendingPathComponent("home")
         try FileManager.default.createDirectory(
@@ -38,9 +38,10 @@ struct ScaleBench {
         ]
         _ = try Spawn.output(
             [repository.appendingPathComponent("tools/setup-sample-site").path], environment: environment)
-        _ = try Spawn.output(
-            [airlock.path, "tools", "add", repository.appendingPathComponent("manifests/tools/logs.search.yaml").path],
-            environment: environment)
+        let tools = repository.appendingPathComponent("manifests/tools")
+        let manifests = try FileManager.default.contentsOfDirectory(atPath: tools.path).filter { $0.hasSuffix(".yaml") }
+            .sorted().map { tools.appendingPathComponent($0).path }
+        _ = try Spawn.output([airlock.path, "tools", "add"] + manifests, environment: environment)
         let airlockHome = AirlockHome(root: home)
         let key = try TraceSigningKey.loadOrCreate(directory: airlockHome.keys)
         let workflow = repository.appendingPathComponent("manifests/workflows/log-triage.yaml")
