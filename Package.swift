@@ -126,12 +126,14 @@ let package = Package(
         // schema and roles `airlock db init` creates. NIO starts only when a postgres URL is used.
         .target(
             name: "TracePostgres",
-            dependencies: ["AirlockCore", "Trace", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "AirlockCore", "Approvals", "RunEvents", "Trace", .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             exclude: ["README.md"]),
         // The run queue and its workers on the site's PostgreSQL database (docs/scale.md).
         .target(
             name: "RunQueue",
-            dependencies: ["AirlockCore", "Agent", "Runs", "Trace", "TracePostgres"],
+            dependencies: ["AirlockCore", "Agent", "Approvals", "Runs", "Trace", "TracePostgres"],
             exclude: ["README.md"]),
         // `airlock doctor`: checks that show the air gap holds on this host.
         .target(
@@ -200,7 +202,8 @@ let package = Package(
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
         .testTarget(
-            name: "TracePostgresTests", dependencies: ["TracePostgres", "Trace", "AirlockCore", "AirlockTestSupport"]),
+            name: "TracePostgresTests",
+            dependencies: ["TracePostgres", "Trace", "Approvals", "AirlockCore", "AirlockTestSupport"]),
         .testTarget(
             name: "RunQueueTests",
             dependencies: [

@@ -279,7 +279,8 @@ extension AgentRun {
         do {
             result = try await loop.steps.perform(
                 tool, arguments: arguments, context: loop.context,
-                call: ToolCallIdentity(runID: recorder.runID, argumentsDigest: digest), timeLimit: remainingSeconds)
+                call: ToolCallIdentity(runID: recorder.runID, argumentsDigest: digest, callID: id),
+                timeLimit: remainingSeconds)
         } catch {
             try record(RunError(stage: "tool", code: error.code, message: error.description, summary: error.message))
             if error.sandboxUnavailable {
@@ -298,7 +299,7 @@ extension AgentRun {
             ToolExecuted(
                 callID: id, tool: result.tool, argv: result.arguments, exitCode: result.exitCode,
                 record: redacted(result.record), workspaceChanges: result.workspaceChanges.map { redacted($0.changes) },
-                workspaceChangesCut: result.workspaceChanges?.cut))
+                workspaceChangesCut: result.workspaceChanges?.cut, idempotencyKey: result.idempotencyKey))
         // A failed call's stderr, redacted as the trace holds it, is what the analyst needs first.
         let stderr = result.exitCode == 0 ? "" : redacted(result.record).stderr.text
         progress(

@@ -18,6 +18,8 @@ struct ApprovalsApproveCommand: AsyncParsableCommand {
     @Option(help: "once (default): this call only; run: also later identical calls in this run.")
     var scope: String = ApprovalAnswered.Scope.once.rawValue
 
+    @OptionGroup var storeOptions: ApprovalsStoreOptions
+
     func validate() throws {
         try ApprovalsCLI.validate(reason: reason, required: false)
         guard ApprovalAnswered.Scope(rawValue: scope) != nil else {
@@ -28,7 +30,7 @@ struct ApprovalsApproveCommand: AsyncParsableCommand {
     func run() async throws {
         let record = try ApprovalsCLI.answer(
             id, state: .granted, reason: reason ?? "approved with airlock approvals",
-            scope: ApprovalAnswered.Scope(rawValue: scope) ?? .once)
+            scope: ApprovalAnswered.Scope(rawValue: scope) ?? .once, options: storeOptions)
         print(
             "approved \(record.id): \(terminal: record.tool) in run \(terminal: record.runID) (scope \(scope)) by \(terminal: RunCommand.userName())"
         )

@@ -20,13 +20,23 @@ struct ApprovalsCommand: AsyncParsableCommand {
     )
 }
 
+/// Which store an `approvals` subcommand reads and answers.
+struct ApprovalsStoreOptions: ParsableArguments {
+    @Option(
+        help:
+            "The store: postgres://APPROVER@HOST/DB (the site's shared database, as the approvers' role) or an approvals SQLite file; default site.yaml's trace: database, else AIRLOCK_HOME/approvals.sqlite."
+    )
+    var database: String?
+}
+
 /// What every `approvals` subcommand shares: the home's store, the approver's identity, the
 /// rendering of a request, and the exit code of each failure.
 enum ApprovalsCLI {
-    /// The store under `AIRLOCK_HOME`.
-    static func store() throws -> ApprovalStore {
+    /// The store: `--database` when given, else the one the home's runs wait on (the site's
+    /// shared database when `site.yaml` names a postgres trace, else `AIRLOCK_HOME/approvals.sqlite`).
+    static func store(_ options: ApprovalsStoreOptions) throws -> ApprovalStore {
         let (home, _) = try ToolsCLI.registry()
-        return home.approvalStore
+        return try CLI.run { () throws(RunsError) in try home.approvals(database: options.database) }
     }
 
     /// Checks a reason given on the command line (the checks every front door makes).
@@ -41,9 +51,10 @@ enum ApprovalsCLI {
 
     /// Answers request `id` as this process's local account; a request no longer pending is exit 1.
     static func answer(
-        _ id: String, state: ApprovalRecord.State, reason: String, scope: ApprovalAnswered.Scope?
+        _ id: String, state: ApprovalRecord.State, reason: String, scope: ApprovalAnswered.Scope?,
+        options: ApprovalsStoreOptions
     ) throws -> ApprovalRecord {
-        let store = try store()
+        let store = try store(options)
         let answer = ApprovalRecord.Answer(
             approver: RunCommand.userName(), reason: reason, scope: scope, source: .store,
             at: Date().timeIntervalSince1970)

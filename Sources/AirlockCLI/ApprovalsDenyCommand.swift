@@ -13,12 +13,15 @@ struct ApprovalsDenyCommand: AsyncParsableCommand {
     @Option(help: "Why (required; recorded in the trace and told to the model).")
     var reason: String?
 
+    @OptionGroup var storeOptions: ApprovalsStoreOptions
+
     func validate() throws {
         try ApprovalsCLI.validate(reason: reason, required: true)
     }
 
     func run() async throws {
-        let record = try ApprovalsCLI.answer(id, state: .denied, reason: reason ?? "", scope: nil)
+        let record = try ApprovalsCLI.answer(
+            id, state: .denied, reason: reason ?? "", scope: nil, options: storeOptions)
         print(
             "denied \(record.id): \(terminal: record.tool) in run \(terminal: record.runID) by \(terminal: RunCommand.userName())"
         )

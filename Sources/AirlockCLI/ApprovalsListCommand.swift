@@ -13,8 +13,10 @@ struct ApprovalsListCommand: AsyncParsableCommand {
     @Flag(help: "Print a JSON array.")
     var json = false
 
+    @OptionGroup var storeOptions: ApprovalsStoreOptions
+
     func run() async throws {
-        let store = try ApprovalsCLI.store()
+        let store = try ApprovalsCLI.store(storeOptions)
         let records = try CLI.run { () throws(ApprovalsError) in try store.requests(includeClosed: all) }
         if json {
             print(JSONValue.array(records.map(\.json)).prettyString)

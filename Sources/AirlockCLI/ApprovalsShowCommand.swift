@@ -13,8 +13,10 @@ struct ApprovalsShowCommand: AsyncParsableCommand {
     @Flag(help: "Print the request as JSON.")
     var json = false
 
+    @OptionGroup var storeOptions: ApprovalsStoreOptions
+
     func run() async throws {
-        let store = try ApprovalsCLI.store()
+        let store = try ApprovalsCLI.store(storeOptions)
         let record = try CLI.run { () throws(ApprovalsError) in try store.request(id) }
         print(json ? record.json.prettyString : ApprovalsCLI.text(record))
     }

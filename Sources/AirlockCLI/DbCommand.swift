@@ -14,12 +14,15 @@ struct DbCommand: AsyncParsableCommand {
 struct DbInitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create the trace schema, the workers' and auditor's roles and their grants (idempotent).",
+        abstract:
+            "Create the trace schema, the workers', auditor's and approvers' roles and their grants (idempotent).",
         discussion: """
             Run it as the database's owner. The workers' role may only SELECT and INSERT the trace \
             (no UPDATE, DELETE or TRUNCATE: revoked by grant, and refused by triggers); the \
-            auditor's role may only SELECT. Passwords, when the site logs in with them, are read \
-            from AIRLOCK_DB_WORKER_PASSWORD and AIRLOCK_DB_AUDITOR_PASSWORD (never from the command line).
+            auditor's role may only SELECT; the approvers' role reads approval requests and answers \
+            them (the workers' role may record a request and its expiry, never grant or deny). \
+            Passwords, when the site logs in with them, are read from AIRLOCK_DB_WORKER_PASSWORD, \
+            AIRLOCK_DB_AUDITOR_PASSWORD and AIRLOCK_DB_APPROVER_PASSWORD (never from the command line).
             Exit codes: 0 done, 64 a bad URL or role name, 74 the database refused (nothing is left half-made).
             """)
 
@@ -27,13 +30,16 @@ struct DbInitCommand: AsyncParsableCommand {
     var database: String
     @Option(name: .long, help: "The workers' role.") var workerRole = "airlock_worker"
     @Option(name: .long, help: "The auditor's role.") var auditorRole = "airlock_auditor"
+    @Option(name: .long, help: "The approvers' role.") var approverRole = "airlock_approver"
 
     func validate() throws {
-        for (flag, name) in [("--worker-role", workerRole), ("--auditor-role", auditorRole)]
-        where !PostgresSchema.isRoleName(name) {
+        let flags = [("--worker-role", workerRole), ("--auditor-role", auditorRole), ("--approver-role", approverRole)]
+        for (flag, name) in flags where !PostgresSchema.isRoleName(name) {
             throw ValidationError("\(flag) '\(name)': must be [a-z_][a-z0-9_]*, at most 63 characters")
         }
-        guard workerRole != auditorRole else { throw ValidationError("--worker-role and --auditor-role must differ") }
+        guard Set(flags.map { $0.1 }).count == flags.count else {
+            throw ValidationError("--worker-role, --auditor-role and --approver-role must differ")
+        }
     }
 
     func run() async throws {
@@ -45,7 +51,8 @@ struct DbInitCommand: AsyncParsableCommand {
         var passwords: [String: String] = [:]
         if let password = environment["AIRLOCK_DB_WORKER_PASSWORD"] { passwords[workerRole] = password }
         if let password = environment["AIRLOCK_DB_AUDITOR_PASSWORD"] { passwords[auditorRole] = password }
-        let roles = PostgresSchema.Roles(worker: workerRole, auditor: auditorRole)
+        if let password = environment["AIRLOCK_DB_APPROVER_PASSWORD"] { passwords[approverRole] = password }
+        let roles = PostgresSchema.Roles(worker: workerRole, auditor: auditorRole, approver: approverRole)
         try CLI.run { () throws(TraceError) in
             let session: PostgresSession
             do throws(PostgresFailure) {
@@ -56,7 +63,7 @@ struct DbInitCommand: AsyncParsableCommand {
             try PostgresSchema.initialize(session, roles: roles, passwords: passwords)
         }
         TraceCLI.print(
-            "initialised \(url): schema airlock (trace schema \(TraceStore.databaseSchemaVersion)); \(workerRole): SELECT, INSERT; \(auditorRole): SELECT"
+            "initialised \(url): schema airlock (trace schema \(TraceStore.databaseSchemaVersion)); \(workerRole): SELECT, INSERT; \(auditorRole): SELECT; \(approverRole): answers approvals"
         )
     }
 }

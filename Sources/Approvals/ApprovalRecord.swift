@@ -149,3 +149,48 @@ public struct ApprovalRecord: Sendable, Hashable {
         return .object(object)
     }
 }
+
+extension ApprovalRecord {
+    /// A record read back from a backend's row, whose first eleven columns every backend selects
+    /// in this order as text: id, run_id, call_id, workflow, principal, tool, arguments,
+    /// arguments_sha256, rules, reasons, tags (the lists as ``listText(_:)`` wrote them).
+    /// - Parameter text: reads text column `index` (named `column`), or throws ``corrupt(_:_:)``.
+    /// - Throws: ``ApprovalsError`` `store` naming the first column that holds what no Airlock writes.
+    public static func reading(
+        text: (_ index: Int, _ column: String) throws(ApprovalsError) -> String, separateFromPrincipal: Bool,
+        createdAt: Double, deadline: Double, waiter: ApprovalWaiter, state: State, answer: Answer?
+    ) throws(ApprovalsError) -> ApprovalRecord {
+        let id = try text(0, "id")
+        return ApprovalRecord(
+            id: id, runID: try text(1, "run_id"), callID: try text(2, "call_id"), workflow: try text(3, "workflow"),
+            principal: try text(4, "principal"), tool: try text(5, "tool"), arguments: try text(6, "arguments"),
+            argumentsSHA256: try text(7, "arguments_sha256"), rules: try list(try text(8, "rules"), id, "rules"),
+            reasons: try list(try text(9, "reasons"), id, "reasons"), tags: try list(try text(10, "tags"), id, "tags"),
+            separateFromPrincipal: separateFromPrincipal, createdAt: createdAt, deadline: deadline, waiter: waiter,
+            state: state, answer: answer)
+    }
+
+    /// A list column as every backend stores it: a canonical JSON array of strings.
+    public static func listText(_ items: [String]) -> String {
+        JSONValue.array(items.map(JSONValue.string)).canonicalString
+    }
+
+    /// A list column read back.
+    /// - Throws: ``ApprovalsError`` `store` naming request `id` and `column` when it is not a JSON array.
+    public static func list(_ text: String, _ id: String, _ column: String) throws(ApprovalsError) -> [String] {
+        guard let items = (try? JSONParser().parse(text))?.arrayValue else { throw corrupt(id, column) }
+        return items.compactMap(\.stringValue)
+    }
+
+    /// A state column read back.
+    /// - Throws: ``ApprovalsError`` `store` when it is not one of ``State``.
+    public static func state(_ text: String, _ id: String) throws(ApprovalsError) -> State {
+        guard let state = State(rawValue: text) else { throw corrupt(id, "state") }
+        return state
+    }
+
+    /// The error for a column holding what no Airlock writes.
+    public static func corrupt(_ id: String, _ column: String) -> ApprovalsError {
+        ApprovalsError(.store, "approval request \(id): column \(column) holds a value this Airlock did not write")
+    }
+}

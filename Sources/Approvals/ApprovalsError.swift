@@ -15,6 +15,9 @@ public enum ApprovalsErrorCode: String, AirlockErrorCode {
     /// The policy requires an approver other than the run's principal, and the principal
     /// tried to approve; the request stays pending (exit 77).
     case selfApproval = "self-approval"
+    /// The store's database refused the write for this login: the workers' role may record a
+    /// request and its expiry but never grant or deny (exit 77).
+    case notPermitted = "not-permitted"
     /// The answer was given for other arguments than the request's (their digest differs): the
     /// approver saw another call; nothing changed (exit 1).
     case argumentsChanged = "arguments-changed"
@@ -29,7 +32,7 @@ public enum ApprovalsErrorCode: String, AirlockErrorCode {
         switch self {
         case .notFound: .noInput
         case .notPending, .argumentsChanged: .checkFailed
-        case .selfApproval: .noPermission
+        case .selfApproval, .notPermitted: .noPermission
         case .invalidRequest: .usage
         case .store: .ioError
         }

@@ -114,7 +114,7 @@ extension ConsoleServer {
             let status: HTTPResponse.Status =
                 switch error.code {
                 case .notFound: .notFound
-                case .selfApproval: .forbidden
+                case .selfApproval, .notPermitted: .forbidden
                 case .argumentsChanged, .notPending: .conflict
                 case .invalidRequest: .badRequest
                 case .store: .internalServerError

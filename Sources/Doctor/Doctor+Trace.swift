@@ -142,7 +142,8 @@ extension Doctor {
         }
         return DoctorCheck(
             id: id, title: title, status: .pass,
-            summary: "\(url.user) may only SELECT and INSERT the \(PostgresSchema.traceTables.count) trace tables",
+            summary:
+                "\(url.user) may only SELECT and INSERT the \(PostgresSchema.traceTables.count) trace tables and the approval tables, and cannot answer an approval",
             evidence: evidence)
     }
 }

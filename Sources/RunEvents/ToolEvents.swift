@@ -67,11 +67,14 @@ public struct ToolExecuted: RunEventPayload {
     public var workspaceChanges: [FileChange]?
     /// Why ``workspaceChanges`` may be incomplete (a listing bound, more changes than are listed).
     public var workspaceChangesCut: String?
+    /// The idempotency key the tool was handed in `AIRLOCK_IDEMPOTENCY_KEY` (`RUN_ID:CALL_ID`);
+    /// absent when it was given none.
+    public var idempotencyKey: String?
 
     /// Creates the record of an execution.
     public init(
         callID: String, tool: String, argv: [String], exitCode: Int32, record: ExecutionRecord,
-        workspaceChanges: [FileChange]? = nil, workspaceChangesCut: String? = nil
+        workspaceChanges: [FileChange]? = nil, workspaceChangesCut: String? = nil, idempotencyKey: String? = nil
     ) {
         self.callID = callID
         self.tool = tool
@@ -80,6 +83,7 @@ public struct ToolExecuted: RunEventPayload {
         self.record = record
         self.workspaceChanges = workspaceChanges
         self.workspaceChangesCut = workspaceChangesCut
+        self.idempotencyKey = idempotencyKey
     }
 
     enum CodingKeys: String, CodingKey {
@@ -88,6 +92,7 @@ public struct ToolExecuted: RunEventPayload {
         case exitCode = "exit_code"
         case workspaceChanges = "workspace_changes"
         case workspaceChangesCut = "workspace_changes_cut"
+        case idempotencyKey = "idempotency_key"
     }
 }
 

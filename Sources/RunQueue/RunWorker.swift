@@ -1,5 +1,6 @@
 import Agent
 import AirlockCore
+import Approvals
 import Foundation
 import Runs
 import Trace
@@ -70,6 +71,9 @@ public final class RunWorker: Sendable {
     let beats: RunQueue
     /// The trace writes.
     let traceSession: PostgresSession
+    /// The approval requests its runs wait on: the same database, so that an approver on any
+    /// host answers them (`airlock approvals approve ID --database postgres://APPROVER@…`).
+    let approvals: ApprovalStore
 
     /// A worker for the site database at `url`.
     /// - Parameters:
@@ -90,6 +94,7 @@ public final class RunWorker: Sendable {
         self.trustedKeys = trustedKeys.contains(key.publicKey) ? trustedKeys : trustedKeys + [key.publicKey]
         self.settings = settings
         self.log = log
+        approvals = ApprovalStore(backend: PostgresApprovalBackend(url: url))
         do throws(PostgresFailure) {
             queue = RunQueue(session: try PostgresSession(url: url))
             beats = RunQueue(session: try PostgresSession(url: url))
@@ -149,7 +154,7 @@ public final class RunWorker: Sendable {
         let request = RunRequest(
             workflow: URL(fileURLWithPath: run.workflow), parameters: run.parameters,
             model: run.model.map(RunRequest.ModelChoice.endpoint) ?? .embedded, runID: run.runID,
-            principal: run.principal, cancellation: cancellation)
+            principal: run.principal, approver: StoreApprover(store: approvals), cancellation: cancellation)
         let prepared: PreparedRun
         let store: TraceStore
         do {

@@ -111,6 +111,7 @@ public final class RecordedToolSteps: ToolStepRunning {
             result.workspaceChanges = executed.workspaceChanges.map {
                 WorkspaceChanges(changes: $0, cut: executed.workspaceChangesCut)
             }
+            result.idempotencyKey = executed.idempotencyKey
             return result
         case .failed(let error):
             throw ToolStepFailure(

@@ -79,12 +79,19 @@ public struct RunConstructor: Sendable {
         } catch {
             throw RunsError(.usage, "--tool-calling", cause: error)
         }
+        // The store chosen the way the trace is (site.yaml `trace:`): a worker's run waits on the
+        // site's shared database, answered from any host.
+        let approver: any Approver
+        if let given = request.approver {
+            approver = given
+        } else {
+            approver = StoreApprover(store: try home.approvals(), prompt: request.prompt)
+        }
         let lease = try home.claimWorkspace(explicit: request.workspace, prefix: "run")
         let context = ToolRunContext(workspace: lease.url, datasets: site.datasets)
         let secrets = try secretBroker()
         var configuration = AgentLoop.Configuration(
-            user: request.principal, preApproved: request.preApproved,
-            approver: request.approver ?? StoreApprover(store: home.approvalStore, prompt: request.prompt),
+            user: request.principal, preApproved: request.preApproved, approver: approver,
             runID: request.runID, toolCalling: mode)
         configuration.embedded = model.facts
         // The embedded server has one slot (`-np 1`): the run's steps keep its cache warm.

@@ -25,6 +25,9 @@ public struct ToolRunResult: Sendable {
     /// What the call did to the run's workspace, for a tool that mounts it writable (`nil` when
     /// the call could not write it).
     public var workspaceChanges: WorkspaceChanges?
+    /// The idempotency key the call was handed (``ToolRunner/idempotencyKeyVariable``), or `nil`
+    /// when it was given none (an MCP server's tool, a call outside a run).
+    public var idempotencyKey: String?
 
     /// The exit code a shell would report for the tool.
     public var exitCode: Int32 { record.shellExitCode }

@@ -55,6 +55,10 @@ public struct ToolRunner: Sendable {
     /// The variable that lists a call's endpoints inside the sandbox (`host:port`, space-separated).
     public static let endpointsVariable = "AIRLOCK_NETWORK_CONNECT"
 
+    /// The variable that holds a call's idempotency key inside the sandbox
+    /// (``ToolCallIdentity/idempotencyKey``), for a tool that reaches outside to deduplicate by.
+    public static let idempotencyKeyVariable = "AIRLOCK_IDEMPOTENCY_KEY"
+
     /// Creates a runner.
     /// - Parameters:
     ///   - registry: where tools and their stored executables come from.
@@ -175,6 +179,8 @@ public struct ToolRunner: Sendable {
         defer { material.remove() }
         spec.mounts += material.mounts
         spec.environment.merge(material.environment) { _, secret in secret }
+        let idempotencyKey = call?.idempotencyKey
+        if let idempotencyKey { spec.environment[Self.idempotencyKeyVariable] = idempotencyKey }
         // Redaction comes before any cut: the sandbox keeps enough past the cap for a secret
         // that starts before it to be captured whole (and so found), and the cap is applied
         // after redaction, below.
@@ -206,6 +212,7 @@ public struct ToolRunner: Sendable {
             tool: tool.reference, arguments: spec.arguments, record: record, manifest: tool.manifest)
         result.stderrTail = stderrTail
         result.workspaceChanges = before.map { WorkspaceChanges.since($0, limits: workspaceLimits) }
+        result.idempotencyKey = idempotencyKey
         return result
     }
 

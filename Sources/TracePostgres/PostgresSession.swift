@@ -53,6 +53,8 @@ public enum PostgresValue: Sendable, Hashable {
     case bytes([UInt8])
     /// `boolean`.
     case bool(Bool)
+    /// `double precision`.
+    case double(Double)
     /// SQL NULL.
     case null
 }
@@ -69,6 +71,8 @@ public struct PostgresRecord: Sendable {
     public func text(_ i: Int) -> String? { try? row[i].decode(String?.self) }
     /// Column `i` as a 64-bit integer (0 when NULL).
     public func int64(_ i: Int) -> Int64 { (try? row[i].decode(Int64?.self)) ?? 0 }
+    /// Column `i` as a double (0 when NULL).
+    public func double(_ i: Int) -> Double { (try? row[i].decode(Double?.self)) ?? 0 }
     /// Column `i` as a boolean (`false` when NULL).
     public func bool(_ i: Int) -> Bool { (try? row[i].decode(Bool?.self)) ?? false }
     /// Column `i` as bytes (empty when NULL).
@@ -221,6 +225,7 @@ public final class PostgresSession: Sendable {
             case .integer(let number): binds.append(number)
             case .bytes(let bytes): binds.append(ByteBuffer(bytes: bytes))
             case .bool(let flag): binds.append(flag)
+            case .double(let number): binds.append(number)
             case .null: binds.appendNull()
             }
         }

@@ -100,6 +100,8 @@ final class ExitCodeTableCLITests {
             "needs a run waiting in the background (ApprovalsCLITests.separationOfDuties covers it)",
         "approvals approvals deny 0":
             "needs a run waiting in the background (ApprovalsCLITests.anotherPersonDenies covers it)",
+        "approvals approvals deny 77":
+            "needs the site's PostgreSQL database and a worker's run waiting (ScaleApprovalsCLITests covers it)",
         "mcp serve 3": "needs an MCP client that keeps a session open past the workflow's wall budget",
         "mcp serve 4": "needs an MCP client that sends refused calls (MCPServeCLITests sends one)",
         "mcp serve 74": "the same as the general 74: root can write a read-only trace database",

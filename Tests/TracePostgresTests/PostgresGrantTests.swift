@@ -71,7 +71,7 @@ struct PostgresGrantTests {
         let worker = try PostgresSession(
             url: try PostgresURL(fixture.server.url(user: "airlock_worker", database: fixture.database)))
         let findings = try PostgresSchema.checkWorkerGrants(worker)
-        #expect(findings.count == PostgresSchema.traceTables.count + 1)
+        #expect(findings.count == PostgresSchema.traceTables.count + PostgresSchema.approvalTables.count + 2)
         #expect(findings.allSatisfy { $0.ok }, "\(findings)")
         let owner = try PostgresSession(url: try PostgresURL(fixture.server.url(database: fixture.database)))
         let bad = try PostgresSchema.checkWorkerGrants(owner).filter { !$0.ok }

@@ -13,7 +13,7 @@ struct Main {
     /// The benchmarks, in the order they run.
     static let names = [
         "policy", "trace", "agent", "replay", "cli", "sandbox", "sandbox-unprivileged", "model", "secrets", "tools",
-        "corridor", "console",
+        "corridor", "console", "scale",
     ]
 
     struct Options {
@@ -204,6 +204,9 @@ struct Main {
                 .run(scratch: scratch)
         case "corridor":
             return try await CorridorBench(roundTrips: quick ? 500 : 2000, rounds: quick ? 1 : 3).run(scratch: scratch)
+        case "scale":
+            return try await ScaleBench(airlock: options.airlock, repository: options.repository, runs: quick ? 10 : 40)
+                .run(scratch: scratch)
         default:
             throw BenchError("unknown benchmark \(name)")
         }
