@@ -47,6 +47,9 @@ extension TraceDiff {
             IgnoredField(
                 types: [.policyDecision], pointer: "/approvals",
                 why: "each approval counted is `by@time`; who answered is compared in approval.granted"),
+            IgnoredField(
+                types: [.toolExecuted], pointer: "/idempotency_key",
+                why: "`RUN_ID:CALL_ID`: another for every run (the call id is compared as above)"),
             IgnoredField(types: [.toolExecuted], pointer: "/record/wallSeconds", why: measured),
             IgnoredField(types: [.toolExecuted], pointer: "/record/userCPUSeconds", why: measured),
             IgnoredField(types: [.toolExecuted], pointer: "/record/systemCPUSeconds", why: measured),

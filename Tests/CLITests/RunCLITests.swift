@@ -192,7 +192,7 @@ struct RunCLITests {
         #expect(
             run.stderr.contains(
                 "unknown field \"model_host\" (allowed: datasets, model_hosts, tool_calling, model_idle_seconds,"))
-        #expect(run.stderr.contains("model_idle_seconds, internal_hosts, console_listen, trace)"))
+        #expect(run.stderr.contains("model_idle_seconds, internal_hosts, console_listen, console_peers, trace)"))
         let test = try CLI.run(["tools", "test", "logs.search", "--args", #"{"pattern":"x"}"#], environment: env)
         #expect(test.status == 65, "\(test.stderr)")
         #expect(test.stderr.contains("/model_host"))
