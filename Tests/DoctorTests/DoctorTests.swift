@@ -252,7 +252,8 @@ struct DoctorTests {
         // that is one by its command line (a pid that is not one is not taken for it).
         let supervisor = Process()
         supervisor.executableURL = URL(fileURLWithPath: "/bin/sh")
-        supervisor.arguments = ["-c", "sleep 120", ModelBackground.supervisorFlag]
+        // Longer than any wait on a loaded machine; killed when the test ends.
+        supervisor.arguments = ["-c", "sleep 600", ModelBackground.supervisorFlag]
         try supervisor.run()
         defer { kill(supervisor.processIdentifier, SIGKILL) }
         var state = ModelServerState(

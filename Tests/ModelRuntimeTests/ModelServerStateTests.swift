@@ -18,9 +18,12 @@ struct ModelServerStateTests {
         // thread that spawns it can be a worker with signals blocked).
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "sleep 30", ModelBackground.supervisorFlag]
+        // It lives far longer than the wait below may take: on a loaded machine this task's next
+        // turn can come tens of seconds later (CI saw a 30 s sleeper gone before the second look).
+        // The test kills it.
+        process.arguments = ["-c", "sleep 600", ModelBackground.supervisorFlag]
         try process.run()
-        defer { process.terminate() }
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let alive = state(pid: process.processIdentifier)
         // Until the child has exec'd, its command line is not yet the supervisor's: wait for it.
         let deadline = Date().addingTimeInterval(120)
