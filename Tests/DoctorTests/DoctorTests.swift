@@ -251,9 +251,10 @@ struct DoctorTests {
         // host's namespace, exactly what an unconfined server would. Its supervisor is a process
         // that is one by its command line (a pid that is not one is not taken for it).
         let supervisor = Process()
-        supervisor.executableURL = URL(fileURLWithPath: "/bin/sh")
+        supervisor.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         // Longer than any wait on a loaded machine; killed when the test ends.
-        supervisor.arguments = ["-c", "sleep 600", ModelBackground.supervisorFlag]
+        // One process (no shell whose child would outlive the kill), the flag on its command line.
+        supervisor.arguments = ["-c", "import time; time.sleep(600)", ModelBackground.supervisorFlag]
         try supervisor.run()
         defer { kill(supervisor.processIdentifier, SIGKILL) }
         var state = ModelServerState(

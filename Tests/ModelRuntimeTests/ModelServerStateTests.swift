@@ -17,11 +17,12 @@ struct ModelServerStateTests {
         // SIGKILL: a child of this test process may inherit a mask that blocks SIGTERM (the
         // thread that spawns it can be a worker with signals blocked).
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         // It lives far longer than the wait below may take: on a loaded machine this task's next
         // turn can come tens of seconds later (CI saw a 30 s sleeper gone before the second look).
         // The test kills it.
-        process.arguments = ["-c", "sleep 600", ModelBackground.supervisorFlag]
+        // One process (no shell whose child would outlive the kill), the flag on its command line.
+        process.arguments = ["-c", "import time; time.sleep(600)", ModelBackground.supervisorFlag]
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let alive = state(pid: process.processIdentifier)
