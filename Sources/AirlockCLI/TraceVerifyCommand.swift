@@ -32,7 +32,7 @@ struct TraceVerifyCommand: AsyncParsableCommand {
         }
         var failed = false
         for id in ids {
-            let result = try CLI.run { () throws(TraceError) in verifier.verify(try store.bundle(runID: id)) }
+            let result = try CLI.run { () throws(TraceError) in try verifier.verify(runID: id, in: store) }
             TraceCLI.print(result.summary)
             if result.status == .broken || (strict && result.status == .incomplete) { failed = true }
         }

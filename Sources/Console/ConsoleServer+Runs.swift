@@ -203,7 +203,7 @@ extension ConsoleServer {
         body +=
             "<table id=\"runs\"><thead><tr><th>verification</th><th>run</th><th>status</th><th>workflow</th><th>principal</th><th>started</th><th>steps</th><th>calls</th><th>verdicts</th></tr></thead><tbody>\n"
         for run in shown {
-            let status = (try? store.bundle(runID: run.runID)).map { verifier.verify($0).status } ?? .broken
+            let status = (try? verifier.verify(runID: run.runID, in: store))?.status ?? .broken
             let judged = (verdicts[run.runID] ?? []).map { v in
                 "<span class=\"verdict-\(v.verdict.rawValue)\">\(v.verdict.rawValue)\(v.valid ? "" : "!")</span>"
             }.joined(separator: " ")

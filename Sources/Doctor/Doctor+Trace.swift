@@ -51,7 +51,7 @@ extension Doctor {
             let store = try location.open(readOnly: true)
             ledger = try store.verifyLedger(trustedKeys: keys)
             for run in try store.runs() {
-                let result = verifier.verify(try store.bundle(runID: run.runID))
+                let result = try verifier.verify(runID: run.runID, in: store)
                 switch result.status {
                 case .intact: intact += 1
                 case .incomplete: incomplete.append(result.runID)

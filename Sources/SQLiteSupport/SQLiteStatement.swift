@@ -88,6 +88,25 @@ public final class SQLiteStatement {
         }
     }
 
+    /// Calls `body` with `column` of the current row as SQLite holds it, without copying (empty for
+    /// `NULL` or a zero-length value): for a reader that only looks at the bytes, such as a verify
+    /// that hashes every row.
+    ///
+    /// The buffer is SQLite's own and is valid only inside `body`: it must not escape, and no
+    /// other accessor may read the same column (a type conversion would free it) until `body` returns.
+    /// - Parameters:
+    ///   - column: the 0-based column index.
+    ///   - body: reads the bytes.
+    /// - Returns: what `body` returns.
+    public func withBytes<T, E: Error>(_ column: Int, _ body: (UnsafeRawBufferPointer) throws(E) -> T) throws(E) -> T {
+        let index = Int32(clamping: column)
+        // The documented order: fetch the pointer first, then its length.
+        let raw = sqlite3_column_blob(pointer, index)
+        let count = Int(sqlite3_column_bytes(pointer, index))
+        guard count > 0, let raw else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: raw, count: count))
+    }
+
     /// `column` of the current row as the value of its stored type.
     /// - Parameter column: the 0-based column index.
     public func value(_ column: Int) -> SQLiteValue {

@@ -135,6 +135,29 @@ final class SQLiteTraceBackend: TraceBackend {
         }
     }
 
+    func scanEvents(runID: String, _ row: (TraceEventRowView) -> Void) throws(TraceError) {
+        try withDatabase { db throws(TraceError) in
+            // The same statement as events(runID:), each row's columns handed over in place.
+            try db.query(
+                "SELECT seq, type, time_ns, body, prev_hash, hash FROM events WHERE run_id = ? ORDER BY seq",
+                [.text(runID)], stage: "read events of run \(runID)"
+            ) { statement in
+                statement.withBytes(1) { type in
+                    statement.withBytes(3) { body in
+                        statement.withBytes(4) { prev in
+                            statement.withBytes(5) { hash in
+                                row(
+                                    TraceEventRowView(
+                                        seq: statement.int64(0), time: statement.int64(2), type: type, body: body,
+                                        prevHash: prev, hash: hash))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func firstEvents() throws(TraceError) -> [TraceStoredEvent] {
         try withDatabase { db throws(TraceError) in
             var out: [TraceStoredEvent] = []

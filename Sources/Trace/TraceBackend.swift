@@ -15,6 +15,14 @@ public protocol TraceBackend: AnyObject, Sendable {
     func runRow(_ runID: String) throws(TraceError) -> TraceRunSummary?
     /// A run's events in sequence order.
     func events(runID: String) throws(TraceError) -> [TraceStoredEvent]
+    /// Calls `row` for each of a run's events in sequence order, with the stored bytes borrowed
+    /// from the backend rather than copied into a ``TraceStoredEvent``: what ``TraceVerifier``
+    /// streams through the chain hash. A backend without a borrowing read gets the default, over
+    /// ``events(runID:)``.
+    /// - Parameters:
+    ///   - runID: the run.
+    ///   - row: reads one event; its buffers are valid only until it returns.
+    func scanEvents(runID: String, _ row: (TraceEventRowView) -> Void) throws(TraceError)
     /// Every run's event 1, oldest run first.
     func firstEvents() throws(TraceError) -> [TraceStoredEvent]
     /// A run's checkpoints in sequence order.
@@ -67,4 +75,76 @@ public protocol TraceWriting {
     func insert(checkpoint: TraceCheckpoint) throws(TraceError)
     /// Records a run's final status.
     func markFinished(runID: String, status: String) throws(TraceError)
+}
+
+/// One stored event row, borrowed for the length of a ``TraceBackend/scanEvents(runID:_:)``
+/// callback: the columns of ``TraceStoredEvent`` with its byte columns as the backend holds them.
+///
+/// Its buffers are the backend's own and are valid only inside the callback; copy what must
+/// outlive it (``stored(runID:)``).
+public struct TraceEventRowView {
+    /// The 1-based position in the run.
+    public var seq: Int64
+    /// Nanoseconds since the Unix epoch (the `time` column).
+    public var time: Int64
+    /// The `type` column's UTF-8 bytes.
+    public var type: UnsafeRawBufferPointer
+    /// The canonical bytes that were hashed.
+    public var body: UnsafeRawBufferPointer
+    /// The stored previous hash.
+    public var prevHash: UnsafeRawBufferPointer
+    /// The stored hash.
+    public var hash: UnsafeRawBufferPointer
+
+    /// Creates a view over borrowed columns.
+    public init(
+        seq: Int64, time: Int64, type: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer,
+        prevHash: UnsafeRawBufferPointer, hash: UnsafeRawBufferPointer
+    ) {
+        self.seq = seq
+        self.time = time
+        self.type = type
+        self.body = body
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
+    /// The row copied into a value that may outlive the callback.
+    /// - Parameter runID: the run it was read from.
+    public func stored(runID: String) -> TraceStoredEvent {
+        TraceStoredEvent(
+            runID: runID, seq: seq, type: String(decoding: type, as: UTF8.self), time: time, body: Array(body),
+            prevHash: Array(prevHash), hash: Array(hash))
+    }
+}
+
+extension TraceBackend {
+    /// The default borrowing read: each event of ``events(runID:)``, viewed in place.
+    /// - Parameters:
+    ///   - runID: the run.
+    ///   - row: reads one event.
+    public func scanEvents(runID: String, _ row: (TraceEventRowView) -> Void) throws(TraceError) {
+        for event in try events(runID: runID) {
+            event.withRowView(row)
+        }
+    }
+}
+
+extension TraceStoredEvent {
+    /// Calls `body` with this event viewed as a borrowed row.
+    func withRowView<T>(_ body: (TraceEventRowView) -> T) -> T {
+        var type = type
+        return type.withUTF8 { typeBytes in
+            self.body.withUnsafeBytes { bodyBytes in
+                prevHash.withUnsafeBytes { prev in
+                    hash.withUnsafeBytes { hashBytes in
+                        body(
+                            TraceEventRowView(
+                                seq: seq, time: time, type: UnsafeRawBufferPointer(typeBytes), body: bodyBytes,
+                                prevHash: prev, hash: hashBytes))
+                    }
+                }
+            }
+        }
+    }
 }

@@ -136,27 +136,32 @@ struct TracePayloadPreparer {
     /// in canonical form `{"$blob":"sha256:` can only start a reference (quotes inside strings are
     /// always escaped).
     static func blobReferences(in body: [UInt8]) -> [String] {
+        body.withUnsafeBytes { blobReferences(in: $0) }
+    }
+
+    /// ``blobReferences(in:)-([UInt8])`` over bytes borrowed in place (a streamed row).
+    static func blobReferences(in body: UnsafeRawBufferPointer) -> [String] {
         // The marker is a constant: built once, not per event (a verify scans every body).
         let marker = blobReferencePrefix
         let dollar = UInt8(ascii: "$")
+        let bytes = body.assumingMemoryBound(to: UInt8.self)
+        guard let base = bytes.baseAddress, bytes.count >= marker.count + 64 else { return [] }
         var found: [String] = []
-        body.withUnsafeBufferPointer { bytes in
-            guard let base = bytes.baseAddress, bytes.count >= marker.count + 64 else { return }
-            // Jump from one '$' to the next with memchr (vectorised); a '$' is rare in payloads and
-            // every reference has one at a fixed place in its marker.
-            var offset = 2
-            let last = bytes.count - (marker.count - 2) - 64
-            while offset <= last {
-                guard let hit = memchr(base + offset, Int32(dollar), last - offset + 1) else { break }
-                let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
-                let start = at - 2
-                if memcmp(base + start, marker, marker.count) == 0 {
-                    let digest = start + marker.count
-                    found.append(String(decoding: bytes[digest..<digest + 64], as: UTF8.self))
-                    offset = digest + 64 + 2
-                } else {
-                    offset = at + 1
-                }
+        // Jump from one '$' to the next with memchr (vectorised); a '$' is rare in payloads and
+        // every reference has one at a fixed place in its marker.
+        var offset = 2
+        let last = bytes.count - (marker.count - 2) - 64
+        while offset <= last {
+            guard let hit = memchr(base + offset, Int32(dollar), last - offset + 1) else { break }
+            let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+            let start = at - 2
+            if memcmp(base + start, marker, marker.count) == 0 {
+                let digest = start + marker.count
+                found.append(
+                    String(decoding: UnsafeBufferPointer(rebasing: bytes[digest..<digest + 64]), as: UTF8.self))
+                offset = digest + 64 + 2
+            } else {
+                offset = at + 1
             }
         }
         return found

@@ -1,5 +1,6 @@
 import AirlockCore
 import CCrypto
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -26,13 +27,56 @@ public struct TraceVerifier: Sendable {
         let runID = bundle.summary.runID
         var chain = ChainWalk(runID: runID, events: bundle.events, blobs: bundle.blobs)
         chain.walk(checkpointHeads: Dictionary(bundle.checkpoints.map { ($0.seq, $0.head) }) { a, _ in a })
+        let finishedAt = bundle.events.last(where: { $0.type == TraceEventType.runFinished.rawValue })?.seq
+        let facts = ChainFacts(
+            problem: chain.problem, lastGoodSeq: chain.lastGoodSeq, lastPresent: bundle.events.last?.seq ?? 0,
+            count: bundle.events.count, finishedAt: finishedAt, heads: chain.heads, bytesHashed: chain.bytesHashed,
+            first: bundle.events.first, finished: finishedAt.flatMap { seq in bundle.events.first { $0.seq == seq } })
+        return verdict(summary: bundle.summary, checkpoints: bundle.checkpoints, chain: facts)
+    }
+
+    /// Verifies one run as it is stored, streaming its events from the backend straight into the
+    /// chain hash (``TraceBackend/scanEvents(runID:_:)``) instead of reading them into a bundle:
+    /// the verdict of ``verify(_:)`` over ``TraceStore/bundle(runID:)``, at the cost of the hashing.
+    ///
+    /// Every check is the same one. When the streamed pass finds anything wrong (in the chain, the
+    /// blobs, the checkpoints or the index), the run is read into a bundle and verified again by
+    /// ``verify(_:)``, whose walk keeps every earlier event at hand to say exactly what is wrong (a
+    /// duplicate, a re-hash, a spliced event): a broken run is reported word for word as before;
+    /// an intact or incomplete one is never copied.
+    /// - Parameters:
+    ///   - runID: the run.
+    ///   - store: the trace.
+    /// - Throws: ``TraceError`` `run-not-found`, or when the trace cannot be read.
+    public func verify(runID: String, in store: TraceStore) throws(TraceError) -> RunVerification {
+        guard let summary = try store.backend.runRow(runID) else {
+            throw TraceError(.runNotFound, "no run '\(runID)' in \(store.path) (see: airlock trace list)")
+        }
+        // Checkpoints first: one written while the events are read then signs events that are
+        // already there (read the other way round, it could sign past the events read).
+        let checkpoints = try store.checkpoints(runID: runID)
+        var stream = ChainStream(runID: runID, checkpointSeqs: Set(checkpoints.map(\.seq)))
+        try store.backend.scanEvents(runID: runID) { row in stream.take(row) }
+        guard !stream.failed, try stream.blobsIntact(in: store) else { return verify(try store.bundle(runID: runID)) }
+        let streamed = verdict(summary: summary, checkpoints: checkpoints, chain: stream.facts)
+        // A broken verdict is also the bundle's, read again: a run that finished while it was read
+        // (its index row and checkpoints read before its last events) is then judged whole.
+        return streamed.status == .broken ? verify(try store.bundle(runID: runID)) : streamed
+    }
+
+    /// The verdict from what the chain walk found: the checkpoints' signatures and heads, the end
+    /// of the run and the index.
+    private func verdict(summary: TraceRunSummary, checkpoints unsorted: [TraceCheckpoint], chain: ChainFacts)
+        -> RunVerification
+    {
+        let runID = summary.runID
         var problems: [TraceProblem] = chain.problem.map { [$0] } ?? []
         let lastSeq = chain.lastGoodSeq
-        let lastPresent = bundle.events.last?.seq ?? 0
+        let lastPresent = chain.lastPresent
         var signedThrough: Int64 = 0
         var final: TraceCheckpoint?
 
-        let checkpoints = bundle.checkpoints.sorted(by: { $0.seq < $1.seq })
+        let checkpoints = unsorted.sorted(by: { $0.seq < $1.seq })
         let priors = TraceCheckpoint.priors(of: checkpoints)
         // The checkpoints chain (each signs its predecessors' link), so one valid signature on the
         // last authenticates every earlier one: one Ed25519 check per run. Only when it fails (a
@@ -54,7 +98,7 @@ public struct TraceVerifier: Sendable {
             signedThrough = max(signedThrough, checkpoint.seq)
             if checkpoint.isFinal { final = checkpoint }
         }
-        let finishedAt = bundle.events.last(where: { $0.type == TraceEventType.runFinished.rawValue })?.seq
+        let finishedAt = chain.finishedAt
         if let final, final.seq < lastPresent {
             problems.append(
                 TraceProblem(
@@ -73,7 +117,7 @@ public struct TraceVerifier: Sendable {
                     seq: finishedAt, kind: .checkpointMissing,
                     message: "run.finished at \(finishedAt) has no final signed checkpoint"))
         }
-        if finishedAt == nil, bundle.summary.finishedStatus != nil || final != nil {
+        if finishedAt == nil, summary.finishedStatus != nil || final != nil {
             problems.append(
                 TraceProblem(
                     seq: lastPresent + 1, kind: .truncated,
@@ -81,19 +125,19 @@ public struct TraceVerifier: Sendable {
                         "the run was recorded as finished but its events end at \(lastPresent): truncated after its last checkpoint"
                 ))
         }
-        if bundle.events.isEmpty {
+        if chain.count == 0 {
             problems.append(TraceProblem(seq: 1, kind: .truncated, message: "the run has no events"))
         }
-        problems += Self.indexProblems(bundle, finishedAt: finishedAt)
+        problems += Self.indexProblems(summary, first: chain.first, finished: chain.finished)
 
         if let first = problems.min(by: { $0.seq < $1.seq }) {
             return RunVerification(
-                runID: runID, status: .broken, events: bundle.events.count, signedThrough: signedThrough,
+                runID: runID, status: .broken, events: chain.count, signedThrough: signedThrough,
                 unsignedTail: 0, problem: first, bytesHashed: chain.bytesHashed)
         }
         let intact = final != nil && finishedAt == lastSeq
         return RunVerification(
-            runID: runID, status: intact ? .intact : .incomplete, events: bundle.events.count,
+            runID: runID, status: intact ? .intact : .incomplete, events: chain.count,
             signedThrough: signedThrough, unsignedTail: lastSeq - signedThrough, problem: nil,
             bytesHashed: chain.bytesHashed)
     }
@@ -107,14 +151,19 @@ public struct TraceVerifier: Sendable {
 
     /// Where the `runs` row (or an export's header) disagrees with the signed `run.started` and
     /// `run.finished`: what `trace list` prints must be evidence.
-    static func indexProblems(_ bundle: TraceRunBundle, finishedAt: Int64?) -> [TraceProblem] {
-        let summary = bundle.summary
+    /// - Parameters:
+    ///   - summary: the index row.
+    ///   - first: the run's first event.
+    ///   - finished: its `run.finished`, when there is one.
+    static func indexProblems(_ summary: TraceRunSummary, first: TraceStoredEvent?, finished: TraceStoredEvent?)
+        -> [TraceProblem]
+    {
         func payload(_ event: TraceStoredEvent?) -> SignedIndex? {
             guard let event, let value = try? JSONParser().parse(event.body)["payload"] else { return nil }
             return try? JSONValueDecoder().decode(SignedIndex.self, from: value)
         }
         var problems: [TraceProblem] = []
-        if let first = bundle.events.first, first.seq == 1, let started = payload(first) {
+        if let first, first.seq == 1, let started = payload(first) {
             if started.workflow != summary.workflow || started.principal != summary.principal
                 || first.time != summary.startedAt
             {
@@ -126,7 +175,6 @@ public struct TraceVerifier: Sendable {
                     ))
             }
         }
-        let finished = finishedAt.flatMap { seq in bundle.events.first { $0.seq == seq } }
         if let finished, let status = payload(finished)?.status, status != summary.finishedStatus {
             problems.append(
                 TraceProblem(
@@ -197,7 +245,7 @@ private struct ChainWalk {
         var prev = TraceStoredEvent.genesisHash
         var computed = [UInt8](repeating: 0, count: 32)
         // The envelope's run part is the same for every event; build it once.
-        let runPart = Array(#","run":"#.utf8) + JSONValue.string(runID).canonicalBytes
+        let runPart = Self.runPart(runID)
         for index in events.indices {
             let event = events[index]
             let expected = lastGoodSeq + 1
@@ -205,9 +253,12 @@ private struct ChainWalk {
                 problem = positionProblem(event, expected: expected, before: events[..<index])
                 return
             }
-            Self.chainHash(prev: prev, body: event.body, into: &computed)
+            let linked = event.withRowView { row in
+                Self.chainHash(prev: prev, body: row.body, into: &computed)
+                return Self.wellFormed(row, runPart: runPart)
+            }
             bytesHashed += event.body.count
-            if !(computed == event.hash && event.prevHash == prev && Self.wellFormed(event, runPart: runPart)) {
+            if !(computed == event.hash && event.prevHash == prev && linked) {
                 let next = index + 1 < events.count ? events[index + 1] : nil
                 let witness = next.flatMap { $0.seq == event.seq + 1 ? $0.prevHash : nil } ?? checkpointHeads[event.seq]
                 problem = contentProblem(
@@ -226,12 +277,10 @@ private struct ChainWalk {
 
     /// `SHA-256(prev ‖ body)` written into `out` (32 bytes), hashed straight from the stored
     /// bytes: the same digest as ``TraceStoredEvent/chainHash(prev:body:)``, without allocating.
-    private static func chainHash(prev: [UInt8], body: [UInt8], into out: inout [UInt8]) {
+    fileprivate static func chainHash(prev: [UInt8], body: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         prev.withUnsafeBytes { p in
-            body.withUnsafeBytes { b in
-                out.withUnsafeMutableBytes { o in
-                    airlock_sha256_concat(p.baseAddress, p.count, b.baseAddress, b.count, o.baseAddress)
-                }
+            out.withUnsafeMutableBytes { o in
+                airlock_sha256_concat(p.baseAddress, p.count, body.baseAddress, body.count, o.baseAddress)
             }
         }
     }
@@ -239,28 +288,27 @@ private struct ChainWalk {
     /// Whether the body starts with the payload key and ends with this row's envelope
     /// (`,"run":…,"seq":N,"time":T,"type":…,"v":V}`), compared in place without building the
     /// envelope: a verify checks every event.
-    private static func wellFormed(_ event: TraceStoredEvent, runPart: [UInt8]) -> Bool {
-        var type = event.type
-        return type.withUTF8 { typeBytes -> Bool in
-            // Event types are plain names, whose canonical form is the name in quotes: compared in
-            // place; anything else (a column an attacker rewrote) goes through the encoder.
-            let plainType = typeBytes.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0x80 }
-            let encoded = plainType ? [] : JSONValue.string(event.type).canonicalBytes
-            return event.body.withUnsafeBytes { body -> Bool in
-                var m = BackwardMatch(body: body)
-                guard m.byte(UInt8(ascii: "}")), m.number(TraceEventType.schemaVersion), m.bytes(Self.versionKey)
-                else { return false }
-                if plainType {
-                    guard m.byte(UInt8(ascii: "\"")), m.bytes(UnsafeRawBufferPointer(typeBytes)),
-                        m.byte(UInt8(ascii: "\""))
-                    else { return false }
-                } else {
-                    guard m.bytes(encoded) else { return false }
-                }
-                return m.bytes(Self.typeKey) && m.number(event.time) && m.bytes(Self.timeKey) && m.number(event.seq)
-                    && m.bytes(Self.seqKey) && m.bytes(runPart) && m.begins(with: TraceStoredEvent.bodyPrefix)
-            }
+    fileprivate static func wellFormed(_ row: TraceEventRowView, runPart: [UInt8]) -> Bool {
+        let typeBytes = row.type
+        // Event types are plain names, whose canonical form is the name in quotes: compared in
+        // place; anything else (a column an attacker rewrote) goes through the encoder.
+        let plainType = typeBytes.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 < 0x80 }
+        let encoded = plainType ? [] : JSONValue.string(String(decoding: typeBytes, as: UTF8.self)).canonicalBytes
+        var m = BackwardMatch(body: row.body)
+        guard m.byte(UInt8(ascii: "}")), m.number(TraceEventType.schemaVersion), m.bytes(Self.versionKey)
+        else { return false }
+        if plainType {
+            guard m.byte(UInt8(ascii: "\"")), m.bytes(typeBytes), m.byte(UInt8(ascii: "\"")) else { return false }
+        } else {
+            guard m.bytes(encoded) else { return false }
         }
+        return m.bytes(Self.typeKey) && m.number(row.time) && m.bytes(Self.timeKey) && m.number(row.seq)
+            && m.bytes(Self.seqKey) && m.bytes(runPart) && m.begins(with: TraceStoredEvent.bodyPrefix)
+    }
+
+    /// The envelope's run part, `,"run":RUN`: the same for every event of a run, so built once.
+    fileprivate static func runPart(_ runID: String) -> [UInt8] {
+        Array(#","run":"#.utf8) + JSONValue.string(runID).canonicalBytes
     }
 
     /// Matches a body from its end backwards, each match moving `end` back over what it matched
@@ -403,5 +451,118 @@ private struct ChainWalk {
             }
         }
         return nil
+    }
+}
+
+/// What a walk over a run's events found, as the checkpoint, end-of-run and index checks of
+/// ``TraceVerifier`` need it (from ``ChainWalk`` over a bundle, or ``ChainStream`` over the store).
+private struct ChainFacts {
+    /// The first problem in the chain or its blobs.
+    var problem: TraceProblem?
+    /// The last event that chains.
+    var lastGoodSeq: Int64
+    /// The last event present.
+    var lastPresent: Int64
+    /// How many events are present.
+    var count: Int
+    /// The last `run.finished`, by its type column.
+    var finishedAt: Int64?
+    /// The computed head at each checkpointed sequence number.
+    var heads: [Int64: [UInt8]]
+    /// Bytes hashed (bodies and blobs).
+    var bytesHashed: Int
+    /// The first event (for the index check).
+    var first: TraceStoredEvent?
+    /// The `run.finished` at `finishedAt`.
+    var finished: TraceStoredEvent?
+}
+
+/// The chain walk of ``ChainWalk`` over rows streamed from the store, each seen once and never
+/// copied: the same hash, link and envelope checks, but it only tells whether anything is wrong
+/// (``failed``). Telling what is wrong needs the earlier and later events, which it does not
+/// keep; ``TraceVerifier/verify(runID:in:)`` then verifies the bundle.
+private struct ChainStream {
+    let runID: String
+    let checkpointSeqs: Set<Int64>
+    let runPart: [UInt8]
+    /// Whether an event failed a check; nothing more is looked at after it.
+    private(set) var failed = false
+    private var prev = TraceStoredEvent.genesisHash
+    private var computed = [UInt8](repeating: 0, count: 32)
+    private var lastSeq: Int64 = 0
+    private var count = 0
+    private var bytesHashed = 0
+    private var heads: [Int64: [UInt8]] = [:]
+    private var finishedAt: Int64?
+    private var first: TraceStoredEvent?
+    private var finished: TraceStoredEvent?
+    /// Every blob reference, in event order, checked once the rows are read (the store's
+    /// connection is busy stepping through them meanwhile).
+    private var blobReferences: [String] = []
+
+    init(runID: String, checkpointSeqs: Set<Int64>) {
+        self.runID = runID
+        self.checkpointSeqs = checkpointSeqs
+        runPart = ChainWalk.runPart(runID)
+    }
+
+    /// Checks one row against the chain so far.
+    mutating func take(_ row: TraceEventRowView) {
+        guard !failed else { return }
+        guard row.seq == lastSeq + 1 else {
+            failed = true
+            return
+        }
+        ChainWalk.chainHash(prev: prev, body: row.body, into: &computed)
+        guard Self.equal(row.hash, computed), Self.equal(row.prevHash, prev),
+            ChainWalk.wellFormed(row, runPart: runPart)
+        else {
+            failed = true
+            return
+        }
+        blobReferences += TracePayloadPreparer.blobReferences(in: row.body)
+        bytesHashed += row.body.count
+        count += 1
+        if checkpointSeqs.contains(row.seq) { heads[row.seq] = computed }
+        if row.seq == 1 { first = row.stored(runID: runID) }
+        if Self.equal(row.type, Self.finishedType) {
+            finishedAt = row.seq
+            finished = row.stored(runID: runID)
+        }
+        swap(&prev, &computed)
+        lastSeq = row.seq
+    }
+
+    /// Whether every referenced blob is stored with its digest (each hashed, as ``ChainWalk``
+    /// hashes each reference).
+    mutating func blobsIntact(in store: TraceStore) throws(TraceError) -> Bool {
+        var known: [String: Int] = [:]
+        for digest in blobReferences {
+            if let size = known[digest] {
+                bytesHashed += size
+                continue
+            }
+            guard let bytes = try store.blob(sha256: digest), SHA256.hex(bytes) == digest else { return false }
+            known[digest] = bytes.count
+            bytesHashed += bytes.count
+        }
+        return true
+    }
+
+    /// What the walk found; meaningful when it did not fail.
+    var facts: ChainFacts {
+        ChainFacts(
+            problem: nil, lastGoodSeq: lastSeq, lastPresent: lastSeq, count: count, finishedAt: finishedAt,
+            heads: heads, bytesHashed: bytesHashed, first: first, finished: finished)
+    }
+
+    private static let finishedType = Array(TraceEventType.runFinished.rawValue.utf8)
+
+    private static func equal(_ stored: UnsafeRawBufferPointer, _ bytes: [UInt8]) -> Bool {
+        guard stored.count == bytes.count else { return false }
+        return bytes.withUnsafeBytes { b in
+            guard let s = stored.baseAddress, let base = b.baseAddress else { return b.isEmpty }
+            return memcmp(s, base, b.count) == 0
+        }
     }
 }

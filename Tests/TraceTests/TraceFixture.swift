@@ -32,8 +32,15 @@ struct TraceFixture {
         if finish { try recorder.finish(["status": "succeeded"]) }
     }
 
+    /// Verifies the run both ways, streamed from the store and read into a bundle first, expects
+    /// the two verdicts to be identical (every tamper test checks the streamed path says what the
+    /// bundle's walk says), and returns the streamed one, what `airlock trace verify` reports.
     func verify(trusting keys: [TracePublicKey]? = nil) throws -> RunVerification {
-        TraceVerifier(trustedKeys: keys ?? [key.publicKey]).verify(try store.bundle(runID: runID))
+        let verifier = TraceVerifier(trustedKeys: keys ?? [key.publicKey])
+        let streamed = try verifier.verify(runID: runID, in: store)
+        let bundled = verifier.verify(try store.bundle(runID: runID))
+        #expect(streamed == bundled)
+        return streamed
     }
 
     /// Runs raw SQL against the database with the append-only triggers removed, as an attacker could.
