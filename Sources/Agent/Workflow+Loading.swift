@@ -62,58 +62,21 @@ extension Workflow {
             return WorkflowReading(
                 workflow: empty, label: label, document: nil, problems: [], syntaxError: "\(error)")
         }
-        var problems: [WorkflowProblem] = []
-        func problem(_ pointer: String, _ what: String) {
-            problems.append(WorkflowProblem(pointer: pointer, line: document.line(for: pointer), message: what))
-        }
+        var reader = DocumentReader(document)
         func checkKeys(_ value: JSONValue?, _ pointer: String, _ allowed: [String]) {
-            for key in (value?.objectValue ?? [:]).keys.sorted() where !allowed.contains(key) {
-                problem(JSONPointer.appending(pointer, key), DocumentProblems.unknownField(key, allowed: allowed))
-            }
+            if let value { _ = reader.object(value, at: pointer, allowed: allowed) }
         }
         func string(_ pointer: String, required: Bool = true) -> String? {
-            guard let value = document.value.value(at: pointer) else {
-                if required { problem(pointer, "is required") }
-                return nil
-            }
-            guard let text = value.stringValue, !text.isEmpty else {
-                problem(pointer, "must be a non-empty string")
-                return nil
-            }
-            return text
+            reader.value(at: pointer, required: required).flatMap { reader.string($0, at: pointer) }
         }
         func number(_ pointer: String, minimum: Double, maximum: Double) -> Double? {
-            guard let value = document.value.value(at: pointer) else { return nil }
-            guard let number = value.doubleValue, number >= minimum, number <= maximum else {
-                problem(
-                    pointer,
-                    "must be a number from \(JSONValue.number(minimum).canonicalString) to \(JSONValue.number(maximum).canonicalString)"
-                )
-                return nil
-            }
-            return number
+            reader.value(at: pointer).flatMap { reader.number($0, at: pointer, in: minimum...maximum) }
         }
         func integer(_ pointer: String, minimum: Int64, maximum: Int64) -> Int? {
-            guard let value = document.value.value(at: pointer) else { return nil }
-            guard let number = value.integerValue, number >= minimum, number <= maximum else {
-                problem(pointer, "must be an integer from \(minimum) to \(maximum)")
-                return nil
-            }
-            return Int(number)
+            reader.value(at: pointer).flatMap { reader.integer($0, at: pointer, in: minimum...maximum) }.map(Int.init)
         }
         func names(_ pointer: String) -> [String] {
-            guard let value = document.value.value(at: pointer) else { return [] }
-            guard let list = value.arrayValue else {
-                problem(pointer, "must be a list of tool names")
-                return []
-            }
-            return list.enumerated().compactMap { index, entry in
-                guard let text = entry.stringValue, !text.isEmpty else {
-                    problem(JSONPointer.appending(pointer, index), "must be a tool name")
-                    return nil
-                }
-                return text
-            }
+            reader.value(at: pointer).flatMap { reader.strings($0, at: pointer, nonEmpty: false) } ?? []
         }
 
         let root = document.value
@@ -129,7 +92,7 @@ extension Workflow {
                 "policy", "model", "budgets", "approval", "plan",
             ])
         if root["airlock_workflow"]?.integerValue != Self.documentVersion {
-            problem("/airlock_workflow", "must be \(Self.documentVersion)")
+            reader.fail("/airlock_workflow", "must be \(Self.documentVersion)")
         }
         let name = string("/name") ?? ""
         if !name.isEmpty,
@@ -137,7 +100,7 @@ extension Workflow {
                 CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)
             })
         {
-            problem("/name", "must be letters, digits, '-', '_' or '.'")
+            reader.fail("/name", "must be letters, digits, '-', '_' or '.'")
         }
         let description = string("/description") ?? ""
         let role = string("/role", required: false) ?? "analyst"
@@ -152,22 +115,22 @@ extension Workflow {
                     let entry = object[key] ?? .null
                     checkKeys(entry, at, ["type", "required", "default", "description"])
                     guard entry.objectValue != nil else {
-                        problem(at, "must be a mapping with type, required, default, description")
+                        reader.fail(at, "must be a mapping with type, required, default, description")
                         continue
                     }
                     let kindText = entry["type"]?.stringValue ?? "string"
                     guard let kind = Parameter.Kind(rawValue: kindText) else {
-                        problem(
+                        reader.fail(
                             at + "/type",
                             "must be one of \(Parameter.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
                         continue
                     }
                     let defaultValue = entry["default"]
                     if let defaultValue, Parameter.matches(defaultValue, kind) == false {
-                        problem(at + "/default", "must be of type \(kind.rawValue)")
+                        reader.fail(at + "/default", "must be of type \(kind.rawValue)")
                     }
                     if entry["required"] != nil, entry["required"]?.boolValue == nil {
-                        problem(at + "/required", "must be true or false")
+                        reader.fail(at + "/required", "must be true or false")
                     }
                     parameters.append(
                         Parameter(
@@ -176,15 +139,16 @@ extension Workflow {
                             defaultValue: defaultValue, description: entry["description"]?.stringValue ?? ""))
                 }
             } else {
-                problem("/parameters", "must be a mapping of parameter name to {type, required, default, description}")
+                reader.fail(
+                    "/parameters", "must be a mapping of parameter name to {type, required, default, description}")
             }
         }
         for placeholder in Self.placeholders(in: task) where !parameters.contains(where: { $0.name == placeholder }) {
-            problem("/task", "uses {{\(placeholder)}}, which is not declared under parameters")
+            reader.fail("/task", "uses {{\(placeholder)}}, which is not declared under parameters")
         }
 
         let tools = names("/tools")
-        if tools.isEmpty { problem("/tools", "must list at least one registered tool") }
+        if tools.isEmpty { reader.fail("/tools", "must list at least one registered tool") }
         let policyPath = string("/policy") ?? ""
 
         checkKeys(
@@ -201,14 +165,14 @@ extension Workflow {
             if let flag = value.boolValue {
                 model.answerAfterRepeat = flag
             } else {
-                problem("/model/answer_after_repeat", "must be true or false")
+                reader.fail("/model/answer_after_repeat", "must be true or false")
             }
         }
         if let value = document.value.value(at: "/model/on_truncation") {
             if let handling = value.stringValue.flatMap(TruncationHandling.init(rawValue:)) {
                 model.onTruncation = handling
             } else {
-                problem(
+                reader.fail(
                     "/model/on_truncation",
                     "must be one of \(TruncationHandling.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -227,7 +191,7 @@ extension Workflow {
             if let mode = text.stringValue.flatMap(ApprovalMode.init(rawValue:)) {
                 approval = mode
             } else {
-                problem("/approval/mode", "must be ask or deny")
+                reader.fail("/approval/mode", "must be ask or deny")
             }
         }
         let approvalTimeout =
@@ -235,7 +199,7 @@ extension Workflow {
             ?? Self.defaultApprovalTimeoutSeconds
         let preApproved = names("/approval/pre_approved")
         for (index, tool) in preApproved.enumerated() where !tools.contains(tool) {
-            problem("/approval/pre_approved/\(index)", "\(tool) is not one of the workflow's tools")
+            reader.fail("/approval/pre_approved/\(index)", "\(tool) is not one of the workflow's tools")
         }
 
         var workflow = Workflow(
@@ -245,8 +209,9 @@ extension Workflow {
                 ? URL(fileURLWithPath: policyPath) : base.appendingPathComponent(policyPath).standardizedFileURL,
             model: model, budgets: budgets, approval: approval, preApproved: preApproved, sha256: sha256)
         workflow.approvalTimeoutSeconds = approvalTimeout
-        workflow.plan = plan(in: root, tools: tools, parameters: parameters, problem: problem)
+        workflow.plan = plan(in: root, tools: tools, parameters: parameters, reader: &reader)
         workflow.text = yaml
+        let problems = reader.all.map { WorkflowProblem(pointer: $0.pointer, line: $0.line, message: $0.message) }
         return WorkflowReading(workflow: workflow, label: label, document: document, problems: problems)
     }
 
@@ -307,32 +272,32 @@ extension Workflow {
     /// The `plan:` steps: each `{tool, arguments}`, the tool one of the workflow's, placeholders
     /// declared parameters.
     private static func plan(
-        in root: JSONValue, tools: [String], parameters: [Parameter], problem: (String, String) -> Void
+        in root: JSONValue, tools: [String], parameters: [Parameter], reader: inout DocumentReader
     ) -> [PlanStep] {
         guard let value = root["plan"] else { return [] }
         guard let list = value.arrayValue, list.count <= maxPlanSteps else {
-            problem("/plan", "must be a list of at most \(maxPlanSteps) steps {tool, arguments}")
+            reader.fail("/plan", "must be a list of at most \(maxPlanSteps) steps {tool, arguments}")
             return []
         }
         var steps: [PlanStep] = []
         for (index, entry) in list.enumerated() {
             let at = JSONPointer.appending("/plan", index)
             for key in (entry.objectValue ?? [:]).keys.sorted() where !["tool", "arguments"].contains(key) {
-                problem(
+                reader.fail(
                     JSONPointer.appending(at, key), DocumentProblems.unknownField(key, allowed: ["tool", "arguments"]))
             }
             guard let tool = entry["tool"]?.stringValue, tools.contains(tool) else {
-                problem(at + "/tool", "must name one of the workflow's tools (\(tools.joined(separator: ", ")))")
+                reader.fail(at + "/tool", "must name one of the workflow's tools (\(tools.joined(separator: ", ")))")
                 continue
             }
             let arguments = entry["arguments"] ?? .object([:])
             guard arguments.objectValue != nil else {
-                problem(at + "/arguments", "must be a mapping of the tool's arguments")
+                reader.fail(at + "/arguments", "must be a mapping of the tool's arguments")
                 continue
             }
             for placeholder in placeholders(inValues: arguments)
             where !parameters.contains(where: { $0.name == placeholder }) {
-                problem(at + "/arguments", "uses {{\(placeholder)}}, which is not declared under parameters")
+                reader.fail(at + "/arguments", "uses {{\(placeholder)}}, which is not declared under parameters")
             }
             steps.append(PlanStep(tool: tool, arguments: arguments))
         }

@@ -8,12 +8,27 @@
 public struct DocumentProblems: Sendable {
     /// The parsed file, for line numbers; `nil` for documents that did not come from a file.
     public let document: YAMLDocument?
+    /// Source lines by JSON pointer (the document's, or a table handed in; empty: no lines).
+    private let sourceLines: [String: Int]
     /// The problems, in the order found.
     public private(set) var all: [FieldProblem] = []
 
     /// Problems of `document`.
     public init(_ document: YAMLDocument?) {
         self.document = document
+        sourceLines = document?.lines ?? [:]
+    }
+
+    /// Problems of a document known only by its table of lines (a JSON value read from YAML
+    /// elsewhere; empty for one that did not come from a file).
+    public init(lines: [String: Int]) {
+        document = nil
+        sourceLines = lines
+    }
+
+    /// The source line of `pointer` or of its nearest ancestor that has one.
+    public func line(for pointer: String) -> Int? {
+        YAMLDocument.line(for: pointer, in: sourceLines)
     }
 
     /// Whether none was found.
@@ -24,7 +39,7 @@ public struct DocumentProblems: Sendable {
 
     /// Records `message` about the field at `pointer`, with its line (or its nearest ancestor's).
     public mutating func add(_ pointer: String, _ message: String) {
-        all.append(FieldProblem(pointer: pointer, line: document?.line(for: pointer), message: message))
+        all.append(FieldProblem(pointer: pointer, line: line(for: pointer), message: message))
     }
 
     /// Records a problem another reader found.
@@ -64,5 +79,40 @@ public struct DocumentProblems: Sendable {
     /// `missing required field "name"`.
     public static func missingField(_ key: String) -> String {
         "missing required field \"\(key)\""
+    }
+
+    /// `must not be empty`.
+    public static let empty = "must not be empty"
+
+    /// `an empty list can never match; …`: a list that, empty, would silently match nothing.
+    public static let emptyList = "an empty list can never match; remove the field or list at least one value"
+
+    /// `"x" is listed twice`.
+    public static func listedTwice(_ value: String) -> String {
+        "\"\(value)\" is listed twice"
+    }
+
+    /// `must be one of low, medium, high (found "extreme")`.
+    public static func notOneOf(_ found: String, allowed: [String]) -> String {
+        "must be one of \(allowed.joined(separator: ", ")) (found \"\(found)\")"
+    }
+
+    /// `must be an integer from 1 to 1000`, `must be a number of at least 0`, `must be a number`:
+    /// the same words for a wrong type and a value out of range, so either mistake reads as
+    /// what would be right. An infinite bound is left unsaid.
+    public static func outOfRange(_ kind: String, _ range: ClosedRange<Double>) -> String {
+        let low = range.lowerBound.isFinite ? JSONValue.number(range.lowerBound).canonicalString : nil
+        let high = range.upperBound.isFinite ? JSONValue.number(range.upperBound).canonicalString : nil
+        switch (low, high) {
+        case (let low?, let high?): return "must be \(kind) from \(low) to \(high)"
+        case (let low?, nil): return "must be \(kind) of at least \(low)"
+        case (nil, let high?): return "must be \(kind) of at most \(high)"
+        case (nil, nil): return "must be \(kind)"
+        }
+    }
+
+    /// `must be a size from 1 to 1024 bytes (an integer, or e.g. 64K, 256MiB, 1G: powers of 1024)`.
+    public static func notASize(_ range: ClosedRange<UInt64>) -> String {
+        "must be a size from \(range.lowerBound) to \(range.upperBound) bytes (an integer, or e.g. 64K, 256MiB, 1G: powers of 1024)"
     }
 }

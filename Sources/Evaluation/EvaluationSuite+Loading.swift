@@ -36,11 +36,8 @@ extension EvaluationSuite {
     /// Parses a suite's text read from `url` (relative paths are taken from its directory).
     /// - Throws: ``RunsError`` as ``load(_:)``.
     public static func parse(_ text: String, at url: URL) throws(RunsError) -> EvaluationSuite {
-        let document: YAMLDocument
-        do {
-            document = try YAMLDocument(text: text)
-        } catch {
-            throw RunsError(.invalidInput, "\(url.path): not valid YAML", cause: error)
+        let document = try DocumentReader.parse(text) {
+            RunsError(.invalidInput, "\(url.path): not valid YAML", problems: $0)
         }
         var reader = SuiteReader(document: document, url: url)
         let suite = reader.suite()
@@ -60,85 +57,68 @@ extension EvaluationSuite {
 
 /// Reads a suite document field by field, collecting every problem with its pointer and line.
 struct SuiteReader {
-    let document: YAMLDocument
     let url: URL
-    var problems: [String] = []
+    /// The one document reader (AirlockCore): its problems, worded and with lines.
+    var r: DocumentReader
     /// Files the suite names that do not exist, with the field that names them.
     var missing: [String] = []
 
-    static let suiteKeys: Set = ["airlock_eval", "name", "description", "tasks"]
-    static let taskKeys: Set = ["id", "description", "workflow", "parameters", "approve", "oracle", "checks"]
-    static let checkKeys = Set([
+    static let suiteKeys = ["airlock_eval", "name", "description", "tasks"]
+    static let taskKeys = ["id", "description", "workflow", "parameters", "approve", "oracle", "checks"]
+    static let checkKeys = [
         "status", "answer_contains", "answer_excludes", "notes_contain", "called", "not_called", "no_refusals",
         "max_steps",
-    ])
+    ]
 
     init(document: YAMLDocument, url: URL) {
-        self.document = document
         self.url = url
+        r = DocumentReader(document)
     }
 
-    mutating func problem(_ pointer: String, _ what: String) {
-        let line = document.line(for: pointer).map { " (line \($0))" } ?? ""
-        problems.append("\(pointer.isEmpty ? "(root)" : pointer)\(line): \(what)")
-    }
-
-    mutating func unknownKeys(_ object: [String: JSONValue], allowed: Set<String>, at pointer: String) {
-        for key in object.keys.sorted() where !allowed.contains(key) {
-            problem(JSONPointer.appending(pointer, key), DocumentProblems.unknownField(key, allowed: allowed.sorted()))
-        }
-    }
+    /// Every problem as `POINTER (line N): MESSAGE`.
+    var problems: [String] { r.problems.lines }
 
     mutating func suite() -> EvaluationSuite {
-        let root = document.value
-        guard let object = root.objectValue else {
-            problem("", "must be a mapping with airlock_eval, name and tasks")
+        let root = r.document?.value ?? .null
+        guard r.object(root, at: "", allowed: Self.suiteKeys, required: ["airlock_eval", "name", "tasks"]) != nil
+        else {
             return EvaluationSuite(name: "", path: url, tasks: [])
         }
-        unknownKeys(object, allowed: Self.suiteKeys, at: "")
-        if root["airlock_eval"]?.integerValue != EvaluationSuite.version {
-            problem("/airlock_eval", "must be \(EvaluationSuite.version) (the suite format this Airlock reads)")
+        if let version = root["airlock_eval"], version.integerValue != EvaluationSuite.version {
+            r.fail("/airlock_eval", "must be \(EvaluationSuite.version) (the suite format this Airlock reads)")
         }
         let name = root["name"]?.stringValue ?? ""
-        if name.wholeMatch(of: #/[A-Za-z0-9][A-Za-z0-9._-]{0,127}/#) == nil {
-            problem("/name", "must be a name of letters, digits, '-', '_' or '.' (at most 128)")
+        if root["name"] != nil, name.wholeMatch(of: #/[A-Za-z0-9][A-Za-z0-9._-]{0,127}/#) == nil {
+            r.fail("/name", "must be a name of letters, digits, '-', '_' or '.' (at most 128)")
         }
         let description = text(root["description"], at: "/description")
         var tasks: [EvaluationTask] = []
-        guard let list = root["tasks"]?.arrayValue, !list.isEmpty else {
-            problem("/tasks", "must be a non-empty list of tasks")
+        guard let list = root["tasks"].flatMap({ r.array($0, at: "/tasks") }) else {
             return EvaluationSuite(name: name, description: description, path: url, tasks: [])
         }
+        if list.isEmpty { r.fail("/tasks", "must be a non-empty list of tasks") }
         if list.count > EvaluationSuite.maxTasks {
-            problem("/tasks", "holds \(list.count) tasks, more than \(EvaluationSuite.maxTasks)")
+            r.fail("/tasks", "holds \(list.count) tasks, more than \(EvaluationSuite.maxTasks)")
         }
         var seen: Set<String> = []
         for (index, entry) in list.enumerated() {
             let at = JSONPointer.appending("/tasks", index)
             guard let task = task(entry, at: at) else { continue }
-            if !seen.insert(task.id).inserted { problem(at + "/id", "\(task.id) is used by an earlier task") }
+            if !seen.insert(task.id).inserted { r.fail(at + "/id", "\(task.id) is used by an earlier task") }
             tasks.append(task)
         }
         return EvaluationSuite(name: name, description: description, path: url, tasks: tasks)
     }
 
     mutating func text(_ value: JSONValue?, at pointer: String) -> String? {
-        guard let value else { return nil }
-        guard let text = value.stringValue else {
-            problem(pointer, "must be text")
-            return nil
-        }
-        return text
+        value.flatMap { r.string($0, at: pointer, nonEmpty: false) }
     }
 
     /// A file named relative to the suite's directory, noted as missing when it is not there.
-    mutating func file(_ value: JSONValue?, at pointer: String, required: Bool) -> URL? {
-        guard let value else {
-            if required { problem(pointer, "is required: a file path relative to the suite") }
-            return nil
-        }
-        guard let path = value.stringValue, !path.isEmpty else {
-            problem(pointer, "must be a file path relative to the suite")
+    mutating func file(_ value: JSONValue?, at pointer: String) -> URL? {
+        guard let path = text(value, at: pointer) else { return nil }
+        guard !path.isEmpty else {
+            r.fail(pointer, "must be a file path relative to the suite")
             return nil
         }
         let base = url.deletingLastPathComponent()
@@ -151,29 +131,12 @@ struct SuiteReader {
     }
 
     mutating func names(_ value: JSONValue?, at pointer: String) -> [String] {
-        guard let value else { return [] }
-        guard let list = value.arrayValue else {
-            problem(pointer, "must be a list of names")
-            return []
-        }
-        var out: [String] = []
-        for (index, item) in list.enumerated() {
-            if let name = item.stringValue, !name.isEmpty {
-                out.append(name)
-            } else {
-                problem(JSONPointer.appending(pointer, index), "must be a non-empty name")
-            }
-        }
-        return out
+        value.flatMap { r.strings($0, at: pointer, nonEmpty: false) } ?? []
     }
 
     /// A list of facts, each a text or a list of alternative texts.
     mutating func facts(_ value: JSONValue?, at pointer: String) -> [[String]] {
-        guard let value else { return [] }
-        guard let list = value.arrayValue else {
-            problem(pointer, "must be a list of texts (or of lists of alternative texts)")
-            return []
-        }
+        guard let list = value.flatMap({ r.array($0, at: pointer) }) else { return [] }
         var out: [[String]] = []
         for (index, item) in list.enumerated() {
             let at = JSONPointer.appending(pointer, index)
@@ -184,40 +147,32 @@ struct SuiteReader {
             {
                 out.append(alternatives.compactMap(\.stringValue))
             } else {
-                problem(at, "must be a non-empty text or a non-empty list of non-empty texts")
+                r.fail(at, "must be a non-empty text or a non-empty list of non-empty texts")
             }
         }
         return out
     }
 
     mutating func task(_ entry: JSONValue, at pointer: String) -> EvaluationTask? {
-        guard let object = entry.objectValue else {
-            problem(pointer, "must be a mapping with id, workflow and checks")
-            return nil
-        }
-        unknownKeys(object, allowed: Self.taskKeys, at: pointer)
+        guard r.object(entry, at: pointer, allowed: Self.taskKeys, required: ["id", "workflow", "checks"]) != nil
+        else { return nil }
         let id = entry["id"]?.stringValue ?? ""
-        if id.wholeMatch(of: #/[A-Za-z0-9][A-Za-z0-9._-]{0,127}/#) == nil {
-            problem(pointer + "/id", "must be a name of letters, digits, '-', '_' or '.' (at most 128)")
+        if entry["id"] != nil, id.wholeMatch(of: #/[A-Za-z0-9][A-Za-z0-9._-]{0,127}/#) == nil {
+            r.fail(pointer + "/id", "must be a name of letters, digits, '-', '_' or '.' (at most 128)")
         }
-        let workflow = file(entry["workflow"], at: pointer + "/workflow", required: true)
-        let oracle = file(entry["oracle"], at: pointer + "/oracle", required: false)
+        let workflow = file(entry["workflow"], at: pointer + "/workflow")
+        let oracle = file(entry["oracle"], at: pointer + "/oracle")
         var parameters: [String: String] = [:]
-        if let given = entry["parameters"] {
-            if let values = given.objectValue {
-                for (key, value) in values {
-                    switch value {
-                    case .string(let text): parameters[key] = text
-                    case .integer(let number): parameters[key] = String(number)
-                    case .number(let number): parameters[key] = String(number)
-                    case .bool(let flag): parameters[key] = String(flag)
-                    default:
-                        problem(
-                            JSONPointer.appending(pointer + "/parameters", key), "must be a text, number or boolean")
-                    }
+        if let given = entry["parameters"], let values = r.object(given, at: pointer + "/parameters", allowed: nil) {
+            for (key, value) in values.members {
+                switch value {
+                case .string(let text): parameters[key] = text
+                case .integer(let number): parameters[key] = String(number)
+                case .number(let number): parameters[key] = String(number)
+                case .bool(let flag): parameters[key] = String(flag)
+                default:
+                    r.fail(JSONPointer.appending(pointer + "/parameters", key), "must be a text, number or boolean")
                 }
-            } else {
-                problem(pointer + "/parameters", "must be a mapping of parameter names to values")
             }
         }
         let approve = names(entry["approve"], at: pointer + "/approve")
@@ -230,42 +185,17 @@ struct SuiteReader {
 
     mutating func checks(_ value: JSONValue?, at pointer: String) -> EvaluationChecks {
         var checks = EvaluationChecks()
-        guard let value else {
-            problem(pointer, "is required: what the outcome must show (status, answer_contains, …)")
-            return checks
-        }
-        guard let object = value.objectValue else {
-            problem(pointer, "must be a mapping")
-            return checks
-        }
-        unknownKeys(object, allowed: Self.checkKeys, at: pointer)
-        if let status = value["status"] {
-            let known = AgentRunOutcome.Status.allCases.map(\.rawValue)
-            if let text = status.stringValue, known.contains(text) {
-                checks.status = text
-            } else {
-                problem(pointer + "/status", "must be one of \(known.joined(separator: ", "))")
-            }
+        guard let value, let f = r.object(value, at: pointer, allowed: Self.checkKeys) else { return checks }
+        if let (v, p) = f("status"), let status = r.enumeration(v, at: p, AgentRunOutcome.Status.self) {
+            checks.status = status.rawValue
         }
         checks.answerContains = facts(value["answer_contains"], at: pointer + "/answer_contains")
         checks.notesContain = facts(value["notes_contain"], at: pointer + "/notes_contain")
         checks.answerExcludes = names(value["answer_excludes"], at: pointer + "/answer_excludes")
         checks.called = names(value["called"], at: pointer + "/called")
         checks.notCalled = names(value["not_called"], at: pointer + "/not_called")
-        if let flag = value["no_refusals"] {
-            if let bool = flag.boolValue {
-                checks.noRefusals = bool
-            } else {
-                problem(pointer + "/no_refusals", "must be true or false")
-            }
-        }
-        if let steps = value["max_steps"] {
-            if let number = steps.integerValue, number >= 1, number <= 1000 {
-                checks.maxSteps = Int(number)
-            } else {
-                problem(pointer + "/max_steps", "must be an integer from 1 to 1000")
-            }
-        }
+        if let (v, p) = f("no_refusals"), let flag = r.bool(v, at: p) { checks.noRefusals = flag }
+        if let (v, p) = f("max_steps"), let steps = r.integer(v, at: p, in: 1...1000) { checks.maxSteps = Int(steps) }
         return checks
     }
 }

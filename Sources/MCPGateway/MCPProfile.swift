@@ -82,57 +82,37 @@ public struct MCPProfile: Sendable, Hashable {
     /// Parses the text of the profile file at `url`.
     /// - Throws: ``RunsError`` `invalid-input` listing every problem.
     public static func parse(_ text: String, at url: URL) throws(RunsError) -> MCPProfile {
-        let document: YAMLDocument
-        do {
-            document = try YAMLDocument(text: text)
-        } catch {
-            throw RunsError(.invalidInput, "\(url.path): not valid YAML", cause: error)
+        let document = try DocumentReader.parse(text) {
+            RunsError(.invalidInput, "\(url.path): not valid YAML", problems: $0)
         }
-        var problems: [String] = []
-        func problem(_ pointer: String, _ message: String) {
-            problems.append("\(pointer)\(document.line(for: pointer).map { " (line \($0))" } ?? ""): \(message)")
-        }
-        let members = document.value.objectValue ?? [:]
-        if document.value.objectValue == nil { problem("", "must be a mapping of \(keys.joined(separator: ", "))") }
-        for key in members.keys.sorted() where !keys.contains(key) {
-            problem(JSONPointer.appending("", key), DocumentProblems.unknownField(key, allowed: keys))
-        }
-        if document.value.objectValue != nil, members["airlock_mcp_profile"]?.integerValue != formatVersion {
-            problem("/airlock_mcp_profile", "must be \(formatVersion)")
+        var reader = DocumentReader(document)
+        let members = reader.object(
+            document.value, at: "", allowed: keys, required: ["name", "workflow", "principal"])?
+            .members
+        if let members, members["airlock_mcp_profile"]?.integerValue != formatVersion {
+            reader.fail("/airlock_mcp_profile", "must be \(formatVersion)")
         }
         func required(_ key: String) -> String {
-            guard let value = members[key]?.stringValue, !value.isEmpty else {
-                if members[key] != nil {
-                    problem("/\(key)", "must be a non-empty string")
-                } else if document.value.objectValue != nil {
-                    // A missing field has no line of its own.
-                    problems.append("/\(key): required: a non-empty string")
-                }
-                return ""
-            }
-            return value
+            members?[key].flatMap { reader.string($0, at: "/\(key)") } ?? ""
         }
         let name = required("name")
         let workflow = required("workflow")
         let principal = required("principal")
-        if !name.isEmpty, !isName(name) { problem("/name", "must be letters, digits, '.', '_' or '-'") }
+        if !name.isEmpty, !isName(name) { reader.fail("/name", "must be letters, digits, '.', '_' or '-'") }
         var parameters: [String: String] = [:]
-        if let given = members["parameters"] {
-            if let entries = given.objectValue {
-                for key in entries.keys.sorted() {
-                    switch entries[key] {
-                    case .string(let value): parameters[key] = value
-                    case .integer(let value): parameters[key] = String(value)
-                    case .number(let value): parameters[key] = JSONValue.number(value).canonicalString
-                    case .bool(let value): parameters[key] = value ? "true" : "false"
-                    default: problem(JSONPointer.appending("/parameters", key), "must be a string, number or boolean")
-                    }
+        if let given = members?["parameters"], let entries = reader.object(given, at: "/parameters", allowed: nil) {
+            for key in entries.members.keys.sorted() {
+                switch entries.members[key] {
+                case .string(let value): parameters[key] = value
+                case .integer(let value): parameters[key] = String(value)
+                case .number(let value): parameters[key] = JSONValue.number(value).canonicalString
+                case .bool(let value): parameters[key] = value ? "true" : "false"
+                default: reader.fail(entries.pointer(key), "must be a string, number or boolean")
                 }
-            } else {
-                problem("/parameters", "must be a mapping of parameter names to values")
             }
         }
-        guard problems.isEmpty else {
+        guard reader.isEmpty else {
+            let problems = reader.problems.lines
             throw RunsError(
                 .invalidInput,
                 "\(url.path): \(problems.count) problem(s)\n" + problems.map { "  " + $0 }.joined(separator: "\n"))

@@ -46,33 +46,27 @@ public final class ScriptedModel: ChatModel {
     /// Parses a script's text.
     /// - Throws: ``ModelError`` `invalid-script` naming the field and line.
     public static func parse(_ text: String, label: String) throws(ModelError) -> [ChatResponse] {
-        let document: YAMLDocument
-        do {
-            document = try YAMLDocument(text: text)
-        } catch {
-            throw ModelError(.invalidScript, "\(label): not valid YAML", cause: error)
+        let document = try DocumentReader.parse(text) {
+            ModelError(.invalidScript, "\(label): not valid YAML", problems: $0)
         }
-        func fail(_ pointer: String, _ what: String) -> ModelError {
-            let line = document.line(for: pointer).map { " (line \($0))" } ?? ""
-            return ModelError(.invalidScript, "\(label): \(pointer.isEmpty ? "(root)" : pointer)\(line): \(what)")
-        }
-        guard let list = document.value["responses"]?.arrayValue else {
-            throw fail("/responses", "must be a list of responses")
-        }
+        var reader = DocumentReader(document)
         var result: [ChatResponse] = []
-        for (index, entry) in list.enumerated() {
+        let fields = ["content", "tool_calls", "finish_reason"]
+        let list = document.value["responses"].flatMap { reader.array($0, at: "/responses") }
+        if document.value["responses"] == nil { reader.fail("/responses", "must be a list of responses") }
+        for (index, entry) in (list ?? []).enumerated() {
             let at = "/responses/\(index)"
-            guard let object = entry.objectValue else { throw fail(at, "must be a mapping") }
-            let fields = ["content", "tool_calls", "finish_reason"]
-            for key in object.keys.sorted() where !fields.contains(key) {
-                throw fail(at + "/" + key, DocumentProblems.unknownField(key, allowed: fields))
-            }
-            let content = entry["content"]?.stringValue
-            if entry["content"] != nil, content == nil { throw fail(at + "/content", "must be a string") }
+            let before = reader.count
+            guard reader.object(entry, at: at, allowed: fields) != nil else { continue }
+            let content = entry["content"].flatMap { reader.string($0, at: at + "/content", nonEmpty: false) }
             var calls: [ModelToolCall] = []
-            for (c, call) in (entry["tool_calls"]?.arrayValue ?? []).enumerated() {
+            for (c, call) in (entry["tool_calls"].flatMap { reader.array($0, at: at + "/tool_calls") } ?? [])
+                .enumerated()
+            {
                 let callAt = "\(at)/tool_calls/\(c)"
-                guard let name = call["name"]?.stringValue else { throw fail(callAt + "/name", "must be a string") }
+                guard let name = reader.string(call["name"] ?? .null, at: callAt + "/name", nonEmpty: false) else {
+                    continue
+                }
                 let arguments: String
                 switch call["arguments"] {
                 case .string(let text): arguments = text
@@ -81,13 +75,22 @@ public final class ScriptedModel: ChatModel {
                 }
                 calls.append(ModelToolCall(id: call["id"]?.stringValue, name: name, arguments: arguments))
             }
-            guard content != nil || !calls.isEmpty else { throw fail(at, "needs content or tool_calls") }
+            if content == nil && calls.isEmpty && reader.count == before {
+                reader.fail(at, "needs content or tool_calls")
+            }
             result.append(
                 ChatResponse(
                     message: ChatMessage(role: .assistant, content: content, toolCalls: calls),
                     finishReason: entry["finish_reason"]?.stringValue ?? (calls.isEmpty ? "stop" : "tool_calls")))
         }
-        guard !result.isEmpty else { throw fail("/responses", "must hold at least one response") }
+        if list != nil && result.isEmpty && reader.isEmpty {
+            reader.fail("/responses", "must hold at least one response")
+        }
+        guard reader.isEmpty else {
+            let count = reader.count
+            let problems = reader.problems.lines.joined(separator: "; ")
+            throw ModelError(.invalidScript, "\(label): \(count) problem\(count == 1 ? "" : "s"): \(problems)")
+        }
         return result
     }
 

@@ -109,143 +109,132 @@ public struct ModelLock: Sendable, Hashable {
     }
 
     /// Parses lock text; `path` names it in errors.
+    /// - Throws: ``ModelRuntimeError`` `invalid-lock` listing every problem found, each with its
+    ///   field (a JSON pointer) and line.
     public static func parse(_ text: String, path: String, digest: String? = nil) throws(ModelRuntimeError)
         -> ModelLock
     {
-        let document: YAMLDocument
-        do {
-            document = try YAMLDocument(text: text)
-        } catch {
-            throw ModelRuntimeError(.invalidLock, "\(path): not valid YAML", cause: error)
+        let document = try DocumentReader.parse(text) {
+            ModelRuntimeError(.invalidLock, "\(path): not valid YAML", problems: $0)
         }
-        let reader = LockReader(document: document, path: path)
-        guard try reader.integer("/version") == 1 else {
-            throw reader.error("/version", "must be 1 (this Airlock reads version 1 locks)")
+        var reader = DocumentReader(document)
+        if let version = reader.lockInteger("/version"), version != 1 {
+            reader.fail("/version", "must be 1 (this Airlock reads version 1 locks)")
         }
         let server = Server(
-            name: try reader.string("/server/name"),
-            source: try reader.artefact("/server/source"),
-            sourceDirectory: try reader.relativePath("/server/source_dir"),
-            target: try reader.string("/server/target"),
-            cmakeFlags: try reader.strings("/server/cmake_flags"))
+            name: reader.lockString("/server/name") ?? "",
+            source: reader.artefact("/server/source"),
+            sourceDirectory: reader.relativePath("/server/source_dir") ?? "",
+            target: reader.lockString("/server/target") ?? "",
+            cmakeFlags: reader.lockStrings("/server/cmake_flags"))
         for (index, flag) in server.cmakeFlags.enumerated() where !flag.hasPrefix("-D") {
-            throw reader.error("/server/cmake_flags/\(index)", "must be a -DNAME=VALUE cache setting")
+            reader.fail("/server/cmake_flags/\(index)", "must be a -DNAME=VALUE cache setting")
         }
-        guard let list = document.value["models"]?.arrayValue, !list.isEmpty else {
-            throw reader.error("/models", "must be a non-empty list of models")
-        }
+        let list = document.value["models"]?.arrayValue ?? []
+        if list.isEmpty { reader.fail("/models", "must be a non-empty list of models") }
         var models: [Model] = []
         for index in list.indices {
-            let base = "/models/\(index)"
-            let mode = try reader.string("\(base)/tool_calling")
-            guard mode == "native" || mode == "constrained" else {
-                throw reader.error("\(base)/tool_calling", "must be native or constrained, not \(mode)")
-            }
-            let model = Model(
-                name: try reader.string("\(base)/name"),
-                isDefault: try reader.bool("\(base)/default", default: false),
-                wheel: try reader.artefact(base),
-                member: try reader.relativePath("\(base)/member"),
-                gguf: try reader.fileName("\(base)/gguf"),
-                ggufSHA256: try reader.digest("\(base)/gguf_sha256"),
-                toolCalling: mode,
-                contextTokens: Int(try reader.integer("\(base)/context_tokens")),
-                sampling: Sampling(
-                    temperature: try reader.number("\(base)/sampling/temperature"),
-                    seed: Int(try reader.integer("\(base)/sampling/seed")),
-                    maxTokens: Int(try reader.integer("\(base)/sampling/max_tokens"))))
-            guard model.contextTokens >= 256, model.sampling.maxTokens > 0 else {
-                throw reader.error("\(base)/context_tokens", "context_tokens must be ≥ 256 and max_tokens > 0")
-            }
-            models.append(model)
+            models.append(reader.model("/models/\(index)"))
         }
-        guard models.filter(\.isDefault).count == 1 else {
-            throw reader.error("/models", "exactly one model must have default: true")
+        if !list.isEmpty && models.filter(\.isDefault).count != 1 {
+            reader.fail("/models", "exactly one model must have default: true")
         }
-        guard Set(models.map(\.name)).count == models.count else {
-            throw reader.error("/models", "model names must be unique")
+        if Set(models.map(\.name)).count != models.count {
+            reader.fail("/models", "model names must be unique")
+        }
+        guard reader.isEmpty else {
+            let count = reader.count
+            throw ModelRuntimeError(
+                .invalidLock, "\(path): \(count) problem\(count == 1 ? "" : "s")", problems: reader.all)
         }
         return ModelLock(server: server, models: models, digest: digest ?? SHA256.hex(Array(text.utf8)))
     }
 }
 
-/// Reads typed fields of a lock document, naming the field and its line on error.
-private struct LockReader {
-    let document: YAMLDocument
-    let path: String
-
-    func error(_ pointer: String, _ problem: String) -> ModelRuntimeError {
-        let line = document.line(for: pointer).map { " (line \($0))" } ?? ""
-        return ModelRuntimeError(.invalidLock, "\(path): \(pointer)\(line) \(problem)")
-    }
-
-    func string(_ pointer: String) throws(ModelRuntimeError) -> String {
-        guard let value = document.value.value(at: pointer) else { throw error(pointer, "is missing") }
-        switch value {
-        case .string(let text) where !text.isEmpty: return text
+/// The lock's reads on AirlockCore's one ``DocumentReader``: fields addressed by their whole
+/// pointer (the lock's shape is fixed), each recorded when missing or wrong so that every problem
+/// of a lock is reported at once. A read that fails returns `nil` (the lock is refused anyway).
+extension DocumentReader {
+    /// A non-empty string; a YAML number (`version: 1.2`) is read as its text.
+    fileprivate mutating func lockString(_ pointer: String) -> String? {
+        switch value(at: pointer, required: true) {
         case .integer(let number): return String(number)
         case .number(let number): return String(number)
-        default: throw error(pointer, "must be a non-empty string")
+        case let value?: return string(value, at: pointer)
+        case nil: return nil
         }
     }
 
-    func integer(_ pointer: String) throws(ModelRuntimeError) -> Int64 {
-        guard let value = document.value.value(at: pointer) else { throw error(pointer, "is missing") }
-        guard let number = value.integerValue else { throw error(pointer, "must be an integer") }
-        return number
+    fileprivate mutating func lockInteger(_ pointer: String) -> Int64? {
+        value(at: pointer, required: true).flatMap { integer($0, at: pointer, in: .min ... .max) }
     }
 
-    func number(_ pointer: String) throws(ModelRuntimeError) -> Double {
-        guard let value = document.value.value(at: pointer) else { throw error(pointer, "is missing") }
-        guard let number = value.doubleValue else { throw error(pointer, "must be a number") }
-        return number
+    fileprivate mutating func lockNumber(_ pointer: String) -> Double? {
+        value(at: pointer, required: true).flatMap { number($0, at: pointer, in: -.infinity ... .infinity) }
     }
 
-    func bool(_ pointer: String, default fallback: Bool) throws(ModelRuntimeError) -> Bool {
-        guard let value = document.value.value(at: pointer) else { return fallback }
-        guard let flag = value.boolValue else { throw error(pointer, "must be true or false") }
-        return flag
+    fileprivate mutating func lockStrings(_ pointer: String) -> [String] {
+        guard let list = value(at: pointer, required: true).flatMap({ array($0, at: pointer) }) else { return [] }
+        return list.indices.compactMap { lockString("\(pointer)/\($0)") }
     }
 
-    func strings(_ pointer: String) throws(ModelRuntimeError) -> [String] {
-        guard let list = document.value.value(at: pointer)?.arrayValue else {
-            throw error(pointer, "must be a list of strings")
-        }
-        var result: [String] = []
-        for index in list.indices { result.append(try string("\(pointer)/\(index)")) }
-        return result
-    }
-
-    func digest(_ pointer: String) throws(ModelRuntimeError) -> String {
-        let text = try string(pointer)
+    fileprivate mutating func digest(_ pointer: String) -> String? {
+        guard let text = lockString(pointer) else { return nil }
         guard text.utf8.count == 64, text.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
-        else { throw error(pointer, "must be a SHA-256: 64 lowercase hex digits") }
+        else {
+            fail(pointer, "must be a SHA-256: 64 lowercase hex digits")
+            return nil
+        }
         return text
     }
 
     /// A single path component: no `/`, not `.` or `..`.
-    func fileName(_ pointer: String) throws(ModelRuntimeError) -> String {
-        let text = try string(pointer)
+    fileprivate mutating func fileName(_ pointer: String) -> String? {
+        guard let text = lockString(pointer) else { return nil }
         guard !text.contains("/"), text != ".", text != ".." else {
-            throw error(pointer, "must be a file name, not a path")
+            fail(pointer, "must be a file name, not a path")
+            return nil
         }
         return text
     }
 
     /// A relative path that stays inside its root: no leading `/`, no `..` component.
-    func relativePath(_ pointer: String) throws(ModelRuntimeError) -> String {
-        let text = try string(pointer)
+    fileprivate mutating func relativePath(_ pointer: String) -> String? {
+        guard let text = lockString(pointer) else { return nil }
         // Bytes, not Characters: a `/` followed by a combining mark would hide a `..`.
         let components = Array(text.utf8).split(separator: 0x2F)
         guard text.utf8.first != 0x2F, !components.contains(where: { $0.elementsEqual([0x2E, 0x2E]) }) else {
-            throw error(pointer, "must be a relative path without ..")
+            fail(pointer, "must be a relative path without ..")
+            return nil
         }
         return text
     }
 
-    func artefact(_ base: String) throws(ModelRuntimeError) -> ModelLock.Artefact {
+    fileprivate mutating func artefact(_ base: String) -> ModelLock.Artefact {
         ModelLock.Artefact(
-            package: try string("\(base)/package"), version: try string("\(base)/version"),
-            file: try fileName("\(base)/file"), sha256: try digest("\(base)/sha256"))
+            package: lockString("\(base)/package") ?? "", version: lockString("\(base)/version") ?? "",
+            file: fileName("\(base)/file") ?? "", sha256: digest("\(base)/sha256") ?? "")
+    }
+
+    /// One entry of `/models`.
+    fileprivate mutating func model(_ base: String) -> ModelLock.Model {
+        let mode = lockString("\(base)/tool_calling") ?? ""
+        if !mode.isEmpty && mode != "native" && mode != "constrained" {
+            fail("\(base)/tool_calling", "must be native or constrained, not \(mode)")
+        }
+        let isDefault = value(at: "\(base)/default").flatMap { bool($0, at: "\(base)/default") } ?? false
+        let model = ModelLock.Model(
+            name: lockString("\(base)/name") ?? "", isDefault: isDefault, wheel: artefact(base),
+            member: relativePath("\(base)/member") ?? "", gguf: fileName("\(base)/gguf") ?? "",
+            ggufSHA256: digest("\(base)/gguf_sha256") ?? "", toolCalling: mode,
+            contextTokens: Int(lockInteger("\(base)/context_tokens") ?? 256),
+            sampling: ModelLock.Sampling(
+                temperature: lockNumber("\(base)/sampling/temperature") ?? 0,
+                seed: Int(lockInteger("\(base)/sampling/seed") ?? 0),
+                maxTokens: Int(lockInteger("\(base)/sampling/max_tokens") ?? 1)))
+        if model.contextTokens < 256 || model.sampling.maxTokens <= 0 {
+            fail("\(base)/context_tokens", "context_tokens must be ≥ 256 and max_tokens > 0")
+        }
+        return model
     }
 }

@@ -18,7 +18,9 @@ extension Policy {
     static func compile(_ document: YAMLDocument) -> (Policy?, [PolicyDiagnostic]) {
         var reader = DocumentReader(lines: document.lines)
         let allowed: Set = ["airlock_policy", "name", "description", "settings", "rules"]
-        guard let top = reader.object(document.value, at: "", allowed: allowed) else { return (nil, reader.problems) }
+        guard let top = reader.object(document.value, at: "", allowed: allowed) else {
+            return (nil, reader.diagnostics)
+        }
         if let (v, p) = top("airlock_policy") {
             if let version = reader.integer(v, at: p), version != documentVersion {
                 reader.fail(p, "unsupported policy version \(version) (this Airlock reads version \(documentVersion))")
@@ -53,7 +55,7 @@ extension Policy {
         } else if top("rules") == nil {
             reader.fail("/rules", "missing: a policy needs a list of rules (an empty list denies everything)")
         }
-        guard reader.problems.isEmpty else { return (nil, reader.problems) }
+        guard reader.diagnostics.isEmpty else { return (nil, reader.diagnostics) }
 
         var byTool: [String: [Int]] = [:]
         var wildcard: [Int] = []
@@ -87,7 +89,7 @@ extension Policy {
                 reader.fail(p, "the workspace must be an absolute path without '..' (e.g. /workspace)")
             }
         }
-        if let (v, p) = f("max_path_length"), let n = reader.integer(v, at: p, minimum: 1) {
+        if let (v, p) = f("max_path_length"), let n = reader.integer(v, at: p, in: 1...Int64.max) {
             settings.maxPathLength = Int(n)
         }
         if let (v, p) = f("approval_max_age_seconds"), let d = reader.number(v, at: p) {
@@ -101,7 +103,7 @@ extension Policy {
     ) -> Rule? {
         let allowed: Set = ["id", "effect", "description", "when", "unless", "reason", "tags", "approval"]
         guard let f = reader.object(value, at: pointer, allowed: allowed) else { return nil }
-        let before = reader.problems.count
+        let before = reader.count
         var id = ""
         if let (v, p) = f("id"), let s = reader.string(v, at: p) {
             id = s
@@ -116,7 +118,7 @@ extension Policy {
         }
         var effect: Rule.Effect?
         if let (v, p) = f("effect") {
-            effect = reader.choice(v, at: p, what: "effect")
+            effect = reader.enumeration(v, at: p)
         } else {
             reader.fail(f.pointer("effect"), "missing: forbid, require_approval or permit")
         }
@@ -158,7 +160,7 @@ extension Policy {
             }
             if let (v, p) = a("separate_from_principal"), let b = reader.bool(v, at: p) { separate = b }
         }
-        guard reader.problems.count == before, let effect, let reason else { return nil }
+        guard reader.count == before, let effect, let reason else { return nil }
         return Rule(
             id: id, effect: effect, when: when, unless: unless, reason: reason, tags: tags, index: index,
             pointer: pointer, separateFromPrincipal: separate)
@@ -204,7 +206,7 @@ extension Policy {
         if let (v, p) = f("tool_writes_outside_workspace") { set.toolWritesOutsideWorkspace = reader.bool(v, at: p) }
         if let (v, p) = f("tool_network") { set.toolNetwork = reader.bool(v, at: p) }
         set.toolNetworkAny = names("tool_network_any")
-        if let (v, p) = f("risk_at_least") { set.riskAtLeast = reader.choice(v, at: p, what: "risk") }
+        if let (v, p) = f("risk_at_least") { set.riskAtLeast = reader.enumeration(v, at: p) }
         if let (v, p) = f("budget_exceeded") { set.budgetExceeded = readBudget(v, at: p, reader: &reader) }
         if let (v, p) = f("rate_exceeded") { set.rateExceeded = readRate(v, at: p, reader: &reader) }
         if let (v, p) = f("arguments"), let items = reader.array(v, at: p) {
@@ -243,7 +245,7 @@ extension Policy {
             reader.fail(pointer, "a rate limit needs 'max_calls' and 'window_seconds'")
             return nil
         }
-        let maxCalls = reader.integer(mv, at: mp, minimum: 1)
+        let maxCalls = reader.integer(mv, at: mp, in: 1...Int64.max)
         let window = reader.number(wv, at: wp)
         var perTool = true
         if let (v, p) = f("per_tool") { perTool = reader.bool(v, at: p) ?? true }
@@ -259,7 +261,7 @@ extension Policy {
             "pointer", "present", "type", "equals", "one_of", "regex", "range", "length", "path_within",
         ]
         guard let f = reader.object(value, at: pointer, allowed: allowed) else { return nil }
-        let before = reader.problems.count
+        let before = reader.count
         guard let (pv, pp) = f("pointer"), let target = reader.string(pv, at: pp, nonEmpty: false) else {
             if f("pointer") == nil {
                 reader.fail(f.pointer("pointer"), "missing: the JSON pointer of the argument, e.g. /path")
@@ -291,8 +293,8 @@ extension Policy {
             }
         }
         if let (v, p) = f("range"), let rf = reader.object(v, at: p, allowed: ["min", "max"]) {
-            if let (v, p) = rf("min") { c.minimum = reader.number(v, at: p, minimum: -.infinity) }
-            if let (v, p) = rf("max") { c.maximum = reader.number(v, at: p, minimum: -.infinity) }
+            if let (v, p) = rf("min") { c.minimum = reader.number(v, at: p, in: -.infinity ... .infinity) }
+            if let (v, p) = rf("max") { c.maximum = reader.number(v, at: p, in: -.infinity ... .infinity) }
             if let lo = c.minimum, let hi = c.maximum, lo > hi {
                 reader.fail(p, "min \(lo) is above max \(hi): never matches")
             }
@@ -322,7 +324,7 @@ extension Policy {
         if f.members.keys.allSatisfy({ $0 == "pointer" }) {
             reader.fail(pointer, "a constraint needs at least one check besides 'pointer'")
         }
-        guard reader.problems.count == before else { return nil }
+        guard reader.count == before else { return nil }
         return c
     }
 }

@@ -10,8 +10,8 @@ extension PolicyInput {
     public init(json: JSONValue, lines: [String: Int] = [:]) throws(PolicyError) {
         var reader = DocumentReader(lines: lines)
         let input = Self.read(json, at: "", reader: &reader)
-        guard let input, reader.problems.isEmpty else {
-            throw PolicyError(.invalidInput, problems: reader.problems)
+        guard let input, reader.diagnostics.isEmpty else {
+            throw PolicyError(.invalidInput, problems: reader.diagnostics)
         }
         self = input
     }
@@ -49,7 +49,7 @@ extension PolicyInput {
     static func read(_ value: JSONValue, at pointer: String, reader: inout DocumentReader) -> PolicyInput? {
         let allowed: Set = ["tool", "arguments", "facts", "workflow_allowed_tools", "principal", "context"]
         guard let f = reader.object(value, at: pointer, allowed: allowed) else { return nil }
-        let before = reader.problems.count
+        let before = reader.count
         var toolName = ""
         if let (v, p) = f("tool") {
             toolName = reader.string(v, at: p) ?? ""
@@ -76,7 +76,7 @@ extension PolicyInput {
         }
         var context = RunContext()
         if let (v, p) = f("context") { context = readContext(v, at: p, reader: &reader) ?? context }
-        guard reader.problems.count == before else { return nil }
+        guard reader.count == before else { return nil }
         return PolicyInput(
             toolName: toolName, arguments: arguments, tool: facts, workflowAllowedTools: allowedTools,
             principal: principal, context: context)
@@ -88,7 +88,7 @@ extension PolicyInput {
             "pinned_digest", "current_digest", "schema_errors", "network",
         ]
         guard let f = reader.object(value, at: pointer, allowed: allowed) else { return nil }
-        let before = reader.problems.count
+        let before = reader.count
         func required(_ key: String) -> String {
             guard let (v, p) = f(key) else {
                 reader.fail(f.pointer(key), "missing: tool facts need '\(key)' (from the tool's manifest)")
@@ -104,7 +104,7 @@ extension PolicyInput {
         let version = required("version")
         var risk: RiskLevel?
         if let (v, p) = f("risk") {
-            risk = reader.choice(v, at: p, what: "risk")
+            risk = reader.enumeration(v, at: p)
         } else {
             reader.fail(f.pointer("risk"), "missing: tool facts need 'risk' (from the tool's manifest)")
         }
@@ -112,7 +112,7 @@ extension PolicyInput {
         let current = required("current_digest")
         var writesOutside = false
         if let (v, p) = f("writes_outside_workspace") { writesOutside = reader.bool(v, at: p) ?? false }
-        guard reader.problems.count == before, let risk else { return nil }
+        guard reader.count == before, let risk else { return nil }
         return ToolFacts(
             name: name, version: version, risk: risk, readsLabels: list("reads_labels"),
             outputLabels: list("output_labels"), writesOutsideWorkspace: writesOutside, pinnedDigest: pinned,

@@ -99,7 +99,7 @@ public struct PolicyTestSuite: Sendable {
                 reader.fail("/cases", "missing: a list of cases")
             }
         }
-        guard reader.problems.isEmpty else { throw PolicyError(.invalidTestFile, problems: reader.problems) }
+        guard reader.diagnostics.isEmpty else { throw PolicyError(.invalidTestFile, problems: reader.diagnostics) }
         self.policyPath = policyPath
         self.cases = cases
     }
@@ -123,7 +123,7 @@ public struct PolicyTestSuite: Sendable {
         _ value: JSONValue, at pointer: String, defaults: Defaults, reader: inout DocumentReader
     ) -> Case? {
         guard let f = reader.object(value, at: pointer, allowed: ["name", "input", "expect"]) else { return nil }
-        let before = reader.problems.count
+        let before = reader.count
         let name = f("name").flatMap { reader.string($0.value, at: $0.pointer) }
         if f("name") == nil { reader.fail(f.pointer("name"), "missing: a name for the case") }
         var input: PolicyInput?
@@ -136,7 +136,7 @@ public struct PolicyTestSuite: Sendable {
         var rules: [String]?
         if let (v, p) = f("expect"), let ef = reader.object(v, at: p, allowed: ["effect", "rules"]) {
             if let (v, p) = ef("effect") {
-                effect = reader.choice(v, at: p, what: "effect")
+                effect = reader.enumeration(v, at: p)
             } else {
                 reader.fail(ef.pointer("effect"), "missing: allow, ask or deny")
             }
@@ -144,7 +144,7 @@ public struct PolicyTestSuite: Sendable {
         } else if f("expect") == nil {
             reader.fail(f.pointer("expect"), "missing: {effect, rules}")
         }
-        guard reader.problems.count == before, let name, let input, let effect else { return nil }
+        guard reader.count == before, let name, let input, let effect else { return nil }
         return Case(name: name, input: input, effect: effect, rules: rules, line: reader.line(for: pointer))
     }
 

@@ -91,36 +91,28 @@ public struct SiteConfiguration: Sendable, Hashable {
         // A file of nothing but comments is an empty site, as a missing one is.
         let content = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         guard content.contains(where: { !$0.isEmpty && !$0.hasPrefix("#") }) else { return SiteConfiguration() }
-        let document: YAMLDocument
-        do {
-            document = try YAMLDocument(text: text)
-        } catch {
-            throw RunsError(.invalidInput, "\(label): not valid YAML", cause: error)
+        let document = try DocumentReader.parse(text) {
+            RunsError(.invalidInput, "\(label): not valid YAML", problems: $0)
         }
-        var problems: [String] = []
-        func problem(_ pointer: String, _ message: String) {
-            problems.append("\(pointer)\(document.line(for: pointer).map { " (line \($0))" } ?? ""): \(message)")
-        }
+        var reader = DocumentReader(document)
         var site = SiteConfiguration()
         switch document.value {
         case .object(let members):
-            for key in members.keys.sorted() where !keys.contains(key) {
-                problem(JSONPointer.appending("", key), DocumentProblems.unknownField(key, allowed: keys))
-            }
-            site.datasets = datasets(members["datasets"], problem)
-            site.modelHosts = modelHosts(members["model_hosts"], problem)
-            site.internalHosts = internalHosts(members["internal_hosts"], problem)
-            site.consoleListen = consoleListen(members["console_listen"], problem)
-            site.consolePeers = consolePeers(members["console_peers"], problem)
+            _ = reader.object(document.value, at: "", allowed: keys)
+            site.datasets = datasets(members["datasets"], &reader)
+            site.modelHosts = modelHosts(members["model_hosts"], &reader)
+            site.internalHosts = internalHosts(members["internal_hosts"], &reader)
+            site.consoleListen = consoleListen(members["console_listen"], &reader)
+            site.consolePeers = consolePeers(members["console_peers"], &reader)
             if let mode = members["tool_calling"] {
                 site.toolCalling = mode.stringValue.flatMap(ToolCallingMode.init(rawValue:))
-                if site.toolCalling == nil { problem("/tool_calling", "must be native or constrained") }
+                if site.toolCalling == nil { reader.fail("/tool_calling", "must be native or constrained") }
             }
             if let trace = members["trace"] {
                 if let text = trace.stringValue, (try? TraceLocation(text)) != nil {
                     site.trace = text
                 } else {
-                    problem("/trace", "must be postgres://USER@HOST[:PORT]/DATABASE or sqlite:PATH")
+                    reader.fail("/trace", "must be postgres://USER@HOST[:PORT]/DATABASE or sqlite:PATH")
                 }
             }
             if let idle = members["model_idle_seconds"] {
@@ -133,13 +125,14 @@ public struct SiteConfiguration: Sendable, Hashable {
                 if let seconds, seconds > 0, seconds.isFinite {
                     site.modelIdleSeconds = seconds
                 } else {
-                    problem("/model_idle_seconds", "must be a number of seconds above 0")
+                    reader.fail("/model_idle_seconds", "must be a number of seconds above 0")
                 }
             }
         default:
-            problem("", "must be a mapping of \(keys.joined(separator: ", "))")
+            reader.fail("", "must be a mapping of \(keys.joined(separator: ", "))")
         }
-        guard problems.isEmpty else {
+        guard reader.isEmpty else {
+            let problems = reader.problems.lines
             throw RunsError(
                 .invalidInput,
                 "\(label): \(problems.count) problem(s)\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
@@ -147,26 +140,26 @@ public struct SiteConfiguration: Sendable, Hashable {
         return site
     }
 
-    private static func datasets(_ value: JSONValue?, _ problem: (String, String) -> Void) -> [String: URL] {
+    private static func datasets(_ value: JSONValue?, _ reader: inout DocumentReader) -> [String: URL] {
         guard let value else { return [:] }
         guard let members = value.objectValue else {
-            problem("/datasets", "must be a mapping of dataset names to absolute paths")
+            reader.fail("/datasets", "must be a mapping of dataset names to absolute paths")
             return [:]
         }
         var out: [String: URL] = [:]
         for name in members.keys.sorted() {
             let pointer = JSONPointer.appending("/datasets", name)
             guard PathVariable.isDatasetName(name) else {
-                problem(pointer, "dataset name must be letters, digits, '_' or '-'")
+                reader.fail(pointer, "dataset name must be letters, digits, '_' or '-'")
                 continue
             }
             guard let path = members[name]?.stringValue, path.hasPrefix("/"), !path.utf8.contains(0) else {
-                problem(pointer, "must be an absolute path")
+                reader.fail(pointer, "must be an absolute path")
                 continue
             }
             let components = path.split(separator: "/")
             guard !components.contains(".."), !components.contains(".") else {
-                problem(pointer, "must not contain . or .. components")
+                reader.fail(pointer, "must not contain . or .. components")
                 continue
             }
             out[name] = URL(fileURLWithPath: path, isDirectory: true)
@@ -174,24 +167,24 @@ public struct SiteConfiguration: Sendable, Hashable {
         return out
     }
 
-    private static func internalHosts(_ value: JSONValue?, _ problem: (String, String) -> Void) -> [String: String] {
+    private static func internalHosts(_ value: JSONValue?, _ reader: inout DocumentReader) -> [String: String] {
         guard let value else { return [:] }
         guard let members = value.objectValue else {
-            problem("/internal_hosts", "must be a mapping of host names to numeric addresses")
+            reader.fail("/internal_hosts", "must be a mapping of host names to numeric addresses")
             return [:]
         }
         var out: [String: String] = [:]
         for name in members.keys.sorted() {
             let pointer = JSONPointer.appending("/internal_hosts", name)
             guard NetworkEndpoint.isHostName(name) else {
-                problem(
+                reader.fail(
                     pointer,
                     "must be a host name (lowercase labels of a-z, 0-9 and '-' joined by dots; not an address, not localhost)"
                 )
                 continue
             }
             guard let address = members[name]?.stringValue, NetworkEndpoint.isAddress(address) else {
-                problem(pointer, "must be a numeric IPv4 or IPv6 address (names are not resolved: there is no DNS)")
+                reader.fail(pointer, "must be a numeric IPv4 or IPv6 address (names are not resolved: there is no DNS)")
                 continue
             }
             out[name] = address
@@ -199,16 +192,17 @@ public struct SiteConfiguration: Sendable, Hashable {
         return out
     }
 
-    private static func consoleListen(_ value: JSONValue?, _ problem: (String, String) -> Void) -> [String] {
+    private static func consoleListen(_ value: JSONValue?, _ reader: inout DocumentReader) -> [String] {
         guard let value else { return [] }
         guard let list = value.arrayValue else {
-            problem("/console_listen", "must be a list of numeric addresses")
+            reader.fail("/console_listen", "must be a list of numeric addresses")
             return []
         }
         var out: [String] = []
         for (index, entry) in list.enumerated() {
             guard let address = entry.stringValue, NetworkEndpoint.isAddress(address) else {
-                problem("/console_listen/\(index)", "must be a numeric IPv4 or IPv6 address (names are not resolved)")
+                reader.fail(
+                    "/console_listen/\(index)", "must be a numeric IPv4 or IPv6 address (names are not resolved)")
                 continue
             }
             out.append(address)
@@ -216,10 +210,10 @@ public struct SiteConfiguration: Sendable, Hashable {
         return out
     }
 
-    private static func consolePeers(_ value: JSONValue?, _ problem: (String, String) -> Void) -> [String] {
+    private static func consolePeers(_ value: JSONValue?, _ reader: inout DocumentReader) -> [String] {
         guard let value else { return [] }
         guard let list = value.arrayValue else {
-            problem("/console_peers", "must be a list of account names")
+            reader.fail("/console_peers", "must be a list of account names")
             return []
         }
         var out: [String] = []
@@ -227,7 +221,7 @@ public struct SiteConfiguration: Sendable, Hashable {
             guard let name = entry.stringValue, !name.isEmpty, name.utf8.count <= 32, Int(name) == nil,
                 name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
             else {
-                problem(
+                reader.fail(
                     "/console_peers/\(index)",
                     "must be an account name (letters, digits, '.', '_', '-'; at most 32; not a number)")
                 continue
@@ -237,16 +231,16 @@ public struct SiteConfiguration: Sendable, Hashable {
         return out
     }
 
-    private static func modelHosts(_ value: JSONValue?, _ problem: (String, String) -> Void) -> [String] {
+    private static func modelHosts(_ value: JSONValue?, _ reader: inout DocumentReader) -> [String] {
         guard let value else { return [] }
         guard let list = value.arrayValue else {
-            problem("/model_hosts", "must be a list of host names")
+            reader.fail("/model_hosts", "must be a list of host names")
             return []
         }
         var out: [String] = []
         for (index, entry) in list.enumerated() {
             guard let host = entry.stringValue, !host.isEmpty else {
-                problem("/model_hosts/\(index)", "must be a host name")
+                reader.fail("/model_hosts/\(index)", "must be a host name")
                 continue
             }
             out.append(host.lowercased())

@@ -57,11 +57,10 @@ public struct MCPToolPin: Sendable, Hashable {
 
 extension ManifestDecoder {
     /// Reads the stored `mcp` field (written at registration, never by hand).
-    static func mcpBinding(_ value: JSONValue?, reader r: inout ManifestReader) -> MCPBinding? {
+    static func mcpBinding(_ value: JSONValue?, reader r: inout DocumentReader) -> MCPBinding? {
         guard
             let m = r.object(
-                value, "/mcp", allowed: ["server", "tool", "pins"], required: ["server", "tool", "pins"],
-                optional: true)
+                value, "/mcp", allowed: ["server", "tool", "pins"], required: ["server", "tool", "pins"])
         else { return nil }
         let server = r.string(m, "/mcp", "server") {
             ToolManifestRules.isToolName($0 + ".t") ? nil : "must be a server name such as notes"
@@ -85,7 +84,7 @@ extension ManifestDecoder {
             }
         }
         guard let server, let tool else { return nil }
-        if pins[tool] == nil { r.problem("/mcp/pins", "has no pin for the tool itself, \(tool)") }
+        if pins[tool] == nil { r.fail("/mcp/pins", "has no pin for the tool itself, \(tool)") }
         return MCPBinding(server: server, tool: tool, pins: pins)
     }
 }

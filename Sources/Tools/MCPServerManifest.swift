@@ -68,29 +68,29 @@ extension ManifestDecoder {
     /// Decodes a `kind: mcp` manifest, every problem with its pointer and line.
     /// - Throws: ``ToolsError`` (`invalid-manifest`) listing every problem.
     public func decodeServer(_ yaml: YAMLDocument) throws(ToolsError) -> MCPServerManifest {
-        var r = ManifestReader(source: yaml)
+        var r = DocumentReader(yaml)
         let root = r.object(yaml.value, "", allowed: nil, required: ["kind"]) ?? [:]
         for key in root.keys.sorted() {
             if let why = MCPServerManifest.refused[key] {
-                r.problem(JSONPointer.appending("", key), "not allowed in a kind: mcp manifest: \(why)")
+                r.fail(JSONPointer.appending("", key), "not allowed in a kind: mcp manifest: \(why)")
             } else if !MCPServerManifest.fields.contains(key) {
-                r.problem(
+                r.fail(
                     JSONPointer.appending("", key),
                     DocumentProblems.unknownField(key, allowed: MCPServerManifest.fields))
             }
         }
-        if root["kind"] != .string("mcp") { r.problem("/kind", "must be mcp") }
+        if root["kind"] != .string("mcp") { r.fail("/kind", "must be mcp") }
         for (index, secret) in (root["secrets"]?.arrayValue ?? []).enumerated() where secret["as"] == .string("token") {
-            r.problem(
+            r.fail(
                 "/secrets/\(index)/as",
                 "a per-call token is bound to one call's arguments; an MCP server outlives its calls (use file or env)")
         }
         if let output = root["output"]?.objectValue, output["format"] != nil {
-            r.problem(
+            r.fail(
                 "/output/format", "an MCP tool's format follows the server (json when it declares an output schema)")
         }
         var toolRisk: [String: RiskLevel] = [:]
-        if let tools = r.object(root["tools"], "/tools", allowed: nil, required: [], optional: true) {
+        if let tools = r.object(root["tools"], "/tools", allowed: nil, required: []) {
             for name in tools.keys.sorted() {
                 let pointer = JSONPointer.appending("/tools", name)
                 let entry = r.object(tools[name], pointer, allowed: ["risk"], required: [])
@@ -104,7 +104,7 @@ extension ManifestDecoder {
         // a tool's name with one more segment, and the rest of the manifest as its tools' are.
         let name = root["name"]?.stringValue
         if let name, !ToolManifestRules.isToolName(name + ".t") {
-            r.problem(
+            r.fail(
                 "/name",
                 "must be lowercase segments such as notes or site.notes (each a-z, 0-9, '_' or '-', starting with a letter; at most 62 characters)"
             )
@@ -120,16 +120,16 @@ extension ManifestDecoder {
                 server?.document = .object(members)
             }
         } catch {
-            for problem in error.problems where problem.pointer != "/name" || r.problems.isEmpty {
+            for problem in error.problems where problem.pointer != "/name" || r.all.isEmpty {
                 r.record(problem)
             }
             server = nil
         }
-        guard r.problems.isEmpty, let server else {
+        guard r.all.isEmpty, let server else {
             let label = root["name"]?.stringValue.map { "MCP server manifest \($0)" } ?? "MCP server manifest"
-            let count = max(r.problems.count, 1)
+            let count = max(r.all.count, 1)
             throw ToolsError(
-                .invalidManifest, "\(label): \(count) problem\(count == 1 ? "" : "s")", problems: r.problems)
+                .invalidManifest, "\(label): \(count) problem\(count == 1 ? "" : "s")", problems: r.all)
         }
         return MCPServerManifest(server: server, toolRisk: toolRisk)
     }

@@ -16,14 +16,14 @@ extension ManifestDecoder {
     static let maximumNetworkBytes: UInt64 = 4 << 30
 
     /// Reads `network:`: `connect: [{host, port}]` and optional `limits: {connections, bytes}`.
-    static func network(_ value: JSONValue?, reader r: inout ManifestReader) -> NetworkDeclaration {
+    static func network(_ value: JSONValue?, reader r: inout DocumentReader) -> NetworkDeclaration {
         var declaration = NetworkDeclaration()
-        guard let m = r.object(value, "/network", allowed: networkFields, required: [], optional: true) else {
+        guard let m = r.object(value, "/network", allowed: networkFields, required: []) else {
             return declaration
         }
         let entries = r.array(m["connect"], "/network/connect")
         if entries.count > NetworkDeclaration.maximumEndpoints {
-            r.problem(
+            r.fail(
                 "/network/connect",
                 "declares \(entries.count) endpoints; at most \(NetworkDeclaration.maximumEndpoints) are allowed")
         }
@@ -41,7 +41,7 @@ extension ManifestDecoder {
             guard let host, let port else { continue }
             let endpoint = NetworkEndpoint(host: host, port: port)
             if declaration.connect.contains(endpoint) {
-                r.problem(pointer, "\(endpoint.text) is declared twice")
+                r.fail(pointer, "\(endpoint.text) is declared twice")
             } else {
                 declaration.connect.append(endpoint)
             }
@@ -64,21 +64,21 @@ extension ManifestDecoder {
             var rules: HTTPRules?
             if parsed.scheme == "https" {
                 for key in ["methods", "paths"] where e[key] != nil {
-                    r.problem(
+                    r.fail(
                         JSONPointer.appending(pointer, key),
                         "cannot be enforced on https: the corridor passes TLS through to \(endpoint.text) unread (declare http:// to have requests checked)"
                     )
                 }
             } else {
-                if methods.isEmpty { r.problem(JSONPointer.appending(pointer, "methods"), "list at least one method") }
-                if paths.isEmpty { r.problem(JSONPointer.appending(pointer, "paths"), "list at least one path") }
+                if methods.isEmpty { r.fail(JSONPointer.appending(pointer, "methods"), "list at least one method") }
+                if paths.isEmpty { r.fail(JSONPointer.appending(pointer, "paths"), "list at least one path") }
                 for (n, method) in methods.enumerated() where !httpMethods.contains(method) {
-                    r.problem(
+                    r.fail(
                         "\(pointer)/methods/\(n)",
                         "unknown method \"\(method)\" (allowed: \(httpMethods.joined(separator: ", ")))")
                 }
                 for (n, path) in paths.enumerated() where !HTTPRules.isPattern(path) {
-                    r.problem(
+                    r.fail(
                         "\(pointer)/paths/\(n)",
                         "must be an absolute path of literal segments, * (one segment) or a last ** (the rest); no %, ?, #, empty, . or .. segments"
                     )
@@ -86,13 +86,13 @@ extension ManifestDecoder {
                 rules = HTTPRules(methods: methods, paths: paths)
             }
             if declaration.endpoints.contains(endpoint) {
-                r.problem(pointer, "\(endpoint.text) is declared twice")
+                r.fail(pointer, "\(endpoint.text) is declared twice")
             } else {
                 declaration.http.append(HTTPEndpoint(scheme: parsed.scheme, endpoint: endpoint, rules: rules))
             }
         }
         if declaration.endpoints.count > NetworkDeclaration.maximumEndpoints {
-            r.problem(
+            r.fail(
                 "/network",
                 "declares \(declaration.endpoints.count) endpoints; at most \(NetworkDeclaration.maximumEndpoints) are allowed"
             )
@@ -107,7 +107,7 @@ extension ManifestDecoder {
                 declaration.limits.maxBytes = bytes
             }
             if declaration.endpoints.isEmpty {
-                r.problem("/network/limits", "limits without any network.connect or network.http endpoint")
+                r.fail("/network/limits", "limits without any network.connect or network.http endpoint")
             }
         }
         return declaration

@@ -6,7 +6,7 @@ extension ManifestDecoder {
     static let secretFields = ["name", "as", "audience", "ttl_seconds", "env"]
 
     /// Reads `secrets:`: each entry a store name, a delivery (`file`, `token`, `env`) and its options.
-    static func secrets(_ value: JSONValue?, environment: [String: String], reader r: inout ManifestReader)
+    static func secrets(_ value: JSONValue?, environment: [String: String], reader r: inout DocumentReader)
         -> [SecretDeclaration]
     {
         var declarations: [SecretDeclaration] = []
@@ -22,7 +22,7 @@ extension ManifestDecoder {
                     })
             else { continue }
             if declarations.contains(where: { $0.name == name }) {
-                r.problem(pointer + "/name", "secret \(name) is declared twice")
+                r.fail(pointer + "/name", "secret \(name) is declared twice")
                 continue
             }
             let kind =
@@ -30,7 +30,7 @@ extension ManifestDecoder {
                     ["file", "token", "env"].contains($0) ? nil : "must be file, token or env"
                 } ?? "file"
             func only(_ field: String, for kinds: String) {
-                if m[field] != nil { r.problem(JSONPointer.appending(pointer, field), "only applies to as: \(kinds)") }
+                if m[field] != nil { r.fail(JSONPointer.appending(pointer, field), "only applies to as: \(kinds)") }
             }
             switch kind {
             case "token":
@@ -53,11 +53,11 @@ extension ManifestDecoder {
                                 ? nil : "\"\($0)\" is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)"
                         })
                 else {
-                    if m["env"] == nil { r.problem(pointer, "as: env needs env: VARIABLE") }
+                    if m["env"] == nil { r.fail(pointer, "as: env needs env: VARIABLE") }
                     continue
                 }
                 if environment[variable] != nil || variables.contains(variable) {
-                    r.problem(pointer + "/env", "\(variable) is already set by this manifest")
+                    r.fail(pointer + "/env", "\(variable) is already set by this manifest")
                     continue
                 }
                 variables.insert(variable)

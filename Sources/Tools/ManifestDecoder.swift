@@ -46,13 +46,7 @@ public struct ManifestDecoder: Sendable {
     /// Parses YAML text; a syntax error becomes one problem with its line.
     /// - Parameter label: what the text is, for the message (`manifest`, a file path).
     static func parseYAML(_ text: String, label: String) throws(ToolsError) -> YAMLDocument {
-        do {
-            return try YAMLDocument(text: text)
-        } catch {
-            throw ToolsError(
-                .invalidManifest, "\(label): not valid YAML",
-                problems: [FieldProblem(pointer: "", line: error.line, message: error.reason)])
-        }
+        try DocumentReader.parse(text) { ToolsError(.invalidManifest, "\(label): not valid YAML", problems: $0) }
     }
 
     func decode(_ document: JSONValue, source: YAMLDocument?) throws(ToolsError) -> ToolManifest {
@@ -65,7 +59,7 @@ public struct ManifestDecoder: Sendable {
                         pointer: "/kind", line: source?.line(for: "/kind"), message: "a tool manifest has no kind")
                 ])
         }
-        var r = ManifestReader(source: source)
+        var r = DocumentReader(source)
         let root = r.object(
             document, "", allowed: Self.fields,
             required: ["name", "version", "description", "owner", "executable", "input", "risk"])
@@ -90,7 +84,7 @@ public struct ManifestDecoder: Sendable {
         // executable
         let exe = r.object(root?["executable"], "/executable", allowed: ["path", "sha256"], required: ["path"])
         if let exe, exe["sha256"] == nil {
-            r.problem(
+            r.fail(
                 "/executable",
                 "missing required field \"sha256\" (run `airlock tools add --pin FILE` to compute and write it)")
         }
@@ -107,18 +101,18 @@ public struct ManifestDecoder: Sendable {
         var schema: JSONSchema?
         if let input = root?["input"] {
             if input["type"] != .string("object") {
-                r.problem("/input/type", "the input schema must declare type: object (tool arguments are an object)")
+                r.fail("/input/type", "the input schema must declare type: object (tool arguments are an object)")
             }
             switch JSONSchema.compile(input) {
             case .success(let compiled): schema = compiled
             case .failure(let failure):
-                for p in failure.problems { r.problem("/input" + p.pointer, p.message) }
+                for p in failure.problems { r.fail("/input" + p.pointer, p.message) }
             }
         }
         let properties = root?["input"]?["properties"]?.objectValue ?? [:]
 
         // output
-        let out = r.object(root?["output"], "/output", allowed: ["format", "maxBytes"], required: [], optional: true)
+        let out = r.object(root?["output"], "/output", allowed: ["format", "maxBytes"], required: [])
         let format = r.enumeration(out, "/output", "format", OutputFormat.self) ?? .text
         let maxBytes =
             r.size(out, "/output", "maxBytes", range: 1...UInt64(maxOutputBytes)).map(Int.init)
@@ -127,25 +121,25 @@ public struct ManifestDecoder: Sendable {
         // filesystem
         var mounts: [MountSpec] = []
         let fs = r.object(
-            root?["filesystem"], "/filesystem", allowed: ["readOnly", "readWrite"], required: [], optional: true)
+            root?["filesystem"], "/filesystem", allowed: ["readOnly", "readWrite"], required: [])
         for (key, writable) in [("readOnly", false), ("readWrite", true)] {
             for (index, entry) in r.strings(fs, "/filesystem", key).enumerated() {
                 let pointer = "/filesystem/\(key)/\(index)"
                 switch MountSpec.parse(entry, writable: writable) {
                 case .success(let mount):
                     if mounts.contains(where: { $0.insidePath == mount.insidePath }) {
-                        r.problem(pointer, "\(entry) is mounted twice")
+                        r.fail(pointer, "\(entry) is mounted twice")
                     } else {
                         mounts.append(mount)
                     }
-                case .failure(let error): r.problem(pointer, error.message)
+                case .failure(let error): r.fail(pointer, error.message)
                 }
             }
         }
         let mounted = Set(mounts.filter(\.subpath.isEmpty).map(\.variable))
         func checkVariables(_ template: TextTemplate, _ pointer: String) {
             for variable in template.variables where !mounted.contains(variable) {
-                r.problem(pointer, "uses \(variable), which is not mounted (add it under filesystem)")
+                r.fail(pointer, "uses \(variable), which is not mounted (add it under filesystem)")
             }
         }
 
@@ -160,7 +154,7 @@ public struct ManifestDecoder: Sendable {
                     checkVariables(template, pointer)
                     argv.append(.literal(template))
                     if text == "--" { afterSeparator = true }
-                case .failure(let error): r.problem(pointer, error.message)
+                case .failure(let error): r.fail(pointer, error.message)
                 }
                 continue
             }
@@ -170,14 +164,14 @@ public struct ManifestDecoder: Sendable {
             guard let arg = r.string(m, pointer, "arg", check: { _ in nil }) else { continue }
             let argType = properties[arg]?["type"]
             if properties[arg] == nil {
-                r.problem(pointer + "/arg", "\"\(arg)\" is not a property of the input schema")
+                r.fail(pointer + "/arg", "\"\(arg)\" is not a property of the input schema")
             }
             switch (m["option"], m["flag"]) {
             case (nil, nil):
                 if afterSeparator {
                     argv.append(.positional(argument: arg))
                 } else {
-                    r.problem(
+                    r.fail(
                         pointer,
                         "a positional argument must come after a literal \"--\" (or use option: --NAME for --NAME=VALUE), so that no value can be read as an option"
                     )
@@ -195,12 +189,12 @@ public struct ManifestDecoder: Sendable {
                     check: { ArgvElement.isOptionName($0) ? nil : "must be --NAME (letters, digits, '-', '_')" })
                 {
                     if properties[arg] != nil && argType != .string("boolean") {
-                        r.problem(pointer + "/arg", "a flag needs a property of type boolean; \"\(arg)\" is not")
+                        r.fail(pointer + "/arg", "a flag needs a property of type boolean; \"\(arg)\" is not")
                     }
                     argv.append(.flag(name: flag, argument: arg))
                 }
             case (_?, _?):
-                r.problem(pointer, "use either option or flag, not both")
+                r.fail(pointer, "use either option or flag, not both")
             }
         }
 
@@ -210,24 +204,24 @@ public struct ManifestDecoder: Sendable {
             switch stdin {
             case .string("arguments"): argumentsOnStdin = true
             case .string("none"): break
-            default: r.problem("/stdin", "must be none or arguments")
+            default: r.fail("/stdin", "must be none or arguments")
             }
         }
 
         // environment
         var environment: [String: String] = [:]
-        if let env = r.object(root?["environment"], "/environment", allowed: nil, required: [], optional: true) {
+        if let env = r.object(root?["environment"], "/environment", allowed: nil, required: []) {
             for key in env.keys.sorted() {
                 let pointer = JSONPointer.appending("/environment", key)
                 if !ToolManifestRules.isEnvironmentName(key) {
-                    r.problem(pointer, "\"\(key)\" is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)")
+                    r.fail(pointer, "\"\(key)\" is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)")
                 }
                 guard let value = r.string(env, "/environment", key, check: { _ in nil }) else { continue }
                 switch TextTemplate.parse(value) {
                 case .success(let template):
                     checkVariables(template, pointer)
                     environment[key] = template.expanded
-                case .failure(let error): r.problem(pointer, error.message)
+                case .failure(let error): r.fail(pointer, error.message)
                 }
             }
         }
@@ -235,7 +229,7 @@ public struct ManifestDecoder: Sendable {
         // limits
         let lim = r.object(
             root?["limits"], "/limits", allowed: ["timeoutSeconds", "cpuSeconds", "memory", "processes", "fileSize"],
-            required: [], optional: true)
+            required: [])
         var limits = ToolLimits()
         if let t = r.number(lim, "/limits", "timeoutSeconds", range: 0.1...3600) { limits.timeoutSeconds = t }
         if let c = r.number(lim, "/limits", "cpuSeconds", range: 1...3600, integer: true) { limits.cpuSeconds = Int(c) }
@@ -249,7 +243,7 @@ public struct ManifestDecoder: Sendable {
             if let group = SyscallGroup(rawValue: text) {
                 groups.append(group)
             } else {
-                r.problem(
+                r.fail(
                     "/seccomp/\(index)",
                     "unknown syscall group \"\(text)\" (known: \(SyscallGroup.allCases.map(\.rawValue).joined(separator: ", ")))"
                 )
@@ -258,17 +252,17 @@ public struct ManifestDecoder: Sendable {
 
         // risk, data labels, threats
         let risk = r.enumeration(root, "", "risk", RiskLevel.self)
-        let data = r.object(root?["data"], "/data", allowed: ["reads", "output"], required: [], optional: true)
+        let data = r.object(root?["data"], "/data", allowed: ["reads", "output"], required: [])
         var labels: [String: [String]] = [:]
         for key in ["reads", "output"] {
             labels[key] = r.strings(data, "/data", key)
             for (index, label) in (labels[key] ?? []).enumerated() where !ToolManifestRules.isLabel(label) {
-                r.problem("/data/\(key)/\(index)", "label \"\(label)\" must be lowercase letters, digits and '-'")
+                r.fail("/data/\(key)/\(index)", "label \"\(label)\" must be lowercase letters, digits and '-'")
             }
         }
         let threats = r.strings(root, "", "threats")
         for (index, tag) in threats.enumerated() where !ThreatTag.isValid(tag) {
-            r.problem(
+            r.fail(
                 "/threats/\(index)",
                 "unknown threat tag \"\(tag)\" (see docs/threats.md: maestro:L1–L7, asi:01–10, nhi:01–10)")
         }
@@ -277,13 +271,13 @@ public struct ManifestDecoder: Sendable {
         let network = Self.network(root?["network"], reader: &r)
         let mcp = Self.mcpBinding(root?["mcp"], reader: &r)
 
-        guard r.problems.isEmpty, let name, let version, let description, let owner, let path, let sha, let schema,
+        guard r.all.isEmpty, let name, let version, let description, let owner, let path, let sha, let schema,
             let risk
         else {
             let label = name.map { "manifest \($0)" } ?? "manifest"
-            let count = max(r.problems.count, 1)
+            let count = max(r.all.count, 1)
             throw ToolsError(
-                .invalidManifest, "\(label): \(count) problem\(count == 1 ? "" : "s")", problems: r.problems)
+                .invalidManifest, "\(label): \(count) problem\(count == 1 ? "" : "s")", problems: r.all)
         }
         return ToolManifest(
             name: name, version: version, description: description, owner: owner,

@@ -36,13 +36,8 @@ public struct ManifestFile: Sendable {
         -> ManifestFile
     {
         let text = try read(url)
-        let document: YAMLDocument
-        do {
-            document = try YAMLDocument(text: text)
-        } catch {
-            // Let the normal path report it with its line.
-            return try load(url, text: text, decoder: decoder)
-        }
+        // Not YAML: let the normal path report it with its line.
+        guard let document = try? YAMLDocument(text: text) else { return try load(url, text: text, decoder: decoder) }
         guard let path = document.value["executable"]?["path"]?.stringValue else {
             return try load(url, text: text, decoder: decoder)
         }

@@ -302,7 +302,7 @@ final class MCPServeCLITests {
         let bad = try CLI.run(["mcp", "serve", "--profile", "bad"], environment: env)
         #expect(bad.status == 65, "\(bad.stderr)")
         #expect(bad.stderr.contains("/pincipal (line 4): unknown field"), "\(bad.stderr)")
-        #expect(bad.stderr.contains("/principal: required"), "\(bad.stderr)")
+        #expect(bad.stderr.contains(#"(root) (line 1): missing required field "principal""#), "\(bad.stderr)")
         let name = try CLI.run(["mcp", "serve", "--profile", "no such"], environment: env)
         #expect(name.status == 64, "\(name.stderr)")
         let list = try CLI.run(["trace", "list", "--json"], environment: env)

@@ -77,7 +77,7 @@ struct PolicyCLITests {
         let malformed = try CLI.run(["policy", "check", "--policy", Self.baseline, "--call", bad.path])
         #expect(malformed.status == 65)
         #expect(malformed.stderr.contains("/facts/risk"))
-        #expect(malformed.stderr.contains("unknown risk 'extreme'"))
+        #expect(malformed.stderr.contains(#"must be one of low, medium, high, critical (found "extreme")"#))
 
         let dup = dir.appendingPathComponent("dup.json")
         try #"{"tool": "x", "tool": "y"}"#.write(to: dup, atomically: true, encoding: .utf8)

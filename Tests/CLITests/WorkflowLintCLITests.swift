@@ -110,7 +110,9 @@ final class WorkflowLintCLITests {
         let policyLine = try #require(Self.line(of: "policy:", in: workflow))
         #expect(lint.stdout.contains("\(path):\(policyLine): error: /policy: the policy \(policyPath) does not load"))
         #expect(
-            lint.stdout.contains("\(policyPath):4: error: /rules/0/effect: unknown effect 'maybe'"), "\(lint.stdout)")
+            lint.stdout.contains(
+                "\(policyPath):4: error: /rules/0/effect: must be one of forbid, require_approval, permit (found \"maybe\")"
+            ), "\(lint.stdout)")
     }
 
     @Test func aMissingFileAndAFileThatIsNotYAML() throws {

@@ -45,7 +45,25 @@ import Testing
         let error = #expect(throws: ModelRuntimeError.self) { try ModelLock.parse(broken, path: "site.lock") }
         #expect(error?.code == .invalidLock)
         #expect(error?.message.contains("site.lock: ") == true)
-        #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
+        let report = error.map(String.init(describing:)) ?? ""
+        #expect(report.contains(expected), "\(report)")
+    }
+
+    @Test func everyProblemIsReportedAtOnce() throws {
+        let text = Fixture.lockText(flags: ["-DA=1"])
+        let broken =
+            text
+            .replacingOccurrences(of: "sha256: \(Fixture.zeros)", with: "sha256: 12ab")
+            .replacingOccurrences(of: "target: app", with: "target: ''")
+            .replacingOccurrences(of: "gguf: m.gguf", with: "gguf: a/m.gguf")
+            .replacingOccurrences(of: "version: 1\n", with: "version: 2\n")
+        let error = #expect(throws: ModelRuntimeError.self) { try ModelLock.parse(broken, path: "site.lock") }
+        let pointers = Set(error?.problems.map(\.pointer) ?? [])
+        #expect(
+            pointers.isSuperset(of: ["/version", "/server/target", "/server/source/sha256", "/models/0/gguf"]),
+            "\(pointers)")
+        #expect(error?.problems.allSatisfy { $0.line != nil } == true)
+        #expect(error?.message == "site.lock: \(error?.problems.count ?? 0) problems")
     }
 
     @Test func missingLockNamesTheFlag() {

@@ -40,7 +40,7 @@ struct PolicyLoadingTests {
         #expect(found.contains("/rules/1/tags/0@11"))
         #expect(found.contains("/rules/1/when/risk_at_least@12"))
         #expect(found.contains("/rules/1/when/colour@12"))
-        #expect(error.message.contains("unknown effect 'allow'"))
+        #expect(error.message.contains(#"must be one of forbid, require_approval, permit (found "allow")"#))
     }
 
     @Test("missing required parts and reserved or duplicate ids are errors")
