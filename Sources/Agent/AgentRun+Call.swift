@@ -219,6 +219,8 @@ extension AgentRun {
             // Asked before the question and after it, both after `approval.requested`: an answer
             // that comes after the run was cancelled is not recorded.
             try checkCancellation("while \(id) (\(tool)) waited for an approval")
+            // A barrier: the request a person answers is on disk before they are asked.
+            try commit()
             answer = await approver.decide(
                 ApprovalRequest(
                     id: requestID, runID: recorder.runID, workflow: loop.workflow.name, principal: user, callID: id,
@@ -275,6 +277,9 @@ extension AgentRun {
         let name = tool.manifest.name
         let digest = ArgumentDigest.digest(tool: name, arguments: arguments)
         try checkCancellation("before \(id) (\(name)) ran")
+        // A barrier: the proposal, the decision and any approval that let the tool run are on
+        // disk before it runs.
+        try commit()
         let result: ToolRunResult
         do {
             result = try await loop.steps.perform(
@@ -289,6 +294,7 @@ extension AgentRun {
             denied += 1
             let content = (["error": .string("the call could not run: \(error.message)")] as JSONValue).canonicalString
             try record(ToolResult(callID: id, content: content, refused: true))
+            try commit()
             return content
         }
         executed += 1
@@ -355,6 +361,8 @@ extension AgentRun {
                     ? nil
                     : redactions.keys.sorted().map { ToolResult.Redaction(secret: $0, count: redactions[$0] ?? 0) },
                 summarisedFrom: summarisedFrom))
+        // A barrier: what the tool did and what the model is told are on disk together.
+        try commit()
         if ran[digest] == nil { ran[digest] = (id, content) }
         return content
     }

@@ -68,14 +68,25 @@ final class AgentRun {
         self.clock = recorder.lastTime
     }
 
-    /// Appends one typed event and moves the run's clock to its time.
+    /// Records one typed event, held until the step's next barrier (``commit()``), and moves the
+    /// run's clock to its time.
     func record<Payload: RunEventPayload>(_ payload: Payload) throws(TraceError) {
-        moved(to: try recorder.append(Payload.type, payload.json))
+        moved(to: try recorder.appendPending(Payload.type, payload.json))
     }
 
-    /// Appends an approval's answer.
+    /// Records an approval's answer, held until the next barrier.
     func record(_ answer: ApprovalAnswered, granted: Bool) throws(TraceError) {
-        moved(to: try recorder.append(ApprovalAnswered.type(granted: granted), answer.json))
+        moved(to: try recorder.appendPending(ApprovalAnswered.type(granted: granted), answer.json))
+    }
+
+    /// A barrier: every event held so far is written in one transaction (one fsync). The loop
+    /// commits before anything leaves the process on the record's word (a tool runs, a person is
+    /// asked) and once a tool's outcome is recorded, so what a tool did is never only in memory;
+    /// the run's end commits with `run.finished`. The model's request and answer are held to the
+    /// next barrier: a crash while the model generates loses them, and the trace on disk still
+    /// ends at a step the run got through (docs/trace.md, "Durability and failures").
+    func commit() throws(TraceError) {
+        try recorder.commit()
     }
 
     private func moved(to receipt: TraceReceipt) {

@@ -62,9 +62,15 @@ public struct TraceReceipt: Sendable, Hashable {
 
 /// Appends the events of one run: redacts, splits blobs, hashes, commits, signs checkpoints.
 ///
-/// Every append is one committed, fsynced transaction before it returns. After a storage
-/// failure (disk full, read-only database) the recorder stops: every later append throws
-/// `recorder-stopped`, so the run cannot continue unrecorded.
+/// An event is either committed at once (``append(_:_:)``, ``append(batch:)``, ``finish(_:)``:
+/// one fsynced transaction before it returns) or held (``appendPending(_:_:)``): numbered, timed,
+/// redacted and chained at once, and written with every other held event at the next commit
+/// (``commit()``, or any committing append), in one transaction. The agent holds the events of a
+/// step and commits at its barriers, before anything leaves the process (a tool runs, a person is
+/// asked) and once a tool's result is recorded, so that a step costs two fsyncs, not six
+/// (docs/trace.md, "Durability and failures"). After a storage failure (disk full, read-only
+/// database) the recorder stops: every later append throws `recorder-stopped`, so the run cannot
+/// continue unrecorded.
 public final class RunRecorder: Sendable {
     /// The run's id.
     public let runID: String
@@ -73,6 +79,9 @@ public final class RunRecorder: Sendable {
     private let key: TraceSigningKey
     private let options: TraceRecorderOptions
     private let state: Mutex<State>
+    /// The `run.started` payload of a new run (its workflow and principal go into the `runs`
+    /// row and the ledger's `opened` entry); `nil` for a run taken up (``resuming(store:key:runID:trustedKeys:options:)``).
+    private let startedPayload: JSONValue?
 
     private struct State {
         var seq: Int64 = 0
@@ -82,6 +91,10 @@ public final class RunRecorder: Sendable {
         var checkpointLink: [UInt8] = TraceCheckpoint.genesisLink
         var time: Int64 = 0
         var stopped: TraceError?
+        /// Events numbered and chained but not yet written (``appendPending(_:_:)``).
+        var pending: [TraceStoredEvent] = []
+        /// The blobs the pending events refer to.
+        var pendingBlobs: [String: [UInt8]] = [:]
     }
 
     /// The time of the last event recorded, in nanoseconds since 1970.
@@ -113,7 +126,8 @@ public final class RunRecorder: Sendable {
         self.key = key
         self.options = options
         self.state = Mutex(State())
-        _ = try commit([TraceEventDraft(.runStarted, started)], ending: nil)
+        self.startedPayload = started
+        _ = try record([TraceEventDraft(.runStarted, started)], commit: true, ending: nil)
     }
 
     /// Takes up a run whose recorder is gone (its process died, its worker lost the lease): the
@@ -155,6 +169,7 @@ public final class RunRecorder: Sendable {
         self.key = key
         self.options = options
         self.state = Mutex(state)
+        self.startedPayload = nil
     }
 
     /// Whether every byte of `name` is one of `A-Z a-z 0-9 . _ -`: what run ids and trusted-key
@@ -175,7 +190,8 @@ public final class RunRecorder: Sendable {
         }
     }
 
-    /// Appends one event; when it returns the event is committed to disk.
+    /// Appends one event; when it returns the event, and every event held before it, is
+    /// committed to disk.
     /// - Throws: ``TraceError`` for a payload that fails its schema, a storage failure, or a
     ///   stopped recorder. `run.started` and `run.finished` are refused here (see ``finish(_:)``).
     @discardableResult
@@ -184,31 +200,67 @@ public final class RunRecorder: Sendable {
         return receipts[receipts.count - 1]
     }
 
-    /// Appends several events in one transaction (one fsync).
+    /// Appends several events in one transaction (one fsync), with every event held before them.
     /// - Throws: as ``append(_:_:)``; on failure none of the batch is recorded.
     @discardableResult
     public func append(batch: [TraceEventDraft]) throws(TraceError) -> [TraceReceipt] {
-        for draft in batch where draft.type == .runStarted || draft.type == .runFinished {
-            throw TraceError(
-                .invalidEvent, "\(draft.type.rawValue) is recorded by RunRecorder.init and finish(_:), not append")
+        try Self.refuseEnds(batch)
+        guard !batch.isEmpty else {
+            try commit()
+            return []
         }
-        guard !batch.isEmpty else { return [] }
-        return try commit(batch, ending: nil)
+        return try record(batch, commit: true, ending: nil)
     }
 
-    /// Records `run.finished` and signs the final checkpoint in the same transaction.
+    /// Holds one event: checked, redacted, numbered, timed and chained now, written at the next
+    /// commit (``commit()``, ``append(_:_:)`` or ``finish(_:)``). Until then a crash loses it and
+    /// every event held after it, never an event before it: what is on disk is always a prefix
+    /// of the run, signed through its last commit.
+    /// - Returns: the event's receipt (its sequence number, hash and time are final).
+    /// - Throws: as ``append(_:_:)``, except that a storage failure comes at the commit.
+    @discardableResult
+    public func appendPending(_ type: TraceEventType, _ payload: JSONValue) throws(TraceError) -> TraceReceipt {
+        let draft = TraceEventDraft(type, payload)
+        try Self.refuseEnds([draft])
+        let receipts = try record([draft], commit: false, ending: nil)
+        return receipts[receipts.count - 1]
+    }
+
+    /// Writes every held event in one transaction (one fsync), signing a checkpoint when a step
+    /// boundary is among them or the checkpoint interval has passed. Nothing held: nothing written.
+    /// - Throws: ``TraceError`` for a storage failure (the recorder then stops) or a stopped recorder.
+    public func commit() throws(TraceError) {
+        _ = try record([], commit: true, ending: nil)
+    }
+
+    /// How many events are held, not yet written.
+    public var pendingCount: Int { state.withLock { $0.pending.count } }
+
+    /// Records `run.finished`, with every held event, and signs the final checkpoint in the same
+    /// transaction.
     /// - Parameter payload: `status` and optionally `answer`.
     /// - Throws: ``TraceError``; afterwards the recorder accepts nothing more.
     @discardableResult
     public func finish(_ payload: JSONValue) throws(TraceError) -> TraceReceipt {
         try TraceEventType.runFinished.validate(payload)
         let status = payload["status"]?.stringValue ?? ""
-        let receipts = try commit([TraceEventDraft(.runFinished, payload)], ending: status)
+        let receipts = try record([TraceEventDraft(.runFinished, payload)], commit: true, ending: status)
         state.withLock { $0.stopped = TraceError(.recorderStopped, "run \(runID) has finished") }
         return receipts[receipts.count - 1]
     }
 
-    private func commit(_ drafts: [TraceEventDraft], ending status: String?) throws(TraceError) -> [TraceReceipt] {
+    private static func refuseEnds(_ drafts: [TraceEventDraft]) throws(TraceError) {
+        for draft in drafts where draft.type == .runStarted || draft.type == .runFinished {
+            throw TraceError(
+                .invalidEvent, "\(draft.type.rawValue) is recorded by RunRecorder.init and finish(_:), not append")
+        }
+    }
+
+    /// Numbers, chains and holds `drafts` (all or none of them), then, with `commit`, writes
+    /// everything held.
+    private func record(_ drafts: [TraceEventDraft], commit: Bool, ending status: String?) throws(TraceError)
+        -> [TraceReceipt]
+    {
         let preparer = TracePayloadPreparer(redact: options.redactor, blobThreshold: options.blobThreshold)
         return try state.withLock { (state: inout State) throws(TraceError) -> [TraceReceipt] in
             if let stopped = state.stopped {
@@ -216,13 +268,15 @@ public final class RunRecorder: Sendable {
             }
             var seq = state.seq
             var head = state.head
-            var blobs: [String: [UInt8]] = [:]
-            var events: [TraceStoredEvent] = []
-            events.reserveCapacity(drafts.count)
+            var time = state.time
+            var blobs = state.pendingBlobs
+            var held = state.pending
+            var receipts: [TraceReceipt] = []
+            receipts.reserveCapacity(drafts.count)
             for draft in drafts {
                 try draft.type.validate(draft.payload)
                 seq += 1
-                let time = options.clock.now()
+                time = options.clock.now()
                 let body = try preparer.body(
                     runID: runID, seq: seq, time: time, type: draft.type.rawValue, payload: draft.payload,
                     blobs: &blobs)
@@ -233,66 +287,81 @@ public final class RunRecorder: Sendable {
                     )
                 }
                 let hash = TraceStoredEvent.chainHash(prev: head, body: body)
-                events.append(
+                held.append(
                     TraceStoredEvent(
                         runID: runID, seq: seq, type: draft.type.rawValue, time: time, body: body, prevHash: head,
                         hash: hash))
+                receipts.append(TraceReceipt(seq: seq, hash: hash, time: time))
                 head = hash
-            }
-            let since = state.sinceCheckpoint + drafts.count
-            let signNow =
-                status != nil || since >= options.checkpointInterval
-                || drafts.contains { Self.checkpointBoundaries.contains($0.type) }
-            var checkpoint: TraceCheckpoint?
-            if signNow {
-                let final = status != nil
-                let signature = try key.sign(
-                    TraceCheckpoint.message(
-                        runID: runID, seq: seq, head: head, isFinal: final, prior: state.checkpointLink))
-                checkpoint = TraceCheckpoint(
-                    runID: runID, seq: seq, head: head, keyID: key.publicKey.keyID, signature: signature,
-                    isFinal: final)
-            }
-            let started = state.seq == 0 ? drafts.first?.payload : nil
-            do throws(TraceError) {
-                try store.backend.write(stage: "append to run \(runID)") { tx throws(TraceError) in
-                    if let started, let first = events.first {
-                        try TraceLedger.append(
-                            [
-                                "entry": "opened", "run": .string(runID),
-                                "workflow": .string(started["workflow"]?.stringValue ?? ""),
-                                "principal": .string(started["principal"]?.stringValue ?? ""),
-                                "started_ns": .integer(first.time),
-                            ], key: key, into: tx)
-                        try tx.insert(
-                            run: TraceRunSummary(
-                                runID: runID, workflow: started["workflow"]?.stringValue ?? "",
-                                principal: started["principal"]?.stringValue ?? "", startedAt: first.time,
-                                finishedStatus: nil, events: 0, steps: 0))
-                    }
-                    for (digest, bytes) in blobs { try tx.insert(blob: digest, bytes: bytes) }
-                    for event in events { try tx.insert(event: event) }
-                    if let checkpoint { try tx.insert(checkpoint: checkpoint) }
-                    if let status {
-                        try tx.markFinished(runID: runID, status: status)
-                        try TraceLedger.append(
-                            [
-                                "entry": "closed", "run": .string(runID), "status": .string(status),
-                                "events": .integer(seq), "head": .string(Hex.encode(head)),
-                            ], key: key, into: tx)
-                    }
-                }
-            } catch {
-                // A run must not continue unrecorded: any storage failure stops it for good.
-                if error.code != .runExists { state.stopped = error }
-                throw error
             }
             state.seq = seq
             state.head = head
-            state.sinceCheckpoint = signNow ? 0 : since
-            if let checkpoint { state.checkpointLink = checkpoint.link(prior: state.checkpointLink) }
-            state.time = events.last?.time ?? state.time
-            return events.map { TraceReceipt(seq: $0.seq, hash: $0.hash, time: $0.time) }
+            state.time = time
+            state.pending = held
+            state.pendingBlobs = blobs
+            if commit { try write(&state, ending: status) }
+            return receipts
         }
+    }
+
+    /// Writes the held events in one transaction, with a checkpoint when one is due.
+    private func write(_ state: inout State, ending status: String?) throws(TraceError) {
+        let events = state.pending
+        guard !events.isEmpty else { return }
+        let seq = state.seq
+        let head = state.head
+        let blobs = state.pendingBlobs
+        let since = state.sinceCheckpoint + events.count
+        let signNow =
+            status != nil || since >= options.checkpointInterval
+            || events.contains { TraceEventType(rawValue: $0.type).map(Self.checkpointBoundaries.contains) ?? false }
+        var checkpoint: TraceCheckpoint?
+        if signNow {
+            let final = status != nil
+            let signature = try key.sign(
+                TraceCheckpoint.message(
+                    runID: runID, seq: seq, head: head, isFinal: final, prior: state.checkpointLink))
+            checkpoint = TraceCheckpoint(
+                runID: runID, seq: seq, head: head, keyID: key.publicKey.keyID, signature: signature,
+                isFinal: final)
+        }
+        let started = events.first?.seq == 1 ? startedPayload : nil
+        do throws(TraceError) {
+            try store.backend.write(stage: "append to run \(runID)") { tx throws(TraceError) in
+                if let started, let first = events.first {
+                    try TraceLedger.append(
+                        [
+                            "entry": "opened", "run": .string(runID),
+                            "workflow": .string(started["workflow"]?.stringValue ?? ""),
+                            "principal": .string(started["principal"]?.stringValue ?? ""),
+                            "started_ns": .integer(first.time),
+                        ], key: key, into: tx)
+                    try tx.insert(
+                        run: TraceRunSummary(
+                            runID: runID, workflow: started["workflow"]?.stringValue ?? "",
+                            principal: started["principal"]?.stringValue ?? "", startedAt: first.time,
+                            finishedStatus: nil, events: 0, steps: 0))
+                }
+                for (digest, bytes) in blobs { try tx.insert(blob: digest, bytes: bytes) }
+                for event in events { try tx.insert(event: event) }
+                if let checkpoint { try tx.insert(checkpoint: checkpoint) }
+                if let status {
+                    try tx.markFinished(runID: runID, status: status)
+                    try TraceLedger.append(
+                        [
+                            "entry": "closed", "run": .string(runID), "status": .string(status),
+                            "events": .integer(seq), "head": .string(Hex.encode(head)),
+                        ], key: key, into: tx)
+                }
+            }
+        } catch {
+            // A run must not continue unrecorded: any storage failure stops it for good.
+            if error.code != .runExists { state.stopped = error }
+            throw error
+        }
+        state.pending = []
+        state.pendingBlobs = [:]
+        state.sinceCheckpoint = signNow ? 0 : since
+        if let checkpoint { state.checkpointLink = checkpoint.link(prior: state.checkpointLink) }
     }
 }
