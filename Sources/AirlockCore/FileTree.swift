@@ -201,8 +201,8 @@ public enum FileTree {
 
     /// Whether `path` is a directory itself, not a link to one.
     public static func isDirectory(_ path: String) -> Bool {
-        var st = Glibc.stat()
-        return lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
+        guard let st = Posix.linkStatus(path) else { return false }
+        return st.st_mode & S_IFMT == S_IFDIR
     }
 
     /// A relative path for people: the components joined by `/`, each shown as UTF-8 when it is,

@@ -58,6 +58,18 @@ public enum CanonicalKeyOrder {
     /// Whether key `a` comes before key `b` in `form`.
     public static func precedes(_ a: String, _ b: String, form: CanonicalForm = .current) -> Bool {
         if form == .v1 { return a.utf8.lexicographicallyPrecedes(b.utf8) }
+        // UTF-8 byte order is scalar order, and scalar order is UTF-16 order except between
+        // U+E000–U+FFFF (lead bytes 0xEE, 0xEF) and the supplementary planes (0xF0–0xF4): the
+        // first differing bytes decide unless one of them is such a lead byte.
+        var l = a.utf8.makeIterator()
+        var r = b.utf8.makeIterator()
+        while true {
+            guard let x = l.next() else { return r.next() != nil }
+            guard let y = r.next() else { return false }
+            if x == y { continue }
+            if x < 0xEE && y < 0xEE { return x < y }
+            break
+        }
         var left = a.unicodeScalars.makeIterator()
         var right = b.unicodeScalars.makeIterator()
         while true {

@@ -20,7 +20,9 @@ public struct JSONValueEncoder: Sendable {
 }
 
 /// The machinery behind ``JSONValueEncoder``: a tree of reference slots that containers write
-/// into, resolved into a value once encoding ends.
+/// into, resolved into a value once encoding ends. A primitive member is stored as its value, not
+/// in a slot of its own, and a coding path is built only for a nested container or an error: the
+/// trace encodes every event of every step through here.
 enum JSONValueEncoding {
     final class Slot {
         enum Content {
@@ -55,23 +57,56 @@ enum JSONValueEncoding {
         }
     }
 
+    /// A member or an item: a value written whole, or a slot a nested container writes into.
+    enum Member {
+        case value(JSONValue)
+        case slot(Slot)
+
+        var resolved: JSONValue {
+            switch self {
+            case .value(let value): value
+            case .slot(let slot): slot.resolved
+            }
+        }
+    }
+
     final class ObjectBox {
-        var members: [String: Slot] = [:]
+        var members: [String: Member] = [:]
+
+        /// A new slot for `key`, replacing what it held.
+        func slot(_ key: String) -> Slot {
+            let slot = Slot()
+            members[key] = .slot(slot)
+            return slot
+        }
     }
 
     final class ArrayBox {
-        var items: [Slot] = []
+        var items: [Member] = []
+
+        /// A new slot at the end.
+        func slot() -> Slot {
+            let slot = Slot()
+            items.append(.slot(slot))
+            return slot
+        }
     }
 
     /// The value of a primitive (or of a ``JSONValue``) without going through a container, or
     /// `nil` when `value` is not one.
-    static func primitive<T: Encodable>(_ value: T, path: [any CodingKey]) throws -> JSONValue? {
+    static func primitive<T: Encodable>(_ value: T, path: @autoclosure () -> [any CodingKey]) throws -> JSONValue? {
+        // Compared by metatype first: a struct or enum of a payload (most values here) is told
+        // apart by one comparison per primitive, where a chain of `as?` casts asks the runtime to
+        // cast it to each in turn.
+        let type = T.self
+        if type == String.self { return .string(value as! String) }
+        if type == Int.self { return .integer(Int64(value as! Int)) }
+        if type == Bool.self { return .bool(value as! Bool) }
+        if type == Int64.self { return .integer(value as! Int64) }
+        if type == Double.self { return try number(value as! Double, value, path()) }
+        if type == JSONValue.self { return (value as! JSONValue) }
+        guard Self.otherPrimitives.contains(ObjectIdentifier(type)) else { return nil }
         switch value {
-        case let json as JSONValue: return json
-        case let string as String: return .string(string)
-        case let bool as Bool: return .bool(bool)
-        case let int as Int: return .integer(Int64(int))
-        case let int as Int64: return .integer(int)
         case let int as Int32: return .integer(Int64(int))
         case let int as Int16: return .integer(Int64(int))
         case let int as Int8: return .integer(Int64(int))
@@ -79,19 +114,24 @@ enum JSONValueEncoding {
         case let int as UInt16: return .integer(Int64(int))
         case let int as UInt32: return .integer(Int64(int))
         case let int as UInt64:
-            guard let exact = Int64(exactly: int) else { throw invalid(value, path, "is above Int64.max") }
+            guard let exact = Int64(exactly: int) else { throw invalid(value, path(), "is above Int64.max") }
             return .integer(exact)
         case let int as UInt:
-            guard let exact = Int64(exactly: int) else { throw invalid(value, path, "is above Int64.max") }
+            guard let exact = Int64(exactly: int) else { throw invalid(value, path(), "is above Int64.max") }
             return .integer(exact)
-        case let double as Double:
-            return try number(double, value, path)
         case let float as Float:
-            return try number(Double(float), value, path)
+            return try number(Double(float), value, path())
         default:
             return nil
         }
     }
+
+    /// The primitives besides the common ones checked first.
+    private static let otherPrimitives: Set<ObjectIdentifier> = [
+        ObjectIdentifier(Int32.self), ObjectIdentifier(Int16.self), ObjectIdentifier(Int8.self),
+        ObjectIdentifier(UInt8.self), ObjectIdentifier(UInt16.self), ObjectIdentifier(UInt32.self),
+        ObjectIdentifier(UInt64.self), ObjectIdentifier(UInt.self), ObjectIdentifier(Float.self),
+    ]
 
     /// The largest magnitude below which a whole double is written as an integer (2^53).
     static let exactIntegerBound = 9.007_199_254_740_992e15
@@ -119,6 +159,15 @@ enum JSONValueEncoding {
         }
     }
 
+    /// `value` as a member: its value when it is a primitive, else a slot it encoded itself into
+    /// (given `path()`, the member's coding path, built only then).
+    static func member<T: Encodable>(_ value: T, path: () -> [any CodingKey]) throws -> Member {
+        if let direct = try primitive(value, path: path()) { return .value(direct) }
+        let slot = Slot()
+        try value.encode(to: Encoder(slot: slot, codingPath: path()))
+        return .slot(slot)
+    }
+
     struct Encoder: Swift.Encoder {
         let slot: Slot
         let codingPath: [any CodingKey]
@@ -141,36 +190,40 @@ enum JSONValueEncoding {
         let box: ObjectBox
         let codingPath: [any CodingKey]
 
-        private func child(_ key: Key) -> Slot {
-            let slot = Slot()
-            box.members[key.stringValue] = slot
-            return slot
+        mutating func encodeNil(forKey key: Key) throws { box.members[key.stringValue] = .value(.null) }
+        mutating func encode(_ value: String, forKey key: Key) throws {
+            box.members[key.stringValue] = .value(.string(value))
+        }
+        mutating func encode(_ value: Bool, forKey key: Key) throws { box.members[key.stringValue] = .value(.bool(value)) }
+        mutating func encode(_ value: Int, forKey key: Key) throws {
+            box.members[key.stringValue] = .value(.integer(Int64(value)))
+        }
+        mutating func encode(_ value: Int64, forKey key: Key) throws {
+            box.members[key.stringValue] = .value(.integer(value))
         }
 
-        mutating func encodeNil(forKey key: Key) throws { child(key).content = .value(.null) }
-
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-            try JSONValueEncoding.encode(value, into: child(key), path: codingPath + [key])
+            let path = codingPath
+            box.members[key.stringValue] = try JSONValueEncoding.member(value) { path + [key] }
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
             -> KeyedEncodingContainer<NestedKey>
         {
-            KeyedEncodingContainer(Keyed<NestedKey>(box: child(key).object(), codingPath: codingPath + [key]))
+            KeyedEncodingContainer(
+                Keyed<NestedKey>(box: box.slot(key.stringValue).object(), codingPath: codingPath + [key]))
         }
 
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-            Unkeyed(box: child(key).array(), codingPath: codingPath + [key])
+            Unkeyed(box: box.slot(key.stringValue).array(), codingPath: codingPath + [key])
         }
 
         mutating func superEncoder() -> any Swift.Encoder {
-            let slot = Slot()
-            box.members["super"] = slot
-            return Encoder(slot: slot, codingPath: codingPath)
+            Encoder(slot: box.slot("super"), codingPath: codingPath)
         }
 
         mutating func superEncoder(forKey key: Key) -> any Swift.Encoder {
-            Encoder(slot: child(key), codingPath: codingPath + [key])
+            Encoder(slot: box.slot(key.stringValue), codingPath: codingPath + [key])
         }
     }
 
@@ -179,36 +232,31 @@ enum JSONValueEncoding {
         let codingPath: [any CodingKey]
         var count: Int { box.items.count }
 
-        private func next() -> Slot {
-            let slot = Slot()
-            box.items.append(slot)
-            return slot
-        }
-
         private var nextPath: [any CodingKey] { codingPath + [IndexKey(box.items.count)] }
 
-        mutating func encodeNil() throws { next().content = .value(.null) }
+        mutating func encodeNil() throws { box.items.append(.value(.null)) }
+        mutating func encode(_ value: String) throws { box.items.append(.value(.string(value))) }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
-            let path = nextPath
-            try JSONValueEncoding.encode(value, into: next(), path: path)
+            let (path, index) = (codingPath, box.items.count)
+            box.items.append(try JSONValueEncoding.member(value) { path + [IndexKey(index)] })
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
             -> KeyedEncodingContainer<NestedKey>
         {
             let path = nextPath
-            return KeyedEncodingContainer(Keyed<NestedKey>(box: next().object(), codingPath: path))
+            return KeyedEncodingContainer(Keyed<NestedKey>(box: box.slot().object(), codingPath: path))
         }
 
         mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
             let path = nextPath
-            return Unkeyed(box: next().array(), codingPath: path)
+            return Unkeyed(box: box.slot().array(), codingPath: path)
         }
 
         mutating func superEncoder() -> any Swift.Encoder {
             let path = nextPath
-            return Encoder(slot: next(), codingPath: path)
+            return Encoder(slot: box.slot(), codingPath: path)
         }
     }
 

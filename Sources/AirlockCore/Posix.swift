@@ -52,6 +52,24 @@ public enum Posix {
         }
     }
 
+    /// The status of the entry at `path` itself (`lstat`: a link is not followed), or `nil` when
+    /// there is none.
+    public static func linkStatus(_ path: String) -> stat? {
+        var st = stat()
+        return lstat(path, &st) == 0 ? st : nil
+    }
+
+    /// `path` with every symbolic link, `.` and `..` resolved, as realpath(3) gives it: one call,
+    /// where Foundation's `resolvingSymlinksInPath` reads each component through `URL`s (the tool
+    /// runner resolves every mount of every call).
+    /// - Throws: ``SystemError``: `ENOENT` when a component, or a link's target, is missing
+    ///   (a dangling link), `ELOOP`, `EACCES`, `ENOTDIR`.
+    public static func realPath(_ path: String) throws(SystemError) -> String {
+        guard let resolved = realpath(path, nil) else { throw SystemError() }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// Runs `call` again while it fails with `EINTR` (a negative result and `errno == EINTR`), so
     /// that a signal arriving mid-call never surfaces as a failure.
     @inline(__always)

@@ -1,3 +1,4 @@
+import AirlockCore
 import Approvals
 import Foundation
 import ModelRuntime
@@ -101,9 +102,7 @@ public struct AirlockHome: Sendable {
     /// disk); what the sandbox mounts from inside it is opened without following links (see
     /// Sandbox's bind sources), so the link is resolved here, once, where it is trusted.
     private static func canonical(_ path: String) -> URL {
-        guard let resolved = realpath(path, nil) else { return URL(fileURLWithPath: path, isDirectory: true) }
-        defer { free(resolved) }
-        return URL(fileURLWithPath: String(cString: resolved), isDirectory: true)
+        URL(fileURLWithPath: (try? Posix.realPath(path)) ?? path, isDirectory: true)
     }
 }
 

@@ -178,18 +178,31 @@ public final class SecretRedactor: Sendable {
     /// removed from it, the same whether it was redacted now or read back from a trace.
     public static func markers(in text: String) -> [String: Int] {
         var counts: [String: Int] = [:]
-        var rest = Substring(text)
-        while let start = rest.range(of: "[secret:") {
-            rest = rest[start.upperBound...]
-            guard let end = rest.firstIndex(of: "]") else { break }
-            let name = String(rest[..<end])
-            if SecretStore.isValidName(name) {
-                counts[name, default: 0] += 1
-                rest = rest[rest.index(after: end)...]
+        var text = text
+        // Scanned as UTF-8 bytes (every tool result of every step comes here): `[secret:` and
+        // `]` are ASCII, so a byte match is a character match.
+        text.withUTF8 { bytes in
+            let prefix = markerPrefix
+            var at = 0
+            while let open = bytes[at...].firstIndex(of: UInt8(ascii: "[")) {
+                at = open + 1
+                guard open + prefix.count <= bytes.count,
+                    bytes[open..<open + prefix.count].elementsEqual(prefix)
+                else { continue }
+                let start = open + prefix.count
+                guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "]")) else { break }
+                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                at = start
+                if SecretStore.isValidName(name) {
+                    counts[name, default: 0] += 1
+                    at = end + 1
+                }
             }
         }
         return counts
     }
+
+    private static let markerPrefix = Array("[secret:".utf8)
 
     /// `text` with every known form replaced: the trace's redaction hook.
     ///

@@ -287,79 +287,93 @@ public struct ToolRunner: Sendable {
             base = dataset
         }
         let fm = FileManager.default
-        var host = base
-        for component in mount.subpath { host.appendPathComponent(component) }
+        // Paths as strings from here: a URL's `path` is worked out again at every read.
+        let basePath = base.path
+        let host = ([basePath] + mount.subpath).joined(separator: "/")
         // Containment is checked (symlinks followed) before anything is created or handed over:
         // a tool could have left a symlink in the workspace for a later run to follow.
-        let realBase = try Self.resolvedPath(base, tool: tool, mount: mount)
+        let realBase = try Self.resolvedPath(basePath, tool: tool, mount: mount)
         func inside(_ path: String) -> Bool {
             path == realBase || path.hasPrefix(realBase.hasSuffix("/") ? realBase : realBase + "/")
         }
         func escape(_ resolved: String) -> ToolsError {
             ToolsError(
-                .invalidPath, "\(tool): mount \(mount.text): \(host.path) resolves to \(resolved), outside \(realBase)",
+                .invalidPath, "\(tool): mount \(mount.text): \(host) resolves to \(resolved), outside \(realBase)",
                 threats: ["maestro:L4", "asi:02"])
         }
         let planned = try Self.resolvedPath(host, tool: tool, mount: mount)
         guard inside(planned) else { throw escape(planned) }
-        if mount.writable, mount.variable == .workspace, !fm.fileExists(atPath: host.path) {
-            try? fm.createDirectory(at: host, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if mount.writable, mount.variable == .workspace, !fm.fileExists(atPath: host) {
+            try? fm.createDirectory(
+                atPath: host, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         let realHost = try Self.resolvedPath(host, tool: tool, mount: mount)
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: realHost, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ToolsError(.invalidPath, "\(tool): mount \(mount.text): \(host.path) is not an existing directory")
+            throw ToolsError(.invalidPath, "\(tool): mount \(mount.text): \(host) is not an existing directory")
         }
         guard inside(realHost) else { throw escape(realHost) }
         // The run's workspace belongs to the run: the sandbox's user must be able to enter it.
-        if mount.variable == .workspace { try handOver(URL(fileURLWithPath: realBase), tool: tool, mount: mount) }
-        if mount.writable { try handOver(URL(fileURLWithPath: realHost), tool: tool, mount: mount) }
+        if mount.variable == .workspace { try handOver(realBase, tool: tool, mount: mount) }
+        if mount.writable { try handOver(realHost, tool: tool, mount: mount) }
         return BindMount(source: realHost, target: mount.insidePath, writable: mount.writable)
     }
 
     /// The path with every symlink resolved, also when its last components do not exist yet
     /// (they are resolved from their deepest existing ancestor). A dangling symlink is refused.
-    static func resolvedPath(_ url: URL, tool: String, mount: MountSpec) throws(ToolsError) -> String {
-        let fm = FileManager.default
-        var existing = url.standardizedFileURL
-        var tail: [String] = []
-        // An entry exists when its target does or when it is a link (a dangling link counts as
-        // existing): a stat, and a readlink only for what the stat did not find — not
-        // `attributesOfItem`, which also looks up the owner's and group's names, every call.
-        func exists(_ path: String) -> Bool {
-            fm.fileExists(atPath: path) || (try? fm.destinationOfSymbolicLink(atPath: path)) != nil
+    ///
+    /// `.` and `..` are removed lexically first (as `standardizedFileURL` does), so that a
+    /// component that does not exist yet cannot carry a `..` past the resolution; then one
+    /// `lstat` per missing component and one realpath(3). Every mount of every call comes here.
+    static func resolvedPath(_ path: String, tool: String, mount: MountSpec) throws(ToolsError) -> String {
+        var components: [Substring] = []
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if component == "." { continue }
+            if component == ".." {
+                _ = components.popLast()
+                continue
+            }
+            components.append(component)
         }
-        while !exists(existing.path), existing.path != "/" {
-            tail.insert(existing.lastPathComponent, at: 0)
-            existing.deleteLastPathComponent()
-        }
-        let resolved = existing.resolvingSymlinksInPath().path
-        if (try? fm.destinationOfSymbolicLink(atPath: resolved)) != nil {
+        // An entry exists when lstat finds it: a dangling link counts as existing, and is then
+        // refused by realpath below.
+        var kept = components.count
+        while kept > 0, Posix.linkStatus("/" + components[..<kept].joined(separator: "/")) == nil { kept -= 1 }
+        let existing = "/" + components[..<kept].joined(separator: "/")
+        let resolved: String
+        do {
+            resolved = try Posix.realPath(existing)
+        } catch {
+            // What exists but does not resolve is a link to nothing (ENOENT), a loop of links, or
+            // a directory the runner may not pass through.
+            let what =
+                error.code == ENOENT || error.code == ELOOP
+                ? "is a dangling symbolic link" : "cannot be resolved: \(error)"
             throw ToolsError(
-                .invalidPath, "\(tool): mount \(mount.text): \(existing.path) is a dangling symbolic link",
-                threats: ["maestro:L4", "asi:02"])
+                .invalidPath, "\(tool): mount \(mount.text): \(existing) \(what)", threats: ["maestro:L4", "asi:02"])
         }
+        let tail = components[kept...].map(String.init)
+        guard !tail.isEmpty else { return resolved }
         return ([resolved == "/" ? "" : resolved] + tail).joined(separator: "/")
     }
 
     /// Makes a workspace directory owned by the sandbox's host identity, which is not the
     /// caller's when Airlock runs as root (the sandbox then runs tools as an unprivileged uid).
     /// Only the directory itself changes owner, never what it contains.
-    private func handOver(_ directory: URL, tool: String, mount: MountSpec) throws(ToolsError) {
+    private func handOver(_ directory: String, tool: String, mount: MountSpec) throws(ToolsError) {
         let (uid, gid) = sandbox.hostIdentity
         let fm = FileManager.default
-        let attributes = try? fm.attributesOfItem(atPath: directory.path)
-        let owner = (attributes?[.ownerAccountID] as? NSNumber)?.uint32Value
-        let group = (attributes?[.groupOwnerAccountID] as? NSNumber)?.uint32Value
-        guard owner != uid || group != gid else { return }
+        // lstat, not `attributesOfItem`, which also looks up the owner's and group's names.
+        let status = Posix.linkStatus(directory)
+        guard status?.st_uid != uid || status?.st_gid != gid else { return }
         do {
             try fm.setAttributes(
                 [.ownerAccountID: NSNumber(value: uid), .groupOwnerAccountID: NSNumber(value: gid)],
-                ofItemAtPath: directory.path)
+                ofItemAtPath: directory)
         } catch {
             throw ToolsError(
                 .invalidPath,
-                "\(tool): mount \(mount.text): \(directory.path) must belong to the sandbox user \(uid):\(gid) and could not be handed over",
+                "\(tool): mount \(mount.text): \(directory) must belong to the sandbox user \(uid):\(gid) and could not be handed over",
                 cause: error)
         }
     }

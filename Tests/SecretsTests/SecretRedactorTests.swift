@@ -53,5 +53,7 @@ struct RedactionMarkerTests {
         let text = "a [secret:DB] b [secret:DB] [secret:TOKEN] [secret:not valid] [secret:"
         #expect(SecretRedactor.markers(in: text) == ["DB": 2, "TOKEN": 1])
         #expect(SecretRedactor.markers(in: "plain").isEmpty)
+        // Around other text, brackets and non-ASCII characters, and back to back.
+        #expect(SecretRedactor.markers(in: "[[secret:A]][secret:B][secret:A] é[secret:ÜBER] [secret:C") == ["A": 2, "B": 1])
     }
 }
