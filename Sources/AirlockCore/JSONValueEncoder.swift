@@ -99,12 +99,12 @@ enum JSONValueEncoding {
         // apart by one comparison per primitive, where a chain of `as?` casts asks the runtime to
         // cast it to each in turn.
         let type = T.self
-        if type == String.self { return .string(value as! String) }
-        if type == Int.self { return .integer(Int64(value as! Int)) }
-        if type == Bool.self { return .bool(value as! Bool) }
-        if type == Int64.self { return .integer(value as! Int64) }
-        if type == Double.self { return try number(value as! Double, value, path()) }
-        if type == JSONValue.self { return (value as! JSONValue) }
+        if type == String.self, let string = value as? String { return .string(string) }
+        if type == Int.self, let int = value as? Int { return .integer(Int64(int)) }
+        if type == Bool.self, let bool = value as? Bool { return .bool(bool) }
+        if type == Int64.self, let int = value as? Int64 { return .integer(int) }
+        if type == Double.self, let double = value as? Double { return try number(double, value, path()) }
+        if type == JSONValue.self, let json = value as? JSONValue { return json }
         guard Self.otherPrimitives.contains(ObjectIdentifier(type)) else { return nil }
         switch value {
         case let int as Int32: return .integer(Int64(int))
@@ -194,7 +194,9 @@ enum JSONValueEncoding {
         mutating func encode(_ value: String, forKey key: Key) throws {
             box.members[key.stringValue] = .value(.string(value))
         }
-        mutating func encode(_ value: Bool, forKey key: Key) throws { box.members[key.stringValue] = .value(.bool(value)) }
+        mutating func encode(_ value: Bool, forKey key: Key) throws {
+            box.members[key.stringValue] = .value(.bool(value))
+        }
         mutating func encode(_ value: Int, forKey key: Key) throws {
             box.members[key.stringValue] = .value(.integer(Int64(value)))
         }

@@ -54,6 +54,7 @@ struct RedactionMarkerTests {
         #expect(SecretRedactor.markers(in: text) == ["DB": 2, "TOKEN": 1])
         #expect(SecretRedactor.markers(in: "plain").isEmpty)
         // Around other text, brackets and non-ASCII characters, and back to back.
-        #expect(SecretRedactor.markers(in: "[[secret:A]][secret:B][secret:A] é[secret:ÜBER] [secret:C") == ["A": 2, "B": 1])
+        let mixed = "[[secret:A]][secret:B][secret:A] é[secret:ÜBER] [secret:C"
+        #expect(SecretRedactor.markers(in: mixed) == ["A": 2, "B": 1])
     }
 }
