@@ -133,7 +133,11 @@ extension AgentRun {
 
     /// The policy's facts about a registered tool, with the executable's digest measured for the call.
     func facts(of tool: RegisteredTool, measured current: String, schemaErrors: [String]) -> ToolFacts {
-        let manifest = tool.manifest.facts
+        // A manifest's facts (its digest among them, a hash of the whole document) are worked
+        // out once per run and tool revision, not per proposal.
+        let key = "\(tool.reference)#\(tool.revision)"
+        let manifest = manifestFacts[key] ?? tool.manifest.facts
+        manifestFacts[key] = manifest
         return ToolFacts(
             name: manifest.name, version: manifest.version, risk: manifest.risk, readsLabels: manifest.readsLabels,
             outputLabels: manifest.outputLabels, writesOutsideWorkspace: manifest.writesOutsideWorkspace,

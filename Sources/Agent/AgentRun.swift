@@ -42,6 +42,8 @@ final class AgentRun {
     var repeats: [String: Int] = [:]
     /// Whether a call of the last step was answered from the record as a repeat.
     var repeatedLastStep = false
+    /// Each tool's manifest facts, by reference and revision (``facts(of:measured:schemaErrors:)``).
+    var manifestFacts: [String: ManifestFacts] = [:]
 
     /// How a step ends the run early, if it does.
     struct Stop: Error {

@@ -207,15 +207,44 @@ enum JSONWriter {
 
     static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Whether any byte is a control character, `"` or `\\`: eight bytes at a time (a word
+    /// holds such a byte when `haszero`/`hasless` finds one in it, the bit tricks of "Bit
+    /// Twiddling Hacks"), the tail byte by byte. Every string of every trace event is scanned.
+    static func needsEscaping(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = ones &* 0x22
+        let backslashes = ones &* 0x5C
+        let raw = UnsafeRawPointer(base)
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            let quote = word ^ quotes
+            let backslash = word ^ backslashes
+            // Some byte below 0x20 (exact for a bound up to 0x80), or some byte equal to the quote
+            // or the backslash, which the exclusive or made zero. With no such byte nothing
+            // borrows across bytes, so there is no false alarm.
+            let control = (word &- ones &* 0x20) & ~word & highs
+            let equal = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & highs
+            let found = control | equal
+            if found != 0 { return true }
+            offset += 8
+        }
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            if byte < 0x20 || byte == 0x22 || byte == 0x5C { return true }
+            offset += 1
+        }
+        return false
+    }
+
     static func writeString(_ s: String, into out: inout [UInt8]) {
         // Native strings are contiguous UTF-8: scanned and copied as one buffer (the recorder writes
         // every payload through here); bridged or shared ones go byte by byte.
         let copied: Bool? = s.utf8.withContiguousStorageIfAvailable { bytes in
+            guard !needsEscaping(bytes) else { return false }
             out.append(UInt8(ascii: "\""))
-            guard bytes.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) else {
-                out.removeLast()
-                return false
-            }
             out.append(contentsOf: bytes)
             out.append(UInt8(ascii: "\""))
             return true
