@@ -5,8 +5,8 @@ import Foundation
 /// (the embedded default, ``init(path:configuration:)``) or in a database shared by many hosts
 /// (``init(backend:)``: PostgreSQL, module `TracePostgres`).
 ///
-/// Whatever the backend, events are append-only and every write of a step is one durable
-/// transaction; the chain, checkpoints, ledger and verification are computed here and in
+/// Whatever the backend, events are append-only and every commit of a recorder (a step's barrier,
+/// ``RunRecorder/commit()``) is one durable transaction; the chain, checkpoints, ledger and verification are computed here and in
 /// ``RunRecorder``, ``TraceLedger`` and ``TraceVerifier``, never by a backend.
 public final class TraceStore: Sendable {
     /// How the store opens its database.
