@@ -96,7 +96,8 @@ enum JSONWriter {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .integer(let i): writeInteger(i, into: &out)
-        case .number(let d): out.append(contentsOf: (form == .v1 ? formatNumberV1(d) : formatNumber(d)).utf8)
+        case .number(let d):
+            if form == .v1 { out.append(contentsOf: formatNumberV1(d).utf8) } else { writeNumber(d, into: &out) }
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
             if items.isEmpty {
@@ -160,41 +161,85 @@ enum JSONWriter {
     /// plain below 1e21, `0.000001` down to 1e-6, exponential (`1e-7`, `1.5e+21`) beyond. Not
     /// finite (which JSON cannot hold, and the parser never produces) is `null`.
     static func formatNumber(_ d: Double) -> String {
-        guard d.isFinite else { return "null" }
-        if d == 0 { return "0" }  // and -0
-        let (digits, n) = shortestDigits(d.magnitude)
-        let k = digits.count
-        var text = d < 0 ? "-" : ""
-        if k <= n && n <= 21 {
-            text += digits + String(repeating: "0", count: n - k)
-        } else if 0 < n && n <= 21 {
-            text += digits.prefix(n) + "." + digits.dropFirst(n)
-        } else if -6 < n && n <= 0 {
-            text += "0." + String(repeating: "0", count: -n) + digits
-        } else {
-            let e = n - 1
-            text += digits.prefix(1) + (k > 1 ? "." + digits.dropFirst() : "") + (e >= 0 ? "e+" : "e-")
-            text += String(e.magnitude)
-        }
-        return text
+        var out: [UInt8] = []
+        writeNumber(d, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// The shortest round-trip digits of a positive finite `d` (no leading or trailing zeros) and
-    /// `n` such that `d` = 0.DIGITS × 10^n, read off Swift's shortest description (`1.2345e-07`,
-    /// `0.001`, `123.0`).
-    static func shortestDigits(_ d: Double) -> (String, Int) {
-        let text = d.description
-        let parts = text.split(separator: "e", maxSplits: 1)
-        let exponent = parts.count == 2 ? Int(parts[1]) ?? 0 : 0
-        let mantissa = parts[0]
-        let point = mantissa.firstIndex(of: ".")
-        let whole = point.map { mantissa[..<$0] } ?? mantissa
-        let fraction = point.map { mantissa[mantissa.index(after: $0)...] } ?? ""
-        let all = Array(whole + fraction)
-        let leading = all.prefix { $0 == "0" }.count
-        var digits = all.dropFirst(leading)
-        while digits.last == "0" { digits.removeLast() }
-        return (String(digits), whole.count - leading + exponent)
+    /// ``formatNumber(_:)`` written straight into `out`, reading the digits off the bytes of
+    /// Swift's shortest description (every `wall_seconds` of every execution record comes here).
+    static func writeNumber(_ d: Double, into out: inout [UInt8]) {
+        guard d.isFinite else { return out.append(contentsOf: "null".utf8) }
+        if d == 0 { return out.append(UInt8(ascii: "0")) }  // and -0
+        let (digits, n) = shortestDigits(d.magnitude)
+        let k = digits.count
+        let zero = UInt8(ascii: "0")
+        if d < 0 { out.append(UInt8(ascii: "-")) }
+        if k <= n && n <= 21 {
+            out.append(contentsOf: digits)
+            out.append(contentsOf: repeatElement(zero, count: n - k))
+        } else if 0 < n && n <= 21 {
+            out.append(contentsOf: digits[..<n])
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: digits[n...])
+        } else if -6 < n && n <= 0 {
+            out.append(zero)
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: repeatElement(zero, count: -n))
+            out.append(contentsOf: digits)
+        } else {
+            let e = n - 1
+            out.append(digits[0])
+            if k > 1 {
+                out.append(UInt8(ascii: "."))
+                out.append(contentsOf: digits[1...])
+            }
+            out.append(contentsOf: (e >= 0 ? "e+" : "e-").utf8)
+            writeInteger(Int64(e.magnitude), into: &out)
+        }
+    }
+
+    /// The shortest round-trip digits of a positive finite `d` as ASCII bytes (no leading or
+    /// trailing zeros) and `n` such that `d` = 0.DIGITS × 10^n, read off Swift's shortest
+    /// description (`1.2345e-07`, `0.001`, `123.0`).
+    static func shortestDigits(_ d: Double) -> ([UInt8], Int) {
+        var text = d.description
+        var digits: [UInt8] = []
+        digits.reserveCapacity(20)
+        var whole = 0
+        var exponent = 0
+        text.withUTF8 { bytes in
+            var index = 0
+            var seenPoint = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { break }
+                if byte == UInt8(ascii: ".") {
+                    seenPoint = true
+                } else {
+                    digits.append(byte)
+                    if !seenPoint { whole += 1 }
+                }
+                index += 1
+            }
+            if index < bytes.count {
+                index += 1
+                var negative = false
+                if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+                    negative = bytes[index] == UInt8(ascii: "-")
+                    index += 1
+                }
+                while index < bytes.count {
+                    exponent = exponent * 10 + Int(bytes[index] &- UInt8(ascii: "0"))
+                    index += 1
+                }
+                if negative { exponent = -exponent }
+            }
+        }
+        let leading = digits.prefix { $0 == UInt8(ascii: "0") }.count
+        var end = digits.count
+        while end > leading, digits[end - 1] == UInt8(ascii: "0") { end -= 1 }
+        return (Array(digits[leading..<end]), whole - leading + exponent)
     }
 
     /// ``CanonicalForm/v1``'s numbers: whole values below 2^53 as integers, others in Swift's

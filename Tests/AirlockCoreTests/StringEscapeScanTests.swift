@@ -35,3 +35,21 @@ struct StringEscapeScanTests {
                 == "\"héllo wörld, ünïcode passes through\"")
     }
 }
+
+/// Numbers written from the bytes of Swift's shortest description read back as the same double,
+/// over random bit patterns of every magnitude (the RFC 8785 vectors are in CanonicalFormTests).
+@Suite("Canonical numbers: round trip")
+struct CanonicalNumberRoundTripTests {
+    @Test func randomDoublesReadBackExactly() {
+        var generator = SystemRandomNumberGenerator()
+        var checked = 0
+        while checked < 20_000 {
+            let d = Double(bitPattern: generator.next())
+            guard d.isFinite else { continue }
+            let text = JSONWriter.formatNumber(d)
+            #expect(Double(text) == d, "\(d.bitPattern): \(text)")
+            #expect(!text.contains("E") && !text.hasSuffix(".0"), "\(text)")
+            checked += 1
+        }
+    }
+}
