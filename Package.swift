@@ -199,7 +199,7 @@ let package = Package(
                 "MCPTools", "Tools", "Sandbox", "AirlockCore", "CLazyCurl", .product(name: "MCP", package: "swift-sdk"),
             ]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
-        .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport"]),
+        .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport", "AirlockTestSupport"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
         .testTarget(
             name: "TracePostgresTests",

@@ -22,57 +22,6 @@ struct TraceBarrierTests {
         fixture = try AgentFixture()
     }
 
-    /// The real SQLite backend, each transaction's inserted event types noted as it commits.
-    final class CountingBackend: TraceBackend, @unchecked Sendable {
-        let inner: any TraceBackend
-        let transactions = Mutex<[[String]]>([])
-        init(_ inner: any TraceBackend) { self.inner = inner }
-
-        var location: String { inner.location }
-        func runs() throws(TraceError) -> [TraceRunSummary] { try inner.runs() }
-        func runRow(_ runID: String) throws(TraceError) -> TraceRunSummary? { try inner.runRow(runID) }
-        func events(runID: String) throws(TraceError) -> [TraceStoredEvent] { try inner.events(runID: runID) }
-        func firstEvents() throws(TraceError) -> [TraceStoredEvent] { try inner.firstEvents() }
-        func checkpoints(runID: String) throws(TraceError) -> [TraceCheckpoint] {
-            try inner.checkpoints(runID: runID)
-        }
-        func blob(sha256: String) throws(TraceError) -> [UInt8]? { try inner.blob(sha256: sha256) }
-        func ledgerEntries() throws(TraceError) -> [TraceLedger.Entry] { try inner.ledgerEntries() }
-        func heads() throws(TraceError) -> [String: TraceHead] { try inner.heads() }
-
-        func write(stage: String, _ body: (any TraceWriting) throws(TraceError) -> Void) throws(TraceError) {
-            var types: [String] = []
-            try inner.write(stage: stage) { tx throws(TraceError) in
-                let noting = Noting(inner: tx)
-                try body(noting)
-                types = noting.types.withLock { $0 }
-            }
-            transactions.withLock { $0.append(types) }
-        }
-
-        /// Passes every write on, noting the event types.
-        final class Noting: TraceWriting {
-            let inner: any TraceWriting
-            let types = Mutex<[String]>([])
-            init(inner: any TraceWriting) { self.inner = inner }
-            func ledgerHead() throws(TraceError) -> TraceHead? { try inner.ledgerHead() }
-            func runIDs() throws(TraceError) -> [String] { try inner.runIDs() }
-            func insert(ledger entry: TraceLedger.Entry) throws(TraceError) { try inner.insert(ledger: entry) }
-            func insert(run summary: TraceRunSummary) throws(TraceError) { try inner.insert(run: summary) }
-            func insert(blob sha256: String, bytes: [UInt8]) throws(TraceError) {
-                try inner.insert(blob: sha256, bytes: bytes)
-            }
-            func insert(event: TraceStoredEvent) throws(TraceError) {
-                try inner.insert(event: event)
-                types.withLock { $0.append(event.type) }
-            }
-            func insert(checkpoint: TraceCheckpoint) throws(TraceError) { try inner.insert(checkpoint: checkpoint) }
-            func markFinished(runID: String, status: String) throws(TraceError) {
-                try inner.markFinished(runID: runID, status: status)
-            }
-        }
-    }
-
     func client(_ server: ChatTestServer) throws -> OpenAIChatClient {
         try OpenAIChatClient(endpoint: .unix(path: server.path, requestPath: "/v1/chat/completions"))
     }
@@ -87,7 +36,7 @@ struct TraceBarrierTests {
             .completion(content: "done"),
         ])
         defer { server.stop() }
-        let counting = CountingBackend(fixture.store.backend)
+        let counting = ForwardingTraceBackend(fixture.store.backend)
         let store = TraceStore(backend: counting)
         let loop = try fixture.loop(
             try AgentFixture.workflow("dataset-report"), model: try client(server), preApproved: ["sql.select"])
@@ -98,7 +47,7 @@ struct TraceBarrierTests {
         // 200 rows ask (approval.large-extract) and sql.select is pre-approved: nobody waits, so the approval is held to the barrier.
         let approved = ["approval.requested", "approval.granted", "policy.decision"]
         #expect(
-            counting.transactions.withLock { $0 } == [
+            counting.transactions == [
                 ["run.started"],
                 step + approved, ["tool.executed", "tool.result"],
                 step, ["tool.executed", "tool.result"],
