@@ -44,6 +44,9 @@ let package = Package(
         .systemLibrary(
             name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
 
         // The child side of a confined run: C only, async-signal-safe after clone.
         .target(
@@ -75,7 +78,8 @@ let package = Package(
         .target(
             name: "Policy", dependencies: ["AirlockCore", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"]),
-        .target(name: "Trace", dependencies: ["AirlockCore", "SQLiteSupport", "CCrypto"], exclude: ["README.md"]),
+        .target(
+            name: "Trace", dependencies: ["AirlockCore", "SQLiteSupport", "CCrypto", "CSodium"], exclude: ["README.md"]),
         .target(name: "Model", dependencies: ["AirlockCore"], exclude: ["README.md"]),
         // The embedded local model: pinned artefacts, the confined build, the confined server.
         .target(
@@ -199,7 +203,7 @@ let package = Package(
                 "MCPTools", "Tools", "Sandbox", "AirlockCore", "CLazyCurl", .product(name: "MCP", package: "swift-sdk"),
             ]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
-        .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport", "AirlockTestSupport"]),
+        .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport", "AirlockTestSupport", "CCrypto"]),
         .testTarget(name: "SQLiteSupportTests", dependencies: ["SQLiteSupport"]),
         .testTarget(
             name: "TracePostgresTests",

@@ -96,6 +96,9 @@ struct Main {
         for round in 1...options.repeats {
             for name in options.only {
                 progress("[\(round)/\(options.repeats)] \(name)")
+                // What the previous benchmark wrote (the trace rows write hundreds of MB) is
+                // flushed first, so that its write-back does not land in this one's fsyncs.
+                sync()
                 let rows: [Row]
                 do {
                     rows = try await run(name, options: options, scratch: scratch)
