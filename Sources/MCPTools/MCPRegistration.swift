@@ -166,7 +166,7 @@ public struct MCPRegistration: Sendable {
         var spec = start.spec
         spec.limits.wallTimeSeconds = startSeconds
         let session = try await MCPServerSession.start(name: server.name, spec: spec, timeout: startSeconds)
-        let tools = await session.tools
+        let tools = session.tools
         await session.stop()
         return tools
     }

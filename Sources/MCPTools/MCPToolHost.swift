@@ -80,7 +80,7 @@ public final class MCPToolHost: ToolSessionCalling {
                 spec.limits.wallTimeSeconds = sessionSeconds
                 let session = try await MCPServerSession.start(
                     name: binding.server, spec: spec, timeout: startSeconds, sandbox: sandbox)
-                let changes = MCPPinDiff(pinned: binding.pins, listed: await session.tools)
+                let changes = MCPPinDiff(pinned: binding.pins, listed: session.tools)
                 guard changes.isEmpty else {
                     await session.stop()
                     throw ToolsError(

@@ -68,7 +68,7 @@ public enum PolicyLinter {
         if scalars.starts(with: ["(", "?"]), let close = scalars.firstIndex(of: ")") {
             let flags = scalars[2..<close]
             if flags.allSatisfy({ ("a"..."z").contains($0) || $0 == "-" }),
-                flags.prefix { $0 != "-" }.contains("s")
+                flags.prefix(while: { $0 != "-" }).contains("s")
             {
                 return false
             }

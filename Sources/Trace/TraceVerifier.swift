@@ -57,6 +57,7 @@ public struct TraceVerifier: Sendable {
         let checkpoints = try store.checkpoints(runID: runID)
         var stream = ChainStream(runID: runID, checkpointSeqs: Set(checkpoints.map(\.seq)))
         try store.backend.scanEvents(runID: runID) { row in stream.take(row) }
+        stream.finishHashing()
         guard !stream.failed, try stream.blobsIntact(in: store) else { return verify(try store.bundle(runID: runID)) }
         let streamed = verdict(summary: summary, checkpoints: checkpoints, chain: stream.facts)
         // A broken verdict is also the bundle's, read again: a run that finished while it was read
@@ -224,7 +225,7 @@ public struct TraceVerifier: Sendable {
 
 /// One pass over a run's events: recomputes the chain, stops at the first problem and works out
 /// which kind it is.
-private struct ChainWalk {
+struct ChainWalk {
     let runID: String
     let events: [TraceStoredEvent]
     let blobs: [String: [UInt8]]
@@ -277,7 +278,7 @@ private struct ChainWalk {
 
     /// `SHA-256(prev ‖ body)` written into `out` (32 bytes), hashed straight from the stored
     /// bytes: the same digest as ``TraceStoredEvent/chainHash(prev:body:)``, without allocating.
-    fileprivate static func chainHash(prev: [UInt8], body: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+    static func chainHash(prev: [UInt8], body: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         prev.withUnsafeBytes { p in
             out.withUnsafeMutableBytes { o in
                 airlock_sha256_concat(p.baseAddress, p.count, body.baseAddress, body.count, o.baseAddress)
@@ -288,7 +289,7 @@ private struct ChainWalk {
     /// Whether the body starts with the payload key and ends with this row's envelope
     /// (`,"run":…,"seq":N,"time":T,"type":…,"v":V}`), compared in place without building the
     /// envelope: a verify checks every event.
-    fileprivate static func wellFormed(_ row: TraceEventRowView, runPart: [UInt8]) -> Bool {
+    static func wellFormed(_ row: TraceEventRowView, runPart: [UInt8]) -> Bool {
         let typeBytes = row.type
         // Event types are plain names, whose canonical form is the name in quotes: compared in
         // place; anything else (a column an attacker rewrote) goes through the encoder.
@@ -307,7 +308,7 @@ private struct ChainWalk {
     }
 
     /// The envelope's run part, `,"run":RUN`: the same for every event of a run, so built once.
-    fileprivate static func runPart(_ runID: String) -> [UInt8] {
+    static func runPart(_ runID: String) -> [UInt8] {
         Array(#","run":"#.utf8) + JSONValue.string(runID).canonicalBytes
     }
 
@@ -456,7 +457,7 @@ private struct ChainWalk {
 
 /// What a walk over a run's events found, as the checkpoint, end-of-run and index checks of
 /// ``TraceVerifier`` need it (from ``ChainWalk`` over a bundle, or ``ChainStream`` over the store).
-private struct ChainFacts {
+struct ChainFacts {
     /// The first problem in the chain or its blobs.
     var problem: TraceProblem?
     /// The last event that chains.
@@ -475,94 +476,4 @@ private struct ChainFacts {
     var first: TraceStoredEvent?
     /// The `run.finished` at `finishedAt`.
     var finished: TraceStoredEvent?
-}
-
-/// The chain walk of ``ChainWalk`` over rows streamed from the store, each seen once and never
-/// copied: the same hash, link and envelope checks, but it only tells whether anything is wrong
-/// (``failed``). Telling what is wrong needs the earlier and later events, which it does not
-/// keep; ``TraceVerifier/verify(runID:in:)`` then verifies the bundle.
-private struct ChainStream {
-    let runID: String
-    let checkpointSeqs: Set<Int64>
-    let runPart: [UInt8]
-    /// Whether an event failed a check; nothing more is looked at after it.
-    private(set) var failed = false
-    private var prev = TraceStoredEvent.genesisHash
-    private var computed = [UInt8](repeating: 0, count: 32)
-    private var lastSeq: Int64 = 0
-    private var count = 0
-    private var bytesHashed = 0
-    private var heads: [Int64: [UInt8]] = [:]
-    private var finishedAt: Int64?
-    private var first: TraceStoredEvent?
-    private var finished: TraceStoredEvent?
-    /// Every blob reference, in event order, checked once the rows are read (the store's
-    /// connection is busy stepping through them meanwhile).
-    private var blobReferences: [String] = []
-
-    init(runID: String, checkpointSeqs: Set<Int64>) {
-        self.runID = runID
-        self.checkpointSeqs = checkpointSeqs
-        runPart = ChainWalk.runPart(runID)
-    }
-
-    /// Checks one row against the chain so far.
-    mutating func take(_ row: TraceEventRowView) {
-        guard !failed else { return }
-        guard row.seq == lastSeq + 1 else {
-            failed = true
-            return
-        }
-        ChainWalk.chainHash(prev: prev, body: row.body, into: &computed)
-        guard Self.equal(row.hash, computed), Self.equal(row.prevHash, prev),
-            ChainWalk.wellFormed(row, runPart: runPart)
-        else {
-            failed = true
-            return
-        }
-        blobReferences += TracePayloadPreparer.blobReferences(in: row.body)
-        bytesHashed += row.body.count
-        count += 1
-        if checkpointSeqs.contains(row.seq) { heads[row.seq] = computed }
-        if row.seq == 1 { first = row.stored(runID: runID) }
-        if Self.equal(row.type, Self.finishedType) {
-            finishedAt = row.seq
-            finished = row.stored(runID: runID)
-        }
-        swap(&prev, &computed)
-        lastSeq = row.seq
-    }
-
-    /// Whether every referenced blob is stored with its digest (each hashed, as ``ChainWalk``
-    /// hashes each reference).
-    mutating func blobsIntact(in store: TraceStore) throws(TraceError) -> Bool {
-        var known: [String: Int] = [:]
-        for digest in blobReferences {
-            if let size = known[digest] {
-                bytesHashed += size
-                continue
-            }
-            guard let bytes = try store.blob(sha256: digest), SHA256.hex(bytes) == digest else { return false }
-            known[digest] = bytes.count
-            bytesHashed += bytes.count
-        }
-        return true
-    }
-
-    /// What the walk found; meaningful when it did not fail.
-    var facts: ChainFacts {
-        ChainFacts(
-            problem: nil, lastGoodSeq: lastSeq, lastPresent: lastSeq, count: count, finishedAt: finishedAt,
-            heads: heads, bytesHashed: bytesHashed, first: first, finished: finished)
-    }
-
-    private static let finishedType = Array(TraceEventType.runFinished.rawValue.utf8)
-
-    private static func equal(_ stored: UnsafeRawBufferPointer, _ bytes: [UInt8]) -> Bool {
-        guard stored.count == bytes.count else { return false }
-        return bytes.withUnsafeBytes { b in
-            guard let s = stored.baseAddress, let base = b.baseAddress else { return b.isEmpty }
-            return memcmp(s, base, b.count) == 0
-        }
-    }
 }

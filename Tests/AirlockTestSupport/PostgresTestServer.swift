@@ -70,7 +70,7 @@ public final class PostgresTestServer: Sendable {
         }
         // Whose cluster this is: a test process that dies before its exit handler runs (a crash,
         // SIGKILL) leaves it, and the next test process stops it (``reapAbandoned()``).
-        FileManager.default.createFile(atPath: "\(root)/owner.pid", contents: Data("\(getpid())\n".utf8))
+        _ = FileManager.default.createFile(atPath: "\(root)/owner.pid", contents: Data("\(getpid())\n".utf8))
         if getuid() == 0 {
             try Self.run("/bin/chown", ["postgres:postgres", root])
         }

@@ -51,7 +51,7 @@ final class Browser {
         // The browser's own log, kept beside the screenshots for when a test fails.
         try FileManager.default.createDirectory(at: Self.artefacts, withIntermediateDirectories: true)
         let log = Self.artefacts.appendingPathComponent("browser.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
         let state = self.state
         output.fileHandleForReading.readabilityHandler = { handle in

@@ -222,7 +222,7 @@ final class HonestRunCLITests {
                 if chunk.isEmpty { return }
                 seen.append(chunk)
             }
-            FileManager.default.createFile(atPath: marker, contents: nil)
+            _ = FileManager.default.createFile(atPath: marker, contents: nil)
         }
         let session = try TerminalSession.run(
             ["run", datasetReport, "--param", "question=q", "--model", model], environment: env,

@@ -79,7 +79,7 @@ struct NetworkConfinementTests {
             }
         }
         let concurrent = try await Box.python(connect)
-        FileManager.default.createFile(atPath: release.path, contents: Data())
+        _ = FileManager.default.createFile(atPath: release.path, contents: Data())
         let first = try await listener
         #expect(first.stdout.text == "listening\n", "\(first.stderr.text)")
         #expect(concurrent.stdout.text.hasPrefix("isolated"), "\(concurrent.stdout.text)")

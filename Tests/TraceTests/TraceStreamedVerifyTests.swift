@@ -24,10 +24,59 @@ struct TraceStreamedVerifyTests {
         #expect(broken == (try f.verify()))
     }
 
+    /// A run several times the hasher's batch and queue (rows hashed on another thread while the
+    /// next are read, and by the reading thread itself while the queue is full and at the end):
+    /// tampered in any batch, early or late, the streamed verdict is still the bundle's, word for
+    /// word.
+    @Test(arguments: [
+        (
+            "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'row 100 ', 'row 10O ') AS BLOB) WHERE seq = 100",
+            Int64(100)
+        ),
+        ("UPDATE events SET type = 'tool.resulx' WHERE seq = 700", 700),
+        ("UPDATE events SET hash = zeroblob(32) WHERE seq = 1500", 1500),
+        ("UPDATE events SET prev_hash = zeroblob(32) WHERE seq = 2101", 2101),
+    ])
+    func aLongRunHashedOnAnotherThreadGivesTheBundlesVerdict(tamper sql: String, seq: Int64) throws {
+        let f = try LongRun()
+        let verifier = TraceVerifier(trustedKeys: [f.key.publicKey])
+        let intact = try verifier.verify(runID: f.runID, in: f.store)
+        #expect(intact.status == .intact)
+        #expect(intact == verifier.verify(try f.store.bundle(runID: f.runID)))
+        #expect(intact.bytesHashed > ChainHasher.batchBytes * (ChainHasher.inFlight + 2))
+
+        try f.fixture.tamper(sql)
+        let broken = try verifier.verify(runID: f.runID, in: f.store)
+        #expect(broken.status == .broken)
+        #expect(broken.problem?.seq == seq)
+        #expect(broken == verifier.verify(try f.store.bundle(runID: f.runID)))
+    }
+
     @Test func anUnknownRunIsNotFound() throws {
         let f = try TraceFixture()
         let verifier = TraceVerifier(trustedKeys: [f.key.publicKey])
         let error = #expect(throws: TraceError.self) { try verifier.verify(runID: "no-such-run", in: f.store) }
         #expect(error?.code == .runNotFound)
+    }
+}
+
+/// A run of 2,400 events of about 1 KiB each (2.5 MB), recorded without fsync.
+private struct LongRun {
+    let fixture: TraceFixture
+    var store: TraceStore { fixture.store }
+    var key: TraceSigningKey { fixture.key }
+    let runID = "long-run"
+
+    init() throws {
+        fixture = try TraceFixture()
+        let recorder = try RunRecorder(
+            store: fixture.store, key: fixture.key, runID: runID, started: ["workflow": "triage", "principal": "ana"],
+            options: TraceRecorderOptions(checkpointInterval: 64, clock: .stepping()))
+        let filler = String(repeating: "x", count: 1000)
+        for i in 2...2399 {
+            try recorder.appendPending(.error, ["stage": .string("row \(i) "), "message": .string(filler)])
+            if i % 200 == 0 { try recorder.commit() }
+        }
+        try recorder.finish(["status": "succeeded"])
     }
 }
