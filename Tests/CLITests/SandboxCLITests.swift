@@ -157,15 +157,18 @@ import Testing
         let dir = try CLI.temporaryDirectory("airlock-nobody")
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
         let copy = dir.appendingPathComponent("airlock")
-        try FileManager.default.copyItem(at: CLI.binary, to: copy)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy.path)
         defer { try? FileManager.default.removeItem(at: dir) }
-        // A child cloned elsewhere in this test process while the copy was open for writing may
-        // briefly hold that descriptor, and execve then fails with ETXTBSY (setpriv exits 126).
-        for _ in 0..<20 {
-            let result = try Self.spawnSetpriv(copy: copy, arguments: arguments)
-            guard result.status == 126 && result.stderr.contains("Text file busy") else { return result }
-            Thread.sleep(forTimeInterval: 0.05)
+        // Copied by install(1), never opened for writing in this process: a child that another
+        // test spawns while this process held the copy's descriptor would inherit it (and one that
+        // lives on, a server, would keep it), and execve of the copy would then fail with ETXTBSY.
+        let install = Process()
+        install.executableURL = URL(fileURLWithPath: "/usr/bin/install")
+        install.arguments = ["-m", "0755", CLI.binary.path, copy.path]
+        try install.run()
+        install.waitUntilExit()
+        guard install.terminationStatus == 0 else {
+            Issue.record("install(1) could not copy \(CLI.binary.path) to \(copy.path)")
+            return nil
         }
         return try Self.spawnSetpriv(copy: copy, arguments: arguments)
     }
