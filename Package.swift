@@ -200,7 +200,8 @@ let package = Package(
         .testTarget(
             name: "MCPToolsTests",
             dependencies: [
-                "MCPTools", "Tools", "Sandbox", "AirlockCore", "CLazyCurl", .product(name: "MCP", package: "swift-sdk"),
+                "MCPTools", "Tools", "Sandbox", "AirlockCore", "AirlockTestSupport", "CLazyCurl",
+                .product(name: "MCP", package: "swift-sdk"),
             ]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], exclude: ["Fixtures"]),
         .testTarget(name: "TraceTests", dependencies: ["Trace", "SQLiteSupport", "AirlockTestSupport", "CCrypto"]),

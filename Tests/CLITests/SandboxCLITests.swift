@@ -1,3 +1,4 @@
+import AirlockTestSupport
 import Foundation
 import Testing
 
@@ -158,18 +159,7 @@ import Testing
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
         let copy = dir.appendingPathComponent("airlock")
         defer { try? FileManager.default.removeItem(at: dir) }
-        // Copied by install(1), never opened for writing in this process: a child that another
-        // test spawns while this process held the copy's descriptor would inherit it (and one that
-        // lives on, a server, would keep it), and execve of the copy would then fail with ETXTBSY.
-        let install = Process()
-        install.executableURL = URL(fileURLWithPath: "/usr/bin/install")
-        install.arguments = ["-m", "0755", CLI.binary.path, copy.path]
-        try install.run()
-        install.waitUntilExit()
-        guard install.terminationStatus == 0 else {
-            Issue.record("install(1) could not copy \(CLI.binary.path) to \(copy.path)")
-            return nil
-        }
+        try ExecutableCopy.install(CLI.binary, to: copy)
         return try Self.spawnSetpriv(copy: copy, arguments: arguments)
     }
 

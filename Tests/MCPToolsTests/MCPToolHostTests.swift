@@ -1,4 +1,5 @@
 import AirlockCore
+import AirlockTestSupport
 import Foundation
 import Sandbox
 import Testing
@@ -29,8 +30,7 @@ struct MCPToolHostTests {
         script = directory.appendingPathComponent("tiny_server.sh")
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("MCPPeers/tiny_server.sh")
-        try FileManager.default.copyItem(at: source, to: script)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        try ExecutableCopy.install(source, to: script)
     }
 
     /// The server's `hello`, registered with the pins of `reviewed`, the server describing it as `description`.
