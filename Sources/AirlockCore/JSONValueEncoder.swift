@@ -12,10 +12,7 @@ public struct JSONValueEncoder: Sendable {
     /// Encodes `value`.
     /// - Throws: `EncodingError.invalidValue` for a non-finite number or an integer outside `Int64`.
     public func encode<T: Encodable>(_ value: T) throws -> JSONValue {
-        if let direct = try JSONValueEncoding.primitive(value, path: []) { return direct }
-        let slot = JSONValueEncoding.Slot()
-        try value.encode(to: JSONValueEncoding.Encoder(slot: slot, codingPath: []))
-        return slot.resolved
+        try JSONValueEncoding.member(value) { [] }.resolved
     }
 }
 
@@ -150,15 +147,6 @@ enum JSONValueEncoding {
             EncodingError.Context(codingPath: path, debugDescription: "\(JSONValueDecoding.pointer(path)) \(why)"))
     }
 
-    /// Encodes `value` into `slot`.
-    static func encode<T: Encodable>(_ value: T, into slot: Slot, path: [any CodingKey]) throws {
-        if let direct = try primitive(value, path: path) {
-            slot.content = .value(direct)
-        } else {
-            try value.encode(to: Encoder(slot: slot, codingPath: path))
-        }
-    }
-
     /// `value` as a member: its value when it is a primitive, else a slot it encoded itself into
     /// (given `path()`, the member's coding path, built only then).
     static func member<T: Encodable>(_ value: T, path: () -> [any CodingKey]) throws -> Member {
@@ -269,7 +257,11 @@ enum JSONValueEncoding {
         mutating func encodeNil() throws { slot.content = .value(.null) }
 
         mutating func encode<T: Encodable>(_ value: T) throws {
-            try JSONValueEncoding.encode(value, into: slot, path: codingPath)
+            let path = codingPath
+            switch try JSONValueEncoding.member(value, path: { path }) {
+            case .value(let value): slot.content = .value(value)
+            case .slot(let encoded): slot.content = encoded.content
+            }
         }
     }
 }

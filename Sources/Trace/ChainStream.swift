@@ -41,7 +41,7 @@ struct ChainStream {
     /// stepping through them meanwhile).
     private var blobReferences: [String] = []
 
-    init(runID: String, checkpointSeqs: Set<Int64>) {
+    init(runID: String, checkpointSeqs: [Int64]) {
         self.runID = runID
         self.checkpointSeqs = checkpointSeqs.sorted()
         hasher = ChainHasher(runPart: ChainWalk.runPart(runID))

@@ -55,7 +55,7 @@ public struct TraceVerifier: Sendable {
         // Checkpoints first: one written while the events are read then signs events that are
         // already there (read the other way round, it could sign past the events read).
         let checkpoints = try store.checkpoints(runID: runID)
-        var stream = ChainStream(runID: runID, checkpointSeqs: Set(checkpoints.map(\.seq)))
+        var stream = ChainStream(runID: runID, checkpointSeqs: checkpoints.map(\.seq))
         try store.backend.scanEvents(runID: runID) { row in stream.take(row) }
         stream.finishHashing()
         guard !stream.failed, try stream.blobsIntact(in: store) else { return verify(try store.bundle(runID: runID)) }

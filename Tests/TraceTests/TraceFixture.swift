@@ -32,13 +32,14 @@ struct TraceFixture {
         if finish { try recorder.finish(["status": "succeeded"]) }
     }
 
-    /// Verifies the run both ways, streamed from the store and read into a bundle first, expects
+    /// Verifies the run (`run-1` unless `run` is given) both ways, streamed from the store and read into a bundle first, expects
     /// the two verdicts to be identical (every tamper test checks the streamed path says what the
     /// bundle's walk says), and returns the streamed one, what `airlock trace verify` reports.
-    func verify(trusting keys: [TracePublicKey]? = nil) throws -> RunVerification {
+    func verify(run: String? = nil, trusting keys: [TracePublicKey]? = nil) throws -> RunVerification {
+        let run = run ?? runID
         let verifier = TraceVerifier(trustedKeys: keys ?? [key.publicKey])
-        let streamed = try verifier.verify(runID: runID, in: store)
-        let bundled = verifier.verify(try store.bundle(runID: runID))
+        let streamed = try verifier.verify(runID: run, in: store)
+        let bundled = verifier.verify(try store.bundle(runID: run))
         #expect(streamed == bundled)
         return streamed
     }

@@ -96,8 +96,9 @@ struct Main {
         for round in 1...options.repeats {
             for name in options.only {
                 progress("[\(round)/\(options.repeats)] \(name)")
-                // What the previous benchmark wrote (the trace rows write hundreds of MB) is
-                // flushed first, so that its write-back does not land in this one's fsyncs.
+                // What was written before (the build's 190 MB binary, the previous benchmark's
+                // trace rows) is flushed first, so that its write-back does not land in this
+                // benchmark's fsyncs.
                 sync()
                 let rows: [Row]
                 do {
